@@ -1,0 +1,111 @@
+"""Building blocks of the API's pydantic schemas, shared by the core and plugins.
+
+Inputs forbid unknown fields, bound every string and number, and refuse text a database
+would choke on (NUL bytes, lone surrogates), so bad input is a 422, never a 500.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+#: The largest id a 32-bit integer column holds; larger ids cannot exist.
+MAX_ID = 2_147_483_647
+MAX_PER_PAGE = 500
+
+
+def _storable_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("must be valid Unicode text") from error
+    return value
+
+
+def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - used like a type
+    """A string of at most ``max_length`` characters, trimmed, storable in every database."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_storable_text),
+    ]
+
+
+Name = Text(200, min_length=1)
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_storable_text)]
+Phone = Text(50)
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=Decimal("-999999999999.99"))]
+Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2999, 12, 31))]
+
+
+class InputModel(BaseModel):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OutputModel(BaseModel):
+    """Base of answers: read from ORM objects' attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class QueryModel(BaseModel):
+    """Base of query strings: unknown parameters are an error too (a typo is not a filter)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(QueryModel):
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
+
+
+OwnerFilter = Annotated[str, StringConstraints(pattern=r"^(none|[1-9][0-9]{0,9})$")]
+
+
+class RecordListQuery(PageQuery):
+    """Filters every record list has: owner, no owner, departed owner, name search."""
+
+    owner_id: OwnerFilter | None = Field(None, description="a user id, or `none` for records without an owner")
+    owner_status: Annotated[str, StringConstraints(pattern=r"^(active|departed)$")] | None = None
+    q: Text(200) | None = Field(None, description="search in names")
+    sort: Annotated[str, StringConstraints(pattern=r"^-?[a-z_]{1,40}$")] | None = Field(
+        None, description="field to sort by, `-field` for descending (default: newest first)")
+
+
+class RecordOut(OutputModel):
+    """Fields every record answers with."""
+
+    id: int
+    owner_id: int | None
+    created_by_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    total: int
+    page: int
+    per_page: int
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+#: An id in a query string (arrives as text, so not strict).
+QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -1,0 +1,104 @@
+"""Request validation and the OpenAPI document, from one declaration per route (spectree).
+
+Decorate a view with :func:`validate`; its query/body models validate the request and the
+same models describe the route in ``/api/v1/openapi.json``, so the document cannot drift
+from the code. Validation problems become the uniform error body (422, or 400 for a body
+that is not JSON at all).
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from pydantic import BaseModel
+from spectree import Response, SecurityScheme, SpecTree
+from spectree.models import SecuritySchemeData, SecureType
+
+from opiekun import __version__
+from opiekun.api.errors import Invalid, Malformed
+from opiekun.api.schemas import ErrorBody
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _field_name(location: tuple) -> str:
+    parts = [str(part) for part in location if not isinstance(part, int) or part is location[-1]]
+    return ".".join(parts) or "body"
+
+
+def _check_request(req, resp, req_validation_error, instance, *args: Any) -> None:
+    """spectree's ``before`` hook: turn its validation result into our errors."""
+    if req.method in BODY_METHODS and req.get_data(cache=True):
+        if not req.is_json:
+            raise Malformed("send the body as JSON (Content-Type: application/json)")
+        if req.get_json(silent=True) is None:
+            raise Malformed("the body is not valid JSON")
+    if req_validation_error is None:
+        return
+    fields: dict[str, str] = {}
+    for problem in req_validation_error.errors():
+        location = tuple(problem.get("loc", ()))
+        fields.setdefault(_field_name(location), problem.get("msg", "invalid"))
+    raise Invalid("some values are not valid", fields)
+
+
+spec = SpecTree(
+    "flask",
+    title="Opiekun API",
+    version=__version__,
+    description="The JSON API of Opiekun, a CRM back office. Authenticate with "
+    "`POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.",
+    mode="strict",
+    path="apidoc",
+    annotations=False,
+    before=_check_request,
+    validation_error_status=422,
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))],
+    security={"bearer": []},
+)
+
+#: Errors every authenticated route may answer with.
+COMMON_ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody, "HTTP_422": ErrorBody}
+
+
+def validate(*, query: type[BaseModel] | None = None, json: type[BaseModel] | None = None,
+             answers: dict[int, type[BaseModel] | None] | None = None, tags: Sequence[str] = (),
+             operation_id: str | None = None, public: bool = False) -> Callable:
+    """Validate a view's query string and JSON body and describe the route in OpenAPI.
+
+    :param answers: ``{status: model}`` of successful answers (``None`` for no body);
+        the common error answers are added. The view reads ``request.context.query`` /
+        ``request.context.json`` and returns a model instance, a ``(model, status)`` tuple
+        or a Flask response.
+    :param public: the route needs no token (only ``/auth/token`` is).
+    """
+    statuses = dict(COMMON_ERRORS)
+    if public:
+        statuses.pop("HTTP_403")
+    for status, model in (answers or {200: None}).items():
+        statuses[f"HTTP_{status}"] = model
+    statuses.setdefault("HTTP_404", ErrorBody)
+    statuses.setdefault("HTTP_409", ErrorBody)
+    return spec.validate(query=query, json=json, resp=Response(**statuses), tags=list(tags),
+                         operation_id=operation_id, security={} if public else None)
+
+
+def install_openapi(app: Flask) -> None:
+    """Serve this app's OpenAPI document (built on first request from its own routes)."""
+    app.extensions["opiekun.openapi"] = copy.copy(spec)  # each app caches its own document
+
+    def openapi_document():
+        return jsonify(current_app.extensions["opiekun.openapi"].spec)
+
+    app.add_url_rule(OPENAPI_PATH, endpoint="openapi_document", view_func=openapi_document)
+
+
+def request_query():
+    return request.context.query
+
+
+def request_body():
+    return request.context.json

@@ -1,0 +1,185 @@
+"""Users and API tokens."""
+import datetime as dt
+from typing import Literal
+
+from flask import Blueprint, current_app
+from pydantic import Field, create_model
+from sqlalchemy import func, or_, select
+
+from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from opiekun.api.schemas import Email, InputModel, OutputModel, Page, PageQuery, Text
+from opiekun.api.spec import request_body, request_query, validate
+from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
+from opiekun.changes import current_actor
+from opiekun.extensions import db
+from opiekun.models import USER_STATUSES, User, active_admin_count, utcnow
+from opiekun.permissions import has_permission, role_exists
+
+RoleName = Text(50, min_length=1)
+Password = Text(200, min_length=8)
+UserStatus = Literal[USER_STATUSES]  # type: ignore[valid-type]
+
+
+class TokenRequest(InputModel):
+    email: Text(254, min_length=1)
+    password: Text(200, min_length=1)
+
+
+class TokenAnswer(OutputModel):
+    token: str
+    user_id: int
+    expires_in: int
+
+
+class UserOut(OutputModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    status: str
+    departed_at: dt.datetime | None
+    created_at: dt.datetime
+    display_name: str
+
+
+class UserCreate(InputModel):
+    email: Email
+    name: Text(200, min_length=1)
+    password: Password
+    role: RoleName = "user"
+
+
+class UserUpdate(InputModel):
+    email: Email | None = None
+    name: Text(200, min_length=1) | None = None
+    password: Password | None = None
+    role: RoleName | None = None
+    status: UserStatus | None = None
+
+
+class UserListQuery(PageQuery):
+    status: UserStatus | None = None
+    role: RoleName | None = None
+    q: Text(200) | None = None
+
+
+UserPage = create_model("UserPage", __base__=Page[UserOut])
+
+TAGS = ["Users"]
+
+
+@validate(json=TokenRequest, answers={200: TokenAnswer}, tags=["Authentication"], public=True, operation_id="issue_token")
+def create_token():
+    from opiekun.auth import TOKEN_MAX_AGE_SECONDS
+
+    body = request_body()
+    user = authenticate(body.email, body.password)
+    if user is None:
+        raise Unauthorized("wrong e-mail or password, or the account is no longer active")
+    return TokenAnswer(token=issue_token(user), user_id=user.id, expires_in=TOKEN_MAX_AGE_SECONDS)
+
+
+def get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+@validate(query=UserListQuery, answers={200: UserPage}, tags=TAGS, operation_id="list_users")
+def list_users():
+    query = request_query()
+    statement = select(User)
+    if query.status:
+        statement = statement.where(User.status == query.status)
+    if query.role:
+        statement = statement.where(User.role == query.role)
+    if query.q:
+        statement = statement.where(or_(User.name.icontains(query.q, autoescape=True), User.email.icontains(query.q, autoescape=True)))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = db.session.scalars(statement.order_by(User.name, User.id).limit(query.per_page).offset((query.page - 1) * query.per_page))
+    return UserPage(items=[UserOut.model_validate(user) for user in rows], total=total, page=query.page, per_page=query.per_page)
+
+
+def _require_manage_users() -> None:
+    if not has_permission(current_api_user(), "users.manage"):
+        raise Forbidden("only users with the permission 'users.manage' may do this")
+
+
+def _check_unique_email(email: str, user_id: int | None = None) -> None:
+    existing = find_user_by_email(email)
+    if existing is not None and existing.id != user_id:
+        raise Conflict("a user with this e-mail exists", {"email": "already used by another user"})
+
+
+def _check_role(role: str) -> None:
+    if not role_exists(role):
+        raise Invalid("unknown role", {"role": f"no role {role!r}; use admin, manager, user or a custom role"})
+
+
+@validate(json=UserCreate, answers={201: UserOut}, tags=TAGS, operation_id="create_user")
+def create_user():
+    _require_manage_users()
+    body = request_body()
+    _check_role(body.role)
+    _check_unique_email(body.email)
+    user = User(email=body.email.lower(), name=body.name, role=body.role, status="active")
+    user.set_password(body.password)
+    db.session.add(user)
+    db.session.commit()
+    return UserOut.model_validate(user), 201
+
+
+@validate(answers={200: UserOut}, tags=TAGS, operation_id="get_user")
+def get_user(user_id: int):
+    return UserOut.model_validate(get_user_or_404(user_id))
+
+
+def mark_departed(user: User) -> None:
+    """The user leaves: no more logins or tokens; their items stay until transferred."""
+    if user.role == "admin" and user.status == "active" and active_admin_count() <= 1:
+        raise Conflict("the last active admin cannot leave; make someone else admin first", {"status": "last active admin"})
+    user.status = "departed"
+    user.departed_at = utcnow()
+    user.token_generation = (user.token_generation or 0) + 1
+    db.session.flush()
+    current_app.extensions["opiekun.plugins"].user_departed(db.session, user, current_actor())
+
+
+@validate(json=UserUpdate, answers={200: UserOut}, tags=TAGS, operation_id="update_user")
+def update_user(user_id: int):
+    caller = current_api_user()
+    user = get_user_or_404(user_id)
+    body = request_body()
+    changes = body.model_dump(exclude_unset=True)
+    if None in changes.values():
+        raise Invalid("fields cannot be emptied", {name: "must not be null" for name, value in changes.items() if value is None})
+    managing = has_permission(caller, "users.manage")
+    if not managing and (user.id != caller.id or {"role", "status", "email"} & changes.keys()):
+        raise Forbidden("you may change only your own name and password")
+    if "email" in changes:
+        _check_unique_email(changes["email"], user.id)
+        user.email = changes["email"].lower()
+    if "role" in changes and changes["role"] != user.role:
+        _check_role(changes["role"])
+        if user.role == "admin" and user.status == "active" and active_admin_count() <= 1:
+            raise Conflict("the last active admin must stay admin", {"role": "last active admin"})
+        user.role = changes["role"]
+    if "name" in changes:
+        user.name = changes["name"]
+    if "password" in changes:
+        user.set_password(changes["password"])
+    if changes.get("status") == "departed" and user.status != "departed":
+        mark_departed(user)
+    elif changes.get("status") == "active" and user.status != "active":
+        user.status, user.departed_at = "active", None
+    db.session.commit()
+    return UserOut.model_validate(user)
+
+
+def add_routes(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/auth/token", "issue_token", create_token, methods=["POST"])
+    blueprint.add_url_rule("/users", "list_users", list_users, methods=["GET"])
+    blueprint.add_url_rule("/users", "create_user", create_user, methods=["POST"])
+    blueprint.add_url_rule("/users/<int:user_id>", "get_user", get_user, methods=["GET"])
+    blueprint.add_url_rule("/users/<int:user_id>", "update_user", update_user, methods=["PATCH"])

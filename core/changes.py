@@ -1,0 +1,354 @@
+"""The change stream: every create, update and delete of a record, as events.
+
+Two sources feed it, and both reach the ``opiekun_records_changed`` hook *inside the
+transaction that made the change* (a rolled-back change never has events, a committed one
+always has):
+
+* an ORM listener turns each flush into :class:`RecordChange` events with per-field old
+  and new values;
+* :func:`update_records` changes many rows with one ``UPDATE … WHERE`` and describes them
+  as one :class:`BulkChange`, whose rows a consumer can copy with ``INSERT … SELECT``
+  instead of looping in Python.
+
+Every event carries the :class:`Actor` (the user of the request, or the job) and the
+context set with :func:`change_context` (e.g. ``transfer_id`` of an offboarding run).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import itertools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import Column, Integer, MetaData, String, Table, cast, event, func, insert, literal, or_, select, union_all, update
+from sqlalchemy.orm import Session, attributes, object_mapper
+from sqlalchemy.orm.exc import UnmappedInstanceError
+
+from opiekun.models import utcnow
+
+#: Columns that change on every write and say nothing a reader of the history needs.
+UNTRACKED_FIELDS = frozenset({"id", "created_at", "updated_at"})
+
+_PENDING_KEY = "opiekun.pending_changes"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a change: a user, a background job, or both (a job started by a user)."""
+
+    user_id: int | None = None
+    user_name: str | None = None
+    job: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.user_name and self.job:
+            return f"{self.user_name} (job {self.job})"
+        return self.user_name or (f"job {self.job}" if self.job else "system")
+
+
+SYSTEM = Actor()
+
+_current_actor: ContextVar[Actor] = ContextVar("opiekun_actor", default=SYSTEM)
+_current_context: ContextVar[Mapping[str, Any]] = ContextVar("opiekun_change_context", default={})
+
+
+def current_actor() -> Actor:
+    return _current_actor.get()
+
+
+def set_actor(actor: Actor):
+    """Make ``actor`` current until :func:`restore_actor` is called with the returned token
+    (for request hooks, where a ``with`` block cannot span the request)."""
+    return _current_actor.set(actor)
+
+
+def restore_actor(token) -> None:
+    _current_actor.reset(token)
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    """Attribute every change made inside the block to ``actor``."""
+    token = _current_actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _current_actor.reset(token)
+
+
+@contextmanager
+def change_context(**values: Any) -> Iterator[Mapping[str, Any]]:
+    """Tag every change made inside the block, e.g. ``change_context(transfer_id=7)``."""
+    merged = {**_current_context.get(), **values}
+    token = _current_context.set(merged)
+    try:
+        yield merged
+    finally:
+        _current_context.reset(token)
+
+
+def change_value(value: Any) -> Any:
+    """A field value as it travels in events: JSON-friendly (dates ISO, decimals as text)."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One event about one record.
+
+    ``operation`` is ``create``, ``update``, ``delete`` or a plugin's own event name
+    (``anonymize``, ``relation_added``, ``stage_changed``…).
+    """
+
+    object_type: str
+    object_id: int
+    object_name: str
+    operation: str
+    changes: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    """Many records changed by one set-based statement.
+
+    ``rows`` is a table (temporary, alive until the hook returns) with one row per changed
+    record: ``object_id``, ``object_name`` and ``old_<field>`` for each field in
+    ``new_values``. Read it with :meth:`field_changes` (SQL, for ``INSERT … SELECT``) or
+    :meth:`record_changes` (Python, in batches).
+    """
+
+    object_type: str
+    operation: str
+    rows: Table
+    new_values: Mapping[str, Any]
+    count: int
+
+    def field_changes(self):
+        """A SELECT of ``object_id, object_name, field, old, new`` (values as text), one row
+        per record and changed field."""
+        per_field = [
+            select(
+                self.rows.c.object_id,
+                self.rows.c.object_name,
+                literal(name).label("field"),
+                cast(self.rows.c[f"old_{name}"], String).label("old"),
+                cast(literal(change_value(value)), String).label("new"),
+            )
+            for name, value in self.new_values.items()
+        ]
+        return per_field[0] if len(per_field) == 1 else union_all(*per_field)
+
+    def record_changes(self, session: Session, batch_size: int = 5000) -> Iterator[RecordChange]:
+        """The same rows as :class:`RecordChange` objects, fetched ``batch_size`` at a time."""
+        result = session.execute(select(self.rows).execution_options(yield_per=batch_size))
+        for row in result:
+            yield RecordChange(
+                object_type=self.object_type,
+                object_id=row.object_id,
+                object_name=row.object_name,
+                operation=self.operation,
+                changes=tuple(
+                    FieldChange(name, change_value(row._mapping[f"old_{name}"]), change_value(value))
+                    for name, value in self.new_values.items()
+                ),
+            )
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What the ``opiekun_records_changed`` hook receives: the events of one flush or bulk
+    statement, with who made them, when, and in which context."""
+
+    actor: Actor
+    at: dt.datetime
+    context: Mapping[str, Any] = field(default_factory=dict)
+    records: tuple[RecordChange, ...] = ()
+    bulk: tuple[BulkChange, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.records) + sum(change.count for change in self.bulk)
+
+
+# --- the ORM listener --------------------------------------------------------------------
+
+
+def _record_type_of(instance: Any):
+    registry = current_app.extensions.get("opiekun.record_types")
+    return registry.for_model(type(instance)) if registry else None
+
+
+def _tracked_columns(instance: Any):
+    try:
+        mapper = object_mapper(instance)
+    except UnmappedInstanceError:
+        return []
+    return [prop for prop in mapper.column_attrs if prop.key not in UNTRACKED_FIELDS]
+
+
+def _created(instance: Any) -> tuple[FieldChange, ...]:
+    changes = []
+    for prop in _tracked_columns(instance):
+        value = getattr(instance, prop.key)
+        if value is not None:
+            changes.append(FieldChange(prop.key, None, change_value(value)))
+    return tuple(changes)
+
+
+def _updated(instance: Any) -> tuple[FieldChange, ...]:
+    changes = []
+    for prop in _tracked_columns(instance):
+        history = attributes.get_history(instance, prop.key, passive=attributes.PASSIVE_NO_INITIALIZE)
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if change_value(old) != change_value(new):
+            changes.append(FieldChange(prop.key, change_value(old), change_value(new)))
+    return tuple(changes)
+
+
+def _deleted(instance: Any) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(prop.key, change_value(getattr(instance, prop.key)), None)
+        for prop in _tracked_columns(instance)
+        if getattr(instance, prop.key) is not None
+    )
+
+
+def _pending(session: Session) -> list[RecordChange]:
+    return session.info.setdefault(_PENDING_KEY, [])
+
+
+def _collect_flushed_changes(session: Session, flush_context) -> None:
+    """after_flush: the session still knows what the flush wrote, with old values."""
+    if not has_app_context():
+        return
+    pending = _pending(session)
+    groups = (("create", session.new, _created), ("update", session.dirty, _updated), ("delete", session.deleted, _deleted))
+    for operation, instances, describe in groups:
+        for instance in instances:
+            record_type = _record_type_of(instance)
+            if record_type is None:
+                continue
+            changes = describe(instance)
+            if operation == "update" and not changes:
+                continue
+            pending.append(RecordChange(record_type.name, instance.id, instance.display_name, operation, changes))
+
+
+def _dispatch_pending(session: Session, *args: Any) -> None:
+    """after_flush_postexec and before_commit: hand collected events to the hook."""
+    if not has_app_context():
+        return
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=_current_context.get(), records=tuple(pending)))
+
+
+def _discard_pending(session: Session, *args: Any) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def dispatch(session: Session, change_set: ChangeSet) -> None:
+    """Call the ``opiekun_records_changed`` hook of every enabled plugin."""
+    current_app.extensions["opiekun.plugins"].records_changed(session, change_set)
+
+
+def record_event(session: Session, change: RecordChange) -> None:
+    """Add an event that no column change expresses (``relation_added``, ``anonymize``…).
+
+    It is dispatched with the next flush or at commit, in the same transaction.
+    """
+    _pending(session).append(change)
+
+
+_listeners_installed = False
+
+
+def install_listeners() -> None:
+    """Attach the change-stream listeners to every SQLAlchemy session (once per process)."""
+    global _listeners_installed
+    if _listeners_installed:
+        return
+    event.listen(Session, "after_flush", _collect_flushed_changes)
+    event.listen(Session, "after_flush_postexec", _dispatch_pending)
+    event.listen(Session, "before_commit", _dispatch_pending)
+    event.listen(Session, "after_rollback", _discard_pending)
+    event.listen(Session, "after_soft_rollback", _discard_pending)
+    _listeners_installed = True
+
+
+# --- set-based changes -------------------------------------------------------------------
+
+_batch_numbers = itertools.count(1)
+
+
+def _snapshot_table(session: Session, table: Table, field_names: list[str]) -> Table:
+    """A temporary table for one bulk change: ids, names and the old values of the fields."""
+    columns = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
+    columns += [Column(f"old_{name}", table.c[name].type) for name in field_names]
+    snapshot = Table(f"opiekun_change_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
+    snapshot.create(session.connection())
+    return snapshot
+
+
+def update_records(session: Session, model: type, where, values: Mapping[str, Any]) -> int:
+    """``UPDATE model SET values WHERE where``, with change events, in set-based SQL.
+
+    Rows that already hold the new values are left alone. Returns how many records
+    changed. The statements are: one ``INSERT … SELECT`` of the old values into a
+    temporary table, one ``UPDATE`` joined to it, the hook (which may copy the rows with
+    ``INSERT … SELECT``), and dropping the temporary table.
+    """
+    record_type = current_app.extensions["opiekun.record_types"].for_model(model)
+    if record_type is None:
+        raise ValueError(f"{model.__name__} is not a registered record type")
+    if not values:
+        return 0
+    session.flush()
+    table: Table = model.__table__
+    field_names = list(values)
+    differs = or_(*(table.c[name].is_distinct_from(value) for name, value in values.items()))
+    snapshot = _snapshot_table(session, table, field_names)
+    try:
+        source = select(
+            table.c.id,
+            model.display_name_expression(),
+            *(table.c[name] for name in field_names),
+        ).where(where, differs)
+        session.execute(insert(snapshot).from_select([c.name for c in snapshot.columns], source))
+        count = session.scalar(select(func.count()).select_from(snapshot))
+        if count:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(select(snapshot.c.object_id)))
+                .values({**values, "updated_at": utcnow()})
+                .execution_options(synchronize_session=False)
+            )
+            bulk = BulkChange(record_type.name, "update", snapshot, dict(values), count)
+            dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=_current_context.get(), bulk=(bulk,)))
+        return count
+    finally:
+        snapshot.drop(session.connection())
+        # objects already in the session would otherwise keep showing the old values
+        session.expire_all()

@@ -1,0 +1,156 @@
+"""The ``opiekun`` command line: init, create-admin, demo, serve, worker, scheduler, plugins.
+
+Built on Flask's CLI, so each command runs with the app (and its enabled plugins) loaded;
+plugins add commands through the ``opiekun_cli_commands`` hook.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from opiekun.plugin_manager import PluginError
+
+
+def _create_app():
+    from opiekun.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def cli() -> None:
+    """Opiekun — CRM back office. Configure with OPIEKUN_* environment variables."""
+
+
+@cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or upgrade the schema of the core and every enabled plugin."""
+    from opiekun.schema import upgrade_schema
+
+    upgrade_schema()
+    click.echo(f"schema is up to date ({', '.join(['core', *current_app.extensions['opiekun.plugins'].names])})")
+
+
+@cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="Administrator", show_default=True)
+@with_appcontext
+def create_admin_command(email: str, password: str, name: str) -> None:
+    """Create an admin user, or reset that admin's password."""
+    from opiekun.auth import find_user_by_email
+    from opiekun.extensions import db
+    from opiekun.models import User
+
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    user = find_user_by_email(email)
+    if user is None:
+        user = User(email=email.strip().lower(), name=name, role="admin", status="active")
+        db.session.add(user)
+        verb = "created"
+    else:
+        user.role, user.status, user.departed_at = "admin", "active", None
+        verb = "updated"
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"admin {user.email} {verb}")
+
+
+@cli.command("demo")
+@click.option("--companies", default=300, show_default=True, help="how many companies (persons, deals… follow)")
+@with_appcontext
+def demo_command(companies: int) -> None:
+    """Load demo data (a second run adds nothing twice)."""
+    from opiekun.demo import DEMO_PASSWORD, DEMO_TEAM, load_demo
+    from opiekun.schema import upgrade_schema
+
+    upgrade_schema()
+    loaded = load_demo(companies=companies)
+    click.echo(f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data was already loaded; nothing added")
+    click.echo(f"demo users (password {DEMO_PASSWORD}): {', '.join(email for email, *_ in DEMO_TEAM)}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn processes (production default: 2 x cores + 1)")
+def serve_command(host: str, port: int, workers: int | None) -> None:
+    """Serve the app with gunicorn (embedded mode: one process, jobs and schedules inside)."""
+    from gunicorn.app.base import BaseApplication
+
+    from opiekun.app import create_app
+
+    app = create_app()
+    embedded = app.extensions.get("opiekun.embedded_jobs")
+    if embedded is not None:
+        workers = 1  # the SQLite file and the in-process job queue belong to one process
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers or multiprocessing.cpu_count() * 2 + 1)
+            self.cfg.set("threads", 8 if embedded else 2)
+            self.cfg.set("accesslog", "-")
+            if embedded is not None:
+                self.cfg.set("post_worker_init", lambda worker: embedded.start_scheduler())
+
+        def load(self):
+            return app
+
+    click.echo(f"Opiekun on http://{host}:{port}/admin ({'embedded jobs' if embedded else 'Redis jobs'})")
+    Server().run()
+
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="stop when the queue is empty")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run an rq worker for the background jobs (needs OPIEKUN_REDIS_URL)."""
+    from rq import Queue, Worker
+
+    from opiekun.jobs import QUEUE_NAME, connection
+
+    if "opiekun.embedded_jobs" in current_app.extensions:
+        raise click.ClickException("OPIEKUN_REDIS_URL is not set: in the embedded mode jobs run inside 'opiekun serve'")
+    Worker([Queue(QUEUE_NAME, connection=connection())], connection=connection()).work(burst=burst, with_scheduler=True)
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run rq's cron scheduler for the plugins' periodic jobs (needs OPIEKUN_REDIS_URL)."""
+    from opiekun.jobs import connection, cron_scheduler
+
+    if "opiekun.embedded_jobs" in current_app.extensions:
+        raise click.ClickException("OPIEKUN_REDIS_URL is not set: in the embedded mode schedules run inside 'opiekun serve'")
+    cron_scheduler(current_app, connection()).start()
+
+
+@cli.command("plugins")
+@with_appcontext
+def plugins_command() -> None:
+    """List the enabled plugins (name, version, dependencies, hooks) and the skipped ones."""
+    host = current_app.extensions["opiekun.plugins"]
+    if not host.plugins:
+        click.echo("no plugins enabled")
+    for plugin in host.plugins:
+        manifest = plugin.manifest
+        depends = f" (needs {', '.join(manifest.depends)})" if manifest.depends else ""
+        click.echo(f"{manifest.name} {manifest.version}{depends} — {manifest.summary}")
+        click.echo(f"    hooks: {', '.join(host.hooks_of(plugin.name)) or 'none'}")
+    for name, reason in sorted(host.skipped.items()):
+        click.echo(f"{name}: off — {reason}")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="opiekun")
+    except PluginError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)

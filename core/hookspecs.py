@@ -1,0 +1,234 @@
+"""The partner contract: every hook a plugin may implement.
+
+A plugin is a module (or package) with a ``MANIFEST`` (:class:`opiekun.PluginManifest`)
+and functions marked ``@opiekun.hookimpl`` whose names are the ones below. It is found
+through the entry-point group ``opiekun.plugins`` — the built-in plugins are registered in
+exactly the same way. Implement only the hooks you need; keep arguments named as here
+(pluggy passes only those your function asks for, so you may take fewer).
+
+Unless a docstring says otherwise, a hook is called on every enabled plugin, in
+dependency order (a plugin after the plugins it depends on; the core's own
+implementations first), and the non-``None`` results are collected into a list.
+
+Start-up hooks run while the app is built; a plugin whose start-up hook raises stops the
+start with a message naming the plugin. Hooks about changes (``opiekun_records_changed``,
+``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``) run
+inside the caller's database transaction: write through the ``session`` you are given,
+never commit it; raising rolls the whole change back.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from opiekun import PROJECT_NAME
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint, Flask
+    from flask_admin import Admin, BaseView
+    from sqlalchemy.orm import Session
+
+    from opiekun.admin.actions import BulkAction
+    from opiekun.changes import Actor, ChangeSet
+    from opiekun.demo import DemoContext
+    from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.models import Deal, User
+    from opiekun.permissions import Permission
+    from opiekun.record_types import RecordType
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+__all__ = [
+    "opiekun_admin_bulk_actions",
+    "opiekun_admin_views",
+    "opiekun_app_ready",
+    "opiekun_blueprints",
+    "opiekun_cli_commands",
+    "opiekun_deal_closed",
+    "opiekun_demo_data",
+    "opiekun_jobs",
+    "opiekun_migrations_dir",
+    "opiekun_models",
+    "opiekun_permissions",
+    "opiekun_record_access",
+    "opiekun_record_types",
+    "opiekun_records_changed",
+    "opiekun_schedules",
+    "opiekun_transfer_user_items",
+    "opiekun_user_departed",
+    "opiekun_user_items",
+    "opiekun_validate_record",
+]
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+@hookspec
+def opiekun_models() -> Iterable[type]:
+    """Import and return the plugin's SQLAlchemy model classes.
+
+    Called once while the app is built, before anything touches the database. Import your
+    ``models`` module *inside* this function, never at the top of the plugin module: the
+    plugin module is imported even when the plugin is off, and a disabled plugin must leave
+    no tables behind.
+    """
+
+
+@hookspec
+def opiekun_migrations_dir() -> str | None:
+    """Return the folder of the plugin's Alembic revisions (its own branch), or ``None``.
+
+    The first revision of the folder carries ``branch_labels = ("<plugin name>",)`` and
+    ``depends_on = "core"`` (plus the branches of the plugins it depends on). ``opiekun
+    init`` upgrades the branches of the enabled plugins only.
+    """
+
+
+@hookspec
+def opiekun_record_types() -> Iterable[RecordType]:
+    """Return the record types the plugin adds (:class:`opiekun.record_types.RecordType`).
+
+    A registered type gets, without further code: the change stream (so audit records
+    it), the owner filters, offboarding previews and transfers of its ``owner_id``, and —
+    when it brings :class:`~opiekun.record_types.RecordApi` schemas — CRUD under
+    ``/api/v1/<api_path>`` described in the OpenAPI document.
+    """
+
+
+# --- surfaces -----------------------------------------------------------------------------
+
+
+@hookspec
+def opiekun_blueprints() -> Iterable[Blueprint]:
+    """Return Flask blueprints to register (API routes go under ``/api/v1/...``).
+
+    Decorate API views with ``opiekun.api.spec.validate(...)`` so they are validated and
+    appear in ``/api/v1/openapi.json``; errors raised as :class:`opiekun.api.errors.ApiError`
+    become the uniform JSON error body.
+    """
+
+
+@hookspec
+def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
+    """Return Flask-Admin views to add to the panel at ``/admin``.
+
+    Record views should subclass :class:`opiekun.admin.views.RecordView`, which brings
+    login, CSRF, the owner filters and every plugin's bulk actions.
+    """
+
+
+@hookspec
+def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
+    """Return bulk actions (:class:`opiekun.admin.actions.BulkAction`) offered on the admin
+    list of ``record_type``. Called once per record type when the admin is built; an action
+    acts on the selected rows or on every row matching the list's current filter."""
+
+
+@hookspec
+def opiekun_permissions() -> Iterable[Permission]:
+    """Return the permissions the plugin checks (:class:`opiekun.permissions.Permission`),
+    with the built-in roles that hold them by default. Admins can grant them to custom
+    roles; a disabled plugin's permissions do not exist."""
+
+
+@hookspec
+def opiekun_cli_commands() -> Iterable[click.Command]:
+    """Return click commands (or groups) to add to the ``opiekun`` command line."""
+
+
+@hookspec
+def opiekun_app_ready(app: Flask) -> None:
+    """Called once, last, when the app is fully built (all hooks above have run)."""
+
+
+# --- background work ----------------------------------------------------------------------
+
+
+@hookspec
+def opiekun_jobs() -> Iterable[JobDefinition]:
+    """Return the background jobs the plugin runs (:class:`opiekun.jobs.JobDefinition`).
+
+    Only registered jobs can be enqueued (``opiekun.jobs.enqueue(name, **kwargs)``) and run
+    by a worker; the job function runs inside an app context, with the enqueuing user as
+    the acting user of its changes, and may report progress with
+    ``opiekun.jobs.report_progress``. Its transaction is committed when it returns.
+    """
+
+
+@hookspec
+def opiekun_schedules() -> Iterable[Schedule]:
+    """Return periodic runs of registered jobs (:class:`opiekun.jobs.Schedule`: a cron
+    string or an interval in seconds). Production runs them with rq's cron scheduler
+    (``opiekun scheduler``); the embedded mode runs them in-process."""
+
+
+@hookspec
+def opiekun_demo_data(context: DemoContext) -> None:
+    """Add the plugin's demo data, called by ``opiekun demo`` after the core's (users,
+    companies, persons, deals, offers, invoices exist: see ``context``). Called only once
+    per plugin and database, so a second ``opiekun demo`` adds nothing twice."""
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+@hookspec
+def opiekun_validate_record(record_type: RecordType, record: Any, operation: str) -> Mapping[str, str] | None:
+    """Check a record about to be saved by the API or the admin (``operation`` is
+    ``create`` or ``update``); return ``{field: problem}`` to refuse it (422 in the API, a
+    form message in the admin), or ``None``. Example: ownership's "owner required"."""
+
+
+@hookspec
+def opiekun_record_access(user: User, record_type: RecordType, record: Any, action: str) -> bool | None:
+    """Decide whether ``user`` may ``action`` (``update`` or ``delete``) ``record``.
+
+    Return ``True`` to allow beyond the core's rule (owner, no owner, or the
+    ``records.edit_others`` permission), ``False`` to forbid, ``None`` for no opinion. Any
+    ``False`` wins over every ``True``.
+    """
+
+
+@hookspec
+def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
+    """Receive the change events of one flush or one set-based statement.
+
+    Called inside the transaction that made the change, after the rows are written and
+    before commit; a rolled-back change never reaches this hook after the fact. Write what
+    you derive through ``session`` (prefer set-based ``INSERT … SELECT`` over
+    ``change_set.bulk``); do not commit. See :mod:`opiekun.changes`.
+    """
+
+
+@hookspec
+def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str | None, actor: Actor) -> None:
+    """A deal was won (``outcome="won"``) or lost (``"lost"``, with the ``reason`` given).
+    Called in the closing transaction, after the deal's status is written."""
+
+
+@hookspec
+def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
+    """``user`` has just left (status set to ``departed``): they can no longer log in and
+    their items stay where they are until transferred. Called in the same transaction."""
+
+
+# --- a user's items (offboarding) ---------------------------------------------------------
+
+
+@hookspec
+def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
+    """Count what the user owns or is responsible for, per item type the plugin knows
+    (:class:`opiekun.user_items.ItemCount`). Counting only: change nothing."""
+
+
+@hookspec
+def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
+    """Move the user's items of the types in ``request.object_types`` that the plugin
+    knows to ``request.to_user_id``, in set-based SQL (``opiekun.changes.update_records``
+    emits the change events). Return one :class:`~opiekun.user_items.TransferResult` per
+    type moved. Must be idempotent: items already moved are not moved again."""

@@ -1,0 +1,276 @@
+"""Finding, ordering and calling plugins.
+
+Plugins — built-in and partners' alike — are found through the entry-point group
+``opiekun.plugins``: each entry point names a module with a ``MANIFEST``. The deployment
+chooses them with ``OPIEKUN_PLUGINS`` (default: every installed plugin whose dependencies
+are installed). :class:`PluginHost` is the only place that spells hook names: the rest of
+the core calls its typed methods.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from opiekun import PROJECT_NAME, hookspecs
+from opiekun.manifest import PluginManifest
+
+if TYPE_CHECKING:
+    from opiekun.changes import Actor, ChangeSet
+    from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.permissions import Permission
+    from opiekun.record_types import RecordType
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+
+ENTRY_POINT_GROUP = "opiekun.plugins"
+
+#: The core's own hook implementations, registered first under the name "core".
+CORE_HOOK_MODULES = ("opiekun.records", "opiekun.core_permissions")
+
+log = logging.getLogger(__name__)
+
+
+class PluginError(RuntimeError):
+    """A plugin cannot be enabled; the message names the plugin and says why."""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """An installed plugin: its manifest, its module and where it comes from."""
+
+    manifest: PluginManifest
+    module: ModuleType
+    distribution: str | None
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+
+def discover_plugins() -> dict[str, Plugin]:
+    """Every installed plugin, by name (importing only their top modules)."""
+    found: dict[str, Plugin] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = entry_point.load()
+        except Exception as error:  # noqa: BLE001 - a broken plugin must name itself
+            raise PluginError(f"plugin {entry_point.name!r} cannot be imported: {error}") from error
+        manifest = getattr(module, "MANIFEST", None)
+        if not isinstance(manifest, PluginManifest):
+            raise PluginError(f"plugin {entry_point.name!r} ({entry_point.value}) has no MANIFEST = PluginManifest(...)")
+        if manifest.name != entry_point.name:
+            raise PluginError(f"plugin entry point {entry_point.name!r} declares the name {manifest.name!r}; they must match")
+        if manifest.name in found and found[manifest.name].module is not module:
+            raise PluginError(f"two installed plugins are called {manifest.name!r}")
+        distribution = entry_point.dist.name if entry_point.dist else None
+        found[manifest.name] = Plugin(manifest, module, distribution)
+    return found
+
+
+def resolve_plugins(installed: Mapping[str, Plugin], requested: Iterable[str] | None) -> tuple[list[Plugin], dict[str, str]]:
+    """Which plugins run, in dependency order, and why the others do not.
+
+    ``requested`` is ``OPIEKUN_PLUGINS`` as a list, or ``None`` for "all installed". A
+    requested plugin that is unknown or whose dependency is off is an error; with the
+    default, a plugin whose dependency is not installed is skipped with a reason. Plugins
+    marked ``auto_install`` join as soon as all their dependencies are on.
+    """
+    skipped: dict[str, str] = {}
+    if requested is None:
+        wanted = set(installed)
+    else:
+        wanted = set(requested)
+        unknown = sorted(wanted - set(installed))
+        if unknown:
+            raise PluginError(
+                f"unknown plugin {', '.join(repr(name) for name in unknown)} in OPIEKUN_PLUGINS; "
+                f"installed: {', '.join(sorted(installed)) or 'none'}"
+            )
+    while True:  # drop (or refuse) plugins whose dependencies are off, until stable
+        missing = {
+            name: sorted(set(installed[name].manifest.depends) - wanted) for name in sorted(wanted)
+        }
+        missing = {name: deps for name, deps in missing.items() if deps}
+        if not missing:
+            break
+        for name, deps in missing.items():
+            not_installed = [dep for dep in deps if dep not in installed]
+            if requested is not None and name in requested:
+                reason = "not installed" if not_installed else "not enabled: add it to OPIEKUN_PLUGINS"
+                raise PluginError(f"plugin {name!r} needs {', '.join(repr(dep) for dep in deps)}, which is {reason}")
+            skipped[name] = f"needs {', '.join(deps)}, which {'is' if len(deps) == 1 else 'are'} not {'installed' if not_installed else 'enabled'}"
+            wanted.discard(name)
+    for name in sorted(set(installed) - wanted - set(skipped)):  # Odoo's auto_install
+        manifest = installed[name].manifest
+        if manifest.auto_install and set(manifest.depends) <= wanted:
+            wanted.add(name)
+    return [installed[name] for name in _dependency_order(installed, wanted)], skipped
+
+
+def _dependency_order(installed: Mapping[str, Plugin], wanted: set[str]) -> list[str]:
+    ordered: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = path[path.index(name):] + [name]
+            raise PluginError(f"plugins depend on each other in a loop: {' -> '.join(cycle)}")
+        state[name] = "visiting"
+        for dependency in sorted(installed[name].manifest.depends):
+            visit(dependency, path + [name])
+        state[name] = "done"
+        ordered.append(name)
+
+    for name in sorted(wanted):
+        visit(name, [])
+    return ordered
+
+
+class PluginHost:
+    """The enabled plugins of one app, behind one typed method per hook."""
+
+    def __init__(self, plugins: list[Plugin], skipped: Mapping[str, str] | None = None, trace: bool = False):
+        self.plugins = plugins
+        self.skipped = dict(skipped or {})
+        self.manager = pluggy.PluginManager(PROJECT_NAME)
+        self.manager.add_hookspecs(hookspecs)
+        # pluggy calls the last registered implementation first: register in reverse so
+        # the core runs first, then each plugin after the plugins it depends on.
+        for plugin in reversed(plugins):
+            self.manager.register(plugin.module, name=plugin.name)
+        for module_name in reversed(CORE_HOOK_MODULES):
+            self.manager.register(importlib.import_module(module_name), name=f"core:{module_name}")
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as error:
+            raise PluginError(f"plugin {error.plugin_name!r}: {error}") from error
+        if trace:
+            self.manager.add_hookcall_monitoring(_trace_before, _trace_after)
+
+    @classmethod
+    def from_installed(cls, requested: Iterable[str] | None, trace: bool = False) -> "PluginHost":
+        plugins, skipped = resolve_plugins(discover_plugins(), requested)
+        for name, reason in skipped.items():
+            log.warning("plugin %s is off: %s", name, reason)
+        return cls(plugins, skipped, trace)
+
+    @property
+    def names(self) -> list[str]:
+        return [plugin.name for plugin in self.plugins]
+
+    def hooks_of(self, plugin_name: str) -> list[str]:
+        """The hooks a plugin implements (for the plugins list)."""
+        module = self.manager.get_plugin(plugin_name)
+        return sorted(caller.name for caller in self.manager.get_hookcallers(module) or [])
+
+    # --- calling helpers ------------------------------------------------------------------
+
+    def _each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a start-up hook plugin by plugin, so a failure names its plugin."""
+        caller = getattr(self.manager.hook, hook_name)
+        results = []
+        for implementation in reversed(caller.get_hookimpls()):
+            arguments = {name: kwargs[name] for name in implementation.argnames}
+            try:
+                result = implementation.function(**arguments)
+            except PluginError:
+                raise
+            except Exception as error:
+                plugin = implementation.plugin_name
+                raise PluginError(f"plugin {plugin!r} failed in {hook_name}: {type(error).__name__}: {error}") from error
+            if result is not None:
+                results.append((implementation.plugin_name, result))
+        return results
+
+    def _flatten(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        return [item for _, items in self._each(hook_name, **kwargs) for item in items]
+
+    # --- start-up hooks -------------------------------------------------------------------
+
+    def load_models(self) -> list[type]:
+        return self._flatten("opiekun_models")
+
+    def migrations_dirs(self) -> dict[str, str]:
+        return {plugin: folder for plugin, folder in self._each("opiekun_migrations_dir")}
+
+    def record_types(self) -> list["RecordType"]:
+        return self._flatten("opiekun_record_types")
+
+    def blueprints(self) -> list[Any]:
+        return self._flatten("opiekun_blueprints")
+
+    def admin_views(self, admin: Any) -> list[Any]:
+        return self._flatten("opiekun_admin_views", admin=admin)
+
+    def admin_bulk_actions(self, record_type: "RecordType") -> list[Any]:
+        return self._flatten("opiekun_admin_bulk_actions", record_type=record_type)
+
+    def permissions(self) -> list["Permission"]:
+        return self._flatten("opiekun_permissions")
+
+    def cli_commands(self) -> list[Any]:
+        return self._flatten("opiekun_cli_commands")
+
+    def jobs(self) -> list["JobDefinition"]:
+        return self._flatten("opiekun_jobs")
+
+    def schedules(self) -> list["Schedule"]:
+        return self._flatten("opiekun_schedules")
+
+    def app_ready(self, app: Any) -> None:
+        self._each("opiekun_app_ready", app=app)
+
+    # --- run-time hooks -------------------------------------------------------------------
+
+    def demo_data(self, plugin_name: str, context: Any) -> None:
+        """Run one plugin's demo-data hook (the demo loader tracks which plugins ran)."""
+        module = self.manager.get_plugin(plugin_name)
+        implementation = getattr(module, "opiekun_demo_data", None)
+        if implementation is not None:
+            implementation(context=context)
+
+    def validate_record(self, record_type: "RecordType", record: Any, operation: str) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        for answer in self.manager.hook.opiekun_validate_record(record_type=record_type, record=record, operation=operation):
+            problems.update(answer)
+        return problems
+
+    def record_access(self, user: Any, record_type: "RecordType", record: Any, action: str) -> bool | None:
+        answers = self.manager.hook.opiekun_record_access(user=user, record_type=record_type, record=record, action=action)
+        if False in answers:
+            return False
+        return True if True in answers else None
+
+    def records_changed(self, session: Any, change_set: "ChangeSet") -> None:
+        self.manager.hook.opiekun_records_changed(session=session, change_set=change_set)
+
+    def deal_closed(self, session: Any, deal: Any, outcome: str, reason: str | None, actor: "Actor") -> None:
+        self.manager.hook.opiekun_deal_closed(session=session, deal=deal, outcome=outcome, reason=reason, actor=actor)
+
+    def user_departed(self, session: Any, user: Any, actor: "Actor") -> None:
+        self.manager.hook.opiekun_user_departed(session=session, user=user, actor=actor)
+
+    def user_items(self, user_id: int, include_closed: bool) -> list["ItemCount"]:
+        answers = self.manager.hook.opiekun_user_items(user_id=user_id, include_closed=include_closed)
+        return [item for items in answers for item in items]
+
+    def transfer_user_items(self, session: Any, request: "TransferRequest") -> list["TransferResult"]:
+        answers = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
+        return [result for results in answers for result in results]
+
+
+def _trace_before(hook_name: str, hook_impls: list, kwargs: dict) -> None:
+    log.info("hook %s -> %s", hook_name, ", ".join(impl.plugin_name for impl in reversed(hook_impls)))
+
+
+def _trace_after(outcome, hook_name: str, hook_impls: list, kwargs: dict) -> None:
+    if outcome.exception is not None:
+        log.info("hook %s raised %r", hook_name, outcome.exception)

@@ -47,7 +47,9 @@ class RecordType:
     :param closed: returns a SQL condition true for closed records (won/lost deals,
         paid invoices…); ``None`` when the type has no notion of closed.
     :param search_columns: columns searched by ``?q=`` and the admin search box.
-    :param plugin: the plugin that registered the type (filled in by the registry).
+    :param admin_view: the Flask-Admin list/form class for the type (a subclass of
+        :class:`opiekun.admin.views.RecordView` with its columns); ``None``: the core's
+        default record view. The core instantiates it as ``admin_view(record_type)``.
     """
 
     name: str
@@ -58,13 +60,12 @@ class RecordType:
     api: RecordApi | None = None
     closed: Callable[[], "ColumnElement[bool]"] | None = None
     search_columns: tuple[str, ...] = ("name",)
-    admin_endpoint: str | None = None
+    admin_view: type | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def url_for_admin(self, object_id: int) -> str | None:
-        """The admin page of one record of this type, if the type has an admin view."""
-        endpoint = self.admin_endpoint or f"{self.name}"
-        return f"/admin/{endpoint}/details/?id={object_id}"
+    def admin_url(self, object_id: int) -> str:
+        """The admin page of one record of this type."""
+        return f"/admin/{self.name}/details/?id={object_id}"
 
 
 class RecordTypeRegistry:

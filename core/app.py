@@ -6,7 +6,9 @@ through :class:`~opiekun.plugin_manager.PluginHost`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 
 from flask import Flask, redirect, url_for
 from sqlalchemy import event
@@ -25,8 +27,9 @@ LANGUAGES = ("pl", "en")
 CORE_FOLDER = Path(__file__).parent
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app. ``settings`` default to the environment (``OPIEKUN_*``)."""
+def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleType] = ()) -> Flask:
+    """Build the app. ``settings`` default to the environment (``OPIEKUN_*``);
+    ``extra_plugins`` are plugin modules used as if installed (embedding, tests)."""
     settings = settings or Settings.from_environment(Path.cwd() / "instance")
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app = Flask("opiekun", instance_path=str(settings.instance_path), root_path=str(CORE_FOLDER))
@@ -43,7 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["opiekun.settings"] = settings
 
-    plugins = PluginHost.from_installed(settings.plugins, trace=settings.trace_hooks)
+    plugins = PluginHost.from_installed(settings.plugins, trace=settings.trace_hooks,
+                                        extra_modules=[*settings.plugin_modules, *extra_plugins])
     app.extensions["opiekun.plugins"] = plugins
     plugins.load_models()
     registry = RecordTypeRegistry(plugins.record_types())

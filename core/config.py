@@ -34,7 +34,9 @@ class Settings:
     redis_url: str | None
     plugins: tuple[str, ...] | None
     secret_key: str
-    trace_hooks: bool
+    trace_hooks: bool = False
+    #: plugin modules used without an installed distribution (``OPIEKUN_PLUGIN_MODULES``)
+    plugin_modules: tuple[str, ...] = ()
 
     @property
     def embedded_jobs(self) -> bool:
@@ -58,4 +60,5 @@ class Settings:
             plugins=plugins,
             secret_key=_secret_key(instance_path),
             trace_hooks=os.environ.get("OPIEKUN_TRACE_HOOKS", "") not in ("", "0", "false"),
+            plugin_modules=tuple(name.strip() for name in os.environ.get("OPIEKUN_PLUGIN_MODULES", "").split(",") if name.strip()),
         )

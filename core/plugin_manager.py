@@ -53,9 +53,30 @@ class Plugin:
         return self.manifest.name
 
 
-def discover_plugins() -> dict[str, Plugin]:
-    """Every installed plugin, by name (importing only their top modules)."""
+def _plugin_of_module(module: ModuleType, source: str) -> Plugin:
+    manifest = getattr(module, "MANIFEST", None)
+    if not isinstance(manifest, PluginManifest):
+        raise PluginError(f"plugin {source!r} has no MANIFEST = PluginManifest(...)")
+    return Plugin(manifest, module, None)
+
+
+def discover_plugins(extra_modules: Iterable[str | ModuleType] = ()) -> dict[str, Plugin]:
+    """Every installed plugin, by name (importing only their top modules).
+
+    ``extra_modules`` (dotted names or modules; ``OPIEKUN_PLUGIN_MODULES``) are plugins
+    used without being installed as distributions — a partner's plugin under development,
+    or a test's.
+    """
     found: dict[str, Plugin] = {}
+    for extra in extra_modules:
+        try:
+            module = importlib.import_module(extra) if isinstance(extra, str) else extra
+        except ImportError as error:
+            raise PluginError(f"plugin module {extra!r} cannot be imported: {error}") from error
+        plugin = _plugin_of_module(module, getattr(module, "__name__", str(extra)))
+        if plugin.name in found:
+            raise PluginError(f"two plugins are called {plugin.name!r}")
+        found[plugin.name] = plugin
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             module = entry_point.load()
@@ -151,13 +172,15 @@ class PluginHost:
         try:
             self.manager.check_pending()
         except pluggy.PluginValidationError as error:
-            raise PluginError(f"plugin {error.plugin_name!r}: {error}") from error
+            plugin_name = self.manager.get_name(error.plugin) if error.plugin is not None else "?"
+            raise PluginError(f"plugin {plugin_name!r}: {error}") from error
         if trace:
             self.manager.add_hookcall_monitoring(_trace_before, _trace_after)
 
     @classmethod
-    def from_installed(cls, requested: Iterable[str] | None, trace: bool = False) -> "PluginHost":
-        plugins, skipped = resolve_plugins(discover_plugins(), requested)
+    def from_installed(cls, requested: Iterable[str] | None, trace: bool = False,
+                       extra_modules: Iterable[str | ModuleType] = ()) -> "PluginHost":
+        plugins, skipped = resolve_plugins(discover_plugins(extra_modules), requested)
         for name, reason in skipped.items():
             log.warning("plugin %s is off: %s", name, reason)
         return cls(plugins, skipped, trace)

@@ -76,10 +76,11 @@ def fresh_database(tmp_path_factory) -> Iterator[FreshDatabase]:
     databases.drop_all()
 
 
-def build_app(instance_path: Path, database_url: str, **settings):
+def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settings):
+    """An app of its own (own database), e.g. with other plugins; schema via migrations."""
     from opiekun.schema import upgrade_schema
 
-    app = create_app(make_settings(instance_path, database_url=database_url, **settings))
+    app = create_app(make_settings(instance_path, database_url=database_url, **settings), extra_plugins=extra_plugins)
     app.config["TESTING"] = True
     app.config["WTF_CSRF_ENABLED"] = True
     with app.app_context():
@@ -97,7 +98,7 @@ def app(tmp_path_factory, fresh_database):
         db.engine.dispose()
 
 
-def _empty_tables(application) -> None:
+def empty_tables(application) -> None:
     with application.app_context():
         db.session.remove()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
@@ -118,7 +119,7 @@ def clean_database(request):
     """Every test starts from empty tables (only when it uses the shared app)."""
     yield
     if "app" in request.fixturenames:
-        _empty_tables(request.getfixturevalue("app"))
+        empty_tables(request.getfixturevalue("app"))
 
 
 @pytest.fixture

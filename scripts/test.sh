@@ -13,7 +13,11 @@ say() { printf '\n=== %s\n' "$*"; }
 # --- Python dependencies -------------------------------------------------------------------
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
-  python3 -m venv .venv
+  if ! python3 -m venv .venv 2>/dev/null; then
+    # Debian's system Python keeps venv in a separate package
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf .venv && python3 -m venv .venv
+  fi
 fi
 . .venv/bin/activate
 say "installing Opiekun and its test dependencies"

@@ -6,7 +6,7 @@ Departed users can neither log in nor use a token.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -128,6 +128,8 @@ def switch_language(code: str):
 
 def select_locale() -> str:
     """The user's chosen language, else the browser's, else Polish."""
+    if not has_request_context():
+        return "pl"
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("language")
     if chosen in languages:

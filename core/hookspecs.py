@@ -83,9 +83,10 @@ def opiekun_models() -> Iterable[type]:
 def opiekun_migrations_dir() -> str | None:
     """Return the folder of the plugin's Alembic revisions (its own branch), or ``None``.
 
-    The first revision of the folder carries ``branch_labels = ("<plugin name>",)`` and
-    ``depends_on = "core"`` (plus the branches of the plugins it depends on). ``opiekun
-    init`` upgrades the branches of the enabled plugins only.
+    The first revision of the folder carries ``down_revision = None``,
+    ``branch_labels = ("<plugin name>",)`` and ``depends_on`` naming the core revision whose
+    tables it refers to (``"core_0001"``) plus the revisions of the plugins it depends on.
+    ``opiekun init`` upgrades the branches of the enabled plugins only.
     """
 
 

@@ -52,7 +52,8 @@ def reference_problems(model: type, values: Mapping[str, Any]) -> dict[str, str]
             target = _model_for_table(foreign_key.column.table.name)
             row = db.session.get(target, value) if target is not None else None
             if row is None:
-                problems[field] = f"no {foreign_key.column.table.name.rstrip('s')} with id {value}"
+                noun = getattr(target, "__object_type__", "") or (target.__name__.lower() if target else "row")
+                problems[field] = f"no {noun} with id {value}"
             elif isinstance(row, User) and field == "owner_id" and row.status != "active":
                 problems[field] = f"user {value} has departed and cannot own records"
     return problems

@@ -1,40 +1,54 @@
 """The admin panel at ``/admin`` (Flask-Admin): record lists for every record type, users,
-pipelines and the plugins page; plugins add their views through a hook."""
+roles, pipelines, notifications and the plugins page; plugins add their views through a
+hook. Everything is built per app by :func:`init_admin`: nothing here is bound to one app.
+"""
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
-from flask_admin.contrib.sqla import ModelView
+from flask import Flask
+from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
-from flask_login import current_user
 
+from flask_babel import get_locale
 
-class LoginRequired:
-    """Mixin: the view needs an active logged-in user."""
+from opiekun.admin.views import (
+    HomeView,
+    LoginRequired,
+    NotificationsView,
+    PipelineView,
+    PluginsView,
+    RecordView,
+    RoleView,
+    UserView,
+)
 
-    def is_accessible(self) -> bool:
-        return bool(current_user and current_user.is_authenticated and current_user.status == "active")
+__all__ = ["LoginRequired", "RecordView", "init_admin"]
 
-    def inaccessible_callback(self, name, **kwargs):
-        return redirect(url_for("auth.login", next=request.full_path))
-
-
-class HomeView(LoginRequired, AdminIndexView):
-    @expose("/")
-    def index(self):
-        return self.render("admin/index.html")
+BASE_TEMPLATE = "opiekun/admin/master.html"
+#: Each language named in itself, as the switch in the menu shows it.
+LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
 
 
 def init_admin(app: Flask, plugins, registry) -> Admin:
-    admin = Admin(app, name="Opiekun", index_view=HomeView(url="/admin"), theme=Bootstrap4Theme(swatch="default"))
-    from opiekun.extensions import db
-
-    class RecordView(LoginRequired, ModelView):
-        page_size = 50
-
-    for record_type in registry:
-        admin.add_view(RecordView(record_type.model, db.session, name=record_type.label_plural, endpoint=record_type.name))
-    for view in plugins.admin_views(admin):
-        admin.add_view(view)
+    """Build the panel of ``app``: the core's views, one record view per record type (its
+    ``admin_view`` or :class:`RecordView`), then the views plugins contribute."""
+    admin = Admin(app, name="Opiekun", index_view=HomeView(url="/admin"),
+                  theme=Bootstrap4Theme(swatch="default", fluid=True, base_template=BASE_TEMPLATE))
+    # Views read the app's plugins and record types while they are built.
+    with app.app_context():
+        for record_type in registry:
+            admin.add_view((record_type.admin_view or RecordView)(record_type))
+        admin.add_view(NotificationsView())
+        admin.add_view(PipelineView())
+        admin.add_view(UserView())
+        admin.add_view(RoleView())
+        admin.add_view(PluginsView())
+        for view in plugins.admin_views(admin):
+            admin.add_view(view)
+    app.context_processor(_language_context)
     app.extensions["opiekun.admin"] = admin
     return admin
+
+
+def _language_context() -> dict:
+    """The page's language and the languages to switch to (for the menu and login page)."""
+    return {"current_language": str(get_locale() or "pl"), "language_names": LANGUAGE_NAMES}

@@ -1,12 +1,15 @@
 """The JSON API under ``/api/v1``: authentication, the core's routes, and record CRUD for
 every registered record type. Plugins add their own blueprints under the same prefix."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, g, request
 
-from opiekun.api import pipelines, system, users
 from opiekun.api.errors import Unauthorized
-from opiekun.api.records import add_record_routes
-from opiekun.auth import act_as_user, reset_actor, user_for_token
-from opiekun.record_types import RecordTypeRegistry
+
+if TYPE_CHECKING:
+    from opiekun.record_types import RecordTypeRegistry
 
 API_PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = frozenset({"api.issue_token"})
@@ -20,6 +23,8 @@ def authenticate_api_request() -> None:
     """
     if not request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint == "openapi_document":
         return
+    from opiekun.auth import act_as_user, user_for_token
+
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
@@ -31,10 +36,19 @@ def authenticate_api_request() -> None:
 
 
 def build_api_blueprint(registry: RecordTypeRegistry) -> Blueprint:
-    """A fresh blueprint for one app (record routes depend on the app's record types)."""
+    """A fresh blueprint for one app (record routes depend on the app's record types).
+
+    The route modules are imported here, not at the top: they use the records services,
+    which use the API's schemas — importing them lazily keeps ``opiekun.api`` importable
+    on its own."""
+    from opiekun.api import pipelines, roles, system, users
+    from opiekun.api.records import add_record_routes
+    from opiekun.auth import reset_actor
+
     blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
     users.add_routes(blueprint)
     pipelines.add_routes(blueprint)
+    roles.add_routes(blueprint)
     system.add_routes(blueprint)
     for record_type in registry:
         if record_type.api is not None and record_type.api_path:

@@ -2,17 +2,17 @@
 import datetime as dt
 from typing import Literal
 
-from flask import Blueprint, current_app
-from pydantic import Field, create_model
+from flask import Blueprint
+from pydantic import create_model
 from sqlalchemy import func, or_, select
 
 from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from opiekun.api.schemas import Email, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
-from opiekun.changes import current_actor
 from opiekun.extensions import db
-from opiekun.models import USER_STATUSES, User, active_admin_count, utcnow
+from opiekun.models import USER_STATUSES, User
+from opiekun.users import change_role, mark_departed, reactivate
 from opiekun.permissions import has_permission, role_exists
 
 RoleName = Text(50, min_length=1)
@@ -135,17 +135,6 @@ def get_user(user_id: int):
     return UserOut.model_validate(get_user_or_404(user_id))
 
 
-def mark_departed(user: User) -> None:
-    """The user leaves: no more logins or tokens; their items stay until transferred."""
-    if user.role == "admin" and user.status == "active" and active_admin_count() <= 1:
-        raise Conflict("the last active admin cannot leave; make someone else admin first", {"status": "last active admin"})
-    user.status = "departed"
-    user.departed_at = utcnow()
-    user.token_generation = (user.token_generation or 0) + 1
-    db.session.flush()
-    current_app.extensions["opiekun.plugins"].user_departed(db.session, user, current_actor())
-
-
 @validate(json=UserUpdate, answers={200: UserOut}, tags=TAGS, operation_id="update_user")
 def update_user(user_id: int):
     caller = current_api_user()
@@ -160,19 +149,17 @@ def update_user(user_id: int):
     if "email" in changes:
         _check_unique_email(changes["email"], user.id)
         user.email = changes["email"].lower()
-    if "role" in changes and changes["role"] != user.role:
+    if "role" in changes:
         _check_role(changes["role"])
-        if user.role == "admin" and user.status == "active" and active_admin_count() <= 1:
-            raise Conflict("the last active admin must stay admin", {"role": "last active admin"})
-        user.role = changes["role"]
+        change_role(user, changes["role"])
     if "name" in changes:
         user.name = changes["name"]
     if "password" in changes:
         user.set_password(changes["password"])
-    if changes.get("status") == "departed" and user.status != "departed":
+    if changes.get("status") == "departed":
         mark_departed(user)
-    elif changes.get("status") == "active" and user.status != "active":
-        user.status, user.departed_at = "active", None
+    elif changes.get("status") == "active":
+        reactivate(user)
     db.session.commit()
     return UserOut.model_validate(user)
 

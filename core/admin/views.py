@@ -1,0 +1,745 @@
+"""The admin panel's views: the record view every record type gets, users, custom roles,
+pipelines, the plugins page, the user's notifications and the home page.
+
+Views stay thin: saving a record goes through the same rules as the API
+(:mod:`opiekun.records`), departures through :func:`opiekun.users.mark_departed`, and
+permissions are checked on the server for every page, form and action.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.form.widgets import Select2Widget
+from flask_admin.model import typefmt
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import CheckConstraint, func, inspect, select, update
+from sqlalchemy.orm import RelationshipDirection
+from wtforms import PasswordField, SelectField, SelectMultipleField
+from wtforms.validators import Length, Optional, ValidationError
+
+from opiekun import records
+from opiekun.admin.actions import BulkAction
+from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
+from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
+from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
+from opiekun.api.errors import ApiError
+from opiekun.extensions import db
+from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
+from opiekun.permissions import declared_permissions, has_permission
+from opiekun.record_types import RecordType
+from opiekun.users import change_role, mark_departed, reactivate
+
+log = logging.getLogger(__name__)
+
+RECORDS_CATEGORY = _l("Records")
+ADMINISTRATION_CATEGORY = _l("Administration")
+
+#: Columns every record has; the record view shows them its own way (or not at all).
+RECORD_MIXIN_COLUMNS = ("id", "owner_id", "created_by_id", "created_at", "updated_at")
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def user_is_active() -> bool:
+    """A user is logged in and has not left."""
+    return bool(current_user and current_user.is_authenticated and current_user.status == "active")
+
+
+def current_user_holds(permission: str | None) -> bool:
+    """The logged-in user holds ``permission`` (``None``: no permission needed)."""
+    return permission is None or has_permission(current_user, permission)
+
+
+class LoginRequired:
+    """Mixin: the view needs an active logged-in user and, when ``required_permission``
+    is set, that permission (403 otherwise). Guests are sent to the login page."""
+
+    required_permission: str | None = None
+
+    def is_accessible(self) -> bool:
+        return user_is_active() and current_user_holds(self.required_permission)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not user_is_active():
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class EditableWithPermission:
+    """Mixin for model views everyone may read but only holders of ``edit_permission``
+    may create, change or delete in."""
+
+    edit_permission: str | None = None
+
+    @property
+    def can_create(self) -> bool:
+        return current_user_holds(self.edit_permission)
+
+    @property
+    def can_edit(self) -> bool:
+        return current_user_holds(self.edit_permission)
+
+    @property
+    def can_delete(self) -> bool:
+        return current_user_holds(self.edit_permission)
+
+
+# --- committing ---------------------------------------------------------------------------
+
+
+def commit_or_report(work: Callable[[], str | None]) -> bool:
+    """Run ``work`` in the current transaction and commit, flashing the message it returns;
+    on any error roll everything back and flash why. Whole or nothing."""
+    try:
+        message = work()
+        db.session.commit()
+    except (ApiError, ValidationError) as error:
+        db.session.rollback()
+        flash(getattr(error, "message", None) or str(error), "error")
+        return False
+    except Exception as error:  # noqa: BLE001 - the user sees why; the log keeps the trace
+        db.session.rollback()
+        log.exception("admin operation failed")
+        flash(gettext("The operation failed and nothing was changed: %(error)s", error=error), "error")
+        return False
+    if message:
+        flash(message, "success")
+    return True
+
+
+def describe_problems(problems: Mapping[str, str], labels: Mapping[str, str] | None = None) -> str:
+    """``{field: problem}`` as one form message, fields named by their labels."""
+    labels = {**FIELD_LABELS, **(labels or {})}
+    return "; ".join(f"{labels.get(field, field)}: {problem}" for field, problem in problems.items())
+
+
+def parse_ids(ids: list[str]) -> list[int]:
+    """The row ids a list action posted (Flask-Admin sends them as strings)."""
+    try:
+        return [int(value) for value in ids]
+    except ValueError:
+        abort(400)
+
+
+# --- model introspection for the record view ----------------------------------------------
+
+
+def model_of_table(table) -> type | None:
+    """The mapped class of a table, if any."""
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def many_to_one_relationships(model: type) -> dict[str, Any]:
+    """The model's many-to-one relationships, by attribute name."""
+    return {rel.key: rel for rel in inspect(model).relationships if rel.direction is RelationshipDirection.MANYTOONE}
+
+
+def plain_references(model: type) -> dict[str, type]:
+    """Foreign-key columns no relationship covers (a lead's ``company_id``…), with the
+    model they point at; the record's owner and author are left out."""
+    covered = {column.key for rel in many_to_one_relationships(model).values() for column in rel.local_columns}
+    references = {}
+    for column in model.__table__.c:
+        if column.key in covered or column.key in RECORD_MIXIN_COLUMNS:
+            continue
+        for foreign_key in column.foreign_keys:
+            target = model_of_table(foreign_key.column.table)
+            if target is not None:
+                references[column.key] = target
+    return references
+
+
+#: The SQL of a CHECK constraint made by :func:`opiekun.models.enum_check`: ``status IN ('a', 'b')``.
+ENUM_CHECK = re.compile(r"^\s*(\w+)\s+IN\s*\((.*)\)\s*$", re.S)
+
+
+def allowed_values(model: type) -> dict[str, tuple[str, ...]]:
+    """Columns limited to a fixed list of values by a CHECK constraint (a deal's status…)."""
+    columns = {}
+    for constraint in model.__table__.constraints:
+        if isinstance(constraint, CheckConstraint):
+            match = ENUM_CHECK.match(str(constraint.sqltext))
+            if match:
+                columns[match.group(1)] = tuple(re.findall(r"'([^']*)'", match.group(2)))
+    return columns
+
+
+def value_choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """A select's choices for fixed values, labelled in the user's language."""
+    return [(value, value_label(value)) for value in values]
+
+
+def changed_values(model: Any, everything: bool) -> dict[str, Any]:
+    """The column values a form changed on ``model`` (all of them when ``everything``),
+    with a changed many-to-one relationship reported as its foreign-key column — the
+    shape the API's rules (:mod:`opiekun.records`) check."""
+    state = inspect(model)
+    values = {
+        attribute.key: getattr(model, attribute.key)
+        for attribute in state.mapper.column_attrs
+        if state.attrs[attribute.key].history.has_changes()
+        or (everything and not _filled_in_by_database(attribute.columns[0]))
+    }
+    for key, relationship in many_to_one_relationships(type(model)).items():
+        if not (everything or state.attrs[key].history.has_changes()):
+            continue
+        target = getattr(model, key)
+        for local, remote in relationship.local_remote_pairs:
+            if target is not None:
+                values[local.key] = getattr(target, remote.key)
+            elif not everything:  # the form emptied the link
+                values[local.key] = None
+    return values
+
+
+def _filled_in_by_database(column) -> bool:
+    """A new row gets this column's value when it is written (id, defaults, timestamps)."""
+    return column.primary_key or column.default is not None or column.server_default is not None
+
+
+def reference_formatter(target: type) -> Callable:
+    """A list/details formatter showing the record an id column points at."""
+
+    def show_reference(view, context, model, name):
+        value = getattr(model, name)
+        row = db.session.get(target, value) if value is not None else None
+        return str(row) if row is not None else ""
+
+    return show_reference
+
+
+def owner_formatter(view, context, model, name) -> str:
+    return user_label(model.owner)
+
+
+def value_formatter(view, context, model, name) -> str:
+    return value_label(getattr(model, name))
+
+
+# --- the base of the admin's model views ---------------------------------------------------
+
+
+def format_timestamp(view, value: dt.datetime, name: str) -> str:
+    """Timestamps to the minute, in UTC (as stored)."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def format_day(view, value: dt.date, name: str) -> str:
+    return value.isoformat()
+
+
+class OpiekunModelView(LoginRequired, LiveFilterOptions, ModelView):
+    """What every model view of the panel shares: login (and permission), CSRF-protected
+    forms, translated column labels, readable dates, filters with live choices."""
+
+    form_base_class = AdminForm
+    page_size = 50
+    column_labels = FIELD_LABELS
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+    column_type_formatters_detail = column_type_formatters
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+class RecordView(OpiekunModelView):
+    """The admin list and forms of one record type; every record type gets one.
+
+    Built as ``RecordView(record_type)``. A plugin may subclass it (its record type's
+    ``admin_view``) to choose columns; the owner filters, the rules of saving, the
+    permissions and every plugin's bulk actions come with it.
+    """
+
+    can_set_page_size = True
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    column_default_sort = ("created_at", True)
+    form_excluded_columns = RECORD_MIXIN_COLUMNS
+
+    def __init__(self, record_type: RecordType):
+        self.record_type = record_type
+        model = record_type.model
+        self._bulk_actions: dict[str, BulkAction] = {}
+        references = plain_references(model)
+        self.column_list = self.column_list or self.default_list_columns(model, references)
+        self.column_details_list = self.column_details_list or self.default_details_columns(model, references)
+        self.form_columns = self.form_columns or self.default_form_columns(model)
+        self.column_sortable_list = self.column_sortable_list or self.default_sortable_columns(model)
+        self.column_searchable_list = self.column_searchable_list or list(record_type.search_columns)
+        choices = allowed_values(model)
+        self.column_filters = [*record_filters(model), *self.value_filters(model, choices), *(self.column_filters or ())]
+        self.column_formatters = {**self.default_formatters(model, references), **(self.column_formatters or {})}
+        self.form_overrides = {"owner": OwnerField, **{column: SelectField for column in choices},
+                               **(self.form_overrides or {})}
+        self.form_args = {**self.owner_field_args(), **self.value_field_args(choices), **(self.form_args or {})}
+        self.form_ajax_refs = {**self.record_lookups(model), **(self.form_ajax_refs or {})}
+        self._reference_targets = references
+        super().__init__(model, db, name=_l(record_type.label_plural), category=RECORDS_CATEGORY,
+                         endpoint=record_type.name)
+        for bulk_action in current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type):
+            self.add_bulk_action(bulk_action)
+
+    # --- what the list shows ---
+
+    #: How many of the record's own columns the list shows by default (the details show all).
+    list_own_columns = 6
+
+    @staticmethod
+    def own_columns(model: type) -> list[str]:
+        return [column.key for column in model.__table__.c
+                if column.key not in RECORD_MIXIN_COLUMNS and not column.foreign_keys]
+
+    def default_list_columns(self, model: type, references: Mapping[str, type]) -> list[str]:
+        """The record's first own columns, its links to other rows, then owner and last change."""
+        links = [key for key in many_to_one_relationships(model) if key != "owner"]
+        return [*self.own_columns(model)[:self.list_own_columns], *links, *references, "owner", "updated_at"]
+
+    def default_form_columns(self, model: type) -> list[str]:
+        """The record's own fields first, then its links; links through plain id columns
+        are added by :meth:`scaffold_form`, and the owner comes last."""
+        links = [key for key in many_to_one_relationships(model) if key != "owner"]
+        return [*self.own_columns(model), *links, "owner"]
+
+    def default_details_columns(self, model: type, references: Mapping[str, type]) -> list[str]:
+        links = [key for key in many_to_one_relationships(model) if key != "owner"]
+        return ["id", *self.own_columns(model), *links, *references, "owner", "created_at", "updated_at"]
+
+    @staticmethod
+    def default_sortable_columns(model: type) -> list[Any]:
+        own = [column.key for column in model.__table__.c if not column.foreign_keys and column.key != "id"]
+        return [*own, ("owner", "owner.name")]
+
+    @staticmethod
+    def default_formatters(model: type, references: Mapping[str, type]) -> dict[str, Callable]:
+        formatters: dict[str, Callable] = {"owner": owner_formatter}
+        formatters.update({name: reference_formatter(target) for name, target in references.items()})
+        formatters.update({column: value_formatter for column in allowed_values(model)})
+        return formatters
+
+    def value_filters(self, model: type, choices: Mapping[str, tuple[str, ...]]) -> list[FilterEqual]:
+        """A filter for each column with fixed values (status…), offering those values."""
+        return [with_live_options(FilterEqual(getattr(model, column), self.column_labels.get(column, column)),
+                                  partial(value_choices, values))
+                for column, values in choices.items()]
+
+    # --- what the form offers ---
+
+    @staticmethod
+    def owner_field_args() -> dict[str, dict]:
+        """The owner is picked among active users; empty means nobody owns the record."""
+        return {"owner": {"query_factory": active_users, "get_label": user_label, "allow_blank": True,
+                          "blank_text": _l("(no owner)")}}
+
+    @staticmethod
+    def value_field_args(choices: Mapping[str, tuple[str, ...]]) -> dict[str, dict]:
+        """Columns with fixed values are picked from a select."""
+        return {column: {"choices": partial(value_choices, values)} for column, values in choices.items()}
+
+    @staticmethod
+    def record_lookups(model: type) -> dict[str, dict]:
+        """Links to other records (a person's company…) are picked by searching, not from a
+        select of every row."""
+        registry = current_app.extensions["opiekun.record_types"]
+        lookups = {}
+        for key, relationship in many_to_one_relationships(model).items():
+            target_type = registry.for_model(relationship.mapper.class_)
+            if target_type is not None:
+                lookups[key] = {"fields": list(target_type.search_columns), "page_size": 20}
+        return lookups
+
+    def _process_ajax_references(self):
+        loaders = super()._process_ajax_references()
+        registry = current_app.extensions["opiekun.record_types"]
+        for name, target in self._reference_targets.items():
+            target_type = registry.for_model(target)
+            fields = list(target_type.search_columns) if target_type else [target.__table__.primary_key.columns.keys()[0]]
+            loaders[name] = QueryAjaxModelLoader(name, db, target, fields=fields)
+        return loaders
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        for name in self._reference_targets:
+            setattr(form_class, name, ReferenceField(self._form_ajax_refs[name], label=self.column_labels.get(name)))
+        owner = getattr(form_class, "owner", None)
+        if owner is not None:  # re-created, so that it follows the links added above
+            delattr(form_class, "owner")
+            setattr(form_class, "owner", owner.field_class(*owner.args, **owner.kwargs))
+        return form_class
+
+    def create_form(self, obj=None):
+        """A new record is the creator's unless they choose another owner, or none."""
+        form = super().create_form(obj)
+        if request.method == "GET" and hasattr(form, "owner"):
+            form.owner.data = current_user._get_current_object()
+        return form
+
+    def edit_form(self, obj=None):
+        """A departed owner stays selectable on the record they own until someone picks
+        another one (departed users cannot be given new records)."""
+        form = super().edit_form(obj)
+        owner = getattr(obj, "owner", None)
+        if owner is not None and owner.status != "active" and hasattr(form, "owner"):
+            form.owner.query_factory = lambda: [owner, *active_users()]
+        return form
+
+    # --- saving through the API's rules ---
+
+    def change_refusal(self, record: Any, action: str) -> str | None:
+        """Why the current user may not ``action`` the record, or ``None``."""
+        if records.may_change(current_user, self.record_type, record, action):
+            return None
+        if action == "delete" and not has_permission(current_user, "records.delete"):
+            return gettext("You may not delete records.")
+        return gettext("You may not change this record: it belongs to another user.")
+
+    def update_model(self, form, model) -> bool:
+        """Check the right to change the record as it is now, before the form touches it."""
+        refusal = self.change_refusal(model, "update")
+        if refusal:
+            flash(refusal, "error")
+            return False
+        return super().update_model(form, model)
+
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        if is_created:
+            model.created_by_id = current_user.id
+            if "owner" not in request.form and hasattr(model, "owner"):
+                model.owner = current_user._get_current_object()
+        self.check_record(model, "create" if is_created else "update")
+
+    def check_record(self, record: Any, operation: str) -> None:
+        """The API's checks: no required value missing, links to existing rows, an active
+        owner, and no plugin objecting. Raises ``ValidationError`` (nothing saved)."""
+        with db.session.no_autoflush:
+            values = changed_values(record, everything=operation == "create")
+            problems = {**records.null_problems(self.model, values), **records.reference_problems(self.model, values)}
+            if not problems:
+                plugins = current_app.extensions["opiekun.plugins"]
+                problems = plugins.validate_record(self.record_type, record, operation)
+        if problems:
+            raise ValidationError(describe_problems(problems, self.column_labels))
+
+    def delete_model(self, model) -> bool:
+        """Delete through :func:`opiekun.records.delete_record` (links to it are cleared
+        with change events), if the user may."""
+        refusal = self.change_refusal(model, "delete")
+        if refusal:
+            flash(refusal, "error")
+            return False
+        if not commit_or_report(lambda: records.delete_record(self.record_type, model)):
+            return False
+        self.after_model_delete(model)
+        return True
+
+    # --- bulk actions ---
+
+    def add_bulk_action(self, bulk_action: BulkAction) -> None:
+        """Offer a plugin's bulk action on this list."""
+        self._bulk_actions[bulk_action.name] = bulk_action
+        self._actions.append((bulk_action.name, bulk_action.label))
+        self._actions_data[bulk_action.name] = (partial(self.run_bulk_action, bulk_action), bulk_action.label,
+                                                bulk_action.confirmation)
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "delete" and not has_permission(current_user, "records.delete"):
+            return False
+        bulk_action = self._bulk_actions.get(name)
+        if bulk_action is not None and not current_user_holds(bulk_action.permission):
+            return False
+        return super().is_action_allowed(name)
+
+    def run_bulk_action(self, bulk_action: BulkAction, ids: list[str]) -> None:
+        """Run the handler on the selected rows in one transaction and show its message."""
+        selected = parse_ids(ids)
+        commit_or_report(lambda: bulk_action.handler(self.record_type, selected))
+
+    # --- links ---
+
+    def owner_list_url(self, user_id: int) -> str:
+        """This list filtered to the records ``user_id`` owns."""
+        for index, list_filter in enumerate(self._filters or ()):
+            if isinstance(list_filter, OwnerIsFilter):
+                return self.list_url(**{f"flt0_{self.get_filter_arg(index, list_filter)}": user_id})
+        return self.list_url()
+
+    def list_url(self, **arguments: Any) -> str:
+        """This view's list, from any page (``get_url('.index_view')`` works only inside it)."""
+        return url_for(f"{self.endpoint}.index_view", **arguments)
+
+
+# --- users and roles ----------------------------------------------------------------------
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Built-in roles, then the custom roles of table ``roles``."""
+    custom = db.session.execute(select(Role.name, Role.label).order_by(Role.label)).all()
+    return [(name, value_label(name)) for name in BUILTIN_ROLES] + [(name, label) for name, label in custom]
+
+
+def permission_choices() -> list[tuple[str, str]]:
+    return [(name, f"{permission.label} ({name})") for name, permission in sorted(declared_permissions().items())]
+
+
+class NewPasswordField(PasswordField):
+    """Sets a new password (hashed, revoking API tokens) when filled in; empty keeps it."""
+
+    def populate_obj(self, obj, name):
+        if self.data:
+            obj.set_password(self.data)
+
+
+class UserView(OpiekunModelView):
+    """People who work in Opiekun. Users are never deleted: they are marked departed."""
+
+    required_permission = "users.manage"
+    can_delete = False
+    can_view_details = True
+    column_list = ("name", "email", "role", "status", "departed_at")
+    column_searchable_list = ("name", "email")
+    column_default_sort = "name"
+    column_formatters = {"role": value_formatter, "status": value_formatter}
+    form_columns = ("name", "email", "role", "password")
+    form_extra_fields = {
+        "password": NewPasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)],
+                                     description=_l("At least 8 characters; leave empty to keep the current one.")),
+    }
+    form_overrides = {"role": SelectField}
+    form_args = {"role": {"choices": role_choices}}
+
+    def __init__(self):
+        self.column_filters = [
+            FilterEqual(User.status, _l("Status"), options=[(status, value_label(status)) for status in USER_STATUSES]),
+            with_live_options(FilterEqual(User.role, _l("Role")), role_choices),
+        ]
+        super().__init__(User, db, name=_l("Users"), category=ADMINISTRATION_CATEGORY, endpoint="users")
+
+    def on_model_change(self, form, model: User, is_created: bool) -> None:
+        with db.session.no_autoflush:
+            model.email = (model.email or "").strip().lower()
+            other = db.session.scalar(select(User.id).where(func.lower(User.email) == model.email, User.id != model.id))
+            if other is not None:
+                raise ValidationError(gettext("Another user already has this e-mail."))
+            if is_created and not model.password_hash:
+                raise ValidationError(gettext("A new user needs a password."))
+            previous_roles = inspect(model).attrs.role.history.deleted
+            if not is_created and previous_roles:
+                new_role, model.role = model.role, previous_roles[0]  # apply it through the shared rule
+                try:
+                    change_role(model, new_role)
+                except ApiError:
+                    raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
+
+    def selected_users(self, ids: list[str]) -> list[User]:
+        return list(db.session.scalars(select(User).where(User.id.in_(parse_ids(ids)))))
+
+    @action("mark_departed", _l("Mark as departed"),
+            _l("Mark the selected users as departed? They will no longer be able to log in; their records stay until transferred."))
+    def action_mark_departed(self, ids: list[str]) -> None:
+        def depart_all() -> str:
+            leaving = [user for user in self.selected_users(ids) if user.status == "active"]
+            for user in leaving:
+                mark_departed(user)
+            return gettext("%(count)d user(s) marked as departed.", count=len(leaving))
+
+        commit_or_report(depart_all)
+
+    @action("reactivate", _l("Reactivate"), _l("Let the selected users log in again?"))
+    def action_reactivate(self, ids: list[str]) -> None:
+        def reactivate_all() -> str:
+            returning = [user for user in self.selected_users(ids) if user.status != "active"]
+            for user in returning:
+                reactivate(user)
+            return gettext("%(count)d user(s) reactivated.", count=len(returning))
+
+        commit_or_report(reactivate_all)
+
+
+def permissions_formatter(view, context, model, name) -> str:
+    return ", ".join(model.permissions or [])
+
+
+class RoleView(OpiekunModelView):
+    """Custom roles: a name and exactly the permissions an admin ticks."""
+
+    required_permission = "roles.manage"
+    column_list = ("name", "label", "permissions")
+    column_formatters = {"permissions": permissions_formatter}
+    form_columns = ("name", "label", "permissions")
+    form_overrides = {"permissions": SelectMultipleField}
+    form_args = {"permissions": {"choices": permission_choices, "widget": Select2Widget(multiple=True)}}
+
+    def __init__(self):
+        super().__init__(Role, db, name=_l("Roles"), category=ADMINISTRATION_CATEGORY, endpoint="roles")
+
+    def on_model_change(self, form, model: Role, is_created: bool) -> None:
+        if model.name in BUILTIN_ROLES:
+            raise ValidationError(gettext("%(name)s is a built-in role; choose another name.", name=model.name))
+        previous_names = inspect(model).attrs.name.history.deleted
+        if previous_names and self.users_with_role(previous_names[0]):
+            raise ValidationError(gettext("Users have this role; it cannot be renamed."))
+
+    def on_model_delete(self, model: Role) -> None:
+        if self.users_with_role(model.name):
+            raise ValidationError(gettext("Users have this role; give them another role first."))
+
+    @staticmethod
+    def users_with_role(role_name: str) -> int:
+        return db.session.scalar(select(func.count()).select_from(User).where(User.role == role_name))
+
+
+# --- pipelines ----------------------------------------------------------------------------
+
+
+def stages_formatter(view, context, model, name) -> str:
+    return " → ".join(stage.name for stage in model.stages)
+
+
+class PipelineView(EditableWithPermission, OpiekunModelView):
+    """Sales pipelines and their ordered stages; everyone sees them, managers change them."""
+
+    edit_permission = "pipelines.manage"
+    column_list = ("name", "stages", "created_at")
+    column_formatters = {"stages": stages_formatter}
+    form_columns = ("name",)
+    inline_models = [(PipelineStage, {
+        "form_columns": ("id", "position", "name", "probability"),
+        "column_labels": FIELD_LABELS,
+        "form_args": {"position": {"validators": [Optional()], "label": _l("Order")}},
+    })]
+
+    def __init__(self):
+        super().__init__(Pipeline, db, name=_l("Pipelines"), category=ADMINISTRATION_CATEGORY, endpoint="pipelines")
+
+    def on_model_change(self, form, model: Pipeline, is_created: bool) -> None:
+        """Stages without a position go last, in the order they were added."""
+        positions = [stage.position for stage in model.stages if stage.position is not None]
+        next_position = max(positions, default=0) + 1
+        for stage in model.stages:
+            if stage.position is None:
+                stage.position, next_position = next_position, next_position + 1
+        names = [stage.name for stage in model.stages]
+        if len(set(names)) != len(names):
+            raise ValidationError(gettext("Stage names must be unique within a pipeline."))
+
+
+# --- plugins, notifications, home ---------------------------------------------------------
+
+
+class PluginsView(LoginRequired, BaseView):
+    """The enabled plugins with the hooks they implement, and the ones left off (and why)."""
+
+    def __init__(self):
+        super().__init__(name=_l("Plugins"), category=ADMINISTRATION_CATEGORY, endpoint="plugins")
+
+    @expose("/")
+    def index(self):
+        host = current_app.extensions["opiekun.plugins"]
+        enabled = [{"plugin": plugin, "hooks": host.hooks_of(plugin.name)} for plugin in host.plugins]
+        return self.render("opiekun/admin/plugins.html", enabled=enabled, skipped=host.skipped)
+
+
+def notification_link_formatter(view, context, model, name):
+    """The message, linked to the record it is about."""
+    record_type = current_app.extensions["opiekun.record_types"].get(model.object_type or "")
+    if record_type is None or model.object_id is None:
+        return model.message
+    return Markup('<a href="{}">{}</a>').format(record_type.admin_url(model.object_id), model.message)
+
+
+def read_formatter(view, context, model, name):
+    return gettext("no") if model.read_at is None else model.read_at.strftime("%Y-%m-%d %H:%M")
+
+
+class NotificationsView(OpiekunModelView):
+    """The logged-in user's notifications; reading marks them read."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    column_list = ("created_at", "kind", "message", "read_at")
+    column_default_sort = ("created_at", True)
+    column_formatters = {"message": notification_link_formatter, "read_at": read_formatter}
+    list_template = "opiekun/admin/notifications_list.html"
+
+    def __init__(self):
+        self.column_filters = [EmptyFilter(Notification.read_at, _l("Unread"))]
+        super().__init__(Notification, db, name=_l("Notifications"), endpoint="notifications")
+
+    def mine(self, query):
+        return query.filter(Notification.user_id == current_user.id)
+
+    def get_query(self):
+        return self.mine(super().get_query())
+
+    def get_count_query(self):
+        return self.mine(super().get_count_query())
+
+    def get_one(self, id):
+        notification = super().get_one(id)
+        return notification if notification is not None and notification.user_id == current_user.id else None
+
+    def mark_read(self, condition) -> int:
+        """Mark the user's unread notifications matching ``condition`` read, in one UPDATE."""
+        statement = (update(Notification)
+                     .where(Notification.user_id == current_user.id, Notification.read_at.is_(None), condition)
+                     .values(read_at=utcnow()))
+        return db.session.execute(statement).rowcount
+
+    @action("mark_read", _l("Mark as read"))
+    def action_mark_read(self, ids: list[str]) -> None:
+        selected = parse_ids(ids)
+        commit_or_report(lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.in_(selected))))
+
+    @expose("/read-all/", methods=("POST",))
+    def read_all(self):
+        commit_or_report(lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.is_not(None))))
+        return redirect(self.get_url(".index_view"))
+
+
+def unread_notifications(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+class HomeView(LoginRequired, AdminIndexView):
+    """The start page: how many records of each type the user owns, unread notifications,
+    and links to the lists."""
+
+    @expose("/")
+    def index(self):
+        return self.render("opiekun/admin/home.html", record_counts=self.owned_record_counts(),
+                           unread=unread_notifications(current_user.id))
+
+    def owned_record_counts(self) -> list[dict[str, Any]]:
+        """Per record view: how many records the user owns, out of how many, and links."""
+        return [self.record_count(view) for view in self.admin._views if isinstance(view, RecordView)]
+
+    @staticmethod
+    def record_count(view: RecordView) -> dict[str, Any]:
+        model = view.record_type.model
+        mine, total = db.session.execute(
+            select(func.count().filter(model.owner_id == current_user.id), func.count()).select_from(model)).one()
+        return {"label": view.name, "mine": mine, "total": total, "mine_url": view.owner_list_url(current_user.id),
+                "all_url": view.list_url(),
+                "create_url": url_for(f"{view.endpoint}.create_view") if view.can_create else None}

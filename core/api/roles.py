@@ -1,0 +1,121 @@
+"""Roles and the permissions plugins declare: the built-in roles and custom ones."""
+from flask import Blueprint
+from pydantic import Field, field_validator
+from sqlalchemy import select
+
+from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound
+from opiekun.api.schemas import InputModel, OutputModel, Text
+from opiekun.api.spec import request_body, validate
+from opiekun.auth import current_api_user
+from opiekun.extensions import db
+from opiekun.models import BUILTIN_ROLES, Role
+from opiekun.permissions import declared_permissions, has_permission, permissions_of_role
+
+TAGS = ["Roles"]
+
+
+class PermissionOut(OutputModel):
+    name: str
+    label: str
+    default_roles: list[str]
+
+
+class PermissionList(OutputModel):
+    items: list[PermissionOut]
+    total: int
+
+
+class RoleOut(OutputModel):
+    name: str
+    label: str
+    builtin: bool
+    permissions: list[str]
+
+
+class RoleList(OutputModel):
+    items: list[RoleOut]
+    total: int
+
+
+RoleName = Text(50, min_length=1)
+
+
+class RoleCreate(InputModel):
+    name: RoleName = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Text(100, min_length=1)
+    permissions: list[Text(100, min_length=1)] = Field(default_factory=list, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def not_builtin(cls, name: str) -> str:
+        if name in BUILTIN_ROLES:
+            raise ValueError("is a built-in role")
+        return name
+
+
+class RoleUpdate(InputModel):
+    label: Text(100, min_length=1) | None = None
+    permissions: list[Text(100, min_length=1)] | None = Field(None, max_length=200)
+
+
+def _role_out(name: str, label: str, builtin: bool) -> RoleOut:
+    return RoleOut(name=name, label=label, builtin=builtin, permissions=sorted(permissions_of_role(name)))
+
+
+def _check_permissions(names: list[str]) -> None:
+    unknown = sorted(set(names) - set(declared_permissions()))
+    if unknown:
+        raise Invalid("unknown permissions", {"permissions": f"no permission {', '.join(unknown)}"})
+
+
+def _require_roles_manage() -> None:
+    if not has_permission(current_api_user(), "roles.manage"):
+        raise Forbidden("only users with the permission 'roles.manage' may change roles")
+
+
+@validate(answers={200: PermissionList}, tags=TAGS, operation_id="list_permissions")
+def list_permissions():
+    items = [PermissionOut(name=p.name, label=p.label, default_roles=["admin", *p.roles]) for p in declared_permissions().values()]
+    return PermissionList(items=items, total=len(items))
+
+
+@validate(answers={200: RoleList}, tags=TAGS, operation_id="list_roles")
+def list_roles():
+    items = [_role_out(name, name.capitalize(), True) for name in BUILTIN_ROLES]
+    items += [_role_out(role.name, role.label, False) for role in db.session.scalars(select(Role).order_by(Role.name))]
+    return RoleList(items=items, total=len(items))
+
+
+@validate(json=RoleCreate, answers={201: RoleOut}, tags=TAGS, operation_id="create_role")
+def create_role():
+    _require_roles_manage()
+    body = request_body()
+    _check_permissions(body.permissions)
+    if db.session.scalar(select(Role.id).where(Role.name == body.name)) is not None:
+        raise Conflict("a role with this name exists", {"name": "already used"})
+    db.session.add(Role(name=body.name, label=body.label, permissions=sorted(set(body.permissions))))
+    db.session.commit()
+    return _role_out(body.name, body.label, False), 201
+
+
+@validate(json=RoleUpdate, answers={200: RoleOut}, tags=TAGS, operation_id="update_role")
+def update_role(role_name: str):
+    _require_roles_manage()
+    role = db.session.scalar(select(Role).where(Role.name == role_name))
+    if role is None:
+        raise NotFound(f"no custom role {role_name!r}" + (" (built-in roles cannot be changed)" if role_name in BUILTIN_ROLES else ""))
+    body = request_body()
+    if body.label is not None:
+        role.label = body.label
+    if body.permissions is not None:
+        _check_permissions(body.permissions)
+        role.permissions = sorted(set(body.permissions))
+    db.session.commit()
+    return _role_out(role.name, role.label, False)
+
+
+def add_routes(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/permissions", "list_permissions", list_permissions, methods=["GET"])
+    blueprint.add_url_rule("/roles", "list_roles", list_roles, methods=["GET"])
+    blueprint.add_url_rule("/roles", "create_role", create_role, methods=["POST"])
+    blueprint.add_url_rule("/roles/<string(maxlength=50):role_name>", "update_role", update_role, methods=["PATCH"])

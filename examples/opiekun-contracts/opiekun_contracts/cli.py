@@ -1,0 +1,31 @@
+"""``opiekun contracts-report``: the contracts at a glance, for operators.
+
+A command is an ordinary click command; ``with_appcontext`` gives it the app (with the
+deployment's database and plugins), exactly like the core's own commands.
+"""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from opiekun.models import utcnow
+from opiekun_contracts.services import ending_within, totals_by_status
+
+
+@click.command("contracts-report")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(0, 3650),
+              help="list the active contracts ending within this many days")
+@with_appcontext
+def contracts_report_command(days: int) -> None:
+    """Count and value of the contracts per status, and those ending soon."""
+    totals = totals_by_status()
+    if not totals:
+        click.echo("no contracts yet")
+        return
+    for total in totals:
+        click.echo(f"{total.status}: {total.count} contract(s), value {total.value:.2f}")
+    ending = ending_within(utcnow().date(), days)
+    click.echo(f"ending within {days} day(s): {len(ending)}")
+    for contract in ending:
+        click.echo(f"  {contract.end_date.isoformat()}  {contract.name}  "
+                   f"({contract.company or 'no company'}; owner: {contract.owner or 'none'})")

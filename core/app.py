@@ -39,7 +39,6 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
         LANGUAGES=LANGUAGES,
         BABEL_DEFAULT_LOCALE="pl",
-        BABEL_TRANSLATION_DIRECTORIES=str(CORE_FOLDER / "translations"),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
@@ -53,6 +52,7 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
     registry = RecordTypeRegistry(plugins.record_types())
     app.extensions["opiekun.record_types"] = registry
     app.extensions["opiekun.permissions"] = {permission.name: permission for permission in plugins.permissions()}
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(_translation_folders(plugins))
 
     _init_database(app, plugins)
     _init_web(app, plugins, registry)
@@ -61,6 +61,16 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         app.cli.add_command(command)
     plugins.app_ready(app)
     return app
+
+
+def _translation_folders(plugins: PluginHost) -> list[str]:
+    """The core's message catalogs, then each enabled plugin's ``translations/`` folder."""
+    folders = [str(CORE_FOLDER / "translations")]
+    for plugin in plugins.plugins:
+        folder = Path(plugin.module.__file__ or "").parent / "translations"
+        if folder.is_dir():
+            folders.append(str(folder))
+    return folders
 
 
 def _engine_options(database_url: str) -> dict:

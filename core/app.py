@@ -67,8 +67,9 @@ def _translation_folders(plugins: PluginHost) -> list[str]:
     """The core's message catalogs, then each enabled plugin's ``translations/`` folder."""
     folders = [str(CORE_FOLDER / "translations")]
     for plugin in plugins.plugins:
-        folder = Path(plugin.module.__file__ or "").parent / "translations"
-        if folder.is_dir():
+        module_file = getattr(plugin.module, "__file__", None)
+        folder = Path(module_file).parent / "translations" if module_file else None
+        if folder is not None and folder.is_dir():
             folders.append(str(folder))
     return folders
 

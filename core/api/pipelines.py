@@ -3,11 +3,12 @@ import datetime as dt
 
 from flask import Blueprint
 from pydantic import Field, create_model, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from opiekun.api.errors import Conflict, Forbidden, NotFound
 from opiekun.api.record_schemas import DealOut
 from opiekun.api.records import get_record_or_404
+from opiekun.api.pagination import paginate
 from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -62,9 +63,7 @@ class LoseRequest(InputModel):
 @validate(query=PageQuery, answers={200: PipelinePage}, tags=TAGS, operation_id="list_pipelines")
 def list_pipelines():
     query = request_query()
-    total = db.session.scalar(select(func.count()).select_from(Pipeline))
-    rows = db.session.scalars(select(Pipeline).order_by(Pipeline.id).limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return PipelinePage(items=[PipelineOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
+    return paginate(select(Pipeline).order_by(Pipeline.id), query, PipelineOut, PipelinePage)
 
 
 @validate(json=PipelineCreate, answers={201: PipelineOut}, tags=TAGS, operation_id="create_pipeline")

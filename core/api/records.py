@@ -5,11 +5,12 @@ For a type with ``api_path = "companies"`` this adds ``GET/POST /companies`` and
 """
 from flask import Blueprint
 from pydantic import create_model
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from opiekun import records
 from opiekun.api.errors import Invalid, NotFound
+from opiekun.api.pagination import paginate
 from opiekun.api.schemas import MAX_ID, Page, RecordListQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -58,12 +59,6 @@ def sorted_records(record_type: RecordType, statement, sort: str | None):
     return statement.order_by(column.desc() if sort.startswith("-") else column.asc(), model.id.desc())
 
 
-def page_of(statement, query, read_model):
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
-    return [read_model.model_validate(row) for row in rows], total
-
-
 def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
     """Add the five CRUD routes of ``record_type`` to ``blueprint``."""
     api = record_type.api
@@ -78,8 +73,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
     def list_records():
         query = request_query()
         statement = sorted_records(record_type, filtered_records(record_type, query), query.sort)
-        items, total = page_of(statement, query, api.read)
-        return page_model(items=items, total=total, page=query.page, per_page=query.per_page)
+        return paginate(statement, query, api.read, page_model)
 
     @validate(json=api.create, answers={201: api.read}, tags=tags, operation_id=f"create_{name}")
     def create_record():

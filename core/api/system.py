@@ -3,9 +3,10 @@ import datetime as dt
 
 from flask import Blueprint, current_app
 from pydantic import create_model
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from opiekun.api.errors import Forbidden, NotFound
+from opiekun.api.pagination import paginate
 from opiekun.api.schemas import OutputModel, Page, PageQuery
 from opiekun.api.spec import request_query, validate
 from opiekun.auth import current_api_user
@@ -80,9 +81,7 @@ def list_notifications():
     statement = select(Notification).where(Notification.user_id == current_api_user().id)
     if query.unread is not None:
         statement = statement.where(Notification.read_at.is_(None) if query.unread else Notification.read_at.is_not(None))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = db.session.scalars(statement.order_by(Notification.id.desc()).limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return NotificationPage(items=[NotificationOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
+    return paginate(statement.order_by(Notification.id.desc()), query, NotificationOut, NotificationPage)
 
 
 @validate(answers={200: NotificationOut}, tags=["Notifications"], operation_id="read_notification")

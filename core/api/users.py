@@ -4,9 +4,10 @@ from typing import Literal
 
 from flask import Blueprint
 from pydantic import create_model
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Email, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
@@ -96,9 +97,7 @@ def list_users():
         statement = statement.where(User.role == query.role)
     if query.q:
         statement = statement.where(or_(User.name.icontains(query.q, autoescape=True), User.email.icontains(query.q, autoescape=True)))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = db.session.scalars(statement.order_by(User.name, User.id).limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return UserPage(items=[UserOut.model_validate(user) for user in rows], total=total, page=query.page, per_page=query.per_page)
+    return paginate(statement.order_by(User.name, User.id), query, UserOut, UserPage)
 
 
 def _require_manage_users() -> None:

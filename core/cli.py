@@ -97,11 +97,21 @@ def serve_command(host: str, port: int, workers: int | None) -> None:
             self.cfg.set("workers", workers or multiprocessing.cpu_count() * 2 + 1)
             self.cfg.set("threads", 8 if embedded else 2)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("post_fork", _fresh_connections)
             if embedded is not None:
                 self.cfg.set("post_worker_init", lambda worker: embedded.start_scheduler())
 
         def load(self):
             return app
+
+    def _fresh_connections(server, worker) -> None:
+        """The app was built in the master: a forked worker must not reuse its database
+        connections (the admin and plugins may query while the app is built; a SQLite or
+        PostgreSQL connection shared across fork() corrupts both sides)."""
+        from opiekun.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)
 
     click.echo(f"Opiekun on http://{host}:{port}/admin ({'embedded jobs' if embedded else 'Redis jobs'})")
     Server().run()

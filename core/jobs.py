@@ -2,15 +2,17 @@
 embedded mode (fakeredis and a worker thread), with the same code either way.
 
 Plugins declare jobs (:class:`JobDefinition`) and periodic runs (:class:`Schedule`)
-through hooks, enqueue them with :func:`enqueue`, and report progress with
+through hooks, enqueue them with :func:`enqueue` (or :func:`enqueue_on_commit`, when the
+job reads what the current transaction writes), and report progress with
 :func:`report_progress`; anyone may poll :func:`job_state` (``GET /api/v1/jobs/<id>``).
 """
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
-import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +25,16 @@ from rq.cron import CronScheduler
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
+from opiekun.models import User
 
 QUEUE_NAME = "opiekun"
+RESULT_TTL = 7 * 24 * 3600
+FAILURE_TTL = 30 * 24 * 3600
 log = logging.getLogger(__name__)
 
 
@@ -73,26 +80,55 @@ _engine_pid = os.getpid()
 
 
 def run_job(job_name: str, kwargs: Mapping[str, Any], user_id: int | None = None, user_name: str | None = None):
-    """The one function rq executes: runs a registered job inside the app context."""
+    """The one function rq executes: runs a registered job inside the app context.
+
+    Each run gets an app context (and so a database session and ``g``) of its own, even in
+    the embedded worker thread that runs job after job; its changes are committed when the
+    job's function returns and rolled back when it raises.
+    """
     global _engine_pid
+    app = current_app._get_current_object()
     if os.getpid() != _engine_pid:  # a forked work horse must not share the parent's connections
         db.engine.dispose(close=False)
         _engine_pid = os.getpid()
-    definitions = current_app.extensions["opiekun.jobs"]
-    if job_name not in definitions:
-        raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
     rq_job = get_current_job()
-    actor = Actor(user_id=user_id, user_name=user_name, job=f"{job_name}#{rq_job.id[:8]}" if rq_job else job_name)
     try:
-        with acting_as(actor):
-            result = definitions[job_name].func(**kwargs)
-            db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
+        definitions = app.extensions["opiekun.jobs"]
+        if job_name not in definitions:
+            raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+        with app.app_context():
+            try:
+                if user_id is not None and user_name is None:
+                    user = db.session.get(User, user_id)
+                    user_name = user.name if user is not None else None
+                actor = Actor(user_id=user_id, user_name=user_name,
+                              job=f"{job_name}#{rq_job.id[:8]}" if rq_job else job_name)
+                with acting_as(actor):
+                    result = definitions[job_name].func(**kwargs)
+                    db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+    except BaseException as error:
+        _note_error(rq_job, error)
         raise
-    finally:
-        db.session.remove()
+
+
+def _note_error(rq_job: Job | None, error: BaseException) -> None:
+    """Keep a one-line ``Type: message`` for pollers (a traceback's last line is not always
+    the message: SQLAlchemy ends with a link, chained errors with the outer one)."""
+    if rq_job is None:
+        return
+    lines = str(error).strip().splitlines()
+    summary = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    rq_job.meta["error"] = summary[:500]
+    try:
+        rq_job.save_meta()
+    except Exception:  # noqa: BLE001 - the job's own failure is what must be reported
+        log.warning("could not save the error of job %s", rq_job.id, exc_info=True)
 
 
 def report_progress(done: int, total: int | None = None) -> None:
@@ -118,7 +154,14 @@ def queue() -> Queue:
 
 
 def enqueue(job_name: str, *, user_id: int | None = None, user_name: str | None = None, **kwargs: Any) -> str:
-    """Queue a registered job; returns its id. ``user_id`` is the acting user of its changes."""
+    """Queue a registered job now; returns its id. ``user_id`` is the acting user of its
+    changes. Inside a transaction that writes what the job reads, use
+    :func:`enqueue_on_commit`."""
+    return _enqueue(job_name, None, user_id, user_name, kwargs)
+
+
+def _enqueue(job_name: str, job_id: str | None, user_id: int | None, user_name: str | None,
+             kwargs: Mapping[str, Any]) -> str:
     definitions = current_app.extensions["opiekun.jobs"]
     if job_name not in definitions:
         raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
@@ -127,11 +170,54 @@ def enqueue(job_name: str, *, user_id: int | None = None, user_name: str | None 
         embedded.start_worker()
     job = queue().enqueue(
         run_job, job_name, dict(kwargs), user_id, user_name,
-        job_timeout=definitions[job_name].timeout, result_ttl=7 * 24 * 3600, failure_ttl=30 * 24 * 3600,
-        meta={"name": job_name, "user_id": user_id, "progress_done": 0, "progress_total": None},
-        description=job_name,
+        job_timeout=definitions[job_name].timeout, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+        meta=_initial_meta(job_name, user_id), description=job_name, job_id=job_id,
     )
     return job.id
+
+
+def enqueue_on_commit(job_name: str, *, user_id: int | None = None, user_name: str | None = None, **kwargs: Any) -> str:
+    """Like :func:`enqueue`, but the job is queued when the current database transaction
+    commits, and never if it rolls back; returns the id the job will have.
+
+    Use it where the job reads rows written in the same transaction (a request that saves
+    an offboarding plan and starts the job that carries it out): a worker picks a job up
+    at once, before an uncommitted transaction is visible to it.
+    """
+    if job_name not in current_app.extensions["opiekun.jobs"]:
+        raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+    job_id = str(uuid.uuid4())
+    db.session().info.setdefault(_ON_COMMIT_KEY, []).append((job_name, job_id, user_id, user_name, dict(kwargs)))
+    return job_id
+
+
+_ON_COMMIT_KEY = "opiekun.jobs_on_commit"
+
+
+def _enqueue_committed(session: Session) -> None:
+    pending = session.info.pop(_ON_COMMIT_KEY, None)
+    for job_name, job_id, user_id, user_name, kwargs in pending or ():
+        _enqueue(job_name, job_id, user_id, user_name, kwargs)
+
+
+def _forget_uncommitted(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without a commit
+        session.info.pop(_ON_COMMIT_KEY, None)
+
+
+_listeners_installed = False
+
+
+def _install_listeners() -> None:
+    global _listeners_installed
+    if not _listeners_installed:
+        event.listen(Session, "after_commit", _enqueue_committed)
+        event.listen(Session, "after_transaction_end", _forget_uncommitted)
+        _listeners_installed = True
+
+
+def _initial_meta(job_name: str, user_id: int | None) -> dict[str, Any]:
+    return {"name": job_name, "user_id": user_id, "progress_done": 0, "progress_total": None}
 
 
 _STATUS_NAMES = {
@@ -150,9 +236,12 @@ def job_state(job_id: str) -> dict[str, Any] | None:
     status = job.get_status(refresh=True)
     result = job.return_value() if status == JobStatus.FINISHED else None
     error = None
-    if status == JobStatus.FAILED:
-        latest = job.latest_result()
-        error = (latest.exc_string or "").strip().splitlines()[-1] if latest and latest.exc_string else "failed"
+    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        error = job.meta.get("error")
+        if not error:
+            latest = job.latest_result()
+            lines = (latest.exc_string or "").strip().splitlines() if latest else []
+            error = lines[-1] if lines else str(status)
     return {
         "id": job.id,
         "name": job.meta.get("name", job.description or ""),
@@ -165,12 +254,24 @@ def job_state(job_id: str) -> dict[str, Any] | None:
     }
 
 
-def cron_scheduler(app: Flask, redis: Redis) -> CronScheduler:
-    """rq's cron scheduler with every enabled plugin's schedules registered."""
-    scheduler = CronScheduler(connection=redis, name=f"opiekun:{os.getpid()}")
-    for schedule in app.extensions["opiekun.schedules"]:
+def cron_scheduler(app: Flask, redis: Redis, logging_level: str | int = logging.INFO) -> CronScheduler:
+    """rq's cron scheduler with every enabled plugin's schedules registered.
+
+    The jobs it enqueues look like :func:`enqueue`'s (name, progress, timeouts), without a
+    user: their changes are attributed to the job alone.
+    """
+    scheduler = CronScheduler(connection=redis, name=f"opiekun:{socket.gethostname()}:{os.getpid()}",
+                              logging_level=logging_level)
+    definitions: Mapping[str, JobDefinition] = app.extensions["opiekun.jobs"]
+    schedules: list[Schedule] = app.extensions["opiekun.schedules"]
+    seen: dict[str, int] = {}
+    for schedule in schedules:
+        seen[schedule.job] = seen.get(schedule.job, 0) + 1
+        name = schedule.job if seen[schedule.job] == 1 else f"{schedule.job}#{seen[schedule.job]}"
         scheduler.register(run_job, QUEUE_NAME, args=(schedule.job, dict(schedule.kwargs)),
-                           cron=schedule.cron, interval=schedule.interval, name=schedule.job)
+                           cron=schedule.cron, interval=schedule.interval, name=name,
+                           job_timeout=definitions[schedule.job].timeout, result_ttl=RESULT_TTL,
+                           failure_ttl=FAILURE_TTL, meta=_initial_meta(schedule.job, None))
     return scheduler
 
 
@@ -195,6 +296,7 @@ class EmbeddedJobs:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._scheduler: threading.Thread | None = None
+        self._stop_scheduling = threading.Event()
 
     def connection(self) -> Redis:
         return fakeredis.FakeStrictRedis(server=self.server)
@@ -209,8 +311,17 @@ class EmbeddedJobs:
         self.start_worker()
         with self._lock:
             if self._scheduler is None or not self._scheduler.is_alive():
+                self._stop_scheduling.clear()
                 self._scheduler = threading.Thread(target=self._schedule, name="opiekun-schedules", daemon=True)
                 self._scheduler.start()
+
+    def stop_scheduler(self, timeout: float = 5) -> None:
+        """Stop enqueueing periodic jobs (jobs already queued still run)."""
+        with self._lock:
+            scheduler, self._scheduler = self._scheduler, None
+            self._stop_scheduling.set()
+        if scheduler is not None:
+            scheduler.join(timeout)
 
     def _work(self) -> None:
         with self.app.app_context():
@@ -219,10 +330,15 @@ class EmbeddedJobs:
 
     def _schedule(self) -> None:
         with self.app.app_context():
-            scheduler = cron_scheduler(self.app, self.connection())
-            while True:
-                scheduler.enqueue_jobs()
-                time.sleep(max(0.5, min(scheduler.calculate_sleep_interval(), 30)))
+            scheduler = cron_scheduler(self.app, self.connection(), logging_level=logging.WARNING)
+            while not self._stop_scheduling.is_set():
+                try:
+                    scheduler.enqueue_jobs()
+                    pause = scheduler.calculate_sleep_interval()
+                except Exception:  # noqa: BLE001 - one bad round must not end the schedules
+                    log.exception("embedded scheduler: enqueueing the due jobs failed")
+                    pause = 5
+                self._stop_scheduling.wait(max(0.2, min(pause, 30)))
 
 
 def init_jobs(app: Flask, redis_url: str | None, definitions: list[JobDefinition], schedules: list[Schedule]) -> None:
@@ -237,6 +353,7 @@ def init_jobs(app: Flask, redis_url: str | None, definitions: list[JobDefinition
             raise ValueError(f"schedule refers to unknown job {schedule.job!r}")
     app.extensions["opiekun.jobs"] = by_name
     app.extensions["opiekun.schedules"] = list(schedules)
+    _install_listeners()
     if redis_url:
         app.extensions["opiekun.redis"] = Redis.from_url(redis_url)
     else:

@@ -65,7 +65,13 @@ class PageQuery(QueryModel):
     per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
 
 
-OwnerFilter = Annotated[str, StringConstraints(pattern=r"^(none|[1-9][0-9]{0,9})$")]
+def _user_id_or_none(value: str) -> str:
+    if value != "none" and int(value) > MAX_ID:
+        raise ValueError(f"must be `none` or a user id up to {MAX_ID}")
+    return value
+
+
+OwnerFilter = Annotated[str, StringConstraints(pattern=r"^(none|[1-9][0-9]{0,9})$"), AfterValidator(_user_id_or_none)]
 
 
 class RecordListQuery(PageQuery):

@@ -19,7 +19,9 @@ from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import Conflict, error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
 from opiekun.config import Settings
-from opiekun.extensions import babel, csrf, db, login_manager, migrate
+from flask_babel import Babel
+
+from opiekun.extensions import csrf, db, login_manager, migrate
 from opiekun.plugin_manager import PluginHost
 from opiekun.record_types import RecordTypeRegistry
 
@@ -104,7 +106,9 @@ def _init_web(app: Flask, plugins: PluginHost, registry: RecordTypeRegistry) -> 
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    babel.init_app(app, locale_selector=auth.select_locale)
+    # a Babel of its own per app: Flask-Babel caches catalogs on the instance, and each app
+    # has its own plugins' translation folders
+    Babel(app, locale_selector=auth.select_locale)
     csrf.init_app(app)
     install_error_handlers(app)
     app.register_error_handler(IntegrityError, _integrity_error)

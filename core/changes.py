@@ -63,6 +63,13 @@ def current_actor() -> Actor:
     return _current_actor.get()
 
 
+def current_context() -> Mapping[str, Any]:
+    """The values set with :func:`change_context` around the current change (``{}`` outside
+    any), for code that builds its own :class:`ChangeSet` (e.g. events of a set-based
+    change that no column update expresses)."""
+    return _current_context.get()
+
+
 def set_actor(actor: Actor):
     """Make ``actor`` current until :func:`restore_actor` is called with the returned token
     (for request hooks, where a ``with`` block cannot span the request)."""
@@ -312,11 +319,14 @@ def _snapshot_table(session: Session, table: Table, field_names: list[str]) -> T
     return snapshot
 
 
-def update_records(session: Session, model: type, where, values: Mapping[str, Any]) -> int:
+def update_records(session: Session, model: type, where, values: Mapping[str, Any], operation: str = "update") -> int:
     """``UPDATE model SET values WHERE where``, with change events, in set-based SQL.
 
     Rows that already hold the new values are left alone. Returns how many records
-    changed. The statements are: one ``INSERT … SELECT`` of the old values into a
+    changed. ``operation`` names the events (default ``update``; ``anonymize`` when
+    personal data is replaced, so consumers can tell it from an ordinary edit).
+
+    The statements are: one ``INSERT … SELECT`` of the old values into a
     temporary table, one ``UPDATE`` joined to it, the hook (which may copy the rows with
     ``INSERT … SELECT``), and dropping the temporary table.
     """
@@ -345,7 +355,7 @@ def update_records(session: Session, model: type, where, values: Mapping[str, An
                 .values({**values, "updated_at": utcnow()})
                 .execution_options(synchronize_session=False)
             )
-            bulk = BulkChange(record_type.name, "update", snapshot, dict(values), count)
+            bulk = BulkChange(record_type.name, operation, snapshot, dict(values), count)
             dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=_current_context.get(), bulk=(bulk,)))
         return count
     finally:

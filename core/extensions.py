@@ -1,5 +1,4 @@
 """Flask extensions, created unbound here and bound to an app in :func:`opiekun.app.create_app`."""
-from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -18,6 +17,5 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 login_manager = LoginManager()
-babel = Babel()
 csrf = CSRFProtect()
 migrate = Migrate()

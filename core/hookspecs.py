@@ -44,6 +44,7 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 __all__ = [
     "opiekun_admin_bulk_actions",
+    "opiekun_admin_record_sections",
     "opiekun_admin_views",
     "opiekun_app_ready",
     "opiekun_blueprints",
@@ -95,7 +96,9 @@ def opiekun_record_types() -> Iterable[RecordType]:
     """Return the record types the plugin adds (:class:`opiekun.record_types.RecordType`).
 
     A registered type gets, without further code: the change stream (so audit records
-    it), the owner filters, offboarding previews and transfers of its ``owner_id``, and —
+    it), the owner filters, offboarding previews and transfers of its ``owner_id`` (unless
+    it is registered with ``owner_items=False``: then the plugin answers
+    ``opiekun_user_items`` / ``opiekun_transfer_user_items`` for it itself), and —
     when it brings :class:`~opiekun.record_types.RecordApi` schemas — CRUD under
     ``/api/v1/<api_path>`` described in the OpenAPI document.
     """
@@ -128,6 +131,14 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
     """Return bulk actions (:class:`opiekun.admin.actions.BulkAction`) offered on the admin
     list of ``record_type``. Called once per record type when the admin is built; an action
     acts on the selected rows or on every row matching the list's current filter."""
+
+
+@hookspec
+def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
+    """Return sections to show on the admin page of one record (below its fields), as
+    ``(title, html)`` pairs; ``html`` must be safe markup (escape what users typed, e.g.
+    with ``markupsafe.Markup.format``). Called each time a record's details page is shown;
+    example: ownership's "Owners" section with the record's ownership history."""
 
 
 @hookspec

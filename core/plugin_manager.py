@@ -236,6 +236,10 @@ class PluginHost:
     def admin_bulk_actions(self, record_type: "RecordType") -> list[Any]:
         return self._flatten("opiekun_admin_bulk_actions", record_type=record_type)
 
+    def admin_record_sections(self, record_type: "RecordType", record: Any) -> list[tuple[str, Any]]:
+        answers = self.manager.hook.opiekun_admin_record_sections(record_type=record_type, record=record)
+        return [section for sections in answers for section in sections]
+
     def permissions(self) -> list["Permission"]:
         return self._flatten("opiekun_permissions")
 

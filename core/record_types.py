@@ -50,6 +50,11 @@ class RecordType:
     :param admin_view: the Flask-Admin list/form class for the type (a subclass of
         :class:`opiekun.admin.views.RecordView` with its columns); ``None``: the core's
         default record view. The core instantiates it as ``admin_view(record_type)``.
+    :param owner_items: ``True`` (default): the core counts and transfers the type's
+        records by ``owner_id`` in the "items of a user" hooks (offboarding). ``False``:
+        the plugin that registers the type answers those hooks for it itself (e.g. tasks,
+        whose ``owner_id`` is the responsible user and which counts open/done its own way),
+        so the type is not counted or moved twice.
     """
 
     name: str
@@ -61,6 +66,7 @@ class RecordType:
     closed: Callable[[], "ColumnElement[bool]"] | None = None
     search_columns: tuple[str, ...] = ("name",)
     admin_view: type | None = None
+    owner_items: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def admin_url(self, object_id: int) -> str:

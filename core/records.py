@@ -215,9 +215,12 @@ def _owned_by(record_type: RecordType, user_id: int):
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Every registered record type the user owns (partners' types included): the
-    ``owner_id`` column is common to all of them."""
+    ``owner_id`` column is common to all of them. Types registered with
+    ``owner_items=False`` are left to the plugin that registers them."""
     counts = []
     for record_type in record_types():
+        if not record_type.owner_items:  # the registering plugin answers for it
+            continue
         model = record_type.model
         if record_type.closed is None:
             open_count, closed_count = db.session.scalar(select(func.count()).where(_owned_by(record_type, user_id))), 0
@@ -238,7 +241,7 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     """Give the records' ``owner_id`` to the recipient, one set-based UPDATE per type."""
     results = []
     for record_type in record_types():
-        if record_type.name not in request.object_types:
+        if record_type.name not in request.object_types or not record_type.owner_items:
             continue
         model = record_type.model
         conditions = [_owned_by(record_type, request.from_user_id)]

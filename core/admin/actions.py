@@ -13,12 +13,45 @@ class BulkAction:
     :param name: unique within the list (``ownership_change_owner``).
     :param label: the menu text; :param confirmation: asked before running, or ``None``.
     :param handler: ``handler(record_type, ids)`` does the work in the current transaction
-        (the admin commits) and returns the message shown to the user.
+        (the admin commits) and returns the message shown to the user. Actions with a
+        ``form`` or ``whole_list`` are called ``handler(record_type, selection, values)``
+        instead: a :class:`RecordSelection` and the form's data (``{}`` without a form).
     :param permission: only users holding it see and may run the action.
+    :param form: returns a WTForms form class (subclass of
+        :class:`opiekun.admin.forms.AdminForm`) whose fields are asked on a page of their own
+        before the action runs ("Change owner…": the new owner, dates…).
+    :param whole_list: the list also offers the action for *every* record matching its
+        current filter and search, across all pages, not only the rows ticked on one page.
+    :param allowed: ``allowed(user, record_type)``; when it answers ``False`` the action is
+        neither shown nor run (a rule finer than a permission, e.g. a per-type setting).
     """
 
     name: str
     label: str
-    handler: Callable[[Any, list[int]], str]
+    handler: Callable[..., str]
     confirmation: str | None = None
     permission: str | None = None
+    form: Callable[[], type] | None = None
+    whole_list: bool = False
+    allowed: Callable[[Any, Any], bool] | None = None
+
+    @property
+    def takes_selection(self) -> bool:
+        """Whether the handler takes ``(record_type, selection, values)``."""
+        return self.form is not None or self.whole_list
+
+
+@dataclass(frozen=True)
+class RecordSelection:
+    """The records a bulk action acts on: ``ids`` ticked on a page, or (``ids is None``)
+    every record matching the list's filter — ``condition`` is a SQL condition on the
+    record model either way, usable in set-based statements."""
+
+    record_type: Any
+    condition: Any
+    ids: list[int] | None = None
+    count: int = 0
+
+    @property
+    def whole_list(self) -> bool:
+        return self.ids is None

@@ -12,15 +12,26 @@ from sqlalchemy import or_, select
 
 from opiekun.admin.labels import user_label
 from opiekun.extensions import db
-from opiekun.models import User
+from opiekun.models import Setting, User
 
 YES, NO = "1", "0"
+#: Setting (``true`` by default): list departed users in owner filters, as
+#: "departed: name (email)" — Livespace's "show deleted users in list filters".
+SHOW_DEPARTED_SETTING = "owner_filters.show_departed"
+
+
+def show_departed_in_filters() -> bool:
+    row = db.session.get(Setting, SHOW_DEPARTED_SETTING)
+    return row is None or row.value is None or bool(row.value)
 
 
 def user_choices() -> list[tuple[str, str]]:
-    """Every user as a filter option, active ones first; departed ones say so."""
-    users = db.session.scalars(select(User).order_by(User.status, User.name, User.id))
-    return [(str(user.id), user_label(user)) for user in users]
+    """Every user as a filter option, active ones first; departed ones say so (unless the
+    setting :data:`SHOW_DEPARTED_SETTING` hides them)."""
+    statement = select(User).order_by(User.status, User.name, User.id)
+    if not show_departed_in_filters():
+        statement = statement.where(User.status == "active")
+    return [(str(user.id), user_label(user)) for user in db.session.scalars(statement)]
 
 
 def _yes_no() -> list[tuple[str, Any]]:

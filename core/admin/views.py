@@ -32,7 +32,7 @@ from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 
 from opiekun import records
-from opiekun.admin.actions import BulkAction
+from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
 from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
@@ -275,6 +275,8 @@ class RecordView(OpiekunModelView):
     export_types = ["csv"]
     column_default_sort = ("created_at", True)
     form_excluded_columns = RECORD_MIXIN_COLUMNS
+    list_template = "opiekun/admin/record_list.html"
+    details_template = "opiekun/admin/record_details.html"
 
     def __init__(self, record_type: RecordType):
         self.record_type = record_type
@@ -464,14 +466,80 @@ class RecordView(OpiekunModelView):
         if name == "delete" and not has_permission(current_user, "records.delete"):
             return False
         bulk_action = self._bulk_actions.get(name)
-        if bulk_action is not None and not current_user_holds(bulk_action.permission):
+        if bulk_action is not None and not self.bulk_action_allowed(bulk_action):
             return False
         return super().is_action_allowed(name)
 
-    def run_bulk_action(self, bulk_action: BulkAction, ids: list[str]) -> None:
-        """Run the handler on the selected rows in one transaction and show its message."""
+    def bulk_action_allowed(self, bulk_action: BulkAction) -> bool:
+        if not current_user_holds(bulk_action.permission):
+            return False
+        return bulk_action.allowed is None or bool(bulk_action.allowed(current_user, self.record_type))
+
+    def run_bulk_action(self, bulk_action: BulkAction, ids: list[str]):
+        """Run the handler on the selected rows in one transaction and show its message;
+        an action with a form first asks for its values on a page of its own."""
         selected = parse_ids(ids)
-        commit_or_report(lambda: bulk_action.handler(self.record_type, selected))
+        if bulk_action.form is not None:
+            return redirect(self.bulk_form_url(bulk_action, ids=",".join(map(str, selected)), url=self.list_url()))
+        if bulk_action.takes_selection:
+            selection = RecordSelection(self.record_type, self.model.id.in_(selected), selected, len(selected))
+            commit_or_report(lambda: bulk_action.handler(self.record_type, selection, {}))
+        else:
+            commit_or_report(lambda: bulk_action.handler(self.record_type, selected))
+        return None
+
+    def whole_list_actions(self) -> list[BulkAction]:
+        """Actions the list offers for every record matching its filter (all pages)."""
+        return [action for action in self._bulk_actions.values() if action.whole_list and self.bulk_action_allowed(action)]
+
+    def bulk_form_url(self, bulk_action: BulkAction, **arguments: Any) -> str:
+        return url_for(f"{self.endpoint}.bulk_form", action_name=bulk_action.name, **arguments)
+
+    def whole_list_url(self, bulk_action: BulkAction) -> str:
+        """The action's page for every record the list shows now (its filters and search)."""
+        arguments = {key: value for key, value in request.args.items() if key.startswith("flt") or key == "search"}
+        return self.bulk_form_url(bulk_action, scope="all", url=request.full_path, **arguments)
+
+    def selection_from_request(self) -> RecordSelection:
+        """``?ids=1,2,3`` (ticked rows) or ``?scope=all`` with the list's filter arguments."""
+        if request.args.get("scope") == "all":
+            view_args = self._get_list_extra_args()
+            count, query = self.get_list(None, None, False, view_args.search, view_args.filters, execute=False, page_size=False)
+            condition = self.model.id.in_(query.with_entities(self.model.id).order_by(None).statement)
+            return RecordSelection(self.record_type, condition, None, count or 0)
+        ids = parse_ids([value for value in request.args.get("ids", "").split(",") if value])
+        if not ids:
+            abort(400)
+        return RecordSelection(self.record_type, self.model.id.in_(ids), ids, len(ids))
+
+    @expose("/bulk/<action_name>/", methods=("GET", "POST"))
+    def bulk_form(self, action_name: str):
+        """The page of a bulk action with a form: its fields, how many records it will
+        change, and running it (whole or not at all) on submit."""
+        bulk_action = self._bulk_actions.get(action_name)
+        if bulk_action is None:
+            abort(404)
+        if not self.is_action_allowed(action_name):
+            abort(403)
+        selection = self.selection_from_request()
+        form_class = bulk_action.form() if bulk_action.form is not None else AdminForm
+        form = form_class(request.form if request.method == "POST" else None)
+        return_url = request.args.get("url") or self.list_url()
+        if not return_url.startswith("/") or return_url.startswith("//"):
+            return_url = self.list_url()
+        if request.method == "POST" and form.validate():
+            values = {key: field.data for key, field in form._fields.items() if key != "csrf_token"}
+            if commit_or_report(lambda: bulk_action.handler(self.record_type, selection, values)):
+                return redirect(return_url)
+        return self.render("opiekun/admin/bulk_form.html", form=form, bulk_action=bulk_action, selection=selection,
+                           return_url=return_url)
+
+    # --- sections of the record page ---
+
+    def record_sections(self, record: Any) -> list[tuple[str, Any]]:
+        """What plugins show on the record's page below its fields (hook
+        ``opiekun_admin_record_sections``)."""
+        return current_app.extensions["opiekun.plugins"].admin_record_sections(self.record_type, record)
 
     # --- links ---
 

@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 #: The largest id a 32-bit integer column holds; larger ids cannot exist.
 MAX_ID = 2_147_483_647
@@ -82,6 +82,15 @@ class RecordListQuery(PageQuery):
     q: Text(200) | None = Field(None, description="search in names")
     sort: Annotated[str, StringConstraints(pattern=r"^-?[a-z_]{1,40}$")] | None = Field(
         None, description="field to sort by, `-field` for descending (default: newest first)")
+
+    @field_validator("owner_id")
+    @classmethod
+    def owner_id_fits_an_id(cls, value: str | None) -> str | None:
+        """Ten digits may exceed the largest id; such an owner cannot exist (422, not a
+        database error)."""
+        if value is not None and value != "none" and int(value) > MAX_ID:
+            raise ValueError(f"must be a user id (at most {MAX_ID}) or 'none'")
+        return value
 
 
 class RecordOut(OutputModel):

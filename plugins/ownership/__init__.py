@@ -1,4 +1,165 @@
-"""Owners of records: primary and deputy owners with roles and date ranges (in progress)."""
-from opiekun import PluginManifest
+"""Ownership: every record has a primary owner, and may have deputies, each for a period
+and in a role; bulk owner changes; who owned what when; owner required per record type;
+owners released after days without activity.
 
-MANIFEST = PluginManifest(name="ownership", version="0.1.0", summary="Owners of records: primary and deputies, periods, history")
+Built from the help pages of Livespace ("Opiekun obiektów") and enova365 ("opiekun
+kontrahenta"). Works for every registered record type (the core's six and partners'),
+through the record type registry only.
+
+This module is imported even when the plugin is off, to read ``MANIFEST``: it imports
+nothing that declares tables; each hook imports the plugin's modules inside its body.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opiekun import PluginManifest, hookimpl
+from opiekun.permissions import Permission
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from flask_admin import Admin, BaseView
+    from sqlalchemy.orm import Session
+
+    from opiekun.admin.actions import BulkAction
+    from opiekun.changes import ChangeSet
+    from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.models import User
+    from opiekun.record_types import RecordType
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+
+MANIFEST = PluginManifest(
+    name="ownership",
+    version="1.0.0",
+    summary="Owners of records: primary and deputies with roles and periods, bulk changes, history, "
+            "owner required, release after inactivity",
+)
+
+#: Change the per-record-type settings and the list of owner roles (admins only by default).
+MANAGE_SETTINGS = Permission("ownership.settings", "Change ownership settings (owner required, release, who may change owners)", ())
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def opiekun_models() -> Iterable[type]:
+    """``ownership_assignments`` and ``ownership_settings``."""
+    from opiekun.plugins.ownership.models import OwnerAssignment, OwnershipSettings
+
+    return [OwnerAssignment, OwnershipSettings]
+
+
+@hookimpl
+def opiekun_migrations_dir() -> str:
+    """The branch ``ownership`` (first revision ``ownership_0001``)."""
+    return str(MIGRATIONS_DIR)
+
+
+@hookimpl
+def opiekun_permissions() -> Iterable[Permission]:
+    return [MANAGE_SETTINGS]
+
+
+@hookimpl
+def opiekun_blueprints() -> Iterable[Blueprint]:
+    """``/api/v1/ownership/...``: settings, options, assignments, owner on a day, portfolio."""
+    from opiekun.plugins.ownership.api import build_blueprint
+
+    return [build_blueprint()]
+
+
+@hookimpl
+def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
+    """Settings per record type, owner roles, and the "records by owner" report."""
+    from opiekun.plugins.ownership.admin import admin_views
+
+    return admin_views()
+
+
+@hookimpl
+def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
+    """"Change owner…" on every record list: the selection or all records matching the filter."""
+    from opiekun.plugins.ownership.admin import change_owner_action
+
+    return [action for action in [change_owner_action(record_type)] if action]
+
+
+@hookimpl
+def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
+    """The "Owners" section of every record's page: its whole ownership history."""
+    from opiekun.plugins.ownership.admin import owners_section
+
+    return [section for section in [owners_section(record_type, record)] if section]
+
+
+@hookimpl
+def opiekun_jobs() -> Iterable[JobDefinition]:
+    from opiekun.plugins.ownership.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
+def opiekun_schedules() -> Iterable[Schedule]:
+    """Periods take effect daily just after midnight (and hourly as a catch-up); owners of
+    inactive records are released at 02:30 UTC."""
+    from opiekun.plugins.ownership.jobs import SCHEDULES
+
+    return SCHEDULES
+
+
+@hookimpl
+def opiekun_validate_record(record_type: RecordType, record: Any, operation: str) -> Mapping[str, str] | None:
+    """Owner required (per type): a record without owner is refused, naming ``owner_id``.
+    Changing the owner needs a role the type's ``change_roles`` allows (403 otherwise)."""
+    from opiekun.plugins.ownership.services import owner_problems
+
+    return owner_problems(record_type, record, operation) or None
+
+
+@hookimpl
+def opiekun_record_access(user: User, record_type: RecordType, record: Any, action: str) -> bool | None:
+    """A deputy in force today with ``write`` access may change the record."""
+    if action != "update" or user is None or record.id is None:
+        return None
+    from opiekun.plugins.ownership.services import has_write_deputyship
+
+    return True if has_write_deputyship(user.id, record_type.name, record.id) else None
+
+
+@hookimpl
+def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
+    """Owner changes made elsewhere start a new primary period today (set-based for bulk
+    changes); deleted records lose their periods."""
+    from opiekun.plugins.ownership.services import on_records_changed
+
+    on_records_changed(session, change_set)
+
+
+@hookimpl
+def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
+    """Deputy periods (in force or planned) and planned primary periods, per record type."""
+    from opiekun.plugins.ownership.services import deputy_counts
+    from opiekun.user_items import ItemCount
+
+    items = []
+    for record_type, deputies, planned in deputy_counts(user_id):
+        if deputies:
+            items.append(ItemCount(record_type.name, record_type.label_plural, deputies, 0, kind="deputy"))
+        if planned:
+            items.append(ItemCount(record_type.name, record_type.label_plural, planned, 0, kind="planned_owner"))
+    return items
+
+
+@hookimpl
+def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
+    """Move the user's deputy periods and planned primary periods of the requested types
+    (the owner_id itself is moved by the core; this plugin's change hook keeps the history)."""
+    from opiekun.plugins.ownership.services import transfer_assignments
+    from opiekun.user_items import TransferResult
+
+    moved = transfer_assignments(session, request.from_user_id, request.to_user_id, request.object_types,
+                                 request.include_closed, request.share)
+    return [TransferResult("ownership_assignment", moved)]

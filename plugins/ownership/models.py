@@ -1,0 +1,86 @@
+"""The plugin's tables: owner assignments (who owns which record, as what, from when to
+when) and the per-record-type settings.
+
+Imported only by the plugin's hooks, so a deployment with the plugin off has no such tables.
+
+An assignment names its record by ``object_type`` (a registered record type, built-in or a
+partner's) and ``object_id``; there is no foreign key, because the record may live in any
+table. On PostgreSQL an exclusion constraint (btree_gist over a ``daterange``) forbids two
+primary periods of one record that share a day; on SQLite the service enforces the same.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, func, literal_column
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from opiekun.extensions import db
+from opiekun.models import User, UTCDateTime, enum_check, utcnow
+
+KINDS = ("primary", "deputy")
+ACCESS_LEVELS = ("read", "write")
+OVERLAP_POLICIES = ("keep", "warn", "replace")
+#: The roles offered until an admin configures the list (``PATCH /api/v1/ownership/options``).
+DEFAULT_ROLES = ("sales", "service", "legal", "finance")
+
+#: A primary period as a daterange (both ends included; no end = indefinite).
+PRIMARY_PERIOD = func.daterange(literal_column("valid_from"), literal_column("valid_to"), "[]")
+
+
+class OwnerAssignment(db.Model):
+    """One period during which ``user_id`` looks after one record, as its primary owner or
+    as a deputy (who stands in while the primary is away), in a role (sales, legal…).
+
+    ``valid_to`` is the last day of the period (``None``: indefinite). ``access`` says what a
+    deputy may do with the record (``read`` or ``write``); primaries always have ``write``.
+    """
+
+    __tablename__ = "ownership_assignments"
+    __table_args__ = (
+        enum_check("kind", KINDS),
+        enum_check("access", ACCESS_LEVELS),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period_not_reversed"),
+        # "owner of record R on day D" and a record's history: a record has few periods
+        Index("ix_ownership_assignments_object", "object_type", "object_id", "valid_from"),
+        # "portfolio of user U in a period"
+        Index("ix_ownership_assignments_user", "user_id", "valid_from"),
+        ExcludeConstraint(
+            (literal_column("object_type"), "="),
+            (literal_column("object_id"), "="),
+            (PRIMARY_PERIOD, "&&"),
+            where=literal_column("kind = 'primary'"),
+            using="gist",
+            name="ownership_no_overlapping_primary",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="primary")
+    role: Mapped[str] = mapped_column(String(50))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    access: Mapped[str] = mapped_column(String(10), default="write")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(User, foreign_keys=[user_id])
+
+    def in_force_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
+
+
+class OwnershipSettings(db.Model):
+    """Per record type (admin only): owner required, release after N days without
+    activity, and which roles may change owners (``None``: every role)."""
+
+    __tablename__ = "ownership_settings"
+
+    object_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    owner_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    inactivity_days: Mapped[int | None] = mapped_column(Integer)
+    change_roles: Mapped[list[str] | None] = mapped_column(JSON)

@@ -1,0 +1,839 @@
+"""The rules of ownership, in one place: the API, the admin, the jobs and the hooks all come
+here, so they cannot disagree.
+
+Vocabulary: an *assignment* is one period (``valid_from`` … ``valid_to``, both days
+included, no end = indefinite) during which a user looks after a record as its *primary*
+owner or as a *deputy*. A record's ``owner_id`` is always the primary in force today:
+
+* the services change ``owner_id`` themselves (through :func:`opiekun.changes.update_records`,
+  so the change stream carries the old and new owner) when an assignment in force today
+  is added, changed or removed;
+* an owner change made elsewhere (record forms, the core API, offboarding) reaches
+  :func:`follow_owner_changes` through the change-stream hook: the current primary period
+  ends yesterday and a new one starts today;
+* the daily job :func:`apply_periods` catches up with periods that start or end on later days.
+
+Work over many records is set-based: target ids go into a temporary table with one
+``INSERT … SELECT``; periods are ended, inserted and announced with statements joined to it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound
+from opiekun.changes import BulkChange, ChangeSet, FieldChange, RecordChange, change_context, change_value, current_actor, current_context, dispatch, record_event, update_records
+from opiekun.extensions import db
+from opiekun.models import Notification, Setting, User, utcnow
+from opiekun.permissions import has_permission, role_exists
+from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnershipSettings
+from opiekun.record_types import RecordType, record_types
+
+#: The most record ids one request may name; larger sets are chosen by filter.
+MAX_IDS = 10_000
+#: Context flag of owner_id changes the plugin makes itself (its own hook ignores them).
+SYNC_FLAG = "ownership_sync"
+ROLES_SETTING = "ownership.roles"
+#: Read by the core's owner filters (opiekun.admin.filters) and by ownership's reports.
+SHOW_DEPARTED_SETTING = "owner_filters.show_departed"
+#: How many conflicts a 409 lists (the count is always complete).
+LISTED_CONFLICTS = 50
+
+A = OwnerAssignment.__table__
+
+
+def today() -> dt.date:
+    """Ownership days are UTC days, like every date the API stores."""
+    return utcnow().date()
+
+
+# --- options and settings -----------------------------------------------------------------
+
+
+def _setting(key: str, default: Any) -> Any:
+    row = db.session.get(Setting, key)
+    return default if row is None or row.value is None else row.value
+
+
+def _store_setting(key: str, value: Any) -> None:
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
+def owner_roles() -> list[str]:
+    """The configurable list of owner roles (sales, legal…)."""
+    return list(_setting(ROLES_SETTING, list(DEFAULT_ROLES)))
+
+
+def show_departed_users() -> bool:
+    """Whether owner filters and reports list users who have left (as "departed: name (email)")."""
+    return bool(_setting(SHOW_DEPARTED_SETTING, True))
+
+
+def update_options(roles: Sequence[str] | None = None, show_departed: bool | None = None) -> None:
+    if roles is not None:
+        cleaned = list(dict.fromkeys(role.strip() for role in roles if role.strip()))
+        if not cleaned:
+            raise Invalid("the list of owner roles cannot be empty", {"roles": "name at least one role"})
+        _store_setting(ROLES_SETTING, cleaned)
+    if show_departed is not None:
+        _store_setting(SHOW_DEPARTED_SETTING, bool(show_departed))
+    db.session.flush()
+
+
+def settings_for(object_type: str) -> OwnershipSettings:
+    """The settings of a record type (defaults when never saved: owner optional, no
+    release, everyone may change owners)."""
+    row = db.session.get(OwnershipSettings, object_type)
+    return row if row is not None else OwnershipSettings(object_type=object_type, owner_required=False,
+                                                         inactivity_days=None, change_roles=None)
+
+
+def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSettings:
+    record_type_named(object_type, status=404)
+    if "change_roles" in values and values["change_roles"] is not None:
+        unknown = [role for role in values["change_roles"] if not role_exists(role)]
+        if unknown:
+            raise Invalid("unknown roles", {"change_roles": f"no role {', '.join(map(repr, unknown))}"})
+        values = {**values, "change_roles": list(dict.fromkeys(values["change_roles"]))}
+    if values.get("owner_required") is None and "owner_required" in values:
+        raise Invalid("owner_required must be true or false", {"owner_required": "must not be null"})
+    row = db.session.get(OwnershipSettings, object_type)
+    if row is None:
+        row = OwnershipSettings(object_type=object_type, owner_required=False)
+        db.session.add(row)
+    for field, value in values.items():
+        setattr(row, field, value)
+    db.session.flush()
+    return row
+
+
+# --- who, what, which records ------------------------------------------------------------
+
+
+def record_type_named(name: str, *, status: int = 422, field: str = "object_type") -> RecordType:
+    record_type = record_types().get(name)
+    if record_type is None:
+        message = f"unknown record type {name!r}; known: {', '.join(record_types().names())}"
+        if status == 404:
+            raise NotFound(message, {field: "unknown record type"})
+        raise Invalid("unknown record type", {field: message})
+    return record_type
+
+
+def new_owner(user_id: int, field: str = "user_id") -> User:
+    """The user who is to look after records: must exist and be active."""
+    user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise Invalid("unknown user", {field: f"no user with id {user_id}"})
+    if user.status != "active":
+        raise Invalid("the user has departed", {field: f"user {user_id} ({user.display_name}) has departed and cannot own records"})
+    return user
+
+
+def may_change_owners(user: User | None, object_type: str) -> bool:
+    """The per-type "which roles may change owners" setting (admins always may)."""
+    if user is None:
+        return True  # jobs and the system
+    allowed = settings_for(object_type).change_roles
+    return allowed is None or user.role == "admin" or user.role in allowed
+
+
+def require_owner_change_right(user: User | None, record_type: RecordType) -> None:
+    if not may_change_owners(user, record_type.name):
+        raise Forbidden(f"your role ({user.role}) may not change owners of {record_type.label_plural.lower()}; "
+                        f"an admin chooses who may in the ownership settings")
+
+
+def acting_user() -> User | None:
+    actor = current_actor()
+    return db.session.get(User, actor.user_id) if actor.user_id else None
+
+
+def in_force(day: dt.date, table=A):
+    return and_(table.c.valid_from <= day, or_(table.c.valid_to.is_(None), table.c.valid_to >= day))
+
+
+def overlapping(valid_from: dt.date, valid_to: dt.date | None, table=A):
+    """Periods of ``table`` sharing at least one day with ``valid_from … valid_to``."""
+    starts_in_time = table.c.valid_from <= valid_to if valid_to is not None else true()
+    return and_(starts_in_time, or_(table.c.valid_to.is_(None), table.c.valid_to >= valid_from))
+
+
+def deputy_with_write_access(user_id: int, object_type: str, object_id_column, day: dt.date):
+    return exists().where(A.c.object_type == object_type, A.c.object_id == object_id_column, A.c.kind == "deputy",
+                          A.c.access == "write", A.c.user_id == user_id, in_force(day))
+
+
+def has_write_deputyship(user_id: int, object_type: str, object_id: int) -> bool:
+    return bool(db.session.scalar(select(deputy_with_write_access(user_id, object_type, object_id, today()))))
+
+
+def refused_records(user: User | None, record_type: RecordType, condition) -> list[int]:
+    """Ids among the records matching ``condition`` that ``user`` may not change.
+
+    Set-based for the common rules (own records, records without owner, deputies with write
+    access, ``records.edit_others``); the few records that fail those go through the
+    core's full rule (which asks every plugin), one by one.
+    """
+    if user is None or has_permission(user, "records.edit_others"):
+        return []
+    model = record_type.model
+    suspects = list(db.session.scalars(
+        select(model.id).where(condition, model.owner_id.is_not(None), model.owner_id != user.id,
+                               not_(deputy_with_write_access(user.id, record_type.name, model.id, today())))
+        .order_by(model.id).limit(1001)))
+    if not suspects:
+        return []
+    from opiekun.records import may_change
+
+    refused = [record.id for record in db.session.scalars(select(model).where(model.id.in_(suspects[:200])))
+               if not may_change(user, record_type, record, "update")]
+    return refused + suspects[200:]
+
+
+# --- temporary tables of target records -------------------------------------------------------
+
+_batch_numbers = itertools.count(1)
+
+
+class TargetBatch:
+    """A temporary table with one row per target record: ``object_id``, ``object_name``
+    and the ``old_*`` columns a :class:`~opiekun.changes.BulkChange` of assignment events
+    reads (always empty: a new assignment has no former values)."""
+
+    EVENT_FIELDS = {"user_id": Integer, "kind": String(10), "role": String(50), "valid_from": Date,
+                    "valid_to": Date, "access": String(10)}
+
+    def __init__(self, session: Session):
+        self.session = session
+        columns = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
+        columns += [Column(f"old_{name}", kind) for name, kind in self.EVENT_FIELDS.items()]
+        self.table = Table(f"ownership_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+    def __enter__(self) -> "TargetBatch":
+        self.table.create(self.session.connection())
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.table.drop(self.session.connection())
+
+    @property
+    def ids(self):
+        return select(self.table.c.object_id)
+
+    def fill(self, record_type: RecordType, condition) -> int:
+        model = record_type.model
+        source = select(model.id, model.display_name_expression()).where(condition)
+        self.session.execute(insert(self.table).from_select(["object_id", "object_name"], source))
+        return self.count()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(self.table))
+
+    def discard(self, condition) -> int:
+        """Remove the records matching ``condition`` (on ``self.table.c.object_id``)."""
+        return self.session.execute(delete(self.table).where(condition)).rowcount
+
+
+# --- assigning owners -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentRequest:
+    """What ``POST /api/v1/ownership/assignments`` (and the admin's "Change owner…") asks."""
+
+    object_type: str
+    user_id: int
+    kind: str = "primary"
+    role: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    access: str | None = None
+    on_overlap: str = "warn"
+    object_ids: Sequence[int] | None = None
+    filter: Mapping[str, Any] | None = None
+    #: a SQL condition on the record model choosing the records (the admin's "all matching")
+    condition: Any = None
+
+
+@dataclass(frozen=True)
+class AssignmentCounts:
+    matched: int
+    created: int
+    skipped: int
+    replaced: int
+
+
+def check_period(valid_from: dt.date, valid_to: dt.date | None) -> None:
+    if valid_to is not None and valid_to < valid_from:
+        raise Invalid("the period ends before it starts",
+                      {"valid_to": f"must not be before valid_from ({valid_from.isoformat()})"})
+
+
+def check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise Invalid(f"{field} is not in the list", {field: f"{value!r} is not one of: {', '.join(allowed)}"})
+
+
+def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, filter_values: Mapping[str, Any] | None):
+    """The SQL condition choosing the records of a request: named ids (all must exist) or
+    the same filters as the record list (``owner_id``, ``owner_status``, ``q``, the type's own)."""
+    model = record_type.model
+    if (object_ids is None) == (filter_values is None):
+        raise Invalid("name the records", {"object_ids": "send either object_ids or filter"})
+    if object_ids is not None:
+        ids = sorted(set(object_ids))
+        if not ids:
+            raise Invalid("name the records", {"object_ids": "must not be empty"})
+        if len(ids) > MAX_IDS:
+            raise Invalid("too many ids", {"object_ids": f"at most {MAX_IDS} ids per request; choose more with filter"})
+        found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
+        missing = [value for value in ids if value not in found]
+        if missing:
+            shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
+            raise NotFound(f"some {record_type.label_plural.lower()} do not exist",
+                           {"object_ids": f"no {record_type.name} with id {shown}"})
+        return model.id.in_(ids)
+    return model.id.in_(filter_statement(record_type, filter_values))
+
+
+def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
+    """The ids a record list would show for ``filter_values`` (all pages)."""
+    from pydantic import ValidationError, create_model
+
+    from opiekun.api.records import filtered_records
+    from opiekun.api.schemas import RecordListQuery
+
+    bases = (RecordListQuery, record_type.api.filters) if record_type.api and record_type.api.filters else (RecordListQuery,)
+    query_model = create_model(f"Ownership{record_type.name.title()}Filter", __base__=bases)
+    try:
+        query = query_model.model_validate(dict(filter_values))
+    except ValidationError as error:
+        fields = {"filter." + ".".join(str(part) for part in problem["loc"]): problem["msg"] for problem in error.errors()}
+        raise Invalid("the filter is not valid", fields) from None
+    if query.page != 1 or query.per_page != 50 or query.sort:
+        raise Invalid("the filter is not valid", {"filter": "page, per_page and sort do not apply: the filter covers all pages"})
+    return filtered_records(record_type, query).with_only_columns(record_type.model.id).order_by(None)
+
+
+def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCounts:
+    """Give the chosen records an owner (primary or deputy) for a period, all or nothing.
+
+    ``on_overlap`` decides what happens where the new period meets an existing one (a
+    primary period of any user; for a deputy, the same user's deputy period): ``keep``
+    leaves those records alone, ``warn`` refuses the whole request (409 listing the
+    conflicts), ``replace`` ends the earlier period the day before ``valid_from`` (and drops
+    or shortens later periods that the new one covers).
+    """
+    record_type = record_type_named(request.object_type)
+    check_choice("kind", request.kind, KINDS)
+    check_choice("on_overlap", request.on_overlap, OVERLAP_POLICIES)
+    role = request.role or owner_roles()[0]
+    check_choice("role", role, owner_roles())
+    access = request.access or "write"
+    check_choice("access", access, ACCESS_LEVELS)
+    if request.kind == "primary" and access != "write":
+        raise Invalid("a primary owner always has write access", {"access": "only deputies may have read access"})
+    valid_from = request.valid_from or today()
+    check_period(valid_from, request.valid_to)
+    owner = new_owner(request.user_id)
+    require_owner_change_right(user, record_type)
+    if request.condition is not None:
+        condition = request.condition
+    else:
+        condition = target_condition(record_type, request.object_ids, request.filter)
+    refused = refused_records(user, record_type, condition)
+    if refused:
+        shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
+        raise Forbidden(f"you may not change some of these {record_type.label_plural.lower()}: they belong to other users",
+                        {"object_ids": f"not yours: {shown}"})
+    session = db.session
+    backfill_assignments(record_type, condition)
+    with TargetBatch(session) as batch:
+        matched = batch.fill(record_type, condition)
+        if matched == 0:
+            return AssignmentCounts(0, 0, 0, 0)
+        clash = _clashing(record_type.name, request.kind, owner.id, valid_from, request.valid_to, batch)
+        skipped = replaced = 0
+        if request.on_overlap == "warn":
+            _refuse_conflicts(record_type, clash)
+        elif request.on_overlap == "keep":
+            skipped = batch.discard(batch.table.c.object_id.in_(select(A.c.object_id).where(clash)))
+        else:
+            replaced = _make_room(clash, valid_from, request.valid_to)
+        if request.kind == "deputy":
+            _require_primaries(record_type, batch, valid_from, request.valid_to)
+        created = _insert_assignments(record_type, batch, owner.id, request.kind, role, valid_from, request.valid_to,
+                                      access, user.id if user else current_actor().user_id)
+        if request.kind == "primary":
+            if valid_from <= today() and (request.valid_to is None or request.valid_to >= today()):
+                with change_context(**{SYNC_FLAG: True}):
+                    update_records(session, record_type.model, record_type.model.id.in_(batch.ids), {"owner_id": owner.id})
+            elif replaced:
+                sync_owners(record_type, record_type.model.id.in_(batch.ids))
+    return AssignmentCounts(matched, created, skipped, replaced)
+
+
+def _clashing(object_type: str, kind: str, user_id: int, valid_from: dt.date, valid_to: dt.date | None, batch: TargetBatch):
+    """Existing periods the new one would meet, on the batch's records."""
+    same_kind = A.c.kind == "primary" if kind == "primary" else and_(A.c.kind == "deputy", A.c.user_id == user_id)
+    return and_(A.c.object_type == object_type, A.c.object_id.in_(batch.ids), same_kind, overlapping(valid_from, valid_to))
+
+
+def _refuse_conflicts(record_type: RecordType, clash) -> None:
+    count = db.session.scalar(select(func.count()).select_from(A).where(clash))
+    if not count:
+        return
+    rows = db.session.execute(select(A).where(clash).order_by(A.c.object_id, A.c.valid_from).limit(LISTED_CONFLICTS)).all()
+    conflicts = [{"assignment_id": row.id, "object_id": row.object_id, "user_id": row.user_id, "kind": row.kind,
+                  "valid_from": row.valid_from.isoformat(),
+                  "valid_to": row.valid_to.isoformat() if row.valid_to else None} for row in rows]
+    raise Conflict(f"{count} existing period(s) overlap the new one; nothing was changed "
+                   f"(send on_overlap 'keep' or 'replace')",
+                   {"on_overlap": f"{count} conflict(s) with existing periods"},
+                   details={"conflicts": conflicts, "conflict_count": count})
+
+
+def _make_room(clash, valid_from: dt.date, valid_to: dt.date | None) -> int:
+    """``replace``: earlier periods end the day before ``valid_from``; later ones that the
+    new period covers are dropped, those reaching beyond it start the day after it."""
+    session = db.session
+    day_before = valid_from - dt.timedelta(days=1)
+    changed = session.execute(update(A).where(clash, A.c.valid_from < valid_from).values(valid_to=day_before)).rowcount
+    if valid_to is None:
+        changed += session.execute(delete(A).where(clash, A.c.valid_from >= valid_from)).rowcount
+    else:
+        reaching_beyond = or_(A.c.valid_to.is_(None), A.c.valid_to > valid_to)
+        changed += session.execute(delete(A).where(clash, A.c.valid_from >= valid_from, not_(reaching_beyond))).rowcount
+        changed += session.execute(update(A).where(clash, A.c.valid_from >= valid_from, reaching_beyond)
+                                   .values(valid_from=valid_to + dt.timedelta(days=1))).rowcount
+    return changed
+
+
+def _require_primaries(record_type: RecordType, batch: TargetBatch, valid_from: dt.date, valid_to: dt.date | None) -> None:
+    """A deputy stands in for a primary owner: each record needs a primary period that
+    meets the deputy's period."""
+    has_primary = exists().where(A.c.object_type == record_type.name, A.c.object_id == batch.table.c.object_id,
+                                 A.c.kind == "primary", overlapping(valid_from, valid_to))
+    lonely = list(db.session.scalars(select(batch.table.c.object_id).where(not_(has_primary))
+                                     .order_by(batch.table.c.object_id).limit(21)))
+    if lonely:
+        shown = ", ".join(map(str, lonely[:20])) + (" …" if len(lonely) > 20 else "")
+        raise Invalid("a deputy needs a primary owner in that period",
+                      {"kind": f"no primary owner in that period for {record_type.name} {shown}; assign one first"})
+
+
+def _insert_assignments(record_type: RecordType, batch: TargetBatch, user_id: int, kind: str, role: str,
+                        valid_from: dt.date, valid_to: dt.date | None, access: str, created_by_id: int | None) -> int:
+    """One ``INSERT … SELECT`` of the new periods, and one set of ``owner_assigned`` events."""
+    session = db.session
+    now = utcnow()
+    source = select(literal(record_type.name, String), batch.table.c.object_id, literal(user_id, Integer),
+                    literal(kind, String), literal(role, String), literal(valid_from, Date),
+                    literal(valid_to, Date) if valid_to else null(), literal(access, String),
+                    literal(created_by_id, Integer) if created_by_id else null(), literal(now, OwnerAssignment.created_at.type))
+    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access",
+               "created_by_id", "created_at"]
+    session.execute(insert(A).from_select(columns, source))
+    count = batch.count()
+    if count:
+        values = {"user_id": user_id, "kind": kind, "role": role, "valid_from": valid_from, "valid_to": valid_to, "access": access}
+        bulk = BulkChange(record_type.name, "owner_assigned", batch.table, values, count)
+        dispatch(session, ChangeSet(actor=current_actor(), at=now, context=current_context(), bulk=(bulk,)))
+    return count
+
+
+# --- keeping owner_id equal to today's primary -------------------------------------------------
+
+
+def backfill_assignments(record_type: RecordType, condition) -> int:
+    """Records that have an owner but no primary period at all (made before the plugin was
+    on, or written around the ORM) get one, from the day they were created, indefinite."""
+    model = record_type.model
+    has_period = exists().where(A.c.object_type == record_type.name, A.c.object_id == model.id, A.c.kind == "primary")
+    default_role = owner_roles()[0]
+    source = select(literal(record_type.name, String), model.id, model.owner_id, literal("primary", String),
+                    literal(default_role, String), func.date(model.created_at), literal("write", String),
+                    literal(utcnow(), OwnerAssignment.created_at.type)
+                    ).where(condition, model.owner_id.is_not(None), not_(has_period))
+    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "access", "created_at"]
+    return db.session.execute(insert(A).from_select(columns, source)).rowcount
+
+
+def sync_owners(record_type: RecordType, condition=None, day: dt.date | None = None, backfill: bool = True) -> int:
+    """Set ``owner_id`` of the records matching ``condition`` to their primary in force on
+    ``day`` (default today), or to nobody where no period is in force; one set-based
+    update per new owner. Returns how many records changed."""
+    day = day or today()
+    model = record_type.model
+    condition = true() if condition is None else condition
+    if backfill:
+        backfill_assignments(record_type, condition)
+    current = and_(A.c.object_type == record_type.name, A.c.kind == "primary", in_force(day))
+    new_owners = db.session.scalars(
+        select(A.c.user_id).distinct().join(model, model.id == A.c.object_id)
+        .where(current, condition, model.owner_id.is_distinct_from(A.c.user_id)))
+    changed = 0
+    with change_context(**{SYNC_FLAG: True}):
+        for user_id in list(new_owners):
+            held = select(A.c.object_id).where(current, A.c.user_id == user_id)
+            changed += update_records(db.session, model, and_(condition, model.id.in_(held)), {"owner_id": user_id})
+        orphaned = and_(condition, model.owner_id.is_not(None),
+                        not_(exists().where(current, A.c.object_id == model.id)))
+        changed += update_records(db.session, model, orphaned, {"owner_id": None})
+    return changed
+
+
+def _day_before(column):
+    if db.engine.dialect.name == "sqlite":
+        return func.date(column, "-1 day")
+    return column - 1
+
+
+def follow_owner_changes(session: Session, record_type: RecordType, ids, new_owner_id: int | None, actor_id: int | None) -> None:
+    """An owner change made outside this plugin (a record form, the core API, offboarding):
+    the primary period in force ends yesterday (or disappears if it began today) and, with
+    a new owner, a new period starts today and runs until the next planned period.
+
+    ``ids`` is a one-column SELECT of the records' ids (a bulk change's rows, or one id).
+    """
+    day = today()
+    current = and_(A.c.object_type == record_type.name, A.c.object_id.in_(ids), A.c.kind == "primary", in_force(day))
+    session.execute(delete(A).where(current, A.c.valid_from == day))
+    session.execute(update(A).where(current).values(valid_to=day - dt.timedelta(days=1)))
+    if new_owner_id is None:
+        return
+    records = ids.subquery()
+    object_id = records.c[0]
+    later = A.alias("later")
+    next_start = (select(func.min(later.c.valid_from))
+                  .where(later.c.object_type == record_type.name, later.c.object_id == object_id,
+                         later.c.kind == "primary", later.c.valid_from > day).scalar_subquery())
+    source = select(literal(record_type.name, String), object_id, literal(new_owner_id, Integer),
+                    literal("primary", String), literal(owner_roles()[0], String), literal(day, Date),
+                    _day_before(next_start), literal("write", String),
+                    literal(actor_id, Integer) if actor_id else null(), literal(utcnow(), OwnerAssignment.created_at.type))
+    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access",
+               "created_by_id", "created_at"]
+    session.execute(insert(A).from_select(columns, source))
+
+
+def on_records_changed(session: Session, change_set: ChangeSet) -> None:
+    """The change-stream hook: follow owner changes made elsewhere; forget the periods of
+    deleted records; start the first period of new records."""
+    if change_set.context.get(SYNC_FLAG):
+        return
+    registry = record_types()
+    actor_id = change_set.actor.user_id
+    for change in change_set.records:
+        record_type = registry.get(change.object_type)
+        if record_type is None:
+            continue
+        if change.operation == "delete":
+            session.execute(delete(A).where(A.c.object_type == record_type.name, A.c.object_id == change.object_id))
+            continue
+        owner_change = next((field for field in change.changes if field.field == "owner_id"), None)
+        if change.operation in ("create", "update") and owner_change is not None:
+            one = select(literal(change.object_id, Integer).label("object_id"))
+            follow_owner_changes(session, record_type, one, owner_change.new, actor_id)
+    for bulk in change_set.bulk:
+        record_type = registry.get(bulk.object_type)
+        if record_type is not None and bulk.operation == "update" and "owner_id" in bulk.new_values:
+            follow_owner_changes(session, record_type, select(bulk.rows.c.object_id), bulk.new_values["owner_id"], actor_id)
+
+
+# --- one assignment -------------------------------------------------------------------------
+
+
+def get_assignment(assignment_id: int) -> OwnerAssignment:
+    assignment = db.session.get(OwnerAssignment, assignment_id) if 0 < assignment_id < 2**31 else None
+    if assignment is None:
+        raise NotFound(f"no owner assignment with id {assignment_id}")
+    return assignment
+
+
+def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[RecordType, Any]:
+    record_type = record_type_named(assignment.object_type)
+    require_owner_change_right(user, record_type)
+    record = db.session.get(record_type.model, assignment.object_id)
+    if record is None:
+        raise NotFound(f"the {record_type.name} of this assignment no longer exists")
+    if refused_records(user, record_type, record_type.model.id == record.id):
+        raise Forbidden(f"you may not change this {record_type.name}: it belongs to another user")
+    return record_type, record
+
+
+def _describe(assignment: OwnerAssignment) -> dict[str, Any]:
+    return {name: getattr(assignment, name) for name in TargetBatch.EVENT_FIELDS}
+
+
+def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], user: User | None) -> OwnerAssignment:
+    """Change one period (user, role, dates, access). A primary period may not come to
+    overlap another primary period of the record (409); a deputy still needs a primary."""
+    record_type, record = _require_right_on(assignment, user)
+    before = _describe(assignment)
+    if "user_id" in values:
+        new_owner(values["user_id"])
+    if "role" in values:
+        check_choice("role", values["role"], owner_roles())
+    if "access" in values:
+        check_choice("access", values["access"], ACCESS_LEVELS)
+        if assignment.kind == "primary" and values["access"] != "write":
+            raise Invalid("a primary owner always has write access", {"access": "only deputies may have read access"})
+    if "valid_from" in values and values["valid_from"] is None:
+        raise Invalid("a period needs a first day", {"valid_from": "must not be null"})
+    valid_from = values.get("valid_from", assignment.valid_from)
+    valid_to = values["valid_to"] if "valid_to" in values else assignment.valid_to
+    check_period(valid_from, valid_to)
+    others = and_(A.c.object_type == assignment.object_type, A.c.object_id == assignment.object_id, A.c.id != assignment.id,
+                  overlapping(valid_from, valid_to))
+    if assignment.kind == "primary":
+        clash = db.session.execute(select(A.c.id, A.c.valid_from, A.c.valid_to).where(others, A.c.kind == "primary").limit(1)).first()
+        if clash is not None:
+            raise Conflict("the period would overlap another primary period of the record",
+                           {"valid_from": f"overlaps assignment {clash.id} ({clash.valid_from} … {clash.valid_to or 'indefinite'})"})
+    else:
+        if not db.session.scalar(select(exists().where(others, A.c.kind == "primary"))):
+            raise Invalid("a deputy needs a primary owner in that period", {"kind": "no primary owner in that period"})
+    for field, value in values.items():
+        setattr(assignment, field, value)
+    db.session.flush()
+    after = _describe(assignment)
+    changes = tuple(FieldChange(name, change_value(before[name]), change_value(after[name])) for name in before if before[name] != after[name])
+    if changes:
+        record_event(db.session, RecordChange(record_type.name, record.id, record.display_name, "owner_assignment_changed", changes))
+    if assignment.kind == "primary":
+        sync_owners(record_type, record_type.model.id == record.id, backfill=False)
+    return assignment
+
+
+def remove_assignment(assignment: OwnerAssignment, user: User | None) -> None:
+    """Delete one period. The primary in force today of a type that requires an owner
+    cannot be removed (assign another owner instead)."""
+    record_type, record = _require_right_on(assignment, user)
+    if (assignment.kind == "primary" and assignment.in_force_on(today()) and settings_for(record_type.name).owner_required):
+        raise Conflict(f"{record_type.label_plural.lower()} require an owner; assign another owner instead of removing this one",
+                       {"owner_id": "an owner is required"})
+    changes = tuple(FieldChange(name, change_value(value), None) for name, value in _describe(assignment).items() if value is not None)
+    db.session.delete(assignment)
+    db.session.flush()
+    record_event(db.session, RecordChange(record_type.name, record.id, record.display_name, "owner_unassigned", changes))
+    if assignment.kind == "primary":
+        sync_owners(record_type, record_type.model.id == record.id, backfill=False)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def list_assignments(object_type: str | None = None, object_id: int | None = None, user_id: int | None = None,
+                     at: dt.date | None = None, kind: str | None = None):
+    statement = select(OwnerAssignment)
+    if object_type is not None:
+        record_type_named(object_type)
+        statement = statement.where(OwnerAssignment.object_type == object_type)
+    if object_id is not None:
+        statement = statement.where(OwnerAssignment.object_id == object_id)
+    if user_id is not None:
+        statement = statement.where(OwnerAssignment.user_id == user_id)
+    if kind is not None:
+        statement = statement.where(OwnerAssignment.kind == kind)
+    if at is not None:
+        statement = statement.where(in_force(at, OwnerAssignment.__table__))
+    return statement.order_by(OwnerAssignment.object_type, OwnerAssignment.object_id, OwnerAssignment.valid_from,
+                              OwnerAssignment.id)
+
+
+@dataclass(frozen=True)
+class OwnersOnDay:
+    primary: OwnerAssignment | None
+    deputies: list[OwnerAssignment]
+
+
+def owners_on(record_type: RecordType, object_id: int, day: dt.date) -> OwnersOnDay:
+    """Who owned the record on ``day``: its primary owner and its deputies."""
+    rows = db.session.scalars(
+        select(OwnerAssignment).where(OwnerAssignment.object_type == record_type.name, OwnerAssignment.object_id == object_id,
+                                      in_force(day, OwnerAssignment.__table__))
+        .order_by(OwnerAssignment.kind.desc(), OwnerAssignment.valid_from)).all()
+    # periods go with their record, so only an answer without any needs the second look
+    if not rows and db.session.scalar(select(record_type.model.id).where(record_type.model.id == object_id)) is None:
+        raise NotFound(f"no {record_type.name} with id {object_id}")
+    primary = next((row for row in rows if row.kind == "primary"), None)
+    return OwnersOnDay(primary, [row for row in rows if row.kind == "deputy"])
+
+
+def history(record_type: RecordType, object_id: int) -> list[OwnerAssignment]:
+    """Every period of the record, oldest first (the admin's "Owners" section)."""
+    return list(db.session.scalars(
+        select(OwnerAssignment).where(OwnerAssignment.object_type == record_type.name, OwnerAssignment.object_id == object_id)
+        .order_by(OwnerAssignment.valid_from, OwnerAssignment.kind.desc(), OwnerAssignment.id)))
+
+
+@dataclass(frozen=True)
+class PortfolioItem:
+    assignment: OwnerAssignment
+    object_name: str | None
+
+
+def portfolio(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | None = None,
+              object_type: str | None = None):
+    """The SELECT of a user's periods that meet ``first_day … last_day`` ("records by owner")."""
+    if db.session.get(User, user_id) is None:
+        raise NotFound(f"no user with id {user_id}", {"user_id": "unknown user"})
+    check_period(first_day, last_day)
+    statement = select(OwnerAssignment).where(OwnerAssignment.user_id == user_id,
+                                              overlapping(first_day, last_day, OwnerAssignment.__table__))
+    if kind is not None:
+        statement = statement.where(OwnerAssignment.kind == kind)
+    if object_type is not None:
+        record_type_named(object_type)
+        statement = statement.where(OwnerAssignment.object_type == object_type)
+    return statement.order_by(OwnerAssignment.valid_from.desc(), OwnerAssignment.id.desc())
+
+
+def record_names(assignments: Iterable[OwnerAssignment]) -> dict[tuple[str, int], str]:
+    """Display names of the records of some assignments, one query per record type."""
+    wanted: dict[str, set[int]] = {}
+    for assignment in assignments:
+        wanted.setdefault(assignment.object_type, set()).add(assignment.object_id)
+    names = {}
+    for object_type, ids in wanted.items():
+        record_type = record_types().get(object_type)
+        if record_type is None:
+            continue
+        model = record_type.model
+        for object_id, name in db.session.execute(select(model.id, model.display_name_expression()).where(model.id.in_(ids))):
+            names[(object_type, object_id)] = name
+    return names
+
+
+# --- owner required, access --------------------------------------------------------------------
+
+
+def owner_problems(record_type: RecordType, record: Any, operation: str) -> dict[str, str]:
+    """Owner required (per type), and who may change owners (403 for other roles)."""
+    from sqlalchemy import inspect as inspect_state
+
+    with db.session.no_autoflush:  # the record's pending changes are what is being judged
+        state = inspect_state(record)
+        changed = state.attrs.owner_id.history.has_changes() or state.attrs.owner.history.has_changes()
+        has_owner = record.owner_id is not None or getattr(record, "owner", None) is not None
+        settings = settings_for(record_type.name)
+        if settings.owner_required and not has_owner:
+            return {"owner_id": f"an owner is required for {record_type.label_plural.lower()}: choose a user (owner_id)"}
+        if operation == "update" and changed:
+            require_owner_change_right(acting_user(), record_type)
+    return {}
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+def apply_periods(day: dt.date | None = None) -> dict[str, int]:
+    """Make every record's ``owner_id`` the primary in force on ``day`` (the daily job)."""
+    return {record_type.name: sync_owners(record_type, day=day) for record_type in record_types()}
+
+
+def release_inactive(now: dt.datetime | None = None) -> dict[str, int]:
+    """Remove the owner from records without activity for the type's ``inactivity_days``
+    and tell each former owner with a notification. Activity: any change of the record
+    (its ``updated_at``) or a new owner period on it."""
+    from flask_babel import gettext
+
+    now = now or utcnow()
+    released = {}
+    for settings in db.session.scalars(select(OwnershipSettings).where(OwnershipSettings.inactivity_days.is_not(None))):
+        record_type = record_types().get(settings.object_type)
+        if record_type is None:
+            continue
+        model = record_type.model
+        cutoff = now - dt.timedelta(days=settings.inactivity_days)
+        recent_period = exists().where(A.c.object_type == record_type.name, A.c.object_id == model.id, A.c.created_at >= cutoff)
+        stale = and_(model.owner_id.is_not(None), model.updated_at < cutoff, not_(recent_period))
+        prefix = gettext("You are no longer the owner of %(label)s ", label=record_type.label.lower())
+        suffix = gettext(": no activity for %(days)d days.", days=settings.inactivity_days)
+        message = literal(prefix + "\u201e") + model.display_name_expression() + literal("\u201d" + suffix)
+        notices = select(model.owner_id, literal("ownership.released", String), message, literal(record_type.name, String),
+                         model.id, literal(now, Notification.created_at.type)).where(stale)
+        db.session.execute(insert(Notification).from_select(
+            ["user_id", "kind", "message", "object_type", "object_id", "created_at"], notices))
+        with change_context(ownership_release=True):
+            released[record_type.name] = update_records(db.session, model, stale, {"owner_id": None})
+    return released
+
+
+# --- offboarding ------------------------------------------------------------------------------
+
+
+def deputy_counts(user_id: int) -> list[tuple[RecordType, int, int]]:
+    """Per record type: the user's deputy periods in force or planned, and primary periods
+    planned to start later (both move with offboarding)."""
+    day = today()
+    rows = db.session.execute(
+        select(A.c.object_type, A.c.kind, func.count())
+        .where(A.c.user_id == user_id, or_(A.c.valid_to.is_(None), A.c.valid_to >= day),
+               or_(A.c.kind == "deputy", A.c.valid_from > day))
+        .group_by(A.c.object_type, A.c.kind)).all()
+    counts: dict[str, list[int]] = {}
+    for object_type, kind, count in rows:
+        counts.setdefault(object_type, [0, 0])[0 if kind == "deputy" else 1] += count
+    return [(record_types().get(name), deputies, planned) for name, (deputies, planned) in counts.items()
+            if record_types().get(name) is not None]
+
+
+def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, object_types: Iterable[str],
+                         include_closed: bool = True, share: tuple[int, int] | None = None) -> int:
+    """Hand the user's deputy periods (in force or planned) and planned primary periods
+    to another user, set-based: periods under way end yesterday and continue from today
+    under the new user; planned ones simply change hands. Idempotent."""
+    day = today()
+    moved = 0
+    for name in object_types:
+        record_type = record_types().get(name)
+        if record_type is None:
+            continue
+        model = record_type.model
+        conditions = [A.c.object_type == name, A.c.user_id == from_user_id, or_(A.c.valid_to.is_(None), A.c.valid_to >= day),
+                      or_(A.c.kind == "deputy", A.c.valid_from > day)]
+        if not include_closed and record_type.closed is not None:
+            conditions.append(A.c.object_id.in_(select(model.id).where(not_(record_type.closed()))))
+        if share is not None:
+            remainder, parts = share
+            conditions.append(A.c.object_id % parts == remainder)
+        under_way = and_(*conditions, A.c.valid_from < day)
+        copy = select(A.c.object_type, A.c.object_id, literal(to_user_id, Integer), A.c.kind, A.c.role, literal(day, Date),
+                      A.c.valid_to, A.c.access, A.c.created_by_id, literal(utcnow(), OwnerAssignment.created_at.type)).where(under_way)
+        columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id", "created_at"]
+        moved += session.execute(insert(A).from_select(columns, copy)).rowcount
+        session.execute(update(A).where(under_way).values(valid_to=day - dt.timedelta(days=1)))
+        moved += session.execute(update(A).where(*conditions, A.c.valid_from >= day).values(user_id=to_user_id)).rowcount
+    return moved

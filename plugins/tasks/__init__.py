@@ -1,4 +1,212 @@
-"""Tasks: types, statuses, next-task proposals, templates, sharing, calendar (in progress)."""
-from opiekun import PluginManifest
+"""Tasks: task types, optional statuses, next-task proposals, templates with delays,
+post-sale templates fired when deals close, sharing of a user's tasks at four levels, and
+an iCalendar feed.
 
-MANIFEST = PluginManifest(name="tasks", version="0.1.0", summary="Tasks, templates, sharing and calendar feeds")
+The module is imported even when the plugin is off (to read ``MANIFEST``), so it imports
+nothing that declares tables: each hook imports the plugin's modules in its body, and a
+disabled plugin leaves no table, route, admin view, permission or job.
+
+A task is a record type (``task``) whose ``owner_id`` is the responsible user (the API's
+``responsible_id``): the core's change stream (and so audit) sees every change of its
+columns; participants added or removed are ``participant_added`` / ``participant_removed``
+events. The type is registered with ``owner_items=False`` because this plugin answers the
+"items of a user" hooks for tasks itself (responsible for, open/done).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opiekun import PluginManifest, hookimpl, hookspecs
+from opiekun.permissions import Permission
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from flask_admin import Admin, BaseView
+    from opiekun.admin.actions import BulkAction
+    from opiekun.changes import Actor, ChangeSet
+    from opiekun.demo import DemoContext
+    from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.models import Deal, User
+    from opiekun.record_types import RecordType
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+    from sqlalchemy.orm import Session
+
+__version__ = "0.1.0"
+
+MANIFEST = PluginManifest(name="tasks", version=__version__,
+                          summary="Tasks: types, statuses, next-task proposals, templates, sharing and calendar feeds")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+PERMISSIONS = (
+    Permission("tasks.see_all", "See and change every user's tasks, private ones too", ()),
+    Permission("tasks.configure", "Configure task types, statuses, templates and post-sale templates", ()),
+    Permission("tasks.assign", "Create tasks for other users", ("manager",)),
+    Permission("tasks.share_others", "Set how any user's tasks are shared", ()),
+)
+
+
+# --- schema -------------------------------------------------------------------------------
+
+
+@hookimpl
+def opiekun_models() -> Iterable[type]:
+    """The plugin's tables (declared by importing the models here, and only here)."""
+    from opiekun.plugins.tasks import models
+
+    return [models.TaskType, models.TaskStatus, models.Task, models.TaskReminder, models.TaskShare,
+            models.TaskTemplate, models.TaskTemplateItem, models.PostSaleTemplate, models.CalendarKey]
+
+
+@hookimpl
+def opiekun_migrations_dir() -> str:
+    """The branch ``tasks`` (first revision ``tasks_0001``, on top of ``core_0001``)."""
+    return str(MIGRATIONS_DIR)
+
+
+@hookimpl
+def opiekun_record_types() -> Iterable[RecordType]:
+    """Register ``task``: the change stream sees it, it has an admin list; its API is the
+    plugin's own (sharing rules apply), not the generic record API."""
+    from opiekun.plugins.tasks.admin import TaskView
+    from opiekun.plugins.tasks.models import Task
+    from opiekun.record_types import RecordType
+
+    return [RecordType("task", Task, "Task", "Tasks", "tasks", api=None, closed=lambda: Task.done.is_(True),
+                       search_columns=("title",), admin_view=TaskView, owner_items=False)]
+
+
+# --- surfaces -----------------------------------------------------------------------------
+
+
+@hookimpl
+def opiekun_blueprints() -> Iterable[Blueprint]:
+    """``/api/v1/tasks…``, ``/api/v1/task-…`` and the feed ``/calendar/<user id>.ics``."""
+    from opiekun.plugins.tasks.admin import templates_blueprint
+    from opiekun.plugins.tasks.api import blueprints
+
+    return [*blueprints(), templates_blueprint()]
+
+
+@hookimpl
+def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
+    """Task types, statuses, settings, templates, post-sale templates, sharing."""
+    from opiekun.plugins.tasks.admin import configuration_views
+
+    return configuration_views()
+
+
+@hookimpl
+def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
+    """"Mark as done" on the task list (only tasks the user has full access to)."""
+    if record_type.name != "task":
+        return []
+    from opiekun.plugins.tasks.admin import MARK_DONE
+
+    return [MARK_DONE]
+
+
+@hookimpl
+def opiekun_permissions() -> Iterable[Permission]:
+    """Admins hold all four; managers may create tasks for others by default."""
+    return PERMISSIONS
+
+
+@hookimpl
+def opiekun_jobs() -> Iterable[JobDefinition]:
+    """``tasks.send_reminders``: notify users of reminders that are due."""
+    from opiekun.plugins.tasks.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
+def opiekun_schedules() -> Iterable[Schedule]:
+    """Reminders are checked every minute."""
+    from opiekun.plugins.tasks.jobs import SCHEDULES
+
+    return SCHEDULES
+
+
+@hookimpl
+def opiekun_demo_data(context: DemoContext) -> None:
+    """A few tasks per demo user, a template and a post-sale template."""
+    from opiekun.plugins.tasks.demo import add_demo_tasks
+
+    add_demo_tasks(context)
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+@hookimpl
+def opiekun_record_access(user: User, record_type: RecordType, record: Any, action: str) -> bool | None:
+    """Changing or deleting a task (e.g. by another plugin's bulk action) needs full
+    access to it under the sharing rules; no opinion on other record types."""
+    if record_type.name != "task":
+        return None
+    from opiekun.plugins.tasks.services import Visibility
+
+    return Visibility.of(user).level_of(record) == "full"
+
+
+@hookimpl
+def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
+    """A deleted record's tasks stay, on no record (one set-based UPDATE per type)."""
+    deleted: dict[str, list[int]] = {}
+    for change in change_set.records:
+        if change.operation == "delete" and change.object_type != "task":
+            deleted.setdefault(change.object_type, []).append(change.object_id)
+    if deleted:
+        from opiekun.plugins.tasks.services import detach_from_deleted_records
+
+        detach_from_deleted_records(session, deleted)
+
+
+@hookimpl
+def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str | None, actor: Actor) -> None:
+    """Apply the pipeline's post-sale template for ``outcome``: the tasks land on the deal."""
+    from opiekun.plugins.tasks.services import deal_closed
+
+    deal_closed(deal, outcome)
+
+
+# --- a user's items (offboarding) ---------------------------------------------------------
+
+
+@hookimpl
+def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
+    """Tasks the user is responsible for: open ones and done ones."""
+    from opiekun.plugins.tasks.services import count_user_tasks
+    from opiekun.user_items import ItemCount
+
+    open_count, done_count = count_user_tasks(user_id)
+    return [ItemCount("task", "Tasks", open_count, done_count if include_closed else 0, kind="responsible")]
+
+
+@hookimpl
+def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
+    """Give the user's tasks (done ones too when ``include_closed``) to the recipient:
+    one set-based UPDATE of the responsible user, with change events."""
+    if "task" not in request.object_types:
+        return []
+    from opiekun.plugins.tasks.services import transfer_user_tasks
+    from opiekun.user_items import TransferResult
+
+    moved = transfer_user_tasks(session, request.from_user_id, request.to_user_id, request.include_closed, request.share)
+    return [TransferResult("task", moved)]
+
+
+if hasattr(hookspecs, "opiekun_admin_record_sections"):  # a core that shows plugins' sections on record pages
+
+    @hookimpl
+    def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
+        """The tasks on the record (as the user may see them), with a link to add one."""
+        if record_type.name == "task":
+            return []
+        from opiekun.plugins.tasks.admin import record_tasks_section
+
+        return [record_tasks_section(record_type, record)]
+

@@ -1,0 +1,68 @@
+"""Writing a user's tasks as an iCalendar feed (RFC 5545, with the ``icalendar`` library).
+
+Each task with a day or a time becomes a ``VEVENT`` (calendar apps show events, while
+many ignore ``VTODO``): an appointment from ``start`` to ``end`` (an hour when no end),
+a task with only a day as an all-day event. A task seen at ``free_busy`` level carries
+no title, description, record or type: its summary is just "Zajęty (busy)" and it is
+marked ``CLASS:CONFIDENTIAL``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from icalendar import Calendar, Event
+from opiekun.models import User, utcnow
+
+BUSY_SUMMARY = "Zajęty (busy)"
+PRIORITY_VALUES = {"high": 1, "normal": 5, "low": 9}
+
+
+def _event(seen_task, stamp: dt.datetime, host: str) -> Event | None:
+    task, level = seen_task.task, seen_task.level
+    event = Event()
+    event.add("uid", f"task-{task.id}@{host}")
+    event.add("dtstamp", stamp)
+    if task.start is not None:
+        event.add("dtstart", task.start)
+        event.add("dtend", task.end or task.start + dt.timedelta(hours=1))
+    elif task.due_date is not None:
+        event.add("dtstart", task.due_date)
+        event.add("dtend", task.due_date + dt.timedelta(days=1))
+    else:
+        return None
+    event.add("transp", "OPAQUE")
+    if level == "free_busy":
+        event.add("summary", BUSY_SUMMARY)
+        event.add("class", "CONFIDENTIAL")
+        return event
+    event.add("summary", task.title)
+    event.add("last-modified", task.updated_at)
+    event.add("priority", PRIORITY_VALUES.get(task.priority, 5))
+    event.add("categories", [task.type.name])
+    if task.private:
+        event.add("class", "PRIVATE")
+    details = [f"Typ: {task.type.name}"]
+    if task.object_type:
+        details.append(f"Rekord: {task.object_type} #{task.object_id}")
+    if task.done:
+        details.append("Wykonane")
+    if task.description:
+        details.append(task.description)
+    event.add("description", "\n".join(details))
+    return event
+
+
+def feed_of(owner: User, seen_tasks: Sequence, host: str = "opiekun") -> bytes:
+    """The feed of ``owner``'s tasks (each with the holder's level)."""
+    feed = Calendar()
+    feed.add("prodid", "-//Opiekun//tasks//PL")
+    feed.add("version", "2.0")
+    feed.add("calscale", "GREGORIAN")
+    feed.add("x-wr-calname", f"Opiekun: {owner.name}")
+    stamp = utcnow().replace(microsecond=0)
+    for seen_task in seen_tasks:
+        event = _event(seen_task, stamp, host)
+        if event is not None:
+            feed.add_component(event)
+    return feed.to_ical()

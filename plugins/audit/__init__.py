@@ -1,4 +1,122 @@
-"""Audit: the change history of every record (in progress)."""
-from opiekun import PluginManifest
+"""Audit: the change history of every record — who, when, what, each field before and
+after — with filters, Excel export, anonymization and a tamper-evident hash chain.
 
-MANIFEST = PluginManifest(name="audit", version="0.1.0", summary="Change history of every record, with export")
+The history is recorded from the core's change stream only (hook
+``opiekun_records_changed``): audit knows no other plugin's models, and every change made by
+forms, the API, bulk actions, jobs and other plugins reaches it with the acting user or job.
+See ``README.md`` next to this file for the design (hash chain, anonymization, bulk).
+
+Like every plugin, this module only holds the manifest and the hook implementations; the
+models are imported inside the hooks, so a disabled audit leaves no tables, routes, admin
+views, jobs, permissions or commands.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opiekun import PluginManifest, hookimpl
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+    from flask_admin import Admin, BaseView
+    from sqlalchemy.orm import Session
+
+    from opiekun.changes import ChangeSet
+    from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.permissions import Permission
+    from opiekun.record_types import RecordType
+
+__version__ = "1.0.0"
+
+MANIFEST = PluginManifest(
+    name="audit",
+    version=__version__,
+    summary="Change history of every record: filters, Excel export, anonymization, tamper evidence",
+)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def opiekun_models() -> Iterable[type]:
+    """The history entries, the head of their hash chain and the per-type configuration."""
+    from opiekun.plugins.audit.models import AuditChain, AuditEntry, AuditTypeSetting
+
+    return [AuditEntry, AuditChain, AuditTypeSetting]
+
+
+@hookimpl
+def opiekun_migrations_dir() -> str:
+    """The plugin's Alembic branch ``audit`` (first revision ``audit_0001``)."""
+    return str(MIGRATIONS_DIR)
+
+
+@hookimpl
+def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
+    """Record every event of the change set, in the same transaction (a rolled-back change
+    leaves no entry): per-record events with one executemany INSERT, set-based changes
+    with one INSERT … SELECT each; all chained."""
+    from opiekun.plugins.audit.services import record_change_set
+
+    record_change_set(session, change_set)
+
+
+@hookimpl
+def opiekun_blueprints() -> Iterable[Blueprint]:
+    """``/api/v1/audit…`` and ``POST /api/v1/persons/<id>/anonymize``."""
+    from opiekun.plugins.audit.api import build_blueprint
+
+    return [build_blueprint()]
+
+
+@hookimpl
+def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
+    """The history page (filters, export, history of one record) and the integrity page."""
+    from opiekun.plugins.audit.admin import AuditIntegrityView, AuditView
+
+    return [AuditView(), AuditIntegrityView()]
+
+
+@hookimpl
+def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
+    """A "History" section on every record's admin page: its latest entries and a link to
+    its whole history (shown to those who may see the history)."""
+    from opiekun.plugins.audit.admin import history_section
+
+    return history_section(record_type, record)
+
+
+@hookimpl
+def opiekun_permissions() -> Iterable[Permission]:
+    """``audit.view`` (see and export), ``audit.anonymize``, ``audit.configure``; only
+    administrators hold them until granted to a custom role."""
+    from opiekun.plugins.audit.permissions import ALL
+
+    return ALL
+
+
+@hookimpl
+def opiekun_cli_commands() -> Iterable[click.Command]:
+    """``opiekun audit verify`` and ``opiekun audit purge``."""
+    from opiekun.plugins.audit.cli import audit_group
+
+    return [audit_group]
+
+
+@hookimpl
+def opiekun_jobs() -> Iterable[JobDefinition]:
+    """``audit.export`` (large Excel exports) and ``audit.purge`` (retention)."""
+    from opiekun.plugins.audit.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
+def opiekun_schedules() -> Iterable[Schedule]:
+    """``audit.purge`` every night; it does nothing until a retention is set."""
+    from opiekun.plugins.audit.jobs import SCHEDULES
+
+    return SCHEDULES

@@ -1,0 +1,147 @@
+"""The history in the admin panel: a list with filters (date range, user — departed ones
+too —, record type, one record, operation), an export of exactly the current filter, the
+progress page of a background export, the integrity check, and a "History" section on
+every record's page. Permissions are checked here on the server (``audit.view``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, current_app, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from opiekun.admin.labels import value_label
+from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
+from opiekun.api.errors import ApiError
+from opiekun.extensions import db
+from opiekun.jobs import enqueue, job_state
+from opiekun.plugins.audit import jobs, services
+from opiekun.plugins.audit.permissions import VIEW
+
+PAGE_SIZE = 50
+SECTION_ENTRIES = 10
+
+
+def shown_value(value: Any, label: Any) -> str:
+    """A field value as a reader wants it: the label (a user's or stage's name) first."""
+    if label is not None:
+        return str(label)
+    if value is None:
+        return "—"
+    return value_label(value) if isinstance(value, str) else str(value)
+
+
+def shown_field(item: dict) -> str:
+    label = item.get("field_label")
+    return gettext(label) if label else item.get("field", "")
+
+
+def shown_operation(operation: str) -> str:
+    names = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
+             "anonymize": _l("anonymized"), "purge": _l("purged")}
+    return str(names.get(operation, operation.replace("_", " ")))
+
+
+class AuditView(LoginRequired, BaseView):
+    """Administration → Change history."""
+
+    required_permission = VIEW.name
+
+    def __init__(self):
+        super().__init__(name=_l("Change history"), category=ADMINISTRATION_CATEGORY, endpoint="audit", url="/admin/audit")
+
+    def _filter(self) -> tuple[services.HistoryFilter | None, dict[str, str]]:
+        try:
+            history_filter = services.HistoryFilter.from_params(request.args)
+            services.check_filter(history_filter)
+            return history_filter, {}
+        except ApiError as error:
+            return None, error.fields
+
+    @expose("/")
+    def index(self):
+        history_filter, problems = self._filter()
+        page = request.args.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+        entries, total = ([], 0)
+        if history_filter is not None:
+            entries, total = services.page_of_entries(history_filter, page, PAGE_SIZE)
+        params = {key: value for key, value in request.args.items() if key != "page" and value}
+        return self.render(
+            "audit/history.html", entries=entries, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+            params=params, problems=problems, users=services.users_for_filter(),
+            object_types=services.known_object_types(), operations=services.known_operations(),
+            shown_value=shown_value, shown_field=shown_field, shown_operation=shown_operation,
+            export_url=url_for(".export", **params),
+        )
+
+    @expose("/export.xlsx")
+    def export(self):
+        """Exactly the current filter: the file at once for a screenful, else a job."""
+        from opiekun.plugins.audit.api import _inline_limit, send_workbook
+
+        history_filter, problems = self._filter()
+        if history_filter is None:
+            abort(400)
+        if services.count_entries(history_filter) <= _inline_limit():
+            return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
+        job_id = enqueue(jobs.EXPORT, user_id=current_user.id, user_name=current_user.name,
+                         filters=history_filter.as_params())
+        return redirect(url_for(".export_progress", job_id=job_id))
+
+    def _own_job(self, job_id: str) -> dict:
+        state = job_state(job_id)
+        if state is None or state["name"] != jobs.EXPORT:
+            abort(404)
+        if state["user_id"] != current_user.id and current_user.role != "admin":
+            abort(403)
+        return state
+
+    @expose("/exports/<string(length=36):job_id>")
+    def export_progress(self, job_id: str):
+        state = self._own_job(job_id)
+        return self.render("audit/export_progress.html", state=state, job_id=job_id,
+                           download_url=url_for(".export_download", job_id=job_id))
+
+    @expose("/exports/<string(length=36):job_id>.xlsx")
+    def export_download(self, job_id: str):
+        state = self._own_job(job_id)
+        path = jobs.export_path(job_id)
+        if state["status"] != "done" or not path.exists():
+            abort(404)
+        return send_file(path, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
+
+
+class AuditIntegrityView(LoginRequired, BaseView):
+    """Administration → History integrity: was the history altered outside the app?"""
+
+    required_permission = VIEW.name
+
+    def __init__(self):
+        super().__init__(name=_l("History integrity"), category=ADMINISTRATION_CATEGORY, endpoint="audit_integrity",
+                         url="/admin/audit-integrity")
+
+    @expose("/")
+    def index(self):
+        verdict = services.verify_history()
+        db.session.rollback()  # verification only reads; release the head row's snapshot
+        return self.render("audit/integrity.html", verdict=verdict,
+                           history_url=url_for("audit.index"))
+
+
+def history_section(record_type, record) -> list[tuple[str, str]]:
+    """The "History" section of one record's admin page (for those who may see history)."""
+    if record is None or getattr(record, "id", None) is None or not current_user_holds(VIEW.name):
+        return []
+    history_filter = services.HistoryFilter(object_type=record_type.name, object_id=record.id)
+    rows = db.session.execute(services.filtered_entries(history_filter).limit(SECTION_ENTRIES)).mappings().all()
+    template = current_app.jinja_env.get_template("audit/record_section.html")
+    html = template.render(entries=rows, shown_value=shown_value, shown_field=shown_field,
+                           shown_operation=shown_operation,
+                           history_url=url_for("audit.index", object_type=record_type.name, object_id=record.id))
+    return [(gettext("History"), Markup(html))]

@@ -1,0 +1,392 @@
+"""The audit plugin's JSON API (registered under ``/api/v1``): the history with filters, its
+Excel export (inline for a screenful, as a background job beyond), verification, the
+per-type configuration and retention, and anonymizing a person.
+
+Every route is declared with ``opiekun.api.spec.validate``, so it is validated and
+listed in ``/api/v1/openapi.json``; the rules live in :mod:`.services`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import tempfile
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Annotated, Any
+
+from flask import Blueprint, current_app, jsonify, request, send_file
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, create_model
+
+from opiekun.api.errors import Forbidden, Invalid, NotFound
+from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
+from opiekun.api.spec import request_body, request_query, validate
+from opiekun.auth import current_api_user
+from opiekun.extensions import db
+from opiekun.jobs import enqueue, job_state
+from opiekun.permissions import has_permission
+from opiekun.plugins.audit import jobs, services
+from opiekun.plugins.audit.permissions import ANONYMIZE, CONFIGURE, VIEW
+
+TAGS = ["Audit"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Exports of up to this many entries are answered at once; larger ones run as a job.
+DEFAULT_INLINE_ROWS = 500
+
+TypeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+OperationName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+
+
+class FilterFields(QueryModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    date_from: Day | None = Field(None, alias="from", description="first day (YYYY-MM-DD, UTC)")
+    date_to: Day | None = Field(None, alias="to", description="last day (YYYY-MM-DD, UTC), included")
+    user_id: QueryId | None = Field(None, description="who acted (departed users included)")
+    object_type: TypeName | None = None
+    object_id: QueryId | None = None
+    operation: OperationName | None = Field(None, description="create, update, delete, anonymize, relation_added…")
+
+    def history_filter(self) -> services.HistoryFilter:
+        return services.HistoryFilter(self.date_from, self.date_to, self.user_id, self.object_type, self.object_id,
+                                      self.operation)
+
+
+class HistoryQuery(PageQuery, FilterFields):
+    pass
+
+
+class ExportQuery(FilterFields):
+    background: bool = Field(False, description="run as a background job even for a small result")
+
+
+class FieldChangeOut(OutputModel):
+    field: str
+    field_label: str | None = None
+    old: Any = None
+    new: Any = None
+    old_label: str | None = None
+    new_label: str | None = None
+
+
+class EntryOut(OutputModel):
+    id: int
+    at: dt.datetime
+    user_id: int | None
+    user_name: str | None
+    job: str | None
+    object_type: str
+    object_id: int | None
+    object_name: str | None
+    object_url: str | None
+    operation: str
+    changes: list[FieldChangeOut]
+    context: dict | None
+    hash: str | None
+
+
+EntryPage = create_model("AuditEntryPage", __base__=Page[EntryOut])
+
+
+class ExportStarted(OutputModel):
+    job_id: str
+    status: str
+    status_url: str
+    download_url: str
+
+
+class ExportState(OutputModel):
+    job_id: str
+    status: str
+    progress_done: int
+    progress_total: int | None
+    rows: int | None = None
+    download_url: str | None = None
+    error: str | None = None
+
+
+class ExportRequest(InputModel):
+    filters: dict[str, str | int] = Field(default_factory=dict, description="the same names as the list's query")
+
+
+class VerifyOut(OutputModel):
+    ok: bool
+    checked: int
+    head_hash: str
+    bad_entry_id: int | None
+    problem: str | None
+    message: str
+
+
+class TypeSettingsOut(OutputModel):
+    object_type: str
+    operations: list[str] | None
+    excluded_fields: list[str]
+
+
+class TypeSettingsUpdate(InputModel):
+    operations: list[OperationName] | None = Field(None, description="operations to record; null: all")
+    excluded_fields: list[Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]] | None = None
+
+
+class RetentionOut(OutputModel):
+    retention_months: int | None
+
+
+class RetentionUpdate(InputModel):
+    retention_months: Annotated[int, Field(ge=1, le=1200)] | None = Field(
+        None, description="purge entries older than this many months every night; null: keep everything")
+
+
+class AnonymizeRequest(InputModel):
+    object_type: TypeName
+    object_id: RecordId
+
+
+class AnonymizeOut(OutputModel):
+    person_id: int
+    rewritten_entries: int
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def require(permission: str) -> Any:
+    user = current_api_user()
+    if not has_permission(user, permission):
+        raise Forbidden(f"this needs the permission {permission!r} (administrators have it)")
+    return user
+
+
+def checked_filter(fields: FilterFields) -> services.HistoryFilter:
+    history_filter = fields.history_filter()
+    services.check_filter(history_filter)
+    return history_filter
+
+
+# --- the history --------------------------------------------------------------------------------
+
+
+@validate(query=HistoryQuery, answers={200: EntryPage}, tags=TAGS, operation_id="list_audit_entries")
+def list_entries():
+    """The change history, newest first, with filters (admins and holders of ``audit.view``)."""
+    require(VIEW.name)
+    query = request_query()
+    rows, total = services.page_of_entries(query.history_filter(), query.page, query.per_page)
+    return EntryPage(items=[EntryOut.model_validate(row) for row in rows], total=total, page=query.page,
+                     per_page=query.per_page)
+
+
+def _inline_limit() -> int:
+    return int(current_app.config.get("AUDIT_EXPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS))
+
+
+def _start_export(history_filter: services.HistoryFilter) -> ExportStarted:
+    user = current_api_user()
+    job_id = enqueue(jobs.EXPORT, user_id=user.id, user_name=user.name, filters=history_filter.as_params())
+    return ExportStarted(job_id=job_id, status="queued", status_url=f"/api/v1/audit/exports/{job_id}",
+                         download_url=f"/api/v1/audit/exports/{job_id}.xlsx")
+
+
+def send_workbook(history_filter: services.HistoryFilter, download_name: str):
+    """Write the export to a temporary file in the instance folder and stream it back."""
+    from opiekun.plugins.audit.export import export_history
+
+    handle, path = tempfile.mkstemp(suffix=".xlsx", dir=jobs.export_folder())
+    os.close(handle)
+    try:
+        export_history(history_filter, path)
+        stream = open(path, "rb")  # noqa: SIM115 - closed by the response
+    finally:
+        os.unlink(path)  # the open handle keeps the data until the response is sent
+    return send_file(stream, mimetype=XLSX, as_attachment=True, download_name=download_name)
+
+
+def file_route(documented: Callable, query: type[QueryModel] | None = None) -> Callable:
+    """A route answering with a file, streamed from disk.
+
+    spectree reads a validated route's whole answer into memory (to check it), which a
+    file of millions of rows must not go through. So the route runs ``documented``'s body
+    directly and validates its query string with the same model itself, while
+    ``__wrapped__`` points at the ``validate``-decorated twin, from which the OpenAPI
+    document describes the route.
+    """
+    body = documented
+
+    @functools.wraps(documented)
+    def route(*args: Any, **kwargs: Any):
+        if query is not None:
+            try:
+                request.context = SimpleNamespace(query=query.model_validate(request.args.to_dict()), json=None)
+            except ValidationError as error:
+                raise Invalid("some values are not valid", {
+                    ".".join(str(part) for part in problem["loc"]) or "query": problem["msg"] for problem in error.errors()
+                }) from None
+        return body(*args, **kwargs)
+
+    route.__wrapped__ = validate(query=query, answers=documented.answers, tags=TAGS, operation_id=documented.__name__)(documented)
+    return route
+
+
+def _json(model: OutputModel, status: int = 200):
+    response = jsonify(model.model_dump(mode="json"))
+    response.status_code = status
+    return response
+
+
+def export_entries():
+    """The filtered history as an Excel file (``application/vnd.openxmlformats-officedocument.
+    spreadsheetml.sheet``): exactly the rows the list shows, newest first. Up to a screenful
+    (500 entries) the file is the answer; beyond it (or with ``background=true``) the export
+    runs as a background job: ``202`` with the job's status and download links."""
+    require(VIEW.name)
+    query = request_query()
+    history_filter = checked_filter(query)
+    if query.background or services.count_entries(history_filter) > _inline_limit():
+        return _json(_start_export(history_filter), 202)
+    return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
+
+
+export_entries.answers = {200: None, 202: ExportStarted}
+export_entries_route = file_route(export_entries, ExportQuery)
+
+
+@validate(json=ExportRequest, answers={202: ExportStarted}, tags=TAGS, operation_id="start_audit_export")
+def start_export():
+    """Start a background export of the history matching ``filters``."""
+    require(VIEW.name)
+    history_filter = services.HistoryFilter.from_params(request_body().filters)
+    unknown = set(request_body().filters) - set(FilterFields.model_fields) - {"from", "to"} - {"date_from", "date_to"}
+    if unknown:
+        raise Invalid("unknown filters", {f"filters.{name}": "not a filter" for name in sorted(unknown)})
+    services.check_filter(history_filter)
+    return _start_export(history_filter), 202
+
+
+def _own_export(job_id: str) -> dict:
+    user = require(VIEW.name)
+    state = job_state(job_id)
+    if state is None or state["name"] != jobs.EXPORT:
+        raise NotFound(f"no export {job_id}")
+    if state["user_id"] != user.id and user.role != "admin":
+        raise Forbidden("this export was started by another user")
+    return state
+
+
+@validate(answers={200: ExportState}, tags=TAGS, operation_id="get_audit_export")
+def export_state(job_id: str):
+    """How far a background export is; ``download_url`` once it is done."""
+    state = _own_export(job_id)
+    result = state.get("result") or {}
+    return ExportState(job_id=job_id, status=state["status"], progress_done=state["progress_done"],
+                       progress_total=state["progress_total"], rows=result.get("rows"),
+                       download_url=f"/api/v1/audit/exports/{job_id}.xlsx" if state["status"] == "done" else None,
+                       error=state["error"])
+
+
+def download_export(job_id: str):
+    """The file of a finished background export (.xlsx)."""
+    state = _own_export(job_id)
+    path = jobs.export_path(job_id)
+    if state["status"] != "done" or not path.exists():
+        raise NotFound(f"export {job_id} is not ready ({state['status']})")
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
+
+
+download_export.answers = {200: None}
+download_export_route = file_route(download_export)
+
+
+@validate(answers={200: VerifyOut}, tags=TAGS, operation_id="verify_audit_chain")
+def verify():
+    """Whether the history was altered outside the application, naming the first bad entry."""
+    require(VIEW.name)
+    verdict = services.verify_history()
+    return VerifyOut(ok=verdict.ok, checked=verdict.checked, head_hash=verdict.head_hash,
+                     bad_entry_id=verdict.bad_entry_id, problem=verdict.problem, message=verdict.describe())
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@validate(answers={200: TypeSettingsOut}, tags=TAGS, operation_id="get_audit_settings")
+def get_settings(object_type: str):
+    """What is recorded for one record type."""
+    require(VIEW.name)
+    return TypeSettingsOut(**services.type_settings(object_type))
+
+
+@validate(json=TypeSettingsUpdate, answers={200: TypeSettingsOut}, tags=TAGS, operation_id="update_audit_settings")
+def update_settings(object_type: str):
+    """Choose which operations of a record type are recorded and which fields are left out."""
+    require(CONFIGURE.name)
+    settings = services.change_type_settings(object_type, request_body().model_dump(exclude_unset=True))
+    db.session.commit()
+    return TypeSettingsOut(**settings)
+
+
+@validate(answers={200: RetentionOut}, tags=TAGS, operation_id="get_audit_retention")
+def get_retention():
+    require(VIEW.name)
+    return RetentionOut(retention_months=services.retention_months())
+
+
+@validate(json=RetentionUpdate, answers={200: RetentionOut}, tags=TAGS, operation_id="update_audit_retention")
+def update_retention():
+    """Keep the history for N months (purged nightly), or for ever (``null``, the default)."""
+    require(CONFIGURE.name)
+    services.set_retention_months(request_body().retention_months)
+    db.session.commit()
+    return RetentionOut(retention_months=services.retention_months())
+
+
+# --- anonymization ------------------------------------------------------------------------------
+
+
+@validate(answers={200: AnonymizeOut}, tags=TAGS, operation_id="anonymize_person")
+def anonymize_person(person_id: int):
+    """Replace the person's personal data in the record and in all earlier history; one
+    ``anonymize`` entry, naming who did it, remains. 404: no such person; 409: already done."""
+    require(ANONYMIZE.name)
+    result = services.anonymize_person(person_id)
+    db.session.commit()
+    return AnonymizeOut(**result)
+
+
+@validate(json=AnonymizeRequest, answers={200: AnonymizeOut}, tags=TAGS, operation_id="anonymize_record")
+def anonymize_record():
+    """The same, naming the record by ``object_type`` and ``object_id``: only persons hold
+    personal data (422 for any other type or an unknown id)."""
+    require(ANONYMIZE.name)
+    body = request_body()
+    if body.object_type not in current_app.extensions["opiekun.record_types"]:
+        raise Invalid("unknown record type", {"object_type": f"no record type {body.object_type!r}"})
+    if body.object_type != "person":
+        raise Invalid("only persons can be anonymized",
+                      {"object_type": f"a {body.object_type} holds no personal data to anonymize; use person"})
+    try:
+        result = services.anonymize_person(body.object_id)
+    except NotFound as error:
+        raise Invalid("no such person", {"object_id": error.message}) from None
+    db.session.commit()
+    return AnonymizeOut(**result)
+
+
+def build_blueprint() -> Blueprint:
+    blueprint = Blueprint("api_audit", __name__, url_prefix="/api/v1", template_folder="templates")
+    blueprint.add_url_rule("/audit", "list_entries", list_entries, methods=["GET"])
+    blueprint.add_url_rule("/audit/export.xlsx", "export_entries", export_entries_route, methods=["GET"])
+    blueprint.add_url_rule("/audit/exports", "start_export", start_export, methods=["POST"])
+    blueprint.add_url_rule("/audit/exports/<string(length=36):job_id>", "export_state", export_state, methods=["GET"])
+    blueprint.add_url_rule("/audit/exports/<string(length=36):job_id>.xlsx", "download_export", download_export_route,
+                           methods=["GET"])
+    blueprint.add_url_rule("/audit/verify", "verify", verify, methods=["GET"])
+    blueprint.add_url_rule("/audit/settings/<string(maxlength=50):object_type>", "get_settings", get_settings,
+                           methods=["GET"])
+    blueprint.add_url_rule("/audit/settings/<string(maxlength=50):object_type>", "update_settings", update_settings,
+                           methods=["PATCH"])
+    blueprint.add_url_rule("/audit/retention", "get_retention", get_retention, methods=["GET"])
+    blueprint.add_url_rule("/audit/retention", "update_retention", update_retention, methods=["PATCH"])
+    blueprint.add_url_rule("/audit/anonymize", "anonymize_record", anonymize_record, methods=["POST"])
+    blueprint.add_url_rule("/persons/<int:person_id>/anonymize", "anonymize_person", anonymize_person, methods=["POST"])
+    return blueprint

@@ -1,0 +1,132 @@
+"""Tamper evidence: every history entry carries a hash chained to the entry before it.
+
+Canonical form of an entry (``canonical``): the UTF-8 bytes of the JSON array ::
+
+    ["opiekun.audit/1", at, user_id, user_name, job, object_type, object_id,
+     object_name, object_url, operation, changes, context]
+
+with ``at`` as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC), ``json.dumps(sort_keys=True,
+separators=(",", ":"), ensure_ascii=False)``; the entry's ``id`` is not part of it (the
+chain itself fixes each entry's place). Its digest is ``sha256(canonical)``.
+
+The chain: ``hash = HMAC-SHA256(key, previous_hash + ":" + digest)``, the first entry's
+previous hash being 64 zeros; the key is derived from the app's secret key, so someone who
+can write to the database but does not hold ``OPIEKUN_SECRET_KEY`` cannot recompute the
+chain after altering, inserting or removing a row.
+
+Anonymization rewrites earlier entries on purpose. The ``anonymize`` entry (appended to the
+chain) lists, under ``context.redacted``, every entry it rewrote as ``{id: [digest
+before, digest after]}``: verification accepts an entry whose content has the "after"
+digest and continues the chain with the "before" digest, which the chain authenticates. A
+purge of old entries (retention) appends a ``purge`` entry naming the hash of the last
+entry removed, from which the remaining chain continues.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+FORMAT = "opiekun.audit/1"
+GENESIS = "0" * 64
+_KEY_LABEL = b"opiekun.audit.chain"
+
+
+def chain_key() -> bytes:
+    """The app's chain key (derived once per app from its secret key)."""
+    cached = current_app.extensions.get("audit.chain_key")
+    secret = current_app.config["SECRET_KEY"]
+    if cached is None or cached[0] != secret:
+        raw = secret.encode() if isinstance(secret, str) else secret
+        cached = (secret, hmac.new(raw, _KEY_LABEL, hashlib.sha256).digest())
+        current_app.extensions["audit.chain_key"] = cached
+    return cached[1]
+
+
+def timestamp_text(at: dt.datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(entry: Mapping[str, Any]) -> bytes:
+    """The bytes an entry's digest is taken over (see the module's docstring)."""
+    body = [
+        FORMAT, timestamp_text(entry["at"]), entry.get("user_id"), entry.get("user_name"), entry.get("job"),
+        entry["object_type"], entry.get("object_id"), entry.get("object_name"), entry.get("object_url"),
+        entry["operation"], entry.get("changes") or [], entry.get("context") or {},
+    ]
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+
+
+def digest(entry: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def link(key: bytes, previous_hash: str, entry_digest: str) -> str:
+    return hmac.new(key, f"{previous_hash}:{entry_digest}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def chain(key: bytes, previous_hash: str, entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The hashes of ``entries``, in order, continuing from ``previous_hash``."""
+    for entry in entries:
+        previous_hash = link(key, previous_hash, digest(entry))
+        yield previous_hash
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of :func:`verify`: ``ok``, how many entries were checked, and the first
+    bad entry (id and why) when the history was altered."""
+
+    ok: bool
+    checked: int
+    head_hash: str
+    bad_entry_id: int | None = None
+    problem: str | None = None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"history intact: {self.checked} entries checked, chain head {self.head_hash[:16]}…"
+        return f"history altered: entry #{self.bad_entry_id}: {self.problem}"
+
+
+def verify(key: bytes, rows: Iterable[Mapping[str, Any]], redactions: Mapping[int, tuple[str, str]],
+           purge_hashes: set[str], head: Mapping[str, Any] | None) -> Verdict:
+    """Walk ``rows`` (every entry, in id order) and check the chain.
+
+    ``redactions`` and ``purge_hashes`` come from the ``anonymize`` and ``purge`` entries
+    (which are themselves checked in the walk); ``head`` is the chain's head row.
+    """
+    previous: str | None = None
+    checked = 0
+    last_id = None
+    for row in rows:
+        checked += 1
+        entry_id = row["id"]
+        stored = row["hash"]
+        current_digest = digest(row)
+        if entry_id in redactions and current_digest == redactions[entry_id][1]:
+            current_digest = redactions[entry_id][0]
+        candidates = [previous] if previous is not None else [GENESIS, *sorted(purge_hashes)]
+        if stored is None or not any(hmac.compare_digest(link(key, candidate, current_digest), stored)
+                                     for candidate in candidates):
+            if previous is not None and stored is not None and entry_id in redactions:
+                problem = "its content was changed after it was anonymized"
+            else:
+                problem = ("its content or hash was changed, or an entry before it was removed or inserted "
+                           "outside the application")
+            return Verdict(False, checked, previous or GENESIS, entry_id, problem)
+        previous = stored
+        last_id = entry_id
+    head_hash = previous or GENESIS
+    if head is not None and head["last_hash"] != head_hash:
+        return Verdict(False, checked, head_hash, last_id,
+                       "the chain head names another last entry: entries after this one were removed")
+    return Verdict(True, checked, head_hash)

@@ -1,0 +1,731 @@
+"""The audit plugin's rules, in one place: recording the change stream, reading the history
+with filters, the per-record-type configuration and retention, anonymization and
+verification. The API, the admin, the jobs and the command line all come here.
+
+Recording happens inside the transaction that made the change (hook
+``opiekun_records_changed``) and writes through that transaction's connection only (core
+statements, never the ORM unit of work, so recording cannot trigger another flush):
+
+* events of one flush (:class:`~opiekun.changes.RecordChange`) become rows of one
+  ``executemany`` INSERT;
+* a set-based change (:class:`~opiekun.changes.BulkChange`) becomes one
+  ``INSERT … SELECT`` from its rows table — labels of referenced rows joined in SQL — and
+  is then sealed into the hash chain by one streaming pass over the new rows (see
+  :func:`_seal`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, and_, bindparam, cast, func, insert, literal, null, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
+
+from opiekun.api.errors import Conflict, Invalid, NotFound
+from opiekun.changes import BulkChange, ChangeSet, RecordChange, change_context, change_value, update_records
+from opiekun.extensions import db
+from opiekun.models import Person, Setting, User, utcnow
+from opiekun.plugins.audit import chain
+from opiekun.plugins.audit.models import AuditChain, AuditEntry, AuditTypeSetting
+
+ENTRIES = AuditEntry.__table__
+HEAD = AuditChain.__table__
+HEAD_ID = 1
+RETENTION_KEY = "audit.retention_months"
+ANONYMIZE = "anonymize"
+PURGE = "purge"
+#: What replaces personal data in the record's history.
+REDACTED = "(anonymized)"
+#: The person fields that hold personal data (replaced in the record and its history).
+PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "position")
+SEAL_BATCH = 5000
+_URL_PROBE = 987654321
+
+
+# --- field labels and references -------------------------------------------------------------
+
+
+def field_label(field: str) -> str:
+    """A field's label as its English message id (the admin translates it when shown), kept
+    in the entry so it survives the removal of the plugin that defined the field."""
+    from opiekun.admin.labels import FIELD_LABELS
+
+    for key in (field, field.removesuffix("_id")):
+        label = FIELD_LABELS.get(key)
+        if label is not None:
+            return str(getattr(label, "_args", (label,))[0])
+    return field.removesuffix("_id").replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that points at another row, and how to name that row in SQL."""
+
+    key: Any  # the target's id column
+    label: ColumnElement
+
+
+def _label_expression(target: type) -> ColumnElement | None:
+    registry = current_app.extensions["opiekun.record_types"]
+    if registry.for_model(target) is not None:
+        return target.display_name_expression()
+    for name in ("name", "title", "number", "email"):
+        if name in target.__table__.c:
+            return target.__table__.c[name]
+    return None
+
+
+def _model_of_table(table) -> type | None:
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def reference_of(model: type, field: str) -> Reference | None:
+    """How to label ``model.field`` when it holds the id of another row (cached per app)."""
+    cache = current_app.extensions.setdefault("audit.references", {})
+    key = (model, field)
+    if key not in cache:
+        found = None
+        column = model.__table__.c.get(field)
+        for foreign_key in (column.foreign_keys if column is not None else ()):
+            target = _model_of_table(foreign_key.column.table)
+            label = _label_expression(target) if target is not None else None
+            if label is not None:
+                found = Reference(foreign_key.column, label)
+                break
+        cache[key] = found
+    return cache[key]
+
+
+def _labels(connection: Connection, wanted: Mapping[Reference, set]) -> dict[tuple[Reference, Any], str]:
+    """One query per referenced table: ``{(reference, id): label}``."""
+    labels = {}
+    for reference, ids in wanted.items():
+        ids = {value for value in ids if isinstance(value, int) and not isinstance(value, bool)}
+        if not ids:
+            continue
+        for row_id, label in connection.execute(select(reference.key, reference.label).where(reference.key.in_(ids))):
+            labels[(reference, row_id)] = label
+    return labels
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeConfig:
+    operations: frozenset[str] | None
+    excluded_fields: frozenset[str]
+
+    def records(self, operation: str) -> bool:
+        return self.operations is None or operation in self.operations
+
+
+EVERYTHING = TypeConfig(None, frozenset())
+
+
+def _config(connection: Connection, version: int) -> dict[str, TypeConfig]:
+    """The per-type configuration, re-read only when its version changed."""
+    cached = current_app.extensions.get("audit.config")
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    config = {
+        row.object_type: TypeConfig(frozenset(row.operations) if row.operations is not None else None,
+                                    frozenset(row.excluded_fields or ()))
+        for row in connection.execute(select(AuditTypeSetting.__table__))
+    }
+    current_app.extensions["audit.config"] = (version, config)
+    return config
+
+
+# --- the chain head ----------------------------------------------------------------------------
+
+
+_LOCK_HEAD = select(HEAD).where(HEAD.c.id == HEAD_ID).with_for_update()
+
+
+def lock_head(connection: Connection) -> dict[str, Any]:
+    """Lock and read the chain's head row (created on first use). Held until commit, so
+    concurrent transactions append to the chain one after the other."""
+    statement = _LOCK_HEAD
+    row = connection.execute(statement).mappings().first()
+    if row is None:
+        connection.execute(_insert_ignoring_conflict(connection, HEAD, {"id": HEAD_ID,
+                                                                          "last_hash": chain.GENESIS, "settings_version": 0}))
+        row = connection.execute(statement).mappings().first()
+    return dict(row)
+
+
+def _insert_ignoring_conflict(connection: Connection, table, values: Mapping[str, Any]):
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).values(**values).on_conflict_do_nothing()
+    if connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    return insert(table).values(**values)
+
+
+def _move_head(connection: Connection, last_hash: str) -> None:
+    connection.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_hash=last_hash))
+
+
+#: One entry and the head's move in one statement (constant, so compiled once).
+_INSERT_MOVING_HEAD = insert(ENTRIES).add_cte(
+    update(HEAD).where(HEAD.c.id == HEAD_ID).values(last_hash=bindparam("head_hash")).cte("moved_head"))
+
+
+def _insert_entries(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert chained ``rows`` and move the chain head to the last one. On PostgreSQL both
+    go in one statement (a data-modifying CTE: one round trip per change set)."""
+    if connection.dialect.name == "postgresql":
+        if len(rows) > 1:
+            connection.execute(insert(ENTRIES), rows[:-1])
+        connection.execute(_INSERT_MOVING_HEAD, {**rows[-1], "head_hash": rows[-1]["hash"]})
+    else:
+        connection.execute(insert(ENTRIES), rows)
+        _move_head(connection, rows[-1]["hash"])
+
+
+def _normalized(value: Any) -> Any:
+    """What a JSON column gives back for ``value`` (so the hash taken now still matches)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+def record_change_set(session, change_set: ChangeSet) -> None:
+    """Write the history entries of one change set, chained, in the caller's transaction."""
+    if not change_set.records and not change_set.bulk:
+        return
+    connection = session.connection()
+    head = lock_head(connection)
+    config = _config(connection, head["settings_version"])
+    key = chain.chain_key()
+    last_hash = head["last_hash"]
+    actor = change_set.actor
+    common = {
+        "at": change_set.at, "user_id": actor.user_id, "user_name": actor.user_name, "job": actor.job,
+        "context": _normalized(dict(change_set.context)) or None,
+    }
+    rows = _entries_of_records(connection, change_set.records, config, common)
+    if rows:
+        for row, entry_hash in zip(rows, chain.chain(key, last_hash, rows)):
+            row["hash"] = entry_hash
+        _insert_entries(connection, rows)
+        last_hash = rows[-1]["hash"]
+    for bulk in change_set.bulk:
+        type_config = config.get(bulk.object_type, EVERYTHING)
+        if not type_config.records(bulk.operation):
+            continue
+        fields = [name for name in bulk.new_values if name not in type_config.excluded_fields]
+        if not fields:
+            continue
+        before = connection.scalar(select(func.coalesce(func.max(ENTRIES.c.id), 0)))
+        _insert_bulk(connection, bulk, fields, common)
+        last_hash = _seal(connection, key, before, last_hash)
+        _move_head(connection, last_hash)
+
+
+def _object_url(object_type: str, object_id: int | None) -> str | None:
+    record_type = current_app.extensions["opiekun.record_types"].get(object_type)
+    return record_type.admin_url(object_id) if record_type is not None and object_id is not None else None
+
+
+def _entries_of_records(connection: Connection, records: Iterable[RecordChange], config: Mapping[str, TypeConfig],
+                        common: Mapping[str, Any]) -> list[dict[str, Any]]:
+    registry = current_app.extensions["opiekun.record_types"]
+    kept = []
+    wanted: dict[Reference, set] = defaultdict(set)
+    for change in records:
+        type_config = config.get(change.object_type, EVERYTHING)
+        if not type_config.records(change.operation):
+            continue
+        fields = [field for field in change.changes if field.field not in type_config.excluded_fields]
+        if change.operation == "update" and change.changes and not fields:
+            continue  # only excluded fields changed
+        record_type = registry.get(change.object_type)
+        references = {}
+        for field in fields:
+            reference = reference_of(record_type.model, field.field) if record_type is not None else None
+            if reference is not None:
+                references[field.field] = reference
+                wanted[reference].update((field.old, field.new))
+        kept.append((change, fields, references))
+    labels = _labels(connection, wanted) if wanted else {}
+    rows = []
+    for change, fields, references in kept:
+        redact_old = change.operation == ANONYMIZE
+        items = []
+        for field in fields:
+            reference = references.get(field.field)
+            old = None if redact_old else field.old
+            items.append({
+                "field": field.field, "field_label": field_label(field.field),
+                "old": old, "new": field.new,
+                "old_label": REDACTED if redact_old else (labels.get((reference, old)) if reference else None),
+                "new_label": labels.get((reference, field.new)) if reference else None,
+            })
+        rows.append({
+            **common, "object_type": change.object_type, "object_id": change.object_id,
+            "object_name": change.object_name, "object_url": _object_url(change.object_type, change.object_id),
+            "operation": change.operation, "changes": _normalized(items),
+        })
+    return rows
+
+
+def _typed(value: Any) -> ColumnElement:
+    """A constant for a SQL expression, with a type every database accepts in JSON builders."""
+    if value is None:
+        return cast(null(), String)
+    if isinstance(value, bool):
+        return cast(literal(value), Boolean)
+    if isinstance(value, int):
+        return cast(literal(value), Integer)
+    return cast(literal(str(change_value(value))), String)
+
+
+def _json_builders(connection: Connection):
+    if connection.dialect.name == "postgresql":
+        return func.json_build_object, func.json_build_array
+    return func.json_object, func.json_array
+
+
+def _as_json_value(column: ColumnElement) -> ColumnElement:
+    """Old values as they travel in events: numbers and dates as text, ids as numbers."""
+    if isinstance(column.type, (Numeric, Date, DateTime)) and not isinstance(column.type, Integer):
+        return cast(column, String)
+    return column
+
+
+def _insert_bulk(connection: Connection, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]) -> None:
+    """``INSERT INTO audit_entries … SELECT`` over the bulk change's rows: one entry per
+    record, labels of referenced rows as correlated lookups — no per-row Python."""
+    record_type = current_app.extensions["opiekun.record_types"].get(bulk.object_type)
+    model = record_type.model
+    rows = bulk.rows
+    build_object, build_array = _json_builders(connection)
+    anonymizing = bulk.operation == ANONYMIZE
+    new_labels = {}
+    wanted = {}
+    for name in fields:
+        reference = reference_of(model, name)
+        if reference is not None:
+            wanted[reference] = {bulk.new_values[name]}
+    labels = _labels(connection, wanted) if wanted else {}
+    items = []
+    for name in fields:
+        reference = reference_of(model, name)
+        new_value = bulk.new_values[name]
+        new_labels[name] = labels.get((reference, new_value)) if reference else None
+        old_column = rows.c[f"old_{name}"]
+        if anonymizing:
+            old, old_label = _typed(None), _typed(REDACTED)
+        else:
+            old = _as_json_value(old_column)
+            old_label = (select(reference.label).where(reference.key == old_column).scalar_subquery()
+                         if reference is not None else _typed(None))
+        items.append(build_object(
+            _typed("field"), _typed(name), _typed("field_label"), _typed(field_label(name)),
+            _typed("old"), old, _typed("new"), _typed(change_value(new_value)),
+            _typed("old_label"), old_label, _typed("new_label"), _typed(new_labels[name]),
+        ))
+    probe = record_type.admin_url(_URL_PROBE)
+    if str(_URL_PROBE) in probe:
+        prefix, suffix = probe.split(str(_URL_PROBE), 1)
+        url = literal(prefix) + cast(rows.c.object_id, String) + literal(suffix)
+    else:
+        url = _typed(None)
+    if anonymizing:  # the name after the change: the one before is personal data
+        name_column = select(model.display_name_expression()).where(model.id == rows.c.object_id).scalar_subquery()
+    else:
+        name_column = rows.c.object_name
+    context = common["context"]
+    source = select(
+        literal(common["at"], ENTRIES.c.at.type),
+        cast(literal(common["user_id"]) if common["user_id"] is not None else null(), Integer), _typed(common["user_name"]),
+        _typed(common["job"]), _typed(bulk.object_type), rows.c.object_id, name_column, url,
+        _typed(bulk.operation), build_array(*items),
+        literal(context, ENTRIES.c.context.type) if context else cast(null(), ENTRIES.c.context.type),
+    ).order_by(rows.c.object_id)
+    columns = ["at", "user_id", "user_name", "job", "object_type", "object_id", "object_name", "object_url",
+               "operation", "changes", "context"]
+    connection.execute(insert(ENTRIES).from_select(columns, source))
+
+
+def _entry_rows(connection: Connection, statement) -> Iterator[Mapping[str, Any]]:
+    result = connection.execution_options(stream_results=True, yield_per=SEAL_BATCH).execute(statement)
+    for partition in result.mappings().partitions():
+        yield from partition
+
+
+def _seal(connection: Connection, key: bytes, last_id: int, last_hash: str) -> str:
+    """Chain the entries written after ``last_id`` (by an ``INSERT … SELECT``): read them
+    back in id order, and write their hashes with one batched UPDATE per ``SEAL_BATCH``
+    rows (the appenders hold the head's lock, so every id above ``last_id`` is ours).
+    Returns the new head hash."""
+    statement = select(ENTRIES).where(ENTRIES.c.id > last_id).order_by(ENTRIES.c.id)
+    # read everything first: some drivers cannot interleave a streaming read and writes
+    batch: list[dict[str, Any]] = []
+    pending: list[list[dict[str, Any]]] = []
+    for row in connection.execute(statement).mappings():
+        last_hash = chain.link(key, last_hash, chain.digest(row))
+        batch.append({"entry_id": row["id"], "entry_hash": last_hash})
+        if len(batch) >= SEAL_BATCH:
+            pending.append(batch)
+            batch = []
+    if batch:
+        pending.append(batch)
+    setter = update(ENTRIES).where(ENTRIES.c.id == bindparam("entry_id")).values(hash=bindparam("entry_hash"))
+    for part in pending:
+        connection.execute(setter, part)
+    return last_hash
+
+
+def append_entry(connection: Connection, entry: Mapping[str, Any]) -> int:
+    """Append one entry the audit plugin writes itself (a purge), chained."""
+    head = lock_head(connection)
+    row = {"context": None, "changes": [], "user_id": None, "user_name": None, "job": None,
+           "object_id": None, "object_name": None, "object_url": None, **entry}
+    row["context"] = _normalized(row["context"]) if row["context"] else None
+    row["changes"] = _normalized(row["changes"])
+    row["hash"] = chain.link(chain.chain_key(), head["last_hash"], chain.digest(row))
+    entry_id = connection.execute(insert(ENTRIES).returning(ENTRIES.c.id), [row]).scalar_one()
+    _move_head(connection, row["hash"])
+    return entry_id
+
+
+# --- reading the history -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """The filters of the history list, the API and the export (all optional)."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    user_id: int | None = None
+    object_type: str | None = None
+    object_id: int | None = None
+    operation: str | None = None
+
+    def as_params(self) -> dict[str, str]:
+        params = {"from": self.date_from, "to": self.date_to, "user_id": self.user_id, "object_type": self.object_type,
+                  "object_id": self.object_id, "operation": self.operation}
+        return {name: str(value) for name, value in params.items() if value is not None}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "HistoryFilter":
+        """From query-string-like values (the admin's filter form, a job's arguments);
+        raises :class:`~opiekun.api.errors.Invalid` naming the bad parameter."""
+        problems = {}
+        values: dict[str, Any] = {}
+        for name, attribute in (("from", "date_from"), ("to", "date_to")):
+            text = (params.get(name) or "").strip() if isinstance(params.get(name) or "", str) else params.get(name)
+            if text:
+                try:
+                    values[attribute] = text if isinstance(text, dt.date) else dt.date.fromisoformat(text)
+                except ValueError:
+                    problems[name] = "not a date: use YYYY-MM-DD"
+        for name in ("user_id", "object_id"):
+            text = str(params.get(name) or "").strip()
+            if text:
+                if not text.isdigit() or not 0 < int(text) < 2**31:
+                    problems[name] = "must be a positive whole number"
+                else:
+                    values[name] = int(text)
+        for name in ("object_type", "operation"):
+            text = str(params.get(name) or "").strip()
+            if text:
+                values[name] = text
+        if problems:
+            raise Invalid("some filters are not valid", problems)
+        return cls(**values)
+
+
+def known_object_types() -> list[str]:
+    """The record types of this app, then types that only the history still knows (a
+    removed plugin's)."""
+    registered = current_app.extensions["opiekun.record_types"].names()
+    recorded = db.session.scalars(select(AuditEntry.object_type).distinct()).all()
+    return [*registered, *sorted(set(recorded) - set(registered))]
+
+
+def known_operations() -> list[str]:
+    base = ["create", "update", "delete", ANONYMIZE]
+    recorded = db.session.scalars(select(AuditEntry.operation).distinct()).all()
+    return [*base, *sorted(set(recorded) - set(base))]
+
+
+def check_filter(history_filter: HistoryFilter) -> None:
+    """Refuse filters that cannot match anything because they name nothing that exists."""
+    problems = {}
+    if history_filter.date_from and history_filter.date_to and history_filter.date_from > history_filter.date_to:
+        problems["to"] = "must not be before 'from'"
+    if history_filter.user_id is not None and db.session.get(User, history_filter.user_id) is None:
+        problems["user_id"] = f"no user with id {history_filter.user_id}"
+    if history_filter.object_type is not None and history_filter.object_type not in known_object_types():
+        problems["object_type"] = f"unknown record type {history_filter.object_type!r}"
+    if history_filter.object_id is not None and history_filter.object_type is None:
+        problems["object_id"] = "give object_type too"
+    if problems:
+        raise Invalid("some filters are not valid", problems)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone.utc)
+
+
+def filtered_entries(history_filter: HistoryFilter, columns=None):
+    """The SELECT of the entries matching the filter, newest first."""
+    statement = select(*(columns or [ENTRIES])).select_from(ENTRIES)
+    conditions = []
+    if history_filter.date_from:
+        conditions.append(ENTRIES.c.at >= _day_start(history_filter.date_from))
+    if history_filter.date_to:
+        conditions.append(ENTRIES.c.at < _day_start(history_filter.date_to + dt.timedelta(days=1)))
+    for name in ("user_id", "object_type", "object_id", "operation"):
+        value = getattr(history_filter, name)
+        if value is not None:
+            conditions.append(ENTRIES.c[name] == value)
+    if conditions:
+        statement = statement.where(and_(*conditions))
+    return statement.order_by(ENTRIES.c.id.desc())
+
+
+def count_entries(history_filter: HistoryFilter) -> int:
+    statement = filtered_entries(history_filter, [func.count()]).order_by(None)
+    return db.session.scalar(statement)
+
+
+def page_of_entries(history_filter: HistoryFilter, page: int, per_page: int) -> tuple[list[Mapping[str, Any]], int]:
+    check_filter(history_filter)
+    total = count_entries(history_filter)
+    rows = db.session.execute(filtered_entries(history_filter).limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    return [dict(row) for row in rows], total
+
+
+def users_for_filter() -> list[tuple[int, str]]:
+    """Every user who ever appears in the history or exists, departed ones marked."""
+    rows = db.session.execute(select(User.id, User.name, User.status).order_by(User.name)).all()
+    return [(user_id, f"{name} (departed)" if status == "departed" else name) for user_id, name, status in rows]
+
+
+# --- configuration and retention ---------------------------------------------------------------
+
+
+def type_settings(object_type: str) -> dict[str, Any]:
+    if object_type not in current_app.extensions["opiekun.record_types"]:
+        raise NotFound(f"no record type {object_type!r}")
+    row = db.session.get(AuditTypeSetting, object_type)
+    return {"object_type": object_type, "operations": row.operations if row else None,
+            "excluded_fields": (row.excluded_fields or []) if row else []}
+
+
+def change_type_settings(object_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Set which operations of a type are recorded and which fields are left out."""
+    current = type_settings(object_type)
+    model = current_app.extensions["opiekun.record_types"].get(object_type).model
+    if "excluded_fields" in values and values["excluded_fields"] is not None:
+        unknown = sorted(set(values["excluded_fields"]) - set(model.__table__.c.keys()))
+        if unknown:
+            raise Invalid("unknown fields", {"excluded_fields": f"{object_type} has no field {', '.join(unknown)}"})
+    row = db.session.get(AuditTypeSetting, object_type)
+    if row is None:
+        row = AuditTypeSetting(object_type=object_type, operations=current["operations"],
+                               excluded_fields=current["excluded_fields"])
+    if "operations" in values:
+        row.operations = sorted(set(values["operations"])) if values["operations"] is not None else None
+    if "excluded_fields" in values:
+        row.excluded_fields = sorted(set(values["excluded_fields"] or ()))
+    db.session.add(row)
+    db.session.flush()
+    _bump_settings_version()
+    return type_settings(object_type)
+
+
+def _bump_settings_version() -> None:
+    connection = db.session.connection()
+    lock_head(connection)
+    connection.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(settings_version=HEAD.c.settings_version + 1))
+
+
+def retention_months() -> int | None:
+    setting = db.session.get(Setting, RETENTION_KEY)
+    return setting.value if setting is not None else None
+
+
+def set_retention_months(months: int | None) -> None:
+    setting = db.session.get(Setting, RETENTION_KEY)
+    if months is None:
+        if setting is not None:
+            db.session.delete(setting)
+    elif setting is None:
+        db.session.add(Setting(key=RETENTION_KEY, value=months))
+    else:
+        setting.value = months
+    db.session.flush()
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    day = min(moment.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
+                           31, 31, 30, 31, 30, 31][month])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def purge_old_entries(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Delete entries older than the retention setting (nothing when it is unset); one
+    chained ``purge`` entry says what went, so verification continues from it."""
+    months = retention_months()
+    if not months:
+        return {"purged": 0, "retention_months": None}
+    cutoff = months_before(now or utcnow(), months)
+    connection = db.session.connection()
+    lock_head(connection)
+    last = connection.execute(select(ENTRIES.c.id, ENTRIES.c.hash).where(ENTRIES.c.at < cutoff)
+                              .order_by(ENTRIES.c.id.desc()).limit(1)).first()
+    if last is None:
+        return {"purged": 0, "retention_months": months}
+    purged = connection.execute(ENTRIES.delete().where(ENTRIES.c.id <= last.id)).rowcount
+    append_entry(connection, {
+        "at": utcnow(), "object_type": "audit", "operation": PURGE, "job": "audit.purge",
+        "context": {"before": chain.timestamp_text(cutoff), "purged": purged, "last_purged_id": last.id,
+                    "last_purged_hash": last.hash},
+    })
+    return {"purged": purged, "retention_months": months}
+
+
+# --- anonymization -----------------------------------------------------------------------------
+
+
+def anonymized_values(person_id: int) -> dict[str, Any]:
+    return {"first_name": "Anonymized", "last_name": f"person #{person_id}", "email": None, "phone": None,
+            "position": None}
+
+
+def _redact_changes(changes: list, personal: set[str]) -> list:
+    rewritten = []
+    for item in changes or []:
+        item = dict(item)
+        if item.get("field") in personal:
+            for side in ("old", "new"):
+                if item.get(side) is not None:
+                    item[side] = REDACTED
+                if item.get(f"{side}_label") is not None:
+                    item[f"{side}_label"] = REDACTED
+        rewritten.append(item)
+    return rewritten
+
+
+def _redact_labels(changes: list, reference_fields: set[str], person_id: int) -> list:
+    rewritten = []
+    for item in changes or []:
+        item = dict(item)
+        if item.get("field") in reference_fields:
+            for side in ("old", "new"):
+                if item.get(side) == person_id and item.get(f"{side}_label") is not None:
+                    item[f"{side}_label"] = REDACTED
+        rewritten.append(item)
+    return rewritten
+
+
+def _person_reference_fields() -> dict[str, set[str]]:
+    """Per record type, the fields that point at persons (their labels name the person)."""
+    fields: dict[str, set[str]] = {}
+    for record_type in current_app.extensions["opiekun.record_types"]:
+        for column in record_type.model.__table__.c:
+            if any(fk.column.table is Person.__table__ for fk in column.foreign_keys):
+                fields.setdefault(record_type.name, set()).add(column.key)
+    return fields
+
+
+def anonymize_person(person_id: int) -> Mapping[str, Any]:
+    """Replace a person's personal data in the record and in every earlier history entry
+    (theirs, and labels naming them in other records' entries); one ``anonymize`` entry,
+    by the acting user, remains. The caller commits.
+
+    Raises :class:`NotFound` for an unknown person and :class:`Conflict` when the person
+    was anonymized already.
+    """
+    person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
+    if person is None:
+        raise NotFound(f"no person with id {person_id}")
+    already = db.session.scalar(select(ENTRIES.c.id).where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id,
+                                                           ENTRIES.c.operation == ANONYMIZE).limit(1))
+    if already is not None:
+        raise Conflict(f"person {person_id} was anonymized already (history entry #{already})")
+    db.session.flush()
+    connection = db.session.connection()
+    lock_head(connection)  # no entry may be appended while earlier ones are rewritten
+    new_name = " ".join(value for value in (anonymized_values(person_id)["first_name"],
+                                            anonymized_values(person_id)["last_name"]) if value)
+    redacted: dict[str, list[str]] = {}
+    personal = set(PERSONAL_FIELDS)
+    rewrites = []
+    own = select(ENTRIES).where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id).order_by(ENTRIES.c.id)
+    for row in connection.execute(own).mappings().all():
+        entry = dict(row)
+        before = chain.digest(entry)
+        entry["object_name"] = new_name
+        entry["changes"] = _redact_changes(entry["changes"], personal)
+        rewrites.append((entry, before))
+    for object_type, fields in _person_reference_fields().items():
+        candidates = select(ENTRIES).where(ENTRIES.c.object_type == object_type,
+                                           cast(ENTRIES.c.changes, Text).like(f"%{person_id}%")).order_by(ENTRIES.c.id)
+        for row in connection.execute(candidates).mappings().all():
+            entry = dict(row)
+            before = chain.digest(entry)
+            entry["changes"] = _redact_labels(entry["changes"], fields, person_id)
+            if chain.digest(entry) != before:
+                rewrites.append((entry, before))
+    setter = (update(ENTRIES).where(ENTRIES.c.id == bindparam("entry_id"))
+              .values(object_name=bindparam("new_name"), changes=bindparam("new_changes")))
+    earlier = _earlier_redactions(connection)
+    for entry, before in rewrites:
+        original = earlier.get(entry["id"], (before, before))[0]
+        redacted[str(entry["id"])] = [original, chain.digest(entry)]
+    if rewrites:
+        connection.execute(setter, [{"entry_id": entry["id"], "new_name": entry["object_name"], "new_changes": entry["changes"]}
+                                    for entry, _ in rewrites])
+    with change_context(redacted=redacted):
+        update_records(db.session, Person, Person.id == person_id, anonymized_values(person_id), operation=ANONYMIZE)
+    return {"person_id": person_id, "rewritten_entries": len(rewrites)}
+
+
+def _earlier_redactions(connection: Connection) -> dict[int, tuple[str, str]]:
+    redactions: dict[int, tuple[str, str]] = {}
+    statement = select(ENTRIES.c.context).where(ENTRIES.c.operation == ANONYMIZE).order_by(ENTRIES.c.id)
+    for context in connection.execute(statement).scalars():
+        for entry_id, (before, after) in ((context or {}).get("redacted") or {}).items():
+            original = redactions.get(int(entry_id), (before, after))[0]
+            redactions[int(entry_id)] = (original, after)
+    return redactions
+
+
+# --- verification ------------------------------------------------------------------------------
+
+
+def verify_history() -> chain.Verdict:
+    """Check the whole chain (streamed in id order); names the first bad entry."""
+    connection = db.session.connection()
+    redactions = _earlier_redactions(connection)
+    purge_hashes = {
+        (context or {}).get("last_purged_hash")
+        for context in connection.execute(select(ENTRIES.c.context).where(ENTRIES.c.operation == PURGE)).scalars()
+    } - {None}
+    head = connection.execute(select(HEAD).where(HEAD.c.id == HEAD_ID)).mappings().first()
+    rows = _entry_rows(connection, select(ENTRIES).order_by(ENTRIES.c.id))
+    return chain.verify(chain.chain_key(), rows, redactions, purge_hashes, dict(head) if head else None)

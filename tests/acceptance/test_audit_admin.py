@@ -1,0 +1,84 @@
+"""In the admin panel (Administration → Change history) an administrator filters the
+history by dates, user (departed ones too), record type, one record and operation,
+exports exactly what the filter shows, checks the history's integrity, and sees a
+"History" section on each record's page. Other users are turned away."""
+from __future__ import annotations
+
+import html
+import re
+
+from sqlalchemy import text
+
+from opiekun.extensions import db
+from tests.acceptance.test_admin_panel import logged_in
+from tests.audit.support import audit_app_fixture, history, workbook_rows
+
+app = audit_app_fixture("audit_admin")
+
+
+def page_text(browser, url: str) -> str:
+    response = browser.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return html.unescape(response.get_data(as_text=True))
+
+
+def entry_ids(page: str) -> list[int]:
+    return [int(found) for found in re.findall(r'id="entry-(\d+)"', page)]
+
+
+def test_the_history_page_filters_and_exports_exactly_what_it_shows(app, api, admin, seller, other_seller):
+    company = api.post("/companies", seller, json={"name": "Panel-Bud", "city": "Tczew"}).get_json()
+    api.patch(f"/companies/{company['id']}", admin, json={"city": "Malbork"})
+    api.post("/persons", other_seller, json={"first_name": "Iga", "last_name": "Kot"})
+    api.patch(f"/users/{seller['id']}", admin, json={"status": "departed"})
+    browser = logged_in(app, admin)
+
+    page = page_text(browser, "/admin/audit/")
+    assert "Panel-Bud" in page and "Tczew" in page and "Malbork" in page
+    assert f"{seller['name']} (departed)" in page, "departed users are offered in the user filter"
+    assert len(entry_ids(page)) == 3
+
+    page = page_text(browser, f"/admin/audit/?user_id={seller['id']}")
+    assert entry_ids(page) == [entry["id"] for entry in history(api, admin, user_id=seller["id"])]
+    page = page_text(browser, f"/admin/audit/?object_type=company&object_id={company['id']}&operation=update")
+    [shown] = entry_ids(page)
+    assert "Tczew → Malbork" in page
+
+    export_link = re.search(r'id="export-link" href="([^"]+)"', page).group(1)
+    response = browser.get(html.unescape(export_link))
+    assert response.status_code == 200
+    assert [row[0] for row in workbook_rows(response.get_data())] == [shown], "exactly the current filter"
+
+    page = page_text(browser, "/admin/audit/?from=2026-99-01")
+    assert 'id="filter-problems"' in page and "not a date" in page and entry_ids(page) == []
+    page = page_text(browser, "/admin/audit/?user_id=777777")
+    assert "no user with id 777777" in page and entry_ids(page) == [] and 'id="export-link"' not in page
+
+
+def test_each_record_page_has_its_history(app, api, admin, seller):
+    company = api.post("/companies", seller, json={"name": "Z historią"}).get_json()
+    api.patch(f"/companies/{company['id']}", seller, json={"name": "Z historią 2"})
+    page = page_text(logged_in(app, admin), f"/admin/company/details/?id={company['id']}")
+    assert 'id="record-history"' in page and "Z historią → Z historią 2" in page
+    assert f"object_type=company&object_id={company['id']}" in page
+    seller_page = page_text(logged_in(app, seller), f"/admin/company/details/?id={company['id']}")
+    assert 'id="record-history"' not in seller_page, "the history is for those who may see it"
+
+
+def test_the_integrity_page_names_the_first_altered_entry(app, api, admin, seller):
+    api.post("/companies", seller, json={"name": "Nienaruszona"})
+    browser = logged_in(app, admin)
+    assert 'class="alert alert-success" id="integrity-verdict"' in page_text(browser, "/admin/audit-integrity/")
+    [entry] = history(api, admin)
+    with app.app_context():
+        db.session.execute(text("UPDATE audit_entries SET object_name = 'Podmieniona' WHERE id = :id"), {"id": entry["id"]})
+        db.session.commit()
+    page = page_text(browser, "/admin/audit-integrity/")
+    assert 'class="alert alert-danger" id="integrity-verdict"' in page and f"#{entry['id']}" in page
+
+
+def test_others_may_not_see_the_history_pages(app, api, seller):
+    browser = logged_in(app, seller)
+    for url in ("/admin/audit/", "/admin/audit/export.xlsx", "/admin/audit-integrity/"):
+        assert browser.get(url).status_code == 403, url
+    assert app.test_client().get("/admin/audit/").status_code == 302, "guests go to the login page"

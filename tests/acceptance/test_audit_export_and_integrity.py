@@ -1,0 +1,204 @@
+"""The administrator exports the history to Excel ("Eksportuj listę"), checks that nobody
+altered it behind the application's back, and anonymizes a person (GDPR)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from opiekun.extensions import db
+from tests.audit.support import audit_app_fixture, changes_of, history, workbook_rows
+
+app = audit_app_fixture("audit_export")
+
+
+def make_history(api, seller, companies: int = 3) -> list[int]:
+    ids = []
+    for number in range(companies):
+        company = api.post("/companies", seller, json={"name": f"Eksport {number}", "city": "Opole"}).get_json()
+        api.patch(f"/companies/{company['id']}", seller, json={"city": "Nysa"})
+        ids.append(company["id"])
+    return ids
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_the_export_opens_in_openpyxl_and_has_the_same_rows_as_the_api(api, admin, seller):
+    make_history(api, seller)
+    api.post("/persons", seller, json={"first_name": "Ewa", "last_name": "Lis"})
+    for filters in ({}, {"object_type": "company", "operation": "update"}, {"user_id": seller["id"]}):
+        response = api.get("/audit/export.xlsx", admin, query_string=filters)
+        assert response.status_code == 200, response.get_data()
+        assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        rows = workbook_rows(response.get_data())
+        entries = history(api, admin, **filters)
+        assert [row[0] for row in rows] == [entry["id"] for entry in entries], filters
+        for row, entry in zip(rows, entries):
+            assert isinstance(row[1], dt.datetime), "dates are real Excel dates"
+            at = dt.datetime.fromisoformat(entry["at"]).astimezone(dt.timezone.utc).replace(tzinfo=None)
+            assert abs(row[1] - at) < dt.timedelta(seconds=1)
+            assert row[3] == entry["user_name"] and row[5] == entry["object_type"] and row[6] == entry["object_id"]
+            assert row[7] == entry["object_name"] and row[9] == entry["operation"]
+        if filters.get("operation") == "update":
+            assert all(row[10] == "City: Opole → Nysa" for row in rows)
+
+
+def test_dates_are_formatted_as_dates_in_the_sheet(api, admin, seller):
+    make_history(api, seller, companies=1)
+    workbook = load_workbook(io.BytesIO(api.get("/audit/export.xlsx", admin).get_data()))
+    cell = workbook.active["B2"]
+    assert cell.is_date and isinstance(cell.value, dt.datetime)
+    assert [c.value for c in workbook.active[1]][:4] == ["ID", "Date (UTC)", "User ID", "User"]
+
+
+def test_an_empty_result_is_a_valid_empty_file(api, admin, seller):
+    make_history(api, seller, companies=1)
+    response = api.get("/audit/export.xlsx", admin, query_string={"operation": "delete"})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["History"] and workbook.active.max_row == 1, "the header only"
+
+
+def test_bad_export_filters_are_refused(api, admin, seller):
+    assert api.get("/audit/export.xlsx", admin, query_string={"from": "2026-02-30"}).status_code == 422
+    assert api.get("/audit/export.xlsx", admin, query_string={"user_id": 4242}).status_code == 422
+    assert api.get("/audit/export.xlsx", seller).status_code == 403
+
+
+def test_a_large_export_runs_as_a_job_with_progress_and_a_download_link(app, api, admin, seller, manager):
+    make_history(api, seller, companies=4)
+    app.config["AUDIT_EXPORT_INLINE_ROWS"] = 5
+    try:
+        response = api.get("/audit/export.xlsx", admin, query_string={"object_type": "company"})
+    finally:
+        app.config.pop("AUDIT_EXPORT_INLINE_ROWS")
+    assert response.status_code == 202, response.get_json()
+    started = response.get_json()
+    deadline = time.monotonic() + 30
+    while True:
+        state = api.get(started["status_url"].removeprefix("/api/v1"), admin).get_json()
+        if state["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert state["status"] == "done", state
+    assert state["rows"] == 8 and state["progress_done"] == 8 and state["progress_total"] == 8
+    assert api.get(started["status_url"].removeprefix("/api/v1"), manager).status_code == 403
+    download = api.get(state["download_url"].removeprefix("/api/v1"), admin)
+    assert download.status_code == 200
+    assert [row[0] for row in workbook_rows(download.get_data())] == [e["id"] for e in history(api, admin, object_type="company")]
+    assert api.get("/audit/exports/00000000-0000-0000-0000-000000000000", admin).status_code == 404
+
+
+def test_past_the_row_limit_of_a_sheet_the_export_continues_on_the_next(app, tmp_path):
+    from opiekun.plugins.audit.export import write_workbook
+
+    rows = ((number, dt.datetime(2026, 1, 1), None, "Ada", None, "company", number, f"Firma {number}", None, "create", "", "")
+            for number in range(1, 8))
+    target = tmp_path / "split.xlsx"
+    assert write_workbook(rows, target, max_rows=3) == 7
+    workbook = load_workbook(target, read_only=True)
+    assert workbook.sheetnames == ["History", "History (2)", "History (3)", "History (4)"]
+    assert [len(list(sheet.iter_rows())) for sheet in workbook.worksheets] == [3, 3, 3, 2], "a header on every sheet"
+
+
+# --- tamper evidence ---------------------------------------------------------------------------
+
+
+def verify_cli(app) -> tuple[int, str]:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify"])
+    return result.exit_code, result.output
+
+
+def test_tampering_with_a_row_in_the_database_is_detected_and_named(app, api, admin, seller):
+    make_history(api, seller, companies=3)
+    verdict = api.get("/audit/verify", admin).get_json()
+    assert verdict["ok"] is True and verdict["checked"] == 6
+    assert verify_cli(app)[0] == 0
+
+    entries = sorted(history(api, admin), key=lambda entry: entry["id"])
+    victim = entries[2]
+    with app.app_context():
+        db.session.execute(text("UPDATE audit_entries SET user_name = 'Ktoś Inny' WHERE id = :id"), {"id": victim["id"]})
+        db.session.commit()
+    verdict = api.get("/audit/verify", admin).get_json()
+    assert verdict["ok"] is False and verdict["bad_entry_id"] == victim["id"], verdict
+    code, output = verify_cli(app)
+    assert code == 1 and f"#{victim['id']}" in output
+
+
+def test_a_removed_entry_is_detected_too(app, api, admin, seller):
+    make_history(api, seller, companies=2)
+    entries = sorted(history(api, admin), key=lambda entry: entry["id"])
+    with app.app_context():
+        db.session.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": entries[1]["id"]})
+        db.session.commit()
+    verdict = api.get("/audit/verify", admin).get_json()
+    assert verdict["ok"] is False and verdict["bad_entry_id"] == entries[2]["id"]
+
+
+def test_removing_the_newest_entries_is_detected(app, api, admin, seller):
+    make_history(api, seller, companies=2)
+    newest = max(entry["id"] for entry in history(api, admin))
+    with app.app_context():
+        db.session.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": newest})
+        db.session.commit()
+    assert api.get("/audit/verify", admin).get_json()["ok"] is False
+
+
+# --- anonymization -----------------------------------------------------------------------------
+
+
+def test_anonymizing_a_person_rewrites_their_history_and_leaves_one_anonymize_entry(app, api, admin, seller, pipeline):
+    person = api.post("/persons", seller, json={"first_name": "Jan", "last_name": "Kowalski", "email": "jan@k.pl",
+                                                "phone": "+48 600 100 200", "position": "Prezes"}).get_json()
+    api.patch(f"/persons/{person['id']}", seller, json={"phone": "+48 600 999 999"})
+    deal = api.post("/deals", seller, json={"name": "Umowa", "person_id": person["id"]}).get_json()
+
+    response = api.post(f"/persons/{person['id']}/anonymize", admin)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["rewritten_entries"] == 3
+
+    record = api.get(f"/persons/{person['id']}", admin).get_json()
+    assert record["email"] is None and record["phone"] is None and "Kowalski" not in record["last_name"]
+
+    entries = history(api, admin, object_type="person", object_id=person["id"])
+    assert [entry["operation"] for entry in entries] == ["anonymize", "update", "create"]
+    anonymized = entries[0]
+    assert anonymized["user_id"] == admin["id"] and anonymized["user_name"] == admin["name"], "who did it"
+    everything = str(history(api, admin))
+    for secret in ("Jan", "Kowalski", "jan@k.pl", "600 100 200", "600 999 999", "Prezes"):
+        assert secret not in everything, secret
+    assert changes_of(entries[1])["phone"] == ("(anonymized)", "(anonymized)")
+    deal_entry = history(api, admin, object_type="deal", object_id=deal["id"])[0]
+    assert [item["new_label"] for item in deal_entry["changes"] if item["field"] == "person_id"] == ["(anonymized)"]
+    export = str(workbook_rows(api.get("/audit/export.xlsx", admin).get_data()))
+    assert "Kowalski" not in export and "jan@k.pl" not in export
+
+    assert api.get("/audit/verify", admin).get_json()["ok"] is True, "the chain stays verifiable"
+    with app.app_context():  # …and an anonymized entry altered afterwards is still caught
+        db.session.execute(text("UPDATE audit_entries SET object_name = 'Jan Kowalski' WHERE id = :id"),
+                           {"id": entries[2]["id"]})
+        db.session.commit()
+    verdict = api.get("/audit/verify", admin).get_json()
+    assert verdict["ok"] is False and verdict["bad_entry_id"] == entries[2]["id"]
+
+
+def test_anonymizing_what_is_not_a_person_is_refused_and_changes_nothing(api, admin, seller):
+    company = api.post("/companies", seller, json={"name": "Firma"}).get_json()
+    before = history(api, admin)
+    assert api.post("/persons/999999/anonymize", admin).status_code == 404
+    response = api.post("/audit/anonymize", admin, json={"object_type": "company", "object_id": company["id"]})
+    assert response.status_code == 422 and "object_type" in response.get_json()["error"]["fields"]
+    response = api.post("/audit/anonymize", admin, json={"object_type": "person", "object_id": 424242})
+    assert response.status_code == 422 and "object_id" in response.get_json()["error"]["fields"]
+    assert api.post("/audit/anonymize", admin, json={"object_type": "spaceship", "object_id": 1}).status_code == 422
+    person = api.post("/persons", seller, json={"first_name": "Ola", "last_name": "Nowak"}).get_json()
+    assert api.post(f"/persons/{person['id']}/anonymize", seller).status_code == 403
+    assert history(api, admin)[1:] == before
+    assert api.post(f"/persons/{person['id']}/anonymize", admin).status_code == 200
+    assert api.post(f"/persons/{person['id']}/anonymize", admin).status_code == 409, "already anonymized"

@@ -165,7 +165,8 @@ def opiekun_app_ready(app: Flask) -> None:
 def opiekun_jobs() -> Iterable[JobDefinition]:
     """Return the background jobs the plugin runs (:class:`opiekun.jobs.JobDefinition`).
 
-    Only registered jobs can be enqueued (``opiekun.jobs.enqueue(name, **kwargs)``) and run
+    Only registered jobs can be enqueued (``opiekun.jobs.enqueue(name, **kwargs)``, or
+    ``enqueue_on_commit`` when the job reads rows the current transaction writes) and run
     by a worker; the job function runs inside an app context, with the enqueuing user as
     the acting user of its changes, and may report progress with
     ``opiekun.jobs.report_progress``. Its transaction is committed when it returns.

@@ -42,7 +42,7 @@ def upgrade():
     )
     with op.batch_alter_table('ownership_assignments', schema=None) as batch_op:
         batch_op.create_index('ix_ownership_assignments_object', ['object_type', 'object_id', 'valid_from'], unique=False)
-        batch_op.create_index('ix_ownership_assignments_user', ['user_id', 'valid_from'], unique=False)
+        batch_op.create_index('ix_ownership_assignments_user', ['user_id', 'valid_from', 'valid_to'], unique=False)
 
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')

@@ -102,24 +102,38 @@ class EditableWithPermission:
 # --- committing ---------------------------------------------------------------------------
 
 
-def commit_or_report(work: Callable[[], str | None]) -> bool:
-    """Run ``work`` in the current transaction and commit, flashing the message it returns;
-    on any error roll everything back and flash why. Whole or nothing."""
+def attempt(work: Callable[[], Any], labels: Mapping[str, str] | None = None) -> tuple[bool, Any]:
+    """Run ``work`` in the current transaction and commit: ``(True, its result)``. On an
+    error roll everything back, flash why (fields named by ``labels``) and answer
+    ``(False, None)``. Whole or nothing."""
     try:
-        message = work()
+        result = work()
         db.session.commit()
     except (ApiError, ValidationError) as error:
         db.session.rollback()
-        flash(getattr(error, "message", None) or str(error), "error")
-        return False
+        flash(error_message(error, labels), "error")
+        return False, None
     except Exception as error:  # noqa: BLE001 - the user sees why; the log keeps the trace
         db.session.rollback()
         log.exception("admin operation failed")
         flash(gettext("The operation failed and nothing was changed: %(error)s", error=error), "error")
-        return False
-    if message:
+        return False, None
+    return True, result
+
+
+def commit_or_report(work: Callable[[], str | None]) -> bool:
+    """:func:`attempt` ``work``, flashing the message it returns when it succeeds."""
+    succeeded, message = attempt(work)
+    if succeeded and message:
         flash(message, "success")
-    return True
+    return succeeded
+
+
+def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> str:
+    """What a refused change says in the admin: the message, then each field's problem."""
+    message = getattr(error, "message", None) or str(error)
+    fields = getattr(error, "fields", None)
+    return f"{message}: {describe_problems(fields, labels)}" if fields else message
 
 
 def describe_problems(problems: Mapping[str, str], labels: Mapping[str, str] | None = None) -> str:

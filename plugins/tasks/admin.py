@@ -26,9 +26,9 @@ from opiekun.admin.labels import user_label
 from opiekun.admin.views import (
     OpiekunModelView,
     RecordView,
-    describe_problems,
+    attempt,
 )
-from opiekun.api.errors import ApiError, Forbidden, NotFound
+from opiekun.api.errors import Forbidden, NotFound
 from opiekun.extensions import db
 from opiekun.models import Pipeline, User, utcnow
 from opiekun.permissions import has_permission
@@ -114,8 +114,9 @@ def visibility() -> services.Visibility:
     return g.tasks_visibility
 
 
-def error_text(error: ApiError) -> str:
-    return f"{error.message}: {describe_problems(error.fields, FIELD_LABELS)}" if error.fields else error.message
+def attempt_task_change(work):
+    """The core's :func:`~opiekun.admin.views.attempt`, naming fields with the task labels."""
+    return attempt(work, FIELD_LABELS)
 
 
 # --- list filters --------------------------------------------------------------------------
@@ -362,35 +363,17 @@ class TaskView(RecordView):
         return self.fill_choices(self._edit_form_class(get_form_data(), obj=obj), obj)
 
     def create_model(self, form):
-        try:
-            task = services.create_task(viewer(), form_values(form))
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
-            return False
-        return task
+        succeeded, task = attempt_task_change(lambda: services.create_task(viewer(), form_values(form)))
+        return task if succeeded else False
 
     def update_model(self, form, model) -> bool:
-        try:
-            change = services.update_task(viewer(), model.id, form_values(form))
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
-            return False
-        self.announce_next(change)
-        return True
+        succeeded, change = attempt_task_change(lambda: services.update_task(viewer(), model.id, form_values(form)))
+        if succeeded:
+            self.announce_next(change)
+        return succeeded
 
     def delete_model(self, model) -> bool:
-        try:
-            services.delete_task(viewer(), model.id)
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
-            return False
-        return True
+        return attempt_task_change(lambda: services.delete_task(viewer(), model.id))[0]
 
     def announce_next(self, change: services.TaskChange) -> None:
         if change.proposed_next:
@@ -415,12 +398,8 @@ class TaskView(RecordView):
     @expose("/complete/", methods=("POST",))
     def complete_view(self):
         task_id = request.form.get("id", type=int) or 0
-        try:
-            change = services.update_task(viewer(), task_id, {"done": True})
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
+        succeeded, change = attempt_task_change(lambda: services.update_task(viewer(), task_id, {"done": True}))
+        if not succeeded:
             return redirect(url_for(".index_view"))
         self.announce_next(change)
         if change.proposed_next:
@@ -438,7 +417,8 @@ class TaskView(RecordView):
         proposals = services.next_tasks(task, (task.done_at or utcnow()).date()) if task.done else []
         if request.method == "POST":
             chosen = set(request.form.getlist("accept"))
-            try:
+
+            def accept_chosen() -> list:
                 created = []
                 for index, proposal in enumerate(proposals):
                     if str(index) not in chosen:
@@ -452,10 +432,10 @@ class TaskView(RecordView):
                         except ValueError:
                             raise ValidationError(gettext("Not a valid date: %(day)s", day=day)) from None
                     created.append(services.create_task(viewer(), values))
-                db.session.commit()
-            except (ApiError, ValidationError) as error:
-                db.session.rollback()
-                flash(error_text(error) if isinstance(error, ApiError) else str(error), "error")
+                return created
+
+            succeeded, created = attempt_task_change(accept_chosen)
+            if not succeeded:
                 return redirect(url_for(".proposals_view", id=task_id))
             flash(gettext("%(count)d task(s) added.", count=len(created)), "success")
             return redirect(url_for(".index_view"))
@@ -630,15 +610,10 @@ class PostSaleTemplateView(ConfigurationView):
         super().__init__(PostSaleTemplate, _l("Post-sale templates"), "task_post_sale")
 
     def create_model(self, form):
-        try:
-            post_sale = services.save_post_sale(viewer(), {"pipeline_id": form.pipeline_id.data, "outcome": form.outcome.data,
-                                                           "template_id": form.template.data.id if form.template.data else 0})
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
-            return False
-        return post_sale
+        values = {"pipeline_id": form.pipeline_id.data, "outcome": form.outcome.data,
+                  "template_id": form.template.data.id if form.template.data else 0}
+        succeeded, post_sale = attempt_task_change(lambda: services.save_post_sale(viewer(), values))
+        return post_sale if succeeded else False
 
     def update_model(self, form, model):
         flash(gettext("Delete the post-sale template and add it again to change it."), "error")
@@ -685,18 +660,15 @@ class TaskShareView(OpiekunModelView):
         return share
 
     def save(self, form, previous: TaskShare | None):
-        try:
-            owner_id = form.owner.data.id
+        def replace_share() -> TaskShare:
             if previous is not None:
                 services.delete_share(viewer(), previous.id)
-            share, _ = services.set_share(viewer(), owner_id, form.grantee.data.id, form.task_type.data.id if form.task_type.data else None,
-                                          form.level.data)
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
-            return False
-        return share
+            share, _ = services.set_share(viewer(), form.owner.data.id, form.grantee.data.id,
+                                          form.task_type.data.id if form.task_type.data else None, form.level.data)
+            return share
+
+        succeeded, share = attempt_task_change(replace_share)
+        return share if succeeded else False
 
     def create_model(self, form):
         return self.save(form, None)
@@ -705,14 +677,7 @@ class TaskShareView(OpiekunModelView):
         return bool(self.save(form, model))
 
     def delete_model(self, model):
-        try:
-            services.delete_share(viewer(), model.id)
-            db.session.commit()
-        except ApiError as error:
-            db.session.rollback()
-            flash(error_text(error), "error")
-            return False
-        return True
+        return attempt_task_change(lambda: services.delete_share(viewer(), model.id))[0]
 
 
 def configuration_views() -> list[BaseView]:

@@ -23,7 +23,7 @@ from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
 from opiekun.permissions import has_permission
 from opiekun.record_types import RecordApi, RecordType, record_types
-from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+from opiekun.user_items import ItemCount, TransferRequest, TransferResult, in_share
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 
@@ -244,12 +244,11 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         if record_type.name not in request.object_types or not record_type.owner_items:
             continue
         model = record_type.model
-        conditions = [_owned_by(record_type, request.from_user_id)]
+        selected = _owned_by(record_type, request.from_user_id)
         if not request.include_closed and record_type.closed is not None:
-            conditions.append(not_(record_type.closed()))
+            selected = and_(selected, not_(record_type.closed()))
         if request.share is not None:
-            remainder, parts = request.share
-            conditions.append(model.id % parts == remainder)
-        moved = update_records(session, model, and_(*conditions), {"owner_id": request.to_user_id})
+            selected = and_(selected, in_share(model.id, selected, request.share))
+        moved = update_records(session, model, selected, {"owner_id": request.to_user_id})
         results.append(TransferResult(record_type.name, moved))
     return results

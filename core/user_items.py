@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
+
 
 @dataclass(frozen=True)
 class ItemCount:
@@ -34,8 +36,9 @@ class TransferRequest:
     :param object_types: the record/item types to move; a plugin moves only the types it
         knows and ignores the rest.
     :param include_closed: move closed items too (default, as Bitrix24 recommends).
-    :param share: ``(k, n)`` moves only items whose id modulo ``n`` is ``k`` — the set-based
-        way to split a user's items evenly across ``n`` recipients.
+    :param share: ``(take, of)`` moves only ``take`` of every ``of`` of the items that would
+        move, in id order — the set-based way to split a user's items evenly (round-robin by
+        count) across recipients; build the condition with :func:`in_share`.
     :param options: plugin-specific switches (e.g. ``persons_follow_company``).
     """
 
@@ -47,7 +50,26 @@ class TransferRequest:
     options: dict[str, Any] | None = None
 
 
+def in_share(id_column, selected, share: tuple[int, int] | None):
+    """The condition "this row is in the share": ``take`` of every ``of`` rows matching
+    ``selected``, counted in id order. ``None`` when there is no share (everything moves).
+
+    Offboarding splits a user's items across recipients one after another: the first of
+    three takes ``(1, 3)`` of all, the second ``(1, 2)`` of what is left, the last
+    ``(1, 1)`` — so the counts differ by one at most, whatever the ids are.
+    """
+    if share is None:
+        return None
+    take, of = share
+    rank = (func.row_number().over(order_by=id_column) - 1).label("rank")
+    ranked = select(id_column.label("item_id"), rank).where(selected).subquery()
+    return id_column.in_(select(ranked.c.item_id).where(ranked.c.rank % of < take))
+
+
 @dataclass(frozen=True)
 class TransferResult:
+    """How many items of one type a plugin moved (``kind`` as in :class:`ItemCount`)."""
+
     object_type: str
     moved: int
+    kind: str = "owner"

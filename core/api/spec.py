@@ -25,8 +25,8 @@ BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def _field_name(location: tuple) -> str:
-    parts = [str(part) for part in location if not isinstance(part, int) or part is location[-1]]
-    return ".".join(parts) or "body"
+    """``("split", 0, "share")`` → ``split.0.share``: the list index says which item."""
+    return ".".join(str(part) for part in location) or "body"
 
 
 def _check_request(req, resp, req_validation_error, instance, *args: Any) -> None:

@@ -153,13 +153,20 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
     return items
 
 
-@hookimpl
+@hookimpl(tryfirst=True)
 def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
     """Move the user's deputy periods and planned primary periods of the requested types
-    (the owner_id itself is moved by the core; this plugin's change hook keeps the history)."""
-    from opiekun.plugins.ownership.services import transfer_assignments
+    (the ``owner_id`` itself is moved by the core; this plugin's change hook keeps the
+    history). With ``options={"promote_deputies": True}``, records that have a deputy in
+    force go to the deputy instead — which is why this runs before the core's hook."""
+    from opiekun.plugins.ownership.services import promote_deputies, transfer_assignments
     from opiekun.user_items import TransferResult
 
+    results = []
+    if (request.options or {}).get("promote_deputies"):
+        promoted = promote_deputies(session, request.from_user_id, request.object_types, request.include_closed)
+        results += [TransferResult(name, count, kind="promoted_deputy") for name, count in promoted.items()]
     moved = transfer_assignments(session, request.from_user_id, request.to_user_id, request.object_types,
                                  request.include_closed, request.share)
-    return [TransferResult("ownership_assignment", moved)]
+    results += [TransferResult(name, count, kind="deputy") for name, count in moved.items()]
+    return results

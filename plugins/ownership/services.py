@@ -53,6 +53,7 @@ from opiekun.models import Notification, Setting, User, utcnow
 from opiekun.permissions import has_permission, role_exists
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnershipSettings
 from opiekun.record_types import RecordType, record_types
+from opiekun.user_items import in_share
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
@@ -811,29 +812,82 @@ def deputy_counts(user_id: int) -> list[tuple[RecordType, int, int]]:
 
 
 def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, object_types: Iterable[str],
-                         include_closed: bool = True, share: tuple[int, int] | None = None) -> int:
+                         include_closed: bool = True, share: tuple[int, int] | None = None) -> dict[str, int]:
     """Hand the user's deputy periods (in force or planned) and planned primary periods
     to another user, set-based: periods under way end yesterday and continue from today
-    under the new user; planned ones simply change hands. Idempotent."""
+    under the new user; planned ones simply change hands. Idempotent. Returns how many
+    periods moved per record type."""
     day = today()
-    moved = 0
+    moved: dict[str, int] = {}
     for name in object_types:
         record_type = record_types().get(name)
         if record_type is None:
             continue
         model = record_type.model
-        conditions = [A.c.object_type == name, A.c.user_id == from_user_id, or_(A.c.valid_to.is_(None), A.c.valid_to >= day),
-                      or_(A.c.kind == "deputy", A.c.valid_from > day)]
+        selected = and_(A.c.object_type == name, A.c.user_id == from_user_id, or_(A.c.valid_to.is_(None), A.c.valid_to >= day),
+                        or_(A.c.kind == "deputy", A.c.valid_from > day))
         if not include_closed and record_type.closed is not None:
-            conditions.append(A.c.object_id.in_(select(model.id).where(not_(record_type.closed()))))
+            selected = and_(selected, A.c.object_id.in_(select(model.id).where(not_(record_type.closed()))))
         if share is not None:
-            remainder, parts = share
-            conditions.append(A.c.object_id % parts == remainder)
-        under_way = and_(*conditions, A.c.valid_from < day)
-        copy = select(A.c.object_type, A.c.object_id, literal(to_user_id, Integer), A.c.kind, A.c.role, literal(day, Date),
-                      A.c.valid_to, A.c.access, A.c.created_by_id, literal(utcnow(), OwnerAssignment.created_at.type)).where(under_way)
-        columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id", "created_at"]
-        moved += session.execute(insert(A).from_select(columns, copy)).rowcount
-        session.execute(update(A).where(under_way).values(valid_to=day - dt.timedelta(days=1)))
-        moved += session.execute(update(A).where(*conditions, A.c.valid_from >= day).values(user_id=to_user_id)).rowcount
+            selected = and_(selected, in_share(A.c.id, selected, share))
+        # fix the share's rows before the statements below change what ``selected`` matches
+        chosen = session.scalars(select(A.c.id).where(selected)).all()
+        for ids in _chunks(chosen, 5000):
+            _hand_over_periods(session, ids, to_user_id, day)
+        if chosen:
+            moved[name] = len(chosen)
     return moved
+
+
+def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> None:
+    """Periods under way end yesterday and continue from today under ``to_user_id``; planned
+    ones change hands."""
+    chosen = A.c.id.in_(ids)
+    under_way = and_(chosen, A.c.valid_from < day)
+    copy = select(A.c.object_type, A.c.object_id, literal(to_user_id, Integer), A.c.kind, A.c.role, literal(day, Date),
+                  A.c.valid_to, A.c.access, A.c.created_by_id, literal(utcnow(), OwnerAssignment.created_at.type)).where(under_way)
+    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id", "created_at"]
+    session.execute(insert(A).from_select(columns, copy))
+    session.execute(update(A).where(under_way).values(valid_to=day - dt.timedelta(days=1)))
+    session.execute(update(A).where(chosen, A.c.valid_from >= day).values(user_id=to_user_id))
+
+
+def promote_deputies(session: Session, from_user_id: int, object_types: Iterable[str], include_closed: bool = True) -> dict[str, int]:
+    """Records the user owns that have a deputy in force today go to that deputy (the one
+    with the lowest user id when there are several; departed deputies are passed over),
+    whose deputy period ends as they become the primary owner. Set-based: one change per
+    deputy. Returns how many records each type gave to their deputies."""
+    day = today()
+    promoted: dict[str, int] = {}
+    for name in object_types:
+        record_type = record_types().get(name)
+        if record_type is None:
+            continue
+        model = record_type.model
+        owned = model.owner_id == from_user_id
+        if not include_closed and record_type.closed is not None:
+            owned = and_(owned, not_(record_type.closed()))
+        deputy_of = and_(A.c.object_type == name, A.c.kind == "deputy", in_force(day), A.c.user_id != from_user_id,
+                         A.c.user_id.in_(select(User.id).where(User.status == "active")))
+        deputies = session.scalars(select(A.c.user_id).where(deputy_of, A.c.object_id.in_(select(model.id).where(owned)))
+                                   .distinct().order_by(A.c.user_id)).all()
+        for deputy_id in deputies:
+            their_records = select(A.c.object_id).where(deputy_of, A.c.user_id == deputy_id)
+            count = update_records(session, model, and_(owned, model.id.in_(their_records)), {"owner_id": deputy_id})
+            _end_deputyship(session, name, deputy_id, select(model.id).where(model.owner_id == deputy_id), day)
+            promoted[name] = promoted.get(name, 0) + count
+    return promoted
+
+
+def _end_deputyship(session: Session, object_type: str, user_id: int, object_ids, day: dt.date) -> None:
+    """The user's deputy periods on ``object_ids`` in force today end: yesterday, or
+    vanish if they began today."""
+    current = and_(A.c.object_type == object_type, A.c.kind == "deputy", A.c.user_id == user_id, in_force(day),
+                   A.c.object_id.in_(object_ids))
+    session.execute(delete(A).where(current, A.c.valid_from == day))
+    session.execute(update(A).where(current).values(valid_to=day - dt.timedelta(days=1)))

@@ -196,7 +196,7 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     from opiekun.user_items import TransferResult
 
     moved = transfer_user_tasks(session, request.from_user_id, request.to_user_id, request.include_closed, request.share)
-    return [TransferResult("task", moved)]
+    return [TransferResult("task", moved, kind="responsible")]
 
 
 if hasattr(hookspecs, "opiekun_admin_record_sections"):  # a core that shows plugins' sections on record pages

@@ -52,6 +52,7 @@ from opiekun.plugins.tasks.models import (
     task_participants,
 )
 from opiekun.record_types import record_types
+from opiekun.user_items import in_share
 from sqlalchemy import (
     Integer,
     and_,
@@ -908,13 +909,12 @@ def count_user_tasks(user_id: int) -> tuple[int, int]:
 def transfer_user_tasks(session, from_user_id: int, to_user_id: int, include_closed: bool,
                         share: tuple[int, int] | None) -> int:
     """Give the user's tasks to ``to_user_id`` in one set-based UPDATE (with change events)."""
-    conditions = [Task.owner_id == from_user_id]
+    selected = Task.owner_id == from_user_id
     if not include_closed:
-        conditions.append(Task.done.is_(False))
+        selected = and_(selected, Task.done.is_(False))
     if share is not None:
-        remainder, parts = share
-        conditions.append(Task.id % parts == remainder)
-    return update_records(session, Task, and_(*conditions), {"owner_id": to_user_id})
+        selected = and_(selected, in_share(Task.id, selected, share))
+    return update_records(session, Task, selected, {"owner_id": to_user_id})
 
 
 def detach_from_deleted_records(session, deleted: Mapping[str, list[int]]) -> None:

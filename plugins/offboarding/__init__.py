@@ -1,0 +1,97 @@
+"""Offboarding: everything a departed user had — records, tasks, deputyships, partners'
+record types — moved to other users in one operation, with a preview, a split across a
+team, progress, resume after a crash, and undo.
+
+The plugin knows no other plugin: it asks them through the core hooks
+``opiekun_user_items`` (what does the user have?) and ``opiekun_transfer_user_items``
+(move it), and learns from the change stream what moved, which is what undo puts back.
+
+Like every plugin, this module only holds the manifest and the hook implementations; the
+models are imported inside the hooks, so a disabled offboarding leaves no tables, routes,
+admin views, jobs or permissions.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from opiekun import PluginManifest, hookimpl
+
+if TYPE_CHECKING:
+    from flask import Blueprint
+    from flask_admin import Admin, BaseView
+    from sqlalchemy.orm import Session
+
+    from opiekun.admin.actions import BulkAction
+    from opiekun.changes import Actor, ChangeSet
+    from opiekun.jobs import JobDefinition
+    from opiekun.models import User
+    from opiekun.permissions import Permission
+    from opiekun.record_types import RecordType
+
+__version__ = "1.0.0"
+
+MANIFEST = PluginManifest(
+    name="offboarding",
+    version=__version__,
+    summary="Transfer everything a departed user had to others: preview, split, progress, resume, undo",
+)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def opiekun_models() -> Iterable[type]:
+    """Transfers, their steps and the items they moved."""
+    from opiekun.plugins.offboarding.models import MovedItem, Transfer, TransferStep
+
+    return [Transfer, TransferStep, MovedItem]
+
+
+@hookimpl
+def opiekun_migrations_dir() -> str:
+    """The plugin's Alembic branch ``offboarding`` (first revision ``offboarding_0001``)."""
+    return str(MIGRATIONS_DIR)
+
+
+@hookimpl
+def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
+    """Inside a transfer (context ``offboarding_transfer_id``), remember which user
+    references moved, so that undo can put them back."""
+    from opiekun.plugins.offboarding.services import record_moves
+
+    record_moves(session, change_set)
+
+
+@hookimpl
+def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
+    """Tell the administrators, in the app, that the user's items wait to be reviewed and
+    reassigned (nothing moves by itself). The departed user is told nothing."""
+    from opiekun.plugins.offboarding.services import notify_admins_of_departure
+
+    notify_admins_of_departure(session, user, actor)
+
+
+@hookimpl
+def opiekun_blueprints() -> Iterable[Blueprint]:
+    """``/api/v1/offboarding/…``: preview, transfers (start, state, resume, undo, items)."""
+    from opiekun.plugins.offboarding.api import build_blueprint
+
+    return [build_blueprint()]
+
+
+@hookimpl
+def opiekun_permissions() -> Iterable[Permission]:
+    """``offboarding.transfer``: only administrators hold it until granted to a custom role."""
+    from opiekun.plugins.offboarding.permissions import ALL
+
+    return ALL
+
+
+@hookimpl
+def opiekun_jobs() -> Iterable[JobDefinition]:
+    """``offboarding.transfer``: carries out a planned transfer."""
+    from opiekun.plugins.offboarding.jobs import JOBS
+
+    return JOBS

@@ -1,0 +1,20 @@
+"""Background work of the offboarding plugin.
+
+* ``offboarding.transfer``: carry out a planned transfer, step by step, with progress;
+  run again after a crash it does only the steps not yet done.
+"""
+from __future__ import annotations
+
+from opiekun.jobs import JobDefinition, report_progress
+
+TRANSFER = "offboarding.transfer"
+
+
+def transfer_job(transfer_id: int) -> dict:
+    """Job ``offboarding.transfer``: run the transfer's remaining steps."""
+    from opiekun.plugins.offboarding.services import run_transfer
+
+    return run_transfer(transfer_id, progress=report_progress)
+
+
+JOBS = (JobDefinition(TRANSFER, transfer_job, "Transfer a user's items to other users", timeout=6 * 3600),)

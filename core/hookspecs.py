@@ -242,6 +242,16 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
 @hookspec
 def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
     """Move the user's items of the types in ``request.object_types`` that the plugin
-    knows to ``request.to_user_id``, in set-based SQL (``opiekun.changes.update_records``
-    emits the change events). Return one :class:`~opiekun.user_items.TransferResult` per
-    type moved. Must be idempotent: items already moved are not moved again."""
+    knows to ``request.to_user_id``, in set-based SQL. Return one
+    :class:`~opiekun.user_items.TransferResult` per type (and kind) moved.
+
+    - Change record columns with ``opiekun.changes.update_records``: it emits the change
+      events, so the history names the transfer (its change context) and offboarding can
+      undo the move.
+    - Honour ``request.include_closed`` and ``request.share`` (build the condition with
+      ``opiekun.user_items.in_share``: a split hands each recipient a share in turn).
+    - Be idempotent: an item already moved is not moved again (offboarding runs a step
+      again after a crash), and move only what ``request.from_user_id`` still has.
+
+    Offboarding calls the hook once per record type and recipient, each call in a
+    transaction of its own that it commits."""

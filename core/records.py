@@ -238,7 +238,12 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
 
 @hookimpl
 def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
-    """Give the records' ``owner_id`` to the recipient, one set-based UPDATE per type."""
+    """Give the records' ``owner_id`` to the recipient, one set-based UPDATE per type.
+
+    With ``options={"follow_company_only": True}`` only records whose company the
+    recipient owns move (types without a ``company_id`` are left alone): offboarding's
+    "records follow their company" step."""
+    options = request.options or {}
     results = []
     for record_type in record_types():
         if record_type.name not in request.object_types or not record_type.owner_items:
@@ -247,7 +252,11 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         selected = _owned_by(record_type, request.from_user_id)
         if not request.include_closed and record_type.closed is not None:
             selected = and_(selected, not_(record_type.closed()))
-        if request.share is not None:
+        if options.get("follow_company_only"):
+            if not hasattr(model, "company_id"):
+                continue
+            selected = and_(selected, model.company_id.in_(select(Company.id).where(Company.owner_id == request.to_user_id)))
+        elif request.share is not None:
             selected = and_(selected, in_share(model.id, selected, request.share))
         moved = update_records(session, model, selected, {"owner_id": request.to_user_id})
         results.append(TransferResult(record_type.name, moved))

@@ -39,7 +39,11 @@ class TransferRequest:
     :param share: ``(take, of)`` moves only ``take`` of every ``of`` of the items that would
         move, in id order — the set-based way to split a user's items evenly (round-robin by
         count) across recipients; build the condition with :func:`in_share`.
-    :param options: plugin-specific switches (e.g. ``persons_follow_company``).
+    :param options: switches offboarding passes on: ``promote_deputies`` (records with a
+        deputy in force go to the deputy), ``deputies_stay`` (``False``: other users'
+        deputy periods on the moved records end), ``follow_company_only`` (this step moves
+        only records whose company the recipient owns; plugins without such records do
+        nothing).
     """
 
     from_user_id: int

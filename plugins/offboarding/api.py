@@ -99,6 +99,9 @@ class TransferIn(InputModel):
     object_types: TypeList | None = Field(None, description="default: every type the user has items of")
     include_closed: bool = Field(True, description="closed items too (recommended: a client who returns finds an owner)")
     promote_deputies: bool = Field(False, description="records with a deputy in force go to the deputy instead")
+    deputies_stay: bool = Field(True, description="false: other users' deputy periods on the moved records end")
+    follow_company: bool = Field(False, description="persons, leads, deals, offers and invoices go to whoever gets "
+                                                     "their company (before the rest of their type is given or shared)")
     allow_active: bool = Field(False, description="allow moving the items of a user who has not departed")
 
     def plan(self) -> services.TransferPlan:
@@ -107,7 +110,8 @@ class TransferIn(InputModel):
         return services.TransferPlan(
             from_user_id=self.from_user_id, to_user_id=self.to_user_id, split=split,
             object_types=tuple(self.object_types) if self.object_types is not None else None,
-            include_closed=self.include_closed, promote_deputies=self.promote_deputies, allow_active=self.allow_active)
+            include_closed=self.include_closed, promote_deputies=self.promote_deputies, deputies_stay=self.deputies_stay,
+            follow_company=self.follow_company, allow_active=self.allow_active)
 
 
 class StepOut(OutputModel):
@@ -115,6 +119,7 @@ class StepOut(OutputModel):
     object_type: str
     to_user_id: int
     share: list[int] | None = Field(None, description="[take, of]: take of every `of` items left, in id order")
+    follow_company: bool = Field(description="only the records whose company this user owns")
     moved: int | None
     done: bool
 
@@ -155,7 +160,8 @@ class TransferOut(OutputModel):
             progress=ProgressOut(done=transfer.moved, total=max(transfer.total, transfer.moved)),
             counts=services.counts_by_type(transfer),
             steps=[StepOut(position=step.position, object_type=step.object_type, to_user_id=step.to_user_id,
-                           share=list(step.share) if step.share else None, moved=step.moved, done=step.done_at is not None)
+                           share=list(step.share) if step.share else None, follow_company=step.follow_company,
+                           moved=step.moved, done=step.done_at is not None)
                    for step in transfer.steps],
             job_id=transfer.job_id, error=transfer.error, created_at=transfer.created_at, started_at=transfer.started_at,
             finished_at=transfer.finished_at, undone_at=transfer.undone_at, restored=transfer.restored, kept=transfer.kept)

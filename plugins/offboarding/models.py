@@ -89,6 +89,8 @@ class TransferStep(db.Model):
     #: both empty: everything left of the type.
     share_take: Mapped[int | None] = mapped_column(Integer)
     share_of: Mapped[int | None] = mapped_column(Integer)
+    #: Only the records whose company the recipient owns ("records follow their company").
+    follow_company: Mapped[bool] = mapped_column(Boolean, default=False)
     moved: Mapped[int | None] = mapped_column(Integer)
     #: ``{kind: count}`` as the plugins reported them (``owner``, ``responsible``, ``deputy``…)
     counts: Mapped[dict | None] = mapped_column(JSON)

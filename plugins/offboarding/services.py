@@ -57,13 +57,9 @@ class Preview:
     def total(self) -> int:
         return sum(item.total for item in self.items)
 
-    def types(self) -> list[str]:
-        """Record types with something to move, in the order the preview lists them."""
-        seen: dict[str, None] = {}
-        for item in self.items:
-            if item.total:
-                seen.setdefault(item.object_type, None)
-        return list(seen)
+    def types(self) -> set[str]:
+        """Record types with something to move."""
+        return {item.object_type for item in self.items if item.total}
 
     def total_of(self, object_types: Iterable[str]) -> int:
         wanted = set(object_types)
@@ -111,6 +107,11 @@ class TransferPlan:
     object_types: tuple[str, ...] | None = None
     include_closed: bool = True
     promote_deputies: bool = False
+    #: ``False``: other users' deputy periods on the moved records end.
+    deputies_stay: bool = True
+    #: Persons, leads, deals, offers, invoices (any record with a company) go to whoever
+    #: gets their company, before the rest of their type is given or shared.
+    follow_company: bool = False
     allow_active: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -120,6 +121,7 @@ class PlannedStep:
     object_type: str
     to_user_id: int
     share: tuple[int, int] | None = None
+    follow_company: bool = False
 
 
 def _check_sender(plan: TransferPlan) -> User:
@@ -142,16 +144,16 @@ def _check_recipient(user_id: int, sender: User, field_name: str) -> None:
 def _chosen_types(plan: TransferPlan, sender_preview: Preview) -> list[str]:
     registry = record_types()
     if plan.object_types is None:
-        chosen = sender_preview.types()
-        if not chosen:
+        held = set(sender_preview.types())
+        if not held:
             raise Invalid("nothing to transfer", {"from_user_id": f"{sender_preview.user.name} has no items to transfer"})
-        return chosen
+        return [record_type.name for record_type in registry if record_type.name in held]
     unknown = [name for name in plan.object_types if name not in registry]
     if unknown:
         raise Invalid("unknown record types", {"object_types": "no record type " + ", ".join(sorted(unknown))})
     if not plan.object_types:
         raise Invalid("nothing chosen", {"object_types": "choose at least one record type"})
-    return list(dict.fromkeys(plan.object_types))
+    return [record_type.name for record_type in registry if record_type.name in set(plan.object_types)]
 
 
 def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
@@ -203,7 +205,23 @@ def plan_steps(plan: TransferPlan) -> tuple[User, list[PlannedStep], int]:
         steps = [PlannedStep(name, plan.to_user_id) for name in chosen]
     else:
         steps = _split_steps(plan, chosen)
+    if plan.follow_company:
+        steps = _with_company_followers(steps)
     return sender, steps, sender_preview.total_of(chosen)
+
+
+def _with_company_followers(steps: list[PlannedStep]) -> list[PlannedStep]:
+    """Companies first; then, for every other type whose records have a company and every
+    user who gets companies, a step moving the records of that user's companies; then the
+    rest as planned."""
+    registry = record_types()
+    company_steps = [step for step in steps if step.object_type == "company"]
+    receivers = list(dict.fromkeys(step.to_user_id for step in company_steps))
+    followers = [PlannedStep(name, user_id, follow_company=True)
+                 for name in dict.fromkeys(step.object_type for step in steps if step.object_type != "company")
+                 if hasattr(registry.get(name).model, "company_id")
+                 for user_id in receivers]
+    return company_steps + followers + [step for step in steps if step.object_type != "company"]
 
 
 def transfer_under_way(user_id: int) -> int | None:
@@ -221,13 +239,15 @@ def refuse_second_transfer(user_id: int) -> None:
 def create_transfer(plan: TransferPlan, requested_by: User | None) -> Transfer:
     """Save the transfer and its steps (``queued``); the caller commits and starts the job."""
     sender, steps, total = plan_steps(plan)
-    options = {**plan.options, "promote_deputies": plan.promote_deputies, "allow_active": plan.allow_active}
+    options = {**plan.options, "promote_deputies": plan.promote_deputies, "deputies_stay": plan.deputies_stay,
+               "follow_company": plan.follow_company, "allow_active": plan.allow_active}
     transfer = Transfer(from_user_id=sender.id, requested_by_id=requested_by.id if requested_by else None,
                         status="queued", object_types=list(dict.fromkeys(step.object_type for step in steps)),
                         include_closed=plan.include_closed, options=options, total=total, moved=0)
     transfer.steps = [
         TransferStep(position=position, object_type=step.object_type, to_user_id=step.to_user_id,
-                     share_take=step.share[0] if step.share else None, share_of=step.share[1] if step.share else None)
+                     share_take=step.share[0] if step.share else None, share_of=step.share[1] if step.share else None,
+                     follow_company=step.follow_company)
         for position, step in enumerate(steps)
     ]
     db.session.add(transfer)
@@ -256,9 +276,10 @@ def get_transfer(transfer_id: int, *, lock: bool = False) -> Transfer:
 
 
 def _request_of(transfer: Transfer, step: TransferStep) -> TransferRequest:
+    options = {**(transfer.options or {}), "follow_company_only": step.follow_company}
     return TransferRequest(from_user_id=transfer.from_user_id, to_user_id=step.to_user_id,
                            object_types=frozenset({step.object_type}), include_closed=transfer.include_closed,
-                           share=step.share, options=dict(transfer.options or {}))
+                           share=step.share, options=options)
 
 
 def run_step(transfer: Transfer, step: TransferStep) -> int:

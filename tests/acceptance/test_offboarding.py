@@ -228,6 +228,44 @@ def test_deputies_can_be_promoted_instead_of_handing_records_to_the_recipient(ap
     assert in_force == [(team[0]["id"], "primary")], "the deputy became the primary owner, no longer a deputy"
 
 
+def test_records_can_follow_their_company_in_a_split(api, admin, seller, team, pipeline):
+    firms = [created(api.post("/companies", seller, json={"name": f"F{n}"}))["id"] for n in range(2)]
+    staff = {firm: [created(api.post("/persons", seller, json={"first_name": "P", "last_name": f"{firm}-{n}",
+                                                                  "company_id": firm}))["id"] for n in range(3)]
+             for firm in firms}
+    deal = created(api.post("/deals", seller, json={"name": "Umowa", "company_id": firms[1]}))["id"]
+    loose = [created(api.post("/persons", seller, json={"first_name": "Bez", "last_name": f"firmy {n}"}))["id"]
+             for n in range(2)]
+    depart(api, admin, seller)
+
+    state = transfer(api, admin, {"from_user_id": seller["id"], "follow_company": True, "object_types": ["person", "company"],
+                                  "split": [{"user_id": team[0]["id"], "share": 1}, {"user_id": team[1]["id"], "share": 1}]})
+    assert state["status"] == "done" and [step["object_type"] for step in state["steps"]][:2] == ["company", "company"]
+    for firm in firms:
+        [company_owner] = owners(api, admin, "/companies", [firm])
+        assert set(owners(api, admin, "/persons", staff[firm])) == {company_owner}, "persons follow their company"
+    assert sorted(owners(api, admin, "/persons", loose)) == sorted([team[0]["id"], team[1]["id"]]), "the rest is shared"
+    assert owners(api, admin, "/deals", [deal]) == [seller["id"]], "types not chosen stay"
+
+
+def test_deputies_of_moved_records_stay_unless_asked_otherwise(api, admin, seller, other_seller, team):
+    firms = {user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"] for user in (seller, other_seller)}
+    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": list(firms.values()),
+                                                             "user_id": team[0]["id"], "kind": "deputy", "valid_from": today(-3)}))
+    depart(api, admin, seller)
+    depart(api, admin, other_seller)
+    transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[1]["id"]})
+    transfer(api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[1]["id"], "deputies_stay": False})
+
+    def deputies_in_force(firm: int) -> list[int]:
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))["items"]
+        return [p["user_id"] for p in periods if p["valid_to"] is None]
+
+    assert deputies_in_force(firms[seller["id"]]) == [team[0]["id"]], "by default the deputies stay (Salesforce: keep the team)"
+    assert deputies_in_force(firms[other_seller["id"]]) == [], "asked otherwise, their periods end"
+    assert owners(api, admin, "/companies", list(firms.values())) == [team[1]["id"]] * 2
+
+
 # --- undo -------------------------------------------------------------------------------------
 
 

@@ -62,6 +62,7 @@ def upgrade():
     sa.Column('to_user_id', sa.Integer(), nullable=False),
     sa.Column('share_take', sa.Integer(), nullable=True),
     sa.Column('share_of', sa.Integer(), nullable=True),
+    sa.Column('follow_company', sa.Boolean(), nullable=False),
     sa.Column('moved', sa.Integer(), nullable=True),
     sa.Column('counts', sa.JSON(), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),

@@ -82,6 +82,24 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
 
 
 @hookimpl
+def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
+    """Offboarding → Departed users (what each still has; one user's preview and transfer
+    form) and Transfers (progress, resume, undo, what undo kept)."""
+    from opiekun.plugins.offboarding.admin import admin_views
+
+    return admin_views(admin)
+
+
+@hookimpl
+def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
+    """"Transfer to…" on every record list: the records of departed owners among the
+    selection, or among every record matching the filter, to one user (undoable)."""
+    from opiekun.plugins.offboarding.admin import transfer_to_action
+
+    return [transfer_to_action(record_type)]
+
+
+@hookimpl
 def opiekun_permissions() -> Iterable[Permission]:
     """``offboarding.transfer``: only administrators hold it until granted to a custom role."""
     from opiekun.plugins.offboarding.permissions import ALL

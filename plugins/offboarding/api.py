@@ -19,10 +19,9 @@ from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, QueryI
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
-from opiekun.jobs import enqueue_on_commit
 from opiekun.models import User
 from opiekun.permissions import has_permission
-from opiekun.plugins.offboarding import jobs, services
+from opiekun.plugins.offboarding import services
 from opiekun.plugins.offboarding.models import OUTCOMES, STATUSES, Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
 
@@ -187,10 +186,6 @@ class TransferListQuery(PageQuery):
     status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
 
 
-def _start_job(transfer: Transfer, user: User) -> None:
-    transfer.job_id = enqueue_on_commit(jobs.TRANSFER, user_id=user.id, user_name=user.name, transfer_id=transfer.id)
-
-
 @validate(json=TransferIn, answers={202: TransferOut}, tags=TAGS, operation_id="start_offboarding_transfer")
 def start_transfer():
     """Plan a transfer and start it as a background job: to one user, or split per type
@@ -198,8 +193,7 @@ def start_transfer():
     departed recipient, the user themselves, a split that leaves types uncovered…); 409
     while another transfer of the same user is under way. Nothing is saved then."""
     user = require_right()
-    transfer = services.create_transfer(request_body().plan(), user)
-    _start_job(transfer, user)
+    transfer = services.start_transfer(request_body().plan(), user)
     db.session.commit()
     return TransferOut.of(transfer), 202
 
@@ -226,9 +220,7 @@ def resume_transfer(transfer_id: int):
     ``OFFBOARDING_STALE_AFTER`` seconds): the steps not yet done run, each item moves once.
     409 for a transfer still running, done or undone."""
     user = require_right()
-    transfer = services.get_transfer(transfer_id, lock=True)
-    services.queue_again(transfer)
-    _start_job(transfer, user)
+    transfer = services.resume_transfer(transfer_id, user)
     db.session.commit()
     return TransferOut.of(transfer), 202
 
@@ -284,7 +276,7 @@ def list_moved_items(transfer_id: int):
 
 
 def build_blueprint() -> Blueprint:
-    blueprint = Blueprint("api_offboarding", __name__, url_prefix="/api/v1/offboarding")
+    blueprint = Blueprint("api_offboarding", __name__, url_prefix="/api/v1/offboarding", template_folder="templates")
     blueprint.add_url_rule("/<int:user_id>/preview", "preview", get_preview, methods=["GET"])
     blueprint.add_url_rule("/transfers", "start_transfer", start_transfer, methods=["POST"])
     blueprint.add_url_rule("/transfers", "list_transfers", list_transfers, methods=["GET"])

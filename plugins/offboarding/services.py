@@ -585,3 +585,51 @@ def notify_admins_of_departure(session: Session, user: User, actor) -> None:
     admins = session.scalars(select(User.id).where(User.role == "admin", User.status == "active", User.id != user.id)).all()
     session.add_all(Notification(user_id=admin_id, kind="offboarding.departed", message=message, object_type="user",
                                  object_id=user.id, data={"user_id": user.id}) for admin_id in admins)
+
+
+# --- starting and resuming (the API and the admin panel) ---------------------------------------
+
+
+def start_job(transfer: Transfer, user: User) -> None:
+    """Have the transfer's job queued when the caller commits (never if it rolls back)."""
+    from opiekun.jobs import enqueue_on_commit
+    from opiekun.plugins.offboarding.jobs import TRANSFER
+
+    transfer.job_id = enqueue_on_commit(TRANSFER, user_id=user.id, user_name=user.name, transfer_id=transfer.id)
+
+
+def start_transfer(plan: TransferPlan, user: User) -> Transfer:
+    """Plan the transfer (refused, nothing saved, when the plan is wrong) and start its job
+    on commit; the caller commits."""
+    transfer = create_transfer(plan, user)
+    start_job(transfer, user)
+    return transfer
+
+
+def resume_transfer(transfer_id: int, user: User) -> Transfer:
+    """Queue the steps not yet done of a failed or stale transfer again (409 otherwise);
+    the caller commits."""
+    transfer = get_transfer(transfer_id, lock=True)
+    queue_again(transfer)
+    start_job(transfer, user)
+    return transfer
+
+
+def is_resumable(transfer: Transfer) -> bool:
+    """Whether :func:`resume_transfer` would accept the transfer now."""
+    try:
+        check_resumable(transfer)
+    except Conflict:
+        return False
+    return True
+
+
+def outcome_counts(transfer_id: int) -> dict[str, dict[str, int]]:
+    """After undo: ``{object_type: {outcome: count}}`` — what was put back, what was kept."""
+    rows = db.session.execute(select(MovedItem.object_type, MovedItem.outcome, func.count())
+                              .where(MovedItem.transfer_id == transfer_id, MovedItem.outcome.is_not(None))
+                              .group_by(MovedItem.object_type, MovedItem.outcome)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for object_type, outcome, count in rows:
+        counts.setdefault(object_type, {})[outcome] = count
+    return counts

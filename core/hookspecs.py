@@ -45,6 +45,7 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 __all__ = [
     "opiekun_admin_bulk_actions",
     "opiekun_admin_record_sections",
+    "opiekun_admin_user_sections",
     "opiekun_admin_views",
     "opiekun_app_ready",
     "opiekun_blueprints",
@@ -139,6 +140,14 @@ def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Itera
     ``(title, html)`` pairs; ``html`` must be safe markup (escape what users typed, e.g.
     with ``markupsafe.Markup.format``). Called each time a record's details page is shown;
     example: ownership's "Owners" section with the record's ownership history."""
+
+
+@hookspec
+def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
+    """Return sections to show on the admin page of one user (below their fields), as
+    ``(title, html)`` pairs of safe markup, like :func:`opiekun_admin_record_sections`.
+    Check the viewer's permissions yourself (``flask_login.current_user``); example:
+    offboarding's "Items" section with "Review and reassign everything"."""
 
 
 @hookspec

@@ -240,6 +240,9 @@ class PluginHost:
         answers = self.manager.hook.opiekun_admin_record_sections(record_type=record_type, record=record)
         return [section for sections in answers for section in sections]
 
+    def admin_user_sections(self, user: Any) -> list[tuple[str, Any]]:
+        return self._flatten("opiekun_admin_user_sections", user=user)
+
     def permissions(self) -> list["Permission"]:
         return self._flatten("opiekun_permissions")
 

@@ -596,6 +596,7 @@ class UserView(OpiekunModelView):
     required_permission = "users.manage"
     can_delete = False
     can_view_details = True
+    details_template = "opiekun/admin/record_details.html"
     column_list = ("name", "email", "role", "status", "departed_at")
     column_searchable_list = ("name", "email")
     column_default_sort = "name"
@@ -630,6 +631,10 @@ class UserView(OpiekunModelView):
                     change_role(model, new_role)
                 except ApiError:
                     raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
+
+    def record_sections(self, user: User) -> list[tuple[str, Any]]:
+        """The sections plugins add to a user's page (hook ``opiekun_admin_user_sections``)."""
+        return current_app.extensions["opiekun.plugins"].admin_user_sections(user)
 
     def selected_users(self, ids: list[str]) -> list[User]:
         return list(db.session.scalars(select(User).where(User.id.in_(parse_ids(ids)))))

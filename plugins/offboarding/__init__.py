@@ -100,6 +100,15 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
 
 
 @hookimpl
+def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
+    """On a user's admin page: how many items they still have, and "Review and reassign
+    everything" (their offboarding page) for those who may transfer."""
+    from opiekun.plugins.offboarding.admin import user_section
+
+    return user_section(user)
+
+
+@hookimpl
 def opiekun_permissions() -> Iterable[Permission]:
     """``offboarding.transfer``: only administrators hold it until granted to a custom role."""
     from opiekun.plugins.offboarding.permissions import ALL

@@ -468,6 +468,24 @@ def admin_views(admin: Admin) -> list[BaseView]:
     return [DepartedUsersView(), TransferView()]
 
 
+# --- the section on a user's page --------------------------------------------------------------
+
+
+def user_section(user: User) -> list[tuple[str, Markup]]:
+    """HubSpot's "review and reassign everything": on a user's admin page, how many items
+    they still have and the link to their offboarding page (for those who may transfer)."""
+    from opiekun.permissions import has_permission
+
+    if not has_permission(viewer(), TRANSFER.name):
+        return []
+    held = services.preview(user.id).total
+    summary = ngettext("%(num)d item is still theirs.", "%(num)d items are still theirs.", held) if held \
+        else gettext("Nothing is theirs any more.")
+    link = Markup('<a class="btn btn-sm btn-outline-primary ml-2" href="{}">{}</a>').format(
+        user_page_url(user.id), gettext("Review and reassign everything"))
+    return [(gettext("Offboarding"), Markup("<p>{} {}</p>").format(summary, link))]
+
+
 # --- "Transfer to…" on record lists -----------------------------------------------------------
 
 

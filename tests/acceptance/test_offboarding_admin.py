@@ -63,6 +63,17 @@ def wait_until_finished(browser, transfer_page: str, timeout: float = 30) -> dic
         time.sleep(0.05)
 
 
+def test_a_users_admin_page_says_what_they_still_have_and_links_to_their_offboarding(app, api, admin, manager, seller):
+    companies(api, seller, 3)
+    depart(api, admin, seller)
+    page = logged_in(app, admin).text(f"/admin/users/details/?id={seller['id']}")
+    assert "Nadal ma 3 elementy." in page and "Przejrzyj i przekaż wszystko" in page and user_page(seller) in page
+    created(api.post("/roles", admin, json={"name": "kadry", "label": "Kadry", "permissions": ["users.manage"]}))
+    created(api.patch(f"/users/{manager['id']}", admin, json={"role": "kadry"}))
+    without_right = logged_in(app, manager).text(f"/admin/users/details/?id={seller['id']}")
+    assert seller["email"] in without_right and "Przejrzyj i przekaż wszystko" not in without_right
+
+
 def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_it(app, api, admin, seller, other_seller, pipeline):
     companies(api, seller, 2)
     won = created(api.post("/deals", seller, json={"name": "Serwis", "stage": "Kontakt"}))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from flask import Blueprint, Flask
     from flask_admin import Admin, BaseView
     from sqlalchemy.orm import Session
+    from wtforms import Form
 
     from opiekun.admin.actions import BulkAction
     from opiekun.changes import Actor, ChangeSet
@@ -44,6 +45,7 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 __all__ = [
     "opiekun_admin_bulk_actions",
+    "opiekun_admin_form",
     "opiekun_admin_record_sections",
     "opiekun_admin_user_sections",
     "opiekun_admin_views",
@@ -148,6 +150,15 @@ def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
     ``(title, html)`` pairs of safe markup, like :func:`opiekun_admin_record_sections`.
     Check the viewer's permissions yourself (``flask_login.current_user``); example:
     offboarding's "Items" section with "Review and reassign everything"."""
+
+
+@hookspec
+def opiekun_admin_form(record_type: RecordType, form: Form, record: Any | None) -> None:
+    """Adjust the admin form of one record for the logged-in user before it is shown or
+    checked: ``record`` is the record being edited (``None`` on the create form). A plugin
+    may make a field read-only, remove it or add validators (its messages are shown under
+    the field). Example: ownership shows the owner read-only to roles that may not change
+    owners."""
 
 
 @hookspec

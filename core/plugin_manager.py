@@ -243,6 +243,9 @@ class PluginHost:
     def admin_user_sections(self, user: Any) -> list[tuple[str, Any]]:
         return self._flatten("opiekun_admin_user_sections", user=user)
 
+    def admin_form(self, record_type: "RecordType", form: Any, record: Any) -> None:
+        self.manager.hook.opiekun_admin_form(record_type=record_type, form=form, record=record)
+
     def permissions(self) -> list["Permission"]:
         return self._flatten("opiekun_permissions")
 

@@ -407,6 +407,7 @@ class RecordView(OpiekunModelView):
         form = super().create_form(obj)
         if request.method == "GET" and hasattr(form, "owner"):
             form.owner.data = current_user._get_current_object()
+        current_app.extensions["opiekun.plugins"].admin_form(self.record_type, form, None)
         return form
 
     def edit_form(self, obj=None):
@@ -416,6 +417,7 @@ class RecordView(OpiekunModelView):
         owner = getattr(obj, "owner", None)
         if owner is not None and owner.status != "active" and hasattr(form, "owner"):
             form.owner.query_factory = lambda: [owner, *active_users()]
+        current_app.extensions["opiekun.plugins"].admin_form(self.record_type, form, obj)
         return form
 
     # --- saving through the API's rules ---

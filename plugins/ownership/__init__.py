@@ -95,6 +95,14 @@ def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Itera
 
 
 @hookimpl
+def opiekun_admin_form(record_type: RecordType, form: Any, record: Any) -> None:
+    """Roles that may not change owners of the type see the owner read-only on its edit form."""
+    from opiekun.plugins.ownership.admin import lock_owner_field
+
+    lock_owner_field(record_type, form, record)
+
+
+@hookimpl
 def opiekun_jobs() -> Iterable[JobDefinition]:
     from opiekun.plugins.ownership.jobs import JOBS
 
@@ -157,15 +165,22 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
 def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
     """Move the user's deputy periods and planned primary periods of the requested types
     (the ``owner_id`` itself is moved by the core; this plugin's change hook keeps the
-    history). With ``options={"promote_deputies": True}``, records that have a deputy in
-    force go to the deputy instead — which is why this runs before the core's hook."""
-    from opiekun.plugins.ownership.services import promote_deputies, transfer_assignments
+    history). Options: ``promote_deputies`` — records that have a deputy in force go to the
+    deputy instead; ``deputies_stay=False`` — other users' deputy periods on the records
+    that move end. Both judge the records before they move, which is why this runs before
+    the core's hook. A "follow the company" step moves no periods."""
+    from opiekun.plugins.ownership.services import end_deputies_of_moving_records, promote_deputies, transfer_assignments
     from opiekun.user_items import TransferResult
 
+    options = request.options or {}
+    if options.get("follow_company_only"):
+        return []
     results = []
-    if (request.options or {}).get("promote_deputies"):
+    if options.get("promote_deputies"):
         promoted = promote_deputies(session, request.from_user_id, request.object_types, request.include_closed)
         results += [TransferResult(name, count, kind="promoted_deputy") for name, count in promoted.items()]
+    if options.get("deputies_stay") is False:
+        end_deputies_of_moving_records(session, request)
     moved = transfer_assignments(session, request.from_user_id, request.to_user_id, request.object_types,
                                  request.include_closed, request.share)
     results += [TransferResult(name, count, kind="deputy") for name, count in moved.items()]

@@ -15,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.forms import AdminForm, active_users
@@ -109,6 +109,34 @@ def owners_section(record_type: RecordType, record: Any) -> tuple[str, Markup]:
     return gettext("Owners"), table
 
 
+# --- the owner field of record forms ------------------------------------------------------------
+
+
+def lock_owner_field(record_type: RecordType, form: Any, record: Any | None) -> None:
+    """On the edit form of a user whose role may not change owners of ``record_type``, the
+    owner is shown read-only: the browser then sends no owner, and the record keeps its own.
+    An owner posted anyway is refused under the field, unless it is the record's own."""
+    if record is None or not hasattr(form, "owner") or services.may_change_owners(current_user, record_type.name):
+        return
+    if request.method == "POST" and "owner" not in request.form:
+        del form.owner  # nothing to save: the owner stays as it is
+        return
+    message = gettext("Your role may not change the owner here; an admin chooses who may in the ownership settings.")
+    form.owner.render_kw = {**(form.owner.render_kw or {}), "disabled": True}
+    form.owner.description = message
+    form.owner.validators = [*form.owner.validators, _keeps_owner(record.owner_id, message)]
+
+
+def _keeps_owner(owner_id: int | None, message: str):
+    """A field validator: the chosen user must be the record's current owner."""
+
+    def check(form, field) -> None:
+        if (field.data.id if field.data is not None else None) != owner_id:
+            raise ValidationError(message)
+
+    return check
+
+
 # --- report and settings ----------------------------------------------------------------------
 
 
@@ -127,10 +155,8 @@ class RecordsByOwnerView(LoginRequired, BaseView):
         items, error = [], None
         if user_id is not None:
             try:
-                statement = services.portfolio(user_id, first_day, last_day)
-                assignments = list(db.session.scalars(statement.limit(1000)))
-                names = services.record_names(assignments)
-                items = [(assignment, names.get((assignment.object_type, assignment.object_id), "")) for assignment in assignments]
+                result = services.portfolio(user_id, first_day, last_day, per_page=1000)
+                items = [(row, row.object_name or "") for row in result.items]
             except Exception as problem:  # noqa: BLE001 - shown to the user; nothing was changed
                 error = getattr(problem, "message", str(problem))
         return self.render("ownership/records_by_owner.html", users=users, user_id=user_id, first_day=first_day,

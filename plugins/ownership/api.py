@@ -17,7 +17,6 @@ from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.permissions import has_permission
 from opiekun.plugins.ownership import services
-from opiekun.plugins.ownership.models import OwnerAssignment
 
 TAGS = ["Ownership"]
 ObjectType = Text(50, min_length=1)
@@ -259,16 +258,18 @@ def owner_on():
 
 @validate(query=PortfolioQuery, answers={200: PortfolioPage}, tags=TAGS, operation_id="ownership_portfolio")
 def portfolio():
-    query = request_query()
+    return portfolio_page(request_query())
+
+
+def portfolio_page(query: PortfolioQuery) -> BaseModel:
+    """The answer of ``GET /portfolio`` (bench/ownership.py times this very function)."""
     first_day = query.from_ or services.today()
     last_day = query.to or first_day
-    statement = services.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type)
-    page = paginate(statement, query, AssignmentOut, AssignmentPage)
-    rows = [db.session.get(OwnerAssignment, item.id) for item in page.items]
-    names = services.record_names(rows)
-    items = [PortfolioItem(**item.model_dump(), object_name=names.get((item.object_type, item.object_id)),
-                           user_name=row.user.display_name) for item, row in zip(page.items, rows)]
-    return PortfolioPage(items=items, total=page.total, page=page.page, per_page=page.per_page)
+    result = services.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type,
+                                page=query.page, per_page=query.per_page)
+    user_name = result.user.display_name
+    items = [PortfolioItem.model_validate({**row._mapping, "user_name": user_name}) for row in result.items]
+    return PortfolioPage(items=items, total=result.total, page=query.page, per_page=query.per_page)
 
 
 def build_blueprint() -> Blueprint:

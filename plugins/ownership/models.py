@@ -44,8 +44,9 @@ class OwnerAssignment(db.Model):
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period_not_reversed"),
         # "owner of record R on day D" and a record's history: a record has few periods
         Index("ix_ownership_assignments_object", "object_type", "object_id", "valid_from"),
-        # "portfolio of user U in a period": valid_to too, so counting is an index-only scan
-        Index("ix_ownership_assignments_user", "user_id", "valid_from", "valid_to"),
+        # "portfolio of user U in a period", newest first: (valid_from, id) is the page's order,
+        # so a page reads only its own rows; valid_to makes the count an index-only scan
+        Index("ix_ownership_assignments_user", "user_id", "valid_from", "id", "valid_to"),
         ExcludeConstraint(
             (literal_column("object_type"), "="),
             (literal_column("object_id"), "="),

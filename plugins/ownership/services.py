@@ -19,8 +19,9 @@ Work over many records is set-based: target ids go into a temporary table with o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +30,12 @@ from sqlalchemy import (
     Date,
     Integer,
     MetaData,
+    Row,
     String,
     Table,
     and_,
+    bindparam,
+    case,
     delete,
     exists,
     func,
@@ -52,7 +56,7 @@ from opiekun.extensions import db
 from opiekun.models import Notification, Setting, User, utcnow
 from opiekun.permissions import has_permission, role_exists
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnershipSettings
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_types import RecordType, RecordTypeRegistry, record_types
 from opiekun.user_items import in_share
 
 #: The most record ids one request may name; larger sets are chosen by filter.
@@ -514,6 +518,13 @@ def sync_owners(record_type: RecordType, condition=None, day: dt.date | None = N
     return changed
 
 
+def end_periods(session: Session, current, day: dt.date) -> None:
+    """The periods matching ``current`` (in force on ``day``) end the day before, or vanish
+    if they begin that day."""
+    session.execute(delete(A).where(current, A.c.valid_from == day))
+    session.execute(update(A).where(current).values(valid_to=day - dt.timedelta(days=1)))
+
+
 def _day_before(column):
     if db.engine.dialect.name == "sqlite":
         return func.date(column, "-1 day")
@@ -528,9 +539,8 @@ def follow_owner_changes(session: Session, record_type: RecordType, ids, new_own
     ``ids`` is a one-column SELECT of the records' ids (a bulk change's rows, or one id).
     """
     day = today()
-    current = and_(A.c.object_type == record_type.name, A.c.object_id.in_(ids), A.c.kind == "primary", in_force(day))
-    session.execute(delete(A).where(current, A.c.valid_from == day))
-    session.execute(update(A).where(current).values(valid_to=day - dt.timedelta(days=1)))
+    end_periods(session, and_(A.c.object_type == record_type.name, A.c.object_id.in_(ids), A.c.kind == "primary",
+                              in_force(day)), day)
     if new_owner_id is None:
         return
     records = ids.subquery()
@@ -700,41 +710,79 @@ def history(record_type: RecordType, object_id: int) -> list[OwnerAssignment]:
 
 
 @dataclass(frozen=True)
-class PortfolioItem:
-    assignment: OwnerAssignment
-    object_name: str | None
+class Portfolio:
+    """One page of a user's portfolio. ``items`` are rows with every column of an
+    assignment plus ``object_name`` (``None`` for a record type no longer registered)."""
+
+    user: User
+    total: int
+    items: list[Row]
 
 
 def portfolio(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | None = None,
-              object_type: str | None = None):
-    """The SELECT of a user's periods that meet ``first_day … last_day`` ("records by owner")."""
-    if db.session.get(User, user_id) is None:
-        raise NotFound(f"no user with id {user_id}", {"user_id": "unknown user"})
-    check_period(first_day, last_day)
-    statement = select(OwnerAssignment).where(OwnerAssignment.user_id == user_id,
-                                              overlapping(first_day, last_day, OwnerAssignment.__table__))
-    if kind is not None:
-        statement = statement.where(OwnerAssignment.kind == kind)
-    if object_type is not None:
-        record_type_named(object_type)
-        statement = statement.where(OwnerAssignment.object_type == object_type)
-    return statement.order_by(OwnerAssignment.valid_from.desc(), OwnerAssignment.id.desc())
+              object_type: str | None = None, *, page: int = 1, per_page: int = 50) -> Portfolio:
+    """A user's periods that meet ``first_day … last_day`` ("records by owner"), newest
+    first: the page ``page`` with the names of their records, and how many there are.
+
+    One round trip: the user, the count, the page and the names come from one statement."""
+    _check_portfolio_arguments(user_id, first_day, last_day, object_type)
+    statement = _portfolio_statement(record_types(), kind is not None, object_type is not None)
+    rows = db.session.execute(statement, {
+        "user_id": user_id, "first_day": first_day, "last_day": last_day, "kind": kind, "object_type": object_type,
+        "limit": per_page, "offset": (page - 1) * per_page}).all()
+    if not rows:
+        raise _unknown_user(user_id)
+    return Portfolio(user=rows[0].User, total=rows[0].total, items=[row for row in rows if row.id is not None])
 
 
-def record_names(assignments: Iterable[OwnerAssignment]) -> dict[tuple[str, int], str]:
-    """Display names of the records of some assignments, one query per record type."""
-    wanted: dict[str, set[int]] = {}
-    for assignment in assignments:
-        wanted.setdefault(assignment.object_type, set()).add(assignment.object_id)
-    names = {}
-    for object_type, ids in wanted.items():
-        record_type = record_types().get(object_type)
-        if record_type is None:
-            continue
-        model = record_type.model
-        for object_id, name in db.session.execute(select(model.id, model.display_name_expression()).where(model.id.in_(ids))):
-            names[(object_type, object_id)] = name
-    return names
+def _unknown_user(user_id: int) -> NotFound:
+    return NotFound(f"no user with id {user_id}", {"user_id": "unknown user"})
+
+
+def _check_portfolio_arguments(user_id: int, first_day: dt.date, last_day: dt.date, object_type: str | None) -> None:
+    """A reversed period or an unknown type is a 422, unless the user is unknown (404 first)."""
+    try:
+        check_period(first_day, last_day)
+        if object_type is not None:
+            record_type_named(object_type)
+    except Invalid:
+        if db.session.get(User, user_id) is None:
+            raise _unknown_user(user_id) from None
+        raise
+
+
+@functools.lru_cache(maxsize=32)
+def _portfolio_statement(registry: RecordTypeRegistry, by_kind: bool, by_type: bool):
+    """The statement of :func:`portfolio`, with bound parameters (``user_id``, ``first_day``,
+    ``last_day``, ``kind``, ``object_type``, ``limit``, ``offset``); built once per app and
+    filter set, because building it and computing its cache key take longer than running it.
+
+    ``users`` LEFT JOIN the page: the user's row comes back even when the page is empty,
+    and no row at all means there is no such user. The count is a scalar subquery (an
+    index-only scan on ``ix_ownership_assignments_user``); the page walks that index
+    backwards and stops after ``offset + limit`` rows."""
+    user_id = bindparam("user_id", type_=Integer)
+    matching = [A.c.user_id == user_id, overlapping(bindparam("first_day", type_=Date), bindparam("last_day", type_=Date))]
+    if by_kind:
+        matching.append(A.c.kind == bindparam("kind", type_=String))
+    if by_type:
+        matching.append(A.c.object_type == bindparam("object_type", type_=String))
+    page = (select(A).where(*matching).order_by(A.c.valid_from.desc(), A.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
+    total = select(func.count()).select_from(A).where(*matching).scalar_subquery()
+    name = record_name_expression(registry, page.c.object_type, page.c.object_id)
+    return (select(User, total.label("total"), *page.c, name.label("object_name"))
+            .outerjoin(page, true()).where(User.id == user_id)
+            .order_by(page.c.valid_from.desc(), page.c.id.desc()))
+
+
+def record_name_expression(registry: RecordTypeRegistry, object_type, object_id):
+    """SQL: the display name of the record ``object_type``/``object_id`` (NULL for a type
+    not in ``registry``). A CASE runs only its matching branch: one primary-key lookup."""
+    lookups = [(object_type == record_type.name,
+                select(record_type.model.display_name_expression()).where(record_type.model.id == object_id).scalar_subquery())
+               for record_type in registry]
+    return case(*lookups, else_=null()) if lookups else null()
 
 
 # --- owner required, access --------------------------------------------------------------------
@@ -811,6 +859,24 @@ def deputy_counts(user_id: int) -> list[tuple[RecordType, int, int]]:
             if record_types().get(name) is not None]
 
 
+def _known_types(names: Iterable[str]) -> Iterator[RecordType]:
+    registry = record_types()
+    return (registry.get(name) for name in names if registry.get(name) is not None)
+
+
+def records_moving(record_type: RecordType, from_user_id: int, include_closed: bool,
+                   share: tuple[int, int] | None = None):
+    """The condition for the records of ``from_user_id`` a transfer request moves (the
+    core's hook moves exactly these)."""
+    model = record_type.model
+    held = model.owner_id == from_user_id
+    if not include_closed and record_type.closed is not None:
+        held = and_(held, not_(record_type.closed()))
+    if share is not None:
+        held = and_(held, in_share(model.id, held, share))
+    return held
+
+
 def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, object_types: Iterable[str],
                          include_closed: bool = True, share: tuple[int, int] | None = None) -> dict[str, int]:
     """Hand the user's deputy periods (in force or planned) and planned primary periods
@@ -819,29 +885,20 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
     periods moved per record type."""
     day = today()
     moved: dict[str, int] = {}
-    for name in object_types:
-        record_type = record_types().get(name)
-        if record_type is None:
-            continue
-        model = record_type.model
-        selected = and_(A.c.object_type == name, A.c.user_id == from_user_id, or_(A.c.valid_to.is_(None), A.c.valid_to >= day),
-                        or_(A.c.kind == "deputy", A.c.valid_from > day))
+    for record_type in _known_types(object_types):
+        selected = and_(A.c.object_type == record_type.name, A.c.user_id == from_user_id,
+                        or_(A.c.valid_to.is_(None), A.c.valid_to >= day), or_(A.c.kind == "deputy", A.c.valid_from > day))
         if not include_closed and record_type.closed is not None:
-            selected = and_(selected, A.c.object_id.in_(select(model.id).where(not_(record_type.closed()))))
+            selected = and_(selected, A.c.object_id.in_(select(record_type.model.id).where(not_(record_type.closed()))))
         if share is not None:
             selected = and_(selected, in_share(A.c.id, selected, share))
         # fix the share's rows before the statements below change what ``selected`` matches
         chosen = session.scalars(select(A.c.id).where(selected)).all()
-        for ids in _chunks(chosen, 5000):
-            _hand_over_periods(session, ids, to_user_id, day)
+        for start in range(0, len(chosen), 5000):
+            _hand_over_periods(session, chosen[start:start + 5000], to_user_id, day)
         if chosen:
-            moved[name] = len(chosen)
+            moved[record_type.name] = len(chosen)
     return moved
-
-
-def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> None:
@@ -857,6 +914,10 @@ def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, da
     session.execute(update(A).where(chosen, A.c.valid_from >= day).values(user_id=to_user_id))
 
 
+def _deputies_in_force(object_type: str, day: dt.date, but_not: int):
+    return and_(A.c.object_type == object_type, A.c.kind == "deputy", in_force(day), A.c.user_id != but_not)
+
+
 def promote_deputies(session: Session, from_user_id: int, object_types: Iterable[str], include_closed: bool = True) -> dict[str, int]:
     """Records the user owns that have a deputy in force today go to that deputy (the one
     with the lowest user id when there are several; departed deputies are passed over),
@@ -864,30 +925,28 @@ def promote_deputies(session: Session, from_user_id: int, object_types: Iterable
     deputy. Returns how many records each type gave to their deputies."""
     day = today()
     promoted: dict[str, int] = {}
-    for name in object_types:
-        record_type = record_types().get(name)
-        if record_type is None:
-            continue
+    for record_type in _known_types(object_types):
         model = record_type.model
-        owned = model.owner_id == from_user_id
-        if not include_closed and record_type.closed is not None:
-            owned = and_(owned, not_(record_type.closed()))
-        deputy_of = and_(A.c.object_type == name, A.c.kind == "deputy", in_force(day), A.c.user_id != from_user_id,
+        owned = records_moving(record_type, from_user_id, include_closed)
+        deputy_of = and_(_deputies_in_force(record_type.name, day, from_user_id),
                          A.c.user_id.in_(select(User.id).where(User.status == "active")))
         deputies = session.scalars(select(A.c.user_id).where(deputy_of, A.c.object_id.in_(select(model.id).where(owned)))
                                    .distinct().order_by(A.c.user_id)).all()
         for deputy_id in deputies:
             their_records = select(A.c.object_id).where(deputy_of, A.c.user_id == deputy_id)
             count = update_records(session, model, and_(owned, model.id.in_(their_records)), {"owner_id": deputy_id})
-            _end_deputyship(session, name, deputy_id, select(model.id).where(model.owner_id == deputy_id), day)
-            promoted[name] = promoted.get(name, 0) + count
+            now_theirs = select(model.id).where(model.owner_id == deputy_id)
+            end_periods(session, and_(deputy_of, A.c.user_id == deputy_id, A.c.object_id.in_(now_theirs)), day)
+            promoted[record_type.name] = promoted.get(record_type.name, 0) + count
     return promoted
 
 
-def _end_deputyship(session: Session, object_type: str, user_id: int, object_ids, day: dt.date) -> None:
-    """The user's deputy periods on ``object_ids`` in force today end: yesterday, or
-    vanish if they began today."""
-    current = and_(A.c.object_type == object_type, A.c.kind == "deputy", A.c.user_id == user_id, in_force(day),
-                   A.c.object_id.in_(object_ids))
-    session.execute(delete(A).where(current, A.c.valid_from == day))
-    session.execute(update(A).where(current).values(valid_to=day - dt.timedelta(days=1)))
+def end_deputies_of_moving_records(session: Session, request) -> None:
+    """Salesforce's "keep the account team" unticked: the deputy periods of other users on
+    the records this transfer request is about to move end (yesterday, or vanish if they
+    began today). ``request`` is an :class:`opiekun.user_items.TransferRequest`."""
+    day = today()
+    for record_type in _known_types(request.object_types):
+        moving = records_moving(record_type, request.from_user_id, request.include_closed, request.share)
+        end_periods(session, and_(_deputies_in_force(record_type.name, day, request.from_user_id),
+                                  A.c.object_id.in_(select(record_type.model.id).where(moving))), day)

@@ -132,3 +132,27 @@ def test_the_settings_page_is_for_admins(app, api, admin, seller):
     assert done.status_code == 200
     settings = api.get("/ownership/settings/company", admin).get_json()
     assert settings == {"object_type": "company", "owner_required": True, "inactivity_days": 45, "change_roles": ["manager"]}
+
+
+def test_roles_not_allowed_to_change_owners_see_the_owner_read_only_in_the_record_form(app, api, admin, manager, seller,
+                                                                                      other_seller):
+    firm = company(api, seller, "Stal-Bud")
+    api.patch("/ownership/settings/company", admin, json={"change_roles": ["manager"]})
+    browser = logged_in(app, seller)
+    edit_url = f"/admin/company/edit/?id={firm['id']}"
+    assert re.search(r'<select[^>]*\bdisabled\b[^>]*name="owner"', browser.text(edit_url)), "shown, read-only"
+
+    # a browser sends nothing for a disabled field: the rest is saved, the owner stays
+    assert submit_form(browser, edit_url, {"name": "Stal-Bud SA"}).status_code == 200
+    assert owners(app) == {"Stal-Bud SA": seller["id"]}
+
+    # an owner posted anyway is refused under the owner field, not with Flask-Admin's generic message
+    page = flashed(submit_form(browser, edit_url, {"name": "Inna nazwa", "owner": str(other_seller["id"])}))
+    owner_field = page[page.index('name="owner"'):page.index("</div>", page.index("invalid-feedback"))]
+    assert "Twoja rola nie może tu zmieniać opiekuna" in owner_field
+    assert "Nie udało się" not in page
+    assert owners(app) == {"Stal-Bud SA": seller["id"]}
+
+    # roles that may change owners still can
+    assert submit_form(logged_in(app, manager), edit_url, {"name": "Stal-Bud SA", "owner": str(other_seller["id"])}).status_code == 200
+    assert owners(app) == {"Stal-Bud SA": other_seller["id"]}

@@ -388,6 +388,8 @@ def record_moves(session: Session, change_set: ChangeSet) -> None:
         return
     columns = ["transfer_id", "object_type", "object_id", "field", "object_name", "old_value", "new_value", "moved_at"]
     for bulk in change_set.bulk:
+        if bulk.operation != "update":  # events about the record (owner_assigned…), not its columns
+            continue
         for name, value in bulk.new_values.items():
             if not _is_user_reference(value):
                 continue

@@ -894,11 +894,25 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
             selected = and_(selected, in_share(A.c.id, selected, share))
         # fix the share's rows before the statements below change what ``selected`` matches
         chosen = session.scalars(select(A.c.id).where(selected)).all()
+        if not chosen:
+            continue
+        _announce_handover(session, record_type, selected, from_user_id, to_user_id)
         for start in range(0, len(chosen), 5000):
             _hand_over_periods(session, chosen[start:start + 5000], to_user_id, day)
-        if chosen:
-            moved[record_type.name] = len(chosen)
+        moved[record_type.name] = len(chosen)
     return moved
+
+
+def _announce_handover(session: Session, record_type: RecordType, periods, from_user_id: int, to_user_id: int) -> None:
+    """One ``owner_assigned`` event per record whose periods change hands (the history
+    shows the deputy's change, naming the transfer through its context)."""
+    model = record_type.model
+    with TargetBatch(session) as batch:
+        source = (select(model.id, model.display_name_expression(), literal(from_user_id, Integer))
+                  .where(model.id.in_(select(A.c.object_id).where(periods))))
+        session.execute(insert(batch.table).from_select(["object_id", "object_name", "old_user_id"], source))
+        bulk = BulkChange(record_type.name, "owner_assigned", batch.table, {"user_id": to_user_id}, batch.count())
+        dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=current_context(), bulk=(bulk,)))
 
 
 def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> None:

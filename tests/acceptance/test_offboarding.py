@@ -149,6 +149,10 @@ def test_everything_moves_to_one_colleague_with_history_and_a_notification(app, 
     deputies = created(api.get(f"/ownership/assignments?object_type=company&object_id={ids['deputy_of'][0]}&kind=deputy",
                                admin))["items"]
     assert [(d["user_id"], d["valid_to"]) for d in deputies] == [(seller["id"], today(-1)), (other_seller["id"], None)]
+    [handed_over] = created(api.get(f"/audit?object_type=company&object_id={ids['deputy_of'][0]}&operation=owner_assigned",
+                                    admin))["items"][:1]
+    assert handed_over["context"]["offboarding_transfer_id"] == state["id"], "the deputy's change is in the history"
+    assert [(c["old"], c["new"]) for c in handed_over["changes"] if c["field"] == "user_id"] == [(seller["id"], other_seller["id"])]
 
     firm = ids["/companies"][0]
     history = created(api.get(f"/audit?object_type=company&object_id={firm}&operation=update", admin))["items"]

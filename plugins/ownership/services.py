@@ -545,13 +545,16 @@ def follow_owner_changes(session: Session, record_type: RecordType, ids, new_own
         return
     records = ids.subquery()
     object_id = records.c[0]
-    later = A.alias("later")
-    next_start = (select(func.min(later.c.valid_from))
-                  .where(later.c.object_type == record_type.name, later.c.object_id == object_id,
-                         later.c.kind == "primary", later.c.valid_from > day).scalar_subquery())
+    planned = and_(A.c.object_type == record_type.name, A.c.kind == "primary", A.c.valid_from > day)
+    valid_to = null()
+    if session.scalar(select(exists().where(planned, A.c.object_id.in_(ids)))):  # rare: look each record's up
+        later = A.alias("later")
+        valid_to = _day_before(select(func.min(later.c.valid_from))
+                               .where(later.c.object_type == record_type.name, later.c.object_id == object_id,
+                                      later.c.kind == "primary", later.c.valid_from > day).scalar_subquery())
     source = select(literal(record_type.name, String), object_id, literal(new_owner_id, Integer),
                     literal("primary", String), literal(owner_roles()[0], String), literal(day, Date),
-                    _day_before(next_start), literal("write", String),
+                    valid_to, literal("write", String),
                     literal(actor_id, Integer) if actor_id else null(), literal(utcnow(), OwnerAssignment.created_at.type))
     columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access",
                "created_by_id", "created_at"]

@@ -1,7 +1,8 @@
 """The history in the admin panel: a list with filters (date range, user — departed ones
 too —, record type, one record, operation), an export of exactly the current filter, the
-progress page of a background export, the integrity check, and a "History" section on
-every record's page. Permissions are checked here on the server (``audit.view``).
+progress page of a background export, the integrity check (in the background, with
+progress, for a long history), and a "History" section on every record's page.
+Permissions are checked here on the server (``audit.view``).
 """
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_
 from opiekun.api.errors import ApiError
 from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
-from opiekun.plugins.audit import jobs, services
+from opiekun.plugins.audit import chain, jobs, services
 from opiekun.plugins.audit.permissions import VIEW
 
 PAGE_SIZE = 50
 SECTION_ENTRIES = 10
+#: Up to this many entries (``AUDIT_VERIFY_INLINE_ROWS``) the integrity page checks the
+#: chain while it loads (a few seconds at most); beyond, the job ``audit.verify`` does.
+DEFAULT_VERIFY_INLINE_ROWS = 50_000
 
 
 def shown_value(value: Any, label: Any) -> str:
@@ -94,31 +98,39 @@ class AuditView(LoginRequired, BaseView):
                          filters=history_filter.as_params())
         return redirect(url_for(".export_progress", job_id=job_id))
 
-    def _own_job(self, job_id: str) -> dict:
-        state = job_state(job_id)
-        if state is None or state["name"] != jobs.EXPORT:
-            abort(404)
-        if state["user_id"] != current_user.id and current_user.role != "admin":
-            abort(403)
-        return state
-
     @expose("/exports/<string(length=36):job_id>")
     def export_progress(self, job_id: str):
-        state = self._own_job(job_id)
+        state = own_job(job_id, jobs.EXPORT)
         return self.render("audit/export_progress.html", state=state, job_id=job_id,
                            download_url=url_for(".export_download", job_id=job_id))
 
     @expose("/exports/<string(length=36):job_id>.xlsx")
     def export_download(self, job_id: str):
-        state = self._own_job(job_id)
+        state = own_job(job_id, jobs.EXPORT)
         path = jobs.export_path(job_id)
         if state["status"] != "done" or not path.exists():
             abort(404)
         return send_file(path, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
 
 
+def own_job(job_id: str, name: str) -> dict:
+    """The state of the job ``name`` with this id, for the user who started it or an
+    admin (404 for another kind of job or none, 403 for someone else's)."""
+    state = job_state(job_id)
+    if state is None or state["name"] != name:
+        abort(404)
+    if state["user_id"] != current_user.id and current_user.role != "admin":
+        abort(403)
+    return state
+
+
 class AuditIntegrityView(LoginRequired, BaseView):
-    """Administration → History integrity: was the history altered outside the app?"""
+    """Administration → History integrity: was the history altered outside the app?
+
+    A history of up to ``AUDIT_VERIFY_INLINE_ROWS`` entries is checked while the page
+    loads; a longer one by the job ``audit.verify``, whose page shows the progress and then
+    the same verdict.
+    """
 
     required_permission = VIEW.name
 
@@ -128,10 +140,26 @@ class AuditIntegrityView(LoginRequired, BaseView):
 
     @expose("/")
     def index(self):
+        if services.count_entries(services.HistoryFilter()) > _verify_inline_limit():
+            job_id = enqueue(jobs.VERIFY, user_id=current_user.id, user_name=current_user.name)
+            return redirect(url_for(".run", job_id=job_id))
         verdict = services.verify_history()
         db.session.rollback()  # verification only reads; release the head row's snapshot
-        return self.render("audit/integrity.html", verdict=verdict,
-                           history_url=url_for("audit.index"))
+        return self._render(verdict, None)
+
+    @expose("/runs/<string(length=36):job_id>")
+    def run(self, job_id: str):
+        """A background check: its progress, then its verdict."""
+        state = own_job(job_id, jobs.VERIFY)
+        verdict = chain.Verdict(**state["result"]) if state["status"] == "done" and state["result"] else None
+        return self._render(verdict, state)
+
+    def _render(self, verdict: chain.Verdict | None, state: dict | None):
+        return self.render("audit/integrity.html", verdict=verdict, state=state, history_url=url_for("audit.index"))
+
+
+def _verify_inline_limit() -> int:
+    return int(current_app.config.get("AUDIT_VERIFY_INLINE_ROWS", DEFAULT_VERIFY_INLINE_ROWS))
 
 
 def history_section(record_type, record) -> list[tuple[str, str]]:

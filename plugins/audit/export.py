@@ -8,13 +8,13 @@ most 1,048,576 rows (Excel's limit, header included): the export continues on "H
 """
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import DateTime, func, type_coerce
+from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
 from opiekun.extensions import db
 from opiekun.plugins.audit.services import ENTRIES, HistoryFilter, filtered_entries
@@ -25,9 +25,6 @@ READ_BATCH = 2000
 SHEET_TITLE = "History"
 HEADER = ("ID", "Date (UTC)", "User ID", "User", "Job", "Record type", "Record ID", "Record", "Link", "Operation",
           "Changes", "Context")
-COLUMNS = (ENTRIES.c.id, ENTRIES.c.at, ENTRIES.c.user_id, ENTRIES.c.user_name, ENTRIES.c.job, ENTRIES.c.object_type,
-           ENTRIES.c.object_id, ENTRIES.c.object_name, ENTRIES.c.object_url, ENTRIES.c.operation, ENTRIES.c.changes,
-           ENTRIES.c.context)
 
 
 def _shown(value: Any, label: Any) -> str:
@@ -51,16 +48,6 @@ def context_text(context: Mapping | None) -> str:
     return ", ".join(f"{key}={value}" for key, value in sorted(context.items()) if key != "redacted")
 
 
-def excel_row(row) -> tuple:
-    """One entry as a spreadsheet row (what the API's entry says, in cells)."""
-    (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation, changes,
-     context) = row
-    if at is not None and at.tzinfo is not None:
-        at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
-            changes_text(changes), context_text(context))
-
-
 def _naive_utc_at(dialect_name: str):
     """``at`` as a naive UTC timestamp straight from the database (Excel has no time
     zones), skipping the per-row time-zone conversion in Python."""
@@ -69,18 +56,33 @@ def _naive_utc_at(dialect_name: str):
     return type_coerce(ENTRIES.c.at, DateTime()).label("at")  # SQLite keeps UTC without a zone
 
 
+def _export_columns(dialect_name: str) -> tuple:
+    """The columns of a sheet row, as cheap for the driver as possible: ``at`` naive UTC,
+    ``changes`` and ``context`` as their JSON text (decoded once, by :func:`_sheet_rows`,
+    instead of by the driver's JSON loader and the column type)."""
+    c = ENTRIES.c
+    return (c.id, _naive_utc_at(dialect_name), c.user_id, c.user_name, c.job, c.object_type, c.object_id,
+            c.object_name, c.object_url, c.operation, cast(c.changes, Text).label("changes"),
+            cast(c.context, Text).label("context"))
+
+
 def entry_rows(history_filter: HistoryFilter) -> Iterator[tuple]:
-    """The filtered entries, newest first, read ``READ_BATCH`` at a time (server-side
-    cursor on PostgreSQL)."""
+    """The filtered entries as sheet rows (plain tuples), newest first, read
+    ``READ_BATCH`` at a time (server-side cursor on PostgreSQL)."""
     connection = db.session.connection().execution_options(stream_results=True, yield_per=READ_BATCH)
-    columns = list(COLUMNS)
-    columns[1] = _naive_utc_at(connection.dialect.name)
-    result = connection.execute(filtered_entries(history_filter, columns))
-    for partition in result.partitions():
-        for (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
-             changes, context) in partition:
-            yield (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
-                   changes_text(changes) if changes else "", context_text(context) if context else "")
+    result = connection.execute(filtered_entries(history_filter, _export_columns(connection.dialect.name)))
+    for batch in result.partitions():
+        yield from _sheet_rows(batch)
+
+
+def _sheet_rows(batch) -> list[tuple]:
+    """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text.
+    Made in one go per batch: measurably cheaper than a generator step per entry between
+    openpyxl's cells."""
+    return [(entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
+             changes_text(json.loads(changes)) if changes else "", context_text(json.loads(context)) if context else "")
+            for (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
+                 changes, context) in batch]
 
 
 def write_workbook(rows: Iterator[tuple], target: str | Path, *, max_rows: int = EXCEL_MAX_ROWS,

@@ -1,15 +1,18 @@
 """In the admin panel (Administration → Change history) an administrator filters the
 history by dates, user (departed ones too), record type, one record and operation,
-exports exactly what the filter shows, checks the history's integrity, and sees a
-"History" section on each record's page. Other users are turned away."""
+exports exactly what the filter shows, checks the history's integrity (a long history in
+the background, with progress), and sees a "History" section on each record's page. Other
+users are turned away."""
 from __future__ import annotations
 
 import html
 import re
+import time
 
 from sqlalchemy import text
 
 from opiekun.extensions import db
+from opiekun.jobs import job_state
 from tests.acceptance.test_admin_panel import logged_in
 from tests.audit.support import audit_app_fixture, history, workbook_rows
 
@@ -75,6 +78,45 @@ def test_the_integrity_page_names_the_first_altered_entry(app, api, admin, selle
         db.session.commit()
     page = page_text(browser, "/admin/audit-integrity/")
     assert 'class="alert alert-danger" id="integrity-verdict"' in page and f"#{entry['id']}" in page
+
+
+def check_in_the_background(app, browser) -> tuple[str, str]:
+    """Open the integrity page with a small inline limit; follow the background check to
+    its verdict. Returns the run's URL and the final page."""
+    app.config["AUDIT_VERIFY_INLINE_ROWS"] = 2
+    try:
+        response = browser.get("/admin/audit-integrity/")
+    finally:
+        app.config.pop("AUDIT_VERIFY_INLINE_ROWS")
+    assert response.status_code == 302, response.status_code
+    run_url = response.headers["Location"]
+    deadline = time.monotonic() + 30
+    while 'id="integrity-verdict"' not in (page := page_text(browser, run_url)) and time.monotonic() < deadline:
+        assert 'id="integrity-progress"' in page and 'http-equiv="refresh"' in page, "progress, refreshed"
+        time.sleep(0.1)
+    assert 'http-equiv="refresh"' not in page, "a verdict stays put"
+    return run_url, page
+
+
+def test_a_long_history_is_checked_in_the_background_with_progress(app, api, admin, seller):
+    for number in range(3):
+        api.post("/companies", seller, json={"name": f"Długa historia {number}"})
+    browser = logged_in(app, admin)
+    run_url, page = check_in_the_background(app, browser)
+    assert 'class="alert alert-success" id="integrity-verdict"' in page
+    with app.app_context():
+        state = job_state(run_url.rstrip("/").rsplit("/", 1)[1])
+    assert state["name"] == "audit.verify" and state["progress_done"] == state["progress_total"] == 3
+    assert state["result"]["ok"] is True and state["result"]["checked"] == 3
+    assert logged_in(app, seller).get(run_url).status_code == 403
+    assert browser.get("/admin/audit-integrity/runs/00000000-0000-0000-0000-000000000000").status_code == 404
+
+    first = history(api, admin)[-1]
+    with app.app_context():
+        db.session.execute(text("UPDATE audit_entries SET object_name = 'Podmieniona' WHERE id = :id"), {"id": first["id"]})
+        db.session.commit()
+    _, page = check_in_the_background(app, browser)
+    assert 'class="alert alert-danger" id="integrity-verdict"' in page and f"#{first['id']}" in page
 
 
 def test_others_may_not_see_the_history_pages(app, api, seller):

@@ -9,7 +9,9 @@ import time
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
+from opiekun.models import Company
 from tests.audit.support import audit_app_fixture, changes_of, history, workbook_rows
 
 app = audit_app_fixture("audit_export")
@@ -45,6 +47,26 @@ def test_the_export_opens_in_openpyxl_and_has_the_same_rows_as_the_api(api, admi
             assert row[7] == entry["object_name"] and row[9] == entry["operation"]
         if filters.get("operation") == "update":
             assert all(row[10] == "City: Opole → Nysa" for row in rows)
+
+
+def test_changes_and_context_read_with_their_human_labels_as_in_the_api(app, api, admin, seller):
+    """Per-record and set-based changes (whose JSON is built in SQL) and a change's context
+    read in the sheet as the API's entries say them."""
+    from opiekun.plugins.audit.export import changes_text, context_text
+
+    company = api.post("/companies", seller, json={"name": "Etykiety", "city": "Opole"}).get_json()
+    api.patch(f"/companies/{company['id']}", seller, json={"city": "Nysa", "owner_id": admin["id"]})
+    with app.app_context(), acting_as(Actor(job="cleanup")), change_context(transfer_id=7, reason="test"):
+        update_records(db.session, Company, Company.id == company["id"], {"owner_id": seller["id"]})
+        db.session.commit()
+    rows = workbook_rows(api.get("/audit/export.xlsx", admin, query_string={"object_type": "company"}).get_data())
+    entries = history(api, admin, object_type="company")
+    assert [row[0] for row in rows] == [entry["id"] for entry in entries]
+    assert rows[0][4] == "cleanup" and rows[0][11] == "reason=test, transfer_id=7"
+    assert rows[0][10] == f"Owner: {admin['name']} [{admin['id']}] → {seller['name']} [{seller['id']}]"
+    assert rows[1][10] == f"City: Opole → Nysa\nOwner: {seller['name']} [{seller['id']}] → {admin['name']} [{admin['id']}]"
+    for row, entry in zip(rows, entries):
+        assert row[10] == changes_text(entry["changes"]) and (row[11] or "") == context_text(entry["context"])
 
 
 def test_dates_are_formatted_as_dates_in_the_sheet(api, admin, seller):

@@ -77,3 +77,14 @@ def test_a_set_based_change_may_name_its_operation(app, api, admin, seller):
         db.session.commit()
     [entry] = history(api, admin, operation="renamed")
     assert changes_of(entry) == {"name": ("Przemianowana", "Nowa nazwa")}
+
+
+def test_verification_reports_its_progress(app, api, admin, seller):
+    from opiekun.plugins.audit.services import verify_history
+
+    for number in range(5):
+        api.post("/companies", seller, json={"name": f"Postęp {number}"})
+    seen = []
+    with app.app_context():
+        verdict = verify_history(progress=seen.append, progress_every=2)
+    assert verdict.ok and verdict.checked == 5 and seen == [2, 4]

@@ -117,14 +117,19 @@ def run_job(job_name: str, kwargs: Mapping[str, Any], user_id: int | None = None
         raise
 
 
+def error_summary(error: BaseException) -> str:
+    """A one-line ``Type: message`` of an error, at most 500 characters (a traceback's last
+    line is not always the message: SQLAlchemy ends with a link, chained errors with the
+    outer one)."""
+    lines = str(error).strip().splitlines()
+    return (f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__)[:500]
+
+
 def _note_error(rq_job: Job | None, error: BaseException) -> None:
-    """Keep a one-line ``Type: message`` for pollers (a traceback's last line is not always
-    the message: SQLAlchemy ends with a link, chained errors with the outer one)."""
+    """Keep the error's one-line summary for pollers."""
     if rq_job is None:
         return
-    lines = str(error).strip().splitlines()
-    summary = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-    rq_job.meta["error"] = summary[:500]
+    rq_job.meta["error"] = error_summary(error)
     try:
         rq_job.save_meta()
     except Exception:  # noqa: BLE001 - the job's own failure is what must be reported

@@ -23,7 +23,7 @@ from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
 from opiekun.permissions import has_permission
 from opiekun.record_types import RecordApi, RecordType, record_types
-from opiekun.user_items import ItemCount, TransferRequest, TransferResult, in_share
+from opiekun.user_items import ItemCount, TransferRequest, TransferResult, records_to_move
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 
@@ -249,15 +249,13 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         if record_type.name not in request.object_types or not record_type.owner_items:
             continue
         model = record_type.model
-        selected = _owned_by(record_type, request.from_user_id)
-        if not request.include_closed and record_type.closed is not None:
-            selected = and_(selected, not_(record_type.closed()))
         if options.get("follow_company_only"):
             if not hasattr(model, "company_id"):
                 continue
-            selected = and_(selected, model.company_id.in_(select(Company.id).where(Company.owner_id == request.to_user_id)))
-        elif request.share is not None:
-            selected = and_(selected, in_share(model.id, selected, request.share))
+            selected = and_(records_to_move(record_type, request.from_user_id, request.include_closed),
+                            model.company_id.in_(select(Company.id).where(Company.owner_id == request.to_user_id)))
+        else:
+            selected = records_to_move(record_type, request.from_user_id, request.include_closed, request.share)
         moved = update_records(session, model, selected, {"owner_id": request.to_user_id})
         results.append(TransferResult(record_type.name, moved))
     return results

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,21 @@ def in_share(id_column, selected, share: tuple[int, int] | None):
     rank = (func.row_number().over(order_by=id_column) - 1).label("rank")
     ranked = select(id_column.label("item_id"), rank).where(selected).subquery()
     return id_column.in_(select(ranked.c.item_id).where(ranked.c.rank % of < take))
+
+
+def records_to_move(record_type, from_user_id: int, include_closed: bool = True, share: tuple[int, int] | None = None):
+    """The condition for the records of a registered type that a transfer of
+    ``from_user_id``'s items moves: owned by them, open ones only unless
+    ``include_closed``, within ``share``. The core's transfer hook moves exactly these;
+    a plugin that acts on the same records before they move (ownership's deputies) uses
+    it too."""
+    model = record_type.model
+    held = model.owner_id == from_user_id
+    if not include_closed and record_type.closed is not None:
+        held = and_(held, not_(record_type.closed()))
+    if share is not None:
+        held = and_(held, in_share(model.id, held, share))
+    return held
 
 
 @dataclass(frozen=True)

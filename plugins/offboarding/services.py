@@ -27,7 +27,9 @@ from opiekun.api.errors import Conflict, Invalid, NotFound
 from opiekun.api.schemas import MAX_ID
 from opiekun.changes import ChangeSet, change_context, update_records
 from opiekun.extensions import db
+from opiekun.jobs import enqueue_on_commit, error_summary
 from opiekun.models import Notification, User, utcnow
+from opiekun.plugins.offboarding import jobs
 from opiekun.plugins.offboarding.models import UNDER_WAY, MovedItem, Transfer, TransferStep
 from opiekun.record_types import RecordType, record_types
 from opiekun.user_items import ItemCount, TransferRequest
@@ -341,7 +343,7 @@ def run_transfer(transfer_id: int, progress=lambda done, total: None) -> dict[st
 def mark_failed(transfer_id: int, error: BaseException) -> None:
     transfer = get_transfer(transfer_id, lock=True)
     transfer.status = "failed"
-    transfer.error = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"[:500]
+    transfer.error = error_summary(error)
     transfer.finished_at = utcnow()
     db.session.commit()
 
@@ -474,13 +476,14 @@ class UndoResult:
     kept: int
 
 
-def _group_condition(transfer_id: int, object_type: str, field_name: str, new_value: int | None):
+def _moved_group(transfer_id: int, object_type: str, field_name: str, new_value: int | None, outcome: str | None = None):
+    """The moved items of one transfer, type, field and new value, with ``outcome`` (``None``:
+    not judged yet)."""
     return and_(MovedItem.transfer_id == transfer_id, MovedItem.object_type == object_type, MovedItem.field == field_name,
-                MovedItem.new_value.is_(None) if new_value is None else MovedItem.new_value == new_value,
-                MovedItem.outcome.is_(None))
+                MovedItem.new_value.is_not_distinct_from(new_value), MovedItem.outcome.is_not_distinct_from(outcome))
 
 
-def _judge_group(transfer_id: int, record_type: RecordType | None, field_name: str, group) -> None:
+def _judge_group(record_type: RecordType | None, field_name: str, group) -> None:
     """Mark each moved item of a group: ``restored`` when the record still holds what the
     transfer put there and was not changed since; otherwise why it stays."""
     if record_type is None:  # the plugin that defined the type is off: nothing to put back
@@ -498,16 +501,13 @@ def _judge_group(transfer_id: int, record_type: RecordType | None, field_name: s
     db.session.execute(update(MovedItem).where(group).values(outcome="changed"))
 
 
-def _restore_group(transfer_id: int, record_type: RecordType, field_name: str, new_value: int | None) -> int:
-    """Put back the restorable items of a group: one set-based change per former value."""
+def _restore_group(record_type: RecordType, field_name: str, restored) -> int:
+    """Put back the items of ``restored`` (a group judged ``restored``): one set-based change
+    per former value."""
     model = record_type.model
-    restored = and_(MovedItem.transfer_id == transfer_id, MovedItem.object_type == record_type.name,
-                    MovedItem.field == field_name, MovedItem.outcome == "restored",
-                    MovedItem.new_value.is_(None) if new_value is None else MovedItem.new_value == new_value)
     count = 0
     for old_value in db.session.scalars(select(MovedItem.old_value).where(restored).distinct()).all():
-        ids = select(MovedItem.object_id).where(restored, MovedItem.old_value.is_(None) if old_value is None
-                                                else MovedItem.old_value == old_value)
+        ids = select(MovedItem.object_id).where(restored, MovedItem.old_value.is_not_distinct_from(old_value))
         count += update_records(db.session, model, model.id.in_(ids), {field_name: old_value})
     return count
 
@@ -527,13 +527,13 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
     with change_context(**{UNDO_CONTEXT: transfer.id}):
         for object_type, field_name, new_value in groups:
             record_type = registry.get(object_type)
-            _judge_group(transfer.id, record_type, field_name, _group_condition(transfer.id, object_type, field_name, new_value))
+            _judge_group(record_type, field_name, _moved_group(transfer.id, object_type, field_name, new_value))
             if record_type is not None:
-                _restore_group(transfer.id, record_type, field_name, new_value)
-    outcomes = dict(db.session.execute(select(MovedItem.outcome, func.count()).where(MovedItem.transfer_id == transfer.id)
-                                       .group_by(MovedItem.outcome)).all())
-    restored = outcomes.pop("restored", 0)
-    kept = sum(outcomes.values())
+                _restore_group(record_type, field_name,
+                               _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"))
+    per_outcome = [count for counts in outcome_counts(transfer.id).values() for count in counts.items()]
+    restored = sum(count for outcome, count in per_outcome if outcome == "restored")
+    kept = sum(count for outcome, count in per_outcome if outcome != "restored")
     transfer.status = "undone"
     transfer.undone_at = utcnow()
     transfer.undone_by_id = user.id if user else None
@@ -594,10 +594,7 @@ def notify_admins_of_departure(session: Session, user: User, actor) -> None:
 
 def start_job(transfer: Transfer, user: User) -> None:
     """Have the transfer's job queued when the caller commits (never if it rolls back)."""
-    from opiekun.jobs import enqueue_on_commit
-    from opiekun.plugins.offboarding.jobs import TRANSFER
-
-    transfer.job_id = enqueue_on_commit(TRANSFER, user_id=user.id, user_name=user.name, transfer_id=transfer.id)
+    transfer.job_id = enqueue_on_commit(jobs.TRANSFER, user_id=user.id, user_name=user.name, transfer_id=transfer.id)
 
 
 def start_transfer(plan: TransferPlan, user: User) -> Transfer:

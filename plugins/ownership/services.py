@@ -57,7 +57,7 @@ from opiekun.models import Notification, Setting, User, utcnow
 from opiekun.permissions import has_permission, role_exists
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnershipSettings
 from opiekun.record_types import RecordType, RecordTypeRegistry, record_types
-from opiekun.user_items import in_share
+from opiekun.user_items import in_share, records_to_move
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
@@ -867,19 +867,6 @@ def _known_types(names: Iterable[str]) -> Iterator[RecordType]:
     return (registry.get(name) for name in names if registry.get(name) is not None)
 
 
-def records_moving(record_type: RecordType, from_user_id: int, include_closed: bool,
-                   share: tuple[int, int] | None = None):
-    """The condition for the records of ``from_user_id`` a transfer request moves (the
-    core's hook moves exactly these)."""
-    model = record_type.model
-    held = model.owner_id == from_user_id
-    if not include_closed and record_type.closed is not None:
-        held = and_(held, not_(record_type.closed()))
-    if share is not None:
-        held = and_(held, in_share(model.id, held, share))
-    return held
-
-
 def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, object_types: Iterable[str],
                          include_closed: bool = True, share: tuple[int, int] | None = None) -> dict[str, int]:
     """Hand the user's deputy periods (in force or planned) and planned primary periods
@@ -944,7 +931,7 @@ def promote_deputies(session: Session, from_user_id: int, object_types: Iterable
     promoted: dict[str, int] = {}
     for record_type in _known_types(object_types):
         model = record_type.model
-        owned = records_moving(record_type, from_user_id, include_closed)
+        owned = records_to_move(record_type, from_user_id, include_closed)
         deputy_of = and_(_deputies_in_force(record_type.name, day, from_user_id),
                          A.c.user_id.in_(select(User.id).where(User.status == "active")))
         deputies = session.scalars(select(A.c.user_id).where(deputy_of, A.c.object_id.in_(select(model.id).where(owned)))
@@ -964,6 +951,6 @@ def end_deputies_of_moving_records(session: Session, request) -> None:
     began today). ``request`` is an :class:`opiekun.user_items.TransferRequest`."""
     day = today()
     for record_type in _known_types(request.object_types):
-        moving = records_moving(record_type, request.from_user_id, request.include_closed, request.share)
+        moving = records_to_move(record_type, request.from_user_id, request.include_closed, request.share)
         end_periods(session, and_(_deputies_in_force(record_type.name, day, request.from_user_id),
                                   A.c.object_id.in_(select(record_type.model.id).where(moving))), day)

@@ -27,7 +27,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,14 +56,22 @@ def timestamp_text(at: dt.datetime) -> str:
     return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(entry: Mapping[str, Any]) -> bytes:
-    """The bytes an entry's digest is taken over (see the module's docstring)."""
+_JSON_OPTIONS = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "default": str}
+_encode = json.JSONEncoder(**_JSON_OPTIONS).encode
+
+
+def canonical_text(entry: Mapping[str, Any]) -> str:
+    """The text whose UTF-8 bytes an entry's digest is taken over (see the module's docstring)."""
     body = [
         FORMAT, timestamp_text(entry["at"]), entry.get("user_id"), entry.get("user_name"), entry.get("job"),
         entry["object_type"], entry.get("object_id"), entry.get("object_name"), entry.get("object_url"),
         entry["operation"], entry.get("changes") or [], entry.get("context") or {},
     ]
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+    return _encode(body)
+
+
+def canonical(entry: Mapping[str, Any]) -> bytes:
+    return canonical_text(entry).encode("utf-8")
 
 
 def digest(entry: Mapping[str, Any]) -> str:
@@ -70,7 +79,74 @@ def digest(entry: Mapping[str, Any]) -> str:
 
 
 def link(key: bytes, previous_hash: str, entry_digest: str) -> str:
-    return hmac.new(key, f"{previous_hash}:{entry_digest}".encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{previous_hash}:{entry_digest}".encode("ascii"), "sha256").hex()
+
+
+# --- many entries that differ in a few values ---------------------------------------------------
+
+
+class Slot:
+    """A placeholder for the ``index``-th per-entry value in what :class:`Template` is made of."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __str__(self) -> str:  # what json.dumps(default=str) writes for it
+        return f"\x00slot:{self.index}\x00"
+
+
+_SLOT_IN_TEXT = re.compile(r'"\\u0000slot:(\d+)\\u0000"')
+
+
+def encode_value(value: Any) -> str:
+    """The JSON text of one value as :func:`canonical_text` writes it (scalars the short way)."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _encode(value)
+
+
+_encode_string = json.encoder.encode_basestring  # what the encoder uses with ensure_ascii=False
+
+
+class Template:
+    """The JSON text of a value holding :class:`Slot` placeholders, filled per entry with the
+    slots' values already encoded by :func:`encode_value`: the result is the very text
+    ``json.dumps`` gives for the value with the slots replaced (JSON text is made of its
+    parts' texts, same options), so a bulk change's entries are hashed and stored without
+    serializing each one whole."""
+
+    def __init__(self, text: str):
+        parts = _SLOT_IN_TEXT.split(text)
+        texts = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
+        slots = [f"{{{index}}}" for index in parts[1::2]]
+        self._format = "".join(text + slot for text, slot in zip(texts, slots)) + texts[-1]
+
+    @classmethod
+    def of_entry(cls, entry: Mapping[str, Any]) -> "Template":
+        """The canonical text of ``entry`` (see :func:`canonical_text`)."""
+        return cls(canonical_text(entry))
+
+    @classmethod
+    def of_value(cls, value: Any) -> "Template":
+        """The JSON text of ``value`` (as stored in a JSON column)."""
+        return cls(_encode(value))
+
+    def fill(self, encoded_values: Sequence[str]) -> str:
+        """The text with every slot replaced by its value's JSON text (``encoded_values[index]``)."""
+        return self._format.format(*encoded_values)
+
+
+def chain_texts(key: bytes, previous_hash: str, canonical_texts: Iterable[str]) -> Iterator[str]:
+    """The hashes of entries given by their canonical texts, in order, from ``previous_hash``."""
+    sha256 = hashlib.sha256
+    for text in canonical_texts:
+        previous_hash = link(key, previous_hash, sha256(text.encode("utf-8")).hexdigest())
+        yield previous_hash
 
 
 def chain(key: bytes, previous_hash: str, entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:

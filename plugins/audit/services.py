@@ -8,14 +8,15 @@ statements, never the ORM unit of work, so recording cannot trigger another flus
 
 * events of one flush (:class:`~opiekun.changes.RecordChange`) become rows of one
   ``executemany`` INSERT;
-* a set-based change (:class:`~opiekun.changes.BulkChange`) becomes one
-  ``INSERT … SELECT`` from its rows table — labels of referenced rows joined in SQL — and
-  is then sealed into the hash chain by one streaming pass over the new rows (see
-  :func:`_seal`).
+* a set-based change (:class:`~opiekun.changes.BulkChange`) is read from its rows table in
+  pages (labels of referenced rows joined in SQL), each entry hashed from a template of
+  what the entries share, and written in one pass: ``COPY`` on PostgreSQL, an
+  ``executemany`` INSERT elsewhere (see :func:`_append_bulk`).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, and_, bindparam, cast, func, insert, literal, null, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -44,7 +45,7 @@ PURGE = "purge"
 REDACTED = "(anonymized)"
 #: The person fields that hold personal data (replaced in the record and its history).
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "position")
-SEAL_BATCH = 5000
+BULK_PAGE = 5000
 _URL_PROBE = 987654321
 
 
@@ -232,9 +233,7 @@ def record_change_set(session, change_set: ChangeSet) -> None:
         fields = [name for name in bulk.new_values if name not in type_config.excluded_fields]
         if not fields:
             continue
-        before = connection.scalar(select(func.coalesce(func.max(ENTRIES.c.id), 0)))
-        _insert_bulk(connection, bulk, fields, common)
-        last_hash = _seal(connection, key, before, last_hash)
+        last_hash = _append_bulk(connection, key, last_hash, bulk, fields, common)
         _move_head(connection, last_hash)
 
 
@@ -285,112 +284,121 @@ def _entries_of_records(connection: Connection, records: Iterable[RecordChange],
     return rows
 
 
-def _typed(value: Any) -> ColumnElement:
-    """A constant for a SQL expression, with a type every database accepts in JSON builders."""
-    if value is None:
-        return cast(null(), String)
-    if isinstance(value, bool):
-        return cast(literal(value), Boolean)
-    if isinstance(value, int):
-        return cast(literal(value), Integer)
-    return cast(literal(str(change_value(value))), String)
-
-
-def _json_builders(connection: Connection):
-    if connection.dialect.name == "postgresql":
-        return func.json_build_object, func.json_build_array
-    return func.json_object, func.json_array
-
-
-def _as_json_value(column: ColumnElement) -> ColumnElement:
-    """Old values as they travel in events: numbers and dates as text, ids as numbers."""
-    if isinstance(column.type, (Numeric, Date, DateTime)) and not isinstance(column.type, Integer):
-        return cast(column, String)
-    return column
-
-
-def _insert_bulk(connection: Connection, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]) -> None:
-    """``INSERT INTO audit_entries … SELECT`` over the bulk change's rows: one entry per
-    record, labels of referenced rows as correlated lookups — no per-row Python."""
+def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkChange, fields: list[str],
+                 common: Mapping[str, Any]) -> str:
+    """One entry per record of a set-based change, hashed before it is written (one pass, no
+    second write): pages of what differs per record (id, name, old values and the labels of
+    referenced rows, joined in SQL) are read from the change's rows table; the entry's
+    canonical text and its stored ``changes`` are filled into templates of the rest; each page
+    is written with one COPY (PostgreSQL) or one executemany INSERT. Returns the new head hash."""
     record_type = current_app.extensions["opiekun.record_types"].get(bulk.object_type)
-    model = record_type.model
+    plan = _BulkPlan(connection, record_type, bulk, fields, common)
     rows = bulk.rows
-    build_object, build_array = _json_builders(connection)
-    anonymizing = bulk.operation == ANONYMIZE
-    new_labels = {}
-    wanted = {}
-    for name in fields:
-        reference = reference_of(model, name)
-        if reference is not None:
-            wanted[reference] = {bulk.new_values[name]}
-    labels = _labels(connection, wanted) if wanted else {}
-    items = []
-    for name in fields:
-        reference = reference_of(model, name)
-        new_value = bulk.new_values[name]
-        new_labels[name] = labels.get((reference, new_value)) if reference else None
-        old_column = rows.c[f"old_{name}"]
-        if anonymizing:
-            old, old_label = _typed(None), _typed(REDACTED)
+    last_id = None
+    while True:
+        page = select(rows.c.object_id, plan.name_column, *plan.old_columns).order_by(rows.c.object_id).limit(BULK_PAGE)
+        if last_id is not None:
+            page = page.where(rows.c.object_id > last_id)
+        records = connection.execute(page).all()
+        if not records:
+            return last_hash
+        entries = []
+        for record in records:
+            values = plan.values(record)
+            encoded = [chain.encode_value(value) for value in values]
+            last_hash = chain.link(key, last_hash, hashlib.sha256(plan.canonical.fill(encoded).encode("utf-8")).hexdigest())
+            entries.append((*plan.before, record[0], record[1], values[2], *plan.between,
+                            plan.changes.fill(encoded), plan.context, last_hash))
+        _write_entries(connection, entries)
+        last_id = records[-1][0]
+
+
+class _BulkPlan:
+    """What the entries of one bulk change share, and how to fill in what differs."""
+
+    def __init__(self, connection: Connection, record_type, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]):
+        model, rows = record_type.model, bulk.rows
+        anonymizing = bulk.operation == ANONYMIZE
+        wanted = {}
+        for name in fields:
+            reference = reference_of(model, name)
+            if reference is not None:
+                wanted[reference] = {bulk.new_values[name]}
+        labels = _labels(connection, wanted) if wanted else {}
+        # slots 0, 1, 2: object id, name, URL; then per field its old value and old label
+        items, self.old_columns, self._references = [], [], []
+        for number, name in enumerate(fields):
+            reference = reference_of(model, name)
+            new_value = bulk.new_values[name]
+            old_slot, label_slot = chain.Slot(3 + 2 * number), chain.Slot(4 + 2 * number)
+            items.append({
+                "field": name, "field_label": field_label(name),
+                "old": None if anonymizing else old_slot, "new": change_value(new_value),
+                "old_label": REDACTED if anonymizing else (label_slot if reference is not None else None),
+                "new_label": labels.get((reference, new_value)) if reference is not None else None,
+            })
+            old_column = rows.c[f"old_{name}"]
+            self.old_columns.append(old_column)
+            self.old_columns.append(select(reference.label).where(reference.key == old_column).scalar_subquery()
+                                    if reference is not None else null())
+        if anonymizing:  # the name after the change: the one before is personal data
+            self.name_column = select(model.display_name_expression()).where(model.id == rows.c.object_id).scalar_subquery()
         else:
-            old = _as_json_value(old_column)
-            old_label = (select(reference.label).where(reference.key == old_column).scalar_subquery()
-                         if reference is not None else _typed(None))
-        items.append(build_object(
-            _typed("field"), _typed(name), _typed("field_label"), _typed(field_label(name)),
-            _typed("old"), old, _typed("new"), _typed(change_value(new_value)),
-            _typed("old_label"), old_label, _typed("new_label"), _typed(new_labels[name]),
-        ))
+            self.name_column = rows.c.object_name
+        self._url = _url_parts(record_type)
+        entry = {**common, "object_type": bulk.object_type, "object_id": chain.Slot(0), "object_name": chain.Slot(1),
+                 "object_url": chain.Slot(2), "operation": bulk.operation, "changes": items}
+        self.canonical = chain.Template.of_entry(entry)
+        self.changes = chain.Template.of_value(items)
+        self.context = json.dumps(common["context"]) if common["context"] else None
+        self.before = (common["at"], common["user_id"], common["user_name"], common["job"], bulk.object_type)
+        self.between = (bulk.operation,)
+
+    def values(self, record) -> list[Any]:
+        """The slots' values for one row of the page: id, name, URL, then old value and label per field."""
+        object_id = record[0]
+        url = None if self._url is None else f"{self._url[0]}{object_id}{self._url[1]}"
+        values = [object_id, record[1], url]
+        olds = record[2:]
+        for position in range(0, len(olds), 2):
+            values.append(change_value(olds[position]))
+            values.append(olds[position + 1])
+        return values
+
+
+def _url_parts(record_type) -> tuple[str, str] | None:
+    """A record type's admin URL as the text before and after the record's id."""
     probe = record_type.admin_url(_URL_PROBE)
-    if str(_URL_PROBE) in probe:
-        prefix, suffix = probe.split(str(_URL_PROBE), 1)
-        url = literal(prefix) + cast(rows.c.object_id, String) + literal(suffix)
-    else:
-        url = _typed(None)
-    if anonymizing:  # the name after the change: the one before is personal data
-        name_column = select(model.display_name_expression()).where(model.id == rows.c.object_id).scalar_subquery()
-    else:
-        name_column = rows.c.object_name
-    context = common["context"]
-    source = select(
-        literal(common["at"], ENTRIES.c.at.type),
-        cast(literal(common["user_id"]) if common["user_id"] is not None else null(), Integer), _typed(common["user_name"]),
-        _typed(common["job"]), _typed(bulk.object_type), rows.c.object_id, name_column, url,
-        _typed(bulk.operation), build_array(*items),
-        literal(context, ENTRIES.c.context.type) if context else cast(null(), ENTRIES.c.context.type),
-    ).order_by(rows.c.object_id)
-    columns = ["at", "user_id", "user_name", "job", "object_type", "object_id", "object_name", "object_url",
-               "operation", "changes", "context"]
-    connection.execute(insert(ENTRIES).from_select(columns, source))
+    if str(_URL_PROBE) not in probe:
+        return None
+    prefix, suffix = probe.split(str(_URL_PROBE), 1)
+    return prefix, suffix
+
+
+#: The columns a bulk change's entries are written with, in the order of the rows built above.
+_WRITTEN = ("at", "user_id", "user_name", "job", "object_type", "object_id", "object_name", "object_url",
+            "operation", "changes", "context", "hash")
+#: The same as an executemany INSERT: ``changes`` and ``context`` arrive as JSON text already.
+_INSERT_WRITTEN = insert(ENTRIES).values({
+    name: bindparam(name, type_=Text() if name in ("changes", "context") else ENTRIES.c[name].type) for name in _WRITTEN
+})
+
+
+def _write_entries(connection: Connection, entries: list[tuple]) -> None:
+    """Append ready entries (tuples in ``_WRITTEN`` order) in their order (ids follow it)."""
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY {ENTRIES.name} ({', '.join(_WRITTEN)}) FROM STDIN") as copy:
+            for entry in entries:
+                copy.write_row(entry)
+        return
+    connection.execute(_INSERT_WRITTEN, [dict(zip(_WRITTEN, entry)) for entry in entries])
 
 
 def _entry_rows(connection: Connection, statement) -> Iterator[Mapping[str, Any]]:
-    result = connection.execution_options(stream_results=True, yield_per=SEAL_BATCH).execute(statement)
+    result = connection.execution_options(stream_results=True, yield_per=BULK_PAGE).execute(statement)
     for partition in result.mappings().partitions():
         yield from partition
-
-
-def _seal(connection: Connection, key: bytes, last_id: int, last_hash: str) -> str:
-    """Chain the entries written after ``last_id`` (by an ``INSERT … SELECT``): read them
-    back in id order, and write their hashes with one batched UPDATE per ``SEAL_BATCH``
-    rows (the appenders hold the head's lock, so every id above ``last_id`` is ours).
-    Returns the new head hash."""
-    statement = select(ENTRIES).where(ENTRIES.c.id > last_id).order_by(ENTRIES.c.id)
-    # read everything first: some drivers cannot interleave a streaming read and writes
-    batch: list[dict[str, Any]] = []
-    pending: list[list[dict[str, Any]]] = []
-    for row in connection.execute(statement).mappings():
-        last_hash = chain.link(key, last_hash, chain.digest(row))
-        batch.append({"entry_id": row["id"], "entry_hash": last_hash})
-        if len(batch) >= SEAL_BATCH:
-            pending.append(batch)
-            batch = []
-    if batch:
-        pending.append(batch)
-    setter = update(ENTRIES).where(ENTRIES.c.id == bindparam("entry_id")).values(hash=bindparam("entry_hash"))
-    for part in pending:
-        connection.execute(setter, part)
-    return last_hash
 
 
 def append_entry(connection: Connection, entry: Mapping[str, Any]) -> int:

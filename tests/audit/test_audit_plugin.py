@@ -56,6 +56,39 @@ def test_the_canonical_form_is_stable_and_independent_of_key_order(app):
         assert first != second and len(first) == 64
 
 
+def test_a_template_fills_in_to_the_very_text_of_the_whole_entry():
+    from opiekun.plugins.audit import chain
+
+    at = dt.datetime(2026, 11, 23, 8, 0, 0, 1, tzinfo=dt.timezone.utc)
+    shared = {"at": at, "user_id": 4, "user_name": 'Łucja "Lu" {Nowak}', "job": None, "object_type": "deal",
+              "operation": "update", "context": {"offboarding_transfer_id": 9, "why": "odejście\n{0}"}}
+    slots = [chain.Slot(index) for index in range(5)]
+    changes = [{"field": "owner_id", "field_label": "Owner", "old": slots[3], "new": 5, "old_label": slots[4], "new_label": "Ewa"}]
+    template = chain.Template.of_entry({**shared, "object_id": slots[0], "object_name": slots[1], "object_url": slots[2],
+                                        "changes": changes})
+    for values in ([7, "Umowa \\ \"ramowa\"\t€", "/admin/deal/7", None, None], [2**31 - 1, None, None, "12.50", "Zoë"]):
+        whole = {**shared, "object_id": values[0], "object_name": values[1], "object_url": values[2],
+                 "changes": [{**changes[0], "old": values[3], "old_label": values[4]}]}
+        encoded = [chain.encode_value(value) for value in values]
+        assert template.fill(encoded) == chain.canonical_text(whole)
+        assert chain.Template.of_value(changes).fill(encoded) == chain.Template.of_value(whole["changes"]).fill([])
+
+
+def test_a_set_based_change_longer_than_a_page_is_chained_in_record_order(app, api, admin, seller, monkeypatch):
+    from opiekun.plugins.audit import services
+
+    monkeypatch.setattr(services, "BULK_PAGE", 2)
+    ids = [api.post("/companies", seller, json={"name": f"Strona {n}"}).get_json()["id"] for n in range(5)]
+    with app.app_context(), acting_as(Actor(job="cleanup")):
+        assert update_records(db.session, Company, Company.id.in_(ids), {"owner_id": admin["id"]}) == 5
+        db.session.commit()
+    entries = history(api, admin, operation="update")
+    assert sorted(entry["object_id"] for entry in entries) == ids
+    assert [entry["object_id"] for entry in sorted(entries, key=lambda entry: entry["id"])] == ids
+    assert all(entry["changes"][0]["old_label"] and entry["changes"][0]["new_label"] for entry in entries)
+    assert api.get("/audit/verify", admin).get_json()["ok"] is True
+
+
 def test_settings_are_re_read_by_every_process_when_they_change(app, api, admin, seller):
     from opiekun.plugins.audit.models import AuditChain
 

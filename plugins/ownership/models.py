@@ -5,15 +5,17 @@ Imported only by the plugin's hooks, so a deployment with the plugin off has no 
 
 An assignment names its record by ``object_type`` (a registered record type, built-in or a
 partner's) and ``object_id``; there is no foreign key, because the record may live in any
-table. On PostgreSQL an exclusion constraint (btree_gist over a ``daterange``) forbids two
-primary periods of one record that share a day; on SQLite the service enforces the same.
+table. The database forbids two primary periods of one record that share a day: triggers
+named ``ownership_no_overlapping_primary`` check every written period against the record's
+others (per statement on PostgreSQL, per row on SQLite; see migration ownership_0004), and
+``ux_ownership_one_open_primary`` allows one open-ended primary period per record. The
+services check first, to answer with a clear 409, and lock the records they give periods to.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, func, literal_column
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opiekun.extensions import db
@@ -25,8 +27,8 @@ OVERLAP_POLICIES = ("keep", "warn", "replace")
 #: The roles offered until an admin configures the list (``PATCH /api/v1/ownership/options``).
 DEFAULT_ROLES = ("sales", "service", "legal", "finance")
 
-#: A primary period as a daterange (both ends included; no end = indefinite).
-PRIMARY_PERIOD = func.daterange(literal_column("valid_from"), literal_column("valid_to"), "[]")
+#: The primary periods without an end (one per record at most).
+OPEN_PRIMARY = "kind = 'primary' AND valid_to IS NULL"
 
 
 class OwnerAssignment(db.Model):
@@ -47,14 +49,9 @@ class OwnerAssignment(db.Model):
         # "portfolio of user U in a period", newest first: (valid_from, id) is the page's order,
         # so a page reads only its own rows; valid_to makes the count an index-only scan
         Index("ix_ownership_assignments_user", "user_id", "valid_from", "id", "valid_to"),
-        ExcludeConstraint(
-            (literal_column("object_type"), "="),
-            (literal_column("object_id"), "="),
-            (PRIMARY_PERIOD, "&&"),
-            where=literal_column("kind = 'primary'"),
-            using="gist",
-            name="ownership_no_overlapping_primary",
-        ).ddl_if(dialect="postgresql"),
+        # at most one open-ended primary period per record (the overlap check's concurrent case)
+        Index("ux_ownership_one_open_primary", "object_type", "object_id", unique=True,
+              sqlite_where=text(OPEN_PRIMARY), postgresql_where=text(OPEN_PRIMARY)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

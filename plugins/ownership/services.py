@@ -269,6 +269,16 @@ class TargetBatch:
         return self.session.execute(delete(self.table).where(condition)).rowcount
 
 
+def lock_records(record_type: RecordType, ids) -> None:
+    """Lock the rows of the records (``ids``: a SELECT of ids, or one id) whose periods are
+    about to be written, in id order, until commit: two requests giving periods to one record
+    go one after the other, so the second one's overlap check sees the first one's periods.
+    (Owner changes through the record itself hold this lock already; SQLite has one writer.)"""
+    model = record_type.model
+    condition = model.id == ids if isinstance(ids, int) else model.id.in_(ids)
+    db.session.execute(select(model.id).where(condition).order_by(model.id).with_for_update())
+
+
 # --- assigning owners -------------------------------------------------------------------------
 
 
@@ -387,6 +397,7 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
         matched = batch.fill(record_type, condition)
         if matched == 0:
             return AssignmentCounts(0, 0, 0, 0)
+        lock_records(record_type, batch.ids)
         clash = _clashing(record_type.name, request.kind, owner.id, valid_from, request.valid_to, batch)
         skipped = replaced = 0
         if request.on_overlap == "warn":
@@ -614,6 +625,8 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
     """Change one period (user, role, dates, access). A primary period may not come to
     overlap another primary period of the record (409); a deputy still needs a primary."""
     record_type, record = _require_right_on(assignment, user)
+    lock_records(record_type, record.id)
+    db.session.refresh(assignment)
     before = _describe(assignment)
     if "user_id" in values:
         new_owner(values["user_id"])

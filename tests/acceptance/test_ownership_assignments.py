@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import text
 
 from opiekun.extensions import db
-from tests.conftest import on_postgres
 from tests.ownership.fixtures import app, day  # noqa: F401 - the app with ownership on
 
 A = "/ownership/assignments"
@@ -287,21 +286,32 @@ def test_the_portfolio_lists_what_a_user_owned_in_a_period(api, seller, other_se
     assert api.get(f"/ownership/portfolio?user_id={seller['id']}&from={day()}&to={day(-1)}", manager).status_code == 422
 
 
-# --- the database itself forbids overlapping primary periods (PostgreSQL) --------------------------
+# --- the database itself forbids overlapping primary periods -----------------------------------
 
 
-@pytest.mark.skipif(not on_postgres(), reason="the exclusion constraint exists on PostgreSQL")
-def test_postgresql_refuses_overlapping_primary_periods_itself(app, api, seller):
-    firm = company(api, seller)
+def _raw_period(firm_id: int, user_id: int, kind: str, first: int, last: int | None) -> None:
+    """A period written around the services (as a migration script or a careless partner would)."""
+    to = "NULL" if last is None else f"'{day(last)}'"
+    db.session.execute(text(
+        "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
+        f"VALUES ('company', {firm_id}, {user_id}, '{kind}', 'sales', '{day(first)}', {to}, 'write', CURRENT_TIMESTAMP)"))
+
+
+def test_the_database_refuses_overlapping_primary_periods_itself(app, api, seller, manager):
+    firm = company(api, seller)  # primary period of the seller from today, indefinite
     from sqlalchemy.exc import IntegrityError
     with app.app_context():
-        with pytest.raises(IntegrityError, match="ownership_no_overlapping_primary"):
-            db.session.execute(text(
-                "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, access, created_at) "
-                f"VALUES ('company', {firm['id']}, {seller['id']}, 'primary', 'sales', CURRENT_DATE + 3, 'write', now())"))
+        for first, last in ((3, None), (3, 5), (-10, 0), (-10, None)):
+            with pytest.raises(IntegrityError, match="ownership_no_overlapping_primary|ux_ownership_one_open_primary|UNIQUE constraint failed: ownership_assignments"):
+                _raw_period(firm["id"], manager["id"], "primary", first, last)
+            db.session.rollback()
+        with pytest.raises(IntegrityError, match="ownership_no_overlapping_primary"):  # a change into an overlap
+            _raw_period(firm["id"], manager["id"], "primary", -10, -5)
+            db.session.execute(text(f"UPDATE ownership_assignments SET valid_to = '{day(2)}' "
+                                    f"WHERE object_id = {firm['id']} AND valid_from = '{day(-10)}'"))
         db.session.rollback()
-        # deputies may overlap
-        db.session.execute(text(
-            "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, access, created_at) "
-            f"VALUES ('company', {firm['id']}, {seller['id']}, 'deputy', 'sales', CURRENT_DATE, 'write', now())"))
+        _raw_period(firm["id"], manager["id"], "primary", -10, -1)  # ends the day before: fine
+        _raw_period(firm["id"], manager["id"], "deputy", 0, None)  # deputies may overlap
         db.session.rollback()
+    periods = api.get(f"/ownership/assignments?object_type=company&object_id={firm['id']}", manager).get_json()["items"]
+    assert [(period["kind"], period["valid_from"], period["valid_to"]) for period in periods] == [("primary", day(), None)]

@@ -304,10 +304,9 @@ def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkC
             return last_hash
         entries = []
         for record in records:
-            values = plan.values(record)
-            encoded = [chain.encode_value(value) for value in values]
+            url, encoded = plan.slot_texts(record)
             last_hash = chain.link(key, last_hash, hashlib.sha256(plan.canonical.fill(encoded).encode("utf-8")).hexdigest())
-            entries.append((*plan.before, record[0], record[1], values[2], *plan.between,
+            entries.append((*plan.before, record[0], record[1], url, plan.operation,
                             plan.changes.fill(encoded), plan.context, last_hash))
         _write_entries(connection, entries)
         last_id = records[-1][0]
@@ -351,19 +350,21 @@ class _BulkPlan:
         self.canonical = chain.Template.of_entry(entry)
         self.changes = chain.Template.of_value(items)
         self.context = json.dumps(common["context"]) if common["context"] else None
-        self.before = (common["at"], common["user_id"], common["user_name"], common["job"], bulk.object_type)
-        self.between = (bulk.operation,)
+        self.before = (_as_written(connection, common["at"]), common["user_id"], common["user_name"], common["job"], bulk.object_type)
+        self.operation = bulk.operation
 
-    def values(self, record) -> list[Any]:
-        """The slots' values for one row of the page: id, name, URL, then old value and label per field."""
+    def slot_texts(self, record) -> tuple[str | None, list[str]]:
+        """One row of a page (id, name, then old value and label per field): the record's
+        URL, and the JSON texts of the slots — id, name, URL, then old value and label per field."""
+        encode = chain.encode_value
         object_id = record[0]
         url = None if self._url is None else f"{self._url[0]}{object_id}{self._url[1]}"
-        values = [object_id, record[1], url]
+        texts = [encode(object_id), encode(record[1]), encode(url)]
         olds = record[2:]
         for position in range(0, len(olds), 2):
-            values.append(change_value(olds[position]))
-            values.append(olds[position + 1])
-        return values
+            texts.append(encode(change_value(olds[position])))
+            texts.append(encode(olds[position + 1]))
+        return url, texts
 
 
 def _url_parts(record_type) -> tuple[str, str] | None:
@@ -378,21 +379,29 @@ def _url_parts(record_type) -> tuple[str, str] | None:
 #: The columns a bulk change's entries are written with, in the order of the rows built above.
 _WRITTEN = ("at", "user_id", "user_name", "job", "object_type", "object_id", "object_name", "object_url",
             "operation", "changes", "context", "hash")
-#: The same as an executemany INSERT: ``changes`` and ``context`` arrive as JSON text already.
-_INSERT_WRITTEN = insert(ENTRIES).values({
-    name: bindparam(name, type_=Text() if name in ("changes", "context") else ENTRIES.c[name].type) for name in _WRITTEN
-})
 
 
 def _write_entries(connection: Connection, entries: list[tuple]) -> None:
-    """Append ready entries (tuples in ``_WRITTEN`` order) in their order (ids follow it)."""
+    """Append ready entries (tuples in ``_WRITTEN`` order; ``changes`` and ``context`` as
+    JSON text) in their order, which their ids follow."""
+    columns = ", ".join(_WRITTEN)
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY {ENTRIES.name} ({', '.join(_WRITTEN)}) FROM STDIN") as copy:
+        with cursor, cursor.copy(f"COPY {ENTRIES.name} ({columns}) FROM STDIN") as copy:
             for entry in entries:
                 copy.write_row(entry)
         return
-    connection.execute(_INSERT_WRITTEN, [dict(zip(_WRITTEN, entry)) for entry in entries])
+    placeholders = ", ".join("?" for _ in _WRITTEN)  # SQLite: the driver's executemany
+    connection.exec_driver_sql(f"INSERT INTO {ENTRIES.name} ({columns}) VALUES ({placeholders})", entries)
+
+
+def _as_written(connection: Connection, at: dt.datetime) -> Any:
+    """The moment as :func:`_write_entries` hands it to the driver: as the column type
+    stores it (converted once for a whole change; COPY takes the datetime itself)."""
+    if connection.dialect.name == "postgresql":
+        return at
+    stored = ENTRIES.c.at.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return stored(at) if stored is not None else at
 
 
 def _entry_rows(connection: Connection, statement) -> Iterator[Mapping[str, Any]]:

@@ -74,8 +74,13 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
     return canonical_text(entry).encode("utf-8")
 
 
+def text_digest(text: str) -> str:
+    """The digest of an entry given by its canonical text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def digest(entry: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(entry)).hexdigest()
+    return text_digest(canonical_text(entry))
 
 
 def link(key: bytes, previous_hash: str, entry_digest: str) -> str:
@@ -139,14 +144,6 @@ class Template:
     def fill(self, encoded_values: Sequence[str]) -> str:
         """The text with every slot replaced by its value's JSON text (``encoded_values[index]``)."""
         return self._format.format(*encoded_values)
-
-
-def chain_texts(key: bytes, previous_hash: str, canonical_texts: Iterable[str]) -> Iterator[str]:
-    """The hashes of entries given by their canonical texts, in order, from ``previous_hash``."""
-    sha256 = hashlib.sha256
-    for text in canonical_texts:
-        previous_hash = link(key, previous_hash, sha256(text.encode("utf-8")).hexdigest())
-        yield previous_hash
 
 
 def chain(key: bytes, previous_hash: str, entries: Iterable[Mapping[str, Any]]) -> Iterator[str]:

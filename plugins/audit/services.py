@@ -16,7 +16,6 @@ statements, never the ORM unit of work, so recording cannot trigger another flus
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -305,7 +304,7 @@ def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkC
         entries = []
         for record in records:
             url, encoded = plan.slot_texts(record)
-            last_hash = chain.link(key, last_hash, hashlib.sha256(plan.canonical.fill(encoded).encode("utf-8")).hexdigest())
+            last_hash = chain.link(key, last_hash, chain.text_digest(plan.canonical.fill(encoded)))
             entries.append((*plan.before, record[0], record[1], url, plan.operation,
                             plan.changes.fill(encoded), plan.context, last_hash))
         _write_entries(connection, entries)
@@ -318,16 +317,13 @@ class _BulkPlan:
     def __init__(self, connection: Connection, record_type, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]):
         model, rows = record_type.model, bulk.rows
         anonymizing = bulk.operation == ANONYMIZE
-        wanted = {}
-        for name in fields:
-            reference = reference_of(model, name)
-            if reference is not None:
-                wanted[reference] = {bulk.new_values[name]}
+        references = {name: reference_of(model, name) for name in fields}
+        wanted = {reference: {bulk.new_values[name]} for name, reference in references.items() if reference is not None}
         labels = _labels(connection, wanted) if wanted else {}
         # slots 0, 1, 2: object id, name, URL; then per field its old value and old label
-        items, self.old_columns, self._references = [], [], []
+        items, self.old_columns = [], []
         for number, name in enumerate(fields):
-            reference = reference_of(model, name)
+            reference = references[name]
             new_value = bulk.new_values[name]
             old_slot, label_slot = chain.Slot(3 + 2 * number), chain.Slot(4 + 2 * number)
             items.append({
@@ -354,8 +350,8 @@ class _BulkPlan:
         self.operation = bulk.operation
 
     def slot_texts(self, record) -> tuple[str | None, list[str]]:
-        """One row of a page (id, name, then old value and label per field): the record's
-        URL, and the JSON texts of the slots — id, name, URL, then old value and label per field."""
+        """For one row of a page (id, name, then old value and label per field): the record's
+        URL, and the JSON texts of the slots in slot order."""
         encode = chain.encode_value
         object_id = record[0]
         url = None if self._url is None else f"{self._url[0]}{object_id}{self._url[1]}"

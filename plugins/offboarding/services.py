@@ -14,6 +14,7 @@ resumed by running the steps not yet done: every item moves exactly once.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -531,9 +532,11 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
             if record_type is not None:
                 _restore_group(record_type, field_name,
                                _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"))
-    per_outcome = [count for counts in outcome_counts(transfer.id).values() for count in counts.items()]
-    restored = sum(count for outcome, count in per_outcome if outcome == "restored")
-    kept = sum(count for outcome, count in per_outcome if outcome != "restored")
+    totals: Counter[str] = Counter()
+    for counts in outcome_counts(transfer.id).values():
+        totals.update(counts)
+    restored = totals.pop("restored", 0)
+    kept = sum(totals.values())
     transfer.status = "undone"
     transfer.undone_at = utcnow()
     transfer.undone_by_id = user.id if user else None

@@ -12,7 +12,8 @@ implementations first), and the non-``None`` results are collected into a list.
 
 Start-up hooks run while the app is built; a plugin whose start-up hook raises stops the
 start with a message naming the plugin. Hooks about changes (``opiekun_records_changed``,
-``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``) run
+``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``,
+``opiekun_undo_transfer``) run
 inside the caller's database transaction: write through the ``session`` you are given,
 never commit it; raising rolls the whole change back.
 """
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from opiekun.models import Deal, User
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoOutcome, UndoRequest
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -63,6 +64,7 @@ __all__ = [
     "opiekun_records_changed",
     "opiekun_schedules",
     "opiekun_transfer_user_items",
+    "opiekun_undo_transfer",
     "opiekun_user_departed",
     "opiekun_user_items",
     "opiekun_validate_record",
@@ -275,3 +277,16 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
 
     Offboarding calls the hook once per record type and recipient, each call in a
     transaction of its own that it commits."""
+
+
+@hookspec
+def opiekun_undo_transfer(session: Session, request: UndoRequest) -> Iterable[UndoOutcome]:
+    """Put back the rows of your own that your ``opiekun_transfer_user_items`` moved in
+    transfer ``request.transfer_id`` (you kept them under ``TransferRequest.transfer_id``),
+    to ``request.from_user_id`` — unless they changed since the transfer: those stay, and
+    each is counted with the reason (:class:`~opiekun.user_items.UndoOutcome`). Return the
+    counts per type, kind and outcome.
+
+    Record columns moved with ``update_records`` need nothing here: offboarding puts them
+    back itself. Called once per undo, in the undo's transaction, with the undo's change
+    context; judge each row once (a second call finds nothing left to undo)."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoOutcome, UndoRequest
 
 ENTRY_POINT_GROUP = "opiekun.plugins"
 
@@ -298,6 +298,10 @@ class PluginHost:
     def transfer_user_items(self, session: Any, request: "TransferRequest") -> list["TransferResult"]:
         answers = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
         return [result for results in answers for result in results]
+
+    def undo_transfer(self, session: Any, request: "UndoRequest") -> list["UndoOutcome"]:
+        answers = self.manager.hook.opiekun_undo_transfer(session=session, request=request)
+        return [outcome for outcomes in answers for outcome in outcomes]
 
 
 def _trace_before(hook_name: str, hook_impls: list, kwargs: dict) -> None:

@@ -44,6 +44,9 @@ class TransferRequest:
         deputy periods on the moved records end), ``follow_company_only`` (this step moves
         only records whose company the recipient owns; plugins without such records do
         nothing).
+    :param transfer_id: the transfer this move is part of. Record columns moved with
+        ``update_records`` need nothing more; a plugin that moves rows of its own (deputy
+        periods…) keeps what it moved under this id, to put it back in ``opiekun_undo_transfer``.
     """
 
     from_user_id: int
@@ -52,6 +55,7 @@ class TransferRequest:
     include_closed: bool = True
     share: tuple[int, int] | None = None
     options: dict[str, Any] | None = None
+    transfer_id: int | None = None
 
 
 def in_share(id_column, selected, share: tuple[int, int] | None):
@@ -91,4 +95,28 @@ class TransferResult:
 
     object_type: str
     moved: int
+    kind: str = "owner"
+
+
+#: What undo does with a moved item: put it back, or leave it because it was deleted, given
+#: to someone else, or changed since the transfer.
+UNDO_OUTCOMES = ("restored", "deleted", "reassigned", "changed")
+
+
+@dataclass(frozen=True)
+class UndoRequest:
+    """Put back what transfer ``transfer_id`` (of ``from_user_id``'s items) moved."""
+
+    transfer_id: int
+    from_user_id: int
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    """What undo did with ``count`` items of one type and kind: ``restored``, or why they
+    stay where the transfer put them (``deleted``, ``reassigned``, ``changed``)."""
+
+    object_type: str
+    outcome: str
+    count: int
     kind: str = "owner"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opiekun.extensions import db
 from opiekun.models import User, UTCDateTime, enum_check, utcnow
+from opiekun.user_items import UNDO_OUTCOMES
 
 #: ``queued`` → ``running`` → ``done`` (or ``failed``, resumable) → ``undone``.
 STATUSES = ("queued", "running", "done", "failed", "undone")
@@ -19,9 +20,8 @@ STATUSES = ("queued", "running", "done", "failed", "undone")
 UNDER_WAY = ("queued", "running")
 #: Where a transfer was started: a departed user's offboarding, or a record list's action.
 ORIGINS = ("offboarding", "list")
-#: What undo did with a moved item: put it back, or left it because it was deleted,
-#: given to someone else, or changed since the transfer.
-OUTCOMES = ("restored", "deleted", "reassigned", "changed")
+#: What undo did with a moved item (restored, or why it was kept).
+OUTCOMES = UNDO_OUTCOMES
 
 
 class Transfer(db.Model):
@@ -62,6 +62,9 @@ class Transfer(db.Model):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     restored: Mapped[int | None] = mapped_column(Integer)
     kept: Mapped[int | None] = mapped_column(Integer)
+    #: After undo, what the plugins put back themselves (deputy periods…):
+    #: ``[{"object_type", "kind", "outcome", "count"}]``
+    undo_outcomes: Mapped[list | None] = mapped_column(JSON)
 
     from_user: Mapped[User] = relationship(User, foreign_keys=[from_user_id])
     requested_by: Mapped[User | None] = relationship(User, foreign_keys=[requested_by_id])

@@ -33,7 +33,7 @@ from opiekun.models import Notification, User, utcnow
 from opiekun.plugins.offboarding import jobs
 from opiekun.plugins.offboarding.models import UNDER_WAY, MovedItem, Transfer, TransferStep
 from opiekun.record_types import RecordType, record_types
-from opiekun.user_items import ItemCount, TransferRequest
+from opiekun.user_items import ItemCount, TransferRequest, UndoRequest
 
 #: The change-context key that ties every change of a transfer to it (audit shows it).
 TRANSFER_CONTEXT = "offboarding_transfer_id"
@@ -282,7 +282,7 @@ def _request_of(transfer: Transfer, step: TransferStep) -> TransferRequest:
     options = {**(transfer.options or {}), "follow_company_only": step.follow_company}
     return TransferRequest(from_user_id=transfer.from_user_id, to_user_id=step.to_user_id,
                            object_types=frozenset({step.object_type}), include_closed=transfer.include_closed,
-                           share=step.share, options=options)
+                           share=step.share, options=options, transfer_id=transfer.id)
 
 
 def run_step(transfer: Transfer, step: TransferStep) -> int:
@@ -515,7 +515,9 @@ def _restore_group(record_type: RecordType, field_name: str, restored) -> int:
 
 def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
     """Put every moved item back unless it changed since the transfer (those are kept and
-    listed with the reason). All or nothing, in the caller's transaction."""
+    listed with the reason): the record fields this plugin recorded, then, through
+    ``opiekun_undo_transfer``, what other plugins moved of their own (deputy periods…).
+    All or nothing, in the caller's transaction."""
     transfer = get_transfer(transfer_id, lock=True)
     if transfer.status == "undone":
         raise Conflict(f"transfer {transfer.id} was already undone", {"status": "already undone"})
@@ -532,8 +534,11 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
             if record_type is not None:
                 _restore_group(record_type, field_name,
                                _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"))
+        undone = plugins().undo_transfer(db.session, UndoRequest(transfer.id, transfer.from_user_id))
+    transfer.undo_outcomes = [{"object_type": item.object_type, "kind": item.kind, "outcome": item.outcome,
+                               "count": item.count} for item in undone]
     totals: Counter[str] = Counter()
-    for counts in outcome_counts(transfer.id).values():
+    for counts in outcome_counts(transfer).values():
         totals.update(counts)
     restored = totals.pop("restored", 0)
     kept = sum(totals.values())
@@ -626,12 +631,14 @@ def is_resumable(transfer: Transfer) -> bool:
     return True
 
 
-def outcome_counts(transfer_id: int) -> dict[str, dict[str, int]]:
-    """After undo: ``{object_type: {outcome: count}}`` — what was put back, what was kept."""
+def outcome_counts(transfer: Transfer) -> dict[str, dict[str, int]]:
+    """After undo: ``{object_type: {outcome: count}}`` — what was put back, what was kept:
+    the moved record fields and what the plugins put back themselves."""
     rows = db.session.execute(select(MovedItem.object_type, MovedItem.outcome, func.count())
-                              .where(MovedItem.transfer_id == transfer_id, MovedItem.outcome.is_not(None))
+                              .where(MovedItem.transfer_id == transfer.id, MovedItem.outcome.is_not(None))
                               .group_by(MovedItem.object_type, MovedItem.outcome)).all()
-    counts: dict[str, dict[str, int]] = {}
+    rows += [(item["object_type"], item["outcome"], item["count"]) for item in transfer.undo_outcomes or []]
+    counts: dict[str, Counter[str]] = {}
     for object_type, outcome, count in rows:
-        counts.setdefault(object_type, {})[outcome] = count
-    return counts
+        counts.setdefault(object_type, Counter())[outcome] += count
+    return {object_type: dict(per_outcome) for object_type, per_outcome in counts.items()}

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import User
     from opiekun.record_types import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoOutcome, UndoRequest
 
 MANIFEST = PluginManifest(
     name="ownership",
@@ -45,10 +45,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 @hookimpl
 def opiekun_models() -> Iterable[type]:
-    """``ownership_assignments`` and ``ownership_settings``."""
-    from opiekun.plugins.ownership.models import OwnerAssignment, OwnershipSettings
+    """``ownership_assignments``, ``ownership_handovers`` and ``ownership_settings``."""
+    from opiekun.plugins.ownership.models import OwnerAssignment, OwnerHandover, OwnershipSettings
 
-    return [OwnerAssignment, OwnershipSettings]
+    return [OwnerAssignment, OwnerHandover, OwnershipSettings]
 
 
 @hookimpl
@@ -182,6 +182,15 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     if options.get("deputies_stay") is False:
         end_deputies_of_moving_records(session, request)
     moved = transfer_assignments(session, request.from_user_id, request.to_user_id, request.object_types,
-                                 request.include_closed, request.share)
-    results += [TransferResult(name, count, kind="deputy") for name, count in moved.items()]
+                                 request.include_closed, request.share, request.transfer_id)
+    results += [TransferResult(name, count, kind=kind) for (name, kind), count in moved.items()]
     return results
+
+
+@hookimpl
+def opiekun_undo_transfer(session: Session, request: UndoRequest) -> Iterable[UndoOutcome]:
+    """The deputy and planned primary periods the transfer handed over go back to the former
+    user, unless they changed since (deleted, given to someone else, other dates)."""
+    from opiekun.plugins.ownership.services import undo_handovers
+
+    return undo_handovers(session, request.transfer_id, request.from_user_id)

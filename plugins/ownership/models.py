@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opiekun.extensions import db
 from opiekun.models import User, UTCDateTime, enum_check, utcnow
+from opiekun.user_items import UNDO_OUTCOMES
 
 KINDS = ("primary", "deputy")
 ACCESS_LEVELS = ("read", "write")
@@ -70,6 +71,29 @@ class OwnerAssignment(db.Model):
 
     def in_force_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or self.valid_to >= day)
+
+
+class OwnerHandover(db.Model):
+    """One period a transfer handed over (``TransferRequest.transfer_id``): a deputy period
+    or a planned primary period of ``from_user_id`` that ``period_id`` now gives to
+    ``to_user_id`` (the continuation from the transfer's day, or the planned period
+    itself). What undo puts back, unless the period changed since: it compares the period
+    with ``kind``, ``valid_from`` and ``valid_to`` as they were handed over."""
+
+    __tablename__ = "ownership_handovers"
+    __table_args__ = (enum_check("outcome", UNDO_OUTCOMES),)
+
+    transfer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    #: ``None`` until undo judged it
+    outcome: Mapped[str | None] = mapped_column(String(10))
 
 
 class OwnershipSettings(db.Model):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,9 +56,9 @@ from opiekun.changes import BulkChange, ChangeSet, FieldChange, RecordChange, ch
 from opiekun.extensions import db
 from opiekun.models import Notification, Setting, User, utcnow
 from opiekun.permissions import has_permission, role_exists
-from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnershipSettings
+from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnerHandover, OwnershipSettings
 from opiekun.record_types import RecordType, RecordTypeRegistry, record_types
-from opiekun.user_items import in_share, records_to_move
+from opiekun.user_items import UndoOutcome, in_share, records_to_move
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
@@ -70,6 +71,7 @@ SHOW_DEPARTED_SETTING = "owner_filters.show_departed"
 LISTED_CONFLICTS = 50
 
 A = OwnerAssignment.__table__
+H = OwnerHandover.__table__
 
 
 def today() -> dt.date:
@@ -881,13 +883,16 @@ def _known_types(names: Iterable[str]) -> Iterator[RecordType]:
 
 
 def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, object_types: Iterable[str],
-                         include_closed: bool = True, share: tuple[int, int] | None = None) -> dict[str, int]:
+                         include_closed: bool = True, share: tuple[int, int] | None = None,
+                         transfer_id: int | None = None) -> dict[tuple[str, str], int]:
     """Hand the user's deputy periods (in force or planned) and planned primary periods
     to another user, set-based: periods under way end yesterday and continue from today
-    under the new user; planned ones simply change hands. Idempotent. Returns how many
-    periods moved per record type."""
+    under the new user; planned ones simply change hands. With ``transfer_id``, every
+    period handed over is kept in ``ownership_handovers`` for :func:`undo_handovers`.
+    Idempotent. Returns how many periods moved per record type and kind of item
+    (``deputy``, ``planned_owner``)."""
     day = today()
-    moved: dict[str, int] = {}
+    moved: Counter[tuple[str, str]] = Counter()
     for record_type in _known_types(object_types):
         selected = and_(A.c.object_type == record_type.name, A.c.user_id == from_user_id,
                         or_(A.c.valid_to.is_(None), A.c.valid_to >= day), or_(A.c.kind == "deputy", A.c.valid_from > day))
@@ -896,39 +901,97 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
         if share is not None:
             selected = and_(selected, in_share(A.c.id, selected, share))
         # fix the share's rows before the statements below change what ``selected`` matches
-        chosen = session.scalars(select(A.c.id).where(selected)).all()
+        chosen = session.execute(select(A.c.id, A.c.kind).where(selected)).all()
         if not chosen:
             continue
-        _announce_handover(session, record_type, selected, from_user_id, to_user_id)
-        for start in range(0, len(chosen), 5000):
-            _hand_over_periods(session, chosen[start:start + 5000], to_user_id, day)
-        moved[record_type.name] = len(chosen)
-    return moved
+        moved.update((record_type.name, _item_kind(kind)) for _, kind in chosen)
+        chosen = [period_id for period_id, _ in chosen]
+        _announce_handover(session, record_type, selected, {from_user_id: to_user_id})
+        for start in range(0, len(chosen), HANDOVER_CHUNK):
+            handed = _hand_over_periods(session, chosen[start:start + HANDOVER_CHUNK], to_user_id, day)
+            if transfer_id is not None:
+                session.execute(insert(H), [{"transfer_id": transfer_id, "period_id": period.id, "object_type": period.object_type,
+                                             "object_id": period.object_id, "kind": period.kind, "from_user_id": from_user_id,
+                                             "to_user_id": to_user_id, "valid_from": period.valid_from,
+                                             "valid_to": period.valid_to} for period in handed])
+    return dict(moved)
 
 
-def _announce_handover(session: Session, record_type: RecordType, periods, from_user_id: int, to_user_id: int) -> None:
-    """One ``owner_assigned`` event per record whose periods change hands (the history
-    shows the deputy's change, naming the transfer through its context)."""
+def _item_kind(period_kind: str) -> str:
+    """How offboarding names a period handed over: ``deputy``, or ``planned_owner`` for a
+    primary period that starts later."""
+    return "deputy" if period_kind == "deputy" else "planned_owner"
+
+
+#: Periods handed over per statement (the ids are bound as parameters).
+HANDOVER_CHUNK = 5000
+
+
+def _announce_handover(session: Session, record_type: RecordType, periods, new_users: Mapping[int, int]) -> None:
+    """One ``owner_assigned`` event per record whose periods (``periods``, a condition on
+    them) change hands, from each user in ``new_users`` to the user it maps to: the
+    history shows the deputy's change, naming the transfer (or its undo) in its context."""
     model = record_type.model
-    with TargetBatch(session) as batch:
-        source = (select(model.id, model.display_name_expression(), literal(from_user_id, Integer))
-                  .where(model.id.in_(select(A.c.object_id).where(periods))))
-        session.execute(insert(batch.table).from_select(["object_id", "object_name", "old_user_id"], source))
-        bulk = BulkChange(record_type.name, "owner_assigned", batch.table, {"user_id": to_user_id}, batch.count())
-        dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=current_context(), bulk=(bulk,)))
+    for from_user_id, to_user_id in new_users.items():
+        with TargetBatch(session) as batch:
+            theirs = select(A.c.object_id).where(periods, A.c.user_id == from_user_id)
+            source = (select(model.id, model.display_name_expression(), literal(from_user_id, Integer))
+                      .where(model.id.in_(theirs)))
+            session.execute(insert(batch.table).from_select(["object_id", "object_name", "old_user_id"], source))
+            bulk = BulkChange(record_type.name, "owner_assigned", batch.table, {"user_id": to_user_id}, batch.count())
+            dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=current_context(), bulk=(bulk,)))
 
 
-def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> None:
+def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> list[Row]:
     """Periods under way end yesterday and continue from today under ``to_user_id``; planned
-    ones change hands."""
+    ones change hands. Returns the periods ``to_user_id`` now holds (the continuations and
+    the planned ones): id, object_type, object_id, kind, valid_from, valid_to."""
     chosen = A.c.id.in_(ids)
     under_way = and_(chosen, A.c.valid_from < day)
+    held = (A.c.id, A.c.object_type, A.c.object_id, A.c.kind, A.c.valid_from, A.c.valid_to)
     copy = select(A.c.object_type, A.c.object_id, literal(to_user_id, Integer), A.c.kind, A.c.role, literal(day, Date),
                   A.c.valid_to, A.c.access, A.c.created_by_id, literal(utcnow(), OwnerAssignment.created_at.type)).where(under_way)
     columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id", "created_at"]
-    session.execute(insert(A).from_select(columns, copy))
+    continued = session.execute(insert(A).from_select(columns, copy).returning(*held)).all()
     session.execute(update(A).where(under_way).values(valid_to=day - dt.timedelta(days=1)))
-    session.execute(update(A).where(chosen, A.c.valid_from >= day).values(user_id=to_user_id))
+    planned = session.execute(update(A).where(chosen, A.c.valid_from >= day).values(user_id=to_user_id).returning(*held)).all()
+    return continued + planned
+
+
+def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> list[UndoOutcome]:
+    """Hand the periods transfer ``transfer_id`` handed over back to ``from_user_id`` (as a
+    hand-over: under way since before today, they end yesterday and continue under the
+    former user), except those that changed since: deleted, given to someone else, or with
+    other dates or kind; those stay and are counted with the reason. Each hand-over is
+    judged once. Returns the counts per record type, kind and outcome."""
+    pending = and_(H.c.transfer_id == transfer_id, H.c.outcome.is_(None))
+    period = select(A.c.id).where(A.c.id == H.c.period_id)
+    for outcome, condition in (
+            ("deleted", ~period.exists()),
+            ("reassigned", period.where(A.c.user_id != H.c.to_user_id).exists()),
+            ("changed", period.where(or_(A.c.kind != H.c.kind, A.c.valid_from != H.c.valid_from,
+                                         A.c.valid_to.is_distinct_from(H.c.valid_to))).exists())):
+        session.execute(update(H).where(pending, condition).values(outcome=outcome))
+    registry = record_types()
+    back = session.execute(select(H.c.object_type, H.c.to_user_id, H.c.period_id).where(pending)).all()
+    by_type: dict[str, dict[int, list[int]]] = {}
+    for object_type, to_user_id, period_id in back:
+        by_type.setdefault(object_type, {}).setdefault(to_user_id, []).append(period_id)
+    day = today()
+    for object_type, by_holder in by_type.items():
+        record_type = registry.get(object_type)
+        if record_type is None:  # the type's plugin is off: its periods stay as they are
+            continue
+        ids = [period_id for period_ids in by_holder.values() for period_id in period_ids]
+        for start in range(0, len(ids), HANDOVER_CHUNK):
+            chunk = ids[start:start + HANDOVER_CHUNK]
+            _announce_handover(session, record_type, A.c.id.in_(chunk), dict.fromkeys(by_holder, from_user_id))
+            _hand_over_periods(session, chunk, from_user_id, day)
+    session.execute(update(H).where(pending, H.c.object_type.in_(list(registry.names()))).values(outcome="restored"))
+    session.execute(update(H).where(pending).values(outcome="deleted"))
+    counts = session.execute(select(H.c.object_type, H.c.kind, H.c.outcome, func.count())
+                             .where(H.c.transfer_id == transfer_id).group_by(H.c.object_type, H.c.kind, H.c.outcome)).all()
+    return [UndoOutcome(object_type, outcome, count, kind=_item_kind(kind)) for object_type, kind, outcome, count in counts]
 
 
 def _deputies_in_force(object_type: str, day: dt.date, but_not: int):

@@ -287,7 +287,7 @@ def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkC
                  common: Mapping[str, Any]) -> str:
     """One entry per record of a set-based change, hashed before it is written (one pass, no
     second write): pages of what differs per record (id, name, old values and the labels of
-    referenced rows, joined in SQL) are read from the change's rows table; the entry's
+    referenced rows, looked up once per page) are read from the change's rows table; the entry's
     canonical text and its stored ``changes`` are filled into templates of the rest; each page
     is written with one COPY (PostgreSQL) or one executemany INSERT. Returns the new head hash."""
     record_type = current_app.extensions["opiekun.record_types"].get(bulk.object_type)
@@ -301,6 +301,7 @@ def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkC
         records = connection.execute(page).all()
         if not records:
             return last_hash
+        plan.look_up_labels(records)
         entries = []
         for record in records:
             url, encoded = plan.slot_texts(record)
@@ -322,6 +323,9 @@ class _BulkPlan:
         labels = _labels(connection, wanted) if wanted else {}
         # slots 0, 1, 2: object id, name, URL; then per field its old value and old label
         items, self.old_columns = [], []
+        self._connection, self._references = connection, [references[name] for name in fields]
+        self._labels: dict[tuple[Reference, Any], str] = {}
+        self._asked: dict[Reference, set] = {}
         for number, name in enumerate(fields):
             reference = references[name]
             new_value = bulk.new_values[name]
@@ -332,10 +336,7 @@ class _BulkPlan:
                 "old_label": REDACTED if anonymizing else (label_slot if reference is not None else None),
                 "new_label": labels.get((reference, new_value)) if reference is not None else None,
             })
-            old_column = rows.c[f"old_{name}"]
-            self.old_columns.append(old_column)
-            self.old_columns.append(select(reference.label).where(reference.key == old_column).scalar_subquery()
-                                    if reference is not None else null())
+            self.old_columns.append(rows.c[f"old_{name}"])
         if anonymizing:  # the name after the change: the one before is personal data
             self.name_column = select(model.display_name_expression()).where(model.id == rows.c.object_id).scalar_subquery()
         else:
@@ -349,17 +350,31 @@ class _BulkPlan:
         self.before = (_as_written(connection, common["at"]), common["user_id"], common["user_name"], common["job"], bulk.object_type)
         self.operation = bulk.operation
 
+    def look_up_labels(self, records) -> None:
+        """The labels of the rows the old values of a page refer to (a user's name…), in one
+        query per referenced table; those of earlier pages are not asked again (a transfer's
+        old values are mostly one user)."""
+        wanted: dict[Reference, set] = {}
+        for position, reference in enumerate(self._references):
+            if reference is not None:
+                asked = self._asked.setdefault(reference, set())
+                missing = {record[2 + position] for record in records} - asked
+                if missing:
+                    wanted[reference] = missing
+                    asked |= missing
+        if wanted:
+            self._labels.update(_labels(self._connection, wanted))
+
     def slot_texts(self, record) -> tuple[str | None, list[str]]:
-        """For one row of a page (id, name, then old value and label per field): the record's
-        URL, and the JSON texts of the slots in slot order."""
+        """For one row of a page (id, name, then the old value per field): the record's URL,
+        and the JSON texts of the slots in slot order (per field its old value and label)."""
         encode = chain.encode_value
         object_id = record[0]
         url = None if self._url is None else f"{self._url[0]}{object_id}{self._url[1]}"
         texts = [encode(object_id), encode(record[1]), encode(url)]
-        olds = record[2:]
-        for position in range(0, len(olds), 2):
-            texts.append(encode(change_value(olds[position])))
-            texts.append(encode(olds[position + 1]))
+        for old, reference in zip(record[2:], self._references):
+            texts.append(encode(change_value(old)))
+            texts.append(encode(self._labels.get((reference, old)) if reference is not None else None))
         return url, texts
 
 

@@ -938,8 +938,10 @@ def _announce_handover(session: Session, record_type: RecordType, periods, new_u
             source = (select(model.id, model.display_name_expression(), literal(from_user_id, Integer))
                       .where(model.id.in_(theirs)))
             session.execute(insert(batch.table).from_select(["object_id", "object_name", "old_user_id"], source))
-            bulk = BulkChange(record_type.name, "owner_assigned", batch.table, {"user_id": to_user_id}, batch.count())
-            dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=current_context(), bulk=(bulk,)))
+            count = batch.count()
+            if count:
+                bulk = BulkChange(record_type.name, "owner_assigned", batch.table, {"user_id": to_user_id}, count)
+                dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=current_context(), bulk=(bulk,)))
 
 
 def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> list[Row]:

@@ -36,7 +36,7 @@ from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
 from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
-from opiekun.api.errors import ApiError
+from opiekun.api.errors import ApiError, translated
 from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.permissions import declared_permissions, has_permission
@@ -130,8 +130,9 @@ def commit_or_report(work: Callable[[], str | None]) -> bool:
 
 
 def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> str:
-    """What a refused change says in the admin: the message, then each field's problem."""
-    message = getattr(error, "message", None) or str(error)
+    """What a refused change says in the admin, in the user's language where the service
+    wrote a :class:`~opiekun.api.errors.Message`: the message, then each field's problem."""
+    message = translated(getattr(error, "message", None) or str(error))
     fields = getattr(error, "fields", None)
     return f"{message}: {describe_problems(fields, labels)}" if fields else message
 
@@ -139,7 +140,7 @@ def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> 
 def describe_problems(problems: Mapping[str, str], labels: Mapping[str, str] | None = None) -> str:
     """``{field: problem}`` as one form message, fields named by their labels."""
     labels = {**FIELD_LABELS, **(labels or {})}
-    return "; ".join(f"{labels.get(field, field)}: {problem}" for field, problem in problems.items())
+    return "; ".join(f"{labels.get(field, field)}: {translated(problem)}" for field, problem in problems.items())
 
 
 def parse_ids(ids: list[str]) -> list[int]:

@@ -7,6 +7,29 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 
+class Message(str):
+    """A refusal's text that the API answers in English and the admin shows in the user's
+    language: the English text, interpolated (``Message("no transfer %(id)s", id=7)`` is
+    ``"no transfer 7"``), which remembers its msgid and values for :meth:`translated`.
+    Put it where a plain string goes (an error's message, a field's problem); extract it
+    for translation with ``pybabel extract -k Message``."""
+
+    def __new__(cls, msgid: str, **values) -> "Message":
+        text = super().__new__(cls, msgid % values if values else msgid)
+        text.msgid, text.values = msgid, values
+        return text
+
+    def translated(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.msgid, **self.values)
+
+
+def translated(text: str) -> str:
+    """``text`` in the user's language when it is a :class:`Message`, else as it is."""
+    return text.translated() if isinstance(text, Message) else text
+
+
 class ApiError(Exception):
     """An error the API answers with. Raise it (or a subclass) anywhere in a request."""
 

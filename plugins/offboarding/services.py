@@ -24,7 +24,7 @@ from sqlalchemy import Integer, String, and_, func, insert, literal, not_, selec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from opiekun.api.errors import Conflict, Invalid, NotFound
+from opiekun.api.errors import Conflict, Invalid, Message, NotFound
 from opiekun.api.schemas import MAX_ID
 from opiekun.changes import ChangeSet, change_context, update_records
 from opiekun.extensions import db
@@ -74,8 +74,8 @@ def get_user(user_id: int, field_name: str | None = None) -> User:
     user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         if field_name is None:
-            raise NotFound(f"no user with id {user_id}")
-        raise Invalid("unknown user", {field_name: f"no user with id {user_id}"})
+            raise NotFound(Message("no user with id %(id)s", id=user_id))
+        raise Invalid(Message("unknown user"), {field_name: Message("no user with id %(id)s", id=user_id)})
     return user
 
 
@@ -130,18 +130,20 @@ class PlannedStep:
 def _check_sender(plan: TransferPlan) -> User:
     sender = get_user(plan.from_user_id, "from_user_id")
     if sender.status != "departed" and not plan.allow_active:
-        raise Invalid("the user is still active", {
-            "from_user_id": f"{sender.name} is active; mark them departed first, or set allow_active to move "
-                            "the items of an active user"})
+        raise Invalid(Message("the user is still active"), {"from_user_id": Message(
+            "%(name)s is active; mark them departed first, or set allow_active to move the items of an active user",
+            name=sender.name)})
     return sender
 
 
 def _check_recipient(user_id: int, sender: User, field_name: str) -> None:
     recipient = get_user(user_id, field_name)
     if recipient.id == sender.id:
-        raise Invalid("a transfer needs another user", {field_name: "the items cannot be transferred to their own user"})
+        raise Invalid(Message("a transfer needs another user"),
+                      {field_name: Message("the items cannot be transferred to their own user")})
     if recipient.status != "active":
-        raise Invalid("the recipient has departed", {field_name: f"{recipient.name} has departed and cannot receive items"})
+        raise Invalid(Message("the recipient has departed"),
+                      {field_name: Message("%(name)s has departed and cannot receive items", name=recipient.name)})
 
 
 def _chosen_types(plan: TransferPlan, sender_preview: Preview) -> list[str]:
@@ -149,13 +151,15 @@ def _chosen_types(plan: TransferPlan, sender_preview: Preview) -> list[str]:
     if plan.object_types is None:
         held = set(sender_preview.types())
         if not held:
-            raise Invalid("nothing to transfer", {"from_user_id": f"{sender_preview.user.name} has no items to transfer"})
+            raise Invalid(Message("nothing to transfer"),
+                          {"from_user_id": Message("%(name)s has no items to transfer", name=sender_preview.user.name)})
         return [record_type.name for record_type in registry if record_type.name in held]
     unknown = [name for name in plan.object_types if name not in registry]
     if unknown:
-        raise Invalid("unknown record types", {"object_types": "no record type " + ", ".join(sorted(unknown))})
+        raise Invalid(Message("unknown record types"),
+                      {"object_types": Message("no record type %(names)s", names=", ".join(sorted(unknown)))})
     if not plan.object_types:
-        raise Invalid("nothing chosen", {"object_types": "choose at least one record type"})
+        raise Invalid(Message("nothing chosen"), {"object_types": Message("choose at least one record type")})
     return [record_type.name for record_type in registry if record_type.name in set(plan.object_types)]
 
 
@@ -167,21 +171,25 @@ def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
     for index, part in enumerate(plan.split):
         where = f"split.{index}"
         if (part.object_types is None) == (part.share is None):
-            raise Invalid("a split part needs object_types or share", {where: "give either object_types or share, not both"})
+            raise Invalid(Message("a split part needs object_types or share"),
+                          {where: Message("give either object_types or share, not both")})
         if part.share is not None:
             if any(other.user_id == part.user_id for other in sharers):
-                raise Invalid("a user appears twice", {f"{where}.user_id": "this user already has a share"})
+                raise Invalid(Message("a user appears twice"), {f"{where}.user_id": Message("this user already has a share")})
             sharers.append(part)
             continue
         for name in part.object_types:
             if name not in chosen:
-                raise Invalid("type not chosen", {f"{where}.object_types": f"{name} is not among the types to transfer"})
+                raise Invalid(Message("type not chosen"),
+                              {f"{where}.object_types": Message("%(name)s is not among the types to transfer", name=name)})
             if name in given:
-                raise Invalid("a type is given twice", {f"{where}.object_types": f"{name} is already given to another user"})
+                raise Invalid(Message("a type is given twice"),
+                              {f"{where}.object_types": Message("%(name)s is already given to another user", name=name)})
             given[name] = part.user_id
     left = [name for name in chosen if name not in given]
     if left and not sharers:
-        raise Invalid("the split does not cover every type", {"split": "nobody is given: " + ", ".join(left)})
+        raise Invalid(Message("the split does not cover every type"),
+                      {"split": Message("nobody is given: %(names)s", names=", ".join(left))})
     steps = [PlannedStep(name, given[name]) for name in chosen if name in given]
     for name in left:
         weights_left = sum(part.share for part in sharers)
@@ -197,7 +205,8 @@ def plan_steps(plan: TransferPlan) -> tuple[User, list[PlannedStep], int]:
     under way) and turn it into steps; also returns the number of items to move."""
     sender = _check_sender(plan)
     if (plan.to_user_id is None) == (not plan.split):
-        raise Invalid("give to_user_id or split", {"to_user_id": "give either one recipient or a split, not both"})
+        raise Invalid(Message("give to_user_id or split"),
+                      {"to_user_id": Message("give either one recipient or a split, not both")})
     recipients = [plan.to_user_id] if plan.to_user_id is not None else [part.user_id for part in plan.split]
     for index, user_id in enumerate(recipients):
         _check_recipient(user_id, sender, "to_user_id" if plan.to_user_id is not None else f"split.{index}.user_id")
@@ -235,8 +244,8 @@ def transfer_under_way(user_id: int) -> int | None:
 def refuse_second_transfer(user_id: int) -> None:
     running = transfer_under_way(user_id)
     if running is not None:
-        raise Conflict(f"transfer {running} of this user is still under way", {"from_user_id": "a transfer is under way"},
-                       details={"transfer_id": running})
+        raise Conflict(Message("transfer %(id)s of this user is still under way", id=running),
+                       {"from_user_id": Message("a transfer is under way")}, details={"transfer_id": running})
 
 
 def create_transfer(plan: TransferPlan, requested_by: User | None) -> Transfer:
@@ -268,13 +277,13 @@ def create_transfer(plan: TransferPlan, requested_by: User | None) -> Transfer:
 
 def get_transfer(transfer_id: int, *, lock: bool = False) -> Transfer:
     if not 0 < transfer_id <= MAX_ID:
-        raise NotFound(f"no transfer {transfer_id}")
+        raise NotFound(Message("no transfer %(id)s", id=transfer_id))
     statement = select(Transfer).where(Transfer.id == transfer_id)
     if lock:
         statement = statement.with_for_update()
     transfer = db.session.scalars(statement).one_or_none()
     if transfer is None:
-        raise NotFound(f"no transfer {transfer_id}")
+        raise NotFound(Message("no transfer %(id)s", id=transfer_id))
     return transfer
 
 
@@ -362,10 +371,11 @@ def check_resumable(transfer: Transfer) -> None:
         quiet_for = (utcnow() - (transfer.heartbeat_at or transfer.created_at)).total_seconds()
         if quiet_for >= stale_after():
             return
-        raise Conflict(f"transfer {transfer.id} is running (last step {int(quiet_for)} s ago)",
-                       {"status": "still running; it can be resumed when it has made no progress for "
-                                  f"{stale_after()} s"})
-    raise Conflict(f"transfer {transfer.id} is {transfer.status}", {"status": f"a {transfer.status} transfer cannot be resumed"})
+        raise Conflict(Message("transfer %(id)s is running (last step %(seconds)s s ago)", id=transfer.id, seconds=int(quiet_for)),
+                       {"status": Message("still running; it can be resumed when it has made no progress for %(seconds)s s",
+                                          seconds=stale_after())})
+    raise Conflict(Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
+                   {"status": Message("a %(status)s transfer cannot be resumed", status=transfer.status)})
 
 
 def queue_again(transfer: Transfer) -> None:
@@ -520,9 +530,10 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
     All or nothing, in the caller's transaction."""
     transfer = get_transfer(transfer_id, lock=True)
     if transfer.status == "undone":
-        raise Conflict(f"transfer {transfer.id} was already undone", {"status": "already undone"})
+        raise Conflict(Message("transfer %(id)s was already undone", id=transfer.id), {"status": Message("already undone")})
     if transfer.status not in ("done", "failed"):
-        raise Conflict(f"transfer {transfer.id} is {transfer.status}", {"status": "wait until the transfer has finished"})
+        raise Conflict(Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
+                       {"status": Message("wait until the transfer has finished")})
     registry = record_types()
     groups = db.session.execute(select(MovedItem.object_type, MovedItem.field, MovedItem.new_value)
                                 .where(MovedItem.transfer_id == transfer.id, MovedItem.outcome.is_(None))
@@ -561,8 +572,8 @@ def transfer_selection(record_type: RecordType, condition, to_user_id: int, user
         User.id.in_(select(model.owner_id).where(condition).distinct()))).all()
     active = [owner_id for owner_id, status in owners if status != "departed"]
     if active:
-        raise Invalid("the selection holds records of active users",
-                      {"selection": f"{len(active)} of the owners are active; filter by “owner is departed”"})
+        raise Invalid(Message("the selection holds records of active users"),
+                      {"selection": Message("%(count)s of the owners are active; filter by “owner is departed”", count=len(active))})
     transfers = []
     for owner_id, _status in owners:
         plan = TransferPlan(from_user_id=owner_id, to_user_id=to_user_id, object_types=(record_type.name,))

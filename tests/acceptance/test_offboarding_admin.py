@@ -148,7 +148,7 @@ def test_a_failed_transfer_is_resumed_from_its_page(app, api, admin, seller, oth
     assert wait_until_finished(browser, page_url)["status"] == "done"
     assert set(owners(api, admin, "/companies", firms)) == {other_seller["id"]}
     refused = browser.submit(f"{page_url}resume/", {}, form_url=ANY_FORM, follow_redirects=True)
-    assert "cannot be resumed" in flashed(refused)
+    assert "nie można wznowić" in flashed(refused), "the refusal in the admin's language"
 
 
 def test_a_split_gives_types_to_different_users_and_shares_the_rest_by_weight(app, api, admin, seller, other_seller, manager):
@@ -177,7 +177,7 @@ def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(app, 
     depart(api, admin, seller)
     depart(api, admin, manager)
     to_departed = start(browser, seller, to_user=str(manager["id"]))
-    assert "Odbiorca: " in flashed(to_departed) and "has departed" in flashed(to_departed)
+    assert "Odbiorca: " in flashed(to_departed) and "odszedł i nie może otrzymywać elementów" in flashed(to_departed)
     uncovered = start(browser, seller, mode="split", to_company=str(other_seller["id"]))
     assert "Podział: " in flashed(uncovered) and "person" in flashed(uncovered)
     departed_member = start(browser, seller, mode="split", **{"team-0-user": "", "team-1-user": str(manager["id"])})
@@ -208,7 +208,10 @@ def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, ad
     assert "Firma 0" in kept and "Firma 1" not in kept and "zmieniony od tego czasu" in kept
     assert 'id="undo-result"' in page and "Cofnij</button>" not in page
     again = browser.submit(f"{page_url}undo/", {}, form_url=ANY_FORM, follow_redirects=True)
-    assert "already undone" in flashed(again)
+    assert "zostało już cofnięte" in flashed(again)
+    browser.get("/language/en")
+    again = browser.submit(f"{page_url}undo/", {}, form_url=ANY_FORM, follow_redirects=True)
+    assert "was already undone" in flashed(again), "in English for a user who chose English"
 
 
 def test_transfer_to_on_the_company_list_filtered_by_departed_owner_moves_every_page(app, api, admin, seller, other_seller, manager):
@@ -220,7 +223,7 @@ def test_transfer_to_on_the_company_list_filtered_by_departed_owner_moves_every_
     unfiltered = browser.text("/admin/company/")
     link = re.search(r'href="([^"]*/bulk/offboarding_transfer_to/\?[^"]*scope=all[^"]*)"', unfiltered).group(1)
     refused = browser.submit(link, {"user": str(manager["id"])}, follow_redirects=True)
-    assert "selection" in flashed(refused) and transfers(app) == 0
+    assert "zaznaczenie zawiera rekordy aktywnych użytkowników" in flashed(refused) and transfers(app) == 0
 
     departed_filter = browser.filter_arg("/admin/company/", "Opiekun odszedł")
     listed = browser.text(f"/admin/company/?flt0_{departed_filter}=1")

@@ -967,6 +967,16 @@ def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> lis
     other dates or kind; those stay and are counted with the reason. Each hand-over is
     judged once. Returns the counts per record type, kind and outcome."""
     pending = and_(H.c.transfer_id == transfer_id, H.c.outcome.is_(None))
+    _judge_handovers(session, pending)
+    _hand_back(session, pending, from_user_id)
+    counts = session.execute(select(H.c.object_type, H.c.kind, H.c.outcome, func.count())
+                             .where(H.c.transfer_id == transfer_id).group_by(H.c.object_type, H.c.kind, H.c.outcome)).all()
+    return [UndoOutcome(object_type, outcome, count, kind=_item_kind(kind)) for object_type, kind, outcome, count in counts]
+
+
+def _judge_handovers(session: Session, pending) -> None:
+    """Mark the hand-overs (``pending``) whose period is gone, held by someone else than the
+    recipient, or has other dates or kind than it was handed over with."""
     period = select(A.c.id).where(A.c.id == H.c.period_id)
     for outcome, condition in (
             ("deleted", ~period.exists()),
@@ -974,26 +984,26 @@ def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> lis
             ("changed", period.where(or_(A.c.kind != H.c.kind, A.c.valid_from != H.c.valid_from,
                                          A.c.valid_to.is_distinct_from(H.c.valid_to))).exists())):
         session.execute(update(H).where(pending, condition).values(outcome=outcome))
+
+
+def _hand_back(session: Session, pending, from_user_id: int) -> None:
+    """Hand the periods of the hand-overs left in ``pending`` back to ``from_user_id``, with
+    one event per record and former holder; those of record types no longer registered
+    (their plugin is off) cannot be and count as deleted."""
     registry = record_types()
-    back = session.execute(select(H.c.object_type, H.c.to_user_id, H.c.period_id).where(pending)).all()
     by_type: dict[str, dict[int, list[int]]] = {}
-    for object_type, to_user_id, period_id in back:
+    for object_type, to_user_id, period_id in session.execute(select(H.c.object_type, H.c.to_user_id, H.c.period_id)
+                                                              .where(pending, H.c.object_type.in_(registry.names()))):
         by_type.setdefault(object_type, {}).setdefault(to_user_id, []).append(period_id)
     day = today()
     for object_type, by_holder in by_type.items():
-        record_type = registry.get(object_type)
-        if record_type is None:  # the type's plugin is off: its periods stay as they are
-            continue
         ids = [period_id for period_ids in by_holder.values() for period_id in period_ids]
         for start in range(0, len(ids), HANDOVER_CHUNK):
             chunk = ids[start:start + HANDOVER_CHUNK]
-            _announce_handover(session, record_type, A.c.id.in_(chunk), dict.fromkeys(by_holder, from_user_id))
+            _announce_handover(session, registry.get(object_type), A.c.id.in_(chunk), dict.fromkeys(by_holder, from_user_id))
             _hand_over_periods(session, chunk, from_user_id, day)
-    session.execute(update(H).where(pending, H.c.object_type.in_(list(registry.names()))).values(outcome="restored"))
+    session.execute(update(H).where(pending, H.c.object_type.in_(registry.names())).values(outcome="restored"))
     session.execute(update(H).where(pending).values(outcome="deleted"))
-    counts = session.execute(select(H.c.object_type, H.c.kind, H.c.outcome, func.count())
-                             .where(H.c.transfer_id == transfer_id).group_by(H.c.object_type, H.c.kind, H.c.outcome)).all()
-    return [UndoOutcome(object_type, outcome, count, kind=_item_kind(kind)) for object_type, kind, outcome, count in counts]
 
 
 def _deputies_in_force(object_type: str, day: dt.date, but_not: int):

@@ -301,8 +301,8 @@ def test_undo_puts_items_back_but_keeps_and_lists_what_changed_since(api, admin,
 
 
 def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(api, admin, seller, other_seller, team):
-    firms = [created(api.post("/companies", other_seller, json={"name": f"Cudza {n}"}))["id"] for n in range(3)]
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": firms[:2],
+    firms = [created(api.post("/companies", other_seller, json={"name": f"Cudza {n}"}))["id"] for n in range(4)]
+    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [*firms[:2], firms[3]],
                                                              "user_id": seller["id"], "kind": "deputy", "valid_from": today(-3)}))
     created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [firms[2]], "user_id": seller["id"],
                                                              "valid_from": today(10), "on_overlap": "replace"}))
@@ -314,19 +314,24 @@ def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(ap
         return sorted(p["user_id"] for p in periods if p["valid_to"] is None or p["valid_to"] >= today())
 
     state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[0]["id"]})
-    assert state["counts"]["company"] == {"deputy": 2, "planned_owner": 1}
+    assert state["counts"]["company"] == {"deputy": 3, "planned_owner": 1}
     assert [holders(firm, "deputy") for firm in firms[:2]] == [[team[0]["id"]]] * 2
     assert holders(firms[2], "primary") == sorted([other_seller["id"], team[0]["id"]])
     # since the transfer, the admin shortened the new deputy's period on the second company
     periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firms[1]}&kind=deputy", admin))["items"]
     [theirs] = [p for p in periods if p["user_id"] == team[0]["id"]]
     created(api.patch(f"/ownership/assignments/{theirs['id']}", admin, json={"valid_to": today(30)}))
+    # … and removed it on the fourth
+    periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firms[3]}&kind=deputy", admin))["items"]
+    [removed] = [p for p in periods if p["user_id"] == team[0]["id"]]
+    assert api.delete(f"/ownership/assignments/{removed['id']}", admin).status_code == 204
 
     undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
-    assert (undone["restored"], undone["kept"]) == (2, 1), "the changed deputyship is kept, the rest goes back"
+    assert (undone["restored"], undone["kept"]) == (2, 2), "the changed and the removed deputyships are kept, the rest goes back"
     assert holders(firms[0], "deputy") == [seller["id"]]
     assert holders(firms[1], "deputy") == [team[0]["id"]], "changed since the transfer: not overwritten"
     assert holders(firms[2], "primary") == sorted([other_seller["id"], seller["id"]]), "the planned period is his again"
+    assert holders(firms[3], "deputy") == [], "a period removed since is not brought back"
     history = created(api.get(f"/audit?object_type=company&object_id={firms[0]}&operation=owner_assigned", admin))["items"]
     assert (history[0]["context"] or {}).get("offboarding_undo_of") == state["id"], "the hand-back is in the history"
     assert api.post(f"{TRANSFERS}/{state['id']}/undo", admin).status_code == 409

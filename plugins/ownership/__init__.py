@@ -177,7 +177,8 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         return []
     results = []
     if options.get("promote_deputies"):
-        promoted = promote_deputies(session, request.from_user_id, request.object_types, request.include_closed)
+        promoted = promote_deputies(session, request.from_user_id, request.object_types, request.include_closed,
+                                    request.transfer_id)
         results += [TransferResult(name, count, kind="promoted_deputy") for name, count in promoted.items()]
     if options.get("deputies_stay") is False:
         end_deputies_of_moving_records(session, request)
@@ -190,7 +191,8 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
 @hookimpl
 def opiekun_undo_transfer(session: Session, request: UndoRequest) -> Iterable[UndoOutcome]:
     """The deputy and planned primary periods the transfer handed over go back to the former
-    user, unless they changed since (deleted, given to someone else, other dates)."""
+    user, and the deputy periods it ended (promoted deputies, deputies not kept) run on as
+    before — unless they changed since (deleted, given to someone else, other dates)."""
     from opiekun.plugins.ownership.services import undo_handovers
 
     return undo_handovers(session, request.transfer_id, request.from_user_id)

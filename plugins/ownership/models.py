@@ -74,11 +74,14 @@ class OwnerAssignment(db.Model):
 
 
 class OwnerHandover(db.Model):
-    """One period a transfer handed over (``TransferRequest.transfer_id``): a deputy period
-    or a planned primary period of ``from_user_id`` that ``period_id`` now gives to
-    ``to_user_id`` (the continuation from the transfer's day, or the planned period
-    itself). What undo puts back, unless the period changed since: it compares the period
-    with ``kind``, ``valid_from`` and ``valid_to`` as they were handed over."""
+    """One period a transfer (``TransferRequest.transfer_id``) handed over or ended, for undo.
+
+    Handed over: a deputy period or a planned primary period of ``from_user_id`` that
+    ``period_id`` now gives to ``to_user_id`` (the continuation from the transfer's day, or
+    the planned period itself). Ended (``to_user_id`` empty): another user's deputy period
+    that the transfer ended (deputies promoted, or not kept with the records), held by
+    ``from_user_id``, which ran until ``previous_valid_to``. Undo compares the period with
+    ``kind``, ``valid_from`` and ``valid_to`` as the transfer left them."""
 
     __tablename__ = "ownership_handovers"
     __table_args__ = (enum_check("outcome", UNDO_OUTCOMES),)
@@ -89,9 +92,10 @@ class OwnerHandover(db.Model):
     object_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
     from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    previous_valid_to: Mapped[dt.date | None] = mapped_column(Date)
     #: ``None`` until undo judged it
     outcome: Mapped[str | None] = mapped_column(String(10))
 

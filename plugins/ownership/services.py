@@ -976,24 +976,26 @@ def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> lis
 
 def _judge_handovers(session: Session, pending) -> None:
     """Mark the hand-overs (``pending``) whose period is gone, held by someone else than the
-    recipient, or has other dates or kind than it was handed over with."""
+    transfer left it with, or has other dates or kind than the transfer left it with."""
     period = select(A.c.id).where(A.c.id == H.c.period_id)
     for outcome, condition in (
             ("deleted", ~period.exists()),
-            ("reassigned", period.where(A.c.user_id != H.c.to_user_id).exists()),
+            ("reassigned", period.where(A.c.user_id != func.coalesce(H.c.to_user_id, H.c.from_user_id)).exists()),
             ("changed", period.where(or_(A.c.kind != H.c.kind, A.c.valid_from != H.c.valid_from,
                                          A.c.valid_to.is_distinct_from(H.c.valid_to))).exists())):
         session.execute(update(H).where(pending, condition).values(outcome=outcome))
 
 
 def _hand_back(session: Session, pending, from_user_id: int) -> None:
-    """Hand the periods of the hand-overs left in ``pending`` back to ``from_user_id``, with
-    one event per record and former holder; those of record types no longer registered
-    (their plugin is off) cannot be and count as deleted."""
+    """Hand the periods of the hand-overs left in ``pending`` back to ``from_user_id`` (one
+    event per record and former holder) and re-open the periods the transfer ended; those
+    of record types no longer registered (their plugin is off) cannot be and count as
+    deleted."""
     registry = record_types()
+    known = and_(pending, H.c.object_type.in_(registry.names()))
     by_type: dict[str, dict[int, list[int]]] = {}
     for object_type, to_user_id, period_id in session.execute(select(H.c.object_type, H.c.to_user_id, H.c.period_id)
-                                                              .where(pending, H.c.object_type.in_(registry.names()))):
+                                                              .where(known, H.c.to_user_id.is_not(None))):
         by_type.setdefault(object_type, {}).setdefault(to_user_id, []).append(period_id)
     day = today()
     for object_type, by_holder in by_type.items():
@@ -1002,7 +1004,10 @@ def _hand_back(session: Session, pending, from_user_id: int) -> None:
             chunk = ids[start:start + HANDOVER_CHUNK]
             _announce_handover(session, registry.get(object_type), A.c.id.in_(chunk), dict.fromkeys(by_holder, from_user_id))
             _hand_over_periods(session, chunk, from_user_id, day)
-    session.execute(update(H).where(pending, H.c.object_type.in_(registry.names())).values(outcome="restored"))
+    ended = and_(known, H.c.to_user_id.is_(None))
+    previous_end = select(H.c.previous_valid_to).where(ended, H.c.period_id == A.c.id).scalar_subquery()
+    session.execute(update(A).where(A.c.id.in_(select(H.c.period_id).where(ended))).values(valid_to=previous_end))
+    session.execute(update(H).where(known).values(outcome="restored"))
     session.execute(update(H).where(pending).values(outcome="deleted"))
 
 
@@ -1010,11 +1015,13 @@ def _deputies_in_force(object_type: str, day: dt.date, but_not: int):
     return and_(A.c.object_type == object_type, A.c.kind == "deputy", in_force(day), A.c.user_id != but_not)
 
 
-def promote_deputies(session: Session, from_user_id: int, object_types: Iterable[str], include_closed: bool = True) -> dict[str, int]:
+def promote_deputies(session: Session, from_user_id: int, object_types: Iterable[str], include_closed: bool = True,
+                     transfer_id: int | None = None) -> dict[str, int]:
     """Records the user owns that have a deputy in force today go to that deputy (the one
     with the lowest user id when there are several; departed deputies are passed over),
-    whose deputy period ends as they become the primary owner. Set-based: one change per
-    deputy. Returns how many records each type gave to their deputies."""
+    whose deputy period ends as they become the primary owner (kept for undo under
+    ``transfer_id``). Set-based: one change per deputy. Returns how many records each type
+    gave to their deputies."""
     day = today()
     promoted: dict[str, int] = {}
     for record_type in _known_types(object_types):
@@ -1028,7 +1035,8 @@ def promote_deputies(session: Session, from_user_id: int, object_types: Iterable
             their_records = select(A.c.object_id).where(deputy_of, A.c.user_id == deputy_id)
             count = update_records(session, model, and_(owned, model.id.in_(their_records)), {"owner_id": deputy_id})
             now_theirs = select(model.id).where(model.owner_id == deputy_id)
-            end_periods(session, and_(deputy_of, A.c.user_id == deputy_id, A.c.object_id.in_(now_theirs)), day)
+            _end_for_transfer(session, and_(deputy_of, A.c.user_id == deputy_id, A.c.object_id.in_(now_theirs)), day,
+                              transfer_id)
             promoted[record_type.name] = promoted.get(record_type.name, 0) + count
     return promoted
 
@@ -1036,9 +1044,22 @@ def promote_deputies(session: Session, from_user_id: int, object_types: Iterable
 def end_deputies_of_moving_records(session: Session, request) -> None:
     """Salesforce's "keep the account team" unticked: the deputy periods of other users on
     the records this transfer request is about to move end (yesterday, or vanish if they
-    began today). ``request`` is an :class:`opiekun.user_items.TransferRequest`."""
+    began today; kept for undo). ``request`` is an :class:`opiekun.user_items.TransferRequest`."""
     day = today()
     for record_type in _known_types(request.object_types):
         moving = records_to_move(record_type, request.from_user_id, request.include_closed, request.share)
-        end_periods(session, and_(_deputies_in_force(record_type.name, day, request.from_user_id),
-                                  A.c.object_id.in_(select(record_type.model.id).where(moving))), day)
+        _end_for_transfer(session, and_(_deputies_in_force(record_type.name, day, request.from_user_id),
+                                        A.c.object_id.in_(select(record_type.model.id).where(moving))), day,
+                          request.transfer_id)
+
+
+def _end_for_transfer(session: Session, current, day: dt.date, transfer_id: int | None) -> None:
+    """:func:`end_periods` for a transfer: with ``transfer_id``, the periods that end (not
+    those that vanish, having begun today) are kept in ``ownership_handovers`` first, with
+    the end they had, so that undo can re-open them."""
+    if transfer_id is not None:
+        ending = select(literal(transfer_id, Integer), A.c.id, A.c.object_type, A.c.object_id, A.c.kind, A.c.user_id,
+                        literal(day - dt.timedelta(days=1), Date), A.c.valid_from, A.c.valid_to).where(current, A.c.valid_from < day)
+        session.execute(insert(H).from_select(["transfer_id", "period_id", "object_type", "object_id", "kind", "from_user_id",
+                                               "valid_to", "valid_from", "previous_valid_to"], ending))
+    end_periods(session, current, day)

@@ -338,6 +338,31 @@ def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(ap
     assert holders(firms[0], "deputy") == [seller["id"]], "a refused second undo changes nothing"
 
 
+def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, other_seller, team):
+    firms = {user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"] for user in (seller, other_seller)}
+    for (owner_id, firm), deputy in zip(firms.items(), team):
+        created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [firm],
+                                                                 "user_id": deputy["id"], "kind": "deputy", "valid_from": today(-3)}))
+    depart(api, admin, seller)
+    depart(api, admin, other_seller)
+    promoted = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[2]["id"], "promote_deputies": True})
+    not_kept = transfer(api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[2]["id"], "deputies_stay": False})
+
+    def deputies_in_force(firm: int) -> list[int]:
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))["items"]
+        return [p["user_id"] for p in periods if p["valid_to"] is None]
+
+    assert owners(api, admin, "/companies", list(firms.values())) == [team[0]["id"], team[2]["id"]]
+    assert [deputies_in_force(firm) for firm in firms.values()] == [[], []]
+
+    for state in (promoted, not_kept):
+        undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
+        assert (undone["restored"], undone["kept"]) == (2, 0), "the owner and the ended deputy period"
+    assert owners(api, admin, "/companies", list(firms.values())) == [seller["id"], other_seller["id"]]
+    assert [deputies_in_force(firm) for firm in firms.values()] == [[team[0]["id"]], [team[1]["id"]]], \
+        "the deputies stand in again, with their periods as they were"
+
+
 # --- the rules --------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """ownership: the periods a transfer handed over, for undo
 
 ``ownership_handovers``: one row per deputy or planned primary period that a transfer
-(offboarding) gave to another user, keyed by the transfer's id; undo hands back those that
-did not change since.
+(offboarding) gave to another user, and per other user's deputy period it ended, keyed by
+the transfer's id; undo hands back (or re-opens) those that did not change since.
 
 Revision ID: ownership_0005
 Revises: ownership_0004
@@ -29,9 +29,10 @@ def upgrade():
         sa.Column('object_id', sa.Integer(), nullable=False),
         sa.Column('kind', sa.String(length=10), nullable=False),
         sa.Column('from_user_id', sa.Integer(), nullable=False),
-        sa.Column('to_user_id', sa.Integer(), nullable=False),
+        sa.Column('to_user_id', sa.Integer(), nullable=True),
         sa.Column('valid_from', sa.Date(), nullable=False),
         sa.Column('valid_to', sa.Date(), nullable=True),
+        sa.Column('previous_valid_to', sa.Date(), nullable=True),
         sa.Column('outcome', sa.String(length=10), nullable=True),
         sa.CheckConstraint("outcome IN ('restored', 'deleted', 'reassigned', 'changed')",
                            name=op.f('ck_ownership_handovers_outcome_allowed')),

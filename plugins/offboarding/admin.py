@@ -10,7 +10,7 @@ the permission ``offboarding.transfer`` (administrators hold it).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
@@ -88,10 +88,11 @@ def type_label(name: str) -> str:
     return gettext(record_type.label_plural) if record_type is not None else name
 
 
-def in_registry_order(per_type: dict[str, Any]) -> dict[str, Any]:
-    """``{object_type: …}`` in the order of the record types (types now gone last)."""
+def in_registry_order(per_type: dict[Any, Any], type_of: Callable[[Any], str] = lambda key: key) -> dict[Any, Any]:
+    """``{object_type: …}`` (or keys whose ``type_of`` is the type) in the order of the record
+    types, types now gone last."""
     order = {record_type.name: position for position, record_type in enumerate(record_types())}
-    return dict(sorted(per_type.items(), key=lambda pair: order.get(pair[0], len(order))))
+    return dict(sorted(per_type.items(), key=lambda pair: order.get(type_of(pair[0]), len(order))))
 
 
 def user_labels(ids: Iterable[int | None]) -> dict[int, str]:
@@ -427,11 +428,11 @@ class TransferView(OpiekunModelView):
         return self.render(
             "offboarding/transfer.html", transfer=transfer, names=names, steps=steps, items=items, page=page,
             pages=pages, undone=undone, counts=services.counts_by_type(transfer),
-            outcomes=in_registry_order(services.outcome_counts(transfer)) if undone else {},
+            outcomes=in_registry_order(services.outcome_counts(transfer), lambda key: key[0]) if undone else {},
             resumable=services.is_resumable(transfer), undoable=transfer.status in ("done", "failed"),
             state_url=url_for(".transfer_state", transfer_id=transfer.id), user_url=user_page_url(transfer.from_user_id),
             status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES}, kind_labels=KIND_LABELS,
-            outcome_labels=OUTCOME_LABELS, field_labels=LABELS, origin_labels=ORIGIN_LABELS, type_label=type_label,
+            outcome_labels=OUTCOME_LABELS, field_labels=LABELS, what_labels={**LABELS, **KIND_LABELS}, origin_labels=ORIGIN_LABELS, type_label=type_label,
             record_url=record_url, status_badge=status_badge, options=switched_on(transfer),
             page_url=lambda number: url_for(".transfer_page", transfer_id=transfer.id, page=number + 1))
 

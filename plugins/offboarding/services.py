@@ -642,14 +642,15 @@ def is_resumable(transfer: Transfer) -> bool:
     return True
 
 
-def outcome_counts(transfer: Transfer) -> dict[str, dict[str, int]]:
-    """After undo: ``{object_type: {outcome: count}}`` — what was put back, what was kept:
-    the moved record fields and what the plugins put back themselves."""
-    rows = db.session.execute(select(MovedItem.object_type, MovedItem.outcome, func.count())
+def outcome_counts(transfer: Transfer) -> dict[tuple[str, str], dict[str, int]]:
+    """After undo: ``{(object_type, what): {outcome: count}}`` — what was put back, what was
+    kept. ``what`` is the moved field (``owner_id``…) of a record, or the kind of item a
+    plugin put back itself (``deputy``, ``planned_owner``…)."""
+    rows = db.session.execute(select(MovedItem.object_type, MovedItem.field, MovedItem.outcome, func.count())
                               .where(MovedItem.transfer_id == transfer.id, MovedItem.outcome.is_not(None))
-                              .group_by(MovedItem.object_type, MovedItem.outcome)).all()
-    rows += [(item["object_type"], item["outcome"], item["count"]) for item in transfer.undo_outcomes or []]
-    counts: dict[str, Counter[str]] = {}
-    for object_type, outcome, count in rows:
-        counts.setdefault(object_type, Counter())[outcome] += count
-    return {object_type: dict(per_outcome) for object_type, per_outcome in counts.items()}
+                              .group_by(MovedItem.object_type, MovedItem.field, MovedItem.outcome)).all()
+    rows += [(item["object_type"], item["kind"], item["outcome"], item["count"]) for item in transfer.undo_outcomes or []]
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for object_type, what, outcome, count in rows:
+        counts.setdefault((object_type, what), Counter())[outcome] += count
+    return {key: dict(per_outcome) for key, per_outcome in counts.items()}

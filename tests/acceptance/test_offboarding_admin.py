@@ -207,6 +207,8 @@ def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, ad
     kept = page[page.index('id="items-table"'):]
     assert "Firma 0" in kept and "Firma 1" not in kept and "zmieniony od tego czasu" in kept
     assert 'id="undo-result"' in page and "Cofnij</button>" not in page
+    outcomes = page[page.index('id="undo-result"'):page.index('id="recipients"')]
+    assert re.search(r"<td>Firmy</td>\s*<td>Opiekun</td>\s*<td[^>]*>2</td>", outcomes), "per type and field: 2 put back"
     again = browser.submit(f"{page_url}undo/", {}, form_url=ANY_FORM, follow_redirects=True)
     assert "zostało już cofnięte" in flashed(again)
     browser.get("/language/en")

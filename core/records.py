@@ -208,10 +208,6 @@ def opiekun_record_types() -> Iterable[RecordType]:
     return CORE_RECORD_TYPES
 
 
-def _owned_by(record_type: RecordType, user_id: int):
-    return record_type.model.owner_id == user_id
-
-
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Every registered record type the user owns (partners' types included): the
@@ -222,12 +218,13 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
         if not record_type.owner_items:  # the registering plugin answers for it
             continue
         model = record_type.model
+        held = records_to_move(record_type, user_id)  # what a transfer of everything moves
         if record_type.closed is None:
-            open_count, closed_count = db.session.scalar(select(func.count()).where(_owned_by(record_type, user_id))), 0
+            open_count, closed_count = db.session.scalar(select(func.count()).where(held)), 0
         else:
             closed = record_type.closed()
             row = db.session.execute(
-                select(func.count().filter(not_(closed)), func.count().filter(closed)).select_from(model).where(_owned_by(record_type, user_id))
+                select(func.count().filter(not_(closed)), func.count().filter(closed)).select_from(model).where(held)
             ).one()
             open_count, closed_count = row
         if not include_closed:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Text, and_, bindparam, cast, func, insert, null, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -319,13 +319,12 @@ class _BulkPlan:
         model, rows = record_type.model, bulk.rows
         anonymizing = bulk.operation == ANONYMIZE
         references = {name: reference_of(model, name) for name in fields}
-        wanted = {reference: {bulk.new_values[name]} for name, reference in references.items() if reference is not None}
-        labels = _labels(connection, wanted) if wanted else {}
-        # slots 0, 1, 2: object id, name, URL; then per field its old value and old label
-        items, self.old_columns = [], []
         self._connection, self._references = connection, [references[name] for name in fields]
         self._labels: dict[tuple[Reference, Any], str] = {}
         self._asked: dict[Reference, set] = {}
+        self._look_up({reference: {bulk.new_values[name]} for name, reference in references.items() if reference is not None})
+        # slots 0, 1, 2: object id, name, URL; then per field its old value and old label
+        items, self.old_columns = [], []
         for number, name in enumerate(fields):
             reference = references[name]
             new_value = bulk.new_values[name]
@@ -334,7 +333,7 @@ class _BulkPlan:
                 "field": name, "field_label": field_label(name),
                 "old": None if anonymizing else old_slot, "new": change_value(new_value),
                 "old_label": REDACTED if anonymizing else (label_slot if reference is not None else None),
-                "new_label": labels.get((reference, new_value)) if reference is not None else None,
+                "new_label": self._labels.get((reference, new_value)) if reference is not None else None,
             })
             self.old_columns.append(rows.c[f"old_{name}"])
         if anonymizing:  # the name after the change: the one before is personal data
@@ -351,19 +350,22 @@ class _BulkPlan:
         self.operation = bulk.operation
 
     def look_up_labels(self, records) -> None:
-        """The labels of the rows the old values of a page refer to (a user's name…), in one
-        query per referenced table; those of earlier pages are not asked again (a transfer's
-        old values are mostly one user)."""
-        wanted: dict[Reference, set] = {}
-        for position, reference in enumerate(self._references):
-            if reference is not None:
-                asked = self._asked.setdefault(reference, set())
-                missing = {record[2 + position] for record in records} - asked
-                if missing:
-                    wanted[reference] = missing
-                    asked |= missing
-        if wanted:
-            self._labels.update(_labels(self._connection, wanted))
+        """The labels of the rows the old values of a page refer to (a user's name…)."""
+        self._look_up({reference: {record[2 + position] for record in records}
+                       for position, reference in enumerate(self._references) if reference is not None})
+
+    def _look_up(self, wanted: Mapping[Reference, set]) -> None:
+        """Add the labels of ``{reference: ids}`` to the change's labels, in one query per
+        referenced table; ids asked before are not asked again (a transfer's old values are
+        mostly one user, its new value is that of every entry)."""
+        missing = {}
+        for reference, ids in wanted.items():
+            asked = self._asked.setdefault(reference, set())
+            if ids - asked:
+                missing[reference] = ids - asked
+                asked |= ids
+        if missing:
+            self._labels.update(_labels(self._connection, missing))
 
     def slot_texts(self, record) -> tuple[str | None, list[str]]:
         """For one row of a page (id, name, then the old value per field): the record's URL,

@@ -432,7 +432,8 @@ class TransferView(OpiekunModelView):
             resumable=services.is_resumable(transfer), undoable=transfer.status in ("done", "failed"),
             state_url=url_for(".transfer_state", transfer_id=transfer.id), user_url=user_page_url(transfer.from_user_id),
             status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES}, kind_labels=KIND_LABELS,
-            outcome_labels=OUTCOME_LABELS, field_labels=LABELS, what_labels={**LABELS, **KIND_LABELS}, origin_labels=ORIGIN_LABELS, type_label=type_label,
+            outcome_labels=OUTCOME_LABELS, field_labels=LABELS, what_labels={**LABELS, **KIND_LABELS},
+            origin_labels=ORIGIN_LABELS, type_label=type_label,
             record_url=record_url, status_badge=status_badge, options=switched_on(transfer),
             page_url=lambda number: url_for(".transfer_page", transfer_id=transfer.id, page=number + 1))
 

@@ -901,11 +901,11 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
         if share is not None:
             selected = and_(selected, in_share(A.c.id, selected, share))
         # fix the share's rows before the statements below change what ``selected`` matches
-        chosen = session.execute(select(A.c.id, A.c.kind).where(selected)).all()
-        if not chosen:
+        periods = session.execute(select(A.c.id, A.c.kind).where(selected)).all()
+        if not periods:
             continue
-        moved.update((record_type.name, _item_kind(kind)) for _, kind in chosen)
-        chosen = [period_id for period_id, _ in chosen]
+        moved.update((record_type.name, _item_kind(kind)) for _, kind in periods)
+        chosen = [period_id for period_id, _ in periods]
         _announce_handover(session, record_type, selected, {from_user_id: to_user_id})
         for start in range(0, len(chosen), HANDOVER_CHUNK):
             handed = _hand_over_periods(session, chosen[start:start + HANDOVER_CHUNK], to_user_id, day)
@@ -993,16 +993,18 @@ def _hand_back(session: Session, pending, from_user_id: int) -> None:
     deleted."""
     registry = record_types()
     known = and_(pending, H.c.object_type.in_(registry.names()))
-    by_type: dict[str, dict[int, list[int]]] = {}
+    periods: dict[str, list[int]] = {}
+    holders: dict[str, set[int]] = {}
     for object_type, to_user_id, period_id in session.execute(select(H.c.object_type, H.c.to_user_id, H.c.period_id)
                                                               .where(known, H.c.to_user_id.is_not(None))):
-        by_type.setdefault(object_type, {}).setdefault(to_user_id, []).append(period_id)
+        periods.setdefault(object_type, []).append(period_id)
+        holders.setdefault(object_type, set()).add(to_user_id)
     day = today()
-    for object_type, by_holder in by_type.items():
-        ids = [period_id for period_ids in by_holder.values() for period_id in period_ids]
+    for object_type, ids in periods.items():
         for start in range(0, len(ids), HANDOVER_CHUNK):
             chunk = ids[start:start + HANDOVER_CHUNK]
-            _announce_handover(session, registry.get(object_type), A.c.id.in_(chunk), dict.fromkeys(by_holder, from_user_id))
+            _announce_handover(session, registry.get(object_type), A.c.id.in_(chunk),
+                               dict.fromkeys(holders[object_type], from_user_id))
             _hand_over_periods(session, chunk, from_user_id, day)
     ended = and_(known, H.c.to_user_id.is_(None))
     previous_end = select(H.c.previous_valid_to).where(ended, H.c.period_id == A.c.id).scalar_subquery()

@@ -293,6 +293,7 @@ def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkC
     record_type = current_app.extensions["opiekun.record_types"].get(bulk.object_type)
     plan = _BulkPlan(connection, record_type, bulk, fields, common)
     rows = bulk.rows
+    links = _Links(key, last_hash)
     last_id = None
     while True:
         page = select(rows.c.object_id, plan.name_column, *plan.old_columns).order_by(rows.c.object_id).limit(BULK_PAGE)
@@ -300,16 +301,27 @@ def _append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkC
             page = page.where(rows.c.object_id > last_id)
         records = connection.execute(page).all()
         if not records:
-            return last_hash
+            return links.last_hash
         plan.look_up_labels(records)
-        entries = []
+        _write_entries(connection, links.entries(plan, records))
+        last_id = records[-1][0]
+
+
+class _Links:
+    """The chain as a bulk change extends it: ``last_hash`` follows the entries handed out."""
+
+    def __init__(self, key: bytes, last_hash: str):
+        self._key, self.last_hash = key, last_hash
+
+    def entries(self, plan: "_BulkPlan", records) -> Iterator[tuple]:
+        """The ready entries of a page, each hashed as it is asked for (so a COPY can send
+        one entry while the next is hashed)."""
+        key = self._key
         for record in records:
             url, encoded = plan.slot_texts(record)
-            last_hash = chain.link(key, last_hash, chain.text_digest(plan.canonical.fill(encoded)))
-            entries.append((*plan.before, record[0], record[1], url, plan.operation,
-                            plan.changes.fill(encoded), plan.context, last_hash))
-        _write_entries(connection, entries)
-        last_id = records[-1][0]
+            self.last_hash = chain.link(key, self.last_hash, chain.text_digest(plan.canonical.fill(encoded)))
+            yield (*plan.before, record[0], record[1], url, plan.operation, plan.changes.fill(encoded), plan.context,
+                   self.last_hash)
 
 
 class _BulkPlan:
@@ -394,18 +406,22 @@ _WRITTEN = ("at", "user_id", "user_name", "job", "object_type", "object_id", "ob
             "operation", "changes", "context", "hash")
 
 
-def _write_entries(connection: Connection, entries: list[tuple]) -> None:
+def _write_entries(connection: Connection, entries: Iterable[tuple]) -> None:
     """Append ready entries (tuples in ``_WRITTEN`` order; ``changes`` and ``context`` as
-    JSON text) in their order, which their ids follow."""
+    JSON text) in their order, which their ids follow. PostgreSQL: one COPY whose data a
+    worker thread sends while the next entries are made, so the server writes one entry
+    while Python hashes the next."""
     columns = ", ".join(_WRITTEN)
     if connection.dialect.name == "postgresql":
+        from psycopg.copy import QueuedLibpqWriter  # the driver of PostgreSQL deployments
+
         cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY {ENTRIES.name} ({columns}) FROM STDIN") as copy:
+        with cursor, cursor.copy(f"COPY {ENTRIES.name} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
             for entry in entries:
                 copy.write_row(entry)
         return
     placeholders = ", ".join("?" for _ in _WRITTEN)  # SQLite: the driver's executemany
-    connection.exec_driver_sql(f"INSERT INTO {ENTRIES.name} ({columns}) VALUES ({placeholders})", entries)
+    connection.exec_driver_sql(f"INSERT INTO {ENTRIES.name} ({columns}) VALUES ({placeholders})", list(entries))
 
 
 def _as_written(connection: Connection, at: dt.datetime) -> Any:

@@ -13,9 +13,8 @@ implementations first), and the non-``None`` results are collected into a list.
 Start-up hooks run while the app is built; a plugin whose start-up hook raises stops the
 start with a message naming the plugin. Hooks about changes (``opiekun_records_changed``,
 ``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``,
-``opiekun_undo_transfer``) run
-inside the caller's database transaction: write through the ``session`` you are given,
-never commit it; raising rolls the whole change back.
+``opiekun_undo_transfer``) run inside the caller's database transaction: write through
+the ``session`` you are given, never commit it; raising rolls the whole change back.
 """
 from __future__ import annotations
 
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint, Flask
     from flask_admin import Admin, BaseView
+    from sqlalchemy import Select
     from sqlalchemy.orm import Session
     from wtforms import Form
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from opiekun.models import Deal, User
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoOutcome, UndoRequest
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -58,6 +58,7 @@ __all__ = [
     "opiekun_jobs",
     "opiekun_migrations_dir",
     "opiekun_models",
+    "opiekun_moved_items",
     "opiekun_permissions",
     "opiekun_record_access",
     "opiekun_record_types",
@@ -280,13 +281,22 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
 
 
 @hookspec
-def opiekun_undo_transfer(session: Session, request: UndoRequest) -> Iterable[UndoOutcome]:
+def opiekun_undo_transfer(session: Session, request: UndoRequest) -> None:
     """Put back the rows of your own that your ``opiekun_transfer_user_items`` moved in
     transfer ``request.transfer_id`` (you kept them under ``TransferRequest.transfer_id``),
-    to ``request.from_user_id`` — unless they changed since the transfer: those stay, and
-    each is counted with the reason (:class:`~opiekun.user_items.UndoOutcome`). Return the
-    counts per type, kind and outcome.
+    to ``request.from_user_id`` — unless they changed since the transfer: those stay. Keep
+    each row's outcome (:data:`~opiekun.user_items.UNDO_OUTCOMES`: ``restored``, or why it
+    stayed), which ``opiekun_moved_items`` then shows.
 
     Record columns moved with ``update_records`` need nothing here: offboarding puts them
     back itself. Called once per undo, in the undo's transaction, with the undo's change
     context; judge each row once (a second call finds nothing left to undo)."""
+
+
+@hookspec
+def opiekun_moved_items(transfer_id: int) -> Select | None:
+    """The rows of your own that transfer ``transfer_id`` moved (deputy periods…), as a
+    SELECT with the columns of :data:`~opiekun.user_items.MOVED_ITEM_COLUMNS`, in that order
+    and with those labels; ``None`` when you keep none. Offboarding lists them with the
+    record fields it moved (every item of a transfer, or those undo kept, with the reason)
+    and counts them per type, kind and outcome. Read only."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoOutcome, UndoRequest
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 ENTRY_POINT_GROUP = "opiekun.plugins"
 
@@ -299,9 +299,12 @@ class PluginHost:
         answers = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
         return [result for results in answers for result in results]
 
-    def undo_transfer(self, session: Any, request: "UndoRequest") -> list["UndoOutcome"]:
-        answers = self.manager.hook.opiekun_undo_transfer(session=session, request=request)
-        return [outcome for outcomes in answers for outcome in outcomes]
+    def undo_transfer(self, session: Any, request: "UndoRequest") -> None:
+        self.manager.hook.opiekun_undo_transfer(session=session, request=request)
+
+    def moved_items(self, transfer_id: int) -> list[Any]:
+        """The plugins' SELECTs of the rows of their own that a transfer moved."""
+        return self.manager.hook.opiekun_moved_items(transfer_id=transfer_id)
 
 
 def _trace_before(hook_name: str, hook_impls: list, kwargs: dict) -> None:

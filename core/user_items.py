@@ -111,12 +111,9 @@ class UndoRequest:
     from_user_id: int
 
 
-@dataclass(frozen=True)
-class UndoOutcome:
-    """What undo did with ``count`` items of one type and kind: ``restored``, or why they
-    stay where the transfer put them (``deleted``, ``reassigned``, ``changed``)."""
-
-    object_type: str
-    outcome: str
-    count: int
-    kind: str = "owner"
+#: The columns, in this order, of the SELECT a plugin's ``opiekun_moved_items`` answers with:
+#: one row per item of its own a transfer moved (or ended). ``field`` says what moved: the
+#: kind of item (``deputy``, ``planned_owner``…). ``old_value`` / ``new_value``: the user
+#: who held the item before and after the transfer (``new_value`` empty: the transfer ended
+#: it). ``moved_at``: when. ``outcome``: empty until undo, then one of :data:`UNDO_OUTCOMES`.
+MOVED_ITEM_COLUMNS = ("object_type", "object_id", "object_name", "field", "old_value", "new_value", "moved_at", "outcome")

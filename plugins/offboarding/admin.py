@@ -31,6 +31,7 @@ from opiekun.admin.forms import AdminForm, active_users
 from opiekun.admin.labels import FIELD_LABELS, user_label
 from opiekun.admin.views import OpiekunModelView, RecordView, attempt
 from opiekun.api.errors import NotFound
+from opiekun.api.pagination import fetch
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.offboarding import services
@@ -120,7 +121,7 @@ def page_arg() -> int:
 def page_of(statement, page: int) -> tuple[list, int]:
     """One page of a statement's rows and the number of pages."""
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(ITEMS_PER_PAGE).offset(page * ITEMS_PER_PAGE)).all()
+    rows = fetch(statement.limit(ITEMS_PER_PAGE).offset(page * ITEMS_PER_PAGE))
     return rows, max(1, -(-total // ITEMS_PER_PAGE))
 
 
@@ -432,7 +433,7 @@ class TransferView(OpiekunModelView):
             resumable=services.is_resumable(transfer), undoable=transfer.status in ("done", "failed"),
             state_url=url_for(".transfer_state", transfer_id=transfer.id), user_url=user_page_url(transfer.from_user_id),
             status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES}, kind_labels=KIND_LABELS,
-            outcome_labels=OUTCOME_LABELS, field_labels=LABELS, what_labels={**LABELS, **KIND_LABELS},
+            outcome_labels=OUTCOME_LABELS, what_labels={**LABELS, **KIND_LABELS},
             origin_labels=ORIGIN_LABELS, type_label=type_label,
             record_url=record_url, status_badge=status_badge, options=switched_on(transfer),
             page_url=lambda number: url_for(".transfer_page", transfer_id=transfer.id, page=number + 1))

@@ -14,7 +14,7 @@ from flask import Blueprint
 from pydantic import Field, StringConstraints, create_model
 
 from opiekun.api.errors import Forbidden
-from opiekun.api.pagination import paginate
+from opiekun.api.pagination import fetch, paginate
 from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -229,10 +229,11 @@ class MovedItemOut(OutputModel):
     object_type: str
     object_id: int
     object_name: str | None
-    field: str
-    old_value: int | None
-    new_value: int | None
-    moved_at: dt.datetime
+    field: str = Field(description="the record's field that moved (owner_id…), or the kind of item a plugin moved "
+                                    "(deputy, planned_owner…)")
+    old_value: int | None = Field(description="the user who had the item before the transfer")
+    new_value: int | None = Field(description="the user who has it since (empty: the transfer ended it, e.g. a deputy period)")
+    moved_at: dt.datetime | None
     outcome: str | None = Field(None, description="after undo: restored, or why it was kept (deleted, reassigned, changed)")
 
 
@@ -254,7 +255,7 @@ def undo_transfer(transfer_id: int):
     user = require_right()
     result = services.undo_transfer(transfer_id, user)
     db.session.commit()
-    kept = db.session.scalars(services.moved_items(transfer_id, kept_only=True).limit(100)).all()
+    kept = fetch(services.moved_items(transfer_id, kept_only=True).limit(100))
     return UndoOut(transfer=TransferOut.of(services.get_transfer(transfer_id)), restored=result.restored, kept=result.kept,
                    kept_items=[MovedItemOut.model_validate(item) for item in kept])
 

@@ -62,9 +62,6 @@ class Transfer(db.Model):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     restored: Mapped[int | None] = mapped_column(Integer)
     kept: Mapped[int | None] = mapped_column(Integer)
-    #: After undo, what the plugins put back themselves (deputy periods…):
-    #: ``[{"object_type", "kind", "outcome", "count"}]``
-    undo_outcomes: Mapped[list | None] = mapped_column(JSON)
 
     from_user: Mapped[User] = relationship(User, foreign_keys=[from_user_id])
     requested_by: Mapped[User | None] = relationship(User, foreign_keys=[requested_by_id])

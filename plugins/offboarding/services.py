@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, String, and_, func, insert, literal, not_, select, update
+from sqlalchemy import Integer, String, and_, func, insert, literal, not_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from opiekun.models import Notification, User, utcnow
 from opiekun.plugins.offboarding import jobs
 from opiekun.plugins.offboarding.models import UNDER_WAY, MovedItem, Transfer, TransferStep
 from opiekun.record_types import RecordType, record_types
-from opiekun.user_items import ItemCount, TransferRequest, UndoRequest
+from opiekun.user_items import MOVED_ITEM_COLUMNS, ItemCount, TransferRequest, UndoRequest
 
 #: The change-context key that ties every change of a transfer to it (audit shows it).
 TRANSFER_CONTEXT = "offboarding_transfer_id"
@@ -469,13 +469,24 @@ def list_transfers(from_user_id: int | None = None, status: str | None = None):
     return statement.order_by(Transfer.id.desc())
 
 
+def every_moved_item(transfer_id: int):
+    """Every item transfer ``transfer_id`` moved, as one subquery with the columns of
+    :data:`~opiekun.user_items.MOVED_ITEM_COLUMNS`: the record fields this plugin recorded
+    and the rows of their own other plugins moved (``opiekun_moved_items``: deputy periods…)."""
+    own = select(*(MovedItem.__table__.c[name] for name in MOVED_ITEM_COLUMNS)).where(MovedItem.transfer_id == transfer_id)
+    return union_all(own, *plugins().moved_items(transfer_id)).subquery("moved_items")
+
+
 def moved_items(transfer_id: int, outcome: str | None = None, kept_only: bool = False):
-    statement = select(MovedItem).where(MovedItem.transfer_id == transfer_id)
+    """The items of a transfer (all, those with one ``outcome``, or those undo kept), in
+    record type, record and field order."""
+    items = every_moved_item(transfer_id)
+    statement = select(items)
     if kept_only:
-        statement = statement.where(MovedItem.outcome.is_not(None), MovedItem.outcome != "restored")
+        statement = statement.where(items.c.outcome.is_not(None), items.c.outcome != "restored")
     elif outcome is not None:
-        statement = statement.where(MovedItem.outcome == outcome)
-    return statement.order_by(MovedItem.object_type, MovedItem.object_id, MovedItem.field)
+        statement = statement.where(items.c.outcome == outcome)
+    return statement.order_by(items.c.object_type, items.c.object_id, items.c.field, items.c.new_value)
 
 
 # --- undo --------------------------------------------------------------------------------------
@@ -545,9 +556,7 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
             if record_type is not None:
                 _restore_group(record_type, field_name,
                                _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"))
-        undone = plugins().undo_transfer(db.session, UndoRequest(transfer.id, transfer.from_user_id))
-    transfer.undo_outcomes = [{"object_type": item.object_type, "kind": item.kind, "outcome": item.outcome,
-                               "count": item.count} for item in undone]
+        plugins().undo_transfer(db.session, UndoRequest(transfer.id, transfer.from_user_id))
     totals: Counter[str] = Counter()
     for counts in outcome_counts(transfer).values():
         totals.update(counts)
@@ -645,12 +654,12 @@ def is_resumable(transfer: Transfer) -> bool:
 def outcome_counts(transfer: Transfer) -> dict[tuple[str, str], dict[str, int]]:
     """After undo: ``{(object_type, what): {outcome: count}}`` — what was put back, what was
     kept. ``what`` is the moved field (``owner_id``…) of a record, or the kind of item a
-    plugin put back itself (``deputy``, ``planned_owner``…)."""
-    rows = db.session.execute(select(MovedItem.object_type, MovedItem.field, MovedItem.outcome, func.count())
-                              .where(MovedItem.transfer_id == transfer.id, MovedItem.outcome.is_not(None))
-                              .group_by(MovedItem.object_type, MovedItem.field, MovedItem.outcome)).all()
-    rows += [(item["object_type"], item["kind"], item["outcome"], item["count"]) for item in transfer.undo_outcomes or []]
-    counts: dict[tuple[str, str], Counter[str]] = {}
+    plugin moved of its own (``deputy``, ``planned_owner``…)."""
+    items = every_moved_item(transfer.id)
+    rows = db.session.execute(select(items.c.object_type, items.c.field, items.c.outcome, func.count())
+                              .where(items.c.outcome.is_not(None))
+                              .group_by(items.c.object_type, items.c.field, items.c.outcome)).all()
+    counts: dict[tuple[str, str], dict[str, int]] = {}
     for object_type, what, outcome, count in rows:
-        counts.setdefault((object_type, what), Counter())[outcome] += count
-    return {key: dict(per_outcome) for key, per_outcome in counts.items()}
+        counts.setdefault((object_type, what), {})[outcome] = count
+    return counts

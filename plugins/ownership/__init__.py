@@ -21,6 +21,7 @@ from opiekun.permissions import Permission
 if TYPE_CHECKING:
     from flask import Blueprint
     from flask_admin import Admin, BaseView
+    from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
     from opiekun.admin.actions import BulkAction
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import User
     from opiekun.record_types import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoOutcome, UndoRequest
+    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 MANIFEST = PluginManifest(
     name="ownership",
@@ -189,10 +190,19 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
 
 
 @hookimpl
-def opiekun_undo_transfer(session: Session, request: UndoRequest) -> Iterable[UndoOutcome]:
+def opiekun_undo_transfer(session: Session, request: UndoRequest) -> None:
     """The deputy and planned primary periods the transfer handed over go back to the former
     user, and the deputy periods it ended (promoted deputies, deputies not kept) run on as
     before — unless they changed since (deleted, given to someone else, other dates)."""
     from opiekun.plugins.ownership.services import undo_handovers
 
-    return undo_handovers(session, request.transfer_id, request.from_user_id)
+    undo_handovers(session, request.transfer_id, request.from_user_id)
+
+
+@hookimpl
+def opiekun_moved_items(transfer_id: int) -> Select:
+    """The deputy and planned primary periods the transfer handed over or ended (kind
+    ``deputy`` or ``planned_owner``), with their outcome after undo."""
+    from opiekun.plugins.ownership.services import handed_over
+
+    return handed_over(transfer_id)

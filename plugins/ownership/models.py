@@ -96,6 +96,10 @@ class OwnerHandover(db.Model):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     previous_valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    #: the record's name when the transfer ran (listed with the transfer's items)
+    object_name: Mapped[str | None] = mapped_column(String(500))
+    #: when the transfer handed the period over or ended it (empty in rows older than that)
+    moved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: ``None`` until undo judged it
     outcome: Mapped[str | None] = mapped_column(String(10))
 

@@ -58,7 +58,7 @@ from opiekun.models import Notification, Setting, User, utcnow
 from opiekun.permissions import has_permission, role_exists
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, DEFAULT_ROLES, KINDS, OVERLAP_POLICIES, OwnerAssignment, OwnerHandover, OwnershipSettings
 from opiekun.record_types import RecordType, RecordTypeRegistry, record_types
-from opiekun.user_items import UndoOutcome, in_share, records_to_move
+from opiekun.user_items import in_share, records_to_move
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
@@ -910,11 +910,23 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
         for start in range(0, len(chosen), HANDOVER_CHUNK):
             handed = _hand_over_periods(session, chosen[start:start + HANDOVER_CHUNK], to_user_id, day)
             if transfer_id is not None:
-                session.execute(insert(H), [{"transfer_id": transfer_id, "period_id": period.id, "object_type": period.object_type,
-                                             "object_id": period.object_id, "kind": period.kind, "from_user_id": from_user_id,
-                                             "to_user_id": to_user_id, "valid_from": period.valid_from,
-                                             "valid_to": period.valid_to} for period in handed])
+                _keep_handovers(session, record_type, transfer_id, from_user_id, to_user_id, handed)
     return dict(moved)
+
+
+def _keep_handovers(session: Session, record_type: RecordType, transfer_id: int, from_user_id: int, to_user_id: int,
+                    handed: Sequence[Row]) -> None:
+    """Keep the periods a transfer handed over (as :func:`_hand_over_periods` returns them)
+    in ``ownership_handovers``, with their records' names, for undo and the transfer's list."""
+    model = record_type.model
+    names = dict(session.execute(select(model.id, model.display_name_expression())
+                                 .where(model.id.in_({period.object_id for period in handed}))).all())
+    now = utcnow()
+    session.execute(insert(H), [{"transfer_id": transfer_id, "period_id": period.id, "object_type": period.object_type,
+                                 "object_id": period.object_id, "object_name": names.get(period.object_id),
+                                 "kind": period.kind, "from_user_id": from_user_id, "to_user_id": to_user_id,
+                                 "valid_from": period.valid_from, "valid_to": period.valid_to, "moved_at": now}
+                                for period in handed])
 
 
 def _item_kind(period_kind: str) -> str:
@@ -960,18 +972,25 @@ def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, da
     return continued + planned
 
 
-def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> list[UndoOutcome]:
+def handed_over(transfer_id: int):
+    """The periods transfer ``transfer_id`` handed over or ended, as the transfer's items
+    (the columns of :data:`opiekun.user_items.MOVED_ITEM_COLUMNS`): the kind of item, the
+    user who held it before and the one after (none: the period ended), and after undo the
+    outcome."""
+    kind = case((H.c.kind == "deputy", "deputy"), else_="planned_owner")
+    return select(H.c.object_type, H.c.object_id, H.c.object_name, kind.label("field"), H.c.from_user_id.label("old_value"),
+                  H.c.to_user_id.label("new_value"), H.c.moved_at, H.c.outcome).where(H.c.transfer_id == transfer_id)
+
+
+def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> None:
     """Hand the periods transfer ``transfer_id`` handed over back to ``from_user_id`` (as a
     hand-over: under way since before today, they end yesterday and continue under the
     former user), except those that changed since: deleted, given to someone else, or with
-    other dates or kind; those stay and are counted with the reason. Each hand-over is
-    judged once. Returns the counts per record type, kind and outcome."""
+    other dates or kind; those stay, their outcome saying why (:func:`handed_over` lists
+    them). Each hand-over is judged once."""
     pending = and_(H.c.transfer_id == transfer_id, H.c.outcome.is_(None))
     _judge_handovers(session, pending)
     _hand_back(session, pending, from_user_id)
-    counts = session.execute(select(H.c.object_type, H.c.kind, H.c.outcome, func.count())
-                             .where(H.c.transfer_id == transfer_id).group_by(H.c.object_type, H.c.kind, H.c.outcome)).all()
-    return [UndoOutcome(object_type, outcome, count, kind=_item_kind(kind)) for object_type, kind, outcome, count in counts]
 
 
 def _judge_handovers(session: Session, pending) -> None:
@@ -1037,8 +1056,8 @@ def promote_deputies(session: Session, from_user_id: int, object_types: Iterable
             their_records = select(A.c.object_id).where(deputy_of, A.c.user_id == deputy_id)
             count = update_records(session, model, and_(owned, model.id.in_(their_records)), {"owner_id": deputy_id})
             now_theirs = select(model.id).where(model.owner_id == deputy_id)
-            _end_for_transfer(session, and_(deputy_of, A.c.user_id == deputy_id, A.c.object_id.in_(now_theirs)), day,
-                              transfer_id)
+            _end_for_transfer(session, record_type, and_(deputy_of, A.c.user_id == deputy_id, A.c.object_id.in_(now_theirs)),
+                              day, transfer_id)
             promoted[record_type.name] = promoted.get(record_type.name, 0) + count
     return promoted
 
@@ -1050,18 +1069,21 @@ def end_deputies_of_moving_records(session: Session, request) -> None:
     day = today()
     for record_type in _known_types(request.object_types):
         moving = records_to_move(record_type, request.from_user_id, request.include_closed, request.share)
-        _end_for_transfer(session, and_(_deputies_in_force(record_type.name, day, request.from_user_id),
-                                        A.c.object_id.in_(select(record_type.model.id).where(moving))), day,
-                          request.transfer_id)
+        deputies = and_(_deputies_in_force(record_type.name, day, request.from_user_id),
+                        A.c.object_id.in_(select(record_type.model.id).where(moving)))
+        _end_for_transfer(session, record_type, deputies, day, request.transfer_id)
 
 
-def _end_for_transfer(session: Session, current, day: dt.date, transfer_id: int | None) -> None:
-    """:func:`end_periods` for a transfer: with ``transfer_id``, the periods that end (not
-    those that vanish, having begun today) are kept in ``ownership_handovers`` first, with
-    the end they had, so that undo can re-open them."""
+def _end_for_transfer(session: Session, record_type: RecordType, current, day: dt.date, transfer_id: int | None) -> None:
+    """:func:`end_periods` for a transfer: with ``transfer_id``, the periods of
+    ``record_type`` that end (not those that vanish, having begun today) are kept in
+    ``ownership_handovers`` first, with the end they had, so that undo can re-open them."""
     if transfer_id is not None:
-        ending = select(literal(transfer_id, Integer), A.c.id, A.c.object_type, A.c.object_id, A.c.kind, A.c.user_id,
-                        literal(day - dt.timedelta(days=1), Date), A.c.valid_from, A.c.valid_to).where(current, A.c.valid_from < day)
-        session.execute(insert(H).from_select(["transfer_id", "period_id", "object_type", "object_id", "kind", "from_user_id",
-                                               "valid_to", "valid_from", "previous_valid_to"], ending))
+        model = record_type.model
+        name = select(model.display_name_expression()).where(model.id == A.c.object_id).scalar_subquery()
+        ending = select(literal(transfer_id, Integer), A.c.id, A.c.object_type, A.c.object_id, name, A.c.kind, A.c.user_id,
+                        literal(day - dt.timedelta(days=1), Date), A.c.valid_from, A.c.valid_to,
+                        literal(utcnow(), H.c.moved_at.type)).where(current, A.c.valid_from < day)
+        session.execute(insert(H).from_select(["transfer_id", "period_id", "object_type", "object_id", "object_name", "kind",
+                                               "from_user_id", "valid_to", "valid_from", "previous_valid_to", "moved_at"], ending))
     end_periods(session, current, day)

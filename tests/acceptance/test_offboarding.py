@@ -315,6 +315,15 @@ def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(ap
 
     state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[0]["id"]})
     assert state["counts"]["company"] == {"deputy": 3, "planned_owner": 1}
+    moved = created(api.get(f"{TRANSFERS}/{state['id']}/items", admin))
+    assert moved["total"] == 4
+    assert [(item["object_id"], item["object_name"], item["field"], item["old_value"], item["new_value"], item["outcome"])
+            for item in moved["items"]] == [
+        (firms[0], "Cudza 0", "deputy", seller["id"], team[0]["id"], None),
+        (firms[1], "Cudza 1", "deputy", seller["id"], team[0]["id"], None),
+        (firms[2], "Cudza 2", "planned_owner", seller["id"], team[0]["id"], None),
+        (firms[3], "Cudza 3", "deputy", seller["id"], team[0]["id"], None),
+    ], "the transfer's items list the periods it handed over"
     assert [holders(firm, "deputy") for firm in firms[:2]] == [[team[0]["id"]]] * 2
     assert holders(firms[2], "primary") == sorted([other_seller["id"], team[0]["id"]])
     # since the transfer, the admin shortened the new deputy's period on the second company
@@ -328,6 +337,12 @@ def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(ap
 
     undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
     assert (undone["restored"], undone["kept"]) == (2, 2), "the changed and the removed deputyships are kept, the rest goes back"
+    assert [(item["object_id"], item["field"], item["outcome"]) for item in undone["kept_items"]] == [
+        (firms[1], "deputy", "changed"), (firms[3], "deputy", "deleted")], "each kept period is listed with the reason"
+    kept = created(api.get(f"{TRANSFERS}/{state['id']}/items?kept=true", admin))
+    assert [(item["object_id"], item["outcome"]) for item in kept["items"]] == [(firms[1], "changed"), (firms[3], "deleted")]
+    restored = created(api.get(f"{TRANSFERS}/{state['id']}/items?outcome=restored", admin))
+    assert [(item["object_id"], item["field"]) for item in restored["items"]] == [(firms[0], "deputy"), (firms[2], "planned_owner")]
     assert holders(firms[0], "deputy") == [seller["id"]]
     assert holders(firms[1], "deputy") == [team[0]["id"]], "changed since the transfer: not overwritten"
     assert holders(firms[2], "primary") == sorted([other_seller["id"], seller["id"]]), "the planned period is his again"
@@ -355,7 +370,10 @@ def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, ot
     assert owners(api, admin, "/companies", list(firms.values())) == [team[0]["id"], team[2]["id"]]
     assert [deputies_in_force(firm) for firm in firms.values()] == [[], []]
 
-    for state in (promoted, not_kept):
+    for state, deputy in ((promoted, team[0]), (not_kept, team[1])):
+        items = created(api.get(f"{TRANSFERS}/{state['id']}/items", admin))["items"]
+        assert [(item["field"], item["old_value"], item["new_value"]) for item in items if item["field"] == "deputy"] == [
+            ("deputy", deputy["id"], None)], "the deputy period the transfer ended is one of its items"
         undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
         assert (undone["restored"], undone["kept"]) == (2, 0), "the owner and the ended deputy period"
     assert owners(api, admin, "/companies", list(firms.values())) == [seller["id"], other_seller["id"]]

@@ -191,21 +191,29 @@ def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(app, 
 
 def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, admin, seller, other_seller):
     firms = companies(api, seller, 3)
+    theirs = created(api.post("/companies", other_seller, json={"name": "Cudza"}))["id"]
+    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [theirs],
+                                                             "user_id": seller["id"], "kind": "deputy"}))
     depart(api, admin, seller)
     browser = logged_in(app, admin)
     page_url = started_transfer(start(browser, seller, to_user=str(other_seller["id"])))
     wait_until_finished(browser, page_url)
     created(api.patch(f"/companies/{firms[0]}", other_seller, json={"phone": "+48 600 100 200"}))
+    [handed] = [period for period in created(api.get(f"/ownership/assignments?object_type=company&object_id={theirs}&kind=deputy",
+                                                     admin))["items"] if period["user_id"] == other_seller["id"]]
+    assert api.delete(f"/ownership/assignments/{handed['id']}", admin).status_code == 204
 
     page = browser.text(page_url)
     assert 'data-confirm="Przywrócić' in page
     undone = browser.submit(f"{page_url}undo/", {}, form_url=page_url, follow_redirects=True)
     message = flashed(undone)
-    assert "2 elementy wróciły" in message and "pozostawione bez zmian: 1" in message, message
+    assert "2 elementy wróciły" in message and "pozostawione bez zmian: 2" in message, message
     assert owners(api, admin, "/companies", firms) == [other_seller["id"], seller["id"], seller["id"]]
     page = browser.text(page_url)
     kept = page[page.index('id="items-table"'):]
     assert "Firma 0" in kept and "Firma 1" not in kept and "zmieniony od tego czasu" in kept
+    assert re.search(r">Cudza</a></td>\s*<td>zastępca</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td[^>]*>usunięty od tego czasu</td>",
+                     kept), "the deputy period removed since is listed as kept, with the reason"
     assert 'id="undo-result"' in page and "Cofnij</button>" not in page
     outcomes = page[page.index('id="undo-result"'):page.index('id="recipients"')]
     assert re.search(r"<td>Firmy</td>\s*<td>Opiekun</td>\s*<td[^>]*>2</td>", outcomes), "per type and field: 2 put back"

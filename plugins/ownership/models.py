@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opiekun.extensions import db
@@ -80,7 +80,8 @@ class OwnerHandover(db.Model):
     ``period_id`` now gives to ``to_user_id`` (the continuation from the transfer's day, or
     the planned period itself). Ended (``to_user_id`` empty): another user's deputy period
     that the transfer ended (deputies promoted, or not kept with the records), held by
-    ``from_user_id``, which ran until ``previous_valid_to``. Undo compares the period with
+    ``from_user_id``, which ran until ``previous_valid_to`` (or ``vanished``, having begun
+    that day). Undo compares the period with
     ``kind``, ``valid_from`` and ``valid_to`` as the transfer left them."""
 
     __tablename__ = "ownership_handovers"
@@ -96,6 +97,12 @@ class OwnerHandover(db.Model):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     previous_valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    #: an ended period that began on the transfer's day: it vanished (a period cannot end
+    #: before it begins); undo makes it again, from ``valid_from`` to ``previous_valid_to``,
+    #: with its ``role`` and ``access``
+    vanished: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    role: Mapped[str | None] = mapped_column(String(50))
+    access: Mapped[str | None] = mapped_column(String(10))
     #: the record's name when the transfer ran (listed with the transfer's items)
     object_name: Mapped[str | None] = mapped_column(String(500))
     #: when the transfer handed the period over or ended it (empty in rows older than that)

@@ -995,14 +995,21 @@ def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> Non
 
 def _judge_handovers(session: Session, pending) -> None:
     """Mark the hand-overs (``pending``) whose period is gone, held by someone else than the
-    transfer left it with, or has other dates or kind than the transfer left it with."""
+    transfer left it with, or has other dates or kind than the transfer left it with; and
+    the vanished periods whose user stands in on the record again (made anew since)."""
     period = select(A.c.id).where(A.c.id == H.c.period_id)
+    left = and_(pending, H.c.vanished.is_(False))
     for outcome, condition in (
             ("deleted", ~period.exists()),
             ("reassigned", period.where(A.c.user_id != func.coalesce(H.c.to_user_id, H.c.from_user_id)).exists()),
             ("changed", period.where(or_(A.c.kind != H.c.kind, A.c.valid_from != H.c.valid_from,
                                          A.c.valid_to.is_distinct_from(H.c.valid_to))).exists())):
-        session.execute(update(H).where(pending, condition).values(outcome=outcome))
+        session.execute(update(H).where(left, condition).values(outcome=outcome))
+    made_again = (select(A.c.id).where(A.c.object_type == H.c.object_type, A.c.object_id == H.c.object_id,
+                                       A.c.user_id == H.c.from_user_id, A.c.kind == H.c.kind,
+                                       or_(A.c.valid_to.is_(None), A.c.valid_to >= H.c.valid_from),
+                                       or_(H.c.previous_valid_to.is_(None), A.c.valid_from <= H.c.previous_valid_to)).exists())
+    session.execute(update(H).where(pending, H.c.vanished.is_(True), made_again).values(outcome="changed"))
 
 
 def _hand_back(session: Session, pending, from_user_id: int) -> None:
@@ -1025,11 +1032,27 @@ def _hand_back(session: Session, pending, from_user_id: int) -> None:
             _announce_handover(session, registry.get(object_type), A.c.id.in_(chunk),
                                dict.fromkeys(holders[object_type], from_user_id))
             _hand_over_periods(session, chunk, from_user_id, day)
-    ended = and_(known, H.c.to_user_id.is_(None))
+    ended = and_(known, H.c.to_user_id.is_(None), H.c.vanished.is_(False))
     previous_end = select(H.c.previous_valid_to).where(ended, H.c.period_id == A.c.id).scalar_subquery()
     session.execute(update(A).where(A.c.id.in_(select(H.c.period_id).where(ended))).values(valid_to=previous_end))
+    _make_vanished_again(session, and_(known, H.c.vanished.is_(True)))
     session.execute(update(H).where(known).values(outcome="restored"))
     session.execute(update(H).where(pending).values(outcome="deleted"))
+
+
+def _make_vanished_again(session: Session, vanished) -> None:
+    """The periods of the hand-overs ``vanished`` (ended by a transfer on the day they
+    began) are made again as they were, on the records that still exist; those of deleted
+    records count as deleted."""
+    actor_id = current_actor().user_id
+    for record_type in _known_types(session.scalars(select(H.c.object_type).where(vanished).distinct()).all()):
+        of_type = and_(vanished, H.c.object_type == record_type.name)
+        session.execute(update(H).where(of_type, H.c.object_id.not_in(select(record_type.model.id))).values(outcome="deleted"))
+        again = select(H.c.object_type, H.c.object_id, H.c.from_user_id, H.c.kind, H.c.role, H.c.valid_from,
+                       H.c.previous_valid_to, H.c.access, literal(actor_id, Integer) if actor_id else null(),
+                       literal(utcnow(), OwnerAssignment.created_at.type)).where(of_type)
+        session.execute(insert(A).from_select(["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to",
+                                               "access", "created_by_id", "created_at"], again))
 
 
 def _deputies_in_force(object_type: str, day: dt.date, but_not: int):
@@ -1076,14 +1099,18 @@ def end_deputies_of_moving_records(session: Session, request) -> None:
 
 def _end_for_transfer(session: Session, record_type: RecordType, current, day: dt.date, transfer_id: int | None) -> None:
     """:func:`end_periods` for a transfer: with ``transfer_id``, the periods of
-    ``record_type`` that end (not those that vanish, having begun today) are kept in
-    ``ownership_handovers`` first, with the end they had, so that undo can re-open them."""
+    ``record_type`` that end are kept in ``ownership_handovers`` first, with the end they
+    had, so that undo can re-open them; those that vanish, having begun today, with what
+    undo needs to make them again."""
     if transfer_id is not None:
         model = record_type.model
         name = select(model.display_name_expression()).where(model.id == A.c.object_id).scalar_subquery()
+        vanishes = A.c.valid_from >= day
+        left_until = case((vanishes, null()), else_=literal(day - dt.timedelta(days=1), Date))
         ending = select(literal(transfer_id, Integer), A.c.id, A.c.object_type, A.c.object_id, name, A.c.kind, A.c.user_id,
-                        literal(day - dt.timedelta(days=1), Date), A.c.valid_from, A.c.valid_to,
-                        literal(utcnow(), H.c.moved_at.type)).where(current, A.c.valid_from < day)
+                        left_until, A.c.valid_from, A.c.valid_to, vanishes, A.c.role, A.c.access,
+                        literal(utcnow(), H.c.moved_at.type)).where(current)
         session.execute(insert(H).from_select(["transfer_id", "period_id", "object_type", "object_id", "object_name", "kind",
-                                               "from_user_id", "valid_to", "valid_from", "previous_valid_to", "moved_at"], ending))
+                                               "from_user_id", "valid_to", "valid_from", "previous_valid_to", "vanished",
+                                               "role", "access", "moved_at"], ending))
     end_periods(session, current, day)

@@ -381,6 +381,34 @@ def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, ot
         "the deputies stand in again, with their periods as they were"
 
 
+
+def test_undo_makes_again_a_deputy_period_that_began_on_the_transfers_day(api, admin, seller, other_seller, team):
+    """An admin names a deputy the day the seller leaves and promotes the deputies at once:
+    the deputy period ends on the day it began, so it is deleted; undo makes it again."""
+    firms = [created(api.post("/companies", seller, json={"name": f"Jego {n}"}))["id"] for n in range(2)]
+    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": firms, "user_id": team[0]["id"],
+                                                             "kind": "deputy", "role": "legal", "access": "read",
+                                                             "valid_from": today(), "valid_to": today(60)}))
+    depart(api, admin, seller)
+    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True})
+
+    def deputies(firm: int) -> list[tuple]:
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))["items"]
+        return [(p["user_id"], p["role"], p["access"], p["valid_from"], p["valid_to"]) for p in periods]
+
+    assert owners(api, admin, "/companies", firms) == [team[0]["id"]] * 2
+    assert deputies(firms[0]) == [] and deputies(firms[1]) == [], "promoted on the day it began: the period is gone"
+    # since the transfer, the admin named the same deputy again on the second company
+    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [firms[1]],
+                                                             "user_id": team[0]["id"], "kind": "deputy", "valid_from": today(5)}))
+
+    undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
+    assert (undone["restored"], undone["kept"]) == (3, 1), "both owners and one deputy period; the other was made anew since"
+    assert [(item["object_id"], item["field"], item["outcome"]) for item in undone["kept_items"]] == [(firms[1], "deputy", "changed")]
+    assert owners(api, admin, "/companies", firms) == [seller["id"]] * 2
+    assert deputies(firms[0]) == [(team[0]["id"], "legal", "read", today(), today(60))], "made again as it was"
+    assert [period[0] for period in deputies(firms[1])] == [team[0]["id"]], "not doubled"
+
 # --- the rules --------------------------------------------------------------------------------
 
 

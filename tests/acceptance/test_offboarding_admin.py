@@ -212,7 +212,7 @@ def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, ad
     page = browser.text(page_url)
     kept = page[page.index('id="items-table"'):]
     assert "Firma 0" in kept and "Firma 1" not in kept and "zmieniony od tego czasu" in kept
-    assert re.search(r">Cudza</a></td>\s*<td>zastępca</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td[^>]*>usunięty od tego czasu</td>",
+    assert re.search(r">Cudza</a></td>\s*<td>Zastępca</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td[^>]*>usunięty od tego czasu</td>",
                      kept), "the deputy period removed since is listed as kept, with the reason"
     assert 'id="undo-result"' in page and "Cofnij</button>" not in page
     outcomes = page[page.index('id="undo-result"'):page.index('id="recipients"')]

@@ -10,7 +10,7 @@ from flask import Blueprint
 from pydantic import BaseModel, Field, create_model, model_validator
 from sqlalchemy import func, select
 
-from opiekun.api.errors import Forbidden
+from opiekun.api.errors import Forbidden, Message
 from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -162,7 +162,7 @@ def paginate(statement, query: PageQuery, item_model: type[BaseModel], page_mode
 
 def _require_settings_right() -> None:
     if not has_permission(current_api_user(), "ownership.settings"):
-        raise Forbidden("only users with the permission 'ownership.settings' (admins) may change ownership settings")
+        raise Forbidden(Message("only users with the permission 'ownership.settings' (admins) may change ownership settings"))
 
 
 @validate(answers={200: SettingsList}, tags=TAGS, operation_id="ownership_list_settings")

@@ -51,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound
+from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from opiekun.changes import BulkChange, ChangeSet, FieldChange, RecordChange, change_context, change_value, current_actor, current_context, dispatch, record_event, update_records
 from opiekun.extensions import db
 from opiekun.models import Notification, Setting, User, utcnow
@@ -109,7 +109,7 @@ def update_options(roles: Sequence[str] | None = None, show_departed: bool | Non
     if roles is not None:
         cleaned = list(dict.fromkeys(role.strip() for role in roles if role.strip()))
         if not cleaned:
-            raise Invalid("the list of owner roles cannot be empty", {"roles": "name at least one role"})
+            raise Invalid(Message("the list of owner roles cannot be empty"), {"roles": Message("name at least one role")})
         _store_setting(ROLES_SETTING, cleaned)
     if show_departed is not None:
         _store_setting(SHOW_DEPARTED_SETTING, bool(show_departed))
@@ -129,10 +129,10 @@ def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSet
     if "change_roles" in values and values["change_roles"] is not None:
         unknown = [role for role in values["change_roles"] if not role_exists(role)]
         if unknown:
-            raise Invalid("unknown roles", {"change_roles": f"no role {', '.join(map(repr, unknown))}"})
+            raise Invalid(Message("unknown roles"), {"change_roles": Message("no role %(roles)s", roles=", ".join(map(repr, unknown)))})
         values = {**values, "change_roles": list(dict.fromkeys(values["change_roles"]))}
     if values.get("owner_required") is None and "owner_required" in values:
-        raise Invalid("owner_required must be true or false", {"owner_required": "must not be null"})
+        raise Invalid(Message("owner_required must be true or false"), {"owner_required": Message("must not be null")})
     row = db.session.get(OwnershipSettings, object_type)
     if row is None:
         row = OwnershipSettings(object_type=object_type, owner_required=False)
@@ -149,10 +149,10 @@ def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSet
 def record_type_named(name: str, *, status: int = 422, field: str = "object_type") -> RecordType:
     record_type = record_types().get(name)
     if record_type is None:
-        message = f"unknown record type {name!r}; known: {', '.join(record_types().names())}"
+        message = Message("unknown record type %(name)r; known: %(known)s", name=name, known=", ".join(record_types().names()))
         if status == 404:
-            raise NotFound(message, {field: "unknown record type"})
-        raise Invalid("unknown record type", {field: message})
+            raise NotFound(message, {field: Message("unknown record type")})
+        raise Invalid(Message("unknown record type"), {field: message})
     return record_type
 
 
@@ -160,9 +160,10 @@ def new_owner(user_id: int, field: str = "user_id") -> User:
     """The user who is to look after records: must exist and be active."""
     user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
     if user is None:
-        raise Invalid("unknown user", {field: f"no user with id {user_id}"})
+        raise Invalid(Message("unknown user"), {field: Message("no user with id %(id)s", id=user_id)})
     if user.status != "active":
-        raise Invalid("the user has departed", {field: f"user {user_id} ({user.display_name}) has departed and cannot own records"})
+        raise Invalid(Message("the user has departed"),
+                      {field: Message("user %(id)s (%(name)s) has departed and cannot own records", id=user_id, name=user.display_name)})
     return user
 
 
@@ -176,8 +177,8 @@ def may_change_owners(user: User | None, object_type: str) -> bool:
 
 def require_owner_change_right(user: User | None, record_type: RecordType) -> None:
     if not may_change_owners(user, record_type.name):
-        raise Forbidden(f"your role ({user.role}) may not change owners of {record_type.label_plural.lower()}; "
-                        f"an admin chooses who may in the ownership settings")
+        raise Forbidden(Message("your role (%(role)s) may not change owners of %(types)s; an admin chooses who may in the "
+                                "ownership settings", role=user.role, types=record_type.label_plural.lower()))
 
 
 def acting_user() -> User | None:
@@ -312,13 +313,14 @@ class AssignmentCounts:
 
 def check_period(valid_from: dt.date, valid_to: dt.date | None) -> None:
     if valid_to is not None and valid_to < valid_from:
-        raise Invalid("the period ends before it starts",
-                      {"valid_to": f"must not be before valid_from ({valid_from.isoformat()})"})
+        raise Invalid(Message("the period ends before it starts"),
+                      {"valid_to": Message("must not be before valid_from (%(day)s)", day=valid_from.isoformat())})
 
 
 def check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
-        raise Invalid(f"{field} is not in the list", {field: f"{value!r} is not one of: {', '.join(allowed)}"})
+        raise Invalid(Message("%(field)s is not in the list", field=field),
+                  {field: Message("%(value)r is not one of: %(allowed)s", value=value, allowed=", ".join(allowed))})
 
 
 def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, filter_values: Mapping[str, Any] | None):
@@ -326,19 +328,19 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
     the same filters as the record list (``owner_id``, ``owner_status``, ``q``, the type's own)."""
     model = record_type.model
     if (object_ids is None) == (filter_values is None):
-        raise Invalid("name the records", {"object_ids": "send either object_ids or filter"})
+        raise Invalid(Message("name the records"), {"object_ids": Message("send either object_ids or filter")})
     if object_ids is not None:
         ids = sorted(set(object_ids))
         if not ids:
-            raise Invalid("name the records", {"object_ids": "must not be empty"})
+            raise Invalid(Message("name the records"), {"object_ids": Message("must not be empty")})
         if len(ids) > MAX_IDS:
-            raise Invalid("too many ids", {"object_ids": f"at most {MAX_IDS} ids per request; choose more with filter"})
+            raise Invalid(Message("too many ids"), {"object_ids": Message("at most %(count)s ids per request; choose more with filter", count=MAX_IDS)})
         found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
         missing = [value for value in ids if value not in found]
         if missing:
             shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
-            raise NotFound(f"some {record_type.label_plural.lower()} do not exist",
-                           {"object_ids": f"no {record_type.name} with id {shown}"})
+            raise NotFound(Message("some %(types)s do not exist", types=record_type.label_plural.lower()),
+                           {"object_ids": Message("no %(type)s with id %(ids)s", type=record_type.name, ids=shown)})
         return model.id.in_(ids)
     return model.id.in_(filter_statement(record_type, filter_values))
 
@@ -356,9 +358,10 @@ def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
         query = query_model.model_validate(dict(filter_values))
     except ValidationError as error:
         fields = {"filter." + ".".join(str(part) for part in problem["loc"]): problem["msg"] for problem in error.errors()}
-        raise Invalid("the filter is not valid", fields) from None
+        raise Invalid(Message("the filter is not valid"), fields) from None
     if query.page != 1 or query.per_page != 50 or query.sort:
-        raise Invalid("the filter is not valid", {"filter": "page, per_page and sort do not apply: the filter covers all pages"})
+        raise Invalid(Message("the filter is not valid"),
+                      {"filter": Message("page, per_page and sort do not apply: the filter covers all pages")})
     return filtered_records(record_type, query).with_only_columns(record_type.model.id).order_by(None)
 
 
@@ -379,7 +382,7 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
     access = request.access or "write"
     check_choice("access", access, ACCESS_LEVELS)
     if request.kind == "primary" and access != "write":
-        raise Invalid("a primary owner always has write access", {"access": "only deputies may have read access"})
+        raise Invalid(Message("a primary owner always has write access"), {"access": Message("only deputies may have read access")})
     valid_from = request.valid_from or today()
     check_period(valid_from, request.valid_to)
     owner = new_owner(request.user_id)
@@ -391,8 +394,9 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
     refused = refused_records(user, record_type, condition)
     if refused:
         shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
-        raise Forbidden(f"you may not change some of these {record_type.label_plural.lower()}: they belong to other users",
-                        {"object_ids": f"not yours: {shown}"})
+        raise Forbidden(Message("you may not change some of these %(types)s: they belong to other users",
+                                types=record_type.label_plural.lower()),
+                        {"object_ids": Message("not yours: %(ids)s", ids=shown)})
     session = db.session
     backfill_assignments(record_type, condition)
     with TargetBatch(session) as batch:
@@ -435,9 +439,9 @@ def _refuse_conflicts(record_type: RecordType, clash) -> None:
     conflicts = [{"assignment_id": row.id, "object_id": row.object_id, "user_id": row.user_id, "kind": row.kind,
                   "valid_from": row.valid_from.isoformat(),
                   "valid_to": row.valid_to.isoformat() if row.valid_to else None} for row in rows]
-    raise Conflict(f"{count} existing period(s) overlap the new one; nothing was changed "
-                   f"(send on_overlap 'keep' or 'replace')",
-                   {"on_overlap": f"{count} conflict(s) with existing periods"},
+    raise Conflict(Message("%(count)s existing period(s) overlap the new one; nothing was changed "
+                           "(send on_overlap 'keep' or 'replace')", count=count),
+                   {"on_overlap": Message("%(count)s conflict(s) with existing periods", count=count)},
                    details={"conflicts": conflicts, "conflict_count": count})
 
 
@@ -466,8 +470,9 @@ def _require_primaries(record_type: RecordType, batch: TargetBatch, valid_from: 
                                      .order_by(batch.table.c.object_id).limit(21)))
     if lonely:
         shown = ", ".join(map(str, lonely[:20])) + (" …" if len(lonely) > 20 else "")
-        raise Invalid("a deputy needs a primary owner in that period",
-                      {"kind": f"no primary owner in that period for {record_type.name} {shown}; assign one first"})
+        raise Invalid(Message("a deputy needs a primary owner in that period"),
+                      {"kind": Message("no primary owner in that period for %(type)s %(ids)s; assign one first",
+                                       type=record_type.name, ids=shown)})
 
 
 def _insert_assignments(record_type: RecordType, batch: TargetBatch, user_id: int, kind: str, role: str,
@@ -604,7 +609,7 @@ def on_records_changed(session: Session, change_set: ChangeSet) -> None:
 def get_assignment(assignment_id: int) -> OwnerAssignment:
     assignment = db.session.get(OwnerAssignment, assignment_id) if 0 < assignment_id < 2**31 else None
     if assignment is None:
-        raise NotFound(f"no owner assignment with id {assignment_id}")
+        raise NotFound(Message("no owner assignment with id %(id)s", id=assignment_id))
     return assignment
 
 
@@ -613,9 +618,9 @@ def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[R
     require_owner_change_right(user, record_type)
     record = db.session.get(record_type.model, assignment.object_id)
     if record is None:
-        raise NotFound(f"the {record_type.name} of this assignment no longer exists")
+        raise NotFound(Message("the %(type)s of this assignment no longer exists", type=record_type.name))
     if refused_records(user, record_type, record_type.model.id == record.id):
-        raise Forbidden(f"you may not change this {record_type.name}: it belongs to another user")
+        raise Forbidden(Message("you may not change this %(type)s: it belongs to another user", type=record_type.name))
     return record_type, record
 
 
@@ -637,9 +642,9 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
     if "access" in values:
         check_choice("access", values["access"], ACCESS_LEVELS)
         if assignment.kind == "primary" and values["access"] != "write":
-            raise Invalid("a primary owner always has write access", {"access": "only deputies may have read access"})
+            raise Invalid(Message("a primary owner always has write access"), {"access": Message("only deputies may have read access")})
     if "valid_from" in values and values["valid_from"] is None:
-        raise Invalid("a period needs a first day", {"valid_from": "must not be null"})
+        raise Invalid(Message("a period needs a first day"), {"valid_from": Message("must not be null")})
     valid_from = values.get("valid_from", assignment.valid_from)
     valid_to = values["valid_to"] if "valid_to" in values else assignment.valid_to
     check_period(valid_from, valid_to)
@@ -648,11 +653,12 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
     if assignment.kind == "primary":
         clash = db.session.execute(select(A.c.id, A.c.valid_from, A.c.valid_to).where(others, A.c.kind == "primary").limit(1)).first()
         if clash is not None:
-            raise Conflict("the period would overlap another primary period of the record",
-                           {"valid_from": f"overlaps assignment {clash.id} ({clash.valid_from} … {clash.valid_to or 'indefinite'})"})
+            raise Conflict(Message("the period would overlap another primary period of the record"),
+                           {"valid_from": Message("overlaps assignment %(id)s (%(start)s … %(end)s)", id=clash.id,
+                                                  start=clash.valid_from, end=clash.valid_to or "indefinite")})
     else:
         if not db.session.scalar(select(exists().where(others, A.c.kind == "primary"))):
-            raise Invalid("a deputy needs a primary owner in that period", {"kind": "no primary owner in that period"})
+            raise Invalid(Message("a deputy needs a primary owner in that period"), {"kind": Message("no primary owner in that period")})
     for field, value in values.items():
         setattr(assignment, field, value)
     db.session.flush()
@@ -670,8 +676,8 @@ def remove_assignment(assignment: OwnerAssignment, user: User | None) -> None:
     cannot be removed (assign another owner instead)."""
     record_type, record = _require_right_on(assignment, user)
     if (assignment.kind == "primary" and assignment.in_force_on(today()) and settings_for(record_type.name).owner_required):
-        raise Conflict(f"{record_type.label_plural.lower()} require an owner; assign another owner instead of removing this one",
-                       {"owner_id": "an owner is required"})
+        raise Conflict(Message("%(types)s require an owner; assign another owner instead of removing this one",
+                               types=record_type.label_plural.lower()), {"owner_id": Message("an owner is required")})
     changes = tuple(FieldChange(name, change_value(value), None) for name, value in _describe(assignment).items() if value is not None)
     db.session.delete(assignment)
     db.session.flush()
@@ -715,7 +721,7 @@ def owners_on(record_type: RecordType, object_id: int, day: dt.date) -> OwnersOn
         .order_by(OwnerAssignment.kind.desc(), OwnerAssignment.valid_from)).all()
     # periods go with their record, so only an answer without any needs the second look
     if not rows and db.session.scalar(select(record_type.model.id).where(record_type.model.id == object_id)) is None:
-        raise NotFound(f"no {record_type.name} with id {object_id}")
+        raise NotFound(Message("no %(type)s with id %(id)s", type=record_type.name, id=object_id))
     primary = next((row for row in rows if row.kind == "primary"), None)
     return OwnersOnDay(primary, [row for row in rows if row.kind == "deputy"])
 

@@ -86,7 +86,8 @@ def test_warn_in_the_form_shows_the_conflict_and_changes_nothing(app, api, selle
     form_url = f"/admin/company/bulk/{ACTION}/?ids={firm['id']}"
     page = submit_form(browser, form_url, {"user": str(other_seller["id"]), "kind": "primary", "role": "sales",
                                            "valid_from": day(), "on_overlap": "warn", "access": "write"})
-    assert "overlap" in flashed(page)
+    message = flashed(page)
+    assert "nachodzące na nowy: 1; niczego nie zmieniono" in message and "konflikty z istniejącymi okresami: 1" in message, message
     assert owners(app) == {"Zajęta": seller["id"]}
 
 

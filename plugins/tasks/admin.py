@@ -84,6 +84,9 @@ FIELD_LABELS = {
     "responsible": _l("Responsible"), "user": _l("User"), "pipeline": _l("Pipeline"), "outcome": _l("Outcome"),
     "template": _l("Template"), "grantee": _l("Shared with"), "task_type": _l("Task type (empty: all types)"),
     "level": _l("Level"),
+    # the API's names of the same fields, as refusals name them
+    "owner_id": _l("Whose tasks"), "grantee_id": _l("Shared with"), "task_type_id": _l("Task type (empty: all types)"),
+    "pipeline_id": _l("Pipeline"), "template_id": _l("Template"),
 }
 
 VALUE_LABELS = {

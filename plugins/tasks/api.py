@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 from opiekun.api import API_PREFIX
-from opiekun.api.errors import Invalid, NotFound, Unauthorized
+from opiekun.api.errors import Invalid, Message, NotFound, Unauthorized
 from opiekun.api.schemas import MAX_ID, PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -81,7 +81,7 @@ def task_out(task, level: str) -> TaskOut | BusyTaskOut:
 
 def filters_of(query: TaskListQuery) -> services.TaskFilters:
     if query.responsible_id not in (None, "none") and int(query.responsible_id) > MAX_ID:
-        raise Invalid("some values are not valid", {"responsible_id": "no such user"})
+        raise Invalid(Message("some values are not valid"), {"responsible_id": Message("no such user")})
     values = query.model_dump(exclude={"page", "per_page", "sort", "responsible_id"})
     return services.TaskFilters(
         responsible_id=int(query.responsible_id) if query.responsible_id not in (None, "none") else None,
@@ -169,7 +169,7 @@ def rotate_calendar_token():
 def _type_or_404(type_id: int) -> TaskType:
     task_type = db.session.get(TaskType, type_id) if 0 < type_id < 2**31 else None
     if task_type is None:
-        raise NotFound(f"no task type with id {type_id}")
+        raise NotFound(Message("no task type with id %(id)s", id=type_id))
     return task_type
 
 
@@ -226,7 +226,7 @@ def create_task_status():
 def update_task_status(status_id: int):
     status = db.session.get(TaskStatus, status_id) if 0 < status_id < 2**31 else None
     if status is None:
-        raise NotFound(f"no task status with id {status_id}")
+        raise NotFound(Message("no task status with id %(id)s", id=status_id))
     services.save_task_status(current_api_user(), status, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskStatusOut.model_validate(status)
@@ -357,10 +357,10 @@ def calendar_feed(user_id: int):
     entries carry no title or details."""
     holder = services.user_for_calendar_token(request_query().token)
     if holder is None:
-        raise Unauthorized("the calendar token is invalid or revoked, or its user has left")
+        raise Unauthorized(Message("the calendar token is invalid or revoked, or its user has left"))
     owner = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
     if owner is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(Message("no user with id %(id)s", id=user_id))
     body = feed_of(owner, services.calendar_tasks(holder, owner.id))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'inline; filename="opiekun-{user_id}.ics"', "Cache-Control": "private, max-age=300"})

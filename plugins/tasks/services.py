@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound
+from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from opiekun.changes import (
     FieldChange,
     RecordChange,
@@ -129,7 +129,7 @@ def change_settings(actor: User, values: Mapping[str, Any]) -> dict[str, Any]:
 
 def require_permission(user: User, permission: str) -> None:
     if not has_permission(user, permission):
-        raise Forbidden(f"this needs the permission {permission!r}")
+        raise Forbidden(Message("this needs the permission %(permission)r", permission=permission))
 
 
 # --- visibility ------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ def participation_of(viewer_id: int, task_ids: Sequence[int]) -> set[int]:
 def task_or_404(task_id: int) -> Task:
     task = db.session.get(Task, task_id) if 0 < task_id < 2**31 else None
     if task is None:
-        raise NotFound(f"no task with id {task_id}")
+        raise NotFound(Message("no task with id %(id)s", id=task_id))
     return task
 
 
@@ -283,9 +283,9 @@ def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple
     task = task_or_404(task_id)
     level = Visibility.of(viewer).level_of(task)
     if level == "none":
-        raise NotFound(f"no task with id {task_id}")
+        raise NotFound(Message("no task with id %(id)s", id=task_id))
     if not _at_least(level, needed):
-        raise Forbidden(f"your access to this task is {level!r}; this needs {needed!r}")
+        raise Forbidden(Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed))
     return task, level
 
 
@@ -361,7 +361,7 @@ def sorted_tasks(statement, sort: str | None):
         return statement.order_by(Task.due_date.asc().nulls_last(), Task.id)  # the index's order on PostgreSQL
     name = sort.lstrip("-")
     if name not in SORTS:
-        raise Invalid("cannot sort by that", {"sort": f"sort by one of {', '.join(sorted(SORTS))}"})
+        raise Invalid(Message("cannot sort by that"), {"sort": Message("sort by one of %(sorts)s", sorts=", ".join(sorted(SORTS)))})
     column, tie = SORTS[name]
     return statement.order_by(column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last(),
                               tie.desc() if sort.startswith("-") else tie.asc())
@@ -396,9 +396,9 @@ def _check_user(user_id: int | None, field_name: str, problems: dict[str, str]) 
         return
     status = db.session.scalar(select(User.status).where(User.id == user_id))
     if status is None:
-        problems[field_name] = f"no user with id {user_id}"
+        problems[field_name] = Message("no user with id %(id)s", id=user_id)
     elif status != "active":
-        problems[field_name] = f"user {user_id} has departed"
+        problems[field_name] = Message("user %(id)s has departed", id=user_id)
 
 
 def check_object(object_type: str | None, object_id: int | None, field_prefix: str = "") -> dict[str, str]:
@@ -407,13 +407,13 @@ def check_object(object_type: str | None, object_id: int | None, field_prefix: s
         return {}
     if object_type is None or object_id is None:
         missing = "object_type" if object_type is None else "object_id"
-        return {field_prefix + missing: "give object_type and object_id together (or neither)"}
+        return {field_prefix + missing: Message("give object_type and object_id together (or neither)")}
     record_type = record_types().get(object_type)
     if record_type is None or object_type == "task":
         known = ", ".join(name for name in record_types().names() if name != "task")
-        return {field_prefix + "object_type": f"unknown record type {object_type!r}; one of: {known}"}
+        return {field_prefix + "object_type": Message("unknown record type %(type)r; one of: %(known)s", type=object_type, known=known)}
     if not 0 < object_id < 2**31 or db.session.get(record_type.model, object_id) is None:
-        return {field_prefix + "object_id": f"no {object_type} with id {object_id}"}
+        return {field_prefix + "object_id": Message("no %(type)s with id %(id)s", type=object_type, id=object_id)}
     return {}
 
 
@@ -422,44 +422,44 @@ NOT_NULL = ("title", "type_id", "responsible_id", "priority", "private", "done",
 
 def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
     """``{field: problem}`` for ``values`` applied to ``task`` (nothing is applied)."""
-    problems: dict[str, str] = {field: "must not be null" for field in NOT_NULL if field in values and values[field] is None}
+    problems: dict[str, str] = {field: Message("must not be null") for field in NOT_NULL if field in values and values[field] is None}
     if values.get("type_id") is not None:
         task_type = db.session.get(TaskType, values["type_id"]) if values["type_id"] < 2**31 else None
         if task_type is None:
-            problems["type_id"] = f"no task type with id {values['type_id']}"
+            problems["type_id"] = Message("no task type with id %(id)s", id=values["type_id"])
         elif not task_type.active and values["type_id"] != task.type_id:
-            problems["type_id"] = f"the task type {task_type.name!r} is switched off"
+            problems["type_id"] = Message("the task type %(name)r is switched off", name=task_type.name)
     if values.get("status_id") is not None:
         if not settings()["statuses_enabled"]:
-            problems["status_id"] = "task statuses are switched off (see /tasks/settings)"
+            problems["status_id"] = Message("task statuses are switched off (see /tasks/settings)")
         elif values["status_id"] >= 2**31 or db.session.get(TaskStatus, values["status_id"]) is None:
-            problems["status_id"] = f"no task status with id {values['status_id']}"
+            problems["status_id"] = Message("no task status with id %(id)s", id=values["status_id"])
     if "responsible_id" in values:
         _check_user(values["responsible_id"], "responsible_id", problems)
     participants = values.get("participant_ids") or []
     if len(set(participants)) != len(participants):
-        problems["participant_ids"] = "a user is named twice"
+        problems["participant_ids"] = Message("a user is named twice")
     elif len(participants) > MAX_PARTICIPANTS:
-        problems["participant_ids"] = f"at most {MAX_PARTICIPANTS} participants"
+        problems["participant_ids"] = Message("at most %(count)s participants", count=MAX_PARTICIPANTS)
     elif participants:
         known = dict(db.session.execute(select(User.id, User.status).where(User.id.in_(participants))).all())
         unknown = [user_id for user_id in participants if user_id not in known]
         departed = [user_id for user_id in participants if known.get(user_id) == "departed"]
         if unknown:
-            problems["participant_ids"] = f"no users with ids {unknown}"
+            problems["participant_ids"] = Message("no users with ids %(ids)s", ids=unknown)
         elif departed:
-            problems["participant_ids"] = f"users {departed} have departed"
+            problems["participant_ids"] = Message("users %(ids)s have departed", ids=departed)
     if "object_type" in values or "object_id" in values:
         problems.update(check_object(values.get("object_type", task.object_type), values.get("object_id", task.object_id)))
     start = values["start"] if "start" in values else task.start
     end = values["end"] if "end" in values else task.end
     if end is not None and start is None:
-        problems["end"] = "an end needs a start"
+        problems["end"] = Message("an end needs a start")
     elif start is not None and end is not None and end < start:
-        problems["end"] = f"must not be before start ({start.isoformat()})"
+        problems["end"] = Message("must not be before start (%(start)s)", start=start.isoformat())
     reminders = values.get("reminders") or []
     if len(set(reminders)) != len(reminders):
-        problems["reminders"] = "a reminder is given twice"
+        problems["reminders"] = Message("a reminder is given twice")
     return problems
 
 
@@ -547,12 +547,12 @@ def create_task(actor: User | None, values: Mapping[str, Any]) -> Task:
     task = Task(created_by_id=actor.id if actor else None, priority="normal", private=False, done=False, reminders=[])
     problems = validate_values(task, values)
     if "title" not in values or "type_id" not in values:
-        problems.update({name: "required" for name in ("title", "type_id") if name not in values})
+        problems.update({name: Message("required") for name in ("title", "type_id") if name not in values})
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     if actor is not None and not may_assign_to(actor, values["responsible_id"], values["type_id"]):
-        raise Forbidden("you may create tasks for another user only with full access to their tasks "
-                        f"or the permission {ASSIGN!r}", {"responsible_id": "not allowed"})
+        raise Forbidden(Message("you may create tasks for another user only with full access to their tasks "
+                                "or the permission %(permission)r", permission=ASSIGN), {"responsible_id": Message("not allowed")})
     return _save(task, values, creating=True)
 
 
@@ -588,7 +588,7 @@ def update_task(actor: User, task_id: int, values: Mapping[str, Any]) -> TaskCha
     values = dict(values)
     problems = validate_values(task, values)
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     completing = values.get("done") is True and not task.done
     _save(task, values, creating=False)
     level = Visibility.of(actor).level_of(task)
@@ -641,7 +641,7 @@ def next_tasks(task: Task, done_day: dt.date) -> list[ProposedTask]:
 def _unique_name(model: type, name: str, own_id: int | None = None) -> None:
     other = db.session.scalar(select(model.id).where(func.lower(model.name) == name.lower()))
     if other is not None and other != own_id:
-        raise Conflict(f"the name {name!r} is already used", {"name": "already used"})
+        raise Conflict(Message("the name %(name)r is already used", name=name), {"name": Message("already used")})
 
 
 def save_task_type(actor: User, task_type: TaskType | None, values: Mapping[str, Any]) -> TaskType:
@@ -650,9 +650,9 @@ def save_task_type(actor: User, task_type: TaskType | None, values: Mapping[str,
     task_type = task_type or TaskType(active=True, next_mode="suggest", next_delay=1, next_delay_unit="days",
                                       next_delay_from="done")
     values = dict(values)
-    problems = {name: "must not be null" for name, value in values.items() if value is None}
+    problems = {name: Message("must not be null") for name, value in values.items() if value is None}
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     if "name" in values:
         _unique_name(TaskType, values["name"], task_type.id)
     next_ids = values.pop("next_type_ids", None)
@@ -660,7 +660,7 @@ def save_task_type(actor: User, task_type: TaskType | None, values: Mapping[str,
         found = db.session.scalars(select(TaskType).where(TaskType.id.in_(next_ids))).all() if next_ids else []
         unknown = sorted(set(next_ids) - {found_type.id for found_type in found})
         if unknown:
-            raise Invalid("some values are not valid", {"next_type_ids": f"no task types with ids {unknown}"})
+            raise Invalid(Message("some values are not valid"), {"next_type_ids": Message("no task types with ids %(ids)s", ids=unknown)})
     if creating and "position" not in values:
         values["position"] = (db.session.scalar(select(func.max(TaskType.position))) or 0) + 1
     for name, value in values.items():
@@ -680,9 +680,9 @@ def save_task_status(actor: User, status: TaskStatus | None, values: Mapping[str
     require_permission(actor, CONFIGURE)
     creating = status is None
     status = status or TaskStatus(active=True)
-    problems = {name: "must not be null" for name, value in values.items() if value is None}
+    problems = {name: Message("must not be null") for name, value in values.items() if value is None}
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     if "name" in values:
         _unique_name(TaskStatus, values["name"], status.id)
     values = dict(values)
@@ -703,11 +703,11 @@ def _template_problems(values: Mapping[str, Any]) -> dict[str, str]:
     problems: dict[str, str] = {}
     for object_type in values.get("object_types") or ():
         if object_type not in record_types() or object_type == "task":
-            problems["object_types"] = f"unknown record type {object_type!r}"
+            problems["object_types"] = Message("unknown record type %(type)r", type=object_type)
     for index, item in enumerate(values.get("items") or ()):
         task_type = db.session.get(TaskType, item["type_id"]) if item["type_id"] < 2**31 else None
         if task_type is None:
-            problems[f"items.{index}.type_id"] = f"no task type with id {item['type_id']}"
+            problems[f"items.{index}.type_id"] = Message("no task type with id %(id)s", id=item["type_id"])
         if isinstance(item["responsible"], int):
             _check_user(item["responsible"], f"items.{index}.responsible", problems)
     return problems
@@ -720,10 +720,10 @@ def save_template(actor: User, template: TaskTemplate | None, values: Mapping[st
     values = dict(values)
     if values.get("items"):
         values["items"] = [{"delay_days": 0, "responsible": "ask", **item} for item in values["items"]]
-    problems = {name: "must not be null" for name, value in values.items() if value is None}
+    problems = {name: Message("must not be null") for name, value in values.items() if value is None}
     problems.update(_template_problems(values))
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     creating = template is None
     template = template or TaskTemplate(object_types=list(DEFAULT_TEMPLATE_TYPES))
     if "name" in values:
@@ -747,7 +747,7 @@ def save_template(actor: User, template: TaskTemplate | None, values: Mapping[st
 def template_or_404(template_id: int) -> TaskTemplate:
     template = db.session.get(TaskTemplate, template_id) if 0 < template_id < 2**31 else None
     if template is None:
-        raise NotFound(f"no task template with id {template_id}")
+        raise NotFound(Message("no task template with id %(id)s", id=template_id))
     return template
 
 
@@ -758,25 +758,28 @@ def apply_template(actor: User | None, template: TaskTemplate, object_type: str,
     it is applied). ``responsible_id`` names who gets the items marked ``ask``."""
     problems = check_object(object_type, object_id)
     if problems:
-        raise Invalid("the record is not valid", problems)
+        raise Invalid(Message("the record is not valid"), problems)
     if object_type not in (template.object_types or ()):
-        raise Invalid("the template does not apply to this record type",
-                      {"object_type": f"template {template.name!r} applies to: {', '.join(template.object_types or ()) or 'nothing'}"})
+        types = ", ".join(template.object_types or ())
+        applies_to = (Message("template %(name)r applies to: %(types)s", name=template.name, types=types) if types
+                      else Message("template %(name)r applies to: nothing", name=template.name))
+        raise Invalid(Message("the template does not apply to this record type"), {"object_type": applies_to})
     record_type = record_types().get(object_type)
     record = db.session.get(record_type.model, object_id)
     if check_rights and actor is not None:
         from opiekun.records import may_change
 
         if not may_change(actor, record_type, record, "update"):
-            raise Forbidden(f"you may not add tasks to this {object_type}: it belongs to another user")
+            raise Forbidden(Message("you may not add tasks to this %(type)s: it belongs to another user", type=object_type))
     asks = any(item.responsible == "ask" for item in template.items)
     if responsible_id is not None:
         user_problems: dict[str, str] = {}
         _check_user(responsible_id, "responsible_id", user_problems)
         if user_problems:
-            raise Invalid("some values are not valid", user_problems)
+            raise Invalid(Message("some values are not valid"), user_problems)
     elif asks and check_rights:
-        raise Invalid("the template asks who is responsible", {"responsible_id": "required: the template has items marked 'ask'"})
+        raise Invalid(Message("the template asks who is responsible"),
+                      {"responsible_id": Message("required: the template has items marked 'ask'")})
     today = today or utcnow().date()
     fallback = responsible_id or record.owner_id or (actor.id if actor else None)
     created = []
@@ -800,19 +803,19 @@ def save_post_sale(actor: User, values: Mapping[str, Any]) -> PostSaleTemplate:
     require_permission(actor, CONFIGURE)
     problems: dict[str, str] = {}
     if db.session.get(Pipeline, values["pipeline_id"]) is None:
-        problems["pipeline_id"] = f"no pipeline with id {values['pipeline_id']}"
+        problems["pipeline_id"] = Message("no pipeline with id %(id)s", id=values["pipeline_id"])
     template = db.session.get(TaskTemplate, values["template_id"])
     if template is None:
-        problems["template_id"] = f"no task template with id {values['template_id']}"
+        problems["template_id"] = Message("no task template with id %(id)s", id=values["template_id"])
     elif "deal" not in (template.object_types or ()):
-        problems["template_id"] = f"template {template.name!r} does not apply to deals"
+        problems["template_id"] = Message("template %(name)r does not apply to deals", name=template.name)
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     existing = db.session.scalar(select(PostSaleTemplate.id).where(
         PostSaleTemplate.pipeline_id == values["pipeline_id"], PostSaleTemplate.outcome == values["outcome"]))
     if existing is not None:
-        raise Conflict(f"the pipeline already has a template for {values['outcome']} deals (id {existing}); delete it first",
-                       {"outcome": "already set"})
+        raise Conflict(Message("the pipeline already has a template for %(outcome)s deals (id %(id)s); delete it first",
+                               outcome=values["outcome"], id=existing), {"outcome": Message("already set")})
     post_sale = PostSaleTemplate(pipeline_id=values["pipeline_id"], outcome=values["outcome"], template_id=values["template_id"])
     db.session.add(post_sale)
     db.session.flush()
@@ -823,7 +826,7 @@ def delete_post_sale(actor: User, post_sale_id: int) -> None:
     require_permission(actor, CONFIGURE)
     post_sale = db.session.get(PostSaleTemplate, post_sale_id) if 0 < post_sale_id < 2**31 else None
     if post_sale is None:
-        raise NotFound(f"no post-sale template with id {post_sale_id}")
+        raise NotFound(Message("no post-sale template with id %(id)s", id=post_sale_id))
     db.session.delete(post_sale)
     db.session.flush()
 
@@ -860,19 +863,19 @@ def set_share(actor: User, owner_id: int | None, grantee_id: int, task_type_id: 
     ``tasks.share_others`` (admins) anyone's. Returns the grant and whether it is new."""
     owner_id = owner_id or actor.id
     if owner_id != actor.id and not has_permission(actor, SHARE_OTHERS):
-        raise Forbidden("you may share only your own tasks", {"owner_id": "not yours"})
+        raise Forbidden(Message("you may share only your own tasks"), {"owner_id": Message("not yours")})
     if level not in SHARING_LEVELS:
-        raise Invalid("unknown level", {"level": f"one of {', '.join(SHARING_LEVELS)}"})
+        raise Invalid(Message("unknown level"), {"level": Message("one of %(levels)s", levels=", ".join(SHARING_LEVELS))})
     problems: dict[str, str] = {}
     if db.session.get(User, owner_id) is None:
-        problems["owner_id"] = f"no user with id {owner_id}"
+        problems["owner_id"] = Message("no user with id %(id)s", id=owner_id)
     _check_user(grantee_id, "grantee_id", problems)
     if owner_id == grantee_id:
-        problems["grantee_id"] = "a user always sees their own tasks"
+        problems["grantee_id"] = Message("a user always sees their own tasks")
     if task_type_id is not None and db.session.get(TaskType, task_type_id) is None:
-        problems["task_type_id"] = f"no task type with id {task_type_id}"
+        problems["task_type_id"] = Message("no task type with id %(id)s", id=task_type_id)
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     scope = TaskShare.task_type_id.is_(None) if task_type_id is None else TaskShare.task_type_id == task_type_id
     share = db.session.scalar(select(TaskShare).where(TaskShare.owner_id == owner_id, TaskShare.grantee_id == grantee_id, scope))
     created = share is None
@@ -888,9 +891,9 @@ def set_share(actor: User, owner_id: int | None, grantee_id: int, task_type_id: 
 def delete_share(actor: User, share_id: int) -> None:
     share = db.session.get(TaskShare, share_id) if 0 < share_id < 2**31 else None
     if share is None or (share.owner_id != actor.id and share.grantee_id != actor.id and not has_permission(actor, SHARE_OTHERS)):
-        raise NotFound(f"no sharing grant with id {share_id}")
+        raise NotFound(Message("no sharing grant with id %(id)s", id=share_id))
     if share.owner_id != actor.id and not has_permission(actor, SHARE_OTHERS):
-        raise Forbidden("only the owner of the tasks (or an admin) may withdraw a grant")
+        raise Forbidden(Message("only the owner of the tasks (or an admin) may withdraw a grant"))
     db.session.delete(share)
     db.session.flush()
 
@@ -1003,7 +1006,7 @@ def calendar_tasks(holder: User, owner_id: int) -> list[SeenTask]:
     """The tasks of ``owner_id`` the holder may see, for the feed (403 if none at all)."""
     visibility = Visibility.of(holder)
     if not visibility.may_see_calendar_of(owner_id):
-        raise Forbidden("this user's calendar is not shared with you")
+        raise Forbidden(Message("this user's calendar is not shared with you"))
     since = utcnow().date() - dt.timedelta(days=FEED_DAYS_BACK)
     statement = (select(Task).where(visibility.condition("free_busy"), Task.owner_id == owner_id,
                                     or_(Task.due_date >= since, Task.start >= dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)))

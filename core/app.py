@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opiekun import auth, changes, jobs
 from opiekun.api import authenticate_api_request, build_api_blueprint
-from opiekun.api.errors import Conflict, error_response, install_error_handlers
+from opiekun.api.errors import Conflict, Message, error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
 from opiekun.config import Settings
 from flask_babel import Babel
@@ -144,5 +144,6 @@ def _integrity_error(error: IntegrityError):
     from flask import request
 
     if request.path.startswith("/api/"):
-        return error_response(Conflict("the change conflicts with existing data (a unique value is taken, or a linked record is missing)"))
+        return error_response(Conflict(Message(
+            "the change conflicts with existing data (a unique value is taken, or a linked record is missing)")))
     raise error

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from opiekun import hookimpl
 from opiekun.api import record_schemas as schemas
-from opiekun.api.errors import Conflict, Forbidden, Invalid
+from opiekun.api.errors import Conflict, Forbidden, Invalid, Message
 from opiekun.changes import current_actor, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
@@ -53,16 +53,21 @@ def reference_problems(model: type, values: Mapping[str, Any]) -> dict[str, str]
             row = db.session.get(target, value) if target is not None else None
             if row is None:
                 noun = getattr(target, "__object_type__", "") or (target.__name__.lower() if target else "row")
-                problems[field] = f"no {noun} with id {value}"
+                if noun == "user":
+                    problems[field] = Message("no user with id %(id)s", id=value)
+                elif noun == "pipeline":
+                    problems[field] = Message("no pipeline with id %(id)s", id=value)
+                else:
+                    problems[field] = Message("no %(type)s with id %(id)s", type=noun, id=value)
             elif isinstance(row, User) and field == "owner_id" and row.status != "active":
-                problems[field] = f"user {value} has departed and cannot own records"
+                problems[field] = Message("user %(id)s has departed and cannot own records", id=value)
     return problems
 
 
 def null_problems(model: type, values: Mapping[str, Any]) -> dict[str, str]:
     table = model.__table__
     return {
-        field: "must not be null"
+        field: Message("must not be null")
         for field, value in values.items()
         if value is None and field in table.c and not table.c[field].nullable
     }
@@ -84,7 +89,12 @@ def may_change(user: User, record_type: RecordType, record: Any, action: str) ->
 
 def require_change_right(user: User, record_type: RecordType, record: Any, action: str) -> None:
     if not may_change(user, record_type, record, action):
-        raise Forbidden(f"you may not {action} this {record_type.name}: it belongs to another user")
+        if action == "update":
+            raise Forbidden(Message("you may not update this %(type)s: it belongs to another user", type=record_type.name))
+        if action == "delete":
+            raise Forbidden(Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name))
+        raise Forbidden(Message("you may not %(action)s this %(type)s: it belongs to another user",
+                                action=action, type=record_type.name))
 
 
 def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]) -> None:
@@ -109,11 +119,11 @@ def save_record(record_type: RecordType, record: Any, values: Mapping[str, Any],
         record.created_by_id = user.id if user else None
     problems = {**null_problems(record_type.model, values), **reference_problems(record_type.model, values)}
     if problems:
-        raise Invalid("some values are not valid", problems)
+        raise Invalid(Message("some values are not valid"), problems)
     apply_values(record_type, record, values)
     problems = current_app.extensions["opiekun.plugins"].validate_record(record_type, record, operation)
     if problems:
-        raise Invalid("the record cannot be saved", problems)
+        raise Invalid(Message("the record cannot be saved"), problems)
     if operation == "create":
         db.session.add(record)
     db.session.flush()
@@ -134,7 +144,11 @@ def delete_record(record_type: RecordType, record: Any) -> None:
 def close_deal(deal: Deal, outcome: str, reason: str | None) -> Deal:
     """Win or lose an open deal; plugins react through the deal-closed hook."""
     if deal.status != "open":
-        raise Conflict(f"the deal is already {deal.status}")
+        if deal.status == "won":
+            raise Conflict(Message("the deal is already won"))
+        if deal.status == "lost":
+            raise Conflict(Message("the deal is already lost"))
+        raise Conflict(Message("the deal is already %(status)s", status=deal.status))
     deal.status = outcome
     deal.lost_reason = reason if outcome == "lost" else None
     deal.close_date = deal.close_date or utcnow().date()
@@ -150,19 +164,19 @@ def apply_deal_values(deal: Deal, values: dict[str, Any]) -> None:
     if pipeline_id is None and deal.pipeline_id is None:
         pipeline_id = db.session.scalar(select(Pipeline.id).order_by(Pipeline.id).limit(1))
         if pipeline_id is None:
-            raise Invalid("there is no pipeline yet; create one first", {"pipeline_id": "no pipeline exists"})
+            raise Invalid(Message("there is no pipeline yet; create one first"), {"pipeline_id": Message("no pipeline exists")})
     if pipeline_id is not None and pipeline_id != deal.pipeline_id:
         deal.pipeline_id = pipeline_id
         if stage_name is None:
             first = db.session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == pipeline_id).order_by(PipelineStage.position).limit(1))
             if first is None:
-                raise Invalid("the pipeline has no stages", {"pipeline_id": "pipeline has no stages"})
+                raise Invalid(Message("the pipeline has no stages"), {"pipeline_id": Message("pipeline has no stages")})
             deal.stage_id = first.id
             deal.stage_ref = first
     if stage_name is not None:
         stage = db.session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == deal.pipeline_id, PipelineStage.name == stage_name))
         if stage is None:
-            raise Invalid("unknown stage", {"stage": f"the pipeline has no stage {stage_name!r}"})
+            raise Invalid(Message("unknown stage"), {"stage": Message("the pipeline has no stage %(stage)r", stage=stage_name)})
         deal.stage_id = stage.id
         deal.stage_ref = stage
     for field, value in values.items():

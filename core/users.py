@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 
-from opiekun.api.errors import Conflict
+from opiekun.api.errors import Conflict, Message
 from opiekun.changes import current_actor
 from opiekun.extensions import db
 from opiekun.models import User, active_admin_count, utcnow
 
-LAST_ADMIN_MESSAGE = "the last active admin must stay an active admin; make someone else admin first"
+LAST_ADMIN_MESSAGE = Message("the last active admin must stay an active admin; make someone else admin first")
 
 
 def is_last_active_admin(user: User) -> bool:
@@ -22,7 +22,7 @@ def mark_departed(user: User) -> None:
     if user.status == "departed":
         return
     if is_last_active_admin(user):
-        raise Conflict(LAST_ADMIN_MESSAGE, {"status": "last active admin"})
+        raise Conflict(LAST_ADMIN_MESSAGE, {"status": Message("last active admin")})
     user.status = "departed"
     user.departed_at = utcnow()
     user.token_generation = (user.token_generation or 0) + 1
@@ -38,5 +38,5 @@ def reactivate(user: User) -> None:
 def change_role(user: User, role: str) -> None:
     """Give ``user`` the role ``role`` (which must exist: see ``role_exists``)."""
     if role != user.role and is_last_active_admin(user):
-        raise Conflict(LAST_ADMIN_MESSAGE, {"role": "last active admin"})
+        raise Conflict(LAST_ADMIN_MESSAGE, {"role": Message("last active admin")})
     user.role = role

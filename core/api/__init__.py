@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, g, request
 
-from opiekun.api.errors import Unauthorized
+from opiekun.api.errors import Message, Unauthorized
 
 if TYPE_CHECKING:
     from opiekun.record_types import RecordTypeRegistry
@@ -27,10 +27,10 @@ def authenticate_api_request() -> None:
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
+        raise Unauthorized(Message("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token"))
     user = user_for_token(token.strip())
     if user is None:
-        raise Unauthorized("the token is invalid, expired or revoked, or the user has left")
+        raise Unauthorized(Message("the token is invalid, expired or revoked, or the user has left"))
     g.api_user = user
     act_as_user(user)
 

@@ -5,7 +5,7 @@ from flask import Blueprint
 from pydantic import Field, create_model, field_validator
 from sqlalchemy import select
 
-from opiekun.api.errors import Conflict, Forbidden, NotFound
+from opiekun.api.errors import Conflict, Forbidden, Message, NotFound
 from opiekun.api.record_schemas import DealOut
 from opiekun.api.records import get_record_or_404
 from opiekun.api.pagination import paginate
@@ -69,10 +69,10 @@ def list_pipelines():
 @validate(json=PipelineCreate, answers={201: PipelineOut}, tags=TAGS, operation_id="create_pipeline")
 def create_pipeline():
     if not has_permission(current_api_user(), "pipelines.manage"):
-        raise Forbidden("only users with the permission 'pipelines.manage' may create pipelines")
+        raise Forbidden(Message("only users with the permission 'pipelines.manage' may create pipelines"))
     body = request_body()
     if db.session.scalar(select(Pipeline.id).where(Pipeline.name == body.name)) is not None:
-        raise Conflict("a pipeline with this name exists", {"name": "already used"})
+        raise Conflict(Message("a pipeline with this name exists"), {"name": Message("already used")})
     pipeline = Pipeline(name=body.name, stages=[
         PipelineStage(name=stage.name, position=position, probability=stage.probability)
         for position, stage in enumerate(body.stages, start=1)
@@ -86,7 +86,7 @@ def create_pipeline():
 def get_pipeline(pipeline_id: int):
     pipeline = db.session.get(Pipeline, pipeline_id) if pipeline_id < 2**31 else None
     if pipeline is None:
-        raise NotFound(f"no pipeline with id {pipeline_id}")
+        raise NotFound(Message("no pipeline with id %(id)s", id=pipeline_id))
     return PipelineOut.model_validate(pipeline)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from opiekun import records
-from opiekun.api.errors import Invalid, NotFound
+from opiekun.api.errors import Invalid, Message, NotFound
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import MAX_ID, Page, RecordListQuery
 from opiekun.api.spec import request_body, request_query, validate
@@ -24,7 +24,7 @@ LIST_PARAMETERS = frozenset(RecordListQuery.model_fields)
 def get_record_or_404(record_type: RecordType, record_id: int):
     record = db.session.get(record_type.model, record_id) if 0 < record_id <= MAX_ID else None
     if record is None:
-        raise NotFound(f"no {record_type.name} with id {record_id}")
+        raise NotFound(Message("no %(type)s with id %(id)s", type=record_type.name, id=record_id))
     return record
 
 
@@ -54,7 +54,7 @@ def sorted_records(record_type: RecordType, statement, sort: str | None):
         return statement.order_by(model.id.desc())
     name = sort.lstrip("-")
     if name not in model.__table__.c:
-        raise Invalid("cannot sort by that", {"sort": f"{record_type.name} has no field {name!r}"})
+        raise Invalid(Message("cannot sort by that"), {"sort": Message("%(type)s has no field %(field)r", type=record_type.name, field=name)})
     column = model.__table__.c[name]
     return statement.order_by(column.desc() if sort.startswith("-") else column.asc(), model.id.desc())
 

@@ -3,7 +3,7 @@ from flask import Blueprint
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound
+from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from opiekun.api.schemas import InputModel, OutputModel, Text
 from opiekun.api.spec import request_body, validate
 from opiekun.auth import current_api_user
@@ -65,12 +65,12 @@ def _role_out(name: str, label: str, builtin: bool) -> RoleOut:
 def _check_permissions(names: list[str]) -> None:
     unknown = sorted(set(names) - set(declared_permissions()))
     if unknown:
-        raise Invalid("unknown permissions", {"permissions": f"no permission {', '.join(unknown)}"})
+        raise Invalid(Message("unknown permissions"), {"permissions": Message("no permission %(permissions)s", permissions=", ".join(unknown))})
 
 
 def _require_roles_manage() -> None:
     if not has_permission(current_api_user(), "roles.manage"):
-        raise Forbidden("only users with the permission 'roles.manage' may change roles")
+        raise Forbidden(Message("only users with the permission 'roles.manage' may change roles"))
 
 
 @validate(answers={200: PermissionList}, tags=TAGS, operation_id="list_permissions")
@@ -92,7 +92,7 @@ def create_role():
     body = request_body()
     _check_permissions(body.permissions)
     if db.session.scalar(select(Role.id).where(Role.name == body.name)) is not None:
-        raise Conflict("a role with this name exists", {"name": "already used"})
+        raise Conflict(Message("a role with this name exists"), {"name": Message("already used")})
     db.session.add(Role(name=body.name, label=body.label, permissions=sorted(set(body.permissions))))
     db.session.commit()
     return _role_out(body.name, body.label, False), 201
@@ -103,7 +103,9 @@ def update_role(role_name: str):
     _require_roles_manage()
     role = db.session.scalar(select(Role).where(Role.name == role_name))
     if role is None:
-        raise NotFound(f"no custom role {role_name!r}" + (" (built-in roles cannot be changed)" if role_name in BUILTIN_ROLES else ""))
+        if role_name in BUILTIN_ROLES:
+            raise NotFound(Message("no custom role %(name)r (built-in roles cannot be changed)", name=role_name))
+        raise NotFound(Message("no custom role %(name)r", name=role_name))
     body = request_body()
     if body.label is not None:
         role.label = body.label

@@ -17,7 +17,7 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, SecureType
 
 from opiekun import __version__
-from opiekun.api.errors import Invalid, Malformed
+from opiekun.api.errors import Invalid, Malformed, Message
 from opiekun.api.schemas import ErrorBody
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -33,16 +33,16 @@ def _check_request(req, resp, req_validation_error, instance, *args: Any) -> Non
     """spectree's ``before`` hook: turn its validation result into our errors."""
     if req.method in BODY_METHODS and req.get_data(cache=True):
         if not req.is_json:
-            raise Malformed("send the body as JSON (Content-Type: application/json)")
+            raise Malformed(Message("send the body as JSON (Content-Type: application/json)"))
         if req.get_json(silent=True) is None:
-            raise Malformed("the body is not valid JSON")
+            raise Malformed(Message("the body is not valid JSON"))
     if req_validation_error is None:
         return
     fields: dict[str, str] = {}
     for problem in req_validation_error.errors():
         location = tuple(problem.get("loc", ()))
-        fields.setdefault(_field_name(location), problem.get("msg", "invalid"))
-    raise Invalid("some values are not valid", fields)
+        fields.setdefault(_field_name(location), problem.get("msg", Message("invalid")))
+    raise Invalid(Message("some values are not valid"), fields)
 
 
 spec = SpecTree(

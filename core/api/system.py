@@ -5,7 +5,7 @@ from flask import Blueprint, current_app
 from pydantic import create_model
 from sqlalchemy import select
 
-from opiekun.api.errors import Forbidden, NotFound
+from opiekun.api.errors import Forbidden, Message, NotFound
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import OutputModel, Page, PageQuery
 from opiekun.api.spec import request_query, validate
@@ -88,7 +88,7 @@ def list_notifications():
 def mark_notification_read(notification_id: int):
     notification = db.session.get(Notification, notification_id) if notification_id < 2**31 else None
     if notification is None or notification.user_id != current_api_user().id:
-        raise NotFound(f"no notification with id {notification_id}")
+        raise NotFound(Message("no notification with id %(id)s", id=notification_id))
     notification.read_at = notification.read_at or utcnow()
     db.session.commit()
     return NotificationOut.model_validate(notification)
@@ -98,10 +98,10 @@ def mark_notification_read(notification_id: int):
 def get_job(job_id: str):
     state = job_state(job_id)
     if state is None:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound(Message("no job %(id)s", id=job_id))
     user = current_api_user()
     if state["user_id"] != user.id and not has_permission(user, "jobs.view_all"):
-        raise Forbidden("this job was started by another user")
+        raise Forbidden(Message("this job was started by another user"))
     return JobOut(**{key: state[key] for key in JobOut.model_fields})
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint
 from pydantic import create_model
 from sqlalchemy import or_, select
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound, Unauthorized
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Email, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
@@ -76,14 +76,14 @@ def create_token():
     body = request_body()
     user = authenticate(body.email, body.password)
     if user is None:
-        raise Unauthorized("wrong e-mail or password, or the account is no longer active")
+        raise Unauthorized(Message("wrong e-mail or password, or the account is no longer active"))
     return TokenAnswer(token=issue_token(user), user_id=user.id, expires_in=TOKEN_MAX_AGE_SECONDS)
 
 
 def get_user_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
     if user is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(Message("no user with id %(id)s", id=user_id))
     return user
 
 
@@ -102,18 +102,18 @@ def list_users():
 
 def _require_manage_users() -> None:
     if not has_permission(current_api_user(), "users.manage"):
-        raise Forbidden("only users with the permission 'users.manage' may do this")
+        raise Forbidden(Message("only users with the permission 'users.manage' may do this"))
 
 
 def _check_unique_email(email: str, user_id: int | None = None) -> None:
     existing = find_user_by_email(email)
     if existing is not None and existing.id != user_id:
-        raise Conflict("a user with this e-mail exists", {"email": "already used by another user"})
+        raise Conflict(Message("a user with this e-mail exists"), {"email": Message("already used by another user")})
 
 
 def _check_role(role: str) -> None:
     if not role_exists(role):
-        raise Invalid("unknown role", {"role": f"no role {role!r}; use admin, manager, user or a custom role"})
+        raise Invalid(Message("unknown role"), {"role": Message("no role %(role)r; use admin, manager, user or a custom role", role=role)})
 
 
 @validate(json=UserCreate, answers={201: UserOut}, tags=TAGS, operation_id="create_user")
@@ -141,10 +141,11 @@ def update_user(user_id: int):
     body = request_body()
     changes = body.model_dump(exclude_unset=True)
     if None in changes.values():
-        raise Invalid("fields cannot be emptied", {name: "must not be null" for name, value in changes.items() if value is None})
+        raise Invalid(Message("fields cannot be emptied"),
+                      {name: Message("must not be null") for name, value in changes.items() if value is None})
     managing = has_permission(caller, "users.manage")
     if not managing and (user.id != caller.id or {"role", "status", "email"} & changes.keys()):
-        raise Forbidden("you may change only your own name and password")
+        raise Forbidden(Message("you may change only your own name and password"))
     if "email" in changes:
         _check_unique_email(changes["email"], user.id)
         user.email = changes["email"].lower()

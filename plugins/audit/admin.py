@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from opiekun.admin.labels import value_label
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
-from opiekun.api.errors import ApiError
+from opiekun.api.errors import ApiError, translated
 from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
 from opiekun.plugins.audit import chain, jobs, services
@@ -65,7 +65,7 @@ class AuditView(LoginRequired, BaseView):
             services.check_filter(history_filter)
             return history_filter, {}
         except ApiError as error:
-            return None, error.fields
+            return None, {field: translated(problem) for field, problem in error.fields.items()}
 
     @expose("/")
     def index(self):

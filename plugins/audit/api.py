@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from flask import Blueprint, current_app, jsonify, request, send_file
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, create_model
 
-from opiekun.api.errors import Forbidden, Invalid, NotFound
+from opiekun.api.errors import Forbidden, Invalid, Message, NotFound
 from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -154,7 +154,7 @@ class AnonymizeOut(OutputModel):
 def require(permission: str) -> Any:
     user = current_api_user()
     if not has_permission(user, permission):
-        raise Forbidden(f"this needs the permission {permission!r} (administrators have it)")
+        raise Forbidden(Message("this needs the permission %(permission)r (administrators have it)", permission=permission))
     return user
 
 
@@ -219,7 +219,7 @@ def file_route(documented: Callable, query: type[QueryModel] | None = None) -> C
             try:
                 request.context = SimpleNamespace(query=query.model_validate(request.args.to_dict()), json=None)
             except ValidationError as error:
-                raise Invalid("some values are not valid", {
+                raise Invalid(Message("some values are not valid"), {
                     ".".join(str(part) for part in problem["loc"]) or "query": problem["msg"] for problem in error.errors()
                 }) from None
         return body(*args, **kwargs)
@@ -258,7 +258,7 @@ def start_export():
     history_filter = services.HistoryFilter.from_params(request_body().filters)
     unknown = set(request_body().filters) - set(FilterFields.model_fields) - {"from", "to"} - {"date_from", "date_to"}
     if unknown:
-        raise Invalid("unknown filters", {f"filters.{name}": "not a filter" for name in sorted(unknown)})
+        raise Invalid(Message("unknown filters"), {f"filters.{name}": Message("not a filter") for name in sorted(unknown)})
     services.check_filter(history_filter)
     return _start_export(history_filter), 202
 
@@ -267,9 +267,9 @@ def _own_export(job_id: str) -> dict:
     user = require(VIEW.name)
     state = job_state(job_id)
     if state is None or state["name"] != jobs.EXPORT:
-        raise NotFound(f"no export {job_id}")
+        raise NotFound(Message("no export %(id)s", id=job_id))
     if state["user_id"] != user.id and user.role != "admin":
-        raise Forbidden("this export was started by another user")
+        raise Forbidden(Message("this export was started by another user"))
     return state
 
 
@@ -289,7 +289,7 @@ def download_export(job_id: str):
     state = _own_export(job_id)
     path = jobs.export_path(job_id)
     if state["status"] != "done" or not path.exists():
-        raise NotFound(f"export {job_id} is not ready ({state['status']})")
+        raise NotFound(Message("export %(id)s is not ready (%(status)s)", id=job_id, status=state["status"]))
     return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
 
 
@@ -360,14 +360,14 @@ def anonymize_record():
     require(ANONYMIZE.name)
     body = request_body()
     if body.object_type not in current_app.extensions["opiekun.record_types"]:
-        raise Invalid("unknown record type", {"object_type": f"no record type {body.object_type!r}"})
+        raise Invalid(Message("unknown record type"), {"object_type": Message("no record type %(type)r", type=body.object_type)})
     if body.object_type != "person":
-        raise Invalid("only persons can be anonymized",
-                      {"object_type": f"a {body.object_type} holds no personal data to anonymize; use person"})
+        raise Invalid(Message("only persons can be anonymized"), {"object_type": Message(
+            "a %(type)s holds no personal data to anonymize; use person", type=body.object_type)})
     try:
         result = services.anonymize_person(body.object_id)
     except NotFound as error:
-        raise Invalid("no such person", {"object_id": error.message}) from None
+        raise Invalid(Message("no such person"), {"object_id": error.message}) from None
     db.session.commit()
     return AnonymizeOut(**result)
 

@@ -27,7 +27,7 @@ from sqlalchemy import Text, and_, bindparam, cast, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from opiekun.api.errors import Conflict, Invalid, NotFound
+from opiekun.api.errors import Conflict, Invalid, Message, NotFound
 from opiekun.changes import BulkChange, ChangeSet, RecordChange, change_context, change_value, update_records
 from opiekun.extensions import db
 from opiekun.models import Person, Setting, User, utcnow
@@ -483,12 +483,12 @@ class HistoryFilter:
                 try:
                     values[attribute] = text if isinstance(text, dt.date) else dt.date.fromisoformat(text)
                 except ValueError:
-                    problems[name] = "not a date: use YYYY-MM-DD"
+                    problems[name] = Message("not a date: use YYYY-MM-DD")
         for name in ("user_id", "object_id"):
             text = str(params.get(name) or "").strip()
             if text:
                 if not text.isdigit() or not 0 < int(text) < 2**31:
-                    problems[name] = "must be a positive whole number"
+                    problems[name] = Message("must be a positive whole number")
                 else:
                     values[name] = int(text)
         for name in ("object_type", "operation"):
@@ -496,7 +496,7 @@ class HistoryFilter:
             if text:
                 values[name] = text
         if problems:
-            raise Invalid("some filters are not valid", problems)
+            raise Invalid(Message("some filters are not valid"), problems)
         return cls(**values)
 
 
@@ -518,15 +518,15 @@ def check_filter(history_filter: HistoryFilter) -> None:
     """Refuse filters that cannot match anything because they name nothing that exists."""
     problems = {}
     if history_filter.date_from and history_filter.date_to and history_filter.date_from > history_filter.date_to:
-        problems["to"] = "must not be before 'from'"
+        problems["to"] = Message("must not be before 'from'")
     if history_filter.user_id is not None and db.session.get(User, history_filter.user_id) is None:
-        problems["user_id"] = f"no user with id {history_filter.user_id}"
+        problems["user_id"] = Message("no user with id %(id)s", id=history_filter.user_id)
     if history_filter.object_type is not None and history_filter.object_type not in known_object_types():
-        problems["object_type"] = f"unknown record type {history_filter.object_type!r}"
+        problems["object_type"] = Message("unknown record type %(type)r", type=history_filter.object_type)
     if history_filter.object_id is not None and history_filter.object_type is None:
-        problems["object_id"] = "give object_type too"
+        problems["object_id"] = Message("give object_type too")
     if problems:
-        raise Invalid("some filters are not valid", problems)
+        raise Invalid(Message("some filters are not valid"), problems)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -573,7 +573,7 @@ def users_for_filter() -> list[tuple[int, str]]:
 
 def type_settings(object_type: str) -> dict[str, Any]:
     if object_type not in current_app.extensions["opiekun.record_types"]:
-        raise NotFound(f"no record type {object_type!r}")
+        raise NotFound(Message("no record type %(type)r", type=object_type))
     row = db.session.get(AuditTypeSetting, object_type)
     return {"object_type": object_type, "operations": row.operations if row else None,
             "excluded_fields": (row.excluded_fields or []) if row else []}
@@ -586,7 +586,8 @@ def change_type_settings(object_type: str, values: Mapping[str, Any]) -> dict[st
     if "excluded_fields" in values and values["excluded_fields"] is not None:
         unknown = sorted(set(values["excluded_fields"]) - set(model.__table__.c.keys()))
         if unknown:
-            raise Invalid("unknown fields", {"excluded_fields": f"{object_type} has no field {', '.join(unknown)}"})
+            raise Invalid(Message("unknown fields"), {"excluded_fields": Message("%(type)s has no field %(fields)s", type=object_type,
+                                                                                fields=", ".join(unknown))})
     row = db.session.get(AuditTypeSetting, object_type)
     if row is None:
         row = AuditTypeSetting(object_type=object_type, operations=current["operations"],
@@ -708,11 +709,11 @@ def anonymize_person(person_id: int) -> Mapping[str, Any]:
     """
     person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
     if person is None:
-        raise NotFound(f"no person with id {person_id}")
+        raise NotFound(Message("no person with id %(id)s", id=person_id))
     already = db.session.scalar(select(ENTRIES.c.id).where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id,
                                                            ENTRIES.c.operation == ANONYMIZE).limit(1))
     if already is not None:
-        raise Conflict(f"person {person_id} was anonymized already (history entry #{already})")
+        raise Conflict(Message("person %(id)s was anonymized already (history entry #%(entry)s)", id=person_id, entry=already))
     db.session.flush()
     connection = db.session.connection()
     lock_head(connection)  # no entry may be appended while earlier ones are rewritten

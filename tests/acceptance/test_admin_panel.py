@@ -266,7 +266,8 @@ def test_marking_a_user_departed_and_the_last_admin_is_refused(app, admin, selle
         assert db.session.get(User, seller["id"]).status == "departed"
 
     refused = browser.run_action("/admin/users/", "mark_departed", [admin["id"]])
-    assert "the last active admin must stay an active admin" in flashed(refused)
+    assert ("ostatni aktywny administrator musi pozostać aktywnym administratorem; najpierw nadaj komuś innemu rolę "
+            "administratora: Status: ostatni aktywny administrator") in flashed(refused)
     with app.app_context():
         assert db.session.get(User, admin["id"]).status == "active"
 

@@ -51,6 +51,11 @@ def shown_operation(operation: str) -> str:
     return str(names.get(operation, operation.replace("_", " ")))
 
 
+#: The history filter's parameters as its form names them (a refusal names the field).
+FILTER_LABELS = {"from": _l("From"), "to": _l("To"), "user_id": _l("User"), "object_type": _l("Record type"),
+                 "object_id": _l("Record ID"), "operation": _l("Operation")}
+
+
 class AuditView(LoginRequired, BaseView):
     """Administration → Change history."""
 
@@ -65,7 +70,7 @@ class AuditView(LoginRequired, BaseView):
             services.check_filter(history_filter)
             return history_filter, {}
         except ApiError as error:
-            return None, {field: translated(problem) for field, problem in error.fields.items()}
+            return None, {str(FILTER_LABELS.get(field, field)): translated(problem) for field, problem in error.fields.items()}
 
     @expose("/")
     def index(self):

@@ -53,9 +53,9 @@ def test_the_history_page_filters_and_exports_exactly_what_it_shows(app, api, ad
     assert [row[0] for row in workbook_rows(response.get_data())] == [shown], "exactly the current filter"
 
     page = page_text(browser, "/admin/audit/?from=2026-99-01")
-    assert 'id="filter-problems"' in page and "from: to nie jest data: użyj formatu RRRR-MM-DD" in page and entry_ids(page) == []
+    assert 'id="filter-problems"' in page and "Od: to nie jest data: użyj formatu RRRR-MM-DD" in page and entry_ids(page) == []
     page = page_text(browser, "/admin/audit/?user_id=777777")
-    assert "user_id: nie ma użytkownika o id 777777" in page and entry_ids(page) == [] and 'id="export-link"' not in page
+    assert "Użytkownik: nie ma użytkownika o id 777777" in page and entry_ids(page) == [] and 'id="export-link"' not in page
 
 
 def test_each_record_page_has_its_history(app, api, admin, seller):

@@ -429,7 +429,7 @@ class TransferView(OpiekunModelView):
         return self.render(
             "offboarding/transfer.html", transfer=transfer, names=names, steps=steps, items=items, page=page,
             pages=pages, undone=undone, counts=services.counts_by_type(transfer),
-            outcomes=in_registry_order(services.outcome_counts(transfer), lambda key: key[0]) if undone else {},
+            outcomes=in_registry_order(services.outcome_counts(transfer.id), lambda key: key[0]) if undone else {},
             resumable=services.is_resumable(transfer), undoable=transfer.status in ("done", "failed"),
             state_url=url_for(".transfer_state", transfer_id=transfer.id), user_url=user_page_url(transfer.from_user_id),
             status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES}, kind_labels=KIND_LABELS,

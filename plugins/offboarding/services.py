@@ -558,7 +558,7 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
                                _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"))
         plugins().undo_transfer(db.session, UndoRequest(transfer.id, transfer.from_user_id))
     totals: Counter[str] = Counter()
-    for counts in outcome_counts(transfer).values():
+    for counts in outcome_counts(transfer.id).values():
         totals.update(counts)
     restored = totals.pop("restored", 0)
     kept = sum(totals.values())
@@ -651,11 +651,11 @@ def is_resumable(transfer: Transfer) -> bool:
     return True
 
 
-def outcome_counts(transfer: Transfer) -> dict[tuple[str, str], dict[str, int]]:
+def outcome_counts(transfer_id: int) -> dict[tuple[str, str], dict[str, int]]:
     """After undo: ``{(object_type, what): {outcome: count}}`` — what was put back, what was
     kept. ``what`` is the moved field (``owner_id``…) of a record, or the kind of item a
     plugin moved of its own (``deputy``, ``planned_owner``…)."""
-    items = every_moved_item(transfer.id)
+    items = every_moved_item(transfer_id)
     rows = db.session.execute(select(items.c.object_type, items.c.field, items.c.outcome, func.count())
                               .where(items.c.outcome.is_not(None))
                               .group_by(items.c.object_type, items.c.field, items.c.outcome)).all()

@@ -72,6 +72,9 @@ LISTED_CONFLICTS = 50
 
 A = OwnerAssignment.__table__
 H = OwnerHandover.__table__
+#: The columns a new period is written with (``INSERT … SELECT``), in this order.
+PERIOD_COLUMNS = ("object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id",
+                  "created_at")
 
 
 def today() -> dt.date:
@@ -323,6 +326,11 @@ def check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
                   {field: Message("%(value)r is not one of: %(allowed)s", value=value, allowed=", ".join(allowed))})
 
 
+def _listed(ids: Sequence[int]) -> str:
+    """Ids for a refusal: the first 20, then "…" when there are more."""
+    return ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+
+
 def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, filter_values: Mapping[str, Any] | None):
     """The SQL condition choosing the records of a request: named ids (all must exist) or
     the same filters as the record list (``owner_id``, ``owner_status``, ``q``, the type's own)."""
@@ -338,9 +346,8 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
         found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
         missing = [value for value in ids if value not in found]
         if missing:
-            shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
             raise NotFound(Message("some %(types)s do not exist", types=record_type.label_plural.lower()),
-                           {"object_ids": Message("no %(type)s with id %(ids)s", type=record_type.name, ids=shown)})
+                           {"object_ids": Message("no %(type)s with id %(ids)s", type=record_type.name, ids=_listed(missing))})
         return model.id.in_(ids)
     return model.id.in_(filter_statement(record_type, filter_values))
 
@@ -393,10 +400,9 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
         condition = target_condition(record_type, request.object_ids, request.filter)
     refused = refused_records(user, record_type, condition)
     if refused:
-        shown = ", ".join(map(str, refused[:20])) + (" …" if len(refused) > 20 else "")
         raise Forbidden(Message("you may not change some of these %(types)s: they belong to other users",
                                 types=record_type.label_plural.lower()),
-                        {"object_ids": Message("not yours: %(ids)s", ids=shown)})
+                        {"object_ids": Message("not yours: %(ids)s", ids=_listed(refused))})
     session = db.session
     backfill_assignments(record_type, condition)
     with TargetBatch(session) as batch:
@@ -469,10 +475,9 @@ def _require_primaries(record_type: RecordType, batch: TargetBatch, valid_from: 
     lonely = list(db.session.scalars(select(batch.table.c.object_id).where(not_(has_primary))
                                      .order_by(batch.table.c.object_id).limit(21)))
     if lonely:
-        shown = ", ".join(map(str, lonely[:20])) + (" …" if len(lonely) > 20 else "")
         raise Invalid(Message("a deputy needs a primary owner in that period"),
                       {"kind": Message("no primary owner in that period for %(type)s %(ids)s; assign one first",
-                                       type=record_type.name, ids=shown)})
+                                       type=record_type.name, ids=_listed(lonely))})
 
 
 def _insert_assignments(record_type: RecordType, batch: TargetBatch, user_id: int, kind: str, role: str,
@@ -484,9 +489,7 @@ def _insert_assignments(record_type: RecordType, batch: TargetBatch, user_id: in
                     literal(kind, String), literal(role, String), literal(valid_from, Date),
                     literal(valid_to, Date) if valid_to else null(), literal(access, String),
                     literal(created_by_id, Integer) if created_by_id else null(), literal(now, OwnerAssignment.created_at.type))
-    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access",
-               "created_by_id", "created_at"]
-    session.execute(insert(A).from_select(columns, source))
+    session.execute(insert(A).from_select(PERIOD_COLUMNS, source))
     count = batch.count()
     if count:
         values = {"user_id": user_id, "kind": kind, "role": role, "valid_from": valid_from, "valid_to": valid_to, "access": access}
@@ -574,9 +577,7 @@ def follow_owner_changes(session: Session, record_type: RecordType, ids, new_own
                     literal("primary", String), literal(owner_roles()[0], String), literal(day, Date),
                     valid_to, literal("write", String),
                     literal(actor_id, Integer) if actor_id else null(), literal(utcnow(), OwnerAssignment.created_at.type))
-    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access",
-               "created_by_id", "created_at"]
-    session.execute(insert(A).from_select(columns, source))
+    session.execute(insert(A).from_select(PERIOD_COLUMNS, source))
 
 
 def on_records_changed(session: Session, change_set: ChangeSet) -> None:
@@ -910,7 +911,7 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
         periods = session.execute(select(A.c.id, A.c.kind).where(selected)).all()
         if not periods:
             continue
-        moved.update((record_type.name, _item_kind(kind)) for _, kind in periods)
+        moved.update((record_type.name, ITEM_KINDS[kind]) for _, kind in periods)
         chosen = [period_id for period_id, _ in periods]
         _announce_handover(session, record_type, selected, {from_user_id: to_user_id})
         for start in range(0, len(chosen), HANDOVER_CHUNK):
@@ -935,10 +936,9 @@ def _keep_handovers(session: Session, record_type: RecordType, transfer_id: int,
                                 for period in handed])
 
 
-def _item_kind(period_kind: str) -> str:
-    """How offboarding names a period handed over: ``deputy``, or ``planned_owner`` for a
-    primary period that starts later."""
-    return "deputy" if period_kind == "deputy" else "planned_owner"
+#: How offboarding names a period handed over, by the period's kind: a primary period that
+#: is handed over is one that starts later.
+ITEM_KINDS = {"deputy": "deputy", "primary": "planned_owner"}
 
 
 #: Periods handed over per statement (the ids are bound as parameters).
@@ -971,8 +971,7 @@ def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, da
     held = (A.c.id, A.c.object_type, A.c.object_id, A.c.kind, A.c.valid_from, A.c.valid_to)
     copy = select(A.c.object_type, A.c.object_id, literal(to_user_id, Integer), A.c.kind, A.c.role, literal(day, Date),
                   A.c.valid_to, A.c.access, A.c.created_by_id, literal(utcnow(), OwnerAssignment.created_at.type)).where(under_way)
-    columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id", "created_at"]
-    continued = session.execute(insert(A).from_select(columns, copy).returning(*held)).all()
+    continued = session.execute(insert(A).from_select(PERIOD_COLUMNS, copy).returning(*held)).all()
     session.execute(update(A).where(under_way).values(valid_to=day - dt.timedelta(days=1)))
     planned = session.execute(update(A).where(chosen, A.c.valid_from >= day).values(user_id=to_user_id).returning(*held)).all()
     return continued + planned
@@ -983,9 +982,9 @@ def handed_over(transfer_id: int):
     (the columns of :data:`opiekun.user_items.MOVED_ITEM_COLUMNS`): the kind of item, the
     user who held it before and the one after (none: the period ended), and after undo the
     outcome."""
-    kind = case((H.c.kind == "deputy", "deputy"), else_="planned_owner")
-    return select(H.c.object_type, H.c.object_id, H.c.object_name, kind.label("field"), H.c.from_user_id.label("old_value"),
-                  H.c.to_user_id.label("new_value"), H.c.moved_at, H.c.outcome).where(H.c.transfer_id == transfer_id)
+    return select(H.c.object_type, H.c.object_id, H.c.object_name, case(ITEM_KINDS, value=H.c.kind).label("field"),
+                  H.c.from_user_id.label("old_value"), H.c.to_user_id.label("new_value"), H.c.moved_at,
+                  H.c.outcome).where(H.c.transfer_id == transfer_id)
 
 
 def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> None:
@@ -1057,8 +1056,7 @@ def _make_vanished_again(session: Session, vanished) -> None:
         again = select(H.c.object_type, H.c.object_id, H.c.from_user_id, H.c.kind, H.c.role, H.c.valid_from,
                        H.c.previous_valid_to, H.c.access, literal(actor_id, Integer) if actor_id else null(),
                        literal(utcnow(), OwnerAssignment.created_at.type)).where(of_type)
-        session.execute(insert(A).from_select(["object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to",
-                                               "access", "created_by_id", "created_at"], again))
+        session.execute(insert(A).from_select(PERIOD_COLUMNS, again))
 
 
 def _deputies_in_force(object_type: str, day: dt.date, but_not: int):

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, not_, select
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from opiekun import hookimpl
@@ -98,31 +97,6 @@ def require_change_right(user: User, record_type: RecordType, record: Any, actio
                                 action=action, type=record_type.name))
 
 
-def new_owner_id(record: Any) -> int | None:
-    """The owner ``record`` is about to have (its ``owner_id``, or the ``owner`` a form set)."""
-    state = sa_inspect(record)
-    if not state.attrs.owner_id.history.has_changes() and "owner" in state.attrs and state.attrs.owner.history.has_changes():
-        owner = record.owner
-        return owner.id if owner is not None else None
-    return record.owner_id
-
-
-def require_hand_over_right(user: User | None, record_type: RecordType, record: Any) -> None:
-    """Handing a record to another owner is for its owner and holders of
-    ``records.edit_others`` (records without an owner: anyone who may change them). What a
-    plugin grants (a deputy's write access) is the right to edit, never to take over."""
-    if user is None or record.id is None:
-        return
-    with db.session.no_autoflush:
-        model = record_type.model
-        stored_owner_id = db.session.scalar(select(model.owner_id).where(model.id == record.id))
-        if new_owner_id(record) == stored_owner_id or stored_owner_id in (None, user.id):
-            return
-    if not has_permission(user, "records.edit_others"):
-        raise Forbidden(Message("you may edit this %(type)s but not give it to another owner: it belongs to another user",
-                                type=record_type.name), {"owner_id": Message("not yours to change")})
-
-
 def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]) -> None:
     """Set ``values`` on ``record`` (the type's own ``apply`` handles derived fields)."""
     custom = record_type.api.apply if record_type.api else None
@@ -147,8 +121,6 @@ def save_record(record_type: RecordType, record: Any, values: Mapping[str, Any],
     if problems:
         raise Invalid(Message("some values are not valid"), problems)
     apply_values(record_type, record, values)
-    if operation == "update":
-        require_hand_over_right(user, record_type, record)
     problems = current_app.extensions["opiekun.plugins"].validate_record(record_type, record, operation)
     if problems:
         raise Invalid(Message("the record cannot be saved"), problems)

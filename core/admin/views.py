@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -25,7 +24,7 @@ from flask_admin.form.widgets import Select2Widget
 from flask_admin.model import typefmt
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import CheckConstraint, func, inspect, select, update
 from sqlalchemy.orm import RelationshipDirection
@@ -42,7 +41,7 @@ from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.permissions import declared_permissions, has_permission
 from opiekun.record_types import RecordType
-from opiekun.users import change_role, mark_departed, reactivate, require_may_change_role, require_may_change_user, set_password
+from opiekun.users import change_role, mark_departed, reactivate
 
 log = logging.getLogger(__name__)
 
@@ -450,9 +449,7 @@ class RecordView(OpiekunModelView):
     def check_record(self, record: Any, operation: str) -> None:
         """The API's checks: no required value missing, links to existing rows, an active
         owner, and no plugin objecting. Raises ``ValidationError`` (nothing saved)."""
-        with refusals_as_form_errors(self.column_labels), db.session.no_autoflush:
-            if operation == "update":
-                records.require_hand_over_right(current_user, self.record_type, record)
+        with db.session.no_autoflush:
             values = changed_values(record, everything=operation == "create")
             problems = {**records.null_problems(self.model, values), **records.reference_problems(self.model, values)}
             if not problems:
@@ -589,27 +586,15 @@ def permission_choices() -> list[tuple[str, str]]:
 
 
 class NewPasswordField(PasswordField):
-    """A new password, set by :class:`UserView` through :func:`opiekun.users.set_password`
-    when filled in (strength rules, revoking sessions and tokens); empty keeps it."""
+    """Sets a new password (hashed, revoking API tokens) when filled in; empty keeps it."""
 
     def populate_obj(self, obj, name):
-        pass
-
-
-@contextmanager
-def refusals_as_form_errors(labels: Mapping[str, str] | None = None) -> Iterator[None]:
-    """A service's refusal (a domain error) becomes the form's message: the form stays
-    open with the reason, and nothing is saved."""
-    try:
-        yield
-    except ApiError as error:
-        raise ValidationError(error_message(error, labels)) from None
+        if self.data:
+            obj.set_password(self.data)
 
 
 class UserView(OpiekunModelView):
-    """People who work in Opiekun. Users are never deleted: they are marked departed.
-
-    Who may change whom is :func:`opiekun.users.require_may_change_user`, the API's rule."""
+    """People who work in Opiekun. Users are never deleted: they are marked departed."""
 
     required_permission = "users.manage"
     can_delete = False
@@ -619,12 +604,10 @@ class UserView(OpiekunModelView):
     column_searchable_list = ("name", "email")
     column_default_sort = "name"
     column_formatters = {"role": value_formatter, "status": value_formatter}
-    form_columns = ("name", "email", "role", "password", "current_password")
+    form_columns = ("name", "email", "role", "password")
     form_extra_fields = {
-        "password": NewPasswordField(_l("Password"), validators=[Optional(), Length(max=200)],
-                                     description=_l("At least 10 characters, not a common password; leave empty to keep the current one.")),
-        "current_password": PasswordField(_l("Your current password"), validators=[Optional(), Length(max=200)],
-                                          description=_l("Needed only when you change your own password.")),
+        "password": NewPasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)],
+                                     description=_l("At least 8 characters; leave empty to keep the current one.")),
     }
     form_overrides = {"role": SelectField}
     form_args = {"role": {"choices": role_choices}}
@@ -636,38 +619,21 @@ class UserView(OpiekunModelView):
         ]
         super().__init__(User, db, name=_l("Users"), category=ADMINISTRATION_CATEGORY, endpoint="users")
 
-    def create_form(self, obj=None):
-        form = super().create_form(obj)
-        del form.current_password  # a new user has no password to confirm
-        return form
-
     def on_model_change(self, form, model: User, is_created: bool) -> None:
-        actor = current_user._get_current_object()
-        with db.session.no_autoflush, refusals_as_form_errors({"current_password": gettext("Your current password")}):
+        with db.session.no_autoflush:
             model.email = (model.email or "").strip().lower()
             other = db.session.scalar(select(User.id).where(func.lower(User.email) == model.email, User.id != model.id))
             if other is not None:
                 raise ValidationError(gettext("Another user already has this e-mail."))
-            if is_created and not form.password.data:
+            if is_created and not model.password_hash:
                 raise ValidationError(gettext("A new user needs a password."))
-            state = inspect(model)
-            changed = {name for name in ("name", "email", "role") if state.attrs[name].history.has_changes()}
-            if form.password.data:
-                changed.add("password")
-            new_role, previous_roles = model.role, state.attrs.role.history.deleted
+            previous_roles = inspect(model).attrs.role.history.deleted
             if not is_created and previous_roles:
-                model.role = previous_roles[0]  # judged as it was; the new role goes through the shared rule
-            require_may_change_user(actor, None if is_created else model, changed, new_role if "role" in changed else None)
-            if not is_created and previous_roles:
-                change_role(model, new_role)
-            if form.password.data:
-                confirmation = getattr(form, "current_password", None)  # not on the new-user form
-                set_password(actor, model, form.password.data, confirmation.data if confirmation else None)
-
-    def after_model_change(self, form, model: User, is_created: bool) -> None:
-        """A new own password ended every session, this one too: stay logged in here."""
-        if model.id == current_user.id and form.password.data:
-            login_user(model)
+                new_role, model.role = model.role, previous_roles[0]  # apply it through the shared rule
+                try:
+                    change_role(model, new_role)
+                except ApiError:
+                    raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
 
     def record_sections(self, user: User) -> list[tuple[str, Any]]:
         """The sections plugins add to a user's page (hook ``opiekun_admin_user_sections``)."""
@@ -682,7 +648,6 @@ class UserView(OpiekunModelView):
         def depart_all() -> str:
             leaving = [user for user in self.selected_users(ids) if user.status == "active"]
             for user in leaving:
-                require_may_change_user(current_user, user, {"status"})
                 mark_departed(user)
             return gettext("%(count)d user(s) marked as departed.", count=len(leaving))
 
@@ -693,7 +658,6 @@ class UserView(OpiekunModelView):
         def reactivate_all() -> str:
             returning = [user for user in self.selected_users(ids) if user.status != "active"]
             for user in returning:
-                require_may_change_user(current_user, user, {"status"})
                 reactivate(user)
             return gettext("%(count)d user(s) reactivated.", count=len(returning))
 
@@ -718,21 +682,13 @@ class RoleView(OpiekunModelView):
         super().__init__(Role, db, name=_l("Roles"), category=ADMINISTRATION_CATEGORY, endpoint="roles")
 
     def on_model_change(self, form, model: Role, is_created: bool) -> None:
-        """The API's rules: never one's own role, only permissions one holds."""
         if model.name in BUILTIN_ROLES:
             raise ValidationError(gettext("%(name)s is a built-in role; choose another name.", name=model.name))
-        state = inspect(model)
-        previous_names = state.attrs.name.history.deleted
+        previous_names = inspect(model).attrs.name.history.deleted
         if previous_names and self.users_with_role(previous_names[0]):
             raise ValidationError(gettext("Users have this role; it cannot be renamed."))
-        previous_permissions = [] if is_created else (state.attrs.permissions.history.deleted or [model.permissions])[0] or []
-        added = set(model.permissions or ()) - set(previous_permissions)
-        with refusals_as_form_errors():
-            require_may_change_role(current_user, previous_names[0] if previous_names else model.name, added)
 
     def on_model_delete(self, model: Role) -> None:
-        with refusals_as_form_errors():
-            require_may_change_role(current_user, model.name, ())
         if self.users_with_role(model.name):
             raise ValidationError(gettext("Users have this role; give them another role first."))
 

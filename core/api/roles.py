@@ -10,7 +10,6 @@ from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, Role
 from opiekun.permissions import declared_permissions, has_permission, permissions_of_role
-from opiekun.users import require_may_change_role, require_may_grant
 
 TAGS = ["Roles"]
 
@@ -92,7 +91,6 @@ def create_role():
     _require_roles_manage()
     body = request_body()
     _check_permissions(body.permissions)
-    require_may_grant(current_api_user(), body.permissions)
     if db.session.scalar(select(Role.id).where(Role.name == body.name)) is not None:
         raise Conflict(Message("a role with this name exists"), {"name": Message("already used")})
     db.session.add(Role(name=body.name, label=body.label, permissions=sorted(set(body.permissions))))
@@ -109,8 +107,6 @@ def update_role(role_name: str):
             raise NotFound(Message("no custom role %(name)r (built-in roles cannot be changed)", name=role_name))
         raise NotFound(Message("no custom role %(name)r", name=role_name))
     body = request_body()
-    added = set(body.permissions or ()) - set(role.permissions or ())
-    require_may_change_role(current_api_user(), role.name, added)
     if body.label is not None:
         role.label = body.label
     if body.permissions is not None:

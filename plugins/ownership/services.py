@@ -209,15 +209,26 @@ def has_write_deputyship(user_id: int, object_type: str, object_id: int) -> bool
 
 
 def refused_records(user: User | None, record_type: RecordType, condition) -> list[int]:
-    """Ids among the records matching ``condition`` whose owners ``user`` may not change:
-    records of other users, unless ``user`` holds ``records.edit_others``. A deputy's
-    write access (or another plugin's grant) is the right to edit a record, never to hand
-    it over or name its owners (the core's :func:`opiekun.records.require_hand_over_right`)."""
+    """Ids among the records matching ``condition`` that ``user`` may not change.
+
+    Set-based for the common rules (own records, records without owner, deputies with write
+    access, ``records.edit_others``); the few records that fail those go through the
+    core's full rule (which asks every plugin), one by one.
+    """
     if user is None or has_permission(user, "records.edit_others"):
         return []
     model = record_type.model
-    return list(db.session.scalars(
-        select(model.id).where(condition, model.owner_id.is_not(None), model.owner_id != user.id).order_by(model.id).limit(1001)))
+    suspects = list(db.session.scalars(
+        select(model.id).where(condition, model.owner_id.is_not(None), model.owner_id != user.id,
+                               not_(deputy_with_write_access(user.id, record_type.name, model.id, today())))
+        .order_by(model.id).limit(1001)))
+    if not suspects:
+        return []
+    from opiekun.records import may_change
+
+    refused = [record.id for record in db.session.scalars(select(model).where(model.id.in_(suspects[:200])))
+               if not may_change(user, record_type, record, "update")]
+    return refused + suspects[200:]
 
 
 # --- temporary tables of target records -------------------------------------------------------
@@ -803,10 +814,7 @@ def record_name_expression(registry: RecordTypeRegistry, object_type, object_id)
 
 
 def owner_problems(record_type: RecordType, record: Any, operation: str) -> dict[str, str]:
-    """Owner required (per type), and who may change owners (403 for other roles), on
-    update and on create (where only choosing someone else counts)."""
-    from opiekun.records import new_owner_id
-
+    """Owner required (per type), and who may change owners (403 for other roles)."""
     from sqlalchemy import inspect as inspect_state
 
     with db.session.no_autoflush:  # the record's pending changes are what is being judged
@@ -816,9 +824,8 @@ def owner_problems(record_type: RecordType, record: Any, operation: str) -> dict
         settings = settings_for(record_type.name)
         if settings.owner_required and not has_owner:
             return {"owner_id": f"an owner is required for {record_type.label_plural.lower()}: choose a user (owner_id)"}
-        actor = acting_user()
-        if changed and (operation == "update" or new_owner_id(record) != (actor.id if actor else None)):
-            require_owner_change_right(actor, record_type)  # choosing oneself as a new record's owner is no change
+        if operation == "update" and changed:
+            require_owner_change_right(acting_user(), record_type)
     return {}
 
 

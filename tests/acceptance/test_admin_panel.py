@@ -258,7 +258,7 @@ def test_the_users_page_needs_the_users_manage_permission(app, admin, seller):
     assert seller["email"] in page and "Użytkownicy" in page
 
 
-def test_marking_a_user_departed_but_not_oneself(app, admin, seller):
+def test_marking_a_user_departed_and_the_last_admin_is_refused(app, admin, seller):
     browser = logged_in(app, admin)
     response = browser.run_action("/admin/users/", "mark_departed", [seller["id"]])
     assert "1" in flashed(response)
@@ -266,8 +266,8 @@ def test_marking_a_user_departed_but_not_oneself(app, admin, seller):
         assert db.session.get(User, seller["id"]).status == "departed"
 
     refused = browser.run_action("/admin/users/", "mark_departed", [admin["id"]])
-    assert ("nie możesz zmienić własnej roli ani statusu; poproś o to innego administratora: "
-            "Status: Twoje własne konto") in flashed(refused)
+    assert ("ostatni aktywny administrator musi pozostać aktywnym administratorem; najpierw nadaj komuś innemu rolę "
+            "administratora: Status: ostatni aktywny administrator") in flashed(refused)
     with app.app_context():
         assert db.session.get(User, admin["id"]).status == "active"
 

@@ -142,11 +142,11 @@ def test_a_taken_email_and_a_missing_password_are_refused(app, admin, seller):
         assert db.session.scalar(select(User).where(User.email == "y@firma.example")) is None
 
 
-def test_an_admin_keeps_the_admin_role_they_have(app, admin):
+def test_the_last_admin_keeps_the_admin_role(app, admin):
     browser = logged_in(app, admin)
     response = browser.submit(f"/admin/users/edit/?id={admin['id']}", {"name": admin["name"], "email": admin["email"],
                                                                        "role": "user"})
-    assert "nie możesz zmienić własnej roli ani statusu; poproś o to innego administratora" in flashed(response)
+    assert "Ostatni aktywny administrator" in flashed(response)
     with app.app_context():
         assert db.session.get(User, admin["id"]).role == "admin"
 

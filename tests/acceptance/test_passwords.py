@@ -28,13 +28,14 @@ def token_works(api, token_headers: dict) -> bool:
 # --- one's own password needs the current one ---------------------------------------------------
 
 
-@pytest.mark.parametrize("current", [None, "", "not-my-password-1"])
-def test_changing_ones_own_password_needs_the_current_one(app, api, seller, current):
+@pytest.mark.parametrize("current, problem", [(None, "required to change your own password"),
+                                              ("not-my-password-1", "wrong password")])
+def test_changing_ones_own_password_needs_the_current_one(app, api, seller, current, problem):
     before = password_hash(app, seller["id"])
     body = {"password": NEW_PASSWORD} | ({"current_password": current} if current is not None else {})
     response = api.patch(f"/users/{seller['id']}", seller, json=body)
     assert response.status_code == 422, response.get_json()
-    assert "current_password" in response.get_json()["error"]["fields"]
+    assert response.get_json()["error"]["fields"]["current_password"] == problem
     assert password_hash(app, seller["id"]) == before
     assert token_works(api, api.headers(seller))
 

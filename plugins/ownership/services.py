@@ -134,6 +134,8 @@ def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSet
         if unknown:
             raise Invalid(Message("unknown roles"), {"change_roles": Message("no role %(roles)s", roles=", ".join(map(repr, unknown)))})
         values = {**values, "change_roles": list(dict.fromkeys(values["change_roles"]))}
+    if "change_roles" in values:
+        _require_no_own_widening(acting_user(), object_type, values["change_roles"])
     if values.get("owner_required") is None and "owner_required" in values:
         raise Invalid(Message("owner_required must be true or false"), {"owner_required": Message("must not be null")})
     row = db.session.get(OwnershipSettings, object_type)
@@ -144,6 +146,16 @@ def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSet
         setattr(row, field, value)
     db.session.flush()
     return row
+
+
+def _require_no_own_widening(user: User | None, object_type: str, change_roles: Sequence[str] | None) -> None:
+    """Nobody widens their own role (:mod:`opiekun.privileges`): a holder of
+    ``ownership.settings`` whose role may not change owners of the type does not let it."""
+    if user is None or user.role == "admin" or may_change_owners(user, object_type):
+        return
+    if change_roles is None or user.role in change_roles:
+        raise Forbidden(Message("nobody lets their own role change owners; an admin does"),
+                        {"change_roles": Message("would let your own role (%(role)s) change owners", role=user.role)})
 
 
 # --- who, what, which records ------------------------------------------------------------

@@ -140,3 +140,23 @@ def test_a_deputy_in_the_admin_sees_the_owner_read_only_and_cannot_delete(app, a
                                 "on_overlap": "replace", "access": "write"}))
     assert f"nie Twoje: {deputy_firm['id']}" in bulk
     assert owners(app) == {"Stal-Bud SA": seller["id"]}
+
+
+# --- nobody widens their own role through the ownership settings -------------------------------------
+
+
+def test_a_settings_holder_cannot_let_its_own_role_change_owners(app, api, admin, only_managers_change_owners):
+    assert api.post("/roles", admin, json={"name": "office", "label": "Office",
+                                           "permissions": ["ownership.settings", "records.delete"]}).status_code == 201
+    office = api.create_user("office@firma.example", role="office")
+    for change_roles in (["manager", "office"], None):
+        response = api.patch("/ownership/settings/company", office, json={"change_roles": change_roles})
+        assert response.status_code == 403 and "change_roles" in response.get_json()["error"]["fields"], response.get_json()
+    assert api.get("/ownership/settings/company", admin).get_json()["change_roles"] == ["manager"]
+    # other settings, and other roles, stay its to choose
+    assert api.patch("/ownership/settings/company", office, json={"change_roles": ["manager", "user"],
+                                                                  "owner_required": True}).status_code == 200
+    browser = logged_in(app, office)
+    page = flashed(submit_form(browser, "/admin/ownership_settings/company/", {"change_roles": ["manager", "office"]}))
+    assert "nikt nie pozwala własnej roli zmieniać opiekunów" in page
+    assert api.get("/ownership/settings/company", admin).get_json()["change_roles"] == ["manager", "user"]

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from opiekun.extensions import db
 from opiekun.models import Role, User
 from tests.acceptance.test_admin_panel import flashed, logged_in
-from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "zupelnie-nowe-haslo-7"
 

@@ -46,9 +46,11 @@ def create_admin_command(email: str, password: str, name: str) -> None:
     from opiekun.auth import find_user_by_email
     from opiekun.extensions import db
     from opiekun.models import User
+    from opiekun.passwords import password_problem
 
-    if len(password) < 8:
-        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    problem = password_problem(password)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--password")
     user = find_user_by_email(email)
     if user is None:
         user = User(email=email.strip().lower(), name=name, role="admin", status="active")

@@ -1,13 +1,15 @@
 """Rules about users that every surface (API, admin, CLI) shares: leaving, coming back,
-changing role — and never leaving the deployment without an active admin."""
+changing role and password — and never leaving the deployment without an active admin.
+Who may do which of these to whom is :mod:`opiekun.privileges`."""
 from __future__ import annotations
 
 from flask import current_app
 
-from opiekun.api.errors import Conflict, Message
+from opiekun.api.errors import Conflict, Invalid, Message
 from opiekun.changes import current_actor
 from opiekun.extensions import db
 from opiekun.models import User, active_admin_count, utcnow
+from opiekun.passwords import require_strong_password
 
 LAST_ADMIN_MESSAGE = Message("the last active admin must stay an active admin; make someone else admin first")
 
@@ -40,3 +42,20 @@ def change_role(user: User, role: str) -> None:
     if role != user.role and is_last_active_admin(user):
         raise Conflict(LAST_ADMIN_MESSAGE, {"role": Message("last active admin")})
     user.role = role
+
+
+def change_password(actor: User | None, user: User, new_password: str, current_password: str | None = None) -> None:
+    """Give ``user`` the password ``new_password``, which must be strong enough (422 naming
+    ``password``). Changing one's own needs the current one (422 naming
+    ``current_password``); someone else's is a reset (whether ``actor`` may reset it is
+    :func:`opiekun.privileges.require_user_change_allowed`'s question). Either way every API
+    token and admin session of ``user`` stops working (``set_password`` bumps the token
+    generation, which both carry)."""
+    if actor is not None and actor.id == user.id:
+        if not current_password:
+            raise Invalid(Message("changing your own password needs your current password"),
+                          {"current_password": Message("required to change your own password")})
+        if not user.check_password(current_password):
+            raise Invalid(Message("the current password is wrong"), {"current_password": Message("wrong password")})
+    require_strong_password(new_password)
+    user.set_password(new_password)

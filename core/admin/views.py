@@ -24,7 +24,7 @@ from flask_admin.form.widgets import Select2Widget
 from flask_admin.model import typefmt
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 from markupsafe import Markup
 from sqlalchemy import CheckConstraint, func, inspect, select, update
 from sqlalchemy.orm import RelationshipDirection
@@ -41,7 +41,10 @@ from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.permissions import declared_permissions, has_permission
 from opiekun.record_types import RecordType
-from opiekun.users import change_role, mark_departed, reactivate
+from opiekun.passwords import password_problem
+from opiekun.privileges import (require_permissions_grantable, require_role_change_allowed,
+                                require_user_change_allowed, require_user_creation_allowed)
+from opiekun.users import change_password, change_role, mark_departed, reactivate
 
 log = logging.getLogger(__name__)
 
@@ -586,15 +589,34 @@ def permission_choices() -> list[tuple[str, str]]:
 
 
 class NewPasswordField(PasswordField):
-    """Sets a new password (hashed, revoking API tokens) when filled in; empty keeps it."""
+    """A new password when filled in (empty keeps the current one). The view sets it through
+    :func:`opiekun.users.change_password`, not by populating the model."""
 
     def populate_obj(self, obj, name):
-        if self.data:
-            obj.set_password(self.data)
+        pass
+
+
+def strong_password(form, field) -> None:
+    """A field validator: :mod:`opiekun.passwords`' rule, the one the API and CLI apply."""
+    problem = password_problem(field.data) if field.data else None
+    if problem is not None:
+        raise ValidationError(translated(problem))
+
+
+def obeying(rule: Callable, *args: Any, labels: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
+    """Apply a service's ``rule`` inside a form hook: its refusal becomes the form's message
+    (a ``ValidationError`` in the user's language), so the form says why and saves nothing."""
+    try:
+        return rule(*args, **kwargs)
+    except ApiError as error:
+        raise ValidationError(error_message(error, labels)) from None
 
 
 class UserView(OpiekunModelView):
-    """People who work in Opiekun. Users are never deleted: they are marked departed."""
+    """People who work in Opiekun. Users are never deleted: they are marked departed.
+
+    Who may change whom (admins, roles, one's own account) is :mod:`opiekun.privileges`,
+    the API's rules; passwords go through :func:`opiekun.users.change_password`."""
 
     required_permission = "users.manage"
     can_delete = False
@@ -604,10 +626,13 @@ class UserView(OpiekunModelView):
     column_searchable_list = ("name", "email")
     column_default_sort = "name"
     column_formatters = {"role": value_formatter, "status": value_formatter}
-    form_columns = ("name", "email", "role", "password")
+    form_columns = ("name", "email", "role", "password", "current_password")
     form_extra_fields = {
-        "password": NewPasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)],
-                                     description=_l("At least 8 characters; leave empty to keep the current one.")),
+        "password": NewPasswordField(_l("Password"), validators=[Optional(), Length(max=200), strong_password],
+                                     description=_l("At least 10 characters, not a common password; leave empty to "
+                                                    "keep the current one.")),
+        "current_password": NewPasswordField(_l("Current password"), validators=[Optional(), Length(max=200)],
+                                             description=_l("Needed to change your own password.")),
     }
     form_overrides = {"role": SelectField}
     form_args = {"role": {"choices": role_choices}}
@@ -619,21 +644,62 @@ class UserView(OpiekunModelView):
         ]
         super().__init__(User, db, name=_l("Users"), category=ADMINISTRATION_CATEGORY, endpoint="users")
 
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        del form.current_password
+        return form
+
+    def edit_form(self, obj=None):
+        """The current password is asked for on one's own page only."""
+        form = super().edit_form(obj)
+        if obj is None or obj.id != current_user.id:
+            del form.current_password
+        return form
+
     def on_model_change(self, form, model: User, is_created: bool) -> None:
+        actor = current_user._get_current_object()
+        labels = {name: field.label.text for name, field in form._fields.items()}
         with db.session.no_autoflush:
             model.email = (model.email or "").strip().lower()
             other = db.session.scalar(select(User.id).where(func.lower(User.email) == model.email, User.id != model.id))
             if other is not None:
                 raise ValidationError(gettext("Another user already has this e-mail."))
-            if is_created and not model.password_hash:
-                raise ValidationError(gettext("A new user needs a password."))
-            previous_roles = inspect(model).attrs.role.history.deleted
-            if not is_created and previous_roles:
-                new_role, model.role = model.role, previous_roles[0]  # apply it through the shared rule
-                try:
-                    change_role(model, new_role)
-                except ApiError:
-                    raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
+            new_password = form.password.data or None
+            if is_created:
+                if not new_password:
+                    raise ValidationError(gettext("A new user needs a password."))
+                obeying(require_user_creation_allowed, actor, model.role, labels=labels)
+            else:
+                self.apply_account_changes(actor, model, new_password, labels)
+            if new_password:
+                asked = getattr(form, "current_password", None)  # None: not one's own page
+                current_password = asked.data if asked is not None else None
+                obeying(change_password, actor, model, new_password, current_password, labels=labels)
+
+    @staticmethod
+    def apply_account_changes(actor: User, user: User, new_password: str | None, labels: Mapping[str, str]) -> None:
+        """Check the form's changes of an existing ``user`` with the API's rules, judged on
+        the user as they were (the role is put back and given again through the shared rule)."""
+        state = inspect(user)
+        changes = {field: getattr(user, field) for field in ("name", "email", "role")
+                   if state.attrs[field].history.has_changes()}
+        if new_password:
+            changes["password"] = new_password
+        previous_roles = state.attrs.role.history.deleted
+        if previous_roles:
+            user.role = previous_roles[0]
+        obeying(require_user_change_allowed, actor, user, changes, labels=labels)
+        if "role" in changes:
+            try:
+                change_role(user, changes["role"])
+            except ApiError:
+                raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
+
+    def after_model_change(self, form, model: User, is_created: bool) -> None:
+        """Whoever changed their own password stays logged in here (their other sessions and
+        API tokens end with the old password)."""
+        if model.id == current_user.id:
+            login_user(model)
 
     def record_sections(self, user: User) -> list[tuple[str, Any]]:
         """The sections plugins add to a user's page (hook ``opiekun_admin_user_sections``)."""
@@ -648,6 +714,7 @@ class UserView(OpiekunModelView):
         def depart_all() -> str:
             leaving = [user for user in self.selected_users(ids) if user.status == "active"]
             for user in leaving:
+                require_user_change_allowed(current_user, user, {"status": "departed"})
                 mark_departed(user)
             return gettext("%(count)d user(s) marked as departed.", count=len(leaving))
 
@@ -658,6 +725,7 @@ class UserView(OpiekunModelView):
         def reactivate_all() -> str:
             returning = [user for user in self.selected_users(ids) if user.status != "active"]
             for user in returning:
+                require_user_change_allowed(current_user, user, {"status": "active"})
                 reactivate(user)
             return gettext("%(count)d user(s) reactivated.", count=len(returning))
 
@@ -682,13 +750,27 @@ class RoleView(OpiekunModelView):
         super().__init__(Role, db, name=_l("Roles"), category=ADMINISTRATION_CATEGORY, endpoint="roles")
 
     def on_model_change(self, form, model: Role, is_created: bool) -> None:
+        """The API's rules (:mod:`opiekun.privileges`): a caller grants only permissions it
+        holds, and does not change its own role or a role holding permissions it lacks."""
         if model.name in BUILTIN_ROLES:
             raise ValidationError(gettext("%(name)s is a built-in role; choose another name.", name=model.name))
-        previous_names = inspect(model).attrs.name.history.deleted
+        actor = current_user._get_current_object()
+        if is_created:
+            obeying(require_permissions_grantable, actor, model.permissions or [])
+            return
+        state = inspect(model)
+        previous_names = state.attrs.name.history.deleted
+        previous_permissions = state.attrs.permissions.history.deleted
+        current_name = previous_names[0] if previous_names else model.name
+        current_permissions = previous_permissions[0] if previous_permissions else model.permissions
+        obeying(require_role_change_allowed, actor, current_name, current_permissions or [], model.permissions or [],
+                renaming=bool(previous_names))
         if previous_names and self.users_with_role(previous_names[0]):
             raise ValidationError(gettext("Users have this role; it cannot be renamed."))
 
     def on_model_delete(self, model: Role) -> None:
+        obeying(require_role_change_allowed, current_user._get_current_object(), model.name, model.permissions or [],
+                deleting=True)
         if self.users_with_role(model.name):
             raise ValidationError(gettext("Users have this role; give them another role first."))
 

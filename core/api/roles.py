@@ -10,6 +10,7 @@ from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, Role
 from opiekun.permissions import declared_permissions, has_permission, permissions_of_role
+from opiekun.privileges import require_permissions_grantable, require_role_change_allowed
 
 TAGS = ["Roles"]
 
@@ -91,6 +92,7 @@ def create_role():
     _require_roles_manage()
     body = request_body()
     _check_permissions(body.permissions)
+    require_permissions_grantable(current_api_user(), body.permissions)
     if db.session.scalar(select(Role.id).where(Role.name == body.name)) is not None:
         raise Conflict(Message("a role with this name exists"), {"name": Message("already used")})
     db.session.add(Role(name=body.name, label=body.label, permissions=sorted(set(body.permissions))))
@@ -107,10 +109,12 @@ def update_role(role_name: str):
             raise NotFound(Message("no custom role %(name)r (built-in roles cannot be changed)", name=role_name))
         raise NotFound(Message("no custom role %(name)r", name=role_name))
     body = request_body()
+    if body.permissions is not None:
+        _check_permissions(body.permissions)
+    require_role_change_allowed(current_api_user(), role.name, role.permissions or [], body.permissions)
     if body.label is not None:
         role.label = body.label
     if body.permissions is not None:
-        _check_permissions(body.permissions)
         role.permissions = sorted(set(body.permissions))
     db.session.commit()
     return _role_out(role.name, role.label, False)

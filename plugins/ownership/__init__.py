@@ -97,7 +97,8 @@ def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Itera
 
 @hookimpl
 def opiekun_admin_form(record_type: RecordType, form: Any, record: Any) -> None:
-    """Roles that may not change owners of the type see the owner read-only on its edit form."""
+    """Roles that may not change owners of the type see the owner read-only on its forms (a
+    new record is theirs), and so does a deputy on the record it stands in for."""
     from opiekun.plugins.ownership.admin import lock_owner_field
 
     lock_owner_field(record_type, form, record)
@@ -122,7 +123,8 @@ def opiekun_schedules() -> Iterable[Schedule]:
 @hookimpl
 def opiekun_validate_record(record_type: RecordType, record: Any, operation: str) -> Mapping[str, str] | None:
     """Owner required (per type): a record without owner is refused, naming ``owner_id``.
-    Changing the owner needs a role the type's ``change_roles`` allows (403 otherwise)."""
+    Choosing the owner — of a new record someone else than oneself, or changing it — needs a
+    role the type's ``change_roles`` allows, and a deputy does not change it (403 otherwise)."""
     from opiekun.plugins.ownership.services import owner_problems
 
     return owner_problems(record_type, record, operation) or None
@@ -130,7 +132,8 @@ def opiekun_validate_record(record_type: RecordType, record: Any, operation: str
 
 @hookimpl
 def opiekun_record_access(user: User, record_type: RecordType, record: Any, action: str) -> bool | None:
-    """A deputy in force today with ``write`` access may change the record."""
+    """A deputy in force today with ``write`` access may change the record — edit it, not
+    delete it or change its owner (:func:`services.require_owner_choice_right`)."""
     if action != "update" or user is None or record.id is None:
         return None
     from opiekun.plugins.ownership.services import has_write_deputyship

@@ -1,4 +1,5 @@
 """Admins manage the team; people get tokens; those who leave lose access but keep history."""
+from tests.conftest import PASSWORD
 
 
 def test_wrong_credentials_and_missing_tokens_get_401(api, seller):
@@ -67,7 +68,8 @@ def test_user_input_is_checked(api, admin, seller):
 
 def test_a_password_change_revokes_old_tokens(api, seller):
     old_headers = api.headers(seller)
-    assert api.patch(f"/users/{seller['id']}", seller, json={"password": "nowe-haslo-123"}).status_code == 200
+    changed = api.patch(f"/users/{seller['id']}", seller, json={"password": "nowe-haslo-123", "current_password": PASSWORD})
+    assert changed.status_code == 200
     assert api.http.get("/api/v1/companies", headers=old_headers).status_code == 401
     assert api.http.post("/api/v1/auth/token", json={"email": seller["email"], "password": "nowe-haslo-123"}).status_code == 200
 

@@ -34,11 +34,10 @@ def _hash(secret: str) -> str:
 
 def start(user: User) -> None:
     """A new server-side session for ``user`` (who has just logged in), named in the
-    cookie; the user's sessions that have gone idle are cleared away."""
+    cookie; sessions that have gone idle (anyone's) are cleared away."""
     secret = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
-                                                  LoginSession.last_seen_at < now - idle_timeout()))
+    db.session.execute(delete(LoginSession).where(LoginSession.last_seen_at < now - idle_timeout()))
     db.session.add(LoginSession(secret_hash=_hash(secret), user_id=user.id, created_at=now, last_seen_at=now))
     db.session.commit()
     session[SESSION_KEY] = secret

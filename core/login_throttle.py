@@ -52,8 +52,10 @@ def client_address() -> str:
 
 def init_login_throttle(app: Flask, settings: Settings) -> Limiter:
     """Give ``app`` its limiter and put both limits on the login routes (registered before)."""
+    # if Redis goes away, each process counts in memory until it is back (no 500 on login)
     limiter = Limiter(key_func=client_address, storage_uri=settings.redis_url or "memory://",
-                      strategy="moving-window", key_prefix="opiekun-login", headers_enabled=False)
+                      strategy="moving-window", key_prefix="opiekun-login", headers_enabled=False,
+                      in_memory_fallback_enabled=True)
     limiter.init_app(app)
     per_account = limiter.shared_limit(settings.login_limit_per_account, scope="failed-logins-per-account",
                                        key_func=account_key, deduct_when=login_failed, methods=["POST"])

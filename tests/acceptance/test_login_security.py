@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import uuid
 
 import pytest
 from sqlalchemy import update
@@ -14,7 +15,7 @@ from sqlalchemy import update
 from opiekun.extensions import db
 from opiekun.models import Company
 from tests.acceptance.test_admin_panel import AdminBrowser, logged_in
-from tests.conftest import PASSWORD, ApiClient, build_app, empty_tables
+from tests.conftest import PASSWORD, TEST_REDIS_URL, ApiClient, build_app, empty_tables
 
 #: The throttle tests' app allows this many failed logins a minute…
 PER_ACCOUNT = 3
@@ -117,6 +118,24 @@ def test_many_successful_logins_from_one_address_are_not_throttled(strict, stric
         assert admin_login(strict_app, person["email"], PASSWORD).status_code == 302
     for _ in range(PER_ACCOUNT * 3):
         assert api_login(strict, people[0]["email"], PASSWORD).status_code == 200
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="needs OPIEKUN_TEST_REDIS_URL")
+def test_with_redis_every_app_process_shares_the_counts(tmp_path_factory, fresh_database):
+    """Production: several app machines, one Redis. Failures on one count on the others."""
+    url = fresh_database.url()
+    limits = {"login_limit_per_account": f"{PER_ACCOUNT} per minute", "login_limit_per_address": "1000 per minute",
+              "redis_url": TEST_REDIS_URL}
+    first = build_app(tmp_path_factory.mktemp("instance"), url, **limits)
+    second = build_app(tmp_path_factory.mktemp("instance"), url, **limits)
+    email = f"{uuid.uuid4().hex[:12]}@firma.example"  # the Redis is shared: a name no other run uses
+    ApiClient(first).create_user(email)
+    for _ in range(PER_ACCOUNT):
+        assert api_login(ApiClient(first), email, WRONG).status_code == 401
+    assert api_login(ApiClient(second), email, PASSWORD).status_code == 429
+    for app in (first, second):
+        with app.app_context():
+            db.engine.dispose()
 
 
 def fastest_refusal(api, email: str, tries: int = 5) -> float:

@@ -5,6 +5,7 @@ through :class:`~opiekun.plugin_manager.PluginHost`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,8 +14,9 @@ from types import ModuleType
 from flask import Flask, redirect, url_for
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from opiekun import auth, changes, jobs
+from opiekun import auth, changes, jobs, login_sessions
 from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import Conflict, Message, error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
@@ -22,8 +24,10 @@ from opiekun.config import Settings
 from flask_babel import Babel
 
 from opiekun.extensions import csrf, db, login_manager, migrate
+from opiekun.login_throttle import init_login_throttle
 from opiekun.plugin_manager import PluginHost
 from opiekun.record_types import RecordTypeRegistry
+from opiekun.security_headers import install_security_headers
 
 LANGUAGES = ("pl", "en")
 CORE_FOLDER = Path(__file__).parent
@@ -44,8 +48,12 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
+        **_cookie_config(settings),
     )
     app.extensions["opiekun.settings"] = settings
+    if settings.trusted_proxies:
+        # the client's address (login throttling) and https (secure cookies) from the proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     plugins = PluginHost.from_installed(settings.plugins, trace=settings.trace_hooks,
                                         extra_modules=[*settings.plugin_modules, *extra_plugins])
@@ -74,6 +82,23 @@ def _translation_folders(plugins: PluginHost) -> list[str]:
         if folder is not None and folder.is_dir():
             folders.append(str(folder))
     return folders
+
+
+def _cookie_config(settings: Settings) -> dict:
+    """The session cookie: not readable by scripts, not sent on cross-site posts, HTTPS only
+    when configured; it lasts as long as the idle timeout. Flask-Login's remember cookie
+    is not used (no login sets it), and is configured the same way anyway."""
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": idle,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
+        "REMEMBER_COOKIE_DURATION": idle,
+    }
 
 
 def _engine_options(database_url: str) -> dict:
@@ -116,6 +141,7 @@ def _init_web(app: Flask, plugins: PluginHost, registry: RecordTypeRegistry) -> 
     api_blueprint = build_api_blueprint(registry)
     csrf.exempt(api_blueprint)
     app.before_request(authenticate_api_request)
+    app.before_request(login_sessions.keep_alive)
     app.before_request(auth.admin_actor_middleware)
     app.teardown_request(auth.reset_actor)
     app.register_blueprint(api_blueprint)
@@ -125,6 +151,8 @@ def _init_web(app: Flask, plugins: PluginHost, registry: RecordTypeRegistry) -> 
             csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     install_openapi(app)
+    init_login_throttle(app, app.extensions["opiekun.settings"])
+    install_security_headers(app, https=app.extensions["opiekun.settings"].secure_cookies)
     init_admin(app, plugins, registry)
 
     @app.get("/")

@@ -2,9 +2,13 @@
 
 Tokens are signed (itsdangerous), carry the user id and the user's token generation, and
 expire; changing the password or leaving bumps the generation, which revokes them all.
-Departed users can neither log in nor use a token.
+Departed users can neither log in nor use a token. Admin sessions are also kept on the
+server (:mod:`opiekun.login_sessions`): logout and the idle timeout end them.
 """
 from __future__ import annotations
+
+import functools
+import secrets
 
 from flask import Blueprint, current_app, flash, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -15,9 +19,14 @@ from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from opiekun import login_sessions
 from opiekun.changes import Actor, restore_actor, set_actor
 from opiekun.extensions import db, login_manager
+from opiekun.login_throttle import note_failed_login
 from opiekun.models import User
+from opiekun.redirects import local_path_or, referrer_path_or
 
 TOKEN_MAX_AGE_SECONDS = 30 * 24 * 3600
 _TOKEN_SALT = "opiekun.api-token"
@@ -48,11 +57,24 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+@functools.cache
+def _dummy_password_hash() -> str:
+    """A hash made like users' hashes, of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or ``None``."""
+    """The active user with these credentials, or ``None`` (and the failed attempt is
+    counted by the login throttle). An unknown e-mail costs one password check too (against
+    a dummy hash), so the time of the answer does not tell which e-mails have accounts."""
     user = find_user_by_email(email)
-    if user is None or not user.check_password(password) or user.status != "active":
-        return None
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_password_hash(), password)
+        user = None
+    elif not user.check_password(password) or user.status != "active":
+        user = None
+    if user is None:
+        note_failed_login()
     return user
 
 
@@ -81,6 +103,8 @@ def load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or str(user.token_generation or 0) != (generation or "0"):
         return None
+    if login_sessions.live_session_of(user) is None:  # logged out, or idle too long
+        return None
     return user
 
 
@@ -100,30 +124,32 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
+            login_sessions.start(user)
             login_user(user)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("admin.index")
-            return redirect(target)
+            return redirect(local_path_or(request.args.get("next"), url_for("admin.index")))
         flash(_l("Wrong e-mail or password, or the account is no longer active."), "error")
     return render_template("opiekun/login.html", form=form)
 
 
-@pages.route("/logout", methods=["POST", "GET"])
+@pages.route("/logout", methods=["POST"])
 def logout():
+    """Log out (a form with the CSRF token posts here): the session ends on the server too."""
+    login_sessions.end()
     logout_user()
     return redirect(url_for("auth.login"))
 
 
-@pages.route("/language/<code>")
+@pages.route("/language/<code>", methods=["POST"])
 def switch_language(code: str):
+    """Choose the language (a form with the CSRF token posts here), then go back to the
+    page the form was on (``next``) or came from."""
     if code in current_app.config["LANGUAGES"]:
         session["language"] = code
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = request.referrer or url_for("admin.index")
-    return redirect(target if target.startswith(request.host_url) or target.startswith("/") else url_for("admin.index"))
+    fallback = referrer_path_or(url_for("admin.index"))
+    return redirect(local_path_or(request.form.get("next"), fallback))
 
 
 def select_locale() -> str:

@@ -37,6 +37,16 @@ class Settings:
     trace_hooks: bool = False
     #: plugin modules used without an installed distribution (``OPIEKUN_PLUGIN_MODULES``)
     plugin_modules: tuple[str, ...] = ()
+    #: cookies only over HTTPS, and HSTS (``OPIEKUN_SECURE_COOKIES``; must be on in production)
+    secure_cookies: bool = False
+    #: an admin session left unused this long ends (``OPIEKUN_SESSION_IDLE_MINUTES``)
+    session_idle_minutes: int = 8 * 60
+    #: failed logins allowed per account (``OPIEKUN_LOGIN_LIMIT_PER_ACCOUNT``, Flask-Limiter notation)
+    login_limit_per_account: str = "5 per minute;20 per hour"
+    #: failed logins allowed per client address (``OPIEKUN_LOGIN_LIMIT_PER_ADDRESS``)
+    login_limit_per_address: str = "30 per minute;200 per hour"
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (``OPIEKUN_TRUSTED_PROXIES``)
+    trusted_proxies: int = 0
 
     @property
     def embedded_jobs(self) -> bool:
@@ -61,4 +71,46 @@ class Settings:
             secret_key=_secret_key(instance_path),
             trace_hooks=os.environ.get("OPIEKUN_TRACE_HOOKS", "") not in ("", "0", "false"),
             plugin_modules=tuple(name.strip() for name in os.environ.get("OPIEKUN_PLUGIN_MODULES", "").split(",") if name.strip()),
+            **_login_settings(),
         )
+
+
+def _login_settings() -> dict:
+    """Cookies, session idle time, login throttling and proxies, from the environment
+    (each unset variable keeps the :class:`Settings` default)."""
+    found = {
+        "secure_cookies": _flag("OPIEKUN_SECURE_COOKIES"),
+        "session_idle_minutes": _whole_number("OPIEKUN_SESSION_IDLE_MINUTES", minimum=1),
+        "login_limit_per_account": _rate_limit("OPIEKUN_LOGIN_LIMIT_PER_ACCOUNT"),
+        "login_limit_per_address": _rate_limit("OPIEKUN_LOGIN_LIMIT_PER_ADDRESS"),
+        "trusted_proxies": _whole_number("OPIEKUN_TRUSTED_PROXIES", minimum=0),
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _flag(name: str) -> bool | None:
+    value = os.environ.get(name, "").strip().lower()
+    return None if not value else value not in ("0", "false", "no", "off")
+
+
+def _whole_number(name: str, minimum: int) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, not {value!r}")
+    return int(value)
+
+
+def _rate_limit(name: str) -> str | None:
+    """A rate limit such as ``5 per minute;20 per hour`` (checked now, not at the first login)."""
+    from limits import parse_many
+
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(f"{name} must be rate limits such as '5 per minute;20 per hour', not {value!r}") from None
+    return value

@@ -151,6 +151,21 @@ class Notification(db.Model):
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+class LoginSession(db.Model):
+    """An admin login kept on the server: the session cookie names it (by a secret whose
+    hash is stored here); logging out or staying idle too long deletes it, and a copied
+    cookie stops working with it (see :mod:`opiekun.login_sessions`)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 (hex) of the secret the session cookie carries
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class RecordMixin:
     """Columns and behaviour shared by every CRM record, built-in or a partner's.
 

@@ -28,13 +28,21 @@ def on_postgres() -> bool:
     return bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 
 
+#: The suite logs in (and fails to, on purpose) far more often than a person: its apps
+#: allow that many failed logins a minute; tests/acceptance/test_login_security.py checks
+#: the throttle itself with real limits.
+GENEROUS_LOGIN_LIMIT = "10000 per minute"
+
+
 def make_settings(instance_path: Path, *, plugins: tuple[str, ...] | None = None, database_url: str | None = None,
-                  redis_url: str | None = None) -> Settings:
+                  redis_url: str | None = None, **other_settings) -> Settings:
     url = database_url or f"sqlite:///{instance_path / 'opiekun.db'}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    other_settings.setdefault("login_limit_per_account", GENEROUS_LOGIN_LIMIT)
+    other_settings.setdefault("login_limit_per_address", GENEROUS_LOGIN_LIMIT)
     return Settings(instance_path=instance_path, database_url=url, redis_url=redis_url, plugins=plugins,
-                    secret_key="test-secret-key", trace_hooks=False)
+                    secret_key="test-secret-key", trace_hooks=False, **other_settings)
 
 
 class FreshDatabase:

@@ -44,6 +44,7 @@ from opiekun.record_types import RecordType
 from opiekun.passwords import password_problem
 from opiekun.privileges import (require_permissions_grantable, require_role_change_allowed,
                                 require_user_change_allowed, require_user_creation_allowed)
+from opiekun.redirects import local_path_or
 from opiekun.users import change_password, change_role, mark_departed, reactivate
 
 log = logging.getLogger(__name__)
@@ -544,9 +545,7 @@ class RecordView(OpiekunModelView):
         selection = self.selection_from_request()
         form_class = bulk_action.form() if bulk_action.form is not None else AdminForm
         form = form_class(request.form if request.method == "POST" else None)
-        return_url = request.args.get("url") or self.list_url()
-        if not return_url.startswith("/") or return_url.startswith("//"):
-            return_url = self.list_url()
+        return_url = local_path_or(request.args.get("url"), self.list_url())
         if request.method == "POST" and form.validate():
             values = {key: field.data for key, field in form._fields.items() if key != "csrf_token"}
             if commit_or_report(lambda: bulk_action.handler(self.record_type, selection, values)):

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 
 from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound, Unauthorized
 from opiekun.api.pagination import paginate
-from opiekun.api.schemas import Email, InputModel, OutputModel, Page, PageQuery, Text
+from opiekun.api.schemas import Email, ErrorBody, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
 from opiekun.extensions import db
@@ -73,8 +73,11 @@ UserPage = create_model("UserPage", __base__=Page[UserOut])
 TAGS = ["Users"]
 
 
-@validate(json=TokenRequest, answers={200: TokenAnswer}, tags=["Authentication"], public=True, operation_id="issue_token")
+@validate(json=TokenRequest, answers={200: TokenAnswer, 429: ErrorBody}, tags=["Authentication"], public=True,
+          operation_id="issue_token")
 def create_token():
+    """A bearer token for the API. Too many failed attempts for one e-mail or from one
+    address answer 429 with ``Retry-After`` (see :mod:`opiekun.login_throttle`)."""
     from opiekun.auth import TOKEN_MAX_AGE_SECONDS
 
     body = request_body()

@@ -353,8 +353,8 @@ def delete_sharing(share_id: int):
 @validate(query=CalendarQuery, answers={200: None}, tags=TASKS, operation_id="calendar_feed", public=True)
 def calendar_feed(user_id: int):
     """An iCalendar feed of the user's tasks as the token's holder may see them. The token
-    is a calendar token (``GET /api/v1/tasks/calendar-token``) or an API token; free/busy
-    entries carry no title or details."""
+    is a calendar token (``GET /api/v1/tasks/calendar-token``), never an API token (URLs end
+    up in access logs); free/busy entries carry no title or details."""
     holder = services.user_for_calendar_token(request_query().token)
     if holder is None:
         raise Unauthorized(Message("the calendar token is invalid or revoked, or its user has left"))

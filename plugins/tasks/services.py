@@ -980,14 +980,15 @@ def rotate_calendar_token(user: User) -> str:
 
 
 def user_for_calendar_token(token: str) -> User | None:
-    """The active user holding ``token``: a calendar token, or an API token."""
+    """The active user holding the calendar token ``token``. Only calendar tokens: the
+    token travels in the feed's URL (and so into access logs), and an API token there
+    would open the whole API to whoever reads the logs."""
     from itsdangerous import BadSignature
-    from opiekun.auth import user_for_token
 
     try:
         payload = _calendar_serializer().loads(token)
     except BadSignature:
-        return user_for_token(token)
+        return None
     if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         return None
     user = db.session.get(User, payload["uid"])

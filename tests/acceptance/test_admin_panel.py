@@ -45,6 +45,14 @@ class AdminBrowser:
     def log_in(self, user: dict, password: str = PASSWORD):
         return self.submit("/login", {"email": user["email"], "password": password})
 
+    def log_out(self):
+        """The menu's "Log out": a form posting the CSRF token."""
+        return self.submit("/logout", {}, form_url="/login")
+
+    def switch_language(self, code: str, **kwargs):
+        """The menu's language switch: a form posting the CSRF token."""
+        return self.submit(f"/language/{code}", {}, form_url="/login", **kwargs)
+
     def text(self, url: str) -> str:
         response = self.get(url)
         assert response.status_code == 200, (url, response.status_code)
@@ -99,7 +107,7 @@ def test_a_guest_is_sent_to_the_login_page_and_back_after_logging_in(browser, se
     home = browser.text("/admin/")
     assert seller["name"] in home and "/logout" in home
 
-    assert browser.get("/logout").status_code == 302
+    assert browser.log_out().status_code == 302
     assert browser.get("/admin/").status_code == 302
 
 
@@ -154,7 +162,7 @@ def test_owner_filters_find_my_records_unowned_ones_and_those_of_departed_users(
 def test_the_owner_filter_offers_departed_users_marked_as_such(app, api, admin, other_seller):
     api.patch(f"/users/{other_seller['id']}", admin, json={"status": "departed"})
     browser = logged_in(app, admin)
-    browser.get("/language/en")
+    browser.switch_language("en")
     page = browser.text("/admin/company/")
     assert f"departed: {other_seller['name']} ({other_seller['email']})" in page
 
@@ -280,8 +288,8 @@ def test_labels_are_polish_by_default_and_english_after_the_switch(app, seller):
     polish = browser.text("/admin/company/")
     assert "Firmy" in polish and "Rekordy" in polish and "Wyloguj" in polish
 
-    switched = browser.get("/language/en", headers={"Referer": "http://localhost/admin/company/"})
-    assert switched.status_code == 302
+    switched = browser.switch_language("en", headers={"Referer": "http://localhost/admin/company/"})
+    assert switched.status_code == 302 and switched.headers["Location"] == "/admin/company/"
     english = browser.text("/admin/company/")
     assert "Companies" in english and "Records" in english and "Log out" in english and "Firmy" not in english
 

@@ -219,7 +219,7 @@ def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, ad
     assert re.search(r"<td>Firmy</td>\s*<td>Opiekun</td>\s*<td[^>]*>2</td>", outcomes), "per type and field: 2 put back"
     again = browser.submit(f"{page_url}undo/", {}, form_url=ANY_FORM, follow_redirects=True)
     assert "zostało już cofnięte" in flashed(again)
-    browser.get("/language/en")
+    browser.switch_language("en")
     again = browser.submit(f"{page_url}undo/", {}, form_url=ANY_FORM, follow_redirects=True)
     assert "was already undone" in flashed(again), "in English for a user who chose English"
 

@@ -36,6 +36,7 @@ from opiekun.changes import (
 from opiekun.extensions import db
 from opiekun.models import Pipeline, Setting, User, utcnow
 from opiekun.permissions import has_permission
+from opiekun.records import load_for_change
 from opiekun.plugins.tasks.models import (
     DEFAULT_STATUSES,
     DEFAULT_TYPES,
@@ -272,8 +273,12 @@ def participation_of(viewer_id: int, task_ids: Sequence[int]) -> set[int]:
         task_participants.c.user_id == viewer_id, task_participants.c.task_id.in_(task_ids))))
 
 
-def task_or_404(task_id: int) -> Task:
-    task = db.session.get(Task, task_id) if 0 < task_id < 2**31 else None
+def task_or_404(task_id: int, *, for_change: bool = False) -> Task:
+    """The task, or 404; ``for_change`` loads it locked with its current values
+    (:func:`opiekun.records.load_for_change`), so concurrent changes run one after the other."""
+    task = None
+    if 0 < task_id < 2**31:
+        task = load_for_change(Task, task_id) if for_change else db.session.get(Task, task_id)
     if task is None:
         raise NotFound(Message("no task with id %(id)s", id=task_id))
     return task
@@ -281,8 +286,9 @@ def task_or_404(task_id: int) -> Task:
 
 def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple[Task, str]:
     """The task and the viewer's level on it; 404 when it is invisible, 403 when the
-    viewer sees it but below ``needed``."""
-    task = task_or_404(task_id)
+    viewer sees it but below ``needed`` (``full`` is asked for a change: the task is then
+    loaded for it, locked)."""
+    task = task_or_404(task_id, for_change=needed == "full")
     level = Visibility.of(viewer).level_of(task)
     if level == "none":
         raise NotFound(Message("no task with id %(id)s", id=task_id))

@@ -126,3 +126,23 @@ def test_set_based_changes_racing_with_api_updates_leave_a_truthful_history(app,
     changes = city_changes(api, admin, company["id"])
     assert len(changes) == PARALLEL
     assert_history_is_a_chain(changes, "Miasto 0", final)
+
+
+def test_undoing_a_transfer_six_times_at_once_undoes_it_once(app, api, admin, seller, other_seller):
+    from tests.acceptance.test_offboarding import TRANSFERS, depart, transfer
+
+    firm = api.post("/companies", seller, json={"name": "Przekazana"}).get_json()
+    depart(api, admin, seller)
+    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"]})
+    assert state["status"] == "done"
+    headers = api.headers(admin)
+
+    def undo(_number: int) -> int:
+        return app.test_client().post(f"/api/v1{TRANSFERS}/{state['id']}/undo", headers=headers).status_code
+
+    assert sorted(at_once(undo, range(6))) == [200] + [409] * 5
+    assert api.get(f"/companies/{firm['id']}", admin).get_json()["owner_id"] == seller["id"]
+    owner_changes = [changes_of(entry)["owner_id"] for entry in
+                     history(api, admin, object_type="company", object_id=firm["id"], operation="update")]
+    assert owner_changes == [(other_seller["id"], seller["id"]), (seller["id"], other_seller["id"])], \
+        "one transfer and one undo, not one undo per request"

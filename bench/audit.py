@@ -110,7 +110,7 @@ def make_app(database_url: str, instance: Path, plugins: tuple[str, ...]):
 
     instance.mkdir(parents=True, exist_ok=True)
     app = create_app(Settings(instance_path=instance, database_url=database_url, redis_url=None, plugins=plugins,
-                              secret_key="bench-secret", trace_hooks=False))
+                              secret_key="bench-secret-key-of-at-least-32-bytes", trace_hooks=False))
     with app.app_context():
         upgrade_schema()
     return app
@@ -226,7 +226,7 @@ def child_export(database_url: str, instance: str, target: str) -> dict:
     from opiekun.config import Settings
 
     app = create_app(Settings(instance_path=Path(instance), database_url=database_url, redis_url=None,
-                              plugins=("audit",), secret_key="bench-secret", trace_hooks=False))
+                              plugins=("audit",), secret_key="bench-secret-key-of-at-least-32-bytes", trace_hooks=False))
     with app.app_context():
         from opiekun.plugins.audit.export import export_history
         from opiekun.plugins.audit.services import HistoryFilter

@@ -651,7 +651,7 @@ def main() -> None:
     snapshots = Snapshots(args.database, args.url, folder)
     try:
         app = create_app(Settings(instance_path=folder, database_url=snapshots.url, redis_url=None, plugins=PLUGINS,
-                                  secret_key="bench-secret"))
+                                  secret_key="bench-secret-key-of-at-least-32-bytes"))
         with app.app_context():
             upgrade_schema()
             sql = Dialect(db.engine.dialect.name)

@@ -130,7 +130,7 @@ def main() -> None:
     url, drop = create_database(args.database, args.url, folder)
     if url.startswith("postgresql://"):
         url = psycopg_url(url)
-    settings = Settings(instance_path=folder, database_url=url, redis_url=None, plugins=("ownership",), secret_key="bench")
+    settings = Settings(instance_path=folder, database_url=url, redis_url=None, plugins=("ownership",), secret_key="bench-secret-key-of-at-least-32-bytes")
     app = create_app(settings)
     try:
         with app.app_context():

@@ -90,7 +90,7 @@ def build_app(database: Database):
     from opiekun.schema import upgrade_schema
 
     settings = Settings(instance_path=Path(database.folder), database_url=database.url, redis_url=None,
-                        plugins=("tasks",), secret_key="bench-secret")
+                        plugins=("tasks",), secret_key="bench-secret-key-of-at-least-32-bytes")
     app = create_app(settings)
     with app.app_context():
         upgrade_schema()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
 from flask import Flask, redirect, url_for
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,7 +22,7 @@ from opiekun import auth, changes, jobs, login_sessions
 from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import Conflict, Message, error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
-from opiekun.config import Settings
+from opiekun.config import Settings, make_instance_folder
 from flask_babel import Babel
 
 from opiekun.extensions import csrf, db, login_manager, migrate
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
     """Build the app. ``settings`` default to the environment (``OPIEKUN_*``);
     ``extra_plugins`` are plugin modules used as if installed (embedding, tests)."""
     settings = settings or Settings.from_environment(Path.cwd() / "instance")
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(settings.instance_path)
     app = Flask("opiekun", instance_path=str(settings.instance_path), root_path=str(CORE_FOLDER))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -116,7 +118,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _create_sqlite_file(database_url: str) -> None:
+    """Make a new SQLite database file readable by its owner only (0600) before SQLite
+    creates it with the umask's mode (its -wal and -shm files take the file's mode)."""
+    path = make_url(database_url).database
+    if not path or path == ":memory:" or path.startswith("file:") or not Path(path).parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def _init_database(app: Flask, plugins: PluginHost) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -307,6 +307,19 @@ def install_listeners() -> None:
 
 # --- set-based changes -------------------------------------------------------------------
 
+
+def begin_writing(session: Session) -> None:
+    """Take the database's write lock now on SQLite, which has no row locks: ``BEGIN
+    IMMEDIATE`` unless this transaction writes already. What the transaction reads
+    afterwards cannot change under it before it commits. (PostgreSQL needs no such thing:
+    the changes lock the rows they read with ``FOR UPDATE``.)"""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 _batch_numbers = itertools.count(1)
 
 
@@ -326,8 +339,9 @@ def update_records(session: Session, model: type, where, values: Mapping[str, An
     changed. ``operation`` names the events (default ``update``; ``anonymize`` when
     personal data is replaced, so consumers can tell it from an ordinary edit).
 
-    The statements are: one ``INSERT … SELECT`` of the old values into a
-    temporary table, one ``UPDATE`` joined to it, the hook (which may copy the rows with
+    The statements are: one ``INSERT … SELECT … FOR UPDATE`` of the old values into a
+    temporary table (the rows stay locked until the transaction ends, so no concurrent
+    change slips in between), one ``UPDATE`` joined to it, the hook (which may copy the rows with
     ``INSERT … SELECT``), and dropping the temporary table.
     """
     record_type = current_app.extensions["opiekun.record_types"].for_model(model)
@@ -336,6 +350,7 @@ def update_records(session: Session, model: type, where, values: Mapping[str, An
     if not values:
         return 0
     session.flush()
+    begin_writing(session)
     table: Table = model.__table__
     field_names = list(values)
     differs = or_(*(table.c[name].is_distinct_from(value) for name, value in values.items()))
@@ -345,7 +360,7 @@ def update_records(session: Session, model: type, where, values: Mapping[str, An
             table.c.id,
             model.display_name_expression(),
             *(table.c[name] for name in field_names),
-        ).where(where, differs)
+        ).where(where, differs).order_by(table.c.id).with_for_update(of=table)  # old values stay true until the UPDATE
         session.execute(insert(snapshot).from_select([c.name for c in snapshot.columns], source))
         count = session.scalar(select(func.count()).select_from(snapshot))
         if count:

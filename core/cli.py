@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from opiekun.config import ConfigurationError
 from opiekun.plugin_manager import PluginError
 
 
@@ -163,6 +164,6 @@ def plugins_command() -> None:
 def main() -> None:
     try:
         cli.main(prog_name="opiekun")
-    except PluginError as error:
+    except (PluginError, ConfigurationError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)

@@ -7,21 +7,70 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+#: The shortest secret key accepted: it signs sessions, API tokens, calendar links and the
+#: audit hash chain, so it must not be guessable.
+MIN_SECRET_KEY_BYTES = 32
+#: How to make a good key, as the refusal says.
+GENERATE_KEY_HINT = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment asks for something the application refuses to start with."""
+
+
+def check_secret_key(key: str, source: str) -> None:
+    """Refuse a key under :data:`MIN_SECRET_KEY_BYTES` (an empty or short key lets anyone
+    forge sessions and tokens), naming where it came from and how to make a good one."""
+    length = len(key.encode())
+    if length < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"{source} is {length} bytes long; a secret key needs at least {MIN_SECRET_KEY_BYTES} bytes. "
+            f"Generate one with: {GENERATE_KEY_HINT}")
+
+
+def make_instance_folder(instance_path: Path) -> None:
+    """Create the instance folder (secret key, SQLite file, export files) readable by its
+    owner only (0700); an existing folder is left as its administrator set it."""
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def create_private_file(path: Path, content: str = "") -> None:
+    """Write ``path`` readable by its owner only (0600) from its first byte: written to a
+    new temporary file created 0600, then renamed over ``path`` (atomic)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _secret_key(instance_path: Path) -> str:
-    """The configured secret key, or one generated once and kept in the instance folder.
+    """The configured secret key (``OPIEKUN_SECRET_KEY``, refused when short), or one
+    generated once and kept in the instance folder (made again when the file is empty or
+    holds a short key).
 
     Keeping it means sessions and API tokens survive a restart of an embedded instance.
     """
     configured = os.environ.get("OPIEKUN_SECRET_KEY")
     if configured:
+        check_secret_key(configured, "OPIEKUN_SECRET_KEY")
         return configured
     key_file = instance_path / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+        key = key_file.read_text().strip()
+        if len(key.encode()) >= MIN_SECRET_KEY_BYTES:
+            if key_file.stat().st_mode & 0o077:
+                key_file.chmod(0o600)
+            return key
+    make_instance_folder(instance_path)
     key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    create_private_file(key_file, key)
     return key
 
 
@@ -47,6 +96,9 @@ class Settings:
     login_limit_per_address: str = "30 per minute;200 per hour"
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (``OPIEKUN_TRUSTED_PROXIES``)
     trusted_proxies: int = 0
+
+    def __post_init__(self) -> None:
+        check_secret_key(self.secret_key, "the secret key (OPIEKUN_SECRET_KEY)")
 
     @property
     def embedded_jobs(self) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from opiekun import hookimpl
 from opiekun.api import record_schemas as schemas
 from opiekun.api.errors import Conflict, Forbidden, Invalid, Message
-from opiekun.changes import current_actor, update_records
+from opiekun.changes import begin_writing, current_actor, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
 from opiekun.permissions import has_permission
@@ -105,6 +105,20 @@ def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]
     else:
         for field, value in values.items():
             setattr(record, field, value)
+
+
+def load_for_change(model: type, record_id: int) -> Any | None:
+    """The row ``record_id`` of ``model`` (``None`` if there is none), read for a change:
+    locked until the transaction ends (``SELECT … FOR UPDATE``; the write lock on SQLite)
+    and with the values it holds now, not those an earlier read left in the session.
+
+    Every update and delete of a record loads it this way before checking rights and
+    applying values, so concurrent changes of one record run one after the other and the
+    history of each records the value it really replaced."""
+    begin_writing(db.session)
+    statement = (select(model).where(model.id == record_id).with_for_update(of=model)
+                 .execution_options(populate_existing=True))
+    return db.session.scalars(statement).unique().one_or_none()
 
 
 def save_record(record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str, user: User | None) -> Any:

@@ -22,6 +22,8 @@ from opiekun.models import User
 TEST_DATABASE_URL = os.environ.get("OPIEKUN_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("OPIEKUN_TEST_REDIS_URL")
 PASSWORD = "correct-horse-9"
+#: The tests' secret key (a key needs at least 32 bytes).
+SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
 
 
 def on_postgres() -> bool:
@@ -42,7 +44,7 @@ def make_settings(instance_path: Path, *, plugins: tuple[str, ...] | None = None
     other_settings.setdefault("login_limit_per_account", GENEROUS_LOGIN_LIMIT)
     other_settings.setdefault("login_limit_per_address", GENEROUS_LOGIN_LIMIT)
     return Settings(instance_path=instance_path, database_url=url, redis_url=redis_url, plugins=plugins,
-                    secret_key="test-secret-key", trace_hooks=False, **other_settings)
+                    secret_key=SECRET_KEY, trace_hooks=False, **other_settings)
 
 
 class FreshDatabase:

@@ -427,6 +427,17 @@ class RecordView(OpiekunModelView):
 
     # --- saving through the API's rules ---
 
+    def get_one(self, id):
+        """A record posted to (a saved form, a deletion) is loaded for the change: locked,
+        with its current values (:func:`opiekun.records.load_for_change`), as the API does."""
+        if request.method != "POST":
+            return super().get_one(id)
+        try:
+            record_id = int(id)
+        except (TypeError, ValueError):
+            return None
+        return records.load_for_change(self.model, record_id) if 0 < record_id < 2**31 else None
+
     def change_refusal(self, record: Any, action: str) -> str | None:
         """Why the current user may not ``action`` the record, or ``None``."""
         if records.may_change(current_user, self.record_type, record, action):
@@ -465,6 +476,8 @@ class RecordView(OpiekunModelView):
     def delete_model(self, model) -> bool:
         """Delete through :func:`opiekun.records.delete_record` (links to it are cleared
         with change events), if the user may."""
+        if records.load_for_change(self.model, model.id) is None:  # deleted meanwhile (bulk deletes come here too)
+            return False
         refusal = self.change_refusal(model, "delete")
         if refusal:
             flash(refusal, "error")

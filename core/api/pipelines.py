@@ -92,7 +92,7 @@ def get_pipeline(pipeline_id: int):
 
 def _closable_deal(deal_id: int):
     deal_type = record_types().get("deal")
-    deal = get_record_or_404(deal_type, deal_id)
+    deal = get_record_or_404(deal_type, deal_id, for_change=True)
     require_change_right(current_api_user(), deal_type, deal, "update")
     return deal
 

@@ -21,8 +21,14 @@ from opiekun.record_types import RecordType
 LIST_PARAMETERS = frozenset(RecordListQuery.model_fields)
 
 
-def get_record_or_404(record_type: RecordType, record_id: int):
-    record = db.session.get(record_type.model, record_id) if 0 < record_id <= MAX_ID else None
+def get_record_or_404(record_type: RecordType, record_id: int, *, for_change: bool = False):
+    """The record, or 404; ``for_change`` loads it locked (:func:`opiekun.records.load_for_change`)."""
+    record = None
+    if 0 < record_id <= MAX_ID:
+        if for_change:
+            record = records.load_for_change(record_type.model, record_id)
+        else:
+            record = db.session.get(record_type.model, record_id)
     if record is None:
         raise NotFound(Message("no %(type)s with id %(id)s", type=record_type.name, id=record_id))
     return record
@@ -88,7 +94,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
 
     @validate(json=api.update, answers={200: api.read}, tags=tags, operation_id=f"update_{name}")
     def update_record(record_id: int):
-        record = get_record_or_404(record_type, record_id)
+        record = get_record_or_404(record_type, record_id, for_change=True)
         records.require_change_right(current_api_user(), record_type, record, "update")
         records.save_record(record_type, record, request_body().model_dump(exclude_unset=True), "update", current_api_user())
         db.session.commit()
@@ -96,7 +102,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
 
     @validate(answers={204: None}, tags=tags, operation_id=f"delete_{name}")
     def delete_record(record_id: int):
-        record = get_record_or_404(record_type, record_id)
+        record = get_record_or_404(record_type, record_id, for_change=True)
         records.require_change_right(current_api_user(), record_type, record, "delete")
         records.delete_record(record_type, record)
         db.session.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, current_app, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -112,9 +112,11 @@ class AuditView(LoginRequired, BaseView):
     @expose("/exports/<string(length=36):job_id>.xlsx")
     def export_download(self, job_id: str):
         state = own_job(job_id, jobs.EXPORT)
-        path = jobs.export_path(job_id)
-        if state["status"] != "done" or not path.exists():
-            abort(404)
+        try:
+            path = jobs.finished_export(job_id, state)
+        except ApiError as error:  # expired, or deleted after an anonymization: say so on the history page
+            flash(translated(error.message), "error")
+            return redirect(url_for(".index"))
         return send_file(path, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
 
 

@@ -286,10 +286,7 @@ def export_state(job_id: str):
 
 def download_export(job_id: str):
     """The file of a finished background export (.xlsx)."""
-    state = _own_export(job_id)
-    path = jobs.export_path(job_id)
-    if state["status"] != "done" or not path.exists():
-        raise NotFound(Message("export %(id)s is not ready (%(status)s)", id=job_id, status=state["status"]))
+    path = jobs.finished_export(job_id, _own_export(job_id))
     return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
 
 

@@ -31,7 +31,8 @@ from opiekun.api.errors import Conflict, Invalid, Message, NotFound
 from opiekun.changes import BulkChange, ChangeSet, RecordChange, change_context, change_value, update_records
 from opiekun.extensions import db
 from opiekun.models import Person, Setting, User, utcnow
-from opiekun.plugins.audit import chain
+from opiekun.jobs import enqueue_on_commit
+from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.models import AuditChain, AuditEntry, AuditTypeSetting
 
 ENTRIES = AuditEntry.__table__
@@ -749,6 +750,10 @@ def anonymize_person(person_id: int) -> Mapping[str, Any]:
                                     for entry, _ in rewrites])
     with change_context(redacted=redacted):
         update_records(db.session, Person, Person.id == person_id, anonymized_values(person_id), operation=ANONYMIZE)
+    # any export file may hold the person's data: gone now, and again once this commits
+    # (an export running meanwhile then discards its file)
+    jobs.forget_exports()
+    enqueue_on_commit(jobs.FORGET_EXPORTS)
     return {"person_id": person_id, "rewritten_entries": len(rewrites)}
 
 

@@ -30,6 +30,7 @@ from opiekun.changes import ChangeSet, change_context, update_records
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit, error_summary
 from opiekun.models import Notification, User, utcnow
+from opiekun.records import load_for_change
 from opiekun.plugins.offboarding import jobs
 from opiekun.plugins.offboarding.models import UNDER_WAY, MovedItem, Transfer, TransferStep
 from opiekun.record_types import RecordType, record_types
@@ -276,12 +277,16 @@ def create_transfer(plan: TransferPlan, requested_by: User | None) -> Transfer:
 
 
 def get_transfer(transfer_id: int, *, lock: bool = False) -> Transfer:
+    """The transfer, or 404. ``lock`` loads it for a change of its state (run, resume,
+    undo): locked until the transaction ends, on SQLite too (the database's write lock),
+    with its current status, so of concurrent requests one acts and the others see what
+    it did (an undo claimed twice at once answers 409 to the second)."""
     if not 0 < transfer_id <= MAX_ID:
         raise NotFound(Message("no transfer %(id)s", id=transfer_id))
-    statement = select(Transfer).where(Transfer.id == transfer_id)
     if lock:
-        statement = statement.with_for_update()
-    transfer = db.session.scalars(statement).one_or_none()
+        transfer = load_for_change(Transfer, transfer_id)
+    else:
+        transfer = db.session.scalars(select(Transfer).where(Transfer.id == transfer_id)).one_or_none()
     if transfer is None:
         raise NotFound(Message("no transfer %(id)s", id=transfer_id))
     return transfer

@@ -128,6 +128,8 @@ def attempt_task_change(work):
 class OverdueFilter(YesNoFilter):
     """Not done and due before today."""
 
+    task_filter = "overdue"  # the services' name of the filter (its column is the due date)
+
     def condition(self, column):
         return (Task.done.is_(False)) & (column < utcnow().date())
 
@@ -155,10 +157,6 @@ def status_choices() -> list[tuple[str, str]]:
 def record_type_choices() -> list[tuple[str, str]]:
     registry = current_app.extensions["opiekun.record_types"]
     return [(record_type.name, str(_l(record_type.label))) for record_type in registry if record_type.name != "task"]
-
-
-#: Columns only ``read`` level shows: filtering or searching by them shows only readable tasks.
-DETAIL_COLUMNS = frozenset({"type_id", "status_id", "object_type", "object_id", "priority", "private", "title"})
 
 
 # --- the task list and form ----------------------------------------------------------------
@@ -326,9 +324,24 @@ class TaskView(RecordView):
 
     def get_list(self, page, sort_column, sort_desc, search, filters, *args, **kwargs):
         """Searching or filtering by what free/busy hides lists only readable tasks."""
-        used = {self._filters[index].column.key for index, _, _ in (filters or []) if hasattr(self._filters[index], "column")}
-        g.tasks_detail_filter = bool(search) or bool(used & DETAIL_COLUMNS)
+        used = {self.task_filter_name(self._filters[index]) for index, _, _ in (filters or [])}
+        if search:
+            used.add("q")
+        g.tasks_detail_filter = services.filters_need_read(used)
         return super().get_list(page, sort_column, sort_desc, search, filters, *args, **kwargs)
+
+    @staticmethod
+    def task_filter_name(list_filter) -> str | None:
+        """The :class:`~opiekun.plugins.tasks.services.TaskFilters` name of a list filter."""
+        column = getattr(list_filter, "column", None)
+        return getattr(list_filter, "task_filter", None) or getattr(column, "key", None)
+
+    def _order_by(self, query, joins, sort_joins, sort_field, sort_desc):
+        """Sortable columns order as the services let the viewer sort (what a free/busy
+        row hides never orders it)."""
+        if sort_field is None:
+            return query, joins
+        return query.order_by(*services.task_order(visibility(), sort_field.key, sort_desc)), joins
 
     def get_one(self, id):
         task = super().get_one(id)

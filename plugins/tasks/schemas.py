@@ -160,7 +160,8 @@ class TaskListQuery(PageQuery):
     participant_id: QueryId | None = None
     q: Text(200) | None = Field(None, description="search in titles and descriptions")
     sort: Annotated[str, Field(pattern=r"^-?[a-z_]{1,40}$")] | None = Field(
-        None, description="due_date (default), start, created_at, updated_at, priority, title; `-` for descending")
+        None, description="due_date (default), start, created_at, updated_at, priority, title, done; `-` for descending; "
+                    "what a free/busy entry hides never orders it")
 
 
 # --- settings, types, statuses -------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from opiekun.changes import (
 from opiekun.extensions import db
 from opiekun.models import Pipeline, Setting, User, utcnow
 from opiekun.permissions import has_permission
+from opiekun.records import load_for_change
 from opiekun.plugins.tasks.models import (
     DEFAULT_STATUSES,
     DEFAULT_TYPES,
@@ -57,10 +58,12 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     true,
@@ -270,8 +273,12 @@ def participation_of(viewer_id: int, task_ids: Sequence[int]) -> set[int]:
         task_participants.c.user_id == viewer_id, task_participants.c.task_id.in_(task_ids))))
 
 
-def task_or_404(task_id: int) -> Task:
-    task = db.session.get(Task, task_id) if 0 < task_id < 2**31 else None
+def task_or_404(task_id: int, *, for_change: bool = False) -> Task:
+    """The task, or 404; ``for_change`` loads it locked with its current values
+    (:func:`opiekun.records.load_for_change`), so concurrent changes run one after the other."""
+    task = None
+    if 0 < task_id < 2**31:
+        task = load_for_change(Task, task_id) if for_change else db.session.get(Task, task_id)
     if task is None:
         raise NotFound(Message("no task with id %(id)s", id=task_id))
     return task
@@ -279,8 +286,9 @@ def task_or_404(task_id: int) -> Task:
 
 def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple[Task, str]:
     """The task and the viewer's level on it; 404 when it is invisible, 403 when the
-    viewer sees it but below ``needed``."""
-    task = task_or_404(task_id)
+    viewer sees it but below ``needed`` (``full`` is asked for a change: the task is then
+    loaded for it, locked)."""
+    task = task_or_404(task_id, for_change=needed == "full")
     level = Visibility.of(viewer).level_of(task)
     if level == "none":
         raise NotFound(Message("no task with id %(id)s", id=task_id))
@@ -293,13 +301,40 @@ def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple
 
 
 #: Filters that look at what only ``read`` shows: using one limits the list to tasks the
-#: viewer may read (a free/busy viewer must not learn titles by searching them).
-DETAIL_FILTERS = frozenset({"q", "type_id", "status_id", "object_type", "object_id", "priority", "participant_id", "private"})
+#: viewer may read (a free/busy viewer must not learn titles by searching them, nor which
+#: busy entries are done by filtering on ``done`` or ``overdue``).
+DETAIL_FILTERS = frozenset({"q", "type_id", "status_id", "object_type", "object_id", "priority", "participant_id", "private",
+                            "done", "overdue"})
 
-SORTS = {
-    "due_date": (Task.due_date, Task.id), "start": (Task.start, Task.id), "created_at": (Task.created_at, Task.id),
-    "updated_at": (Task.updated_at, Task.id), "priority": (Task.priority, Task.id), "title": (Task.title, Task.id),
-}
+#: What a task list may be sorted by (ties are broken by id).
+SORTS = {"due_date": Task.due_date, "start": Task.start, "created_at": Task.created_at, "updated_at": Task.updated_at,
+         "priority": Task.priority, "title": Task.title, "done": Task.done}
+
+
+def filters_need_read(names: Iterable[str]) -> bool:
+    """Whether filtering by ``names`` (the names of :class:`TaskFilters`) looks at what
+    only ``read`` shows, so that only readable tasks may match."""
+    return not DETAIL_FILTERS.isdisjoint(names)
+
+
+def readable(visibility: Visibility, column):
+    """``column`` where the viewer may read the task, NULL where it is seen as free/busy
+    only: what sorting may look at (busy entries tie, whatever they hide)."""
+    if visibility.everything or column.key in BUSY_FIELDS:
+        return column
+    return case((visibility.condition("read"), column), else_=null())
+
+
+def task_order(visibility: Visibility, name: str, descending: bool = False) -> list:
+    """ORDER BY clauses of a task list sorted by ``name`` as ``visibility`` may sort it:
+    by the field where the viewer may read it (empty values last), then by id. The API's
+    ``sort`` and the admin's sortable columns both come here."""
+    if name not in SORTS:
+        raise Invalid(Message("cannot sort by that"), {"sort": Message("sort by one of %(sorts)s", sorts=", ".join(sorted(SORTS)))})
+    key = readable(visibility, SORTS[name])
+    if descending:
+        return [key.desc().nulls_last(), Task.id.desc()]
+    return [key.asc().nulls_last(), Task.id.asc()]
 
 
 @dataclass(frozen=True)
@@ -320,7 +355,7 @@ class TaskFilters:
     q: str | None = None
 
     def uses_details(self) -> bool:
-        return any(getattr(self, name) is not None for name in DETAIL_FILTERS)
+        return filters_need_read(name for name in DETAIL_FILTERS if getattr(self, name) is not None)
 
 
 def filter_conditions(filters: TaskFilters, today: dt.date | None = None) -> list:
@@ -356,15 +391,10 @@ def visible_tasks(viewer: User, filters: TaskFilters = TaskFilters(), visibility
     return select(Task).where(visibility.condition(min_level), *filter_conditions(filters))
 
 
-def sorted_tasks(statement, sort: str | None):
+def sorted_tasks(statement, sort: str | None, visibility: Visibility):
     if not sort:
         return statement.order_by(Task.due_date.asc().nulls_last(), Task.id)  # the index's order on PostgreSQL
-    name = sort.lstrip("-")
-    if name not in SORTS:
-        raise Invalid(Message("cannot sort by that"), {"sort": Message("sort by one of %(sorts)s", sorts=", ".join(sorted(SORTS)))})
-    column, tie = SORTS[name]
-    return statement.order_by(column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last(),
-                              tie.desc() if sort.startswith("-") else tie.asc())
+    return statement.order_by(*task_order(visibility, sort.lstrip("-"), sort.startswith("-")))
 
 
 @dataclass(frozen=True)
@@ -379,7 +409,7 @@ def list_tasks(viewer: User, filters: TaskFilters, page: int, per_page: int, sor
     visibility = Visibility.of(viewer)
     statement = visible_tasks(viewer, filters, visibility)
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(sorted_tasks(statement, sort).limit(per_page).offset((page - 1) * per_page)).unique().all()
+    rows = db.session.scalars(sorted_tasks(statement, sort, visibility).limit(per_page).offset((page - 1) * per_page)).unique().all()
     return seen(visibility, rows), total
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import time
+
+import pytest
 
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -12,6 +15,7 @@ from sqlalchemy import text
 from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
+from tests.acceptance.test_admin_panel import flashed, logged_in
 from tests.audit.support import audit_app_fixture, changes_of, history, workbook_rows
 
 app = audit_app_fixture("audit_export")
@@ -224,3 +228,91 @@ def test_anonymizing_what_is_not_a_person_is_refused_and_changes_nothing(api, ad
     assert history(api, admin)[1:] == before
     assert api.post(f"/persons/{person['id']}/anonymize", admin).status_code == 200
     assert api.post(f"/persons/{person['id']}/anonymize", admin).status_code == 409, "already anonymized"
+
+
+# --- export files do not outlive their use -------------------------------------------------
+
+
+def background_export(app, api, admin, **filters) -> dict:
+    """Start an export as a background job, wait until it is done; its finished state."""
+    started = api.post("/audit/exports", admin, json={"filters": filters})
+    assert started.status_code == 202, started.get_json()
+    status_url = started.get_json()["status_url"].removeprefix("/api/v1")
+    deadline = time.monotonic() + 30
+    while (state := api.get(status_url, admin).get_json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, state
+        time.sleep(0.1)
+    assert state["status"] == "done", state
+    return state
+
+
+def age_export_file(app, job_id: str, hours: float) -> None:
+    from opiekun.plugins.audit.jobs import export_path
+
+    with app.app_context():
+        path = export_path(job_id)
+        moment = time.time() - hours * 3600
+        os.utime(path, (moment, moment))
+
+
+def download(api, admin, state: dict):
+    return api.get(state["download_url"].removeprefix("/api/v1"), admin)
+
+
+def test_export_files_expire_after_the_retention_and_say_so(app, api, admin, seller):
+    make_history(api, seller, companies=1)
+    old = background_export(app, api, admin, object_type="company")
+    recent = background_export(app, api, admin, object_type="company")
+    assert download(api, admin, old).status_code == 200
+    age_export_file(app, old["job_id"], hours=25)
+    age_export_file(app, recent["job_id"], hours=23)
+    background_export(app, api, admin, object_type="person")  # a new export clears expired ones first
+    gone = download(api, admin, old)
+    assert gone.status_code == 410
+    assert gone.get_json()["error"]["code"] == "gone"
+    assert "kept 24 hours" in gone.get_json()["error"]["message"] and "start a new export" in gone.get_json()["error"]["message"]
+    assert download(api, admin, recent).status_code == 200, "younger than 24 hours: kept"
+
+    from opiekun.plugins.audit import jobs
+
+    assert (jobs.EXPIRE_EXPORTS, "45 * * * *") in {(s.job, s.cron) for s in app.extensions["opiekun.schedules"]}
+    app.config["AUDIT_EXPORT_RETENTION_HOURS"] = 12  # what OPIEKUN_EXPORT_RETENTION_HOURS sets
+    try:
+        with app.app_context():
+            assert jobs.expire_exports() == {"expired": 1}, "the hourly job, with a shorter retention"
+        assert download(api, admin, recent).status_code == 410
+    finally:
+        app.config.pop("AUDIT_EXPORT_RETENTION_HOURS")
+
+
+def test_the_retention_of_exports_must_be_a_positive_number(app, monkeypatch):
+    from opiekun.config import ConfigurationError
+    from opiekun.plugins.audit import jobs
+
+    with app.app_context():
+        monkeypatch.setenv("OPIEKUN_EXPORT_RETENTION_HOURS", "0.5")
+        assert jobs.export_retention().total_seconds() == 1800
+        for wrong in ("0", "-1", "abc", "nan"):
+            monkeypatch.setenv("OPIEKUN_EXPORT_RETENTION_HOURS", wrong)
+            with pytest.raises(ConfigurationError, match="OPIEKUN_EXPORT_RETENTION_HOURS"):
+                jobs.export_retention()
+
+
+def test_anonymizing_a_person_deletes_every_export_file(app, api, admin, seller):
+    person = api.post("/persons", seller, json={"first_name": "Jan", "last_name": "Kowalski", "email": "jan@k.pl"}).get_json()
+    with_person = background_export(app, api, admin, object_type="person")
+    without_filter = background_export(app, api, admin)
+    assert "Kowalski" in str(workbook_rows(download(api, admin, with_person).get_data()))
+
+    assert api.post(f"/persons/{person['id']}/anonymize", admin).status_code == 200
+    for state in (with_person, without_filter):
+        gone = download(api, admin, state)
+        assert gone.status_code == 410 and "anonymized" in gone.get_json()["error"]["message"]
+    from opiekun.plugins.audit.jobs import export_folder
+
+    with app.app_context():
+        assert list(export_folder().iterdir()) == []
+    browser = logged_in(app, admin)
+    page = browser.get(f"/admin/audit/exports/{with_person['job_id']}.xlsx", follow_redirects=True)
+    assert page.status_code == 200 and "Kowalski" not in page.get_data(as_text=True)
+    assert "no longer available" in flashed(page) or "nie jest już dostępny" in flashed(page)

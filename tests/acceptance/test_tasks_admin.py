@@ -142,3 +142,37 @@ def test_a_records_page_lists_its_tasks_when_the_core_shows_plugin_sections(app,
     assert "Telefon do ACME" in page
     assert f"/admin/task/new/?object_type=company&amp;object_id={company['id']}" in page or \
         f"/admin/task/new/?object_type=company&object_id={company['id']}" in page
+
+
+def listed_ids(browser, url: str) -> list[int]:
+    """The ids of the rows of a list page, in their order."""
+    return [int(row_id) for row_id in re.findall(r'name="rowid"[^>]*value="(\d+)"', browser.text(url))]
+
+
+def test_sorting_and_filtering_the_list_do_not_reveal_what_busy_rows_hide(app, api, seller, other_seller):
+    """A free/busy viewer sorting by a hidden column gets busy rows in id order, whatever
+    they hide; filtering by "Done" or "Overdue" never matches a busy row."""
+    zulu = new_task(api, seller, title="Zulu: przejęcie", priority="low")
+    alfa = new_task(api, seller, title="Alfa: zwolnienia", priority="high")
+    api.patch(f"/tasks/{zulu['id']}", seller, json={"done": True})
+    api.post("/task-sharing", seller, json={"grantee_id": other_seller["id"], "level": "free_busy"})
+    browser = logged_in(app, other_seller)
+    assert sorted(listed_ids(browser, "/admin/task/")) == sorted([zulu["id"], alfa["id"]])
+    by_id = [zulu["id"], alfa["id"]]
+    from opiekun.plugins.tasks.admin import TaskView
+
+    sortable = [TaskView.column_list.index(name) for name in TaskView.column_sortable_list if name in TaskView.column_list]
+    assert len(sortable) == 5
+    for sort in sortable:
+        assert listed_ids(browser, f"/admin/task/?sort={sort}") == by_id, sort
+        assert listed_ids(browser, f"/admin/task/?sort={sort}&desc=1") == by_id[::-1], sort
+    page = browser.get("/admin/task/").get_data(as_text=True)
+    for english, polish in (("Done", "Wykonane"), ("Overdue", "Zaległe")):
+        label = english if english in page else polish
+        argument = browser.filter_arg("/admin/task/", label)
+        for value in ("1", "0"):
+            assert listed_ids(browser, f"/admin/task/?flt0_{argument}={value}") == [], (english, value)
+    owner = logged_in(app, seller)
+    assert listed_ids(owner, "/admin/task/?sort=0") == [alfa["id"], zulu["id"]], "the owner sorts by the titles"
+    done_argument = owner.filter_arg("/admin/task/", "Done" if "Done" in page else "Wykonane")
+    assert listed_ids(owner, f"/admin/task/?flt0_{done_argument}=1") == [zulu["id"]]

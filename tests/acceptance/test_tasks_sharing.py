@@ -251,3 +251,39 @@ def test_a_departed_users_calendar_token_stops_working(api, admin, seller):
     token = calendar_token(api, seller)
     assert api.patch(f"/users/{seller['id']}", admin, json={"status": "departed"}).status_code == 200
     assert feed(api, seller, token).status_code == 401
+
+
+# --- sorting and filtering must not reveal what free/busy hides ------------------------------
+
+
+def two_busy_tasks(api, seller, other_seller):
+    """Two tasks at the same time whose hidden fields sort the other way round than their
+    ids: "Zulu", low priority and edited last first; "Alfa", high priority second."""
+    zulu = new_task(api, seller, title="Zulu: przejęcie konkurenta", priority="low")
+    alfa = new_task(api, seller, title="Alfa: zwolnienia", priority="high")
+    api.patch(f"/tasks/{zulu['id']}", seller, json={"description": "zmieniony ostatni", "done": True})
+    share(api, seller, other_seller, "free_busy")
+    return zulu, alfa
+
+
+@pytest.mark.parametrize("sort", ["title", "-title", "priority", "-priority", "updated_at", "-updated_at", "done", "-done"])
+def test_sorting_busy_entries_ignores_what_they_hide(api, seller, other_seller, sort):
+    zulu, alfa = two_busy_tasks(api, seller, other_seller)
+    listed = api.get("/tasks", other_seller, query_string={"sort": sort})
+    assert listed.status_code == 200, listed.get_json()
+    ids = [item["id"] for item in listed.get_json()["items"]]
+    by_id = [zulu["id"], alfa["id"]]
+    assert ids == (by_id[::-1] if sort.startswith("-") else by_id), "busy entries tie: ordered by id alone"
+    own = api.get("/tasks", seller, query_string={"sort": "title"}).get_json()["items"]
+    assert [item["id"] for item in own] == [alfa["id"], zulu["id"]], "who may read the titles sorts by them"
+
+
+@pytest.mark.parametrize("query", [{"done": "true"}, {"done": "false"}, {"overdue": "false"}, {"overdue": "true"}])
+def test_the_done_and_overdue_filters_never_match_busy_entries(api, seller, other_seller, query):
+    two_busy_tasks(api, seller, other_seller)
+    new_task(api, seller, title="Zaległy telefon", start=None, end=None, due_date="2020-01-02")
+    assert api.get("/tasks", other_seller).get_json()["total"] == 3
+    assert api.get("/tasks", other_seller, query_string=query).get_json()["total"] == 0
+    expected = {"done=true": 1, "done=false": 2, "overdue=false": 2, "overdue=true": 1}
+    key = "&".join(f"{name}={value}" for name, value in query.items())
+    assert api.get("/tasks", seller, query_string=query).get_json()["total"] == expected[key], "the owner still filters"

@@ -41,6 +41,7 @@ from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.permissions import declared_permissions, has_permission
 from opiekun.record_types import RecordType
+from opiekun.spreadsheets import csv_field
 from opiekun.users import change_role, mark_departed, reactivate
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,8 @@ def format_day(view, value: dt.date, name: str) -> str:
 
 class OpiekunModelView(LoginRequired, LiveFilterOptions, ModelView):
     """What every model view of the panel shares: login (and permission), CSRF-protected
-    forms, translated column labels, readable dates, filters with live choices."""
+    forms, translated column labels, readable dates, filters with live choices, CSV
+    exports without formulas."""
 
     form_base_class = AdminForm
     page_size = 50
@@ -271,6 +273,11 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, ModelView):
     column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
     column_type_formatters_detail = column_type_formatters
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+
+    def get_export_value(self, model, name):
+        """Every exported field is inert in a spreadsheet (no ``=…`` formulas): the one
+        place all lists' CSV exports (core and plugins) go through."""
+        return csv_field(super().get_export_value(model, name))
 
 
 # --- records ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from opiekun import records
 from opiekun.admin.actions import BulkAction, RecordSelection
+from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
 from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
@@ -262,10 +263,10 @@ def format_day(view, value: dt.date, name: str) -> str:
     return value.isoformat()
 
 
-class OpiekunModelView(LoginRequired, LiveFilterOptions, ModelView):
+class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, ModelView):
     """What every model view of the panel shares: login (and permission), CSRF-protected
-    forms, translated column labels, readable dates, filters with live choices, CSV
-    exports without formulas."""
+    forms, translated column labels, readable dates, filters with live choices, query
+    strings within the database's bounds, CSV exports without formulas."""
 
     form_base_class = AdminForm
     page_size = 50

@@ -26,6 +26,7 @@ from opiekun.config import Settings, make_instance_folder
 from flask_babel import Babel
 
 from opiekun.extensions import csrf, db, login_manager, migrate
+from opiekun.input_guards import install_input_guards
 from opiekun.login_throttle import init_login_throttle
 from opiekun.plugin_manager import PluginHost
 from opiekun.record_types import RecordTypeRegistry
@@ -145,6 +146,7 @@ def _init_database(app: Flask, plugins: PluginHost) -> None:
 def _init_web(app: Flask, plugins: PluginHost, registry: RecordTypeRegistry) -> None:
     from opiekun.admin import init_admin
 
+    install_input_guards(app)  # first: its before_request precedes every other
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # a Babel of its own per app: Flask-Babel caches catalogs on the instance, and each app

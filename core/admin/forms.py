@@ -2,6 +2,7 @@
 link a record to users and to other records."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask_admin.babel import Translations
@@ -12,8 +13,10 @@ from flask_admin.model.fields import AjaxSelectField
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import Field, FieldList, FormField
 from wtforms.validators import ValidationError
 
+from opiekun.api.schemas import CONTROL_CHARACTERS
 from opiekun.extensions import db
 from opiekun.models import User
 
@@ -32,6 +35,36 @@ class AdminForm(SecureForm):
         def get_translations(self, form):
             """Flask-Admin's translations of WTForms' messages (Polish and English)."""
             return self._translations
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own validators, and no text field (of this form or of a form inside
+        it: a pipeline's stages…) holding a control character, as the API refuses them."""
+        valid = super().validate(extra_validators)
+        for field in text_fields(self):
+            if CONTROL_CHARACTERS.search(field.data):
+                field.errors = [*field.errors, str(CONTROL_CHARACTERS_MESSAGE)]  # Flask-Admin shows str errors only
+                valid = False
+        return valid
+
+
+#: What a text field holding a control character (but tab and line breaks) says.
+CONTROL_CHARACTERS_MESSAGE = _l("Control characters are not allowed (only tab and line breaks).")
+
+
+def text_fields(form) -> Iterator[Field]:
+    """The fields of ``form`` holding text, those of nested forms and lists included."""
+    for field in form:
+        yield from _text_fields_in(field)
+
+
+def _text_fields_in(field: Field) -> Iterator[Field]:
+    if isinstance(field, FormField):
+        yield from text_fields(field.form)
+    elif isinstance(field, FieldList):
+        for entry in field.entries:
+            yield from _text_fields_in(entry)
+    elif isinstance(field.data, str):
+        yield field
 
 
 def active_users():

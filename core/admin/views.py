@@ -33,6 +33,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from opiekun import records
 from opiekun.admin.actions import BulkAction, RecordSelection
+from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
 from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
@@ -45,6 +46,7 @@ from opiekun.passwords import password_problem
 from opiekun.privileges import (require_permissions_grantable, require_role_change_allowed,
                                 require_user_change_allowed, require_user_creation_allowed)
 from opiekun.redirects import local_path_or
+from opiekun.spreadsheets import csv_field
 from opiekun.users import change_password, change_role, mark_departed, reactivate
 
 log = logging.getLogger(__name__)
@@ -265,9 +267,10 @@ def format_day(view, value: dt.date, name: str) -> str:
     return value.isoformat()
 
 
-class OpiekunModelView(LoginRequired, LiveFilterOptions, ModelView):
+class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, ModelView):
     """What every model view of the panel shares: login (and permission), CSRF-protected
-    forms, translated column labels, readable dates, filters with live choices."""
+    forms, translated column labels, readable dates, filters with live choices, query
+    strings within the database's bounds, CSV exports without formulas."""
 
     form_base_class = AdminForm
     page_size = 50
@@ -275,6 +278,11 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, ModelView):
     column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
     column_type_formatters_detail = column_type_formatters
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+
+    def get_export_value(self, model, name):
+        """Every exported field is inert in a spreadsheet (no ``=…`` formulas): the one
+        place all lists' CSV exports (core and plugins) go through."""
+        return csv_field(super().get_export_value(model, name))
 
 
 # --- records ------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Building blocks of the API's pydantic schemas, shared by the core and plugins.
 
 Inputs forbid unknown fields, bound every string and number, and refuse text a database
-would choke on (NUL bytes, lone surrogates), so bad input is a 422, never a 500.
+or an export would choke on (NUL bytes, other control characters, lone surrogates), so bad
+input is a 422, never a 500.
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -15,9 +17,16 @@ MAX_ID = 2_147_483_647
 MAX_PER_PAGE = 500
 
 
+#: C0 control characters but tab, line feed and carriage return: no one types them, XML
+#: (an .xlsx file) cannot hold them, and a spreadsheet or terminal may act on them.
+CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _storable_text(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters (only tab and line breaks are allowed)")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:

@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
 from opiekun.extensions import db
 from opiekun.plugins.audit.services import ENTRIES, HistoryFilter, filtered_entries
+from opiekun.spreadsheets import xlsx_text
 
 #: Excel's row limit per sheet (the header row included).
 EXCEL_MAX_ROWS = 1_048_576
@@ -76,11 +77,13 @@ def entry_rows(history_filter: HistoryFilter) -> Iterator[tuple]:
 
 
 def _sheet_rows(batch) -> list[tuple]:
-    """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text.
-    Made in one go per batch: measurably cheaper than a generator step per entry between
-    openpyxl's cells."""
-    return [(entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
-             changes_text(json.loads(changes)) if changes else "", context_text(json.loads(context)) if context else "")
+    """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text, every
+    text inert (:func:`~opiekun.spreadsheets.xlsx_text`). Made in one go per batch:
+    measurably cheaper than a generator step per entry between openpyxl's cells."""
+    return [(entry_id, at, user_id, xlsx_text(user_name), xlsx_text(job), xlsx_text(object_type), object_id,
+             xlsx_text(object_name), xlsx_text(object_url), xlsx_text(operation),
+             xlsx_text(changes_text(json.loads(changes))) if changes else "",
+             xlsx_text(context_text(json.loads(context))) if context else "")
             for (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
                  changes, context) in batch]
 

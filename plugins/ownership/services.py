@@ -676,6 +676,7 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
     lock_records(record_type, record.id)
     db.session.refresh(assignment)
     before = _describe(assignment)
+    _refuse_nulls(values)
     if "user_id" in values:
         new_owner(values["user_id"])
     if "role" in values:
@@ -684,8 +685,6 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
         check_choice("access", values["access"], ACCESS_LEVELS)
         if assignment.kind == "primary" and values["access"] != "write":
             raise Invalid(Message("a primary owner always has write access"), {"access": Message("only deputies may have read access")})
-    if "valid_from" in values and values["valid_from"] is None:
-        raise Invalid(Message("a period needs a first day"), {"valid_from": Message("must not be null")})
     valid_from = values.get("valid_from", assignment.valid_from)
     valid_to = values["valid_to"] if "valid_to" in values else assignment.valid_to
     check_period(valid_from, valid_to)
@@ -710,6 +709,18 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
     if assignment.kind == "primary":
         sync_owners(record_type, record_type.model.id == record.id, backfill=False)
     return assignment
+
+
+#: The fields of a period that always have a value (only ``valid_to`` may be null: indefinite).
+REQUIRED_PERIOD_FIELDS = ("user_id", "role", "access", "valid_from")
+
+
+def _refuse_nulls(values: Mapping[str, Any]) -> None:
+    """A change may not empty a field every period needs (422 naming each such field)."""
+    nulls = [field for field in REQUIRED_PERIOD_FIELDS if field in values and values[field] is None]
+    if nulls:
+        raise Invalid(Message("a period needs a user, a role, an access level and a first day"),
+                      {field: Message("must not be null") for field in nulls})
 
 
 def remove_assignment(assignment: OwnerAssignment, user: User | None) -> None:

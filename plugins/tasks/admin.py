@@ -403,7 +403,7 @@ class TaskView(RecordView):
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
         """Only tasks the user has full access to open for editing."""
-        task = db.session.get(Task, request.args.get("id", type=int) or 0)
+        task = self.get_one(request.args.get("id", ""))
         if task is not None and self.level(task) == "read":
             flash(gettext("You can read this task but not change it."), "error")
             return redirect(url_for(".details_view", id=task.id))

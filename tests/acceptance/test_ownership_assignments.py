@@ -251,6 +251,19 @@ def test_a_changed_period_may_not_overlap_another_primary_period(api, seller):
     assert response.status_code == 409 and "valid_from" in response.get_json()["error"]["fields"]
 
 
+@pytest.mark.parametrize("body", [
+    {"valid_to": 0, "valid_from": None, "access": None, "role": None, "user_id": None},  # schemathesis' coverage phase
+    {"user_id": None}, {"role": None}, {"access": None}, {"valid_from": None},
+], ids=["all-null", "user_id", "role", "access", "valid_from"])
+def test_a_change_may_not_empty_a_field_every_period_needs(api, seller, body):
+    firm = company(api, seller)
+    [period] = api.get(f"{A}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
+    response = api.patch(f"{A}/{period['id']}", seller, json=body)
+    assert response.status_code == 422, response.get_json()
+    nulls = {field for field, value in body.items() if value is None}
+    assert set(response.get_json()["error"]["fields"]) == nulls
+    assert api.get(f"{A}/{period['id']}", seller).get_json() == period
+
 def test_deleting_a_record_removes_its_periods(api, seller):
     firm = company(api, seller)
     assert api.delete(f"/companies/{firm['id']}", seller).status_code == 204

@@ -21,7 +21,7 @@ def server_errors_of(operation, mode: GenerationMode, headers: dict) -> list[str
     failures: list[str] = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def call(case):
         response = case.call(headers=headers)

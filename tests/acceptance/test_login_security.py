@@ -161,7 +161,7 @@ def test_an_unknown_email_is_refused_as_slowly_as_a_known_one(api, seller):
 
 
 OTHER_SITES = ["/\t/evil.example/phish", "/\n/evil.example", "/\\/evil.example", "/\\evil.example", "//evil.example",
-               "https://evil.example/", "javascript:alert(1)", "/%2F/evil.example", "/%5C/evil.example", "/\x00/x"]
+               "https://evil.example/", "javascript:alert(1)", "/%2F/evil.example", "/%5C/evil.example"]
 
 
 def test_logging_in_with_next_leading_off_site_lands_on_the_panel(app, seller):
@@ -179,6 +179,17 @@ def test_next_never_leads_to_another_site(app, seller, target):
     response = browser.http.post("/login", query_string={"next": target},
                                  data={"csrf_token": token, "email": seller["email"], "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+
+
+def test_a_nul_in_next_is_refused_before_the_login_is_tried(app, seller):
+    """A NUL byte in the query string is bad input (400), caught before the form is read:
+    nobody is logged in and nobody is sent anywhere."""
+    browser = AdminBrowser(app)
+    token = browser.csrf_token("/login")
+    response = browser.http.post("/login", query_string={"next": "/\x00/x"},
+                                 data={"csrf_token": token, "email": seller["email"], "password": PASSWORD})
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert browser.http.get("/admin/").status_code == 302
 
 
 def test_next_within_the_panel_is_followed(app, seller):

@@ -17,15 +17,16 @@ from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
+from werkzeug.security import generate_password_hash
 from wtforms.validators import DataRequired, Length
 
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from opiekun import login_sessions
 from opiekun.changes import Actor, restore_actor, set_actor
 from opiekun.extensions import db, login_manager
 from opiekun.login_throttle import note_failed_login
 from opiekun.models import User
+from opiekun.passwords import hash_method, password_matches
 from opiekun.redirects import local_path_or, referrer_path_or
 
 TOKEN_MAX_AGE_SECONDS = 30 * 24 * 3600
@@ -58,9 +59,9 @@ def find_user_by_email(email: str) -> User | None:
 
 
 @functools.cache
-def _dummy_password_hash() -> str:
+def _dummy_password_hash(method: str) -> str:
     """A hash made like users' hashes, of a password nobody knows."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -69,7 +70,7 @@ def authenticate(email: str, password: str) -> User | None:
     a dummy hash), so the time of the answer does not tell which e-mails have accounts."""
     user = find_user_by_email(email)
     if user is None or not user.password_hash:
-        check_password_hash(_dummy_password_hash(), password)
+        password_matches(_dummy_password_hash(hash_method()), password)
         user = None
     elif not user.check_password(password) or user.status != "active":
         user = None

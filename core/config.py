@@ -96,6 +96,9 @@ class Settings:
     login_limit_per_address: str = "30 per minute;200 per hour"
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (``OPIEKUN_TRUSTED_PROXIES``)
     trusted_proxies: int = 0
+    #: how passwords are hashed (werkzeug's method string). Only code sets it, never the
+    #: environment: the test suite uses a cheap hash to run fast; deployments keep scrypt.
+    password_hash_method: str = "scrypt"
 
     def __post_init__(self) -> None:
         check_secret_key(self.secret_key, "the secret key (OPIEKUN_SECRET_KEY)")

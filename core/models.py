@@ -24,9 +24,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from opiekun.extensions import db
+from opiekun.passwords import hash_password, password_matches
 
 BUILTIN_ROLES = ("admin", "manager", "user")
 USER_STATUSES = ("active", "departed")
@@ -93,11 +93,11 @@ class User(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.token_generation = (self.token_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: departed users cannot log in

@@ -9,9 +9,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
+from werkzeug.security import check_password_hash, generate_password_hash
+
 from opiekun.api.errors import Invalid, Message
 
 MIN_LENGTH = 10
+DEFAULT_HASH_METHOD = "scrypt"
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -36,3 +40,23 @@ def require_strong_password(password: str, field: str = "password") -> None:
     problem = password_problem(password)
     if problem is not None:
         raise Invalid(Message("the password is too weak"), {field: problem})
+
+
+def hash_method() -> str:
+    """The deployment's hashing method (:attr:`Settings.password_hash_method`), scrypt
+    outside an app."""
+    if not has_app_context():
+        return DEFAULT_HASH_METHOD
+    settings = current_app.extensions.get("opiekun.settings")
+    return settings.password_hash_method if settings else DEFAULT_HASH_METHOD
+
+
+def hash_password(password: str) -> str:
+    """A salted hash of ``password`` to store, made with the deployment's method."""
+    return generate_password_hash(password, method=hash_method())
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made of (any method werkzeug
+    knows, so hashes made before a change of method keep working)."""
+    return bool(password_hash) and check_password_hash(password_hash, password)

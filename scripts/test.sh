@@ -24,7 +24,7 @@ say "installing Opiekun and its test dependencies"
 python -m pip install -q --upgrade pip setuptools wheel
 python -m pip install -q -e ".[dev]"
 for partner in examples/*/; do
-  [ -f "$partner/setup.cfg" ] && python -m pip install -q -e "$partner"
+  [ -f "$partner/pyproject.toml" ] && python -m pip install -q -e "$partner"
 done
 
 # --- PostgreSQL and Redis (production-mode tests) ---------------------------------------------

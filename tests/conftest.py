@@ -36,6 +36,11 @@ def on_postgres() -> bool:
 GENEROUS_LOGIN_LIMIT = "10000 per minute"
 
 
+#: one PBKDF2 round: a password check costs microseconds instead of scrypt's 0.1 s, which
+#: was most of the suite's time. Tests of hashing itself build apps with scrypt.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
 def make_settings(instance_path: Path, *, plugins: tuple[str, ...] | None = None, database_url: str | None = None,
                   redis_url: str | None = None, **other_settings) -> Settings:
     url = database_url or f"sqlite:///{instance_path / 'opiekun.db'}"
@@ -43,6 +48,7 @@ def make_settings(instance_path: Path, *, plugins: tuple[str, ...] | None = None
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     other_settings.setdefault("login_limit_per_account", GENEROUS_LOGIN_LIMIT)
     other_settings.setdefault("login_limit_per_address", GENEROUS_LOGIN_LIMIT)
+    other_settings.setdefault("password_hash_method", CHEAP_PASSWORD_HASH)
     return Settings(instance_path=instance_path, database_url=url, redis_url=redis_url, plugins=plugins,
                     secret_key=SECRET_KEY, trace_hooks=False, **other_settings)
 

@@ -10,10 +10,10 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from opiekun.extensions import db
-from opiekun.models import Company
+from opiekun.models import Company, User
 from tests.acceptance.test_admin_panel import AdminBrowser, logged_in
 from tests.conftest import PASSWORD, TEST_REDIS_URL, ApiClient, build_app, empty_tables
 
@@ -149,11 +149,29 @@ def fastest_refusal(api, email: str, tries: int = 5) -> float:
     return fastest
 
 
-def test_an_unknown_email_is_refused_as_slowly_as_a_known_one(api, seller):
+@pytest.fixture(scope="module")
+def scrypt_app(tmp_path_factory, fresh_database):
+    """An app hashing passwords as deployments do (scrypt), not with the suite's cheap hash."""
+    yield from build_secure_or_strict_app(tmp_path_factory, fresh_database, password_hash_method="scrypt")
+
+
+def test_passwords_are_stored_as_scrypt_hashes_by_default(scrypt_app):
+    client = ApiClient(scrypt_app)
+    client.create_user(f"hash-{uuid.uuid4().hex[:8]}@firma.example")
+    with scrypt_app.app_context():
+        stored = db.session.scalars(select(User.password_hash)).all()
+    empty_tables(scrypt_app)
+    assert stored and all(value.startswith("scrypt:") for value in stored)
+
+
+def test_an_unknown_email_is_refused_as_slowly_as_a_known_one(scrypt_app):
     """Both check a password hash (an unknown e-mail against a dummy one), so the time of
     the answer does not tell which e-mails have accounts."""
-    known = fastest_refusal(api, seller["email"])
-    unknown = fastest_refusal(api, "nobody@firma.example")
+    client = ApiClient(scrypt_app)
+    seller = client.create_user(f"timing-{uuid.uuid4().hex[:8]}@firma.example")
+    known = fastest_refusal(client, seller["email"])
+    unknown = fastest_refusal(client, "nobody@firma.example")
+    empty_tables(scrypt_app)
     assert unknown > known * 0.5, (unknown, known)
 
 

@@ -20,9 +20,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from opiekun import auth, changes, jobs, login_sessions
 from opiekun.api import authenticate_api_request, build_api_blueprint
-from opiekun.api.errors import Conflict, Message, error_response, install_error_handlers
+from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
 from opiekun.config import Settings, make_instance_folder
+from opiekun.errors import Conflict, Message
 from flask_babel import Babel
 
 from opiekun.extensions import csrf, db, login_manager, migrate

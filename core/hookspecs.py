@@ -15,6 +15,9 @@ start with a message naming the plugin. Hooks about changes (``opiekun_records_c
 ``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``,
 ``opiekun_undo_transfer``) run inside the caller's database transaction: write through
 the ``session`` you are given, never commit it; raising rolls the whole change back.
+
+A hook that refuses something raises one of the domain's errors (:mod:`opiekun.errors`),
+never an HTTP error: the API and the admin each show it their own way.
 """
 from __future__ import annotations
 
@@ -118,8 +121,11 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
     """Return Flask blueprints to register (API routes go under ``/api/v1/...``).
 
     Decorate API views with ``opiekun.api.spec.validate(...)`` so they are validated and
-    appear in ``/api/v1/openapi.json``; errors raised as :class:`opiekun.api.errors.ApiError`
-    become the uniform JSON error body.
+    appear in ``/api/v1/openapi.json``. Refuse with the domain's errors
+    (:mod:`opiekun.errors`: ``Refused``, ``NotFound``, ``Conflict``, ``Invalid``, ``Gone``);
+    the API answers each with its status and the uniform JSON error body, and the admin
+    shows the same refusal as a message. Only what HTTP alone knows (a malformed request,
+    a missing token) is an :class:`opiekun.api.errors.ApiError`.
     """
 
 

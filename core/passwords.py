@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from opiekun.api.errors import Invalid, Message
+from opiekun.errors import Invalid, Message
 
 MIN_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -32,7 +32,7 @@ def password_problem(password: str) -> Message | None:
 
 
 def require_strong_password(password: str, field: str = "password") -> None:
-    """Raise :class:`~opiekun.api.errors.Invalid` (422) naming ``field`` if ``password`` is too weak."""
+    """Raise :class:`~opiekun.errors.Invalid` naming ``field`` if ``password`` is too weak."""
     problem = password_problem(password)
     if problem is not None:
         raise Invalid(Message("the password is too weak"), {field: problem})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from opiekun import hookimpl
 from opiekun.api import record_schemas as schemas
-from opiekun.api.errors import Conflict, Forbidden, Invalid, Message
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.changes import begin_writing, current_actor, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
@@ -90,10 +90,10 @@ def may_change(user: User, record_type: RecordType, record: Any, action: str) ->
 def require_change_right(user: User, record_type: RecordType, record: Any, action: str) -> None:
     if not may_change(user, record_type, record, action):
         if action == "update":
-            raise Forbidden(Message("you may not update this %(type)s: it belongs to another user", type=record_type.name))
+            raise Refused(Message("you may not update this %(type)s: it belongs to another user", type=record_type.name))
         if action == "delete":
-            raise Forbidden(Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name))
-        raise Forbidden(Message("you may not %(action)s this %(type)s: it belongs to another user",
+            raise Refused(Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name))
+        raise Refused(Message("you may not %(action)s this %(type)s: it belongs to another user",
                                 action=action, type=record_type.name))
 
 
@@ -124,7 +124,7 @@ def load_for_change(model: type, record_id: int) -> Any | None:
 def save_record(record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str, user: User | None) -> Any:
     """Validate and apply ``values`` to ``record`` and flush it; the caller commits.
 
-    Raises :class:`~opiekun.api.errors.Invalid` (nothing applied) when an id points
+    Raises :class:`~opiekun.errors.Invalid` (nothing applied) when an id points
     nowhere, a required field is null, or a plugin refuses the record.
     """
     values = dict(values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from opiekun.api.errors import Conflict, Invalid, Message
+from opiekun.errors import Conflict, Invalid, Message
 from opiekun.changes import current_actor
 from opiekun.extensions import db
 from opiekun.models import User, active_admin_count, utcnow

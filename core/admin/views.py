@@ -37,7 +37,7 @@ from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
 from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
-from opiekun.api.errors import ApiError, translated
+from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.permissions import declared_permissions, has_permission
@@ -115,7 +115,7 @@ def attempt(work: Callable[[], Any], labels: Mapping[str, str] | None = None) ->
     try:
         result = work()
         db.session.commit()
-    except (ApiError, ValidationError) as error:
+    except (DomainError, ValidationError) as error:
         db.session.rollback()
         flash(error_message(error, labels), "error")
         return False, None
@@ -137,7 +137,7 @@ def commit_or_report(work: Callable[[], str | None]) -> bool:
 
 def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> str:
     """What a refused change says in the admin, in the user's language where the service
-    wrote a :class:`~opiekun.api.errors.Message`: the message, then each field's problem."""
+    wrote a :class:`~opiekun.errors.Message`: the message, then each field's problem."""
     message = translated(getattr(error, "message", None) or str(error))
     fields = getattr(error, "fields", None)
     return f"{message}: {describe_problems(fields, labels)}" if fields else message
@@ -628,7 +628,7 @@ def obeying(rule: Callable, *args: Any, labels: Mapping[str, str] | None = None,
     (a ``ValidationError`` in the user's language), so the form says why and saves nothing."""
     try:
         return rule(*args, **kwargs)
-    except ApiError as error:
+    except DomainError as error:
         raise ValidationError(error_message(error, labels)) from None
 
 
@@ -712,7 +712,7 @@ class UserView(OpiekunModelView):
         if "role" in changes:
             try:
                 change_role(user, changes["role"])
-            except ApiError:
+            except DomainError:
                 raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
 
     def after_model_change(self, form, model: User, is_created: bool) -> None:

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, g, request
 
-from opiekun.api.errors import Message, Unauthorized
+from opiekun.api.errors import Unauthorized
+from opiekun.errors import Message
 
 if TYPE_CHECKING:
     from opiekun.record_types import RecordTypeRegistry

@@ -5,13 +5,13 @@ from flask import Blueprint
 from pydantic import Field, create_model, field_validator
 from sqlalchemy import select
 
-from opiekun.api.errors import Conflict, Forbidden, Message, NotFound
 from opiekun.api.record_schemas import DealOut
 from opiekun.api.records import get_record_or_404
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Conflict, Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.models import Pipeline, PipelineStage
 from opiekun.permissions import has_permission
@@ -69,7 +69,7 @@ def list_pipelines():
 @validate(json=PipelineCreate, answers={201: PipelineOut}, tags=TAGS, operation_id="create_pipeline")
 def create_pipeline():
     if not has_permission(current_api_user(), "pipelines.manage"):
-        raise Forbidden(Message("only users with the permission 'pipelines.manage' may create pipelines"))
+        raise Refused(Message("only users with the permission 'pipelines.manage' may create pipelines"))
     body = request_body()
     if db.session.scalar(select(Pipeline.id).where(Pipeline.name == body.name)) is not None:
         raise Conflict(Message("a pipeline with this name exists"), {"name": Message("already used")})

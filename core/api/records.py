@@ -9,11 +9,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from opiekun import records
-from opiekun.api.errors import Invalid, Message, NotFound
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import MAX_ID, Page, RecordListQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.record_types import RecordType

@@ -5,11 +5,11 @@ from flask import Blueprint, current_app
 from pydantic import create_model
 from sqlalchemy import select
 
-from opiekun.api.errors import Forbidden, Message, NotFound
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import OutputModel, Page, PageQuery
 from opiekun.api.spec import request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.jobs import job_state
 from opiekun.models import Notification, utcnow
@@ -101,7 +101,7 @@ def get_job(job_id: str):
         raise NotFound(Message("no job %(id)s", id=job_id))
     user = current_api_user()
     if state["user_id"] != user.id and not has_permission(user, "jobs.view_all"):
-        raise Forbidden(Message("this job was started by another user"))
+        raise Refused(Message("this job was started by another user"))
     return JobOut(**{key: state[key] for key in JobOut.model_fields})
 
 

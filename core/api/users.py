@@ -6,11 +6,12 @@ from flask import Blueprint
 from pydantic import create_model
 from sqlalchemy import or_, select
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound, Unauthorized
+from opiekun.api.errors import Unauthorized
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Email, ErrorBody, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
+from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.models import USER_STATUSES, User
 from opiekun.permissions import has_permission, role_exists
@@ -109,7 +110,7 @@ def list_users():
 
 def _require_manage_users() -> None:
     if not has_permission(current_api_user(), "users.manage"):
-        raise Forbidden(Message("only users with the permission 'users.manage' may do this"))
+        raise Refused(Message("only users with the permission 'users.manage' may do this"))
 
 
 def _check_unique_email(email: str, user_id: int | None = None) -> None:

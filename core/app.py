@@ -30,7 +30,7 @@ from opiekun.extensions import csrf, db, login_manager, migrate
 from opiekun.input_guards import install_input_guards
 from opiekun.login_throttle import init_login_throttle
 from opiekun.plugin_manager import PluginHost
-from opiekun.record_types import RecordTypeRegistry
+from opiekun.record_registry import RecordTypeRegistry
 from opiekun.security_headers import install_security_headers
 
 LANGUAGES = ("pl", "en")

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, User
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -102,13 +102,13 @@ def opiekun_migrations_dir() -> str | None:
 
 @hookspec
 def opiekun_record_types() -> Iterable[RecordType]:
-    """Return the record types the plugin adds (:class:`opiekun.record_types.RecordType`).
+    """Return the record types the plugin adds (:class:`opiekun.record_registry.RecordType`).
 
     A registered type gets, without further code: the change stream (so audit records
     it), the owner filters, offboarding previews and transfers of its ``owner_id`` (unless
     it is registered with ``owner_items=False``: then the plugin answers
     ``opiekun_user_items`` / ``opiekun_transfer_user_items`` for it itself), and —
-    when it brings :class:`~opiekun.record_types.RecordApi` schemas — CRUD under
+    when it brings :class:`~opiekun.record_registry.RecordApi` schemas — CRUD under
     ``/api/v1/<api_path>`` described in the OpenAPI document.
     """
 

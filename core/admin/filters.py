@@ -10,7 +10,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.extensions import db
 from opiekun.models import Setting, User
 

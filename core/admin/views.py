@@ -2,7 +2,7 @@
 pipelines, the plugins page, the user's notifications and the home page.
 
 Views stay thin: saving a record goes through the same rules as the API
-(:mod:`opiekun.records`), departures through :func:`opiekun.users.mark_departed`, and
+(:mod:`opiekun.record_rules`), departures through :func:`opiekun.users.mark_departed`, and
 permissions are checked on the server for every page, form and action.
 """
 from __future__ import annotations
@@ -31,20 +31,21 @@ from sqlalchemy.orm import RelationshipDirection
 from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 
-from opiekun import records
+from opiekun import record_rules
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
-from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
 from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
+from opiekun.labels import FIELD_LABELS, user_label, value_label
+from opiekun.lookups import find_by_id, load_for_change
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
-from opiekun.permissions import declared_permissions, has_permission
-from opiekun.record_types import RecordType
 from opiekun.passwords import password_problem
+from opiekun.permissions import declared_permissions, has_permission
 from opiekun.privileges import (require_permissions_grantable, require_role_change_allowed,
                                 require_user_change_allowed, require_user_creation_allowed)
+from opiekun.record_registry import RecordType
 from opiekun.redirects import local_path_or
 from opiekun.spreadsheets import csv_field
 from opiekun.users import change_password, change_role, mark_departed, reactivate
@@ -211,7 +212,7 @@ def value_choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
 def changed_values(model: Any, everything: bool) -> dict[str, Any]:
     """The column values a form changed on ``model`` (all of them when ``everything``),
     with a changed many-to-one relationship reported as its foreign-key column — the
-    shape the API's rules (:mod:`opiekun.records`) check."""
+    shape the API's rules (:mod:`opiekun.record_rules`) check."""
     state = inspect(model)
     values = {
         attribute.key: getattr(model, attribute.key)
@@ -437,18 +438,18 @@ class RecordView(OpiekunModelView):
 
     def get_one(self, id):
         """A record posted to (a saved form, a deletion) is loaded for the change: locked,
-        with its current values (:func:`opiekun.records.load_for_change`), as the API does."""
+        with its current values (:func:`opiekun.lookups.load_for_change`), as the API does."""
         if request.method != "POST":
             return super().get_one(id)
         try:
             record_id = int(id)
         except (TypeError, ValueError):
             return None
-        return records.load_for_change(self.model, record_id) if 0 < record_id < 2**31 else None
+        return find_by_id(self.model, record_id, for_change=True)
 
     def change_refusal(self, record: Any, action: str) -> str | None:
         """Why the current user may not ``action`` the record, or ``None``."""
-        if records.may_change(current_user, self.record_type, record, action):
+        if record_rules.may_change(current_user, self.record_type, record, action):
             return None
         if action == "delete" and not has_permission(current_user, "records.delete"):
             return gettext("You may not delete records.")
@@ -474,7 +475,7 @@ class RecordView(OpiekunModelView):
         owner, and no plugin objecting. Raises ``ValidationError`` (nothing saved)."""
         with db.session.no_autoflush:
             values = changed_values(record, everything=operation == "create")
-            problems = {**records.null_problems(self.model, values), **records.reference_problems(self.model, values)}
+            problems = {**record_rules.null_problems(self.model, values), **record_rules.reference_problems(self.model, values)}
             if not problems:
                 plugins = current_app.extensions["opiekun.plugins"]
                 problems = plugins.validate_record(self.record_type, record, operation)
@@ -482,15 +483,15 @@ class RecordView(OpiekunModelView):
             raise ValidationError(describe_problems(problems, self.column_labels))
 
     def delete_model(self, model) -> bool:
-        """Delete through :func:`opiekun.records.delete_record` (links to it are cleared
+        """Delete through :func:`opiekun.record_rules.delete_record` (links to it are cleared
         with change events), if the user may."""
-        if records.load_for_change(self.model, model.id) is None:  # deleted meanwhile (bulk deletes come here too)
+        if load_for_change(self.model, model.id) is None:  # deleted meanwhile (bulk deletes come here too)
             return False
         refusal = self.change_refusal(model, "delete")
         if refusal:
             flash(refusal, "error")
             return False
-        if not commit_or_report(lambda: records.delete_record(self.record_type, model)):
+        if not commit_or_report(lambda: record_rules.delete_record(self.record_type, model)):
             return False
         self.after_model_delete(model)
         return True

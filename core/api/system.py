@@ -12,6 +12,7 @@ from opiekun.auth import current_api_user
 from opiekun.errors import Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.jobs import job_state
+from opiekun.lookups import find_by_id
 from opiekun.models import Notification, utcnow
 from opiekun.permissions import has_permission
 
@@ -86,7 +87,7 @@ def list_notifications():
 
 @validate(answers={200: NotificationOut}, tags=["Notifications"], operation_id="read_notification")
 def mark_notification_read(notification_id: int):
-    notification = db.session.get(Notification, notification_id) if notification_id < 2**31 else None
+    notification = find_by_id(Notification, notification_id)
     if notification is None or notification.user_id != current_api_user().id:
         raise NotFound(Message("no notification with id %(id)s", id=notification_id))
     notification.read_at = notification.read_at or utcnow()

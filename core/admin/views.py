@@ -59,6 +59,15 @@ ADMINISTRATION_CATEGORY = _l("Administration")
 RECORD_MIXIN_COLUMNS = ("id", "owner_id", "created_by_id", "created_at", "updated_at")
 
 
+#: Where :func:`opiekun.admin.init_admin` keeps the views of an app's panel.
+PANEL_VIEWS = "opiekun.admin_views"
+
+
+def panel_views() -> list[BaseView]:
+    """Every view of the current app's admin panel, in the order they were added."""
+    return current_app.extensions[PANEL_VIEWS]
+
+
 # --- access -------------------------------------------------------------------------------
 
 
@@ -322,12 +331,12 @@ class RecordView(OpiekunModelView):
         self.form_overrides = {"owner": OwnerField, **{column: SelectField for column in choices},
                                **(self.form_overrides or {})}
         self.form_args = {**self.owner_field_args(), **self.value_field_args(choices), **(self.form_args or {})}
-        self.form_ajax_refs = {**self.record_lookups(model), **(self.form_ajax_refs or {})}
-        self._reference_targets = references
+        self.reference_loaders = self.reference_lookups(references)
+        self.form_ajax_refs = {**self.record_lookups(model), **self.reference_loaders, **(self.form_ajax_refs or {})}
+        for position, bulk_action in enumerate(current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type)):
+            self.offer_bulk_action(bulk_action, position)
         super().__init__(model, db, name=_l(record_type.label_plural), category=RECORDS_CATEGORY,
                          endpoint=record_type.name)
-        for bulk_action in current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type):
-            self.add_bulk_action(bulk_action)
 
     # --- what the list shows ---
 
@@ -397,19 +406,23 @@ class RecordView(OpiekunModelView):
                 lookups[key] = {"fields": list(target_type.search_columns), "page_size": 20}
         return lookups
 
-    def _process_ajax_references(self):
-        loaders = super()._process_ajax_references()
+    @staticmethod
+    def reference_lookups(references: Mapping[str, type]) -> dict[str, QueryAjaxModelLoader]:
+        """Plain id columns pointing at other rows (a lead's ``company_id``…) are picked by
+        searching too: a loader per column, searching the target's search columns."""
         registry = current_app.extensions["opiekun.record_types"]
-        for name, target in self._reference_targets.items():
+        loaders = {}
+        for name, target in references.items():
             target_type = registry.for_model(target)
             fields = list(target_type.search_columns) if target_type else [target.__table__.primary_key.columns.keys()[0]]
             loaders[name] = QueryAjaxModelLoader(name, db, target, fields=fields)
         return loaders
 
     def scaffold_form(self):
+        """The model's form, with a searching field for each plain reference and the owner last."""
         form_class = super().scaffold_form()
-        for name in self._reference_targets:
-            setattr(form_class, name, ReferenceField(self._form_ajax_refs[name], label=self.column_labels.get(name)))
+        for name, loader in self.reference_loaders.items():
+            setattr(form_class, name, ReferenceField(loader, label=self.column_labels.get(name)))
         owner = getattr(form_class, "owner", None)
         if owner is not None:  # re-created, so that it follows the links added above
             delattr(form_class, "owner")
@@ -498,12 +511,15 @@ class RecordView(OpiekunModelView):
 
     # --- bulk actions ---
 
-    def add_bulk_action(self, bulk_action: BulkAction) -> None:
-        """Offer a plugin's bulk action on this list."""
+    def offer_bulk_action(self, bulk_action: BulkAction, position: int) -> None:
+        """Offer a plugin's bulk action on this list: a Flask-Admin ``@action`` of this view
+        (called before the view is built, which collects its actions). Flask-Admin lists
+        actions in the order of their attribute names: the plugins' come after the view's
+        own ``action_…`` methods, in the order the plugins gave them (``position``)."""
         self._bulk_actions[bulk_action.name] = bulk_action
-        self._actions.append((bulk_action.name, bulk_action.label))
-        self._actions_data[bulk_action.name] = (partial(self.run_bulk_action, bulk_action), bulk_action.label,
-                                                bulk_action.confirmation)
+        handler = action(bulk_action.name, bulk_action.label, bulk_action.confirmation)(
+            partial(self.run_bulk_action, bulk_action))
+        setattr(self, f"offered_bulk_action_{position:03d}", handler)
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete" and not has_permission(current_user, "records.delete"):
@@ -533,7 +549,7 @@ class RecordView(OpiekunModelView):
 
     def whole_list_actions(self) -> list[BulkAction]:
         """Actions the list offers for every record matching its filter (all pages)."""
-        return [action for action in self._bulk_actions.values() if action.whole_list and self.bulk_action_allowed(action)]
+        return [offered for offered in self._bulk_actions.values() if offered.whole_list and self.bulk_action_allowed(offered)]
 
     def bulk_form_url(self, bulk_action: BulkAction, **arguments: Any) -> str:
         return url_for(f"{self.endpoint}.bulk_form", action_name=bulk_action.name, **arguments)
@@ -926,7 +942,7 @@ class HomeView(LoginRequired, AdminIndexView):
 
     def owned_record_counts(self) -> list[dict[str, Any]]:
         """Per record view: how many records the user owns, out of how many, and links."""
-        return [self.record_count(view) for view in self.admin._views if isinstance(view, RecordView)]
+        return [self.record_count(view) for view in panel_views() if isinstance(view, RecordView)]
 
     @staticmethod
     def record_count(view: RecordView) -> dict[str, Any]:

@@ -7,7 +7,7 @@ API when it brings schemas, and a place in offboarding previews and transfers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -67,7 +67,6 @@ class RecordType:
     search_columns: tuple[str, ...] = ("name",)
     admin_view: type | None = None
     owner_items: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def admin_url(self, object_id: int) -> str:
         """The admin page of one record of this type."""

@@ -28,7 +28,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import (Column, Integer, MetaData, Select, String, Table, cast, delete, event, func, insert, literal, or_, select,
                         union_all, update)
-from sqlalchemy.orm import Session, attributes, object_mapper
+from sqlalchemy.orm import Session, attributes, object_mapper, scoped_session
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from opiekun.models import utcnow
@@ -277,7 +277,7 @@ def _discard_pending(session: Session, *args: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
-def dispatch(session: Session, change_set: ChangeSet) -> None:
+def dispatch(session: Session | scoped_session[Any], change_set: ChangeSet) -> None:
     """Call the ``opiekun_records_changed`` hook of every enabled plugin."""
     current_app.extensions["opiekun.plugins"].records_changed(session, change_set)
 
@@ -309,7 +309,7 @@ def install_listeners() -> None:
 # --- set-based changes -------------------------------------------------------------------
 
 
-def begin_writing(session: Session) -> None:
+def begin_writing(session: Session | scoped_session[Any]) -> None:
     """Take the database's write lock now on SQLite, which has no row locks: ``BEGIN
     IMMEDIATE`` unless this transaction writes already. What the transaction reads
     afterwards cannot change under it before it commits. (PostgreSQL needs no such thing:
@@ -317,7 +317,7 @@ def begin_writing(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
-    if not connection.connection.dbapi_connection.in_transaction:
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]  # a live connection has one
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -342,10 +342,10 @@ class RecordBatch:
     (:func:`update_records` does all of this for an ``UPDATE`` of the records' own columns.)
     """
 
-    def __init__(self, session: Session, old_fields: Mapping[str, Any] | None = None):
+    def __init__(self, session: Session | scoped_session[Any], old_fields: Mapping[str, Any] | None = None):
         self.session = session
         self.old_fields = dict(old_fields or {})
-        columns = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
+        columns: list[Column[Any]] = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
         columns += [Column(f"old_{name}", kind) for name, kind in self.old_fields.items()]
         self.table = Table(f"opiekun_change_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
 
@@ -380,7 +380,7 @@ class RecordBatch:
     def discard(self, condition: Any) -> int:
         """Remove the records matching ``condition`` (on ``self.table.c.object_id``);
         returns how many."""
-        return self.session.execute(delete(self.table).where(condition)).rowcount
+        return self.session.execute(delete(self.table).where(condition)).rowcount  # type: ignore[attr-defined]
 
     def announce(self, object_type: str, operation: str, new_values: Mapping[str, Any], at: dt.datetime | None = None,
                  count: int | None = None) -> int:
@@ -396,7 +396,8 @@ class RecordBatch:
         return count
 
 
-def update_records(session: Session, model: type, where, values: Mapping[str, Any], operation: str = "update") -> int:
+def update_records(session: Session | scoped_session[Any], model: type[Any], where: Any, values: Mapping[str, Any],
+                   operation: str = "update") -> int:
     """``UPDATE model SET values WHERE where``, with change events, in set-based SQL.
 
     Rows that already hold the new values are left alone. Returns how many records

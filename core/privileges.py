@@ -129,5 +129,5 @@ def require_role_change_allowed(actor: User | None, role_name: str, current_perm
     changes_permissions = new_permissions is not None and set(new_permissions) != current
     if role_name == actor.role and (changes_permissions or renaming or deleting):
         raise Refused(Message("nobody changes their own role; another user who manages roles does it"))
-    if changes_permissions:
+    if changes_permissions and new_permissions is not None:
         require_permissions_grantable(actor, new_permissions)

@@ -58,7 +58,7 @@ class RecordType:
     """
 
     name: str
-    model: type
+    model: type[Any]
     label: str
     label_plural: str
     api_path: str | None = None

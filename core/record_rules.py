@@ -23,14 +23,14 @@ from opiekun.record_registry import RecordType, record_types
 # --- rules ----------------------------------------------------------------------------------
 
 
-def _model_for_table(table_name: str) -> type | None:
-    for mapper in db.Model.registry.mappers:
+def _model_for_table(table_name: str) -> type[Any] | None:
+    for mapper in db.Model.registry.mappers:  # type: ignore[attr-defined]
         if getattr(mapper.class_, "__tablename__", None) == table_name:
             return mapper.class_
     return None
 
 
-def reference_problems(model: type, values: Mapping[str, Any]) -> dict[str, str]:
+def reference_problems(model: type[Any], values: Mapping[str, Any]) -> dict[str, str]:
     """Problems with the ids in ``values`` that point at other rows (foreign keys).
 
     Unknown ids are refused; an owner must be an active user.
@@ -56,7 +56,7 @@ def reference_problems(model: type, values: Mapping[str, Any]) -> dict[str, str]
     return problems
 
 
-def null_problems(model: type, values: Mapping[str, Any]) -> dict[str, str]:
+def null_problems(model: type[Any], values: Mapping[str, Any]) -> dict[str, str]:
     table = model.__table__
     return {
         field: Message("must not be null")

@@ -20,16 +20,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from opiekun import auth, changes, jobs, login_sessions
 from opiekun.api import authenticate_api_request, build_api_blueprint
-from opiekun.api.errors import Conflict, Message, error_response, install_error_handlers
+from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
 from opiekun.config import Settings, make_instance_folder
+from opiekun.errors import Conflict, Message
 from flask_babel import Babel
 
 from opiekun.extensions import csrf, db, login_manager, migrate
 from opiekun.input_guards import install_input_guards
 from opiekun.login_throttle import init_login_throttle
 from opiekun.plugin_manager import PluginHost
-from opiekun.record_types import RecordTypeRegistry
+from opiekun.record_registry import RecordTypeRegistry
 from opiekun.security_headers import install_security_headers
 
 LANGUAGES = ("pl", "en")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -26,8 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Column, Integer, MetaData, String, Table, cast, event, func, insert, literal, or_, select, union_all, update
-from sqlalchemy.orm import Session, attributes, object_mapper
+from sqlalchemy import (Column, Integer, MetaData, Select, String, Table, cast, delete, event, func, insert, literal, or_, select,
+                        union_all, update)
+from sqlalchemy.orm import Session, attributes, object_mapper, scoped_session
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from opiekun.models import utcnow
@@ -276,7 +277,7 @@ def _discard_pending(session: Session, *args: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
-def dispatch(session: Session, change_set: ChangeSet) -> None:
+def dispatch(session: Session | scoped_session[Any], change_set: ChangeSet) -> None:
     """Call the ``opiekun_records_changed`` hook of every enabled plugin."""
     current_app.extensions["opiekun.plugins"].records_changed(session, change_set)
 
@@ -308,7 +309,7 @@ def install_listeners() -> None:
 # --- set-based changes -------------------------------------------------------------------
 
 
-def begin_writing(session: Session) -> None:
+def begin_writing(session: Session | scoped_session[Any]) -> None:
     """Take the database's write lock now on SQLite, which has no row locks: ``BEGIN
     IMMEDIATE`` unless this transaction writes already. What the transaction reads
     afterwards cannot change under it before it commits. (PostgreSQL needs no such thing:
@@ -316,23 +317,87 @@ def begin_writing(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
-    if not connection.connection.dbapi_connection.in_transaction:
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]  # a live connection has one
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _batch_numbers = itertools.count(1)
 
 
-def _snapshot_table(session: Session, table: Table, field_names: list[str]) -> Table:
-    """A temporary table for one bulk change: ids, names and the old values of the fields."""
-    columns = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
-    columns += [Column(f"old_{name}", table.c[name].type) for name in field_names]
-    snapshot = Table(f"opiekun_change_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
-    snapshot.create(session.connection())
-    return snapshot
+class RecordBatch:
+    """A temporary table of records for one set-based change, and the events about them.
+
+    Its rows are what a :class:`BulkChange` reads: ``object_id``, ``object_name`` and an
+    ``old_<field>`` column for each field in ``old_fields`` (name: SQL type). Fill it with
+    ``INSERT … SELECT`` (:meth:`add_records`, :meth:`add`), change the records in SQL, then
+    :meth:`announce` the change: one event per record, in one call of the
+    ``opiekun_records_changed`` hook. Use it as a context manager: the table exists inside
+    the ``with`` block only::
+
+        with RecordBatch(db.session, {"user_id": Integer}) as batch:
+            batch.add_records(Contract, Contract.id.in_(ids))
+            ...  # INSERT … SELECT the new rows, reading batch.ids
+            batch.announce("contract", "owner_assigned", {"user_id": 7})
+
+    (:func:`update_records` does all of this for an ``UPDATE`` of the records' own columns.)
+    """
+
+    def __init__(self, session: Session | scoped_session[Any], old_fields: Mapping[str, Any] | None = None):
+        self.session = session
+        self.old_fields = dict(old_fields or {})
+        columns: list[Column[Any]] = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
+        columns += [Column(f"old_{name}", kind) for name, kind in self.old_fields.items()]
+        self.table = Table(f"opiekun_change_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+    def __enter__(self) -> RecordBatch:
+        self.table.create(self.session.connection())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.table.drop(self.session.connection())
+
+    @property
+    def ids(self) -> Select[Any]:
+        """A SELECT of the batch's record ids (for ``… WHERE id IN (batch.ids)``)."""
+        return select(self.table.c.object_id)
+
+    def add(self, source: Select[Any], old_fields: Sequence[str] = ()) -> int:
+        """Insert the rows ``source`` selects: the record's id, its display name, then the
+        old value of each of ``old_fields``, in that order. Returns :meth:`count`."""
+        columns = ["object_id", "object_name", *(f"old_{name}" for name in old_fields)]
+        self.session.execute(insert(self.table).from_select(columns, source))
+        return self.count()
+
+    def add_records(self, model: Any, condition: Any) -> int:
+        """Insert the records of ``model`` matching ``condition`` (no old values). Returns
+        :meth:`count`."""
+        return self.add(select(model.id, model.display_name_expression()).where(condition))
+
+    def count(self) -> int:
+        """How many records the batch holds."""
+        return self.session.scalar(select(func.count()).select_from(self.table)) or 0
+
+    def discard(self, condition: Any) -> int:
+        """Remove the records matching ``condition`` (on ``self.table.c.object_id``);
+        returns how many."""
+        return self.session.execute(delete(self.table).where(condition)).rowcount  # type: ignore[attr-defined]
+
+    def announce(self, object_type: str, operation: str, new_values: Mapping[str, Any], at: dt.datetime | None = None,
+                 count: int | None = None) -> int:
+        """Hand the batch's records to the ``opiekun_records_changed`` hook as one
+        :class:`BulkChange` (``operation`` on ``object_type``, to ``new_values``), with the
+        current actor and change context; nothing when the batch is empty. ``at``: when
+        (default now); ``count``: the number of records when the caller knows it already.
+        Returns the number of records."""
+        count = self.count() if count is None else count
+        if count:
+            bulk = BulkChange(object_type, operation, self.table, dict(new_values), count)
+            dispatch(self.session, ChangeSet(actor=current_actor(), at=at or utcnow(), context=current_context(), bulk=(bulk,)))
+        return count
 
 
-def update_records(session: Session, model: type, where, values: Mapping[str, Any], operation: str = "update") -> int:
+def update_records(session: Session | scoped_session[Any], model: type[Any], where: Any, values: Mapping[str, Any],
+                   operation: str = "update") -> int:
     """``UPDATE model SET values WHERE where``, with change events, in set-based SQL.
 
     Rows that already hold the new values are left alone. Returns how many records
@@ -354,26 +419,23 @@ def update_records(session: Session, model: type, where, values: Mapping[str, An
     table: Table = model.__table__
     field_names = list(values)
     differs = or_(*(table.c[name].is_distinct_from(value) for name, value in values.items()))
-    snapshot = _snapshot_table(session, table, field_names)
     try:
-        source = select(
-            table.c.id,
-            model.display_name_expression(),
-            *(table.c[name] for name in field_names),
-        ).where(where, differs).order_by(table.c.id).with_for_update(of=table)  # old values stay true until the UPDATE
-        session.execute(insert(snapshot).from_select([c.name for c in snapshot.columns], source))
-        count = session.scalar(select(func.count()).select_from(snapshot))
-        if count:
-            session.execute(
-                update(table)
-                .where(table.c.id.in_(select(snapshot.c.object_id)))
-                .values({**values, "updated_at": utcnow()})
-                .execution_options(synchronize_session=False)
-            )
-            bulk = BulkChange(record_type.name, operation, snapshot, dict(values), count)
-            dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=_current_context.get(), bulk=(bulk,)))
-        return count
+        with RecordBatch(session, {name: table.c[name].type for name in field_names}) as batch:
+            source = select(
+                table.c.id,
+                model.display_name_expression(),
+                *(table.c[name] for name in field_names),
+            ).where(where, differs).order_by(table.c.id).with_for_update(of=table)  # old values stay true until the UPDATE
+            count = batch.add(source, field_names)
+            if count:
+                session.execute(
+                    update(table)
+                    .where(table.c.id.in_(batch.ids))
+                    .values({**values, "updated_at": utcnow()})
+                    .execution_options(synchronize_session=False)
+                )
+                batch.announce(record_type.name, operation, values, count=count)
+            return count
     finally:
-        snapshot.drop(session.connection())
         # objects already in the session would otherwise keep showing the old values
         session.expire_all()

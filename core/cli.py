@@ -31,7 +31,7 @@ def cli() -> None:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the schema of the core and every enabled plugin."""
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     upgrade_schema()
     click.echo(f"schema is up to date ({', '.join(['core', *current_app.extensions['opiekun.plugins'].names])})")
@@ -71,7 +71,7 @@ def create_admin_command(email: str, password: str, name: str) -> None:
 def demo_command(companies: int) -> None:
     """Load demo data (a second run adds nothing twice)."""
     from opiekun.demo import DEMO_PASSWORD, DEMO_TEAM, load_demo
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     upgrade_schema()
     loaded = load_demo(companies=companies)

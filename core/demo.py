@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
-from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, Setting, User, utcnow
+from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
+from opiekun.stored_settings import SettingsStore
 
 DEMO_PASSWORD = "demo-haslo-2026"
 
@@ -55,12 +56,12 @@ class DemoContext:
         return db.session
 
 
-def _marker(part: str) -> str:
-    return f"demo.loaded.{part}"
+#: One setting per part whose demo data is loaded (``demo.loaded.core``, ``demo.loaded.tasks``…).
+LOADED_PARTS = SettingsStore("demo.loaded")
 
 
 def _loaded(part: str) -> bool:
-    return db.session.get(Setting, _marker(part)) is not None
+    return bool(LOADED_PARTS.setting(part, default=False).read())
 
 
 def _company_name(rng: random.Random, number: int) -> str:
@@ -152,7 +153,7 @@ def load_demo(companies: int = 300, seed: int = 2026) -> list[str]:
         context.users = _load_team()
         if not _loaded("core"):
             _load_core(context, companies)
-            db.session.add(Setting(key=_marker("core"), value=True))
+            LOADED_PARTS.setting("core", default=False).write(True)
             loaded_now.append("core")
         else:
             context.companies = list(db.session.scalars(select(Company).order_by(Company.id)))
@@ -162,7 +163,7 @@ def load_demo(companies: int = 300, seed: int = 2026) -> list[str]:
         for name in plugins.names:
             if not _loaded(name):
                 plugins.demo_data(name, context)
-                db.session.add(Setting(key=_marker(name), value=True))
+                LOADED_PARTS.setting(name, default=False).write(True)
                 loaded_now.append(name)
         db.session.commit()
     return loaded_now

@@ -15,6 +15,9 @@ start with a message naming the plugin. Hooks about changes (``opiekun_records_c
 ``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``,
 ``opiekun_undo_transfer``) run inside the caller's database transaction: write through
 the ``session`` you are given, never commit it; raising rolls the whole change back.
+
+A hook that refuses something raises one of the domain's errors (:mod:`opiekun.errors`),
+never an HTTP error: the API and the admin each show it their own way.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, User
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -99,13 +102,13 @@ def opiekun_migrations_dir() -> str | None:
 
 @hookspec
 def opiekun_record_types() -> Iterable[RecordType]:
-    """Return the record types the plugin adds (:class:`opiekun.record_types.RecordType`).
+    """Return the record types the plugin adds (:class:`opiekun.record_registry.RecordType`).
 
     A registered type gets, without further code: the change stream (so audit records
     it), the owner filters, offboarding previews and transfers of its ``owner_id`` (unless
     it is registered with ``owner_items=False``: then the plugin answers
     ``opiekun_user_items`` / ``opiekun_transfer_user_items`` for it itself), and —
-    when it brings :class:`~opiekun.record_types.RecordApi` schemas — CRUD under
+    when it brings :class:`~opiekun.record_registry.RecordApi` schemas — CRUD under
     ``/api/v1/<api_path>`` described in the OpenAPI document.
     """
 
@@ -118,8 +121,11 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
     """Return Flask blueprints to register (API routes go under ``/api/v1/...``).
 
     Decorate API views with ``opiekun.api.spec.validate(...)`` so they are validated and
-    appear in ``/api/v1/openapi.json``; errors raised as :class:`opiekun.api.errors.ApiError`
-    become the uniform JSON error body.
+    appear in ``/api/v1/openapi.json``. Refuse with the domain's errors
+    (:mod:`opiekun.errors`: ``Refused``, ``NotFound``, ``Conflict``, ``Invalid``, ``Gone``);
+    the API answers each with its status and the uniform JSON error body, and the admin
+    shows the same refusal as a message. Only what HTTP alone knows (a malformed request,
+    a missing token) is an :class:`opiekun.api.errors.ApiError`.
     """
 
 

@@ -18,8 +18,9 @@ import time
 from flask import Flask, Response, current_app, flash, g, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 
-from opiekun.api.errors import ApiError, Message, error_response
+from opiekun.api.errors import ApiError, error_response
 from opiekun.config import Settings
+from opiekun.errors import Message
 
 #: The endpoints that check passwords.
 LOGIN_ENDPOINTS = ("api.issue_token", "auth.login")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
+    UniqueConstraint,
     func,
     select,
 )
@@ -27,6 +30,14 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from opiekun.extensions import db
 from opiekun.passwords import hash_password, password_matches
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(DeclarativeBase):
+        """What ``db.Model`` (made by Flask-SQLAlchemy at run time) is to a type checker."""
+else:
+    Model = db.Model
 
 BUILTIN_ROLES = ("admin", "manager", "user")
 USER_STATUSES = ("active", "departed")
@@ -40,7 +51,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class UTCDateTime(db.TypeDecorator):
+class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always handed back timezone-aware (also on SQLite)."""
 
     impl = DateTime(timezone=True)
@@ -63,7 +74,7 @@ def enum_check(column: str, values: tuple[str, ...]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_allowed")
 
 
-class Role(db.Model):
+class Role(Model):
     """A custom role: a name and the permissions (contributed by core and plugins) it grants."""
 
     __tablename__ = "roles"
@@ -74,7 +85,7 @@ class Role(db.Model):
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
-class User(db.Model):
+class User(Model):
     """A person who works in Opiekun. Never deleted: a user who leaves becomes ``departed``."""
 
     __tablename__ = "users"
@@ -125,7 +136,7 @@ class User(db.Model):
         return self.display_name
 
 
-class Setting(db.Model):
+class Setting(Model):
     """A key/value setting (JSON value), for the core and for plugins' small settings."""
 
     __tablename__ = "settings"
@@ -134,7 +145,7 @@ class Setting(db.Model):
     value: Mapped[dict | list | str | int | bool | None] = mapped_column(JSON)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """An in-app message to one user (owner released, items transferred to you, …)."""
 
     __tablename__ = "notifications"
@@ -151,7 +162,7 @@ class Notification(db.Model):
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """An admin login kept on the server: the session cookie names it (by a secret whose
     hash is stored here); logging out or staying idle too long deletes it, and a copied
     cookie stops working with it (see :mod:`opiekun.login_sessions`)."""
@@ -189,7 +200,7 @@ class RecordMixin:
 
     @declared_attr
     def owner(cls) -> Mapped[User | None]:
-        return relationship(User, foreign_keys=[cls.owner_id])
+        return relationship(User, foreign_keys=[cls.owner_id])  # type: ignore[list-item]
 
     @property
     def display_name(self) -> str:
@@ -204,7 +215,7 @@ class RecordMixin:
         return self.display_name
 
 
-class Company(RecordMixin, db.Model):
+class Company(RecordMixin, Model):
     __tablename__ = "companies"
     __object_type__ = "company"
 
@@ -217,7 +228,7 @@ class Company(RecordMixin, db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
 
 
-class Person(RecordMixin, db.Model):
+class Person(RecordMixin, Model):
     __tablename__ = "persons"
     __object_type__ = "person"
 
@@ -239,7 +250,7 @@ class Person(RecordMixin, db.Model):
         return cls.first_name + " " + cls.last_name
 
 
-class Lead(RecordMixin, db.Model):
+class Lead(RecordMixin, Model):
     __tablename__ = "leads"
     __object_type__ = "lead"
     __table_args__ = (enum_check("status", LEAD_STATUSES),)
@@ -253,7 +264,7 @@ class Lead(RecordMixin, db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
 
 
-class Pipeline(db.Model):
+class Pipeline(Model):
     """A sales process: an ordered list of stages a deal moves through."""
 
     __tablename__ = "pipelines"
@@ -270,9 +281,9 @@ class Pipeline(db.Model):
         return self.name
 
 
-class PipelineStage(db.Model):
+class PipelineStage(Model):
     __tablename__ = "pipeline_stages"
-    __table_args__ = (db.UniqueConstraint("pipeline_id", "name", name="uq_pipeline_stages_pipeline_name"),)
+    __table_args__ = (UniqueConstraint("pipeline_id", "name", name="uq_pipeline_stages_pipeline_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"))
@@ -286,7 +297,7 @@ class PipelineStage(db.Model):
         return self.name
 
 
-class Deal(RecordMixin, db.Model):
+class Deal(RecordMixin, Model):
     __tablename__ = "deals"
     __object_type__ = "deal"
     __table_args__ = (enum_check("status", DEAL_STATUSES), Index("ix_deals_status_owner", "status", "owner_id"))
@@ -310,7 +321,7 @@ class Deal(RecordMixin, db.Model):
         return self.stage_ref.name if self.stage_ref else ""
 
 
-class Offer(RecordMixin, db.Model):
+class Offer(RecordMixin, Model):
     __tablename__ = "offers"
     __object_type__ = "offer"
     __table_args__ = (enum_check("status", OFFER_STATUSES),)
@@ -323,7 +334,7 @@ class Offer(RecordMixin, db.Model):
     valid_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
-class Invoice(RecordMixin, db.Model):
+class Invoice(RecordMixin, Model):
     __tablename__ = "invoices"
     __object_type__ = "invoice"
     __table_args__ = (enum_check("status", INVOICE_STATUSES),)
@@ -346,4 +357,4 @@ class Invoice(RecordMixin, db.Model):
 
 
 def active_admin_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.status == "active"))
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.status == "active")) or 0

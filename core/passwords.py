@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from opiekun.api.errors import Invalid, Message
+from opiekun.errors import Invalid, Message
 
 MIN_LENGTH = 10
 DEFAULT_HASH_METHOD = "scrypt"
@@ -36,7 +36,7 @@ def password_problem(password: str) -> Message | None:
 
 
 def require_strong_password(password: str, field: str = "password") -> None:
-    """Raise :class:`~opiekun.api.errors.Invalid` (422) naming ``field`` if ``password`` is too weak."""
+    """Raise :class:`~opiekun.errors.Invalid` naming ``field`` if ``password`` is too weak."""
     problem = password_problem(password)
     if problem is not None:
         raise Invalid(Message("the password is too weak"), {field: problem})

@@ -60,15 +60,15 @@ def role_exists(role_name: str) -> bool:
 
 
 def requires_permission(name: str):
-    """Decorator for API views: 403 unless the caller holds ``name``."""
-    from opiekun.api.errors import Forbidden, Message
+    """Decorator for API views: :class:`~opiekun.errors.Refused` (403) unless the caller holds ``name``."""
+    from opiekun.errors import Message, Refused
     from opiekun.auth import current_api_user
 
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
             if not has_permission(current_api_user(), name):
-                raise Forbidden(Message("this needs the permission %(permission)r", permission=name))
+                raise Refused(Message("this needs the permission %(permission)r", permission=name))
             return view(*args, **kwargs)
 
         return guarded

@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from opiekun.changes import Actor, ChangeSet
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 ENTRY_POINT_GROUP = "opiekun.plugins"
 
 #: The core's own hook implementations, registered first under the name "core".
-CORE_HOOK_MODULES = ("opiekun.records", "opiekun.core_permissions")
+CORE_HOOK_MODULES = ("opiekun.core_records", "opiekun.core_permissions")
 
 log = logging.getLogger(__name__)
 

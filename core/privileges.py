@@ -8,14 +8,14 @@ changes a user or a custom role, so that no privilege can widen itself:
 - nobody changes their own role or status, nor the permissions of their own role.
 
 ``actor`` ``None`` is the system (jobs, the operator's command line): not bound by them.
-Refusals are :class:`~opiekun.api.errors.Forbidden` (403).
+Refusals are :class:`~opiekun.errors.Refused` (the API's 403).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from opiekun.api.errors import Conflict, Forbidden, Message
+from opiekun.errors import Conflict, Message, Refused
 from opiekun.models import User
 from opiekun.permissions import declared_permissions, has_permission, permissions_of_role
 from opiekun.users import LAST_ADMIN_MESSAGE, is_last_active_admin
@@ -51,7 +51,7 @@ def require_user_change_allowed(actor: User | None, user: User, changes: Mapping
         _require_own_change_allowed(actor, user, changes)
         return
     if not has_permission(actor, "users.manage"):
-        raise Forbidden(Message("you may change only your own name and password"))
+        raise Refused(Message("you may change only your own name and password"))
     require_user_within_reach(actor, user.role)
     if "role" in changes:
         require_role_assignable(actor, changes["role"])
@@ -59,12 +59,12 @@ def require_user_change_allowed(actor: User | None, user: User, changes: Mapping
 
 def _require_own_change_allowed(actor: User, user: User, changes: Mapping[str, Any]) -> None:
     if not has_permission(actor, "users.manage") and changes.keys() - OWN_ACCOUNT_FIELDS:
-        raise Forbidden(Message("you may change only your own name and password"))
+        raise Refused(Message("you may change only your own name and password"))
     own = sorted(NOT_ON_ONESELF & changes.keys())
     if own:
         if is_last_active_admin(user):  # the more useful answer for the last admin
             raise Conflict(LAST_ADMIN_MESSAGE, {field: Message("last active admin") for field in own})
-        raise Forbidden(Message("nobody changes their own role or status; another user manager does it"),
+        raise Refused(Message("nobody changes their own role or status; another user manager does it"),
                         {field: Message("not on your own account") for field in own})
 
 
@@ -74,10 +74,10 @@ def require_user_within_reach(actor: User | None, role: str) -> None:
     if actor is None:
         return
     if role == "admin" and actor.role != "admin":
-        raise Forbidden(Message("only admins may change an admin or reset an admin's password"))
+        raise Refused(Message("only admins may change an admin or reset an admin's password"))
     missing = lacking(actor, permissions_of_role(role))
     if missing:
-        raise Forbidden(Message("you may not change a user whose role has permissions you lack: %(permissions)s",
+        raise Refused(Message("you may not change a user whose role has permissions you lack: %(permissions)s",
                                 permissions=_listed(missing)))
 
 
@@ -87,10 +87,10 @@ def require_role_assignable(actor: User | None, role: str) -> None:
     if actor is None:
         return
     if role == "admin" and actor.role != "admin":
-        raise Forbidden(Message("only admins may give the admin role"), {"role": Message("only admins give it")})
+        raise Refused(Message("only admins may give the admin role"), {"role": Message("only admins give it")})
     missing = lacking(actor, permissions_of_role(role))
     if missing:
-        raise Forbidden(Message("you may not give a role with permissions you lack"),
+        raise Refused(Message("you may not give a role with permissions you lack"),
                         {"role": Message("has permissions you lack: %(permissions)s", permissions=_listed(missing))})
 
 
@@ -108,7 +108,7 @@ def require_permissions_grantable(actor: User | None, permissions: Iterable[str]
         return
     missing = lacking(actor, permissions)
     if missing:
-        raise Forbidden(Message("you may grant only permissions you hold yourself"),
+        raise Refused(Message("you may grant only permissions you hold yourself"),
                         {"permissions": Message("you lack %(permissions)s", permissions=_listed(missing))})
 
 
@@ -124,10 +124,10 @@ def require_role_change_allowed(actor: User | None, role_name: str, current_perm
     current = set(current_permissions)
     missing = lacking(actor, current)
     if missing:
-        raise Forbidden(Message("you may not change a role with permissions you lack: %(permissions)s",
+        raise Refused(Message("you may not change a role with permissions you lack: %(permissions)s",
                                 permissions=_listed(missing)))
     changes_permissions = new_permissions is not None and set(new_permissions) != current
     if role_name == actor.role and (changes_permissions or renaming or deleting):
-        raise Forbidden(Message("nobody changes their own role; another user who manages roles does it"))
-    if changes_permissions:
+        raise Refused(Message("nobody changes their own role; another user who manages roles does it"))
+    if changes_permissions and new_permissions is not None:
         require_permissions_grantable(actor, new_permissions)

@@ -2,7 +2,7 @@
 
 Offboarding asks every plugin, through two hooks, what a user has and to move it; these
 are the values those hooks exchange. The core answers for its own record types in
-:mod:`opiekun.records`.
+:mod:`opiekun.record_rules`.
 """
 from __future__ import annotations
 

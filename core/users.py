@@ -5,16 +5,27 @@ from __future__ import annotations
 
 from flask import current_app
 
-from opiekun.api.errors import Conflict, Invalid, Message
+from opiekun.errors import Conflict, Invalid, Message
 from opiekun.changes import current_actor
 from opiekun.extensions import db
 from opiekun.models import User, active_admin_count, utcnow
 from opiekun.passwords import require_strong_password
+from opiekun.stored_settings import StoredSetting
+
+#: Whether the lists of users to filter by (the owner filters, ownership's reports) offer
+#: users who have left too, as "departed: name (email)"; they do unless turned off.
+SHOW_DEPARTED_USERS = StoredSetting("owner_filters.show_departed", default=True)
 
 LAST_ADMIN_MESSAGE = Message("the last active admin must stay an active admin; make someone else admin first")
 
 
+def show_departed_users() -> bool:
+    """Whether lists of users to filter by offer departed users (:data:`SHOW_DEPARTED_USERS`)."""
+    return bool(SHOW_DEPARTED_USERS.read())
+
+
 def is_last_active_admin(user: User) -> bool:
+    """Whether ``user`` is the only active admin left."""
     return user.role == "admin" and user.status == "active" and active_admin_count() <= 1
 
 

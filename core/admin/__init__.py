@@ -5,12 +5,13 @@ hook. Everything is built per app by :func:`init_admin`: nothing here is bound t
 from __future__ import annotations
 
 from flask import Flask
-from flask_admin import Admin
+from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 
 from flask_babel import get_locale
 
 from opiekun.admin.views import (
+    PANEL_VIEWS,
     HomeView,
     LoginRequired,
     NotificationsView,
@@ -19,9 +20,10 @@ from opiekun.admin.views import (
     RecordView,
     RoleView,
     UserView,
+    panel_views,
 )
 
-__all__ = ["LoginRequired", "RecordView", "init_admin"]
+__all__ = ["LoginRequired", "RecordView", "init_admin", "panel_views"]
 
 BASE_TEMPLATE = "opiekun/admin/master.html"
 #: Each language named in itself, as the switch in the menu shows it.
@@ -30,20 +32,29 @@ LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
 
 def init_admin(app: Flask, plugins, registry) -> Admin:
     """Build the panel of ``app``: the core's views, one record view per record type (its
-    ``admin_view`` or :class:`RecordView`), then the views plugins contribute."""
-    admin = Admin(app, name="Opiekun", index_view=HomeView(url="/admin"),
+    ``admin_view`` or :class:`RecordView`), then the views plugins contribute. The views
+    are kept for :func:`panel_views` in the order they were added."""
+    index_view = HomeView(url="/admin")
+    admin = Admin(app, name="Opiekun", index_view=index_view,
                   theme=Bootstrap4Theme(swatch="default", fluid=True, base_template=BASE_TEMPLATE))
+    views: list[BaseView] = [index_view]
+    app.extensions[PANEL_VIEWS] = views
+
+    def add(view: BaseView) -> None:
+        admin.add_view(view)
+        views.append(view)
+
     # Views read the app's plugins and record types while they are built.
     with app.app_context():
         for record_type in registry:
-            admin.add_view((record_type.admin_view or RecordView)(record_type))
-        admin.add_view(NotificationsView())
-        admin.add_view(PipelineView())
-        admin.add_view(UserView())
-        admin.add_view(RoleView())
-        admin.add_view(PluginsView())
+            add((record_type.admin_view or RecordView)(record_type))
+        add(NotificationsView())
+        add(PipelineView())
+        add(UserView())
+        add(RoleView())
+        add(PluginsView())
         for view in plugins.admin_views(admin):
-            admin.add_view(view)
+            add(view)
     app.context_processor(_language_context)
     app.extensions["opiekun.admin"] = admin
     return admin

@@ -17,7 +17,7 @@ from flask import abort, flash, request
 from flask_admin import expose
 from sqlalchemy import BigInteger, inspect
 
-from opiekun.api.schemas import MAX_ID
+from opiekun.lookups import MAX_ID
 
 #: The last page a list opens (as the API's ``page`` allows); beyond the rows, it is empty.
 MAX_PAGE = 1_000_000

@@ -10,26 +10,19 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.extensions import db
-from opiekun.models import Setting, User
+from opiekun.models import User
+from opiekun.users import show_departed_users
 
 YES, NO = "1", "0"
-#: Setting (``true`` by default): list departed users in owner filters, as
-#: "departed: name (email)" — Livespace's "show deleted users in list filters".
-SHOW_DEPARTED_SETTING = "owner_filters.show_departed"
-
-
-def show_departed_in_filters() -> bool:
-    row = db.session.get(Setting, SHOW_DEPARTED_SETTING)
-    return row is None or row.value is None or bool(row.value)
 
 
 def user_choices() -> list[tuple[str, str]]:
     """Every user as a filter option, active ones first; departed ones say so (unless the
-    setting :data:`SHOW_DEPARTED_SETTING` hides them)."""
+    setting :data:`opiekun.users.SHOW_DEPARTED_USERS` hides them)."""
     statement = select(User).order_by(User.status, User.name, User.id)
-    if not show_departed_in_filters():
+    if not show_departed_users():
         statement = statement.where(User.status == "active")
     return [(str(user.id), user_label(user)) for user in db.session.scalars(statement)]
 

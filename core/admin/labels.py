@@ -1,102 +1,12 @@
-"""Translatable labels of the admin: column names shared by the core's models, and the
-names of the core's record types (declared untranslated in :mod:`opiekun.records`, so
-they are listed here for the message catalog)."""
-from __future__ import annotations
+"""Transitional: removed when the plugins are moved (issue 15).
 
-from flask_babel import gettext, lazy_gettext as _l
-
-#: Column labels of the core's models; a partner's columns fall back to Flask-Admin's
-#: prettified column name.
-FIELD_LABELS = {
-    "id": _l("ID"),
-    "name": _l("Name"),
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "email": _l("E-mail"),
-    "phone": _l("Phone"),
-    "position": _l("Position"),
-    "website": _l("Website"),
-    "city": _l("City"),
-    "address": _l("Address"),
-    "tax_id": _l("Tax ID"),
-    "company": _l("Company"),
-    "company_id": _l("Company"),
-    "person_id": _l("Person"),
-    "deal_id": _l("Deal"),
-    "status": _l("Status"),
-    "source": _l("Source"),
-    "value": _l("Value"),
-    "currency": _l("Currency"),
-    "pipeline": _l("Pipeline"),
-    "stage_ref": _l("Stage"),
-    "stages": _l("Stages"),
-    "probability": _l("Probability (%)"),
-    "close_date": _l("Close date"),
-    "lost_reason": _l("Reason for loss"),
-    "valid_until": _l("Valid until"),
-    "number": _l("Number"),
-    "amount": _l("Amount"),
-    "issue_date": _l("Issue date"),
-    "due_date": _l("Due date"),
-    "owner": _l("Owner"),
-    "created_at": _l("Created"),
-    "updated_at": _l("Updated"),
-    "role": _l("Role"),
-    "departed_at": _l("Departed on"),
-    "password": _l("Password"),
-    "label": _l("Label"),
-    "permissions": _l("Permissions"),
-    "kind": _l("Kind"),
-    "message": _l("Message"),
-    "read_at": _l("Read"),
-}
-
-#: The core's record type labels (singular, plural), so that the catalog has them.
-CORE_RECORD_LABELS = (
-    (_l("Company"), _l("Companies")),
-    (_l("Person"), _l("Persons")),
-    (_l("Lead"), _l("Leads")),
-    (_l("Deal"), _l("Deals")),
-    (_l("Offer"), _l("Offers")),
-    (_l("Invoice"), _l("Invoices")),
+The translatable labels of fields, values and users moved to :mod:`opiekun.labels`; the
+plugins still import them from here.
+"""
+from opiekun.labels import (  # transitional: removed when the plugins are moved (issue 15)
+    FIELD_LABELS,
+    user_label,
+    value_label,
 )
 
-#: Values of the core's status columns and roles, shown translated in lists and selects.
-VALUE_LABELS = {
-    "active": _l("active"),
-    "departed": _l("departed"),
-    "admin": _l("administrator"),
-    "manager": _l("manager"),
-    "user": _l("user"),
-    "open": _l("open"),
-    "won": _l("won"),
-    "lost": _l("lost"),
-    "draft": _l("draft"),
-    "sent": _l("sent"),
-    "accepted": _l("accepted"),
-    "rejected": _l("rejected"),
-    "issued": _l("issued"),
-    "paid": _l("paid"),
-    "cancelled": _l("cancelled"),
-    "new": _l("new"),
-    "contacted": _l("contacted"),
-    "qualified": _l("qualified"),
-    "disqualified": _l("disqualified"),
-}
-
-
-def value_label(value: str | None) -> str:
-    """A status or role value as the user reads it (unknown values as they are)."""
-    if value is None:
-        return ""
-    return str(VALUE_LABELS.get(value, value))
-
-
-def user_label(user) -> str:
-    """A user as shown next to records: departed users are marked, with their e-mail
-    (the translated twin of :attr:`opiekun.models.User.display_name`)."""
-    if user is None:
-        return ""
-    if user.status == "departed":
-        return gettext("departed: %(name)s (%(email)s)", name=user.name, email=user.email)
-    return user.name
+__all__ = ["FIELD_LABELS", "user_label", "value_label"]

@@ -2,7 +2,7 @@
 pipelines, the plugins page, the user's notifications and the home page.
 
 Views stay thin: saving a record goes through the same rules as the API
-(:mod:`opiekun.records`), departures through :func:`opiekun.users.mark_departed`, and
+(:mod:`opiekun.record_rules`), departures through :func:`opiekun.users.mark_departed`, and
 permissions are checked on the server for every page, form and action.
 """
 from __future__ import annotations
@@ -31,20 +31,21 @@ from sqlalchemy.orm import RelationshipDirection
 from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 
-from opiekun import records
+from opiekun import record_rules
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
-from opiekun.admin.labels import FIELD_LABELS, user_label, value_label
-from opiekun.api.errors import ApiError, translated
+from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
+from opiekun.labels import FIELD_LABELS, user_label, value_label
+from opiekun.lookups import find_by_id, load_for_change
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
-from opiekun.permissions import declared_permissions, has_permission
-from opiekun.record_types import RecordType
 from opiekun.passwords import password_problem
+from opiekun.permissions import declared_permissions, has_permission
 from opiekun.privileges import (require_permissions_grantable, require_role_change_allowed,
                                 require_user_change_allowed, require_user_creation_allowed)
+from opiekun.record_registry import RecordType
 from opiekun.redirects import local_path_or
 from opiekun.spreadsheets import csv_field
 from opiekun.users import change_password, change_role, mark_departed, reactivate
@@ -56,6 +57,15 @@ ADMINISTRATION_CATEGORY = _l("Administration")
 
 #: Columns every record has; the record view shows them its own way (or not at all).
 RECORD_MIXIN_COLUMNS = ("id", "owner_id", "created_by_id", "created_at", "updated_at")
+
+
+#: Where :func:`opiekun.admin.init_admin` keeps the views of an app's panel.
+PANEL_VIEWS = "opiekun.admin_views"
+
+
+def panel_views() -> list[BaseView]:
+    """Every view of the current app's admin panel, in the order they were added."""
+    return current_app.extensions[PANEL_VIEWS]
 
 
 # --- access -------------------------------------------------------------------------------
@@ -115,7 +125,7 @@ def attempt(work: Callable[[], Any], labels: Mapping[str, str] | None = None) ->
     try:
         result = work()
         db.session.commit()
-    except (ApiError, ValidationError) as error:
+    except (DomainError, ValidationError) as error:
         db.session.rollback()
         flash(error_message(error, labels), "error")
         return False, None
@@ -137,7 +147,7 @@ def commit_or_report(work: Callable[[], str | None]) -> bool:
 
 def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> str:
     """What a refused change says in the admin, in the user's language where the service
-    wrote a :class:`~opiekun.api.errors.Message`: the message, then each field's problem."""
+    wrote a :class:`~opiekun.errors.Message`: the message, then each field's problem."""
     message = translated(getattr(error, "message", None) or str(error))
     fields = getattr(error, "fields", None)
     return f"{message}: {describe_problems(fields, labels)}" if fields else message
@@ -211,7 +221,7 @@ def value_choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
 def changed_values(model: Any, everything: bool) -> dict[str, Any]:
     """The column values a form changed on ``model`` (all of them when ``everything``),
     with a changed many-to-one relationship reported as its foreign-key column — the
-    shape the API's rules (:mod:`opiekun.records`) check."""
+    shape the API's rules (:mod:`opiekun.record_rules`) check."""
     state = inspect(model)
     values = {
         attribute.key: getattr(model, attribute.key)
@@ -321,12 +331,12 @@ class RecordView(OpiekunModelView):
         self.form_overrides = {"owner": OwnerField, **{column: SelectField for column in choices},
                                **(self.form_overrides or {})}
         self.form_args = {**self.owner_field_args(), **self.value_field_args(choices), **(self.form_args or {})}
-        self.form_ajax_refs = {**self.record_lookups(model), **(self.form_ajax_refs or {})}
-        self._reference_targets = references
+        self.reference_loaders = self.reference_lookups(references)
+        self.form_ajax_refs = {**self.record_lookups(model), **self.reference_loaders, **(self.form_ajax_refs or {})}
+        for position, bulk_action in enumerate(current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type)):
+            self.offer_bulk_action(bulk_action, position)
         super().__init__(model, db, name=_l(record_type.label_plural), category=RECORDS_CATEGORY,
                          endpoint=record_type.name)
-        for bulk_action in current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type):
-            self.add_bulk_action(bulk_action)
 
     # --- what the list shows ---
 
@@ -396,19 +406,23 @@ class RecordView(OpiekunModelView):
                 lookups[key] = {"fields": list(target_type.search_columns), "page_size": 20}
         return lookups
 
-    def _process_ajax_references(self):
-        loaders = super()._process_ajax_references()
+    @staticmethod
+    def reference_lookups(references: Mapping[str, type]) -> dict[str, QueryAjaxModelLoader]:
+        """Plain id columns pointing at other rows (a lead's ``company_id``…) are picked by
+        searching too: a loader per column, searching the target's search columns."""
         registry = current_app.extensions["opiekun.record_types"]
-        for name, target in self._reference_targets.items():
+        loaders = {}
+        for name, target in references.items():
             target_type = registry.for_model(target)
             fields = list(target_type.search_columns) if target_type else [target.__table__.primary_key.columns.keys()[0]]
             loaders[name] = QueryAjaxModelLoader(name, db, target, fields=fields)
         return loaders
 
     def scaffold_form(self):
+        """The model's form, with a searching field for each plain reference and the owner last."""
         form_class = super().scaffold_form()
-        for name in self._reference_targets:
-            setattr(form_class, name, ReferenceField(self._form_ajax_refs[name], label=self.column_labels.get(name)))
+        for name, loader in self.reference_loaders.items():
+            setattr(form_class, name, ReferenceField(loader, label=self.column_labels.get(name)))
         owner = getattr(form_class, "owner", None)
         if owner is not None:  # re-created, so that it follows the links added above
             delattr(form_class, "owner")
@@ -437,18 +451,18 @@ class RecordView(OpiekunModelView):
 
     def get_one(self, id):
         """A record posted to (a saved form, a deletion) is loaded for the change: locked,
-        with its current values (:func:`opiekun.records.load_for_change`), as the API does."""
+        with its current values (:func:`opiekun.lookups.load_for_change`), as the API does."""
         if request.method != "POST":
             return super().get_one(id)
         try:
             record_id = int(id)
         except (TypeError, ValueError):
             return None
-        return records.load_for_change(self.model, record_id) if 0 < record_id < 2**31 else None
+        return find_by_id(self.model, record_id, for_change=True)
 
     def change_refusal(self, record: Any, action: str) -> str | None:
         """Why the current user may not ``action`` the record, or ``None``."""
-        if records.may_change(current_user, self.record_type, record, action):
+        if record_rules.may_change(current_user, self.record_type, record, action):
             return None
         if action == "delete" and not has_permission(current_user, "records.delete"):
             return gettext("You may not delete records.")
@@ -474,7 +488,7 @@ class RecordView(OpiekunModelView):
         owner, and no plugin objecting. Raises ``ValidationError`` (nothing saved)."""
         with db.session.no_autoflush:
             values = changed_values(record, everything=operation == "create")
-            problems = {**records.null_problems(self.model, values), **records.reference_problems(self.model, values)}
+            problems = {**record_rules.null_problems(self.model, values), **record_rules.reference_problems(self.model, values)}
             if not problems:
                 plugins = current_app.extensions["opiekun.plugins"]
                 problems = plugins.validate_record(self.record_type, record, operation)
@@ -482,27 +496,30 @@ class RecordView(OpiekunModelView):
             raise ValidationError(describe_problems(problems, self.column_labels))
 
     def delete_model(self, model) -> bool:
-        """Delete through :func:`opiekun.records.delete_record` (links to it are cleared
+        """Delete through :func:`opiekun.record_rules.delete_record` (links to it are cleared
         with change events), if the user may."""
-        if records.load_for_change(self.model, model.id) is None:  # deleted meanwhile (bulk deletes come here too)
+        if load_for_change(self.model, model.id) is None:  # deleted meanwhile (bulk deletes come here too)
             return False
         refusal = self.change_refusal(model, "delete")
         if refusal:
             flash(refusal, "error")
             return False
-        if not commit_or_report(lambda: records.delete_record(self.record_type, model)):
+        if not commit_or_report(lambda: record_rules.delete_record(self.record_type, model)):
             return False
         self.after_model_delete(model)
         return True
 
     # --- bulk actions ---
 
-    def add_bulk_action(self, bulk_action: BulkAction) -> None:
-        """Offer a plugin's bulk action on this list."""
+    def offer_bulk_action(self, bulk_action: BulkAction, position: int) -> None:
+        """Offer a plugin's bulk action on this list: a Flask-Admin ``@action`` of this view
+        (called before the view is built, which collects its actions). Flask-Admin lists
+        actions in the order of their attribute names: the plugins' come after the view's
+        own ``action_…`` methods, in the order the plugins gave them (``position``)."""
         self._bulk_actions[bulk_action.name] = bulk_action
-        self._actions.append((bulk_action.name, bulk_action.label))
-        self._actions_data[bulk_action.name] = (partial(self.run_bulk_action, bulk_action), bulk_action.label,
-                                                bulk_action.confirmation)
+        handler = action(bulk_action.name, bulk_action.label, bulk_action.confirmation)(
+            partial(self.run_bulk_action, bulk_action))
+        setattr(self, f"offered_bulk_action_{position:03d}", handler)
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete" and not has_permission(current_user, "records.delete"):
@@ -532,7 +549,7 @@ class RecordView(OpiekunModelView):
 
     def whole_list_actions(self) -> list[BulkAction]:
         """Actions the list offers for every record matching its filter (all pages)."""
-        return [action for action in self._bulk_actions.values() if action.whole_list and self.bulk_action_allowed(action)]
+        return [offered for offered in self._bulk_actions.values() if offered.whole_list and self.bulk_action_allowed(offered)]
 
     def bulk_form_url(self, bulk_action: BulkAction, **arguments: Any) -> str:
         return url_for(f"{self.endpoint}.bulk_form", action_name=bulk_action.name, **arguments)
@@ -628,7 +645,7 @@ def obeying(rule: Callable, *args: Any, labels: Mapping[str, str] | None = None,
     (a ``ValidationError`` in the user's language), so the form says why and saves nothing."""
     try:
         return rule(*args, **kwargs)
-    except ApiError as error:
+    except DomainError as error:
         raise ValidationError(error_message(error, labels)) from None
 
 
@@ -712,7 +729,7 @@ class UserView(OpiekunModelView):
         if "role" in changes:
             try:
                 change_role(user, changes["role"])
-            except ApiError:
+            except DomainError:
                 raise ValidationError(gettext("The last active administrator must stay an administrator.")) from None
 
     def after_model_change(self, form, model: User, is_created: bool) -> None:
@@ -925,7 +942,7 @@ class HomeView(LoginRequired, AdminIndexView):
 
     def owned_record_counts(self) -> list[dict[str, Any]]:
         """Per record view: how many records the user owns, out of how many, and links."""
-        return [self.record_count(view) for view in self.admin._views if isinstance(view, RecordView)]
+        return [self.record_count(view) for view in panel_views() if isinstance(view, RecordView)]
 
     @staticmethod
     def record_count(view: RecordView) -> dict[str, Any]:

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, g, request
 
-from opiekun.api.errors import Message, Unauthorized
+from opiekun.api.errors import Unauthorized
+from opiekun.errors import Message
 
 if TYPE_CHECKING:
-    from opiekun.record_types import RecordTypeRegistry
+    from opiekun.record_registry import RecordTypeRegistry
 
 API_PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = frozenset({"api.issue_token"})
@@ -42,7 +43,7 @@ def build_api_blueprint(registry: RecordTypeRegistry) -> Blueprint:
     which use the API's schemas — importing them lazily keeps ``opiekun.api`` importable
     on its own."""
     from opiekun.api import pipelines, roles, system, users
-    from opiekun.api.records import add_record_routes
+    from opiekun.api.record_routes import add_record_routes
     from opiekun.auth import reset_actor
 
     blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)

@@ -1,33 +1,19 @@
-"""The API's uniform errors: ``{"error": {"code", "message", "fields"}}`` with a 4xx status."""
+"""The API's uniform errors: ``{"error": {"code", "message", "fields"}}`` with a 4xx status.
+
+The domain's refusals (:mod:`opiekun.errors`) know nothing of HTTP: :data:`DOMAIN_ERROR_STATUSES`
+is the one place that gives each kind its status and code. :class:`ApiError` and its
+subclasses are for what only HTTP knows (a malformed body, a missing token, a rate limit).
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-
-class Message(str):
-    """A refusal's text that the API answers in English and the admin shows in the user's
-    language: the English text, interpolated (``Message("no transfer %(id)s", id=7)`` is
-    ``"no transfer 7"``), which remembers its msgid and values for :meth:`translated`.
-    Put it where a plain string goes (an error's message, a field's problem); extract it
-    for translation with ``pybabel extract -k Message``."""
-
-    def __new__(cls, msgid: str, **values) -> "Message":
-        text = super().__new__(cls, msgid % values if values else msgid)
-        text.msgid, text.values = msgid, values
-        return text
-
-    def translated(self) -> str:
-        from flask_babel import gettext
-
-        return gettext(self.msgid, **self.values)
-
-
-def translated(text: str) -> str:
-    """``text`` in the user's language when it is a :class:`Message`, else as it is."""
-    return text.translated() if isinstance(text, Message) else text
+from opiekun import errors
+from opiekun.errors import DomainError, Message, translated
 
 
 class ApiError(Exception):
@@ -37,7 +23,7 @@ class ApiError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, fields: Mapping[str, str] | None = None, *, status: int | None = None,
-                 code: str | None = None, details: Mapping | None = None):
+                 code: str | None = None, details: Mapping[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = dict(fields or {})
@@ -47,7 +33,7 @@ class ApiError(Exception):
         if code is not None:
             self.code = code
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         error = {"code": self.code, "message": self.message, "fields": self.fields}
         error.update(self.details)
         return {"error": error}
@@ -61,23 +47,29 @@ class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
 
 
-class Forbidden(ApiError):
-    status, code = 403, "forbidden"
+#: The status and code the API answers each kind of domain refusal with.
+DOMAIN_ERROR_STATUSES: dict[type[DomainError], tuple[int, str]] = {
+    errors.Refused: (403, "forbidden"),
+    errors.NotFound: (404, "not_found"),
+    errors.Conflict: (409, "conflict"),
+    errors.Invalid: (422, "invalid"),
+    errors.Gone: (410, "gone"),
+}
 
 
-class NotFound(ApiError):
-    status, code = 404, "not_found"
+def api_error_for(error: DomainError) -> ApiError:
+    """The API's answer to a domain refusal: its message, fields and details, with the
+    status and code of the nearest kind in :data:`DOMAIN_ERROR_STATUSES` (a bare
+    :class:`~opiekun.errors.DomainError` is a 400)."""
+    status, code = next((DOMAIN_ERROR_STATUSES[kind] for kind in type(error).__mro__ if kind in DOMAIN_ERROR_STATUSES),
+                        (ApiError.status, ApiError.code))
+    return ApiError(error.message, error.fields, status=status, code=code, details=error.details)
 
 
-class Conflict(ApiError):
-    status, code = 409, "conflict"
-
-
-class Invalid(ApiError):
-    status, code = 422, "invalid"
-
-
-def error_response(error: ApiError):
+def error_response(error: ApiError | DomainError) -> Response:
+    """The JSON answer to ``error``."""
+    if isinstance(error, DomainError):
+        error = api_error_for(error)
     response = jsonify(error.body())
     response.status_code = error.status
     if error.status == 401:
@@ -94,9 +86,10 @@ def _is_api_request() -> bool:
 
 
 def install_error_handlers(app: Flask) -> None:
-    """API errors answer JSON; werkzeug's errors do too when the path is under /api/."""
+    """API and domain errors answer JSON; werkzeug's errors do too when the path is under /api/."""
 
     app.register_error_handler(ApiError, error_response)
+    app.register_error_handler(DomainError, error_response)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -112,3 +105,30 @@ def install_error_handlers(app: Flask) -> None:
         if not _is_api_request():
             raise error
         return error_response(ApiError("internal error; it has been logged", status=500, code="internal"))
+
+
+# --- transitional: removed when the plugins are moved (issue 15) -------------------------------
+# The plugins still import the domain's refusals from here. Each name is the domain error
+# and an ApiError at once, so that plugins' ``except ApiError`` still catch what they raise.
+
+
+class Forbidden(errors.Refused, ApiError):  # transitional: removed when the plugins are moved (issue 15)
+    status, code = 403, "forbidden"
+
+
+class NotFound(errors.NotFound, ApiError):  # transitional: removed when the plugins are moved (issue 15)
+    status, code = 404, "not_found"
+
+
+class Conflict(errors.Conflict, ApiError):  # transitional: removed when the plugins are moved (issue 15)
+    status, code = 409, "conflict"
+
+
+class Invalid(errors.Invalid, ApiError):  # transitional: removed when the plugins are moved (issue 15)
+    status, code = 422, "invalid"
+
+
+__all__ = ["DOMAIN_ERROR_STATUSES", "ApiError", "Malformed", "Unauthorized", "api_error_for", "error_response",
+           "install_error_handlers",
+           # transitional: removed when the plugins are moved (issue 15)
+           "Conflict", "Forbidden", "Invalid", "Message", "NotFound", "translated"]

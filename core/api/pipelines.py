@@ -5,18 +5,19 @@ from flask import Blueprint
 from pydantic import Field, create_model, field_validator
 from sqlalchemy import select
 
-from opiekun.api.errors import Conflict, Forbidden, Message, NotFound
-from opiekun.api.record_schemas import DealOut
-from opiekun.api.records import get_record_or_404
+from opiekun.api.core_record_schemas import DealOut
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Conflict, Message, Refused
 from opiekun.extensions import db
+from opiekun.lookups import get_by_id
 from opiekun.models import Pipeline, PipelineStage
 from opiekun.permissions import has_permission
-from opiekun.record_types import record_types
-from opiekun.records import close_deal, require_change_right
+from opiekun.record_queries import get_record
+from opiekun.record_registry import record_types
+from opiekun.record_rules import close_deal, require_change_right
 
 TAGS = ["Pipelines"]
 
@@ -69,7 +70,7 @@ def list_pipelines():
 @validate(json=PipelineCreate, answers={201: PipelineOut}, tags=TAGS, operation_id="create_pipeline")
 def create_pipeline():
     if not has_permission(current_api_user(), "pipelines.manage"):
-        raise Forbidden(Message("only users with the permission 'pipelines.manage' may create pipelines"))
+        raise Refused(Message("only users with the permission 'pipelines.manage' may create pipelines"))
     body = request_body()
     if db.session.scalar(select(Pipeline.id).where(Pipeline.name == body.name)) is not None:
         raise Conflict(Message("a pipeline with this name exists"), {"name": Message("already used")})
@@ -84,15 +85,13 @@ def create_pipeline():
 
 @validate(answers={200: PipelineOut}, tags=TAGS, operation_id="get_pipeline")
 def get_pipeline(pipeline_id: int):
-    pipeline = db.session.get(Pipeline, pipeline_id) if pipeline_id < 2**31 else None
-    if pipeline is None:
-        raise NotFound(Message("no pipeline with id %(id)s", id=pipeline_id))
+    pipeline = get_by_id(Pipeline, pipeline_id, Message("no pipeline with id %(id)s", id=pipeline_id))
     return PipelineOut.model_validate(pipeline)
 
 
 def _closable_deal(deal_id: int):
     deal_type = record_types().get("deal")
-    deal = get_record_or_404(deal_type, deal_id, for_change=True)
+    deal = get_record(deal_type, deal_id, for_change=True)
     require_change_right(current_api_user(), deal_type, deal, "update")
     return deal
 

@@ -3,10 +3,10 @@ from flask import Blueprint
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from opiekun.api.schemas import InputModel, OutputModel, Text
 from opiekun.api.spec import request_body, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, Role
 from opiekun.permissions import declared_permissions, has_permission, permissions_of_role
@@ -71,7 +71,7 @@ def _check_permissions(names: list[str]) -> None:
 
 def _require_roles_manage() -> None:
     if not has_permission(current_api_user(), "roles.manage"):
-        raise Forbidden(Message("only users with the permission 'roles.manage' may change roles"))
+        raise Refused(Message("only users with the permission 'roles.manage' may change roles"))
 
 
 @validate(answers={200: PermissionList}, tags=TAGS, operation_id="list_permissions")

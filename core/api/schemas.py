@@ -12,8 +12,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-#: The largest id a 32-bit integer column holds; larger ids cannot exist.
-MAX_ID = 2_147_483_647
+from opiekun.lookups import MAX_ID
+
 MAX_PER_PAGE = 500
 
 
@@ -100,6 +100,12 @@ class RecordListQuery(PageQuery):
         if value is not None and value != "none" and int(value) > MAX_ID:
             raise ValueError(f"must be a user id (at most {MAX_ID}) or 'none'")
         return value
+
+    def field_filters(self) -> dict[str, Any]:
+        """The record type's own filters that are set (the parameters a subclass adds),
+        for :func:`opiekun.record_queries.filtered_records`."""
+        return {field: value for field, value in self.model_dump(exclude_none=True).items()
+                if field not in RecordListQuery.model_fields}
 
 
 class RecordOut(OutputModel):

@@ -17,7 +17,8 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData, SecureType
 
 from opiekun import __version__
-from opiekun.api.errors import Invalid, Malformed, Message
+from opiekun.api.errors import Malformed
+from opiekun.errors import Invalid, Message
 from opiekun.api.schemas import ErrorBody
 
 OPENAPI_PATH = "/api/v1/openapi.json"

@@ -5,13 +5,14 @@ from flask import Blueprint, current_app
 from pydantic import create_model
 from sqlalchemy import select
 
-from opiekun.api.errors import Forbidden, Message, NotFound
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import OutputModel, Page, PageQuery
 from opiekun.api.spec import request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.jobs import job_state
+from opiekun.lookups import find_by_id
 from opiekun.models import Notification, utcnow
 from opiekun.permissions import has_permission
 
@@ -86,7 +87,7 @@ def list_notifications():
 
 @validate(answers={200: NotificationOut}, tags=["Notifications"], operation_id="read_notification")
 def mark_notification_read(notification_id: int):
-    notification = db.session.get(Notification, notification_id) if notification_id < 2**31 else None
+    notification = find_by_id(Notification, notification_id)
     if notification is None or notification.user_id != current_api_user().id:
         raise NotFound(Message("no notification with id %(id)s", id=notification_id))
     notification.read_at = notification.read_at or utcnow()
@@ -101,7 +102,7 @@ def get_job(job_id: str):
         raise NotFound(Message("no job %(id)s", id=job_id))
     user = current_api_user()
     if state["user_id"] != user.id and not has_permission(user, "jobs.view_all"):
-        raise Forbidden(Message("this job was started by another user"))
+        raise Refused(Message("this job was started by another user"))
     return JobOut(**{key: state[key] for key in JobOut.model_fields})
 
 

@@ -6,12 +6,14 @@ from flask import Blueprint
 from pydantic import create_model
 from sqlalchemy import or_, select
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound, Unauthorized
+from opiekun.api.errors import Unauthorized
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Email, ErrorBody, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.extensions import db
+from opiekun.lookups import get_by_id
 from opiekun.models import USER_STATUSES, User
 from opiekun.permissions import has_permission, role_exists
 from opiekun.privileges import require_user_change_allowed, require_user_creation_allowed
@@ -88,10 +90,8 @@ def create_token():
 
 
 def get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
-    if user is None:
-        raise NotFound(Message("no user with id %(id)s", id=user_id))
-    return user
+    """The user ``user_id``; 404 if there is none."""
+    return get_by_id(User, user_id, Message("no user with id %(id)s", id=user_id))
 
 
 @validate(query=UserListQuery, answers={200: UserPage}, tags=TAGS, operation_id="list_users")
@@ -109,7 +109,7 @@ def list_users():
 
 def _require_manage_users() -> None:
     if not has_permission(current_api_user(), "users.manage"):
-        raise Forbidden(Message("only users with the permission 'users.manage' may do this"))
+        raise Refused(Message("only users with the permission 'users.manage' may do this"))
 
 
 def _check_unique_email(email: str, user_id: int | None = None) -> None:

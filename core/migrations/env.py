@@ -1,6 +1,6 @@
 """Alembic environment: one branch for the core and one per enabled plugin.
 
-``version_locations`` is set by :mod:`opiekun.schema` from the enabled plugins, so a
+``version_locations`` is set by :mod:`opiekun.migration_runner` from the enabled plugins, so a
 disabled plugin's revisions are never seen and its tables never created.
 """
 import logging

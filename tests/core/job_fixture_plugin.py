@@ -5,7 +5,7 @@ test file so that a real ``opiekun worker`` / ``opiekun scheduler`` subprocess c
 too (``OPIEKUN_PLUGIN_MODULES=tests.core.job_fixture_plugin``).
 
 Its jobs only use the core's public API: records are created through
-``opiekun.records.save_record`` (so they are validated, owned and attributed like any
+``opiekun.record_rules.save_record`` (so they are validated, owned and attributed like any
 other change) and the gates and counters live in the app's own Redis
 (``opiekun.jobs.connection()``: fakeredis in the embedded mode, the real server in
 production), so a test can steer a job running in another thread or process.
@@ -52,7 +52,7 @@ def create_companies(names: list[str], gate: str | None = None, fail_at: int | N
     from opiekun.extensions import db
     from opiekun.jobs import connection, report_progress
     from opiekun.models import Company, User
-    from opiekun.records import save_record
+    from opiekun.record_rules import save_record
 
     actor = current_actor()
     user = db.session.get(User, actor.user_id) if actor.user_id else None

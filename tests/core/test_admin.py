@@ -200,12 +200,13 @@ def test_a_user_sees_and_reads_only_their_own_notifications(app, seller, other_s
 
 def test_a_refusal_message_is_english_in_the_api_and_translated_in_the_admin(app):
     from opiekun.admin.views import error_message
-    from opiekun.api.errors import Conflict, Message
+    from opiekun.api.errors import api_error_for
+    from opiekun.errors import Conflict, Message
 
     refusal = Conflict(Message("transfer %(id)s was already undone", id=7), {"status": Message("already undone"),
                                                                              "note": "plain text stays as it is"})
-    assert refusal.body()["error"]["message"] == "transfer 7 was already undone"
-    assert refusal.body()["error"]["fields"]["status"] == "already undone"
+    assert api_error_for(refusal).body()["error"]["message"] == "transfer 7 was already undone"
+    assert api_error_for(refusal).body()["error"]["fields"]["status"] == "already undone"
     with app.test_request_context(headers={"Accept-Language": "pl"}):
         shown = error_message(refusal, {"status": "Stan"})
     assert shown == "przekazanie 7 zostało już cofnięte: Stan: już cofnięte; note: plain text stays as it is"

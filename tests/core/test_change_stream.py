@@ -120,3 +120,38 @@ def test_bulk_update_emits_one_set_based_change_with_old_and_new_values(app, api
         again = update_records(db.session, Company, Company.owner_id == other_seller["id"], {"owner_id": other_seller["id"]})
         db.session.commit()
     assert again == 0 and recorder.change_sets == [], "rows already holding the value are not changes"
+
+
+def test_a_record_batch_announces_its_records_as_one_set_based_change(app, api, seller, other_seller):
+    """The helper behind a plugin's own set-based events: a temporary table of records,
+    filled and trimmed in SQL, handed to the hook as one BulkChange with the old values."""
+    from sqlalchemy import Integer
+
+    from opiekun.changes import RecordBatch
+
+    ids = [api.post("/companies", seller, json={"name": f"Firma {n}"}).get_json()["id"] for n in range(3)]
+    recorder.clear()
+    with app.app_context(), acting_as(Actor(user_id=seller["id"], user_name="Stefan")), change_context(reason="test"):
+        with RecordBatch(db.session, {"user_id": Integer}) as batch:
+            assert batch.add_records(Company, Company.id.in_(ids)) == 3
+            assert batch.discard(batch.table.c.object_id == ids[0]) == 1
+            assert sorted(db.session.scalars(batch.ids)) == sorted(ids[1:])
+            assert batch.announce("company", "owner_assigned", {"user_id": other_seller["id"]}) == 2
+        db.session.commit()
+    (change_set,) = recorder.change_sets
+    assert change_set.actor.user_name == "Stefan" and change_set.context == {"reason": "test"}
+    (bulk,) = change_set.bulk
+    assert (bulk.object_type, bulk.operation, bulk.count) == ("company", "owner_assigned", 2)
+    assert sorted(row[1:] for row in recorder.bulk_rows) == sorted(
+        (company_id, f"Firma {n}", "user_id", None, str(other_seller["id"])) for n, company_id in enumerate(ids) if n)
+
+
+def test_an_empty_record_batch_announces_nothing(app):
+    from opiekun.changes import RecordBatch
+
+    with app.app_context():
+        with RecordBatch(db.session) as batch:
+            assert batch.add_records(Company, Company.id.in_([])) == 0
+            assert batch.announce("company", "owner_assigned", {"owner_id": 1}) == 0
+        db.session.rollback()
+    assert recorder.change_sets == []

@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from opiekun.extensions import db
-from opiekun.schema import upgrade_schema
+from opiekun.migration_runner import upgrade_schema
 
 
 def schema_differences() -> list:

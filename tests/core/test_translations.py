@@ -1,4 +1,4 @@
-"""Every refusal written as ``opiekun.api.errors.Message`` has its Polish text.
+"""Every refusal written as ``opiekun.errors.Message`` has its Polish text.
 
 The API answers refusals in English; the admin shows them in the user's language. A
 Message without a translation would show up in English in the Polish admin, so each

@@ -1,0 +1,175 @@
+"""The rules of saving and deleting CRM records, which every surface (API, admin, jobs)
+goes through: references must exist, owners must be active users, plugins may refuse a
+record, who may change what. They live here so that the API and the admin stay thin and
+agree. The core's own record types are declared in :mod:`opiekun.core_records`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from opiekun.changes import current_actor, update_records
+from opiekun.errors import Conflict, Invalid, Message, Refused
+from opiekun.extensions import db
+from opiekun.lookups import noun_of
+from opiekun.models import Deal, Pipeline, PipelineStage, User, utcnow
+from opiekun.permissions import has_permission
+from opiekun.record_registry import RecordType, record_types
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def _model_for_table(table_name: str) -> type[Any] | None:
+    for mapper in db.Model.registry.mappers:  # type: ignore[attr-defined]
+        if getattr(mapper.class_, "__tablename__", None) == table_name:
+            return mapper.class_
+    return None
+
+
+def reference_problems(model: type[Any], values: Mapping[str, Any]) -> dict[str, str]:
+    """Problems with the ids in ``values`` that point at other rows (foreign keys).
+
+    Unknown ids are refused; an owner must be an active user.
+    """
+    problems: dict[str, str] = {}
+    table = model.__table__
+    for field, value in values.items():
+        if value is None or field not in table.c:
+            continue
+        for foreign_key in table.c[field].foreign_keys:
+            target = _model_for_table(foreign_key.column.table.name)
+            row = db.session.get(target, value) if target is not None else None
+            if row is None:
+                noun = noun_of(target) if target is not None else "row"
+                if noun == "user":
+                    problems[field] = Message("no user with id %(id)s", id=value)
+                elif noun == "pipeline":
+                    problems[field] = Message("no pipeline with id %(id)s", id=value)
+                else:
+                    problems[field] = Message("no %(type)s with id %(id)s", type=noun, id=value)
+            elif isinstance(row, User) and field == "owner_id" and row.status != "active":
+                problems[field] = Message("user %(id)s has departed and cannot own records", id=value)
+    return problems
+
+
+def null_problems(model: type[Any], values: Mapping[str, Any]) -> dict[str, str]:
+    table = model.__table__
+    return {
+        field: Message("must not be null")
+        for field, value in values.items()
+        if value is None and field in table.c and not table.c[field].nullable
+    }
+
+
+def may_change(user: User, record_type: RecordType, record: Any, action: str) -> bool:
+    """Whether ``user`` may ``update`` or ``delete`` ``record``: its owner, anyone when it
+    has no owner, holders of ``records.edit_others``, or whom a plugin allows; a plugin's
+    ``False`` forbids."""
+    verdict = current_app.extensions["opiekun.plugins"].record_access(user, record_type, record, action)
+    if verdict is False:
+        return False
+    if action == "delete" and not has_permission(user, "records.delete"):
+        return False
+    if has_permission(user, "records.edit_others") or record.owner_id in (None, user.id):
+        return True
+    return verdict is True
+
+
+def require_change_right(user: User, record_type: RecordType, record: Any, action: str) -> None:
+    if not may_change(user, record_type, record, action):
+        if action == "update":
+            raise Refused(Message("you may not update this %(type)s: it belongs to another user", type=record_type.name))
+        if action == "delete":
+            raise Refused(Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name))
+        raise Refused(Message("you may not %(action)s this %(type)s: it belongs to another user",
+                                action=action, type=record_type.name))
+
+
+def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]) -> None:
+    """Set ``values`` on ``record`` (the type's own ``apply`` handles derived fields)."""
+    custom = record_type.api.apply if record_type.api else None
+    if custom is not None:
+        custom(record, dict(values))
+    else:
+        for field, value in values.items():
+            setattr(record, field, value)
+
+
+def save_record(record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str, user: User | None) -> Any:
+    """Validate and apply ``values`` to ``record`` and flush it; the caller commits.
+
+    Raises :class:`~opiekun.errors.Invalid` (nothing applied) when an id points
+    nowhere, a required field is null, or a plugin refuses the record.
+    """
+    values = dict(values)
+    if operation == "create":
+        values.setdefault("owner_id", user.id if user else None)
+        record.created_by_id = user.id if user else None
+    problems = {**null_problems(record_type.model, values), **reference_problems(record_type.model, values)}
+    if problems:
+        raise Invalid(Message("some values are not valid"), problems)
+    apply_values(record_type, record, values)
+    problems = current_app.extensions["opiekun.plugins"].validate_record(record_type, record, operation)
+    if problems:
+        raise Invalid(Message("the record cannot be saved"), problems)
+    if operation == "create":
+        db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def delete_record(record_type: RecordType, record: Any) -> None:
+    """Delete ``record``; records pointing at it lose the link (with change events)."""
+    table_name = record_type.model.__tablename__
+    for other in record_types():
+        for column in other.model.__table__.c:
+            if any(fk.column.table.name == table_name for fk in column.foreign_keys):
+                update_records(db.session, other.model, column == record.id, {column.name: None})
+    db.session.delete(record)
+    db.session.flush()
+
+
+def close_deal(deal: Deal, outcome: str, reason: str | None) -> Deal:
+    """Win or lose an open deal; plugins react through the deal-closed hook."""
+    if deal.status != "open":
+        if deal.status == "won":
+            raise Conflict(Message("the deal is already won"))
+        if deal.status == "lost":
+            raise Conflict(Message("the deal is already lost"))
+        raise Conflict(Message("the deal is already %(status)s", status=deal.status))
+    deal.status = outcome
+    deal.lost_reason = reason if outcome == "lost" else None
+    deal.close_date = deal.close_date or utcnow().date()
+    db.session.flush()
+    current_app.extensions["opiekun.plugins"].deal_closed(db.session, deal, outcome, reason, current_actor())
+    return deal
+
+
+def apply_deal_values(deal: Deal, values: dict[str, Any]) -> None:
+    """Deals name their stage; resolve it (and the default pipeline) to the stage row."""
+    stage_name = values.pop("stage", None)
+    pipeline_id = values.pop("pipeline_id", None)
+    if pipeline_id is None and deal.pipeline_id is None:
+        pipeline_id = db.session.scalar(select(Pipeline.id).order_by(Pipeline.id).limit(1))
+        if pipeline_id is None:
+            raise Invalid(Message("there is no pipeline yet; create one first"), {"pipeline_id": Message("no pipeline exists")})
+    if pipeline_id is not None and pipeline_id != deal.pipeline_id:
+        deal.pipeline_id = pipeline_id
+        if stage_name is None:
+            first = db.session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == pipeline_id).order_by(PipelineStage.position).limit(1))
+            if first is None:
+                raise Invalid(Message("the pipeline has no stages"), {"pipeline_id": Message("pipeline has no stages")})
+            deal.stage_id = first.id
+            deal.stage_ref = first
+    if stage_name is not None:
+        stage = db.session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == deal.pipeline_id, PipelineStage.name == stage_name))
+        if stage is None:
+            raise Invalid(Message("unknown stage"), {"stage": Message("the pipeline has no stage %(stage)r", stage=stage_name)})
+        deal.stage_id = stage.id
+        deal.stage_ref = stage
+    for field, value in values.items():
+        setattr(deal, field, value)

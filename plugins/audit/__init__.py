@@ -59,7 +59,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     """Record every event of the change set, in the same transaction (a rolled-back change
     leaves no entry): per-record events with one executemany INSERT, set-based changes
     with one INSERT … SELECT each; all chained."""
-    from opiekun.plugins.audit.services import record_change_set
+    from opiekun.plugins.audit.recording import record_change_set
 
     record_change_set(session, change_set)
 

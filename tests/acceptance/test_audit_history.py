@@ -187,7 +187,7 @@ def test_per_type_configuration_leaves_out_operations_and_fields(api, admin, sel
 
 def test_retention_purges_old_entries_and_the_chain_stays_verifiable(app, api, admin, seller):
     from opiekun.plugins.audit.models import AuditEntry
-    from opiekun.plugins.audit.services import purge_old_entries
+    from opiekun.plugins.audit.retention import purge_old_entries
 
     assert api.get("/audit/retention", admin).get_json() == {"retention_months": None}
     for number in range(3):

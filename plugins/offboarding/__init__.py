@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opiekun import PluginManifest, hookimpl
+from opiekun import PluginManifest, __version__, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
 
-__version__ = "1.0.0"
-
+#: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
     name="offboarding",
     version=__version__,

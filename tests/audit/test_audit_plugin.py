@@ -9,10 +9,8 @@ from sqlalchemy import inspect, select
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.audit.support import audit_app_fixture, changes_of, history
+from tests.audit.history_helpers import changes_of, history
 from tests.conftest import build_app
-
-app = audit_app_fixture("audit_plugin")
 
 
 def test_switched_off_audit_leaves_no_tables_routes_permissions_jobs_or_commands(tmp_path, fresh_database):

@@ -13,9 +13,7 @@ from sqlalchemy import select
 from opiekun.changes import Actor, FieldChange, RecordChange, acting_as, record_event, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, User
-from tests.audit.support import audit_app_fixture, changes_of, history
-
-app = audit_app_fixture("audit_history")
+from tests.audit.history_helpers import changes_of, history
 
 
 def labels_of(entry: dict) -> dict[str, tuple]:

@@ -13,6 +13,7 @@ from opiekun.record_types import record_types
 
 
 def counts_by_recipient(transfer: Transfer) -> dict[int, dict[str, int]]:
+    """``{user id: {object_type: moved}}`` over the steps that moved something."""
     counts: dict[int, dict[str, int]] = {}
     for step in transfer.steps:
         if step.moved:

@@ -50,6 +50,8 @@ class TransferPlan:
 
 @dataclass(frozen=True)
 class PlannedStep:
+    """One step of a plan: a record type (or a ``share`` of it) to one recipient."""
+
     object_type: str
     to_user_id: int
     share: tuple[int, int] | None = None
@@ -57,6 +59,7 @@ class PlannedStep:
 
 
 def check_sender(plan: TransferPlan) -> User:
+    """The user whose items move: known, and departed unless ``allow_active``."""
     sender = get_user(plan.from_user_id, "from_user_id")
     if sender.status != "departed" and not plan.allow_active:
         raise Invalid(Message("the user is still active"), {"from_user_id": Message(
@@ -66,6 +69,7 @@ def check_sender(plan: TransferPlan) -> User:
 
 
 def check_recipient(user_id: int, sender: User, field_name: str) -> None:
+    """A recipient must be known, active and someone else than the sender (422 naming ``field_name``)."""
     recipient = get_user(user_id, field_name)
     if recipient.id == sender.id:
         raise Invalid(Message("a transfer needs another user"),
@@ -166,6 +170,7 @@ def _with_company_followers(steps: list[PlannedStep]) -> list[PlannedStep]:
 
 
 def refuse_second_transfer(user_id: int) -> None:
+    """409 while another transfer of the user is queued or running."""
     running = transfer_under_way(user_id)
     if running is not None:
         raise Conflict(Message("transfer %(id)s of this user is still under way", id=running),

@@ -16,6 +16,8 @@ from opiekun.user_items import ItemCount
 
 @dataclass(frozen=True)
 class Preview:
+    """What a user has: per record type and kind, open and closed."""
+
     user: User
     include_closed: bool
     items: list[ItemCount]
@@ -29,6 +31,7 @@ class Preview:
         return {item.object_type for item in self.items if item.total}
 
     def total_of(self, object_types: Iterable[str]) -> int:
+        """Items of the given record types."""
         wanted = set(object_types)
         return sum(item.total for item in self.items if item.object_type in wanted)
 

@@ -87,6 +87,7 @@ def run_transfer(transfer_id: int, progress=lambda done, total: None) -> dict[st
 
 
 def mark_failed(transfer_id: int, error: BaseException) -> None:
+    """Record that the run failed, and why (committed)."""
     transfer = get_transfer(transfer_id, lock=True)
     transfer.status = "failed"
     transfer.error = error_summary(error)
@@ -95,6 +96,7 @@ def mark_failed(transfer_id: int, error: BaseException) -> None:
 
 
 def stale_after() -> int:
+    """Seconds without progress after which a running transfer may be resumed."""
     return int(current_app.config.get("OFFBOARDING_STALE_AFTER", DEFAULT_STALE_AFTER))
 
 

@@ -42,6 +42,7 @@ def get_transfer(transfer_id: int, *, lock: bool = False) -> Transfer:
 
 
 def list_transfers(from_user_id: int | None = None, status: str | None = None):
+    """The SELECT of the transfers (of one user, with one status), newest first."""
     statement = select(Transfer)
     if from_user_id is not None:
         statement = statement.where(Transfer.from_user_id == from_user_id)

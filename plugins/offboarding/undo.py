@@ -21,6 +21,8 @@ from opiekun.user_items import UndoRequest
 
 @dataclass(frozen=True)
 class UndoResult:
+    """How many moved items undo put back, and how many it kept."""
+
     restored: int
     kept: int
 

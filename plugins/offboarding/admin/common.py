@@ -49,14 +49,17 @@ LABELS = {
 
 
 def viewer() -> User:
+    """The logged-in user (the object itself, not the proxy)."""
     return current_user._get_current_object()
 
 
 def label_of(labels: dict, value: str | None) -> str:
+    """``value``'s label in ``labels`` (the value itself when it has none)."""
     return str(labels.get(value, value or ""))
 
 
 def choices_of(labels: dict) -> list[tuple[str, str]]:
+    """``labels`` as the choices of a select."""
     return [(value, str(label)) for value, label in labels.items()]
 
 
@@ -82,6 +85,7 @@ def user_labels(ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def status_badge(status: str) -> Markup:
+    """A transfer's status as a coloured badge."""
     return Markup('<span class="badge badge-{}">{}</span>').format(STATUS_STYLES.get(status, "light"),
                                                                     label_of(STATUS_LABELS, status))
 
@@ -114,8 +118,10 @@ def record_url(object_type: str, object_id: int) -> str | None:
 
 
 def user_page_url(user_id: int) -> str:
+    """The offboarding page of a user."""
     return url_for("offboarding.user_page", user_id=user_id)
 
 
 def transfer_url(transfer_id: int) -> str:
+    """The page of a transfer."""
     return url_for("offboarding_transfers.transfer_page", transfer_id=transfer_id)

@@ -31,10 +31,12 @@ def optional_id(value: Any) -> int | None:
 
 
 def recipient_choices() -> list[tuple[str, str]]:
+    """Every active user, after an empty "choose" entry."""
     return [("", gettext("— choose —"))] + [(str(user.id), user_label(user)) for user in active_users()]
 
 
 def given_to_choices() -> list[tuple[str, str]]:
+    """Who gets a record type whole; the empty choice shares it across the team."""
     return [("", gettext("— shared across the team —"))] + recipient_choices()[1:]
 
 

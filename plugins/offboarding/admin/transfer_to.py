@@ -44,5 +44,6 @@ def transfer_to(record_type: RecordType, selection: RecordSelection, values: dic
 
 
 def transfer_to_action(record_type: RecordType) -> BulkAction:
+    """"Transfer to…" for the list of ``record_type`` (whole filtered list too)."""
     return BulkAction("offboarding_transfer_to", _l("Transfer to…"), transfer_to, form=transfer_to_form,
                       whole_list=True, permission=TRANSFER.name)

@@ -229,7 +229,7 @@ def child_export(database_url: str, instance: str, target: str) -> dict:
                               plugins=("audit",), secret_key="bench-secret-key-of-at-least-32-bytes", trace_hooks=False))
     with app.app_context():
         from opiekun.plugins.audit.export import export_history
-        from opiekun.plugins.audit.services import HistoryFilter
+        from opiekun.plugins.audit.history import HistoryFilter
 
         baseline = rss_mb()
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -275,7 +275,7 @@ def check_same_rows(app, count: int, sample: int = 2000) -> None:
     from itertools import islice
 
     from opiekun.plugins.audit.export import entry_rows
-    from opiekun.plugins.audit.services import HistoryFilter
+    from opiekun.plugins.audit.history import HistoryFilter
 
     def typed(rows):
         return [[(type(value), value) for value in row] for row in rows]

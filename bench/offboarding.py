@@ -13,7 +13,7 @@ one starts from the same state (PostgreSQL: ``CREATE DATABASE … TEMPLATE``, th
 
 Measured, ``--repeat`` times each (default 3, interleaved), all items to one recipient:
 
-* **transfer**: ``services.create_transfer`` (the preview and the plan, as the API's
+* **transfer**: ``planning.create_transfer`` (the preview and the plan, as the API's
   ``POST /offboarding/transfers`` does) and the job ``offboarding.transfer`` through
   ``opiekun.jobs.run_job`` — the function an rq worker executes, run here in-process
   without a worker or Redis: ``run_transfer``, one committed step per record type, every
@@ -350,8 +350,8 @@ def run_transfer_once(db) -> dict[str, float]:
     """The API's planning (``create_transfer``), then the job as rq runs it, in-process."""
     from opiekun.jobs import run_job
     from opiekun.models import User
-    from opiekun.plugins.offboarding import services
-    from opiekun.plugins.offboarding.jobs import TRANSFER
+    from opiekun.plugins.offboarding import planning as services
+    from opiekun.plugins.offboarding.transfers import TRANSFER_JOB as TRANSFER
 
     started = time.perf_counter()
     transfer = services.create_transfer(services.TransferPlan(from_user_id=DEPARTED, to_user_id=RECIPIENT),
@@ -462,7 +462,7 @@ def measure_loop(db, mix: dict[str, int], items: int, sample: int) -> dict[str, 
     """Per item: load the ORM object, set the owner, flush (every hook fires per object)."""
     from opiekun.changes import acting_as, change_context
     from opiekun.models import utcnow
-    from opiekun.plugins.offboarding.services import TRANSFER_CONTEXT
+    from opiekun.plugins.offboarding.transfers import TRANSFER_CONTEXT
     from opiekun.plugins.ownership.models import OwnerAssignment
     from opiekun.record_types import record_types
 
@@ -660,7 +660,7 @@ def main() -> None:
             analyze(db)
             periods = count(db, "SELECT count(*) FROM ownership_assignments")
             entries = count(db, "SELECT count(*) FROM audit_entries")
-            from opiekun.plugins.offboarding import services
+            from opiekun.plugins.offboarding import preview as services
 
             previewed = services.preview(DEPARTED).total
             assert previewed == args.items, (previewed, mix)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl
+from opiekun import PluginManifest, __version__, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
 
-__version__ = "1.0.0"
-
+#: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
     name="audit",
     version=__version__,
@@ -59,7 +58,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     """Record every event of the change set, in the same transaction (a rolled-back change
     leaves no entry): per-record events with one executemany INSERT, set-based changes
     with one INSERT … SELECT each; all chained."""
-    from opiekun.plugins.audit.services import record_change_set
+    from opiekun.plugins.audit.recording import record_change_set
 
     record_change_set(session, change_set)
 

@@ -21,8 +21,11 @@ from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_
 from opiekun.api.errors import ApiError, translated
 from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
-from opiekun.plugins.audit import chain, jobs, services
+from opiekun.plugins.audit import chain, jobs
+from opiekun.plugins.audit.history import (HistoryFilter, check_filter, count_entries, filtered_entries, known_object_types,
+                                           known_operations, page_of_entries, users_for_filter)
 from opiekun.plugins.audit.permissions import VIEW
+from opiekun.plugins.audit.verification import verify_history
 
 PAGE_SIZE = 50
 SECTION_ENTRIES = 10
@@ -41,11 +44,13 @@ def shown_value(value: Any, label: Any) -> str:
 
 
 def shown_field(item: dict) -> str:
+    """A changed field's label in the user's language."""
     label = item.get("field_label")
     return gettext(label) if label else item.get("field", "")
 
 
 def shown_operation(operation: str) -> str:
+    """An operation as the history names it (``update`` → "changed")."""
     names = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
              "anonymize": _l("anonymized"), "purge": _l("purged")}
     return str(names.get(operation, operation.replace("_", " ")))
@@ -64,27 +69,29 @@ class AuditView(LoginRequired, BaseView):
     def __init__(self):
         super().__init__(name=_l("Change history"), category=ADMINISTRATION_CATEGORY, endpoint="audit", url="/admin/audit")
 
-    def _filter(self) -> tuple[services.HistoryFilter | None, dict[str, str]]:
+    def _filter(self) -> tuple[HistoryFilter | None, dict[str, str]]:
+        """The filter of the query string, or ``None`` and why not (per field label)."""
         try:
-            history_filter = services.HistoryFilter.from_params(request.args)
-            services.check_filter(history_filter)
+            history_filter = HistoryFilter.from_params(request.args)
+            check_filter(history_filter)
             return history_filter, {}
         except ApiError as error:
             return None, {str(FILTER_LABELS.get(field, field)): translated(problem) for field, problem in error.fields.items()}
 
     @expose("/")
     def index(self):
+        """The history, newest first, with the filter form and a pager."""
         history_filter, problems = self._filter()
         page = request.args.get("page", "1")
         page = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
         entries, total = ([], 0)
         if history_filter is not None:
-            entries, total = services.page_of_entries(history_filter, page, PAGE_SIZE)
+            entries, total = page_of_entries(history_filter, page, PAGE_SIZE)
         params = {key: value for key, value in request.args.items() if key != "page" and value}
         return self.render(
             "audit/history.html", entries=entries, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-            params=params, problems=problems, users=services.users_for_filter(),
-            object_types=services.known_object_types(), operations=services.known_operations(),
+            params=params, problems=problems, users=users_for_filter(),
+            object_types=known_object_types(), operations=known_operations(),
             shown_value=shown_value, shown_field=shown_field, shown_operation=shown_operation,
             export_url=url_for(".export", **params),
         )
@@ -92,12 +99,12 @@ class AuditView(LoginRequired, BaseView):
     @expose("/export.xlsx")
     def export(self):
         """Exactly the current filter: the file at once for a screenful, else a job."""
-        from opiekun.plugins.audit.api import _inline_limit, send_workbook
+        from opiekun.plugins.audit.api import inline_export_limit, send_workbook
 
         history_filter, problems = self._filter()
         if history_filter is None:
             abort(400)
-        if services.count_entries(history_filter) <= _inline_limit():
+        if count_entries(history_filter) <= inline_export_limit():
             return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
         job_id = enqueue(jobs.EXPORT, user_id=current_user.id, user_name=current_user.name,
                          filters=history_filter.as_params())
@@ -105,12 +112,14 @@ class AuditView(LoginRequired, BaseView):
 
     @expose("/exports/<string(length=36):job_id>")
     def export_progress(self, job_id: str):
+        """The progress of a background export, then its download link."""
         state = own_job(job_id, jobs.EXPORT)
         return self.render("audit/export_progress.html", state=state, job_id=job_id,
                            download_url=url_for(".export_download", job_id=job_id))
 
     @expose("/exports/<string(length=36):job_id>.xlsx")
     def export_download(self, job_id: str):
+        """The file of a finished background export."""
         state = own_job(job_id, jobs.EXPORT)
         try:
             path = jobs.finished_export(job_id, state)
@@ -147,10 +156,11 @@ class AuditIntegrityView(LoginRequired, BaseView):
 
     @expose("/")
     def index(self):
-        if services.count_entries(services.HistoryFilter()) > _verify_inline_limit():
+        """The verdict on the whole chain: checked now, or by a background job."""
+        if count_entries(HistoryFilter()) > _verify_inline_limit():
             job_id = enqueue(jobs.VERIFY, user_id=current_user.id, user_name=current_user.name)
             return redirect(url_for(".run", job_id=job_id))
-        verdict = services.verify_history()
+        verdict = verify_history()
         db.session.rollback()  # verification only reads; release the head row's snapshot
         return self._render(verdict, None)
 
@@ -173,8 +183,8 @@ def history_section(record_type, record) -> list[tuple[str, str]]:
     """The "History" section of one record's admin page (for those who may see history)."""
     if record is None or getattr(record, "id", None) is None or not current_user_holds(VIEW.name):
         return []
-    history_filter = services.HistoryFilter(object_type=record_type.name, object_id=record.id)
-    rows = db.session.execute(services.filtered_entries(history_filter).limit(SECTION_ENTRIES)).mappings().all()
+    history_filter = HistoryFilter(object_type=record_type.name, object_id=record.id)
+    rows = db.session.execute(filtered_entries(history_filter).limit(SECTION_ENTRIES)).mappings().all()
     template = current_app.jinja_env.get_template("audit/record_section.html")
     html = template.render(entries=rows, shown_value=shown_value, shown_field=shown_field,
                            shown_operation=shown_operation,

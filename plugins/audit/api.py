@@ -3,7 +3,9 @@ Excel export (inline for a screenful, as a background job beyond), verification,
 per-type configuration and retention, and anonymizing a person.
 
 Every route is declared with ``opiekun.api.spec.validate``, so it is validated and
-listed in ``/api/v1/openapi.json``; the rules live in :mod:`.services`.
+listed in ``/api/v1/openapi.json`` (its models are in :mod:`.schemas`); the rules live in
+:mod:`.history`, :mod:`.configuration`, :mod:`.retention`, :mod:`.anonymization` and
+:mod:`.verification`.
 """
 from __future__ import annotations
 
@@ -13,154 +15,48 @@ import os
 import tempfile
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, send_file
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, create_model
+from pydantic import ValidationError
 
 from opiekun.api.errors import Forbidden, Invalid, Message, NotFound
-from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
+from opiekun.api.schemas import OutputModel, QueryModel
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
 from opiekun.permissions import has_permission
-from opiekun.plugins.audit import jobs, services
+from opiekun.plugins.audit import anonymization, jobs
+from opiekun.plugins.audit.configuration import change_type_settings, type_settings
+from opiekun.plugins.audit.history import HistoryFilter, check_filter, count_entries, page_of_entries
 from opiekun.plugins.audit.permissions import ANONYMIZE, CONFIGURE, VIEW
+from opiekun.plugins.audit.retention import retention_months, set_retention_months
+from opiekun.plugins.audit.schemas import (AnonymizeOut, AnonymizeRequest, EntryOut, EntryPage, ExportQuery, ExportRequest,
+                                           ExportStarted, ExportState, FilterFields, HistoryQuery, RetentionOut,
+                                           RetentionUpdate, TypeSettingsOut, TypeSettingsUpdate, VerifyOut)
+from opiekun.plugins.audit.verification import verify_history
 
 TAGS = ["Audit"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Exports of up to this many entries are answered at once; larger ones run as a job.
 DEFAULT_INLINE_ROWS = 500
 
-TypeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
-OperationName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
-
-
-class FilterFields(QueryModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    date_from: Day | None = Field(None, alias="from", description="first day (YYYY-MM-DD, UTC)")
-    date_to: Day | None = Field(None, alias="to", description="last day (YYYY-MM-DD, UTC), included")
-    user_id: QueryId | None = Field(None, description="who acted (departed users included)")
-    object_type: TypeName | None = None
-    object_id: QueryId | None = None
-    operation: OperationName | None = Field(None, description="create, update, delete, anonymize, relation_added…")
-
-    def history_filter(self) -> services.HistoryFilter:
-        return services.HistoryFilter(self.date_from, self.date_to, self.user_id, self.object_type, self.object_id,
-                                      self.operation)
-
-
-class HistoryQuery(PageQuery, FilterFields):
-    pass
-
-
-class ExportQuery(FilterFields):
-    background: bool = Field(False, description="run as a background job even for a small result")
-
-
-class FieldChangeOut(OutputModel):
-    field: str
-    field_label: str | None = None
-    old: Any = None
-    new: Any = None
-    old_label: str | None = None
-    new_label: str | None = None
-
-
-class EntryOut(OutputModel):
-    id: int
-    at: dt.datetime
-    user_id: int | None
-    user_name: str | None
-    job: str | None
-    object_type: str
-    object_id: int | None
-    object_name: str | None
-    object_url: str | None
-    operation: str
-    changes: list[FieldChangeOut]
-    context: dict | None
-    hash: str | None
-
-
-EntryPage = create_model("AuditEntryPage", __base__=Page[EntryOut])
-
-
-class ExportStarted(OutputModel):
-    job_id: str
-    status: str
-    status_url: str
-    download_url: str
-
-
-class ExportState(OutputModel):
-    job_id: str
-    status: str
-    progress_done: int
-    progress_total: int | None
-    rows: int | None = None
-    download_url: str | None = None
-    error: str | None = None
-
-
-class ExportRequest(InputModel):
-    filters: dict[str, str | int] = Field(default_factory=dict, description="the same names as the list's query")
-
-
-class VerifyOut(OutputModel):
-    ok: bool
-    checked: int
-    head_hash: str
-    bad_entry_id: int | None
-    problem: str | None
-    message: str
-
-
-class TypeSettingsOut(OutputModel):
-    object_type: str
-    operations: list[str] | None
-    excluded_fields: list[str]
-
-
-class TypeSettingsUpdate(InputModel):
-    operations: list[OperationName] | None = Field(None, description="operations to record; null: all")
-    excluded_fields: list[Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]] | None = None
-
-
-class RetentionOut(OutputModel):
-    retention_months: int | None
-
-
-class RetentionUpdate(InputModel):
-    retention_months: Annotated[int, Field(ge=1, le=1200)] | None = Field(
-        None, description="purge entries older than this many months every night; null: keep everything")
-
-
-class AnonymizeRequest(InputModel):
-    object_type: TypeName
-    object_id: RecordId
-
-
-class AnonymizeOut(OutputModel):
-    person_id: int
-    rewritten_entries: int
-
-
 # --- access -----------------------------------------------------------------------------------
 
 
 def require(permission: str) -> Any:
+    """The calling user, who must hold ``permission`` (403 otherwise)."""
     user = current_api_user()
     if not has_permission(user, permission):
         raise Forbidden(Message("this needs the permission %(permission)r (administrators have it)", permission=permission))
     return user
 
 
-def checked_filter(fields: FilterFields) -> services.HistoryFilter:
+def checked_filter(fields: FilterFields) -> HistoryFilter:
+    """The query's filters, refused when they name nothing that exists."""
     history_filter = fields.history_filter()
-    services.check_filter(history_filter)
+    check_filter(history_filter)
     return history_filter
 
 
@@ -172,23 +68,24 @@ def list_entries():
     """The change history, newest first, with filters (admins and holders of ``audit.view``)."""
     require(VIEW.name)
     query = request_query()
-    rows, total = services.page_of_entries(query.history_filter(), query.page, query.per_page)
+    rows, total = page_of_entries(query.history_filter(), query.page, query.per_page)
     return EntryPage(items=[EntryOut.model_validate(row) for row in rows], total=total, page=query.page,
                      per_page=query.per_page)
 
 
-def _inline_limit() -> int:
+def inline_export_limit() -> int:
+    """Exports of up to this many entries are answered at once (``AUDIT_EXPORT_INLINE_ROWS``)."""
     return int(current_app.config.get("AUDIT_EXPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS))
 
 
-def _start_export(history_filter: services.HistoryFilter) -> ExportStarted:
+def _start_export(history_filter: HistoryFilter) -> ExportStarted:
     user = current_api_user()
     job_id = enqueue(jobs.EXPORT, user_id=user.id, user_name=user.name, filters=history_filter.as_params())
     return ExportStarted(job_id=job_id, status="queued", status_url=f"/api/v1/audit/exports/{job_id}",
                          download_url=f"/api/v1/audit/exports/{job_id}.xlsx")
 
 
-def send_workbook(history_filter: services.HistoryFilter, download_name: str):
+def send_workbook(history_filter: HistoryFilter, download_name: str):
     """Write the export to a temporary file in the instance folder and stream it back."""
     from opiekun.plugins.audit.export import export_history
 
@@ -242,7 +139,7 @@ def export_entries():
     require(VIEW.name)
     query = request_query()
     history_filter = checked_filter(query)
-    if query.background or services.count_entries(history_filter) > _inline_limit():
+    if query.background or count_entries(history_filter) > inline_export_limit():
         return _json(_start_export(history_filter), 202)
     return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
 
@@ -255,11 +152,11 @@ export_entries_route = file_route(export_entries, ExportQuery)
 def start_export():
     """Start a background export of the history matching ``filters``."""
     require(VIEW.name)
-    history_filter = services.HistoryFilter.from_params(request_body().filters)
+    history_filter = HistoryFilter.from_params(request_body().filters)
     unknown = set(request_body().filters) - set(FilterFields.model_fields) - {"from", "to"} - {"date_from", "date_to"}
     if unknown:
         raise Invalid(Message("unknown filters"), {f"filters.{name}": Message("not a filter") for name in sorted(unknown)})
-    services.check_filter(history_filter)
+    check_filter(history_filter)
     return _start_export(history_filter), 202
 
 
@@ -298,7 +195,7 @@ download_export_route = file_route(download_export)
 def verify():
     """Whether the history was altered outside the application, naming the first bad entry."""
     require(VIEW.name)
-    verdict = services.verify_history()
+    verdict = verify_history()
     return VerifyOut(ok=verdict.ok, checked=verdict.checked, head_hash=verdict.head_hash,
                      bad_entry_id=verdict.bad_entry_id, problem=verdict.problem, message=verdict.describe())
 
@@ -310,31 +207,32 @@ def verify():
 def get_settings(object_type: str):
     """What is recorded for one record type."""
     require(VIEW.name)
-    return TypeSettingsOut(**services.type_settings(object_type))
+    return TypeSettingsOut(**type_settings(object_type))
 
 
 @validate(json=TypeSettingsUpdate, answers={200: TypeSettingsOut}, tags=TAGS, operation_id="update_audit_settings")
 def update_settings(object_type: str):
     """Choose which operations of a record type are recorded and which fields are left out."""
     require(CONFIGURE.name)
-    settings = services.change_type_settings(object_type, request_body().model_dump(exclude_unset=True))
+    settings = change_type_settings(object_type, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TypeSettingsOut(**settings)
 
 
 @validate(answers={200: RetentionOut}, tags=TAGS, operation_id="get_audit_retention")
 def get_retention():
+    """How many months the history is kept (``null``: for ever)."""
     require(VIEW.name)
-    return RetentionOut(retention_months=services.retention_months())
+    return RetentionOut(retention_months=retention_months())
 
 
 @validate(json=RetentionUpdate, answers={200: RetentionOut}, tags=TAGS, operation_id="update_audit_retention")
 def update_retention():
     """Keep the history for N months (purged nightly), or for ever (``null``, the default)."""
     require(CONFIGURE.name)
-    services.set_retention_months(request_body().retention_months)
+    set_retention_months(request_body().retention_months)
     db.session.commit()
-    return RetentionOut(retention_months=services.retention_months())
+    return RetentionOut(retention_months=retention_months())
 
 
 # --- anonymization ------------------------------------------------------------------------------
@@ -345,7 +243,7 @@ def anonymize_person(person_id: int):
     """Replace the person's personal data in the record and in all earlier history; one
     ``anonymize`` entry, naming who did it, remains. 404: no such person; 409: already done."""
     require(ANONYMIZE.name)
-    result = services.anonymize_person(person_id)
+    result = anonymization.anonymize_person(person_id)
     db.session.commit()
     return AnonymizeOut(**result)
 
@@ -362,7 +260,7 @@ def anonymize_record():
         raise Invalid(Message("only persons can be anonymized"), {"object_type": Message(
             "a %(type)s holds no personal data to anonymize; use person", type=body.object_type)})
     try:
-        result = services.anonymize_person(body.object_id)
+        result = anonymization.anonymize_person(body.object_id)
     except NotFound as error:
         raise Invalid(Message("no such person"), {"object_id": error.message}) from None
     db.session.commit()
@@ -370,6 +268,7 @@ def anonymize_record():
 
 
 def build_blueprint() -> Blueprint:
+    """The plugin's routes (its admin page templates are found through ``template_folder``)."""
     blueprint = Blueprint("api_audit", __name__, url_prefix="/api/v1", template_folder="templates")
     blueprint.add_url_rule("/audit", "list_entries", list_entries, methods=["GET"])
     blueprint.add_url_rule("/audit/export.xlsx", "export_entries", export_entries_route, methods=["GET"])

@@ -51,6 +51,7 @@ def chain_key() -> bytes:
 
 
 def timestamp_text(at: dt.datetime) -> str:
+    """A moment as the canonical form writes it: ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC)."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.timezone.utc)
     return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -71,6 +72,7 @@ def canonical_text(entry: Mapping[str, Any]) -> str:
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
+    """The canonical form of an entry: the UTF-8 bytes of :func:`canonical_text`."""
     return canonical_text(entry).encode("utf-8")
 
 
@@ -80,10 +82,12 @@ def text_digest(text: str) -> str:
 
 
 def digest(entry: Mapping[str, Any]) -> str:
+    """``sha256`` of the entry's canonical form, in hex."""
     return text_digest(canonical_text(entry))
 
 
 def link(key: bytes, previous_hash: str, entry_digest: str) -> str:
+    """The entry's hash: ``HMAC-SHA256(key, previous_hash:digest)``, in hex."""
     return hmac.digest(key, f"{previous_hash}:{entry_digest}".encode("ascii"), "sha256").hex()
 
 
@@ -165,6 +169,7 @@ class Verdict:
     problem: str | None = None
 
     def describe(self) -> str:
+        """The verdict in one line (what ``opiekun audit verify`` prints)."""
         if self.ok:
             return f"history intact: {self.checked} entries checked, chain head {self.head_hash[:16]}…"
         return f"history altered: entry #{self.bad_entry_id}: {self.problem}"

@@ -15,7 +15,7 @@ def audit_group() -> None:
 def verify_command() -> None:
     """Check that the history was not altered outside the application; exit 1 naming the
     first bad entry when it was."""
-    from opiekun.plugins.audit.services import verify_history
+    from opiekun.plugins.audit.verification import verify_history
 
     verdict = verify_history()
     click.echo(verdict.describe())
@@ -28,7 +28,7 @@ def verify_command() -> None:
 def purge_command() -> None:
     """Delete entries older than the retention setting now (what the nightly job does)."""
     from opiekun.extensions import db
-    from opiekun.plugins.audit.services import purge_old_entries
+    from opiekun.plugins.audit.retention import purge_old_entries
 
     result = purge_old_entries()
     db.session.commit()

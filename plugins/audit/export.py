@@ -17,7 +17,8 @@ from openpyxl import Workbook
 from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
 from opiekun.extensions import db
-from opiekun.plugins.audit.services import ENTRIES, HistoryFilter, filtered_entries
+from opiekun.plugins.audit.entries import ENTRIES
+from opiekun.plugins.audit.history import HistoryFilter, filtered_entries
 from opiekun.spreadsheets import xlsx_text
 
 #: Excel's row limit per sheet (the header row included).
@@ -44,6 +45,7 @@ def changes_text(changes: list | None) -> str:
 
 
 def context_text(context: Mapping | None) -> str:
+    """The change's context as ``key=value`` pairs (what anonymization rewrote left out)."""
     if not context:
         return ""
     return ", ".join(f"{key}={value}" for key, value in sorted(context.items()) if key != "redacted")
@@ -61,10 +63,10 @@ def _export_columns(dialect_name: str) -> tuple:
     """The columns of a sheet row, as cheap for the driver as possible: ``at`` naive UTC,
     ``changes`` and ``context`` as their JSON text (decoded once, by :func:`_sheet_rows`,
     instead of by the driver's JSON loader and the column type)."""
-    c = ENTRIES.c
-    return (c.id, _naive_utc_at(dialect_name), c.user_id, c.user_name, c.job, c.object_type, c.object_id,
-            c.object_name, c.object_url, c.operation, cast(c.changes, Text).label("changes"),
-            cast(c.context, Text).label("context"))
+    columns = ENTRIES.c
+    return (columns.id, _naive_utc_at(dialect_name), columns.user_id, columns.user_name, columns.job, columns.object_type,
+            columns.object_id, columns.object_name, columns.object_url, columns.operation,
+            cast(columns.changes, Text).label("changes"), cast(columns.context, Text).label("context"))
 
 
 def entry_rows(history_filter: HistoryFilter) -> Iterator[tuple]:

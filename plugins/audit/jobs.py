@@ -28,6 +28,9 @@ from rq import get_current_job
 from opiekun.api.errors import ApiError, Message, NotFound
 from opiekun.config import ConfigurationError
 from opiekun.jobs import JobDefinition, Schedule, connection, report_progress
+from opiekun.plugins.audit.history import HistoryFilter, count_entries
+from opiekun.plugins.audit.retention import purge_old_entries
+from opiekun.plugins.audit.verification import verify_history
 
 EXPORT = "audit.export"
 VERIFY = "audit.verify"
@@ -49,12 +52,14 @@ class ExportOutdated(RuntimeError):
 
 
 def export_folder() -> Path:
+    """The instance folder's ``audit_exports`` (made, private, on first use)."""
     folder = Path(current_app.instance_path) / EXPORT_FOLDER
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
 def export_path(job_id: str) -> Path:
+    """Where the export job ``job_id`` writes its finished file."""
     return export_folder() / f"{job_id}.xlsx"
 
 
@@ -129,8 +134,7 @@ def export_job(filters: dict) -> dict:
     Expired exports are deleted first. When a person is anonymized while it runs (the
     counter of :func:`forget_exports` changed), the file is discarded and the job fails
     saying so: what it read may hold data that is gone now."""
-    from opiekun.plugins.audit.export import export_history
-    from opiekun.plugins.audit.services import HistoryFilter, count_entries
+    from opiekun.plugins.audit.export import export_history  # openpyxl: loaded when an export runs
 
     expire_exports()
     anonymizations = _anonymizations()
@@ -156,8 +160,6 @@ def export_job(filters: dict) -> dict:
 def verify_job() -> dict:
     """Job ``audit.verify``: the verdict on the whole chain (:class:`~opiekun.plugins.audit.chain.Verdict`
     as a dict), reporting how many entries were checked on the way."""
-    from opiekun.plugins.audit.services import HistoryFilter, count_entries, verify_history
-
     total = count_entries(HistoryFilter())
     report_progress(0, total)
     verdict = verify_history(progress=lambda done: report_progress(done, max(done, total)))
@@ -167,8 +169,6 @@ def verify_job() -> dict:
 
 def purge_job() -> dict:
     """Job ``audit.purge``: apply the retention setting (does nothing when unset)."""
-    from opiekun.plugins.audit.services import purge_old_entries
-
     return purge_old_entries()
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opiekun import PluginManifest, hookimpl
+from opiekun import PluginManifest, __version__, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
 
-__version__ = "1.0.0"
-
+#: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
     name="offboarding",
     version=__version__,
@@ -59,7 +58,7 @@ def opiekun_migrations_dir() -> str:
 def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     """Inside a transfer (context ``offboarding_transfer_id``), remember which user
     references moved, so that undo can put them back."""
-    from opiekun.plugins.offboarding.services import record_moves
+    from opiekun.plugins.offboarding.moves import record_moves
 
     record_moves(session, change_set)
 
@@ -68,7 +67,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
 def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
     """Tell the administrators, in the app, that the user's items wait to be reviewed and
     reassigned (nothing moves by itself). The departed user is told nothing."""
-    from opiekun.plugins.offboarding.services import notify_admins_of_departure
+    from opiekun.plugins.offboarding.notifications import notify_admins_of_departure
 
     notify_admins_of_departure(session, user, actor)
 
@@ -94,7 +93,7 @@ def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
 def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
     """"Transfer to…" on every record list: the records of departed owners among the
     selection, or among every record matching the filter, to one user (undoable)."""
-    from opiekun.plugins.offboarding.admin import transfer_to_action
+    from opiekun.plugins.offboarding.admin.transfer_to import transfer_to_action
 
     return [transfer_to_action(record_type)]
 
@@ -103,7 +102,7 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
 def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
     """On a user's admin page: how many items they still have, and "Review and reassign
     everything" (their offboarding page) for those who may transfer."""
-    from opiekun.plugins.offboarding.admin import user_section
+    from opiekun.plugins.offboarding.admin.departed_users import user_section
 
     return user_section(user)
 

@@ -2,35 +2,32 @@
 user's items, transfers (start, state, resume, undo) and the items a transfer moved.
 
 Every route is declared with ``opiekun.api.spec.validate``, so it is validated and listed
-in ``/api/v1/openapi.json``; the rules live in :mod:`.services`. Only administrators and
-holders of ``offboarding.transfer`` may call them.
+in ``/api/v1/openapi.json`` (its models are in :mod:`.schemas`); the rules live in
+:mod:`.preview`, :mod:`.planning`, :mod:`.running`, :mod:`.moves` and :mod:`.undo`. Only
+administrators and holders of ``offboarding.transfer`` may call them.
 """
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Literal
-
 from flask import Blueprint
-from pydantic import Field, StringConstraints, create_model
 
 from opiekun.api.errors import Forbidden
 from opiekun.api.pagination import fetch, paginate
-from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.permissions import has_permission
-from opiekun.plugins.offboarding import services
-from opiekun.plugins.offboarding.models import OUTCOMES, STATUSES, Transfer
+from opiekun.plugins.offboarding import moves, preview, running, transfers, undo
 from opiekun.plugins.offboarding.permissions import TRANSFER
+from opiekun.plugins.offboarding.schemas import (ItemCountOut, MovedItemOut, MovedItemPage, MovedItemsQuery, PreviewOut,
+                                                 PreviewQuery, TransferBrief, TransferIn, TransferListQuery, TransferOut,
+                                                 TransferPage, UndoOut, UserOut)
 
 TAGS = ["Offboarding"]
-TypeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
-TypeList = Annotated[list[TypeName], Field(max_length=100)]
 
 
 def require_right() -> User:
+    """The calling user, who must hold ``offboarding.transfer`` (403 otherwise)."""
     user = current_api_user()
     if not has_permission(user, TRANSFER.name):
         raise Forbidden(f"this needs the permission {TRANSFER.name!r} (administrators have it)")
@@ -40,41 +37,13 @@ def require_right() -> User:
 # --- preview ---------------------------------------------------------------------------------------
 
 
-class PreviewQuery(QueryModel):
-    include_closed: bool = Field(True, description="count closed items too (won/lost deals, paid invoices, done tasks…)")
-
-
-class UserOut(OutputModel):
-    id: int
-    name: str
-    email: str
-    status: str
-
-
-class ItemCountOut(OutputModel):
-    object_type: str
-    label: str
-    kind: str = Field(description="how the user holds them: owner, responsible, deputy, planned_owner…")
-    open: int
-    closed: int
-    total: int
-
-
-class PreviewOut(OutputModel):
-    user: UserOut
-    include_closed: bool
-    items: list[ItemCountOut]
-    total: int
-    transfer_under_way: int | None = Field(None, description="id of a transfer of this user still under way")
-
-
 @validate(query=PreviewQuery, answers={200: PreviewOut}, tags=TAGS, operation_id="preview_offboarding")
 def get_preview(user_id: int):
     """What the user owns or is responsible for, per record type and kind, open and closed
     (every enabled plugin's items, partners' included). 404: no such user."""
     require_right()
-    result = services.preview(user_id, request_query().include_closed)
-    under_way = services.transfer_under_way(user_id)
+    result = preview.preview(user_id, request_query().include_closed)
+    under_way = transfers.transfer_under_way(user_id)
     return PreviewOut(user=UserOut.model_validate(result.user), include_closed=result.include_closed,
                       items=[ItemCountOut(object_type=item.object_type, label=item.label, kind=item.kind, open=item.open,
                                           closed=item.closed, total=item.total) for item in result.items],
@@ -84,108 +53,6 @@ def get_preview(user_id: int):
 # --- transfers -------------------------------------------------------------------------------------
 
 
-class SplitPartIn(InputModel):
-    user_id: RecordId
-    object_types: TypeList | None = Field(None, description="record types this user gets whole")
-    share: Annotated[int, Field(ge=1, le=1000, strict=True)] | None = Field(
-        None, description="weight in the round-robin split of every type nobody gets whole (1 = an equal part)")
-
-
-class TransferIn(InputModel):
-    from_user_id: RecordId
-    to_user_id: RecordId | None = Field(None, description="one recipient of everything (or give split)")
-    split: Annotated[list[SplitPartIn], Field(min_length=1, max_length=100)] | None = None
-    object_types: TypeList | None = Field(None, description="default: every type the user has items of")
-    include_closed: bool = Field(True, description="closed items too (recommended: a client who returns finds an owner)")
-    promote_deputies: bool = Field(False, description="records with a deputy in force go to the deputy instead")
-    deputies_stay: bool = Field(True, description="false: other users' deputy periods on the moved records end")
-    follow_company: bool = Field(False, description="persons, leads, deals, offers and invoices go to whoever gets "
-                                                     "their company (before the rest of their type is given or shared)")
-    allow_active: bool = Field(False, description="allow moving the items of a user who has not departed")
-
-    def plan(self) -> services.TransferPlan:
-        split = tuple(services.SplitPart(part.user_id, tuple(part.object_types) if part.object_types is not None else None,
-                                         part.share) for part in self.split or ())
-        return services.TransferPlan(
-            from_user_id=self.from_user_id, to_user_id=self.to_user_id, split=split,
-            object_types=tuple(self.object_types) if self.object_types is not None else None,
-            include_closed=self.include_closed, promote_deputies=self.promote_deputies, deputies_stay=self.deputies_stay,
-            follow_company=self.follow_company, allow_active=self.allow_active)
-
-
-class StepOut(OutputModel):
-    position: int
-    object_type: str
-    to_user_id: int
-    share: list[int] | None = Field(None, description="[take, of]: take of every `of` items left, in id order")
-    follow_company: bool = Field(description="only the records whose company this user owns")
-    moved: int | None
-    done: bool
-
-
-class ProgressOut(OutputModel):
-    done: int
-    total: int
-
-
-class TransferOut(OutputModel):
-    id: int
-    status: Literal[STATUSES]  # type: ignore[valid-type]
-    origin: str
-    from_user_id: int
-    from_user_name: str
-    requested_by_id: int | None
-    object_types: list[str]
-    include_closed: bool
-    options: dict
-    progress: ProgressOut
-    counts: dict[str, dict[str, int]] = Field(description="moved so far: {object_type: {kind: count}}")
-    steps: list[StepOut]
-    job_id: str | None
-    error: str | None
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    undone_at: dt.datetime | None
-    restored: int | None = Field(None, description="after undo: items put back")
-    kept: int | None = Field(None, description="after undo: items left where they were, because they changed since")
-
-    @classmethod
-    def of(cls, transfer: Transfer) -> TransferOut:
-        return cls(
-            id=transfer.id, status=transfer.status, origin=transfer.origin, from_user_id=transfer.from_user_id,
-            from_user_name=transfer.from_user.name, requested_by_id=transfer.requested_by_id,
-            object_types=transfer.object_types, include_closed=transfer.include_closed, options=transfer.options or {},
-            progress=ProgressOut(done=transfer.moved, total=max(transfer.total, transfer.moved)),
-            counts=services.counts_by_type(transfer),
-            steps=[StepOut(position=step.position, object_type=step.object_type, to_user_id=step.to_user_id,
-                           share=list(step.share) if step.share else None, follow_company=step.follow_company,
-                           moved=step.moved, done=step.done_at is not None)
-                   for step in transfer.steps],
-            job_id=transfer.job_id, error=transfer.error, created_at=transfer.created_at, started_at=transfer.started_at,
-            finished_at=transfer.finished_at, undone_at=transfer.undone_at, restored=transfer.restored, kept=transfer.kept)
-
-
-class TransferBrief(OutputModel):
-    id: int
-    status: str
-    origin: str
-    from_user_id: int
-    object_types: list[str]
-    moved: int
-    total: int
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
-
-
-TransferPage = create_model("OffboardingTransferPage", __base__=Page[TransferBrief])
-
-
-class TransferListQuery(PageQuery):
-    from_user_id: QueryId | None = None
-    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
-
-
 @validate(json=TransferIn, answers={202: TransferOut}, tags=TAGS, operation_id="start_offboarding_transfer")
 def start_transfer():
     """Plan a transfer and start it as a background job: to one user, or split per type
@@ -193,7 +60,7 @@ def start_transfer():
     departed recipient, the user themselves, a split that leaves types uncovered…); 409
     while another transfer of the same user is under way. Nothing is saved then."""
     user = require_right()
-    transfer = services.start_transfer(request_body().plan(), user)
+    transfer = running.start_transfer(request_body().plan(), user)
     db.session.commit()
     return TransferOut.of(transfer), 202
 
@@ -203,7 +70,7 @@ def list_transfers():
     """Transfers, newest first, by user and status."""
     require_right()
     query = request_query()
-    return paginate(services.list_transfers(query.from_user_id, query.status), query, TransferBrief, TransferPage)
+    return paginate(transfers.list_transfers(query.from_user_id, query.status), query, TransferBrief, TransferPage)
 
 
 @validate(answers={200: TransferOut}, tags=TAGS, operation_id="get_offboarding_transfer")
@@ -211,7 +78,7 @@ def get_transfer(transfer_id: int):
     """Status (queued, running, done, failed, undone), progress (done/total) and counts per
     type of a transfer."""
     require_right()
-    return TransferOut.of(services.get_transfer(transfer_id))
+    return TransferOut.of(transfers.get_transfer(transfer_id))
 
 
 @validate(answers={202: TransferOut}, tags=TAGS, operation_id="resume_offboarding_transfer")
@@ -220,31 +87,9 @@ def resume_transfer(transfer_id: int):
     ``OFFBOARDING_STALE_AFTER`` seconds): the steps not yet done run, each item moves once.
     409 for a transfer still running, done or undone."""
     user = require_right()
-    transfer = services.resume_transfer(transfer_id, user)
+    transfer = running.resume_transfer(transfer_id, user)
     db.session.commit()
     return TransferOut.of(transfer), 202
-
-
-class MovedItemOut(OutputModel):
-    object_type: str
-    object_id: int
-    object_name: str | None
-    field: str = Field(description="the record's field that moved (owner_id…), or the kind of item a plugin moved "
-                                    "(deputy, planned_owner…)")
-    old_value: int | None = Field(description="the user who had the item before the transfer")
-    new_value: int | None = Field(description="the user who has it since (empty: the transfer ended it, e.g. a deputy period)")
-    moved_at: dt.datetime | None
-    outcome: str | None = Field(None, description="after undo: restored, or why it was kept (deleted, reassigned, changed)")
-
-
-MovedItemPage = create_model("OffboardingMovedItemPage", __base__=Page[MovedItemOut])
-
-
-class UndoOut(OutputModel):
-    transfer: TransferOut
-    restored: int
-    kept: int
-    kept_items: list[MovedItemOut] = Field(description="the first 100 items left where they were, with the reason")
 
 
 @validate(answers={200: UndoOut}, tags=TAGS, operation_id="undo_offboarding_transfer")
@@ -253,16 +98,11 @@ def undo_transfer(transfer_id: int):
     (those are kept, listed with the reason, never overwritten). 409: already undone, or
     still under way."""
     user = require_right()
-    result = services.undo_transfer(transfer_id, user)
+    result = undo.undo_transfer(transfer_id, user)
     db.session.commit()
-    kept = fetch(services.moved_items(transfer_id, kept_only=True).limit(100))
-    return UndoOut(transfer=TransferOut.of(services.get_transfer(transfer_id)), restored=result.restored, kept=result.kept,
+    kept = fetch(moves.moved_items(transfer_id, kept_only=True).limit(100))
+    return UndoOut(transfer=TransferOut.of(transfers.get_transfer(transfer_id)), restored=result.restored, kept=result.kept,
                    kept_items=[MovedItemOut.model_validate(item) for item in kept])
-
-
-class MovedItemsQuery(PageQuery):
-    outcome: Literal[OUTCOMES] | None = None  # type: ignore[valid-type]
-    kept: bool = Field(False, description="only the items undo left where they were")
 
 
 @validate(query=MovedItemsQuery, answers={200: MovedItemPage}, tags=TAGS, operation_id="list_offboarding_moved_items")
@@ -270,13 +110,14 @@ def list_moved_items(transfer_id: int):
     """Every item the transfer moved: record, field, former and new user, and (after undo)
     what happened to it."""
     require_right()
-    services.get_transfer(transfer_id)
+    transfers.get_transfer(transfer_id)
     query = request_query()
-    statement = services.moved_items(transfer_id, query.outcome, query.kept)
+    statement = moves.moved_items(transfer_id, query.outcome, query.kept)
     return paginate(statement, query, MovedItemOut, MovedItemPage)
 
 
 def build_blueprint() -> Blueprint:
+    """The plugin's routes (its admin page templates are found through ``template_folder``)."""
     blueprint = Blueprint("api_offboarding", __name__, url_prefix="/api/v1/offboarding", template_folder="templates")
     blueprint.add_url_rule("/<int:user_id>/preview", "preview", get_preview, methods=["GET"])
     blueprint.add_url_rule("/transfers", "start_transfer", start_transfer, methods=["POST"])

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from opiekun.jobs import JobDefinition, report_progress
-
-TRANSFER = "offboarding.transfer"
+from opiekun.plugins.offboarding.running import run_transfer
+from opiekun.plugins.offboarding.transfers import TRANSFER_JOB
 
 
 def transfer_job(transfer_id: int) -> dict:
     """Job ``offboarding.transfer``: run the transfer's remaining steps."""
-    from opiekun.plugins.offboarding.services import run_transfer
-
     return run_transfer(transfer_id, progress=report_progress)
 
 
-JOBS = (JobDefinition(TRANSFER, transfer_job, "Transfer a user's items to other users", timeout=6 * 3600),)
+JOBS = (JobDefinition(TRANSFER_JOB, transfer_job, "Transfer a user's items to other users", timeout=6 * 3600),)

@@ -10,7 +10,7 @@ from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
 from tests.acceptance.test_admin_panel import logged_in
-from tests.audit.support import changes_of, history
+from tests.audit.history_helpers import changes_of, history
 
 PARALLEL = 16
 
@@ -129,7 +129,7 @@ def test_set_based_changes_racing_with_api_updates_leave_a_truthful_history(app,
 
 
 def test_undoing_a_transfer_six_times_at_once_undoes_it_once(app, api, admin, seller, other_seller):
-    from tests.acceptance.test_offboarding import TRANSFERS, depart, transfer
+    from tests.offboarding.transfer_helpers import TRANSFERS, depart, transfer
 
     firm = api.post("/companies", seller, json={"name": "Przekazana"}).get_json()
     depart(api, admin, seller)

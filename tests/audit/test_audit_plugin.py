@@ -9,10 +9,8 @@ from sqlalchemy import inspect, select
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.audit.support import audit_app_fixture, changes_of, history
+from tests.audit.history_helpers import changes_of, history
 from tests.conftest import build_app
-
-app = audit_app_fixture("audit_plugin")
 
 
 def test_switched_off_audit_leaves_no_tables_routes_permissions_jobs_or_commands(tmp_path, fresh_database):
@@ -75,9 +73,9 @@ def test_a_template_fills_in_to_the_very_text_of_the_whole_entry():
 
 
 def test_a_set_based_change_longer_than_a_page_is_chained_in_record_order(app, api, admin, seller, monkeypatch):
-    from opiekun.plugins.audit import services
+    from opiekun.plugins.audit import bulk_recording
 
-    monkeypatch.setattr(services, "BULK_PAGE", 2)
+    monkeypatch.setattr(bulk_recording, "BULK_PAGE", 2)
     ids = [api.post("/companies", seller, json={"name": f"Strona {n}"}).get_json()["id"] for n in range(5)]
     with app.app_context(), acting_as(Actor(job="cleanup")):
         assert update_records(db.session, Company, Company.id.in_(ids), {"owner_id": admin["id"]}) == 5
@@ -113,7 +111,7 @@ def test_a_set_based_change_may_name_its_operation(app, api, admin, seller):
 
 
 def test_verification_reports_its_progress(app, api, admin, seller):
-    from opiekun.plugins.audit.services import verify_history
+    from opiekun.plugins.audit.verification import verify_history
 
     for number in range(5):
         api.post("/companies", seller, json={"name": f"Postęp {number}"})

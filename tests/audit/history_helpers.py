@@ -1,30 +1,10 @@
-"""Shared pieces of the audit tests: an app with the audit plugin and the partner plugin
-only (audit must work knowing no other plugin), and helpers to read the history."""
+"""Reading the history in the audit tests: every entry matching filters (through the
+API), an entry's changes, and the rows of an exported workbook."""
 from __future__ import annotations
 
 import io
 
-import pytest
 from openpyxl import load_workbook
-
-from opiekun.extensions import db
-from tests.conftest import build_app
-
-#: The plugins of the audit tests' app.
-AUDIT_PLUGINS = ("audit", "contracts")
-
-
-def audit_app_fixture(name: str = "audit"):
-    """A module-scoped ``app`` fixture (overriding the shared one) with audit and contracts."""
-
-    @pytest.fixture(scope="module")
-    def app(tmp_path_factory, fresh_database):
-        application = build_app(tmp_path_factory.mktemp(name), fresh_database.url(), plugins=AUDIT_PLUGINS)
-        yield application
-        with application.app_context():
-            db.engine.dispose()
-
-    return app
 
 
 def history(api, user, **filters) -> list[dict]:
@@ -41,6 +21,7 @@ def history(api, user, **filters) -> list[dict]:
 
 
 def changes_of(entry: dict) -> dict[str, tuple]:
+    """An entry's changes as ``{field: (old, new)}``."""
     return {item["field"]: (item["old"], item["new"]) for item in entry["changes"]}
 
 

@@ -8,30 +8,18 @@ and the bad requests change nothing.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
-import pytest
 from sqlalchemy import func, select, text
 
 from opiekun.extensions import db
 from opiekun.models import Notification
+from tests.offboarding.transfer_helpers import TRANSFERS, created, depart, owners, task_type_id, transfer
 
 PREVIEW = "/offboarding/{}/preview"
-TRANSFERS = "/offboarding/transfers"
-FINISHED = ("done", "failed", "undone")
 
 
 def today(offset: int = 0) -> str:
     return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
-
-
-def created(response) -> dict:
-    assert response.status_code in (200, 201), response.get_json()
-    return response.get_json()
-
-
-def task_type_id(api, user) -> int:
-    return api.get("/task-types", user).get_json()["items"][0]["id"]
 
 
 def build_portfolio(api, admin, seller, pipeline) -> dict[str, list[int]]:
@@ -68,41 +56,9 @@ def build_portfolio(api, admin, seller, pipeline) -> dict[str, list[int]]:
     return ids
 
 
-def depart(api, admin, user) -> None:
-    created(api.patch(f"/users/{user['id']}", admin, json={"status": "departed"}))
-
-
-def owners(api, admin, path: str, ids: list[int]) -> list[int | None]:
-    key = "responsible_id" if path == "/tasks" else "owner_id"
-    return [created(api.get(f"{path}/{record_id}", admin))[key] for record_id in ids]
-
-
-def wait_for(api, admin, transfer_id: int, until=lambda state: state["status"] in FINISHED, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        state = created(api.get(f"{TRANSFERS}/{transfer_id}", admin))
-        if until(state):
-            return state
-        assert time.monotonic() < deadline, state
-        time.sleep(0.05)
-
-
-def transfer(api, admin, body: dict) -> dict:
-    response = api.post(TRANSFERS, admin, json=body)
-    assert response.status_code == 202, response.get_json()
-    started = response.get_json()
-    assert started["status"] in ("queued", "running", "done")
-    return wait_for(api, admin, started["id"])
-
-
 def count_rows(app, table: str) -> int:
     with app.app_context():
         return db.session.scalar(text(f"SELECT count(*) FROM {table}"))
-
-
-@pytest.fixture
-def team(api):
-    return [api.create_user(f"team{n}@firma.example", name=f"Zespół {n}") for n in range(3)]
 
 
 # --- preview ----------------------------------------------------------------------------------

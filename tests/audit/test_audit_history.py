@@ -13,9 +13,7 @@ from sqlalchemy import select
 from opiekun.changes import Actor, FieldChange, RecordChange, acting_as, record_event, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, User
-from tests.audit.support import audit_app_fixture, changes_of, history
-
-app = audit_app_fixture("audit_history")
+from tests.audit.history_helpers import changes_of, history
 
 
 def labels_of(entry: dict) -> dict[str, tuple]:
@@ -187,7 +185,7 @@ def test_per_type_configuration_leaves_out_operations_and_fields(api, admin, sel
 
 def test_retention_purges_old_entries_and_the_chain_stays_verifiable(app, api, admin, seller):
     from opiekun.plugins.audit.models import AuditEntry
-    from opiekun.plugins.audit.services import purge_old_entries
+    from opiekun.plugins.audit.retention import purge_old_entries
 
     assert api.get("/audit/retention", admin).get_json() == {"retention_months": None}
     for number in range(3):

@@ -16,9 +16,7 @@ from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
 from tests.acceptance.test_admin_panel import flashed, logged_in
-from tests.audit.support import audit_app_fixture, changes_of, history, workbook_rows
-
-app = audit_app_fixture("audit_export")
+from tests.audit.history_helpers import changes_of, history, workbook_rows
 
 
 def make_history(api, seller, companies: int = 3) -> list[int]:

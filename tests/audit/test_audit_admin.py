@@ -14,9 +14,7 @@ from sqlalchemy import text
 from opiekun.extensions import db
 from opiekun.jobs import job_state
 from tests.acceptance.test_admin_panel import logged_in
-from tests.audit.support import audit_app_fixture, history, workbook_rows
-
-app = audit_app_fixture("audit_admin")
+from tests.audit.history_helpers import history, workbook_rows
 
 
 def page_text(browser, url: str) -> str:

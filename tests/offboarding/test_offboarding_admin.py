@@ -14,7 +14,7 @@ from opiekun.extensions import db
 from opiekun.models import Company
 from opiekun.plugins.offboarding.models import MovedItem, Transfer
 from tests.acceptance.test_admin_panel import flashed, logged_in
-from tests.acceptance.test_offboarding import FINISHED, created, depart, owners, task_type_id
+from tests.offboarding.transfer_helpers import FINISHED, created, depart, owners, task_type_id
 
 OFFBOARDING = "/admin/offboarding/"
 TRANSFERS = "/admin/offboarding/transfers/"

@@ -1,0 +1,127 @@
+"""What the offboarding pages share: the labels of statuses, kinds, outcomes and options,
+links between the pages, the viewer, and reading a page's transfer or user (404 when
+there is none).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import abort, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from opiekun.admin.labels import FIELD_LABELS, user_label
+from opiekun.api.errors import NotFound
+from opiekun.api.pagination import fetch
+from opiekun.extensions import db
+from opiekun.models import User
+from opiekun.record_types import record_types
+
+
+OFFBOARDING_CATEGORY = _l("Offboarding")
+#: Rows of the moved (or, after undo, kept) items on a transfer's page.
+ITEMS_PER_PAGE = 25
+STATUS_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed"),
+                 "undone": _l("undone")}
+STATUS_STYLES = {"queued": "secondary", "running": "info", "done": "success", "failed": "danger", "undone": "dark"}
+ORIGIN_LABELS = {"offboarding": _l("offboarding page"), "list": _l("record list")}
+KIND_LABELS = {"owner": _l("owner"), "responsible": _l("responsible"), "deputy": _l("deputy"),
+               "planned_owner": _l("owner from a later date"), "promoted_deputy": _l("deputy promoted to owner")}
+#: The transfer's switches, as the form and the transfer's page name them.
+OPTION_LABELS = {"include_closed": _l("Closed items too"), "promote_deputies": _l("Promote deputies"),
+                 "deputies_stay": _l("Deputies stay"), "follow_company": _l("Records follow their company"),
+                 "allow_active": _l("Allow an active user")}
+#: Kinds held through the record's ``owner_id``: the record list filtered by owner shows them.
+OWNED_KINDS = frozenset({"owner", "responsible"})
+OUTCOME_LABELS = {"restored": _l("put back"), "deleted": _l("deleted since"),
+                  "reassigned": _l("given to someone else since"), "changed": _l("changed since")}
+LABELS = {
+    **FIELD_LABELS,
+    "from_user": _l("User"), "from_user_id": _l("User"), "to_user_id": _l("Recipient"), "requested_by": _l("Started by"),
+    "object_types": _l("Record types"), "split": _l("Split"), "selection": _l("Selection"), "origin": _l("Started from"),
+    "progress": _l("Moved"), "finished_at": _l("Finished"), "holdings": _l("Still has"), "review": "",
+    "owner_id": _l("Owner"),
+}
+
+
+def viewer() -> User:
+    """The logged-in user (the object itself, not the proxy)."""
+    return current_user._get_current_object()
+
+
+def label_of(labels: dict, value: str | None) -> str:
+    """``value``'s label in ``labels`` (the value itself when it has none)."""
+    return str(labels.get(value, value or ""))
+
+
+def choices_of(labels: dict) -> list[tuple[str, str]]:
+    """``labels`` as the choices of a select."""
+    return [(value, str(label)) for value, label in labels.items()]
+
+
+def type_label(name: str) -> str:
+    """A record type's plural label in the user's language (its name if it is gone)."""
+    record_type = record_types().get(name)
+    return gettext(record_type.label_plural) if record_type is not None else name
+
+
+def in_registry_order(per_type: dict[Any, Any], type_of: Callable[[Any], str] = lambda key: key) -> dict[Any, Any]:
+    """``{object_type: …}`` (or keys whose ``type_of`` is the type) in the order of the record
+    types, types now gone last."""
+    order = {record_type.name: position for position, record_type in enumerate(record_types())}
+    return dict(sorted(per_type.items(), key=lambda pair: order.get(type_of(pair[0]), len(order))))
+
+
+def user_labels(ids: Iterable[int | None]) -> dict[int, str]:
+    """Users by id, as shown next to records ("departed: name (email)")."""
+    wanted = {user_id for user_id in ids if user_id is not None}
+    if not wanted:
+        return {}
+    return {user.id: user_label(user) for user in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def status_badge(status: str) -> Markup:
+    """A transfer's status as a coloured badge."""
+    return Markup('<span class="badge badge-{}">{}</span>').format(STATUS_STYLES.get(status, "light"),
+                                                                    label_of(STATUS_LABELS, status))
+
+
+def found(load, *args: Any) -> Any:
+    """``load(*args)``, or the 404 page when it finds nothing."""
+    try:
+        return load(*args)
+    except NotFound:
+        abort(404)
+
+
+def page_arg() -> int:
+    """The page (0-based) of ``?page=`` (1-based, as the pager writes it)."""
+    page = request.args.get("page", "1")
+    return int(page) - 1 if page.isdigit() and 0 < int(page) < 1_000_000 else 0
+
+
+def page_of(statement, page: int) -> tuple[list, int]:
+    """One page of a statement's rows and the number of pages."""
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = fetch(statement.limit(ITEMS_PER_PAGE).offset(page * ITEMS_PER_PAGE))
+    return rows, max(1, -(-total // ITEMS_PER_PAGE))
+
+
+def record_url(object_type: str, object_id: int) -> str | None:
+    """The record's admin page (``None`` when its type is gone with its plugin)."""
+    record_type = record_types().get(object_type)
+    return record_type.admin_url(object_id) if record_type is not None else None
+
+
+def user_page_url(user_id: int) -> str:
+    """The offboarding page of a user."""
+    return url_for("offboarding.user_page", user_id=user_id)
+
+
+def transfer_url(transfer_id: int) -> str:
+    """The page of a transfer."""
+    return url_for("offboarding_transfers.transfer_page", transfer_id=transfer_id)

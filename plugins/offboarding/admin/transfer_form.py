@@ -1,0 +1,116 @@
+"""The form that starts a transfer on a user's page — everything to one user, or split per
+record type and across a team — and its translation into the planner's
+:class:`~opiekun.plugins.offboarding.planning.TransferPlan`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, RadioField, SelectField
+from wtforms.validators import NumberRange, Optional
+
+from opiekun.admin.forms import AdminForm, active_users
+from opiekun.admin.labels import user_label
+from opiekun.models import User
+from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, type_label
+from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan
+from opiekun.record_types import RecordType
+
+
+#: Team rows the transfer form shows at first ("Add a team member" adds more).
+TEAM_ROWS = 3
+#: As many split parts as the API accepts.
+MAX_TEAM = 100
+
+
+def optional_id(value: Any) -> int | None:
+    """A select's user id; the empty choice is ``None``."""
+    return None if value in (None, "", "None") else int(value)
+
+
+def recipient_choices() -> list[tuple[str, str]]:
+    """Every active user, after an empty "choose" entry."""
+    return [("", gettext("— choose —"))] + [(str(user.id), user_label(user)) for user in active_users()]
+
+
+def given_to_choices() -> list[tuple[str, str]]:
+    """Who gets a record type whole; the empty choice shares it across the team."""
+    return [("", gettext("— shared across the team —"))] + recipient_choices()[1:]
+
+
+class TeamMemberForm(Form):
+    """One member of the team sharing the types nobody gets whole, with a weight."""
+
+    user = SelectField(_l("Team member"), coerce=optional_id, choices=recipient_choices, validate_choice=False)
+    share = IntegerField(_l("Weight"), default=1, validators=[Optional(), NumberRange(min=1, max=1000)])
+
+
+class TransferForm(AdminForm):
+    """What a transfer moves and to whom; :func:`transfer_form` adds the record types."""
+
+    mode = RadioField(_l("Give"), default="one", choices=[
+        ("one", _l("everything chosen to one user")),
+        ("split", _l("split: record types to different users and/or evenly across a team"))])
+    to_user = SelectField(_l("Recipient"), coerce=optional_id, choices=recipient_choices, validate_choice=False)
+    team = FieldList(FormField(TeamMemberForm), min_entries=TEAM_ROWS, max_entries=MAX_TEAM)
+    include_closed = BooleanField(OPTION_LABELS["include_closed"], default=True,
+                                  description=_l("Won and lost deals, paid invoices, done tasks… (recommended: a client "
+                                                 "who comes back finds an owner)"))
+    promote_deputies = BooleanField(OPTION_LABELS["promote_deputies"],
+                                    description=_l("Records with a deputy in force go to that deputy instead"))
+    deputies_stay = BooleanField(OPTION_LABELS["deputies_stay"], default=True,
+                                 description=_l("Other users' deputy periods on the moved records go on"))
+    follow_company = BooleanField(OPTION_LABELS["follow_company"],
+                                  description=_l("Persons, leads, deals, offers and invoices go to whoever gets their "
+                                                 "company"))
+    allow_active = BooleanField(OPTION_LABELS["allow_active"],
+                                description=_l("The user has not departed yet: move their items anyway"))
+
+
+def transfer_form(types: list[RecordType]) -> type[TransferForm]:
+    """The form for a user holding items of ``types``: per type, whether to move it and,
+    when splitting, to whom (or shared across the team)."""
+    fields = {}
+    for record_type in types:
+        label = _l(record_type.label_plural)
+        fields[f"take_{record_type.name}"] = BooleanField(label, default=True)
+        fields[f"to_{record_type.name}"] = SelectField(label, coerce=optional_id, choices=given_to_choices,
+                                                       validate_choice=False)
+    return type("UserTransferForm", (TransferForm,), fields)
+
+
+def part_labels(index: int, label: str) -> dict[str, str]:
+    """How the form names the fields of the API's ``split.<index>`` in a refusal."""
+    return {f"split.{index}{suffix}": label for suffix in ("", ".user_id", ".object_types", ".share")}
+
+
+def split_parts(form: TransferForm, chosen: list[str]) -> tuple[list[SplitPart], dict[str, str]]:
+    """Types given whole (grouped by user), then the team's shares; with their labels."""
+    given: dict[int, list[str]] = {}
+    for name in chosen:
+        user_id = form[f"to_{name}"].data
+        if user_id is not None:
+            given.setdefault(user_id, []).append(name)
+    parts, labels = [], {}
+    for user_id, names in given.items():
+        labels.update(part_labels(len(parts), gettext("Recipient of %(types)s", types=", ".join(map(type_label, names)))))
+        parts.append(SplitPart(user_id, object_types=tuple(names)))
+    for number, member in enumerate(form.team, 1):
+        if member.user.data is not None:
+            labels.update(part_labels(len(parts), gettext("Team member %(number)d", number=number)))
+            parts.append(SplitPart(member.user.data, share=member.share.data or 1))
+    return parts, labels
+
+
+def transfer_plan(form: TransferForm, user: User, types: list[RecordType]) -> tuple[TransferPlan, dict[str, str]]:
+    """The form as the planner's plan, and the labels naming its fields in a refusal."""
+    chosen = [record_type.name for record_type in types if form[f"take_{record_type.name}"].data]
+    common = {"from_user_id": user.id, "object_types": tuple(chosen), "include_closed": form.include_closed.data,
+              "promote_deputies": form.promote_deputies.data, "deputies_stay": form.deputies_stay.data,
+              "follow_company": form.follow_company.data, "allow_active": form.allow_active.data}
+    if form.mode.data == "one":
+        return TransferPlan(to_user_id=form.to_user.data, **common), {}
+    parts, labels = split_parts(form, chosen)
+    return TransferPlan(split=tuple(parts), **common), labels

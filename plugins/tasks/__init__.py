@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opiekun import PluginManifest, hookimpl, hookspecs
-from opiekun.permissions import Permission
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from opiekun.demo import DemoContext
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, User
+    from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult
     from sqlalchemy.orm import Session
@@ -40,12 +40,6 @@ MANIFEST = PluginManifest(name="tasks", version=__version__,
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-PERMISSIONS = (
-    Permission("tasks.see_all", "See and change every user's tasks, private ones too", ()),
-    Permission("tasks.configure", "Configure task types, statuses, templates and post-sale templates", ()),
-    Permission("tasks.assign", "Create tasks for other users", ("manager",)),
-    Permission("tasks.share_others", "Set how any user's tasks are shared", ()),
-)
 
 
 # --- schema -------------------------------------------------------------------------------
@@ -111,7 +105,9 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
 @hookimpl
 def opiekun_permissions() -> Iterable[Permission]:
     """Admins hold all four; managers may create tasks for others by default."""
-    return PERMISSIONS
+    from opiekun.plugins.tasks.permissions import ALL
+
+    return ALL
 
 
 @hookimpl
@@ -147,7 +143,7 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
     access to it under the sharing rules; no opinion on other record types."""
     if record_type.name != "task":
         return None
-    from opiekun.plugins.tasks.services import Visibility
+    from opiekun.plugins.tasks.services.visibility import Visibility
 
     return Visibility.of(user).level_of(record) == "full"
 
@@ -160,7 +156,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
         if change.operation == "delete" and change.object_type != "task":
             deleted.setdefault(change.object_type, []).append(change.object_id)
     if deleted:
-        from opiekun.plugins.tasks.services import detach_from_deleted_records
+        from opiekun.plugins.tasks.services.tasks import detach_from_deleted_records
 
         detach_from_deleted_records(session, deleted)
 
@@ -168,7 +164,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
 @hookimpl
 def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str | None, actor: Actor) -> None:
     """Apply the pipeline's post-sale template for ``outcome``: the tasks land on the deal."""
-    from opiekun.plugins.tasks.services import deal_closed
+    from opiekun.plugins.tasks.services.templates import deal_closed
 
     deal_closed(deal, outcome)
 
@@ -179,7 +175,7 @@ def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str 
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Tasks the user is responsible for: open ones and done ones."""
-    from opiekun.plugins.tasks.services import count_user_tasks
+    from opiekun.plugins.tasks.services.user_items import count_user_tasks
     from opiekun.user_items import ItemCount
 
     open_count, done_count = count_user_tasks(user_id)
@@ -192,7 +188,7 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     one set-based UPDATE of the responsible user, with change events."""
     if "task" not in request.object_types:
         return []
-    from opiekun.plugins.tasks.services import transfer_user_tasks
+    from opiekun.plugins.tasks.services.user_items import transfer_user_tasks
     from opiekun.user_items import TransferResult
 
     moved = transfer_user_tasks(session, request.from_user_id, request.to_user_id, request.include_closed, request.share)

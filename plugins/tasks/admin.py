@@ -32,7 +32,9 @@ from opiekun.api.errors import Forbidden, NotFound
 from opiekun.extensions import db
 from opiekun.models import Pipeline, User, utcnow
 from opiekun.permissions import has_permission
-from opiekun.plugins.tasks import services
+from opiekun.plugins.tasks.permissions import CONFIGURE, SHARE_OTHERS
+from opiekun.plugins.tasks.services import configuration, next_tasks, sharing, task_lists, tasks, templates
+from opiekun.plugins.tasks.services.visibility import Visibility, visible_task
 from opiekun.plugins.tasks.models import (
     DELAY_FROM,
     DELAY_UNITS,
@@ -110,10 +112,10 @@ def viewer() -> User:
     return current_user._get_current_object()
 
 
-def visibility() -> services.Visibility:
+def visibility() -> Visibility:
     """The logged-in user's visibility, once per request."""
     if "tasks_visibility" not in g:
-        g.tasks_visibility = services.Visibility.of(viewer())
+        g.tasks_visibility = Visibility.of(viewer())
     return g.tasks_visibility
 
 
@@ -143,7 +145,7 @@ class DoneFilter(YesNoFilter):
 
 
 def type_choices(active_only: bool = False) -> list[tuple[str, str]]:
-    services.ensure_defaults()
+    configuration.ensure_defaults()
     statement = select(TaskType).order_by(TaskType.position, TaskType.id)
     if active_only:
         statement = statement.where(TaskType.active.is_(True))
@@ -260,7 +262,7 @@ def form_values(form: TaskForm) -> dict[str, Any]:
         "start": as_utc(form.start.data), "end": as_utc(form.end.data), "priority": form.priority.data,
         "private": bool(form.private.data), "reminders": form.reminders.data or [], "done": bool(form.done.data),
     }
-    if services.settings()["statuses_enabled"]:
+    if configuration.settings()["statuses_enabled"]:
         values["status_id"] = form.status_id.data
     if form.due_date.data is not None or values["start"] is None:
         values["due_date"] = form.due_date.data
@@ -327,12 +329,12 @@ class TaskView(RecordView):
         used = {self.task_filter_name(self._filters[index]) for index, _, _ in (filters or [])}
         if search:
             used.add("q")
-        g.tasks_detail_filter = services.filters_need_read(used)
+        g.tasks_detail_filter = task_lists.filters_need_read(used)
         return super().get_list(page, sort_column, sort_desc, search, filters, *args, **kwargs)
 
     @staticmethod
     def task_filter_name(list_filter) -> str | None:
-        """The :class:`~opiekun.plugins.tasks.services.TaskFilters` name of a list filter."""
+        """The :class:`~opiekun.plugins.tasks.services.task_lists.TaskFilters` name of a list filter."""
         column = getattr(list_filter, "column", None)
         return getattr(list_filter, "task_filter", None) or getattr(column, "key", None)
 
@@ -341,7 +343,7 @@ class TaskView(RecordView):
         row hides never orders it)."""
         if sort_field is None:
             return query, joins
-        return query.order_by(*services.task_order(visibility(), sort_field.key, sort_desc)), joins
+        return query.order_by(*task_lists.task_order(visibility(), sort_field.key, sort_desc)), joins
 
     def get_one(self, id):
         task = super().get_one(id)
@@ -363,7 +365,7 @@ class TaskView(RecordView):
         form.responsible_id.choices = [(user.id, user_label(user)) for user in users]
         form.participant_ids.choices = [(user.id, user_label(user)) for user in active_users()]
         form.object_type.choices = [("", "—"), *record_type_choices()]
-        if not services.settings()["statuses_enabled"]:
+        if not configuration.settings()["statuses_enabled"]:
             del form.status_id
         return form
 
@@ -379,19 +381,19 @@ class TaskView(RecordView):
         return self.fill_choices(self._edit_form_class(get_form_data(), obj=obj), obj)
 
     def create_model(self, form):
-        succeeded, task = attempt_task_change(lambda: services.create_task(viewer(), form_values(form)))
+        succeeded, task = attempt_task_change(lambda: tasks.create_task(viewer(), form_values(form)))
         return task if succeeded else False
 
     def update_model(self, form, model) -> bool:
-        succeeded, change = attempt_task_change(lambda: services.update_task(viewer(), model.id, form_values(form)))
+        succeeded, change = attempt_task_change(lambda: tasks.update_task(viewer(), model.id, form_values(form)))
         if succeeded:
             self.announce_next(change)
         return succeeded
 
     def delete_model(self, model) -> bool:
-        return attempt_task_change(lambda: services.delete_task(viewer(), model.id))[0]
+        return attempt_task_change(lambda: tasks.delete_task(viewer(), model.id))[0]
 
-    def announce_next(self, change: services.TaskChange) -> None:
+    def announce_next(self, change: tasks.TaskChange) -> None:
         if change.proposed_next:
             url = url_for(".proposals_view", id=change.task.id)
             flash(Markup('{} <a class="btn btn-sm btn-primary" href="{}">{}</a>').format(
@@ -414,7 +416,7 @@ class TaskView(RecordView):
     @expose("/complete/", methods=("POST",))
     def complete_view(self):
         task_id = request.form.get("id", type=int) or 0
-        succeeded, change = attempt_task_change(lambda: services.update_task(viewer(), task_id, {"done": True}))
+        succeeded, change = attempt_task_change(lambda: tasks.update_task(viewer(), task_id, {"done": True}))
         if not succeeded:
             return redirect(url_for(".index_view"))
         self.announce_next(change)
@@ -427,10 +429,10 @@ class TaskView(RecordView):
         """The next tasks proposed after a task was done: accepted in one step."""
         task_id = request.args.get("id", type=int) or 0
         try:
-            task, _ = services.visible_task(viewer(), task_id, "full")
+            task, _ = visible_task(viewer(), task_id, "full")
         except (NotFound, Forbidden):
             abort(404)
-        proposals = services.next_tasks(task, (task.done_at or utcnow()).date()) if task.done else []
+        proposals = next_tasks.next_tasks(task, (task.done_at or utcnow()).date()) if task.done else []
         if request.method == "POST":
             chosen = set(request.form.getlist("accept"))
 
@@ -447,7 +449,7 @@ class TaskView(RecordView):
                             values["due_date"] = dt.date.fromisoformat(day)
                         except ValueError:
                             raise ValidationError(gettext("Not a valid date: %(day)s", day=day)) from None
-                    created.append(services.create_task(viewer(), values))
+                    created.append(tasks.create_task(viewer(), values))
                 return created
 
             succeeded, created = attempt_task_change(accept_chosen)
@@ -474,7 +476,7 @@ def mark_done(record_type, ids: list[int]) -> str:
     done, proposals = 0, []
     for task_id in ids:
         try:
-            change = services.update_task(viewer(), task_id, {"done": True})
+            change = tasks.update_task(viewer(), task_id, {"done": True})
         except (Forbidden, NotFound):
             continue
         done += 1
@@ -493,9 +495,9 @@ MARK_DONE = BulkAction("tasks_mark_done", _l("Mark as done"), mark_done, confirm
 
 def record_tasks_section(record_type, record) -> tuple[str, Markup]:
     """The tasks on one record, as the user may see them, for the record's admin page."""
-    statement = (services.visible_tasks(viewer(), services.TaskFilters(object_type=record_type.name, object_id=record.id))
+    statement = (task_lists.visible_tasks(viewer(), task_lists.TaskFilters(object_type=record_type.name, object_id=record.id))
                  .order_by(Task.done, Task.due_date, Task.id).limit(50))
-    rows = services.seen(visibility(), db.session.scalars(statement).unique().all())
+    rows = task_lists.seen(visibility(), db.session.scalars(statement).unique().all())
     items = Markup("").join(
         Markup('<li><a href="{}">{}</a> — {} {}</li>').format(
             url_for("task.details_view", id=row.task.id), row.task.title, row.task.type.name,
@@ -512,7 +514,7 @@ def record_tasks_section(record_type, record) -> tuple[str, Markup]:
 
 
 class ConfigurationView(OpiekunModelView):
-    required_permission = services.CONFIGURE
+    required_permission = CONFIGURE.name
     can_delete = False
 
     def __init__(self, model, name, endpoint):
@@ -540,7 +542,7 @@ class TaskTypeView(ConfigurationView):
         super().__init__(TaskType, _l("Task types"), "task_types")
 
     def get_query(self):
-        services.ensure_defaults()
+        configuration.ensure_defaults()
         return super().get_query()
 
     def on_model_change(self, form, model, is_created):
@@ -559,11 +561,11 @@ class TaskStatusView(ConfigurationView):
         super().__init__(TaskStatus, _l("Task statuses"), "task_statuses")
 
     def get_query(self):
-        services.ensure_defaults()
+        configuration.ensure_defaults()
         return super().get_query()
 
     def render(self, template, **kwargs):
-        kwargs.setdefault("statuses_enabled", services.settings()["statuses_enabled"])
+        kwargs.setdefault("statuses_enabled", configuration.settings()["statuses_enabled"])
         return super().render(template, **kwargs)
 
     def on_model_change(self, form, model, is_created):
@@ -574,7 +576,7 @@ class TaskStatusView(ConfigurationView):
     @expose("/switch/", methods=("POST",))
     def switch_view(self):
         """Switch task statuses on or off."""
-        services.change_settings(viewer(), {"statuses_enabled": request.form.get("statuses_enabled") == "1"})
+        configuration.change_settings(viewer(), {"statuses_enabled": request.form.get("statuses_enabled") == "1"})
         db.session.commit()
         flash(gettext("Saved."), "success")
         return redirect(url_for(".index_view"))
@@ -628,7 +630,7 @@ class PostSaleTemplateView(ConfigurationView):
     def create_model(self, form):
         values = {"pipeline_id": form.pipeline_id.data, "outcome": form.outcome.data,
                   "template_id": form.template.data.id if form.template.data else 0}
-        succeeded, post_sale = attempt_task_change(lambda: services.save_post_sale(viewer(), values))
+        succeeded, post_sale = attempt_task_change(lambda: templates.save_post_sale(viewer(), values))
         return post_sale if succeeded else False
 
     def update_model(self, form, model):
@@ -659,7 +661,7 @@ class TaskShareView(OpiekunModelView):
         return form
 
     def mine(self, query):
-        if has_permission(current_user, services.SHARE_OTHERS):
+        if has_permission(current_user, SHARE_OTHERS.name):
             return query
         return query.filter(TaskShare.owner_id == current_user.id)
 
@@ -671,15 +673,15 @@ class TaskShareView(OpiekunModelView):
 
     def get_one(self, id):
         share = super().get_one(id)
-        if share is None or (share.owner_id != current_user.id and not has_permission(current_user, services.SHARE_OTHERS)):
+        if share is None or (share.owner_id != current_user.id and not has_permission(current_user, SHARE_OTHERS.name)):
             return None
         return share
 
     def save(self, form, previous: TaskShare | None):
         def replace_share() -> TaskShare:
             if previous is not None:
-                services.delete_share(viewer(), previous.id)
-            share, _ = services.set_share(viewer(), form.owner.data.id, form.grantee.data.id,
+                sharing.delete_share(viewer(), previous.id)
+            share, _ = sharing.set_share(viewer(), form.owner.data.id, form.grantee.data.id,
                                           form.task_type.data.id if form.task_type.data else None, form.level.data)
             return share
 
@@ -693,7 +695,7 @@ class TaskShareView(OpiekunModelView):
         return bool(self.save(form, model))
 
     def delete_model(self, model):
-        return attempt_task_change(lambda: services.delete_share(viewer(), model.id))[0]
+        return attempt_task_change(lambda: sharing.delete_share(viewer(), model.id))[0]
 
 
 def configuration_views() -> list[BaseView]:

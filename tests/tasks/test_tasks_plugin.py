@@ -130,7 +130,7 @@ def test_a_deployment_without_tasks_has_no_trace_of_it(tmp_path, fresh_database)
     (dt.date(2030, 1, 1), 0, "days", dt.date(2030, 1, 1)),
 ])
 def test_delays_in_days_weeks_and_months(day, amount, unit, expected):
-    from opiekun.plugins.tasks.services import add_delay
+    from opiekun.plugins.tasks.services.next_tasks import add_delay
 
     assert add_delay(day, amount, unit) == expected
 

@@ -64,7 +64,7 @@ def opiekun_migrations_dir() -> str:
 def opiekun_record_types() -> Iterable[RecordType]:
     """Register ``task``: the change stream sees it, it has an admin list; its API is the
     plugin's own (sharing rules apply), not the generic record API."""
-    from opiekun.plugins.tasks.admin import TaskView
+    from opiekun.plugins.tasks.admin.task_view import TaskView
     from opiekun.plugins.tasks.models import Task
     from opiekun.record_types import RecordType
 
@@ -78,16 +78,17 @@ def opiekun_record_types() -> Iterable[RecordType]:
 @hookimpl
 def opiekun_blueprints() -> Iterable[Blueprint]:
     """``/api/v1/tasks…``, ``/api/v1/task-…`` and the feed ``/calendar/<user id>.ics``."""
-    from opiekun.plugins.tasks.admin import templates_blueprint
+    from flask import Blueprint
     from opiekun.plugins.tasks.api import blueprints
 
-    return [*blueprints(), templates_blueprint()]
+    page_templates = Blueprint("tasks_admin_templates", __name__, template_folder="templates")  # templates/tasks/…
+    return [*blueprints(), page_templates]
 
 
 @hookimpl
 def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
     """Task types, statuses, settings, templates, post-sale templates, sharing."""
-    from opiekun.plugins.tasks.admin import configuration_views
+    from opiekun.plugins.tasks.admin.configuration import configuration_views
 
     return configuration_views()
 
@@ -97,7 +98,7 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
     """"Mark as done" on the task list (only tasks the user has full access to)."""
     if record_type.name != "task":
         return []
-    from opiekun.plugins.tasks.admin import MARK_DONE
+    from opiekun.plugins.tasks.admin.task_view import MARK_DONE
 
     return [MARK_DONE]
 
@@ -202,7 +203,7 @@ if hasattr(hookspecs, "opiekun_admin_record_sections"):  # a core that shows plu
         """The tasks on the record (as the user may see them), with a link to add one."""
         if record_type.name == "task":
             return []
-        from opiekun.plugins.tasks.admin import record_tasks_section
+        from opiekun.plugins.tasks.admin.record_section import record_tasks_section
 
         return [record_tasks_section(record_type, record)]
 

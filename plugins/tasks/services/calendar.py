@@ -14,7 +14,6 @@ from opiekun.plugins.tasks.services.task_lists import SeenTask, seen
 from opiekun.plugins.tasks.services.visibility import Visibility
 from sqlalchemy import or_, select
 
-
 CALENDAR_SALT = "opiekun.tasks.calendar"
 
 

@@ -12,7 +12,6 @@ from opiekun.plugins.tasks.models import DEFAULT_STATUSES, DEFAULT_TYPES, TaskSt
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from sqlalchemy import func, insert, select
 
-
 SETTINGS_KEY = "tasks.settings"
 DEFAULT_SETTINGS = {"statuses_enabled": False}
 

@@ -10,7 +10,6 @@ from opiekun.models import utcnow
 from opiekun.plugins.tasks.models import Task, TaskReminder
 from sqlalchemy import and_, delete, insert, literal, select, update
 
-
 #: A reminder of a task without a time counts from 9:00 UTC of its day.
 DAY_REMINDER_TIME = dt.time(9, 0)
 

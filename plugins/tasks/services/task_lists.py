@@ -13,10 +13,6 @@ from opiekun.plugins.tasks.models import Task, task_participants
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility
 from sqlalchemy import and_, case, func, null, or_, select
 
-
-# --- lists ---------------------------------------------------------------------------------
-
-
 #: Filters that look at what only ``read`` shows: using one limits the list to tasks the
 #: viewer may read (a free/busy viewer must not learn titles by searching them, nor which
 #: busy entries are done by filtering on ``done`` or ``overdue``).

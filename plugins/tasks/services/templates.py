@@ -19,7 +19,6 @@ from opiekun.plugins.tasks.services.validation import check_object, check_user
 from opiekun.record_types import record_types
 from sqlalchemy import select
 
-
 #: Record types a new template may be applied to unless it says otherwise.
 DEFAULT_TEMPLATE_TYPES = ("person", "company", "lead", "deal")
 

@@ -13,7 +13,6 @@ from opiekun.plugins.tasks.services.configuration import settings
 from opiekun.record_types import record_types
 from sqlalchemy import select
 
-
 MAX_PARTICIPANTS = 50
 
 

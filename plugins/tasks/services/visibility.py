@@ -30,7 +30,6 @@ from opiekun.plugins.tasks.permissions import SEE_ALL
 from opiekun.records import load_for_change
 from sqlalchemy import Integer, and_, bindparam, literal, or_, select, true
 
-
 LEVEL_RANK = {level: rank for rank, level in enumerate(SHARING_LEVELS)}
 #: Above this many participations the visibility rule uses a subquery instead of a list.
 PARTICIPATION_LIST_LIMIT = 2000

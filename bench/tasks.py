@@ -130,7 +130,7 @@ def load(app, users: int, tasks: int, grants: int) -> dict:
             due = "date('2030-01-01', '+' || (g % 365) || ' days')"
             boolean = "CASE WHEN {} THEN 1 ELSE 0 END"
         db.session.execute(text(
-            'INSERT INTO tasks (title, type_id, owner_id, created_by_id, due_date, priority, private, reminders, done, '
+            'INSERT INTO tasks (title, type_id, responsible_id, created_by_id, due_date, priority, private, reminders, done, '
             'created_at, updated_at) '
             f"SELECT 'Zadanie ' || g, :first_type + (g % :types), :first_user + (g % :users), :first_user + (g % :users), {due}, "
             f"'normal', {boolean.format('g % 20 = 0')}, '[]', {boolean.format('g % 3 = 0')}, :now, :now {series}"),

@@ -6,11 +6,12 @@ The module is imported even when the plugin is off (to read ``MANIFEST``), so it
 nothing that declares tables: each hook imports the plugin's modules in its body, and a
 disabled plugin leaves no table, route, admin view, permission or job.
 
-A task is a record type (``task``) whose ``owner_id`` is the responsible user (the API's
-``responsible_id``): the core's change stream (and so audit) sees every change of its
-columns; participants added or removed are ``participant_added`` / ``participant_removed``
-events. The type is registered with ``owner_items=False`` because this plugin answers the
-"items of a user" hooks for tasks itself (responsible for, open/done).
+A task is a record type (``task``) whose ``owner_id`` is the responsible user (stored, and
+named in the API, as ``responsible_id``): the core's change stream (and so audit) sees
+every change of its columns; participants added or removed are ``participant_added`` /
+``participant_removed`` events. The type is registered with ``owner_items=False`` because
+this plugin answers the "items of a user" hooks for tasks itself (responsible for,
+open/done). The plugin's design is in its ``README.md``.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl, hookspecs
+from opiekun import PluginManifest, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -196,14 +197,11 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     return [TransferResult("task", moved, kind="responsible")]
 
 
-if hasattr(hookspecs, "opiekun_admin_record_sections"):  # a core that shows plugins' sections on record pages
+@hookimpl
+def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
+    """The tasks on the record (as the user may see them), with a link to add one."""
+    if record_type.name == "task":
+        return []
+    from opiekun.plugins.tasks.admin.record_section import record_tasks_section
 
-    @hookimpl
-    def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
-        """The tasks on the record (as the user may see them), with a link to add one."""
-        if record_type.name == "task":
-            return []
-        from opiekun.plugins.tasks.admin.record_section import record_tasks_section
-
-        return [record_tasks_section(record_type, record)]
-
+    return [record_tasks_section(record_type, record)]

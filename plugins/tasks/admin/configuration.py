@@ -32,11 +32,12 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 class ConfigurationView(OpiekunModelView):
     """A configuration list of the tasks category (``tasks.configure``; nothing is deleted but templates)."""
+
     required_permission = CONFIGURE.name
     can_delete = False
+    column_labels = FIELD_LABELS
 
     def __init__(self, model, name, endpoint):
-        self.column_labels = FIELD_LABELS
         super().__init__(model, db, name=name, category=TASKS_CATEGORY, endpoint=endpoint)
 
 
@@ -50,8 +51,10 @@ def unique_name(model_class, model) -> None:
 class TaskTypeView(ConfigurationView):
     """Task types and what follows each (the defaults exist from the first visit)."""
     column_list = ("name", "active", "position", "next_types", "next_mode", "next_delay", "next_delay_unit", "next_delay_from")
-    column_formatters = {"next_types": lambda v, c, m, n: ", ".join(t.name for t in m.next_types),
-                         "next_mode": value_name, "next_delay_unit": value_name, "next_delay_from": value_name}
+    column_formatters = {
+        "next_types": lambda view, context, model, name: ", ".join(next_type.name for next_type in model.next_types),
+        "next_mode": value_name, "next_delay_unit": value_name, "next_delay_from": value_name,
+    }
     form_columns = ("name", "active", "position", "next_types", "next_mode", "next_delay", "next_delay_unit", "next_delay_from")
     form_choices = {"next_mode": choices_of(NEXT_MODES), "next_delay_unit": choices_of(DELAY_UNITS),
                     "next_delay_from": choices_of(DELAY_FROM)}
@@ -107,8 +110,10 @@ class TaskTemplateView(ConfigurationView):
     """Task templates with their items (inline); an item given to a user needs an active one."""
     can_delete = True
     column_list = ("name", "object_types", "items")
-    column_formatters = {"object_types": lambda v, c, m, n: ", ".join(m.object_types or []),
-                         "items": lambda v, c, m, n: "; ".join(f"{i.title} (+{i.delay_days})" for i in m.items)}
+    column_formatters = {
+        "object_types": lambda view, context, model, name: ", ".join(model.object_types or []),
+        "items": lambda view, context, model, name: "; ".join(f"{item.title} (+{item.delay_days})" for item in model.items),
+    }
     form_columns = ("name", "object_types")
     form_overrides = {"object_types": SelectMultipleField}
     form_args = {"object_types": {"choices": record_type_choices}}
@@ -136,6 +141,11 @@ class TaskTemplateView(ConfigurationView):
                     item.user_id = None
 
 
+def pipeline_choices() -> list[tuple[int, str]]:
+    """The pipelines as choices, by name."""
+    return [(pipeline.id, pipeline.name) for pipeline in db.session.scalars(select(Pipeline).order_by(Pipeline.name))]
+
+
 class PostSaleTemplateView(ConfigurationView):
     """The template a pipeline's deals get when won or lost; saved through the services."""
     can_delete = True
@@ -143,8 +153,7 @@ class PostSaleTemplateView(ConfigurationView):
     form_columns = ("pipeline_id", "outcome", "template")
     form_choices = {"outcome": choices_of(OUTCOMES)}
     form_overrides = {"pipeline_id": SelectField}
-    form_args = {"pipeline_id": {"label": _l("Pipeline"), "coerce": int,
-                                 "choices": lambda: [(p.id, p.name) for p in db.session.scalars(select(Pipeline).order_by(Pipeline.name))]}}
+    form_args = {"pipeline_id": {"label": _l("Pipeline"), "coerce": int, "choices": pipeline_choices}}
     column_formatters = {"outcome": value_name}
 
     def __init__(self):

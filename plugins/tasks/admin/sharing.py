@@ -24,8 +24,12 @@ class TaskShareView(OpiekunModelView):
 
     column_list = ("owner", "grantee", "task_type", "level")
     column_labels = {**FIELD_LABELS, "owner": _l("Whose tasks")}
-    column_formatters = {"owner": lambda v, c, m, n: user_label(m.owner), "grantee": lambda v, c, m, n: user_label(m.grantee),
-                         "level": value_name, "task_type": lambda v, c, m, n: m.task_type.name if m.task_type else gettext("all types")}
+    column_formatters = {
+        "owner": lambda view, context, model, name: user_label(model.owner),
+        "grantee": lambda view, context, model, name: user_label(model.grantee),
+        "level": value_name,
+        "task_type": lambda view, context, model, name: model.task_type.name if model.task_type else gettext("all types"),
+    }
     form_columns = ("owner", "grantee", "task_type", "level")
     form_choices = {"level": choices_of(SHARING_LEVELS)}
     form_args = {"owner": {"query_factory": active_users, "get_label": user_label},

@@ -60,33 +60,34 @@ class TaskView(RecordView):
     form = TaskForm
     list_template = "tasks/task_list.html"
 
-    def __init__(self, record_type):
-        self.column_labels = {**FIELD_LABELS}
-        self.column_formatters = {
-            "title": redacted(plain), "type": redacted(type_name), "status": redacted(status_name),
-            "priority": redacted(value_name), "done": redacted(plain), "object_type": redacted(record_link),
-            "owner": responsible_name,
-            "participants": lambda view, context, model, name: ", ".join(user_label(user) for user in model.participants),
-        }
-        self.column_formatters_export = {
-            name: redacted(formatter) for name, formatter in
-            {"title": plain, "type": type_name, "status": status_name, "priority": plain, "done": plain,
-             "object_type": lambda view, context, model, name: f"{model.object_type or ''} {model.object_id or ''}".strip()}.items()
-        } | {"owner": responsible_name}
-        self.column_filters = [
-            with_live_options(FilterEqual(Task.type_id, _l("Type")), type_choices),
-            with_live_options(FilterEqual(Task.status_id, _l("Status")), status_choices),
-            DateBetweenFilter(Task.due_date, _l("Due date")),
-            OverdueFilter(Task.due_date, _l("Overdue")),
-            DoneFilter(Task.done, _l("Done")),
-            with_live_options(FilterEqual(Task.object_type, _l("Record type")), record_type_choices),
-            FilterEqual(Task.object_id, _l("Record")),
-        ]
-        super().__init__(record_type)
-        # the record views' owner filter, named for tasks: the owner is the responsible user
-        self.column_filters = [OwnerIsFilter(Task.owner_id, _l("Responsible")),
-                               *(flt for flt in self.column_filters if not isinstance(flt, OwnerIsFilter))]
-        self._refresh_filters_cache()
+    column_labels = FIELD_LABELS
+    column_formatters = {
+        "title": redacted(plain), "type": redacted(type_name), "status": redacted(status_name),
+        "priority": redacted(value_name), "done": redacted(plain), "object_type": redacted(record_link),
+        "owner": responsible_name,
+        "participants": lambda view, context, model, name: ", ".join(user_label(user) for user in model.participants),
+    }
+    column_formatters_export = {
+        name: redacted(formatter) for name, formatter in
+        {"title": plain, "type": type_name, "status": status_name, "priority": plain, "done": plain,
+         "object_type": lambda view, context, model, name: f"{model.object_type or ''} {model.object_id or ''}".strip()}.items()
+    } | {"owner": responsible_name}
+    #: the task's own filters, after the record views' ones
+    column_filters = (
+        with_live_options(FilterEqual(Task.type_id, _l("Type")), type_choices),
+        with_live_options(FilterEqual(Task.status_id, _l("Status")), status_choices),
+        DateBetweenFilter(Task.due_date, _l("Due date")),
+        OverdueFilter(Task.due_date, _l("Overdue")),
+        DoneFilter(Task.done, _l("Done")),
+        with_live_options(FilterEqual(Task.object_type, _l("Record type")), record_type_choices),
+        FilterEqual(Task.object_id, _l("Record")),
+    )
+
+    def get_filters(self):
+        """The record views' filters and the task's own, with the owner filter named for
+        tasks: the owner is the responsible user."""
+        return [self.handle_filter(OwnerIsFilter(Task.owner_id, _l("Responsible"))) if isinstance(flt, OwnerIsFilter) else flt
+                for flt in super().get_filters()]
 
     # --- what the user may see ---
 
@@ -177,9 +178,9 @@ class TaskView(RecordView):
         """Flash what completing a task proposed or created."""
         if change.proposed_next:
             url = url_for(".proposals_view", id=change.task.id)
+            proposed = ", ".join(proposal.type_name for proposal in change.proposed_next)
             flash(Markup('{} <a class="btn btn-sm btn-primary" href="{}">{}</a>').format(
-                gettext("Task done. Next tasks are proposed:") + " " + ", ".join(p.type_name for p in change.proposed_next),
-                url, gettext("Review and add")), "info")
+                gettext("Task done. Next tasks are proposed:") + " " + proposed, url, gettext("Review and add")), "info")
         elif change.created_next:
             flash(gettext("Task done; %(count)d next task(s) created.", count=len(change.created_next)), "info")
 

@@ -15,7 +15,7 @@ What it does, bounded in size and time, on loopback only:
    overriding an all-types grant, some the only grant of their owner); the grantee takes
    part in 100 tasks of other users;
 4. times, ``--iterations`` times at most (and at most ``--seconds`` per scenario), the same
-   call the API makes for ``GET /api/v1/tasks`` (``services.list_tasks``: grants lookup,
+   call the API makes for ``GET /api/v1/tasks`` (``task_lists.list_tasks``: grants lookup,
    count, first page of 50 sorted by due date, each row's level):
    * *with sharing rules*: as the grantee;
    * *without sharing rules*: as an admin (every task visible, no rule evaluated);
@@ -130,7 +130,7 @@ def load(app, users: int, tasks: int, grants: int) -> dict:
             due = "date('2030-01-01', '+' || (g % 365) || ' days')"
             boolean = "CASE WHEN {} THEN 1 ELSE 0 END"
         db.session.execute(text(
-            'INSERT INTO tasks (title, type_id, owner_id, created_by_id, due_date, priority, private, reminders, done, '
+            'INSERT INTO tasks (title, type_id, responsible_id, created_by_id, due_date, priority, private, reminders, done, '
             'created_at, updated_at) '
             f"SELECT 'Zadanie ' || g, :first_type + (g % :types), :first_user + (g % :users), :first_user + (g % :users), {due}, "
             f"'normal', {boolean.format('g % 20 = 0')}, '[]', {boolean.format('g % 3 = 0')}, :now, :now {series}"),
@@ -185,31 +185,31 @@ def percentile(samples: list[float], share: float) -> float:
 def run(app, ids: dict, iterations: int, seconds: float) -> list[tuple[str, list[float]]]:
     from opiekun.extensions import db
     from opiekun.models import User
-    from opiekun.plugins.tasks import services
+    from opiekun.plugins.tasks.services import task_lists
     from opiekun.plugins.tasks.models import Task
 
     results = []
     with app.app_context():
         grantee = db.session.get(User, ids["grantee"])
         admin = db.session.get(User, ids["admin"])
-        week = services.TaskFilters(due_from=dt.date(2030, 3, 4), due_to=dt.date(2030, 3, 10))
+        week = task_lists.TaskFilters(due_from=dt.date(2030, 3, 4), due_to=dt.date(2030, 3, 10))
 
-        def plain_list(filters: services.TaskFilters):
-            statement = select(Task).where(Task.owner_id.in_([ids["grantee"], *ids["owners"]]), *services.filter_conditions(filters))
+        def plain_list(filters: task_lists.TaskFilters):
+            statement = select(Task).where(Task.owner_id.in_([ids["grantee"], *ids["owners"]]), *task_lists.filter_conditions(filters))
             db.session.scalar(select(func.count()).select_from(statement.subquery()))
-            db.session.scalars(services.sorted_tasks(statement, None).limit(50)).unique().all()
+            db.session.scalars(task_lists.sorted_tasks(statement, None).limit(50)).unique().all()
 
-        for label, filters in (("list", services.TaskFilters()), ("week", week)):
+        for label, filters in (("list", task_lists.TaskFilters()), ("week", week)):
             scenarios = (
-                (f"{label}: with sharing rules (grantee)", lambda f=filters: services.list_tasks(grantee, f, 1, 50)),
-                (f"{label}: without sharing rules (admin)", lambda f=filters: services.list_tasks(admin, f, 1, 50)),
+                (f"{label}: with sharing rules (grantee)", lambda f=filters: task_lists.list_tasks(grantee, f, 1, 50)),
+                (f"{label}: without sharing rules (admin)", lambda f=filters: task_lists.list_tasks(admin, f, 1, 50)),
                 (f"{label}: owner filter only", lambda f=filters: plain_list(f)),
             )
             for name, call in scenarios:
                 samples = timed(lambda c=call: (c(), db.session.rollback()), iterations, seconds)
                 results.append((name, samples))
                 log(f"{name}: {len(samples)} runs")
-        rows, total = services.list_tasks(grantee, services.TaskFilters(), 1, 50)
+        rows, total = task_lists.list_tasks(grantee, task_lists.TaskFilters(), 1, 50)
         levels = sorted({row.level for row in rows})
         log(f"grantee sees {total:,} of {ids['tasks']:,} tasks; first page levels: {', '.join(levels)}")
     return results
@@ -218,13 +218,13 @@ def run(app, ids: dict, iterations: int, seconds: float) -> list[tuple[str, list
 def explain(app, ids: dict) -> None:
     from opiekun.extensions import db
     from opiekun.models import User
-    from opiekun.plugins.tasks import services
+    from opiekun.plugins.tasks.services import task_lists
 
     with app.app_context():
         for user_id in (ids["grantee"], ids["admin"]):
             user = db.session.get(User, user_id)
-            statement = services.sorted_tasks(services.visible_tasks(user), None).limit(50)
-            for query in (select(func.count()).select_from(services.visible_tasks(user).subquery()), statement):
+            statement = task_lists.sorted_tasks(task_lists.visible_tasks(user), None).limit(50)
+            for query in (select(func.count()).select_from(task_lists.visible_tasks(user).subquery()), statement):
                 compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
                 prefix = "EXPLAIN (ANALYZE, BUFFERS) " if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
                 plan = db.session.execute(text(prefix + str(compiled))).all()

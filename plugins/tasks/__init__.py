@@ -6,11 +6,12 @@ The module is imported even when the plugin is off (to read ``MANIFEST``), so it
 nothing that declares tables: each hook imports the plugin's modules in its body, and a
 disabled plugin leaves no table, route, admin view, permission or job.
 
-A task is a record type (``task``) whose ``owner_id`` is the responsible user (the API's
-``responsible_id``): the core's change stream (and so audit) sees every change of its
-columns; participants added or removed are ``participant_added`` / ``participant_removed``
-events. The type is registered with ``owner_items=False`` because this plugin answers the
-"items of a user" hooks for tasks itself (responsible for, open/done).
+A task is a record type (``task``) whose ``owner_id`` is the responsible user (stored, and
+named in the API, as ``responsible_id``): the core's change stream (and so audit) sees
+every change of its columns; participants added or removed are ``participant_added`` /
+``participant_removed`` events. The type is registered with ``owner_items=False`` because
+this plugin answers the "items of a user" hooks for tasks itself (responsible for,
+open/done). The plugin's design is in its ``README.md``.
 """
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl, hookspecs
-from opiekun.permissions import Permission
+from opiekun import PluginManifest, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opiekun.demo import DemoContext
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, User
+    from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult
     from sqlalchemy.orm import Session
@@ -40,12 +41,6 @@ MANIFEST = PluginManifest(name="tasks", version=__version__,
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-PERMISSIONS = (
-    Permission("tasks.see_all", "See and change every user's tasks, private ones too", ()),
-    Permission("tasks.configure", "Configure task types, statuses, templates and post-sale templates", ()),
-    Permission("tasks.assign", "Create tasks for other users", ("manager",)),
-    Permission("tasks.share_others", "Set how any user's tasks are shared", ()),
-)
 
 
 # --- schema -------------------------------------------------------------------------------
@@ -70,7 +65,7 @@ def opiekun_migrations_dir() -> str:
 def opiekun_record_types() -> Iterable[RecordType]:
     """Register ``task``: the change stream sees it, it has an admin list; its API is the
     plugin's own (sharing rules apply), not the generic record API."""
-    from opiekun.plugins.tasks.admin import TaskView
+    from opiekun.plugins.tasks.admin.task_view import TaskView
     from opiekun.plugins.tasks.models import Task
     from opiekun.record_types import RecordType
 
@@ -84,16 +79,17 @@ def opiekun_record_types() -> Iterable[RecordType]:
 @hookimpl
 def opiekun_blueprints() -> Iterable[Blueprint]:
     """``/api/v1/tasks…``, ``/api/v1/task-…`` and the feed ``/calendar/<user id>.ics``."""
-    from opiekun.plugins.tasks.admin import templates_blueprint
+    from flask import Blueprint
     from opiekun.plugins.tasks.api import blueprints
 
-    return [*blueprints(), templates_blueprint()]
+    page_templates = Blueprint("tasks_admin_templates", __name__, template_folder="templates")  # templates/tasks/…
+    return [*blueprints(), page_templates]
 
 
 @hookimpl
 def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
     """Task types, statuses, settings, templates, post-sale templates, sharing."""
-    from opiekun.plugins.tasks.admin import configuration_views
+    from opiekun.plugins.tasks.admin.configuration import configuration_views
 
     return configuration_views()
 
@@ -103,7 +99,7 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
     """"Mark as done" on the task list (only tasks the user has full access to)."""
     if record_type.name != "task":
         return []
-    from opiekun.plugins.tasks.admin import MARK_DONE
+    from opiekun.plugins.tasks.admin.task_view import MARK_DONE
 
     return [MARK_DONE]
 
@@ -111,7 +107,9 @@ def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
 @hookimpl
 def opiekun_permissions() -> Iterable[Permission]:
     """Admins hold all four; managers may create tasks for others by default."""
-    return PERMISSIONS
+    from opiekun.plugins.tasks.permissions import ALL
+
+    return ALL
 
 
 @hookimpl
@@ -147,7 +145,7 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
     access to it under the sharing rules; no opinion on other record types."""
     if record_type.name != "task":
         return None
-    from opiekun.plugins.tasks.services import Visibility
+    from opiekun.plugins.tasks.services.visibility import Visibility
 
     return Visibility.of(user).level_of(record) == "full"
 
@@ -160,7 +158,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
         if change.operation == "delete" and change.object_type != "task":
             deleted.setdefault(change.object_type, []).append(change.object_id)
     if deleted:
-        from opiekun.plugins.tasks.services import detach_from_deleted_records
+        from opiekun.plugins.tasks.services.tasks import detach_from_deleted_records
 
         detach_from_deleted_records(session, deleted)
 
@@ -168,7 +166,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
 @hookimpl
 def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str | None, actor: Actor) -> None:
     """Apply the pipeline's post-sale template for ``outcome``: the tasks land on the deal."""
-    from opiekun.plugins.tasks.services import deal_closed
+    from opiekun.plugins.tasks.services.templates import deal_closed
 
     deal_closed(deal, outcome)
 
@@ -179,7 +177,7 @@ def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str 
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Tasks the user is responsible for: open ones and done ones."""
-    from opiekun.plugins.tasks.services import count_user_tasks
+    from opiekun.plugins.tasks.services.user_items import count_user_tasks
     from opiekun.user_items import ItemCount
 
     open_count, done_count = count_user_tasks(user_id)
@@ -192,21 +190,18 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     one set-based UPDATE of the responsible user, with change events."""
     if "task" not in request.object_types:
         return []
-    from opiekun.plugins.tasks.services import transfer_user_tasks
+    from opiekun.plugins.tasks.services.user_items import transfer_user_tasks
     from opiekun.user_items import TransferResult
 
     moved = transfer_user_tasks(session, request.from_user_id, request.to_user_id, request.include_closed, request.share)
     return [TransferResult("task", moved, kind="responsible")]
 
 
-if hasattr(hookspecs, "opiekun_admin_record_sections"):  # a core that shows plugins' sections on record pages
+@hookimpl
+def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
+    """The tasks on the record (as the user may see them), with a link to add one."""
+    if record_type.name == "task":
+        return []
+    from opiekun.plugins.tasks.admin.record_section import record_tasks_section
 
-    @hookimpl
-    def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
-        """The tasks on the record (as the user may see them), with a link to add one."""
-        if record_type.name == "task":
-            return []
-        from opiekun.plugins.tasks.admin import record_tasks_section
-
-        return [record_tasks_section(record_type, record)]
-
+    return [record_tasks_section(record_type, record)]

@@ -14,7 +14,9 @@ from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.models import User
-from opiekun.plugins.tasks import services
+from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
+from opiekun.plugins.tasks.services import calendar, configuration, sharing, task_lists, tasks, templates
+from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility, visible_task
 from opiekun.plugins.tasks.calendar_feed import feed_of
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,
@@ -75,15 +77,15 @@ TASK_FIELDS = ("id", "title", "description", "type_id", "status_id", "object_typ
 def task_out(task, level: str) -> TaskOut | BusyTaskOut:
     """The task as ``level`` may see it: free/busy shows only its time."""
     if level == "free_busy":
-        return BusyTaskOut(**{name: getattr(task, name) for name in services.BUSY_FIELDS})
+        return BusyTaskOut(**{name: getattr(task, name) for name in BUSY_FIELDS})
     return TaskOut(**{name: getattr(task, name) for name in TASK_FIELDS}, access=level)
 
 
-def filters_of(query: TaskListQuery) -> services.TaskFilters:
+def filters_of(query: TaskListQuery) -> task_lists.TaskFilters:
     if query.responsible_id not in (None, "none") and int(query.responsible_id) > MAX_ID:
         raise Invalid(Message("some values are not valid"), {"responsible_id": Message("no such user")})
     values = query.model_dump(exclude={"page", "per_page", "sort", "responsible_id"})
-    return services.TaskFilters(
+    return task_lists.TaskFilters(
         responsible_id=int(query.responsible_id) if query.responsible_id not in (None, "none") else None,
         responsible_none=query.responsible_id == "none", **values)
 
@@ -94,26 +96,26 @@ def filters_of(query: TaskListQuery) -> services.TaskFilters:
 @validate(query=TaskListQuery, answers={200: TaskPage}, tags=TASKS, operation_id="list_tasks")
 def list_tasks():
     query = request_query()
-    rows, total = services.list_tasks(current_api_user(), filters_of(query), query.page, query.per_page, query.sort)
+    rows, total = task_lists.list_tasks(current_api_user(), filters_of(query), query.page, query.per_page, query.sort)
     return TaskPage(items=[task_out(row.task, row.level) for row in rows], total=total, page=query.page, per_page=query.per_page)
 
 
 @validate(json=TaskCreate, answers={201: TaskOut}, tags=TASKS, operation_id="create_task")
 def create_task():
-    task = services.create_task(current_api_user(), request_body().model_dump(exclude_unset=True))
+    task = tasks.create_task(current_api_user(), request_body().model_dump(exclude_unset=True))
     db.session.commit()
-    return task_out(task, services.Visibility.of(current_api_user()).level_of(task)), 201
+    return task_out(task, Visibility.of(current_api_user()).level_of(task)), 201
 
 
 @validate(answers={200: OneTaskOut}, tags=TASKS, operation_id="get_task")
 def get_task(task_id: int):
-    task, level = services.visible_task(current_api_user(), task_id)
+    task, level = visible_task(current_api_user(), task_id)
     return OneTaskOut(task_out(task, level))
 
 
 @validate(json=TaskUpdate, answers={200: ChangedTaskOut}, tags=TASKS, operation_id="update_task")
 def update_task(task_id: int):
-    change = services.update_task(current_api_user(), task_id, request_body().model_dump(exclude_unset=True))
+    change = tasks.update_task(current_api_user(), task_id, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     seen = task_out(change.task, change.level)
     extra = {
@@ -127,19 +129,19 @@ def update_task(task_id: int):
 
 @validate(answers={204: None}, tags=TASKS, operation_id="delete_task")
 def delete_task(task_id: int):
-    services.delete_task(current_api_user(), task_id)
+    tasks.delete_task(current_api_user(), task_id)
     db.session.commit()
     return "", 204
 
 
 @validate(answers={200: SettingsOut}, tags=CONFIGURATION, operation_id="get_task_settings")
 def get_settings():
-    return SettingsOut(**services.settings())
+    return SettingsOut(**configuration.settings())
 
 
 @validate(json=SettingsUpdate, answers={200: SettingsOut}, tags=CONFIGURATION, operation_id="update_task_settings")
 def update_settings():
-    values = services.change_settings(current_api_user(), request_body().model_dump(exclude_unset=True))
+    values = configuration.change_settings(current_api_user(), request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return SettingsOut(**values)
 
@@ -152,13 +154,13 @@ def _calendar_token_answer(token: str) -> CalendarTokenOut:
 @validate(answers={200: CalendarTokenOut}, tags=TASKS, operation_id="get_calendar_token")
 def get_calendar_token():
     """Your calendar-feed token: subscribe to ``/calendar/<user id>.ics?token=…``."""
-    return _calendar_token_answer(services.calendar_token(current_api_user()))
+    return _calendar_token_answer(calendar.calendar_token(current_api_user()))
 
 
 @validate(answers={200: CalendarTokenOut}, tags=TASKS, operation_id="rotate_calendar_token")
 def rotate_calendar_token():
     """A new calendar-feed token; links with the old one stop working."""
-    token = services.rotate_calendar_token(current_api_user())
+    token = calendar.rotate_calendar_token(current_api_user())
     db.session.commit()
     return _calendar_token_answer(token)
 
@@ -175,7 +177,7 @@ def _type_or_404(type_id: int) -> TaskType:
 
 @validate(query=ActiveQuery, answers={200: TaskTypePage}, tags=CONFIGURATION, operation_id="list_task_types")
 def list_task_types():
-    services.ensure_defaults()
+    configuration.ensure_defaults()
     db.session.commit()
     statement = select(TaskType).order_by(TaskType.position, TaskType.id)
     if request_query().active is not None:
@@ -186,7 +188,7 @@ def list_task_types():
 
 @validate(json=TaskTypeCreate, answers={201: TaskTypeOut}, tags=CONFIGURATION, operation_id="create_task_type")
 def create_task_type():
-    task_type = services.save_task_type(current_api_user(), None, request_body().model_dump(exclude_unset=True))
+    task_type = configuration.save_task_type(current_api_user(), None, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskTypeOut.model_validate(task_type), 201
 
@@ -199,25 +201,25 @@ def get_task_type(type_id: int):
 @validate(json=TaskTypeUpdate, answers={200: TaskTypeOut}, tags=CONFIGURATION, operation_id="update_task_type")
 def update_task_type(type_id: int):
     task_type = _type_or_404(type_id)
-    services.save_task_type(current_api_user(), task_type, request_body().model_dump(exclude_unset=True))
+    configuration.save_task_type(current_api_user(), task_type, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskTypeOut.model_validate(task_type)
 
 
 @validate(query=ActiveQuery, answers={200: TaskStatusPage}, tags=CONFIGURATION, operation_id="list_task_statuses")
 def list_task_statuses():
-    services.ensure_defaults()
+    configuration.ensure_defaults()
     db.session.commit()
     statement = select(TaskStatus).order_by(TaskStatus.position, TaskStatus.id)
     if request_query().active is not None:
         statement = statement.where(TaskStatus.active.is_(request_query().active))
     items = [TaskStatusOut.model_validate(status) for status in db.session.scalars(statement)]
-    return TaskStatusPage(items=items, total=len(items), statuses_enabled=services.settings()["statuses_enabled"])
+    return TaskStatusPage(items=items, total=len(items), statuses_enabled=configuration.settings()["statuses_enabled"])
 
 
 @validate(json=TaskStatusCreate, answers={201: TaskStatusOut}, tags=CONFIGURATION, operation_id="create_task_status")
 def create_task_status():
-    status = services.save_task_status(current_api_user(), None, request_body().model_dump(exclude_unset=True))
+    status = configuration.save_task_status(current_api_user(), None, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskStatusOut.model_validate(status), 201
 
@@ -227,7 +229,7 @@ def update_task_status(status_id: int):
     status = db.session.get(TaskStatus, status_id) if 0 < status_id < 2**31 else None
     if status is None:
         raise NotFound(Message("no task status with id %(id)s", id=status_id))
-    services.save_task_status(current_api_user(), status, request_body().model_dump(exclude_unset=True))
+    configuration.save_task_status(current_api_user(), status, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskStatusOut.model_validate(status)
 
@@ -254,28 +256,28 @@ def list_templates():
 
 @validate(json=TemplateCreate, answers={201: TemplateOut}, tags=CONFIGURATION, operation_id="create_task_template")
 def create_template():
-    template = services.save_template(current_api_user(), None, request_body().model_dump(exclude_unset=True))
+    template = templates.save_template(current_api_user(), None, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return template_out(template), 201
 
 
 @validate(answers={200: TemplateOut}, tags=CONFIGURATION, operation_id="get_task_template")
 def get_template(template_id: int):
-    return template_out(services.template_or_404(template_id))
+    return template_out(templates.template_or_404(template_id))
 
 
 @validate(json=TemplateUpdate, answers={200: TemplateOut}, tags=CONFIGURATION, operation_id="update_task_template")
 def update_template(template_id: int):
-    template = services.template_or_404(template_id)
-    services.save_template(current_api_user(), template, request_body().model_dump(exclude_unset=True))
+    template = templates.template_or_404(template_id)
+    templates.save_template(current_api_user(), template, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return template_out(template)
 
 
 @validate(answers={204: None}, tags=CONFIGURATION, operation_id="delete_task_template")
 def delete_template(template_id: int):
-    template = services.template_or_404(template_id)
-    services.require_permission(current_api_user(), services.CONFIGURE)
+    template = templates.template_or_404(template_id)
+    require_permission(current_api_user(), CONFIGURE)
     db.session.delete(template)
     db.session.commit()
     return "", 204
@@ -284,10 +286,10 @@ def delete_template(template_id: int):
 @validate(json=ApplyTemplate, answers={201: AppliedOut}, tags=TASKS, operation_id="apply_task_template")
 def apply_template(template_id: int):
     body = request_body()
-    template = services.template_or_404(template_id)
-    created = services.apply_template(current_api_user(), template, body.object_type, body.object_id, body.responsible_id)
+    template = templates.template_or_404(template_id)
+    created = templates.apply_template(current_api_user(), template, body.object_type, body.object_id, body.responsible_id)
     db.session.commit()
-    visibility = services.Visibility.of(current_api_user())
+    visibility = Visibility.of(current_api_user())
     return AppliedOut(created=[task_out(task, visibility.level_of(task)) for task in created
                                if visibility.level_of(task) in ("read", "full")]), 201
 
@@ -306,14 +308,14 @@ def list_post_sale():
 
 @validate(json=PostSaleCreate, answers={201: PostSaleOut}, tags=CONFIGURATION, operation_id="create_post_sale_template")
 def create_post_sale():
-    post_sale = services.save_post_sale(current_api_user(), request_body().model_dump())
+    post_sale = templates.save_post_sale(current_api_user(), request_body().model_dump())
     db.session.commit()
     return PostSaleOut.model_validate(post_sale), 201
 
 
 @validate(answers={204: None}, tags=CONFIGURATION, operation_id="delete_post_sale_template")
 def delete_post_sale(post_sale_id: int):
-    services.delete_post_sale(current_api_user(), post_sale_id)
+    templates.delete_post_sale(current_api_user(), post_sale_id)
     db.session.commit()
     return "", 204
 
@@ -324,7 +326,7 @@ def delete_post_sale(post_sale_id: int):
 @validate(query=ShareQuery, answers={200: SharePage}, tags=SHARING, operation_id="list_task_sharing")
 def list_sharing():
     query = request_query()
-    statement = services.list_shares(current_api_user(), query.owner_id, query.grantee_id)
+    statement = sharing.list_shares(current_api_user(), query.owner_id, query.grantee_id)
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     rows = db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
     return SharePage(items=[ShareOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
@@ -335,14 +337,14 @@ def set_sharing():
     """Share tasks (all types, or one) at a level; replaces the grant for the same scope
     (201 when new, 200 when replaced)."""
     body = request_body()
-    share, created = services.set_share(current_api_user(), body.owner_id, body.grantee_id, body.task_type_id, body.level)
+    share, created = sharing.set_share(current_api_user(), body.owner_id, body.grantee_id, body.task_type_id, body.level)
     db.session.commit()
     return ShareOut.model_validate(share), 201 if created else 200
 
 
 @validate(answers={204: None}, tags=SHARING, operation_id="delete_task_sharing")
 def delete_sharing(share_id: int):
-    services.delete_share(current_api_user(), share_id)
+    sharing.delete_share(current_api_user(), share_id)
     db.session.commit()
     return "", 204
 
@@ -355,13 +357,13 @@ def calendar_feed(user_id: int):
     """An iCalendar feed of the user's tasks as the token's holder may see them. The token
     is a calendar token (``GET /api/v1/tasks/calendar-token``), never an API token (URLs end
     up in access logs); free/busy entries carry no title or details."""
-    holder = services.user_for_calendar_token(request_query().token)
+    holder = calendar.user_for_calendar_token(request_query().token)
     if holder is None:
         raise Unauthorized(Message("the calendar token is invalid or revoked, or its user has left"))
     owner = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
     if owner is None:
         raise NotFound(Message("no user with id %(id)s", id=user_id))
-    body = feed_of(owner, services.calendar_tasks(holder, owner.id))
+    body = feed_of(owner, calendar.calendar_tasks(holder, owner.id))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'inline; filename="opiekun-{user_id}.ics"', "Cache-Control": "private, max-age=300"})
 

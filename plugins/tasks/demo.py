@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from opiekun.models import utcnow
-from opiekun.plugins.tasks import services
+from opiekun.plugins.tasks.services.configuration import ensure_defaults
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,
     Task,
@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 def add_demo_tasks(context) -> None:
     session = context.session
-    services.ensure_defaults()
+    ensure_defaults()
     session.flush()
     types = {task_type.name: task_type for task_type in session.scalars(select(TaskType))}
     types["E-mail"].next_types = [types["Telefon"]]

@@ -14,7 +14,7 @@ SEND_REMINDERS = "tasks.send_reminders"
 
 def send_reminders(now: str | None = None) -> dict[str, object]:
     """Job ``tasks.send_reminders``; ``now`` (ISO timestamp) for tests, default: now."""
-    from opiekun.plugins.tasks.services import send_due_reminders
+    from opiekun.plugins.tasks.services.reminders import send_due_reminders
 
     moment = dt.datetime.fromisoformat(now) if now else None
     return {"sent": send_due_reminders(moment)}

@@ -5,10 +5,11 @@ none of these tables.
 
 A :class:`Task` is a CRM record (``object_type`` ``task``): it mixes in
 :class:`opiekun.models.RecordMixin`, whose ``owner_id`` is **the user responsible for the
-task** (the API calls it ``responsible_id``). Because of that one choice the core's
-generic machinery treats tasks like every other record: the change stream (and so audit)
-sees every column change, offboarding previews count a user's tasks and transfers move
-them with one set-based ``UPDATE`` (see the plugin's ``opiekun_user_items`` notes).
+task**, stored in the column ``responsible_id`` (the API's name too). Because of that one
+choice the core's generic machinery treats tasks like every other record: the change
+stream (and so audit) sees every column change, offboarding previews count a user's tasks
+and transfers move them with one set-based ``UPDATE`` (see the plugin's
+``opiekun_user_items`` notes).
 """
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ class Task(RecordMixin, db.Model):
     __table_args__ = (
         enum_check("priority", PRIORITIES),
         # a user's task list and calendar: tasks of a responsible user, by type and day
-        Index("ix_tasks_owner_type_due", "owner_id", "type_id", "due_date"),
+        # ("owner_id" is the key of the column responsible_id, see below)
+        Index("ix_tasks_responsible_type_due", "owner_id", "type_id", "due_date"),
         Index("ix_tasks_object", "object_type", "object_id"),
         Index("ix_tasks_done_due", "done", "due_date"),
         # tasks a user gave to others (their author keeps read access)
@@ -129,6 +131,10 @@ class Task(RecordMixin, db.Model):
         Index("ix_tasks_due_date_id", "due_date", "id"),
     )
 
+    #: The user responsible for the task. The column is ``responsible_id``; its key and the
+    #: attribute stay ``owner_id``, the name every record's owner has in the change stream
+    #: (and so in the history) and in the core's record machinery.
+    owner_id: Mapped[int | None] = mapped_column("responsible_id", ForeignKey("users.id"), key="owner_id", index=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     type_id: Mapped[int] = mapped_column(ForeignKey("task_types.id"), index=True)
@@ -149,7 +155,7 @@ class Task(RecordMixin, db.Model):
     status: Mapped[TaskStatus | None] = relationship()
     participants: Mapped[list[User]] = relationship(secondary=task_participants, order_by=User.id)
 
-    #: The API's name for the responsible user (the record's owner).
+    #: The responsible user under the API's (and the column's) name.
     responsible_id = synonym("owner_id")
 
     @property

@@ -35,14 +35,10 @@ def client(recorded_app, recorder):
     empty_tables(recorded_app)
 
 
-def type_ids(client, user):
-    return {item["name"]: item["id"] for item in client.get("/task-types", user).get_json()["items"]}
-
-
-def test_task_changes_reach_the_change_stream(client, recorder):
+def test_task_changes_reach_the_change_stream(client, recorder, task_type_ids):
     seller = client.create_user("s@firma.example")
     colleague = client.create_user("c@firma.example")
-    types = type_ids(client, seller)
+    types = task_type_ids(client, seller)
     task = client.post("/tasks", seller, json={"title": "Telefon", "type_id": types["Telefon"], "due_date": "2030-01-01"}).get_json()
     recorder.clear()
     response = client.patch(f"/tasks/{task['id']}", seller, json={
@@ -70,11 +66,11 @@ def test_task_changes_reach_the_change_stream(client, recorder):
     assert deleted.object_name == "Telefon do prezesa"
 
 
-def test_offboarding_counts_and_moves_a_departed_users_tasks(client, recorder, recorded_app):
+def test_offboarding_counts_and_moves_a_departed_users_tasks(client, recorder, recorded_app, task_type_ids):
     admin = client.create_user("a@firma.example", role="admin")
     leaving = client.create_user("l@firma.example")
     heir = client.create_user("h@firma.example")
-    types = type_ids(client, leaving)
+    types = task_type_ids(client, leaving)
     for number in range(3):
         client.post("/tasks", leaving, json={"title": f"Zadanie {number}", "type_id": types["E-mail"], "done": number == 0})
     client.patch(f"/users/{leaving['id']}", admin, json={"status": "departed"})
@@ -94,9 +90,9 @@ def test_offboarding_counts_and_moves_a_departed_users_tasks(client, recorder, r
     assert client.get("/tasks", heir, query_string={"responsible_id": str(heir["id"])}).get_json()["total"] == 3
 
 
-def test_reminders_become_notifications_once(client, recorded_app):
+def test_reminders_become_notifications_once(client, recorded_app, task_type_ids):
     seller = client.create_user("r@firma.example")
-    types = type_ids(client, seller)
+    types = task_type_ids(client, seller)
     client.post("/tasks", seller, json={"title": "Spotkanie", "type_id": types["Spotkanie"], "start": "2030-01-02T10:00:00Z",
                                         "reminders": [15, 60]})
     with recorded_app.app_context():
@@ -130,7 +126,7 @@ def test_a_deployment_without_tasks_has_no_trace_of_it(tmp_path, fresh_database)
     (dt.date(2030, 1, 1), 0, "days", dt.date(2030, 1, 1)),
 ])
 def test_delays_in_days_weeks_and_months(day, amount, unit, expected):
-    from opiekun.plugins.tasks.services import add_delay
+    from opiekun.plugins.tasks.services.next_tasks import add_delay
 
     assert add_delay(day, amount, unit) == expected
 

@@ -159,7 +159,7 @@ def test_sorting_and_filtering_the_list_do_not_reveal_what_busy_rows_hide(app, a
     browser = logged_in(app, other_seller)
     assert sorted(listed_ids(browser, "/admin/task/")) == sorted([zulu["id"], alfa["id"]])
     by_id = [zulu["id"], alfa["id"]]
-    from opiekun.plugins.tasks.admin import TaskView
+    from opiekun.plugins.tasks.admin.task_view import TaskView
 
     sortable = [TaskView.column_list.index(name) for name in TaskView.column_sortable_list if name in TaskView.column_list]
     assert len(sortable) == 5

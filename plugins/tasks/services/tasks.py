@@ -1,0 +1,146 @@
+"""Creating, changing, completing and deleting tasks, with the same rules for the API,
+the admin, templates and jobs: values are validated first, giving a task to someone else
+needs the right to, and completing one proposes (or creates) the next ones."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opiekun.api.errors import Forbidden, Invalid, Message
+from opiekun.changes import FieldChange, RecordChange, record_event
+from opiekun.extensions import db
+from opiekun.models import User, utcnow
+from opiekun.permissions import has_permission
+from opiekun.plugins.tasks.models import Task, TaskReminder
+from opiekun.plugins.tasks.permissions import ASSIGN, SEE_ALL
+from opiekun.plugins.tasks.services.next_tasks import ProposedTask, next_tasks
+from opiekun.plugins.tasks.services.reminders import sync_reminders
+from opiekun.plugins.tasks.services.validation import validate_values
+from opiekun.plugins.tasks.services.visibility import Visibility, visible_task
+from sqlalchemy import delete, select, update
+
+
+def apply_values(task: Task, values: Mapping[str, Any]) -> None:
+    """Set validated values (participants and reminders have their own bookkeeping)."""
+    for name, value in values.items():
+        if name == "participant_ids":
+            continue
+        if name == "responsible_id":
+            task.owner_id = value
+        elif name == "reminders":
+            task.reminders = sorted(value)
+        else:
+            setattr(task, name, value)
+    if "start" in values and values["start"] is not None and "due_date" not in values:
+        task.due_date = values["start"].astimezone(dt.UTC).date()
+    if "done" in values:
+        task.done_at = utcnow() if values["done"] else None
+
+
+def set_participants(task: Task, user_ids: Sequence[int]) -> None:
+    """Replace the participants; each one added or removed is a change event."""
+    before = set(task.participant_ids)
+    after = set(user_ids)
+    if before == after:
+        return
+    users = db.session.scalars(select(User).where(User.id.in_(after))).all() if after else []
+    task.participants = sorted(users, key=lambda user: user.id)
+    db.session.flush()
+    for user_id in sorted(after - before):
+        record_event(db.session, RecordChange("task", task.id, task.display_name, "participant_added",
+                                              (FieldChange("participant_ids", None, user_id),)))
+    for user_id in sorted(before - after):
+        record_event(db.session, RecordChange("task", task.id, task.display_name, "participant_removed",
+                                              (FieldChange("participant_ids", user_id, None),)))
+
+
+def save_task(task: Task, values: Mapping[str, Any], creating: bool) -> Task:
+    """Apply validated ``values`` and keep participants and reminders in line (no checks here)."""
+    apply_values(task, values)
+    if creating:
+        db.session.add(task)
+    db.session.flush()
+    if "participant_ids" in values:
+        set_participants(task, values["participant_ids"])
+    if creating or {"reminders", "start", "due_date", "done"} & set(values):
+        sync_reminders(task)
+    return task
+
+
+def may_assign_to(actor: User, responsible_id: int | None, type_id: int) -> bool:
+    """Whether ``actor`` may make ``responsible_id`` responsible for a task of type ``type_id``."""
+    if responsible_id == actor.id or has_permission(actor, ASSIGN.name) or has_permission(actor, SEE_ALL.name):
+        return True
+    return Visibility.of(actor).scope_level(responsible_id, type_id) == "full"
+
+
+def create_task(actor: User | None, values: Mapping[str, Any]) -> Task:
+    """Create a task from API-shaped ``values``; the responsible defaults to ``actor``.
+
+    Giving the task to someone else needs ``tasks.assign`` or full access to their tasks.
+    """
+    values = dict(values)
+    values.setdefault("responsible_id", actor.id if actor else None)
+    values.setdefault("participant_ids", [])
+    values.setdefault("reminders", [])
+    task = Task(created_by_id=actor.id if actor else None, priority="normal", private=False, done=False, reminders=[])
+    problems = validate_values(task, values)
+    if "title" not in values or "type_id" not in values:
+        problems.update({name: Message("required") for name in ("title", "type_id") if name not in values})
+    if problems:
+        raise Invalid(Message("some values are not valid"), problems)
+    if actor is not None and not may_assign_to(actor, values["responsible_id"], values["type_id"]):
+        raise Forbidden(Message("you may create tasks for another user only with full access to their tasks "
+                                "or the permission %(permission)r", permission=ASSIGN.name), {"responsible_id": Message("not allowed")})
+    return save_task(task, values, creating=True)
+
+
+@dataclass
+class TaskChange:
+    """A changed task, the actor's level on it, and the next tasks its completion proposed or created."""
+    task: Task
+    level: str
+    proposed_next: list[ProposedTask] = field(default_factory=list)
+    created_next: list[Task] = field(default_factory=list)
+
+
+def update_task(actor: User, task_id: int, values: Mapping[str, Any]) -> TaskChange:
+    """Change a task the actor has full access to; completing it proposes (or, for types
+    in ``trigger`` mode, creates) the next tasks."""
+    task, _ = visible_task(actor, task_id, "full")
+    values = dict(values)
+    problems = validate_values(task, values)
+    if problems:
+        raise Invalid(Message("some values are not valid"), problems)
+    completing = values.get("done") is True and not task.done
+    save_task(task, values, creating=False)
+    level = Visibility.of(actor).level_of(task)
+    change = TaskChange(task, level)
+    if completing:
+        proposals = next_tasks(task, utcnow().date())
+        if task.type.next_mode == "trigger":
+            change.created_next = [save_task(Task(created_by_id=actor.id, priority="normal", private=False, done=False,
+                                              reminders=[]), {**proposal.as_values(), "participant_ids": [],
+                                                              "reminders": []}, creating=True)
+                                   for proposal in proposals]
+        else:
+            change.proposed_next = proposals
+    return change
+
+
+def delete_task(actor: User, task_id: int) -> None:
+    """Delete a task the actor has full access to, with its reminders."""
+    task, _ = visible_task(actor, task_id, "full")
+    db.session.execute(delete(TaskReminder).where(TaskReminder.task_id == task.id))
+    db.session.delete(task)
+    db.session.flush()
+
+
+def detach_from_deleted_records(session, deleted: Mapping[str, list[int]]) -> None:
+    """Tasks on records that were deleted stay, on no record (one UPDATE per type)."""
+    table = Task.__table__
+    for object_type, ids in deleted.items():
+        session.execute(update(table).where(table.c.object_type == object_type, table.c.object_id.in_(ids))
+                        .values(object_type=None, object_id=None))

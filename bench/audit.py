@@ -106,7 +106,7 @@ def _psycopg(url: str) -> str:
 def make_app(database_url: str, instance: Path, plugins: tuple[str, ...]):
     from opiekun.app import create_app
     from opiekun.config import Settings
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     instance.mkdir(parents=True, exist_ok=True)
     app = create_app(Settings(instance_path=instance, database_url=database_url, redis_url=None, plugins=plugins,

@@ -464,7 +464,7 @@ def measure_loop(db, mix: dict[str, int], items: int, sample: int) -> dict[str, 
     from opiekun.models import utcnow
     from opiekun.plugins.offboarding.transfers import TRANSFER_CONTEXT
     from opiekun.plugins.ownership.models import OwnerAssignment
-    from opiekun.record_types import record_types
+    from opiekun.record_registry import record_types
 
     transfer_id = new_transfer_row(db)
     chosen = loop_sample(db, mix, items, sample)
@@ -645,7 +645,7 @@ def main() -> None:
     from opiekun.app import create_app
     from opiekun.config import Settings
     from opiekun.extensions import db
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-offboarding-"))
     snapshots = Snapshots(args.database, args.url, folder)

@@ -124,7 +124,7 @@ def main() -> None:
     from opiekun.config import Settings
     from opiekun.extensions import db
     from opiekun.models import Company, User
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-"))
     url, drop = create_database(args.database, args.url, folder)

@@ -87,7 +87,7 @@ class Database:
 def build_app(database: Database):
     from opiekun.app import create_app
     from opiekun.config import Settings
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     settings = Settings(instance_path=Path(database.folder), database_url=database.url, redis_url=None,
                         plugins=("tasks",), secret_key="bench-secret-key-of-at-least-32-bytes")

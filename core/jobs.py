@@ -125,6 +125,17 @@ def error_summary(error: BaseException) -> str:
     return (f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__)[:500]
 
 
+def traceback_summary(exc_string: str | None) -> str | None:
+    """The ``Type: message`` line of a traceback rq kept, written as :func:`error_summary`
+    writes it (the type without its module: ``rq.timeouts.JobTimeoutException: …`` is
+    ``JobTimeoutException: …``), for a job whose own summary was not saved."""
+    lines = (exc_string or "").strip().splitlines()
+    if not lines:
+        return None
+    kind, separator, message = lines[-1].partition(": ")
+    return (kind.rsplit(".", 1)[-1] + separator + message)[:500]
+
+
 def _note_error(rq_job: Job | None, error: BaseException) -> None:
     """Keep the error's one-line summary for pollers."""
     if rq_job is None:
@@ -245,8 +256,7 @@ def job_state(job_id: str) -> dict[str, Any] | None:
         error = job.meta.get("error")
         if not error:
             latest = job.latest_result()
-            lines = (latest.exc_string or "").strip().splitlines() if latest else []
-            error = lines[-1] if lines else str(status)
+            error = traceback_summary(latest.exc_string if latest else None) or str(status)
     return {
         "id": job.id,
         "name": job.meta.get("name", job.description or ""),

@@ -94,7 +94,7 @@ def fresh_database(tmp_path_factory) -> Iterator[FreshDatabase]:
 
 def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settings):
     """An app of its own (own database), e.g. with other plugins; schema via migrations."""
-    from opiekun.schema import upgrade_schema
+    from opiekun.migration_runner import upgrade_schema
 
     app = create_app(make_settings(instance_path, database_url=database_url, **settings), extra_plugins=extra_plugins)
     app.config["TESTING"] = True

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from opiekun.changes import ChangeSet
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(

@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from opiekun.admin.labels import value_label
+from opiekun.labels import value_label
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
-from opiekun.api.errors import ApiError, translated
+from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
 from opiekun.plugins.audit import chain, jobs
@@ -75,7 +75,7 @@ class AuditView(LoginRequired, BaseView):
             history_filter = HistoryFilter.from_params(request.args)
             check_filter(history_filter)
             return history_filter, {}
-        except ApiError as error:
+        except DomainError as error:
             return None, {str(FILTER_LABELS.get(field, field)): translated(problem) for field, problem in error.fields.items()}
 
     @expose("/")
@@ -123,7 +123,7 @@ class AuditView(LoginRequired, BaseView):
         state = own_job(job_id, jobs.EXPORT)
         try:
             path = jobs.finished_export(job_id, state)
-        except ApiError as error:  # expired, or deleted after an anonymization: say so on the history page
+        except DomainError as error:  # expired, or deleted after an anonymization: say so on the history page
             flash(translated(error.message), "error")
             return redirect(url_for(".index"))
         return send_file(path, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.engine import Connection
 
-from opiekun.api.errors import Conflict, Message, NotFound
+from opiekun.errors import Conflict, Message, NotFound
 from opiekun.changes import change_context, update_records
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, send_file
 from pydantic import ValidationError
 
-from opiekun.api.errors import Forbidden, Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message, NotFound, Refused
 from opiekun.api.schemas import OutputModel, QueryModel
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -49,7 +49,7 @@ def require(permission: str) -> Any:
     """The calling user, who must hold ``permission`` (403 otherwise)."""
     user = current_api_user()
     if not has_permission(user, permission):
-        raise Forbidden(Message("this needs the permission %(permission)r (administrators have it)", permission=permission))
+        raise Refused(Message("this needs the permission %(permission)r (administrators have it)", permission=permission))
     return user
 
 
@@ -166,7 +166,7 @@ def _own_export(job_id: str) -> dict:
     if state is None or state["name"] != jobs.EXPORT:
         raise NotFound(Message("no export %(id)s", id=job_id))
     if state["user_id"] != user.id and user.role != "admin":
-        raise Forbidden(Message("this export was started by another user"))
+        raise Refused(Message("this export was started by another user"))
     return state
 
 

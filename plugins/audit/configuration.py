@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from opiekun.api.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
 from opiekun.plugins.audit.entries import bump_settings_version
 from opiekun.plugins.audit.models import AuditTypeSetting

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, select
 
-from opiekun.api.errors import Invalid, Message
+from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES
@@ -41,7 +41,7 @@ class HistoryFilter:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> HistoryFilter:
         """From query-string-like values (the admin's filter form, a job's arguments);
-        raises :class:`~opiekun.api.errors.Invalid` naming the bad parameter."""
+        raises :class:`~opiekun.errors.Invalid` naming the bad parameter."""
         problems: dict[str, Message] = {}
         values: dict[str, Any] = {}
         _read_days(params, values, problems)

@@ -25,7 +25,7 @@ from pathlib import Path
 from flask import current_app
 from rq import get_current_job
 
-from opiekun.api.errors import ApiError, Message, NotFound
+from opiekun.errors import Gone, Message, NotFound
 from opiekun.config import ConfigurationError
 from opiekun.jobs import JobDefinition, Schedule, connection, report_progress
 from opiekun.plugins.audit.history import HistoryFilter, count_entries
@@ -122,9 +122,8 @@ def finished_export(job_id: str, state: dict) -> Path:
     path = export_path(job_id)
     if not path.exists():
         hours = export_retention().total_seconds() / 3600
-        raise ApiError(Message("export %(id)s is no longer available: exports are kept %(hours)s hours and deleted "
-                               "when a person is anonymized; start a new export", id=job_id, hours=f"{hours:g}"),
-                       status=410, code="gone")
+        raise Gone(Message("export %(id)s is no longer available: exports are kept %(hours)s hours and deleted "
+                           "when a person is anonymized; start a new export", id=job_id, hours=f"{hours:g}"))
     return path
 
 

@@ -24,7 +24,7 @@ NAME_COLUMNS = ("name", "title", "number", "email")
 def field_label(field: str) -> str:
     """A field's label as its English message id (the admin translates it when shown), kept
     in the entry so it survives the removal of the plugin that defined the field."""
-    from opiekun.admin.labels import FIELD_LABELS
+    from opiekun.labels import FIELD_LABELS
 
     for key in (field, field.removesuffix("_id")):
         label = FIELD_LABELS.get(key)

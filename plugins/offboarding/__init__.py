@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition
     from opiekun.models import User
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(

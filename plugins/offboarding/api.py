@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from opiekun.api.errors import Forbidden
-from opiekun.api.pagination import fetch, paginate
+from opiekun.errors import Refused
+from opiekun.pagination import fetch
+from opiekun.api.pagination import paginate
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
@@ -30,7 +31,7 @@ def require_right() -> User:
     """The calling user, who must hold ``offboarding.transfer`` (403 otherwise)."""
     user = current_api_user()
     if not has_permission(user, TRANSFER.name):
-        raise Forbidden(f"this needs the permission {TRANSFER.name!r} (administrators have it)")
+        raise Refused(f"this needs the permission {TRANSFER.name!r} (administrators have it)")
     return user
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from opiekun.extensions import db
 from opiekun.models import Notification, User
 from opiekun.plugins.offboarding.models import Transfer
-from opiekun.record_types import record_types
+from opiekun.record_registry import record_types
 
 
 def counts_by_recipient(transfer: Transfer) -> dict[int, dict[str, int]]:

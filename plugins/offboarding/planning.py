@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from opiekun.api.errors import Conflict, Invalid, Message
+from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.preview import Preview, get_user, preview
 from opiekun.plugins.offboarding.transfers import transfer_under_way
-from opiekun.record_types import record_types
+from opiekun.record_registry import record_types
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from opiekun.api.errors import Invalid, Message, NotFound
-from opiekun.api.schemas import MAX_ID
+from opiekun.errors import Invalid, Message, NotFound
+from opiekun.lookups import MAX_ID
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.offboarding.transfers import plugin_hooks

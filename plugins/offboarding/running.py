@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 
-from opiekun.api.errors import Conflict, Message
+from opiekun.errors import Conflict, Message
 from opiekun.changes import change_context
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit, error_summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, select
 
-from opiekun.api.errors import Invalid, Message
+from opiekun.errors import Invalid, Message
 from opiekun.changes import change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
@@ -13,7 +13,7 @@ from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.notifications import notify_recipients
 from opiekun.plugins.offboarding.planning import TransferPlan, check_recipient, check_sender, refuse_second_transfer
 from opiekun.plugins.offboarding.transfers import TRANSFER_CONTEXT
-from opiekun.record_types import RecordType
+from opiekun.record_registry import RecordType
 
 
 def transfer_selection(record_type: RecordType, condition, to_user_id: int, user: User | None) -> list[Transfer]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from opiekun.api.errors import Message, NotFound
-from opiekun.api.schemas import MAX_ID
+from opiekun.errors import Message, NotFound
+from opiekun.lookups import MAX_ID
 from opiekun.extensions import db
 from opiekun.plugins.offboarding.models import UNDER_WAY, Transfer
-from opiekun.records import load_for_change
+from opiekun.lookups import load_for_change
 
 #: The change-context key that ties every change of a transfer to it (audit shows it).
 TRANSFER_CONTEXT = "offboarding_transfer_id"

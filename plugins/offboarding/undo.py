@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, not_, select, update
 
-from opiekun.api.errors import Conflict, Message
+from opiekun.errors import Conflict, Message
 from opiekun.changes import change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.offboarding.models import MovedItem
 from opiekun.plugins.offboarding.moves import outcome_counts
 from opiekun.plugins.offboarding.transfers import UNDO_CONTEXT, get_transfer, plugin_hooks
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_registry import RecordType, record_types
 from opiekun.user_items import UndoRequest
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, User
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult
     from sqlalchemy.orm import Session
 
@@ -67,7 +67,7 @@ def opiekun_record_types() -> Iterable[RecordType]:
     plugin's own (sharing rules apply), not the generic record API."""
     from opiekun.plugins.tasks.admin.task_view import TaskView
     from opiekun.plugins.tasks.models import Task
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
 
     return [RecordType("task", Task, "Task", "Tasks", "tasks", api=None, closed=lambda: Task.done.is_(True),
                        search_columns=("title",), admin_view=TaskView, owner_items=False)]

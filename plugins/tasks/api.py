@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 from opiekun.api import API_PREFIX
-from opiekun.api.errors import Invalid, Message, NotFound, Unauthorized
-from opiekun.api.schemas import MAX_ID, PageQuery
+from opiekun.errors import Invalid, Message, NotFound
+from opiekun.api.errors import Unauthorized
+from opiekun.lookups import MAX_ID
+from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opiekun.api.errors import Forbidden, Message
+from opiekun.errors import Message, Refused
 from opiekun.permissions import Permission, has_permission
 
 if TYPE_CHECKING:
@@ -21,4 +21,4 @@ ALL = (SEE_ALL, CONFIGURE, ASSIGN, SHARE_OTHERS)
 def require_permission(user: User, permission: Permission) -> None:
     """Refuse (403) unless ``user`` holds ``permission``."""
     if not has_permission(user, permission.name):
-        raise Forbidden(Message("this needs the permission %(permission)r", permission=permission.name))
+        raise Refused(Message("this needs the permission %(permission)r", permission=permission.name))

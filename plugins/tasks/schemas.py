@@ -5,16 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from opiekun.api.schemas import (
-    Day,
-    InputModel,
-    OutputModel,
-    PageQuery,
-    QueryId,
-    QueryModel,
-    RecordId,
-    Text,
-)
+from opiekun.api.schemas import Day, InputModel, OutputModel, PageQuery, QueryId, QueryModel, RecordId, Text
 from pydantic import AfterValidator, AwareDatetime, Field, RootModel, StrictBool
 
 Level = Literal["none", "free_busy", "read", "full"]

@@ -450,3 +450,12 @@ def test_the_opiekun_scheduler_process_registers_the_plugins_schedules(productio
     queue = Queue(jobs.QUEUE_NAME, connection=production.redis)
     assert queue.count >= 2
     assert {Job.fetch(job_id, connection=production.redis).meta["name"] for job_id in queue.job_ids} == {TICK}
+
+
+def test_a_traceback_kept_by_rq_is_summed_up_like_an_error_the_job_noted():
+    """Whichever path reports a failure (the job's own note, or rq's kept traceback when
+    the note was lost), pollers read the same ``Type: message``."""
+    kept = "Traceback (most recent call last):\n  File \"x.py\", line 1\nrq.timeouts.JobTimeoutException: Task exceeded"
+    assert jobs.traceback_summary(kept) == "JobTimeoutException: Task exceeded"
+    assert jobs.traceback_summary("") is None
+    assert jobs.error_summary(ValueError("bad\nsecond line")) == "ValueError: bad"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from opiekun.demo import DemoContext
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import User
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
 
 __version__ = "1.0.0"
 
@@ -64,7 +64,7 @@ def opiekun_record_types() -> Iterable[RecordType]:
     """Register ``contract`` as a record type. From this alone the core gives it CRUD at
     ``/api/v1/contracts`` (in the OpenAPI document), the owner filters, change events for
     audit, the admin list, and a place in offboarding previews and transfers."""
-    from opiekun.record_types import RecordApi, RecordType
+    from opiekun.record_registry import RecordApi, RecordType
     from opiekun_contracts.admin import ContractView
     from opiekun_contracts.models import Contract
     from opiekun_contracts.schemas import ContractCreate, ContractFilters, ContractOut, ContractUpdate

@@ -14,12 +14,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from opiekun.admin.labels import FIELD_LABELS, user_label
-from opiekun.api.errors import NotFound
-from opiekun.api.pagination import fetch
+from opiekun.labels import FIELD_LABELS, user_label
+from opiekun.errors import NotFound
+from opiekun.pagination import fetch
 from opiekun.extensions import db
 from opiekun.models import User
-from opiekun.record_types import record_types
+from opiekun.record_registry import record_types
 
 
 OFFBOARDING_CATEGORY = _l("Offboarding")

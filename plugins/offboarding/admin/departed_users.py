@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.admin.views import OpiekunModelView, RecordView, attempt
 from opiekun.extensions import db
 from opiekun.models import User
@@ -24,7 +24,7 @@ from opiekun.plugins.offboarding.admin.common import (KIND_LABELS, LABELS, OFFBO
 from opiekun.plugins.offboarding.admin.transfer_form import transfer_form, transfer_plan
 from opiekun.plugins.offboarding.models import Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
-from opiekun.record_types import record_types
+from opiekun.record_registry import record_types
 
 if TYPE_CHECKING:
     from opiekun.plugins.offboarding.admin.transfers import TransferView

@@ -12,11 +12,11 @@ from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, Radi
 from wtforms.validators import NumberRange, Optional
 
 from opiekun.admin.forms import AdminForm, active_users
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, type_label
 from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan
-from opiekun.record_types import RecordType
+from opiekun.record_registry import RecordType
 
 
 #: Team rows the transfer form shows at first ("Add a team member" adds more).

@@ -12,11 +12,11 @@ from wtforms.validators import DataRequired
 
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.forms import AdminForm, active_users
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.plugins.offboarding.admin.common import viewer
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.plugins.offboarding.selection import transfer_selection
-from opiekun.record_types import RecordType
+from opiekun.record_registry import RecordType
 
 
 def transfer_to_form() -> type:

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from opiekun.admin.filters import OwnerIsFilter, with_live_options
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.admin.views import OpiekunModelView, attempt
 from opiekun.extensions import db
 from opiekun.plugins.offboarding import moves, running, transfers

@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from opiekun.admin.forms import active_users
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.admin.views import OpiekunModelView
 from opiekun.extensions import db
 from opiekun.permissions import has_permission

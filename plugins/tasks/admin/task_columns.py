@@ -6,7 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from opiekun.admin.filters import YesNoFilter
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.extensions import db
 from opiekun.models import utcnow
 from opiekun.plugins.tasks.admin.labels import BUSY_LABEL

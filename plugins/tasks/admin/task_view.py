@@ -16,9 +16,9 @@ from markupsafe import Markup
 from opiekun.admin.actions import BulkAction
 from opiekun.admin.filters import OwnerIsFilter, with_live_options
 from opiekun.admin.forms import active_users
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.admin.views import RecordView
-from opiekun.api.errors import Forbidden, NotFound
+from opiekun.errors import NotFound, Refused
 from opiekun.models import utcnow
 from opiekun.plugins.tasks.admin.labels import (
     FIELD_LABELS,
@@ -213,7 +213,7 @@ class TaskView(RecordView):
         task_id = request.args.get("id", type=int) or 0
         try:
             task, _ = visible_task(viewer(), task_id, "full")
-        except (NotFound, Forbidden):
+        except (NotFound, Refused):
             abort(404)
         proposals = next_tasks.next_tasks(task, (task.done_at or utcnow()).date()) if task.done else []
         if request.method == "POST":
@@ -260,7 +260,7 @@ def mark_done(record_type, ids: list[int]) -> str:
     for task_id in ids:
         try:
             change = tasks.update_task(viewer(), task_id, {"done": True})
-        except (Forbidden, NotFound):
+        except (Refused, NotFound):
             continue
         done += 1
         if change.proposed_next:

@@ -13,6 +13,7 @@ all come here, so they cannot disagree. One module per concern:
 * :mod:`.calendar` — calendar-feed tokens and the tasks a feed shows;
 * :mod:`.user_items` — a user's tasks for offboarding.
 
-They raise :mod:`opiekun.api.errors` (404 for a task the viewer cannot see at all, 403
-below the level an action needs, 422 with a problem per field); surfaces translate them.
+They raise the domain's refusals (:mod:`opiekun.errors`): ``NotFound`` for a task the
+viewer cannot see at all, ``Refused`` below the level an action needs, ``Invalid`` with a
+problem per field; the API and the admin turn them into answers.
 """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from opiekun.api.errors import Forbidden, Message
+from opiekun.errors import Message, Refused
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.tasks.models import CalendarKey, Task
@@ -73,7 +73,7 @@ def calendar_tasks(holder: User, owner_id: int) -> list[SeenTask]:
     """The tasks of ``owner_id`` the holder may see, for the feed (403 if none at all)."""
     visibility = Visibility.of(holder)
     if not visibility.may_see_calendar_of(owner_id):
-        raise Forbidden(Message("this user's calendar is not shared with you"))
+        raise Refused(Message("this user's calendar is not shared with you"))
     since = utcnow().date() - dt.timedelta(days=FEED_DAYS_BACK)
     statement = (select(Task).where(visibility.condition("free_busy"), Task.owner_id == owner_id,
                                     or_(Task.due_date >= since, Task.start >= dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opiekun.api.errors import Conflict, Invalid, Message
+from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
 from opiekun.models import Setting, User, utcnow
 from opiekun.plugins.tasks.models import DEFAULT_STATUSES, DEFAULT_TYPES, TaskStatus, TaskType

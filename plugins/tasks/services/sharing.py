@@ -2,7 +2,7 @@
 on one type. Users share their own tasks; holders of ``tasks.share_others`` anyone's."""
 from __future__ import annotations
 
-from opiekun.api.errors import Forbidden, Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.permissions import has_permission
@@ -31,7 +31,7 @@ def set_share(actor: User, owner_id: int | None, grantee_id: int, task_type_id: 
     ``tasks.share_others`` (admins) anyone's. Returns the grant and whether it is new."""
     owner_id = owner_id or actor.id
     if owner_id != actor.id and not has_permission(actor, SHARE_OTHERS.name):
-        raise Forbidden(Message("you may share only your own tasks"), {"owner_id": Message("not yours")})
+        raise Refused(Message("you may share only your own tasks"), {"owner_id": Message("not yours")})
     if level not in SHARING_LEVELS:
         raise Invalid(Message("unknown level"), {"level": Message("one of %(levels)s", levels=", ".join(SHARING_LEVELS))})
     problems: dict[str, str] = {}
@@ -63,6 +63,6 @@ def delete_share(actor: User, share_id: int) -> None:
     if share is None or (share.owner_id != actor.id and share.grantee_id != actor.id and not has_permission(actor, SHARE_OTHERS.name)):
         raise NotFound(Message("no sharing grant with id %(id)s", id=share_id))
     if share.owner_id != actor.id and not has_permission(actor, SHARE_OTHERS.name):
-        raise Forbidden(Message("only the owner of the tasks (or an admin) may withdraw a grant"))
+        raise Refused(Message("only the owner of the tasks (or an admin) may withdraw a grant"))
     db.session.delete(share)
     db.session.flush()

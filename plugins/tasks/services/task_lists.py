@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from opiekun.api.errors import Invalid, Message
+from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.tasks.models import Task, task_participants

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opiekun.api.errors import Forbidden, Invalid, Message
+from opiekun.errors import Invalid, Message, Refused
 from opiekun.changes import FieldChange, RecordChange, record_event
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
@@ -92,7 +92,7 @@ def create_task(actor: User | None, values: Mapping[str, Any]) -> Task:
     if problems:
         raise Invalid(Message("some values are not valid"), problems)
     if actor is not None and not may_assign_to(actor, values["responsible_id"], values["type_id"]):
-        raise Forbidden(Message("you may create tasks for another user only with full access to their tasks "
+        raise Refused(Message("you may create tasks for another user only with full access to their tasks "
                                 "or the permission %(permission)r", permission=ASSIGN.name), {"responsible_id": Message("not allowed")})
     return save_task(task, values, creating=True)
 

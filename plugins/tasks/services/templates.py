@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound
+from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
 from opiekun.changes import current_actor
 from opiekun.extensions import db
 from opiekun.models import Pipeline, User, utcnow
@@ -16,7 +16,7 @@ from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.services.configuration import unique_name
 from opiekun.plugins.tasks.services.tasks import save_task
 from opiekun.plugins.tasks.services.validation import check_object, check_user
-from opiekun.record_types import record_types
+from opiekun.record_registry import record_types
 from sqlalchemy import select
 
 #: Record types a new template may be applied to unless it says otherwise.
@@ -93,10 +93,10 @@ def apply_template(actor: User | None, template: TaskTemplate, object_type: str,
     record_type = record_types().get(object_type)
     record = db.session.get(record_type.model, object_id)
     if check_rights and actor is not None:
-        from opiekun.records import may_change
+        from opiekun.record_rules import may_change
 
         if not may_change(actor, record_type, record, "update"):
-            raise Forbidden(Message("you may not add tasks to this %(type)s: it belongs to another user", type=object_type))
+            raise Refused(Message("you may not add tasks to this %(type)s: it belongs to another user", type=object_type))
     asks = any(item.responsible == "ask" for item in template.items)
     if responsible_id is not None:
         user_problems: dict[str, str] = {}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opiekun.api.errors import Message
+from opiekun.errors import Message
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.tasks.models import Task, TaskStatus, TaskType
 from opiekun.plugins.tasks.services.configuration import settings
-from opiekun.record_types import record_types
+from opiekun.record_registry import record_types
 from sqlalchemy import select
 
 MAX_PARTICIPANTS = 50

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opiekun.api.errors import Forbidden, Message, NotFound
+from opiekun.errors import Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, Task, TaskShare, task_participants
 from opiekun.plugins.tasks.permissions import SEE_ALL
-from opiekun.records import load_for_change
+from opiekun.lookups import load_for_change
 from sqlalchemy import Integer, and_, bindparam, literal, or_, select, true
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(SHARING_LEVELS)}
@@ -200,5 +200,5 @@ def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple
     if level == "none":
         raise NotFound(Message("no task with id %(id)s", id=task_id))
     if not at_least(level, needed):
-        raise Forbidden(Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed))
+        raise Refused(Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed))
     return task, level

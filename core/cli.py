@@ -1,4 +1,5 @@
-"""The ``opiekun`` command line: init, create-admin, demo, serve, worker, scheduler, plugins.
+"""The ``opiekun`` command line: init, create-admin, demo, serve, worker, scheduler, plugins,
+openapi.
 
 Built on Flask's CLI, so each command runs with the app (and its enabled plugins) loaded;
 plugins add commands through the ``opiekun_cli_commands`` hook.
@@ -159,6 +160,18 @@ def plugins_command() -> None:
         click.echo(f"    hooks: {', '.join(host.hooks_of(plugin.name)) or 'none'}")
     for name, reason in sorted(host.skipped.items()):
         click.echo(f"{name}: off — {reason}")
+
+
+@cli.command("openapi")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="file to write (default: standard output)")
+@with_appcontext
+def openapi_command(output: str) -> None:
+    """Write the OpenAPI document of the enabled plugins' API (what /api/v1/openapi.json serves)."""
+    from opiekun.api.spec import openapi_text
+
+    with click.open_file(output, "w", encoding="utf-8") as target:
+        target.write(openapi_text(current_app))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ that is not JSON at all).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -85,6 +86,12 @@ def validate(*, query: type[BaseModel] | None = None, json: type[BaseModel] | No
     statuses.setdefault("HTTP_409", ErrorBody)
     return spec.validate(query=query, json=json, resp=Response(**statuses), tags=list(tags),
                          operation_id=operation_id, security={} if public else None)
+
+
+def openapi_text(app: Flask) -> str:
+    """The OpenAPI document of ``app`` as stable JSON text (sorted keys, indented, ending
+    in a newline), as kept in the repository's docs/openapi.json."""
+    return json.dumps(app.extensions["opiekun.openapi"].spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def install_openapi(app: Flask) -> None:

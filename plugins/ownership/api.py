@@ -1,6 +1,7 @@
 """``/api/v1/ownership``: settings per record type, owner roles, assignments (one or many
 records per request), the owner on a day and a user's portfolio. Thin: every rule lives in
-:mod:`opiekun.plugins.ownership.services`."""
+the plugin's modules below the web (:mod:`~opiekun.plugins.ownership.assignments`,
+:mod:`~opiekun.plugins.ownership.settings`, :mod:`~opiekun.plugins.ownership.reports`…)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.permissions import has_permission
-from opiekun.plugins.ownership import services
+from opiekun.plugins.ownership import assignments, lookups, periods, reports, settings, targets
 
 TAGS = ["Ownership"]
 ObjectType = Text(50, min_length=1)
@@ -84,8 +85,8 @@ class AssignmentQuery(PageQuery):
 
 class AssignmentCreate(InputModel):
     object_type: ObjectType
-    object_ids: list[RecordId] | None = Field(None, min_length=1, max_length=services.MAX_IDS,
-                                              description=f"at most {services.MAX_IDS}; use filter for more")
+    object_ids: list[RecordId] | None = Field(None, min_length=1, max_length=targets.MAX_IDS,
+                                              description=f"at most {targets.MAX_IDS}; use filter for more")
     filter: dict[str, Any] | None = Field(None, description="the record list's filters (owner_id, owner_status, q, the type's own): every matching record, all pages")
     user_id: RecordId
     kind: Kind = "primary"
@@ -169,26 +170,26 @@ def _require_settings_right() -> None:
 def list_settings():
     from opiekun.record_types import record_types
 
-    items = [SettingsOut.model_validate(services.settings_for(name)) for name in record_types().names()]
+    items = [SettingsOut.model_validate(settings.settings_for(name)) for name in record_types().names()]
     return SettingsList(items=items, total=len(items))
 
 
 @validate(answers={200: SettingsOut}, tags=TAGS, operation_id="ownership_get_settings")
 def get_settings(object_type: str):
-    services.record_type_named(object_type, status=404)
-    return SettingsOut.model_validate(services.settings_for(object_type))
+    lookups.record_type_named(object_type, status=404)
+    return SettingsOut.model_validate(settings.settings_for(object_type))
 
 
 @validate(json=SettingsUpdate, answers={200: SettingsOut}, tags=TAGS, operation_id="ownership_update_settings")
 def update_settings(object_type: str):
     _require_settings_right()
-    row = services.update_settings(object_type, request_body().model_dump(exclude_unset=True))
+    row = settings.update_settings(object_type, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return SettingsOut.model_validate(row)
 
 
 def _options() -> OptionsOut:
-    return OptionsOut(roles=services.owner_roles(), show_departed=services.show_departed_users())
+    return OptionsOut(roles=settings.owner_roles(), show_departed=settings.show_departed_users())
 
 
 @validate(answers={200: OptionsOut}, tags=TAGS, operation_id="ownership_get_options")
@@ -200,7 +201,7 @@ def get_options():
 def update_options():
     _require_settings_right()
     body = request_body()
-    services.update_options(body.roles, body.show_departed)
+    settings.update_options(body.roles, body.show_departed)
     db.session.commit()
     return _options()
 
@@ -208,17 +209,17 @@ def update_options():
 @validate(query=AssignmentQuery, answers={200: AssignmentPage}, tags=TAGS, operation_id="ownership_list_assignments")
 def list_assignments():
     query = request_query()
-    statement = services.list_assignments(query.object_type, query.object_id, query.user_id, query.at, query.kind)
+    statement = reports.list_assignments(query.object_type, query.object_id, query.user_id, query.at, query.kind)
     return paginate(statement, query, AssignmentOut, AssignmentPage)
 
 
 @validate(json=AssignmentCreate, answers={201: AssignmentCounts}, tags=TAGS, operation_id="ownership_assign")
 def create_assignments():
     body = request_body()
-    request = services.AssignmentRequest(
+    request = assignments.AssignmentRequest(
         object_type=body.object_type, user_id=body.user_id, kind=body.kind, role=body.role, valid_from=body.valid_from,
         valid_to=body.valid_to, access=body.access, on_overlap=body.on_overlap, object_ids=body.object_ids, filter=body.filter)
-    counts = services.assign_owners(request, current_api_user())
+    counts = assignments.assign_owners(request, current_api_user())
     db.session.commit()
     return AssignmentCounts(object_type=body.object_type, matched=counts.matched, created=counts.created,
                             skipped=counts.skipped, replaced=counts.replaced), 201
@@ -226,20 +227,20 @@ def create_assignments():
 
 @validate(answers={200: AssignmentOut}, tags=TAGS, operation_id="ownership_get_assignment")
 def get_assignment(assignment_id: int):
-    return AssignmentOut.model_validate(services.get_assignment(assignment_id))
+    return AssignmentOut.model_validate(lookups.get_assignment(assignment_id))
 
 
 @validate(json=AssignmentUpdate, answers={200: AssignmentOut}, tags=TAGS, operation_id="ownership_update_assignment")
 def update_assignment(assignment_id: int):
-    assignment = services.get_assignment(assignment_id)
-    services.change_assignment(assignment, request_body().model_dump(exclude_unset=True), current_api_user())
+    assignment = lookups.get_assignment(assignment_id)
+    assignments.change_assignment(assignment, request_body().model_dump(exclude_unset=True), current_api_user())
     db.session.commit()
     return AssignmentOut.model_validate(assignment)
 
 
 @validate(answers={204: None}, tags=TAGS, operation_id="ownership_delete_assignment")
 def delete_assignment(assignment_id: int):
-    services.remove_assignment(services.get_assignment(assignment_id), current_api_user())
+    assignments.remove_assignment(lookups.get_assignment(assignment_id), current_api_user())
     db.session.commit()
     return "", 204
 
@@ -247,9 +248,9 @@ def delete_assignment(assignment_id: int):
 @validate(query=OwnerQuery, answers={200: OwnerOut}, tags=TAGS, operation_id="ownership_owner_on")
 def owner_on():
     query = request_query()
-    record_type = services.record_type_named(query.object_type)
-    day = query.at or services.today()
-    owners = services.owners_on(record_type, query.object_id, day)
+    record_type = lookups.record_type_named(query.object_type)
+    day = query.at or periods.today()
+    owners = reports.owners_on(record_type, query.object_id, day)
     primary = AssignmentOut.model_validate(owners.primary) if owners.primary else None
     return OwnerOut(object_type=record_type.name, object_id=query.object_id, at=day,
                     owner_id=owners.primary.user_id if owners.primary else None, primary=primary,
@@ -263,9 +264,9 @@ def portfolio():
 
 def portfolio_page(query: PortfolioQuery) -> BaseModel:
     """The answer of ``GET /portfolio`` (bench/ownership.py times this very function)."""
-    first_day = query.from_ or services.today()
+    first_day = query.from_ or periods.today()
     last_day = query.to or first_day
-    result = services.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type,
+    result = reports.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type,
                                 page=query.page, per_page=query.per_page)
     user_name = result.user.display_name
     items = [PortfolioItem.model_validate({**row._mapping, "user_name": user_name}) for row in result.items]

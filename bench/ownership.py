@@ -136,7 +136,7 @@ def main() -> None:
         with app.app_context():
             upgrade_schema()
             dialect = db.engine.dialect.name
-            from opiekun.plugins.ownership import api, assignments, lookups, reports
+            from opiekun.plugins.ownership import api, assignments, lookups, reports, schemas
             from opiekun.plugins.ownership.periods import today
 
             # --- data: users, 2 × records + sample companies, each with its primary period ---
@@ -234,7 +234,7 @@ def main() -> None:
                     connection.execute(text("VACUUM ANALYZE ownership_assignments"))
 
             def portfolio_answer(user_id: int, period_start: dt.date):
-                query = api.PortfolioQuery.model_validate(
+                query = schemas.PortfolioQuery.model_validate(
                     {"user_id": user_id, "from": period_start, "to": period_start + dt.timedelta(days=30)})
                 return api.portfolio_page(query)
 

@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl
-from opiekun.permissions import Permission
+from opiekun import PluginManifest, __version__, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -28,18 +27,16 @@ if TYPE_CHECKING:
     from opiekun.changes import ChangeSet
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import User
+    from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 MANIFEST = PluginManifest(
     name="ownership",
-    version="1.0.0",
+    version=__version__,  # a built-in plugin: the version of the opiekun package
     summary="Owners of records: primary and deputies with roles and periods, bulk changes, history, "
             "owner required, release after inactivity",
 )
-
-#: Change the per-record-type settings and the list of owner roles (admins only by default).
-MANAGE_SETTINGS = Permission("ownership.settings", "Change ownership settings (owner required, release, who may change owners)", ())
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -60,7 +57,10 @@ def opiekun_migrations_dir() -> str:
 
 @hookimpl
 def opiekun_permissions() -> Iterable[Permission]:
-    return [MANAGE_SETTINGS]
+    """``ownership.settings``: change the settings per record type and the owner roles."""
+    from opiekun.plugins.ownership.permissions import ALL
+
+    return ALL
 
 
 @hookimpl
@@ -106,6 +106,7 @@ def opiekun_admin_form(record_type: RecordType, form: Any, record: Any) -> None:
 
 @hookimpl
 def opiekun_jobs() -> Iterable[JobDefinition]:
+    """``ownership.apply_periods`` and ``ownership.release_inactive``."""
     from opiekun.plugins.ownership.jobs import JOBS
 
     return JOBS

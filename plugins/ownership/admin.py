@@ -26,6 +26,7 @@ from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.ownership import assignments, periods, reports, rights, settings
 from opiekun.plugins.ownership.models import OwnerAssignment
+from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
 from opiekun.record_types import RecordType, record_types
 
 KIND_LABELS = {"primary": _l("Primary owner"), "deputy": _l("Deputy")}
@@ -199,9 +200,9 @@ class OptionsForm(AdminForm):
 
 
 class OwnershipSettingsView(LoginRequired, BaseView):
-    """Settings per record type and the owner roles; admins only (``ownership.settings``)."""
+    """Settings per record type and the owner roles; admins only (:data:`MANAGE_SETTINGS`)."""
 
-    required_permission = "ownership.settings"
+    required_permission = MANAGE_SETTINGS.name
 
     def __init__(self):
         super().__init__(name=_l("Ownership"), category=ADMINISTRATION_CATEGORY, endpoint="ownership_settings")

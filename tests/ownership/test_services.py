@@ -13,7 +13,7 @@ from opiekun.models import Company
 from opiekun.plugins.ownership import sync
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.user_items import TransferRequest
-from tests.ownership.fixtures import app, day  # noqa: F401
+from tests.ownership.support import day
 
 
 def test_the_migration_creates_exactly_what_the_models_declare(app):

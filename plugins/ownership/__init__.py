@@ -4,7 +4,7 @@ owners released after days without activity.
 
 Built from the help pages of Livespace ("Opiekun obiektów") and enova365 ("opiekun
 kontrahenta"). Works for every registered record type (the core's six and partners'),
-through the record type registry only.
+through the record type registry only. See ``README.md`` next to this file for the design.
 
 This module is imported even when the plugin is off, to read ``MANIFEST``: it imports
 nothing that declares tables; each hook imports the plugin's modules inside its body.

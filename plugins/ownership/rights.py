@@ -100,5 +100,7 @@ def owner_change_of(record: Any) -> tuple[int | None, int | None, bool]:
     if by_id.has_changes():
         before = by_id.deleted[0] if by_id.deleted else None
         return before, record.owner_id, True
-    owner = record.owner_id if record.owner_id is not None else getattr(getattr(record, "owner", None), "id", None)
+    if record.owner_id is not None:
+        return record.owner_id, record.owner_id, False
+    owner = record.owner.id if record.owner is not None else None
     return owner, owner, False

@@ -2,7 +2,7 @@
 """Benchmark of the ownership plugin (a script, not a test; local database only; bounded).
 
 1. Bulk owner change of ``--records`` companies (default 100,000) chosen by filter
-   (``{"owner_id": A}``), through ``services.assign_owners`` — the same service as
+   (``{"owner_id": A}``), through ``assignments.assign_owners`` — the same service as
    ``POST /api/v1/ownership/assignments`` with ``filter`` and ``on_overlap=replace``: the
    earlier periods end, new periods start, ``owner_id`` changes through the core's
    ``update_records`` (change events with old/new owner) and ``owner_assigned`` events are
@@ -14,7 +14,7 @@
      ``--records`` (said so in the output).
 2. "Owner on date" and "portfolio of a user in a period" over ``--periods`` assignment
    periods (default 1,000,000: 200,000 persons × 5 consecutive yearly periods, 500 users),
-   ``--queries`` calls each; p50/p99 in ms. Owner on date: ``services.owners_on``, the
+   ``--queries`` calls each; p50/p99 in ms. Owner on date: ``reports.owners_on``, the
    service the API calls. Portfolio: ``api.portfolio_page``, the whole answer of
    ``GET /api/v1/ownership/portfolio`` (user check, count, first page of 50, record names,
    the answer model) without only the HTTP layer. On PostgreSQL the table is vacuumed
@@ -136,7 +136,8 @@ def main() -> None:
         with app.app_context():
             upgrade_schema()
             dialect = db.engine.dialect.name
-            from opiekun.plugins.ownership import api, services
+            from opiekun.plugins.ownership import api, assignments, lookups, reports, schemas
+            from opiekun.plugins.ownership.periods import today
 
             # --- data: users, 2 × records + sample companies, each with its primary period ---
             users = [User(email=f"u{n}@bench.example", name=f"User {n}", role="admin" if n == 1 else "user", status="active")
@@ -183,9 +184,9 @@ def main() -> None:
             # --- (1a) ours: by filter, with history and change events ---
             def ours():
                 with acting_as(actor):
-                    request = services.AssignmentRequest(object_type="company", user_id=ours_to, filter={"owner_id": str(ours_from)},
-                                                         on_overlap="replace", valid_from=services.today())
-                    counts = services.assign_owners(request, admin_user)
+                    request = assignments.AssignmentRequest(object_type="company", user_id=ours_to, filter={"owner_id": str(ours_from)},
+                                                            on_overlap="replace", valid_from=today())
+                    counts = assignments.assign_owners(request, admin_user)
                     db.session.commit()
                     assert counts.created == args.records, counts
 
@@ -233,11 +234,11 @@ def main() -> None:
                     connection.execute(text("VACUUM ANALYZE ownership_assignments"))
 
             def portfolio_answer(user_id: int, period_start: dt.date):
-                query = api.PortfolioQuery.model_validate(
+                query = schemas.PortfolioQuery.model_validate(
                     {"user_id": user_id, "from": period_start, "to": period_start + dt.timedelta(days=30)})
                 return api.portfolio_page(query)
 
-            record_type = services.record_type_named("person")
+            record_type = lookups.record_type_named("person")
             rng = random.Random(7)
             owner_times, portfolio_times = [], []
             first, last = dt.date(2020, 1, 1), dt.date(2025, 6, 30)
@@ -245,7 +246,7 @@ def main() -> None:
                 object_id = rng.randint(1, persons)
                 day = first + dt.timedelta(days=rng.randint(0, (last - first).days))
                 started = time.perf_counter()
-                services.owners_on(record_type, object_id, day)
+                reports.owners_on(record_type, object_id, day)
                 owner_times.append((time.perf_counter() - started) * 1000)
                 db.session.rollback()
             for _ in range(args.queries):
@@ -257,7 +258,7 @@ def main() -> None:
                 assert len(answer.items) == min(50, answer.total), (answer.total, len(answer.items))
                 db.session.rollback()
             if args.explain and dialect == "postgresql":
-                explain(db, lambda: services.owners_on(record_type, 123, dt.date(2022, 5, 1)))
+                explain(db, lambda: reports.owners_on(record_type, 123, dt.date(2022, 5, 1)))
                 explain(db, lambda: portfolio_answer(7, dt.date(2022, 5, 1)))
             print(f"\n(2) reads over {periods:,} assignment periods ({args.queries:,} calls each, in process)")
             print(f"    owner on date (owners_on):                 p50 {statistics.median(owner_times):6.2f} ms   "

@@ -4,7 +4,7 @@ owners released after days without activity.
 
 Built from the help pages of Livespace ("Opiekun obiektów") and enova365 ("opiekun
 kontrahenta"). Works for every registered record type (the core's six and partners'),
-through the record type registry only.
+through the record type registry only. See ``README.md`` next to this file for the design.
 
 This module is imported even when the plugin is off, to read ``MANIFEST``: it imports
 nothing that declares tables; each hook imports the plugin's modules inside its body.
@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl
-from opiekun.permissions import Permission
+from opiekun import PluginManifest, __version__, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -28,18 +27,16 @@ if TYPE_CHECKING:
     from opiekun.changes import ChangeSet
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import User
+    from opiekun.permissions import Permission
     from opiekun.record_types import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 MANIFEST = PluginManifest(
     name="ownership",
-    version="1.0.0",
+    version=__version__,  # a built-in plugin: the version of the opiekun package
     summary="Owners of records: primary and deputies with roles and periods, bulk changes, history, "
             "owner required, release after inactivity",
 )
-
-#: Change the per-record-type settings and the list of owner roles (admins only by default).
-MANAGE_SETTINGS = Permission("ownership.settings", "Change ownership settings (owner required, release, who may change owners)", ())
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -60,7 +57,10 @@ def opiekun_migrations_dir() -> str:
 
 @hookimpl
 def opiekun_permissions() -> Iterable[Permission]:
-    return [MANAGE_SETTINGS]
+    """``ownership.settings``: change the settings per record type and the owner roles."""
+    from opiekun.plugins.ownership.permissions import ALL
+
+    return ALL
 
 
 @hookimpl
@@ -106,6 +106,7 @@ def opiekun_admin_form(record_type: RecordType, form: Any, record: Any) -> None:
 
 @hookimpl
 def opiekun_jobs() -> Iterable[JobDefinition]:
+    """``ownership.apply_periods`` and ``ownership.release_inactive``."""
     from opiekun.plugins.ownership.jobs import JOBS
 
     return JOBS
@@ -125,7 +126,7 @@ def opiekun_validate_record(record_type: RecordType, record: Any, operation: str
     """Owner required (per type): a record without owner is refused, naming ``owner_id``.
     Choosing the owner — of a new record someone else than oneself, or changing it — needs a
     role the type's ``change_roles`` allows, and a deputy does not change it (403 otherwise)."""
-    from opiekun.plugins.ownership.services import owner_problems
+    from opiekun.plugins.ownership.rights import owner_problems
 
     return owner_problems(record_type, record, operation) or None
 
@@ -133,10 +134,10 @@ def opiekun_validate_record(record_type: RecordType, record: Any, operation: str
 @hookimpl
 def opiekun_record_access(user: User, record_type: RecordType, record: Any, action: str) -> bool | None:
     """A deputy in force today with ``write`` access may change the record — edit it, not
-    delete it or change its owner (:func:`services.require_owner_choice_right`)."""
+    delete it or change its owner (:func:`~opiekun.plugins.ownership.rights.require_owner_choice_right`)."""
     if action != "update" or user is None or record.id is None:
         return None
-    from opiekun.plugins.ownership.services import has_write_deputyship
+    from opiekun.plugins.ownership.periods import has_write_deputyship
 
     return True if has_write_deputyship(user.id, record_type.name, record.id) else None
 
@@ -145,7 +146,7 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
 def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     """Owner changes made elsewhere start a new primary period today (set-based for bulk
     changes); deleted records lose their periods."""
-    from opiekun.plugins.ownership.services import on_records_changed
+    from opiekun.plugins.ownership.sync import on_records_changed
 
     on_records_changed(session, change_set)
 
@@ -153,7 +154,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Deputy periods (in force or planned) and planned primary periods, per record type."""
-    from opiekun.plugins.ownership.services import deputy_counts
+    from opiekun.plugins.ownership.handovers import deputy_counts
     from opiekun.user_items import ItemCount
 
     items = []
@@ -173,7 +174,7 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     deputy instead; ``deputies_stay=False`` — other users' deputy periods on the records
     that move end. Both judge the records before they move, which is why this runs before
     the core's hook. A "follow the company" step moves no periods."""
-    from opiekun.plugins.ownership.services import end_deputies_of_moving_records, promote_deputies, transfer_assignments
+    from opiekun.plugins.ownership.handovers import end_deputies_of_moving_records, promote_deputies, transfer_assignments
     from opiekun.user_items import TransferResult
 
     options = request.options or {}
@@ -197,7 +198,7 @@ def opiekun_undo_transfer(session: Session, request: UndoRequest) -> None:
     """The deputy and planned primary periods the transfer handed over go back to the former
     user, and the deputy periods it ended (promoted deputies, deputies not kept) run on as
     before — unless they changed since (deleted, given to someone else, other dates)."""
-    from opiekun.plugins.ownership.services import undo_handovers
+    from opiekun.plugins.ownership.handovers import undo_handovers
 
     undo_handovers(session, request.transfer_id, request.from_user_id)
 
@@ -206,6 +207,6 @@ def opiekun_undo_transfer(session: Session, request: UndoRequest) -> None:
 def opiekun_moved_items(transfer_id: int) -> Select:
     """The deputy and planned primary periods the transfer handed over or ended (kind
     ``deputy`` or ``planned_owner``), with their outcome after undo."""
-    from opiekun.plugins.ownership.services import handed_over
+    from opiekun.plugins.ownership.handovers import handed_over
 
     return handed_over(transfer_id)

@@ -1,6 +1,7 @@
 """Ownership in the admin panel: "Change owner…" on every record list (ticked rows or every
 record matching the filter), the "Owners" section of every record's page, the "Records by
-owner" report, and the settings (admins only). Thin: the rules live in the services."""
+owner" report, and the settings (admins only). Thin: the rules live below the web, in the
+plugin's other modules."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,9 @@ from opiekun.admin.labels import user_label
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, commit_or_report, role_choices
 from opiekun.extensions import db
 from opiekun.models import User
-from opiekun.plugins.ownership import services
+from opiekun.plugins.ownership import assignments, periods, reports, rights, settings
 from opiekun.plugins.ownership.models import OwnerAssignment
+from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
 from opiekun.record_types import RecordType, record_types
 
 KIND_LABELS = {"primary": _l("Primary owner"), "deputy": _l("Deputy")}
@@ -38,13 +40,13 @@ def _choices(labels: dict) -> list[tuple[str, str]]:
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(role, role) for role in services.owner_roles()]
+    return [(role, role) for role in settings.owner_roles()]
 
 
 def reportable_users() -> list[User]:
     """Users offered in reports: departed ones too when the option says so."""
     statement = select(User).order_by(User.status, User.name, User.id)
-    if not services.show_departed_users():
+    if not settings.show_departed_users():
         statement = statement.where(User.status == "active")
     return list(db.session.scalars(statement))
 
@@ -60,7 +62,7 @@ def change_owner_form() -> type:
                                 validators=[DataRequired()])
         kind = SelectField(_l("Owner kind"), choices=_choices(KIND_LABELS), default="primary")
         role = SelectField(_l("Owner role"), choices=_role_choices)
-        valid_from = DateField(_l("From"), default=services.today, validators=[DataRequired()])
+        valid_from = DateField(_l("From"), default=periods.today, validators=[DataRequired()])
         valid_to = DateField(_l("To (empty: indefinite)"), validators=[Optional()])
         on_overlap = SelectField(_l("When periods overlap"), choices=_choices(POLICY_LABELS), default="replace")
         access = SelectField(_l("Deputy's access"), choices=_choices(ACCESS_LABELS), default="write")
@@ -69,19 +71,19 @@ def change_owner_form() -> type:
 
 
 def change_owner(record_type: RecordType, selection: RecordSelection, values: dict[str, Any]) -> str:
-    request = services.AssignmentRequest(
+    request = assignments.AssignmentRequest(
         object_type=record_type.name, user_id=values["user"].id, kind=values["kind"], role=values["role"],
         valid_from=values["valid_from"], valid_to=values["valid_to"],
         access=values["access"] if values["kind"] == "deputy" else "write", on_overlap=values["on_overlap"],
         object_ids=selection.ids, condition=selection.condition if selection.whole_list else None)
-    counts = services.assign_owners(request, current_user._get_current_object())
+    counts = assignments.assign_owners(request, current_user._get_current_object())
     return gettext("Owner changed: %(created)d assigned, %(skipped)d kept, %(replaced)d earlier period(s) ended.",
                    created=counts.created, skipped=counts.skipped, replaced=counts.replaced)
 
 
 def change_owner_action(record_type: RecordType) -> BulkAction:
     return BulkAction("ownership_change_owner", _l("Change owner…"), change_owner, form=change_owner_form,
-                      whole_list=True, allowed=lambda user, type_: services.may_change_owners(user, type_.name))
+                      whole_list=True, allowed=lambda user, type_: settings.may_change_owners(user, type_.name))
 
 
 # --- the "Owners" section of a record's page ------------------------------------------------
@@ -94,13 +96,13 @@ def _period(assignment: OwnerAssignment) -> str:
 
 def owners_section(record_type: RecordType, record: Any) -> tuple[str, Markup]:
     """The record's whole ownership history, oldest period first; today's marked."""
-    today = services.today()
+    today = periods.today()
     rows = Markup("").join(
         Markup('<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>').format(
             "table-success" if assignment.in_force_on(today) else "", user_label(assignment.user),
             KIND_LABELS.get(assignment.kind, assignment.kind), assignment.role, _period(assignment),
             ACCESS_LABELS.get(assignment.access, assignment.access))
-        for assignment in services.history(record_type, record.id))
+        for assignment in reports.history(record_type, record.id))
     if not rows:
         rows = Markup('<tr><td colspan="5">{}</td></tr>').format(gettext("Nobody has owned this record yet."))
     table = Markup('<table class="table table-sm table-bordered" id="ownership-history"><thead><tr>'
@@ -122,17 +124,17 @@ def lock_owner_field(record_type: RecordType, form: Any, record: Any | None) -> 
     user = current_user._get_current_object()
     if record is None:
         owner_id = user.id
-        locked = not services.may_change_owners(user, record_type.name)
+        locked = not settings.may_change_owners(user, record_type.name)
     else:
         owner_id = record.owner_id
-        locked = not services.may_change_owners(user, record_type.name) or services.only_a_deputy(
+        locked = not settings.may_change_owners(user, record_type.name) or rights.only_a_deputy(
             user, record_type, record.id, record.owner_id)
     if not locked:
         return
     if request.method == "POST" and "owner" not in request.form:
         del form.owner  # nothing to save: the owner stays as it is (a new record's is its creator)
         return
-    if services.may_change_owners(user, record_type.name):
+    if settings.may_change_owners(user, record_type.name):
         message = gettext("You are a deputy here: you may edit this record but not change its owner.")
     else:
         message = gettext("Your role may not change the owner here; an admin chooses who may in the ownership settings.")
@@ -164,12 +166,12 @@ class RecordsByOwnerView(LoginRequired, BaseView):
     def index(self):
         users = reportable_users()
         user_id = request.args.get("user_id", type=int)
-        first_day = _date_arg("from") or services.today()
+        first_day = _date_arg("from") or periods.today()
         last_day = _date_arg("to") or first_day
         items, error = [], None
         if user_id is not None:
             try:
-                result = services.portfolio(user_id, first_day, last_day, per_page=1000)
+                result = reports.portfolio(user_id, first_day, last_day, per_page=1000)
                 items = [(row, row.object_name or "") for row in result.items]
             except Exception as problem:  # noqa: BLE001 - shown to the user; nothing was changed
                 error = getattr(problem, "message", str(problem))
@@ -198,9 +200,9 @@ class OptionsForm(AdminForm):
 
 
 class OwnershipSettingsView(LoginRequired, BaseView):
-    """Settings per record type and the owner roles; admins only (``ownership.settings``)."""
+    """Settings per record type and the owner roles; admins only (:data:`MANAGE_SETTINGS`)."""
 
-    required_permission = "ownership.settings"
+    required_permission = MANAGE_SETTINGS.name
 
     def __init__(self):
         super().__init__(name=_l("Ownership"), category=ADMINISTRATION_CATEGORY, endpoint="ownership_settings")
@@ -208,12 +210,12 @@ class OwnershipSettingsView(LoginRequired, BaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         options = OptionsForm(request.form if request.method == "POST" else None,
-                              data={"roles": ", ".join(services.owner_roles()), "show_departed": services.show_departed_users()})
+                              data={"roles": ", ".join(settings.owner_roles()), "show_departed": settings.show_departed_users()})
         if request.method == "POST" and options.validate():
-            if commit_or_report(lambda: services.update_options(options.roles.data.split(","), options.show_departed.data)
+            if commit_or_report(lambda: settings.update_options(options.roles.data.split(","), options.show_departed.data)
                                 or gettext("Saved.")):
                 return redirect(url_for(".index"))
-        types = [(record_type, services.settings_for(record_type.name)) for record_type in record_types()]
+        types = [(record_type, settings.settings_for(record_type.name)) for record_type in record_types()]
         return self.render("ownership/settings.html", options=options, types=types)
 
     @expose("/<object_type>/", methods=("GET", "POST"))
@@ -222,14 +224,14 @@ class OwnershipSettingsView(LoginRequired, BaseView):
         if record_type is None:
             flash(gettext("Unknown record type."), "error")
             return redirect(url_for(".index"))
-        current = services.settings_for(object_type)
+        current = settings.settings_for(object_type)
         form = SettingsForm(request.form if request.method == "POST" else None,
                             data={"owner_required": current.owner_required, "inactivity_days": current.inactivity_days,
                                   "change_roles": current.change_roles or []})
         if request.method == "POST" and form.validate():
             values = {"owner_required": form.owner_required.data, "inactivity_days": form.inactivity_days.data,
                       "change_roles": form.change_roles.data or None}
-            if commit_or_report(lambda: services.update_settings(object_type, values) and gettext("Saved.")):
+            if commit_or_report(lambda: settings.update_settings(object_type, values) and gettext("Saved.")):
                 return redirect(url_for(".index"))
         return self.render("ownership/settings_edit.html", form=form, record_type=record_type)
 

@@ -1,152 +1,41 @@
 """``/api/v1/ownership``: settings per record type, owner roles, assignments (one or many
 records per request), the owner on a day and a user's portfolio. Thin: every rule lives in
-:mod:`opiekun.plugins.ownership.services`."""
+the plugin's modules below the web (:mod:`~opiekun.plugins.ownership.assignments`,
+:mod:`~opiekun.plugins.ownership.settings`, :mod:`~opiekun.plugins.ownership.reports`…)."""
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Literal
-
 from flask import Blueprint
-from pydantic import BaseModel, Field, create_model, model_validator
+from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from opiekun.api.errors import Forbidden, Message
-from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId, Text
+from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.permissions import has_permission
-from opiekun.plugins.ownership import services
+from opiekun.plugins.ownership import assignments, lookups, periods, reports, settings
+from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
+from opiekun.plugins.ownership.schemas import (
+    AssignmentCounts,
+    AssignmentCreate,
+    AssignmentOut,
+    AssignmentPage,
+    AssignmentQuery,
+    AssignmentUpdate,
+    OptionsOut,
+    OptionsUpdate,
+    OwnerOut,
+    OwnerQuery,
+    PortfolioItem,
+    PortfolioPage,
+    PortfolioQuery,
+    SettingsList,
+    SettingsOut,
+    SettingsUpdate,
+)
 
 TAGS = ["Ownership"]
-ObjectType = Text(50, min_length=1)
-RoleName = Text(50, min_length=1)
-Kind = Literal["primary", "deputy"]
-Access = Literal["read", "write"]
-OverlapPolicy = Literal["keep", "warn", "replace"]
-
-
-# --- schemas ------------------------------------------------------------------------------
-
-
-class SettingsOut(OutputModel):
-    object_type: str
-    owner_required: bool
-    inactivity_days: int | None
-    change_roles: list[str] | None = Field(description="roles allowed to change owners; null: every role")
-
-
-class SettingsList(OutputModel):
-    items: list[SettingsOut]
-    total: int
-
-
-class SettingsUpdate(InputModel):
-    owner_required: bool | None = None
-    inactivity_days: int | None = Field(None, ge=1, le=3650, description="release the owner after that many days without activity; null: never")
-    change_roles: list[RoleName] | None = Field(None, max_length=100, description="null: every role may change owners")
-
-
-class OptionsOut(OutputModel):
-    roles: list[str] = Field(description="the owner roles to choose from (sales, legal, …)")
-    show_departed: bool = Field(description="list departed users in owner filters and reports")
-
-
-class OptionsUpdate(InputModel):
-    roles: list[RoleName] | None = Field(None, min_length=1, max_length=100)
-    show_departed: bool | None = None
-
-
-class AssignmentOut(OutputModel):
-    id: int
-    object_type: str
-    object_id: int
-    user_id: int
-    kind: str
-    role: str
-    valid_from: dt.date
-    valid_to: dt.date | None
-    access: str
-    created_by_id: int | None
-    created_at: dt.datetime
-
-
-AssignmentPage = create_model("OwnerAssignmentPage", __base__=Page[AssignmentOut])
-
-
-class AssignmentQuery(PageQuery):
-    object_type: ObjectType | None = None
-    object_id: QueryId | None = None
-    user_id: QueryId | None = None
-    kind: Kind | None = None
-    at: Day | None = Field(None, description="only periods in force on that day")
-
-
-class AssignmentCreate(InputModel):
-    object_type: ObjectType
-    object_ids: list[RecordId] | None = Field(None, min_length=1, max_length=services.MAX_IDS,
-                                              description=f"at most {services.MAX_IDS}; use filter for more")
-    filter: dict[str, Any] | None = Field(None, description="the record list's filters (owner_id, owner_status, q, the type's own): every matching record, all pages")
-    user_id: RecordId
-    kind: Kind = "primary"
-    role: RoleName | None = Field(None, description="one of the configured roles; default: the first")
-    valid_from: Day | None = Field(None, description="default: today")
-    valid_to: Day | None = Field(None, description="last day; null: indefinite")
-    access: Access | None = Field(None, description="deputies: read or write (default write)")
-    on_overlap: OverlapPolicy = "warn"
-
-    @model_validator(mode="after")
-    def records_named_once(self):
-        if (self.object_ids is None) == (self.filter is None):
-            raise ValueError("send either object_ids or filter")
-        return self
-
-
-class AssignmentCounts(OutputModel):
-    object_type: str
-    matched: int
-    created: int
-    skipped: int
-    replaced: int
-
-
-class AssignmentUpdate(InputModel):
-    user_id: RecordId | None = None
-    role: RoleName | None = None
-    valid_from: Day | None = None
-    valid_to: Day | None = None
-    access: Access | None = None
-
-
-class OwnerQuery(QueryModel):
-    object_type: ObjectType
-    object_id: QueryId
-    at: Day | None = Field(None, description="default: today")
-
-
-class OwnerOut(OutputModel):
-    object_type: str
-    object_id: int
-    at: dt.date
-    owner_id: int | None
-    primary: AssignmentOut | None
-    deputies: list[AssignmentOut]
-
-
-class PortfolioQuery(PageQuery):
-    user_id: QueryId
-    from_: Day | None = Field(None, alias="from", description="default: today")
-    to: Day | None = Field(None, description="default: the same day as from")
-    kind: Kind | None = None
-    object_type: ObjectType | None = None
-
-
-class PortfolioItem(AssignmentOut):
-    object_name: str | None
-    user_name: str
-
-
-PortfolioPage = create_model("OwnerPortfolioPage", __base__=Page[PortfolioItem])
 
 
 def paginate(statement, query: PageQuery, item_model: type[BaseModel], page_model: type[BaseModel]) -> BaseModel:
@@ -161,34 +50,35 @@ def paginate(statement, query: PageQuery, item_model: type[BaseModel], page_mode
 
 
 def _require_settings_right() -> None:
-    if not has_permission(current_api_user(), "ownership.settings"):
-        raise Forbidden(Message("only users with the permission 'ownership.settings' (admins) may change ownership settings"))
+    if not has_permission(current_api_user(), MANAGE_SETTINGS.name):
+        raise Forbidden(Message("only users with the permission '%(permission)s' (admins) may change ownership settings",
+                                permission=MANAGE_SETTINGS.name))
 
 
 @validate(answers={200: SettingsList}, tags=TAGS, operation_id="ownership_list_settings")
 def list_settings():
     from opiekun.record_types import record_types
 
-    items = [SettingsOut.model_validate(services.settings_for(name)) for name in record_types().names()]
+    items = [SettingsOut.model_validate(settings.settings_for(name)) for name in record_types().names()]
     return SettingsList(items=items, total=len(items))
 
 
 @validate(answers={200: SettingsOut}, tags=TAGS, operation_id="ownership_get_settings")
 def get_settings(object_type: str):
-    services.record_type_named(object_type, status=404)
-    return SettingsOut.model_validate(services.settings_for(object_type))
+    lookups.record_type_named(object_type, status=404)
+    return SettingsOut.model_validate(settings.settings_for(object_type))
 
 
 @validate(json=SettingsUpdate, answers={200: SettingsOut}, tags=TAGS, operation_id="ownership_update_settings")
 def update_settings(object_type: str):
     _require_settings_right()
-    row = services.update_settings(object_type, request_body().model_dump(exclude_unset=True))
+    row = settings.update_settings(object_type, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return SettingsOut.model_validate(row)
 
 
 def _options() -> OptionsOut:
-    return OptionsOut(roles=services.owner_roles(), show_departed=services.show_departed_users())
+    return OptionsOut(roles=settings.owner_roles(), show_departed=settings.show_departed_users())
 
 
 @validate(answers={200: OptionsOut}, tags=TAGS, operation_id="ownership_get_options")
@@ -200,7 +90,7 @@ def get_options():
 def update_options():
     _require_settings_right()
     body = request_body()
-    services.update_options(body.roles, body.show_departed)
+    settings.update_options(body.roles, body.show_departed)
     db.session.commit()
     return _options()
 
@@ -208,17 +98,17 @@ def update_options():
 @validate(query=AssignmentQuery, answers={200: AssignmentPage}, tags=TAGS, operation_id="ownership_list_assignments")
 def list_assignments():
     query = request_query()
-    statement = services.list_assignments(query.object_type, query.object_id, query.user_id, query.at, query.kind)
+    statement = reports.list_assignments(query.object_type, query.object_id, query.user_id, query.at, query.kind)
     return paginate(statement, query, AssignmentOut, AssignmentPage)
 
 
 @validate(json=AssignmentCreate, answers={201: AssignmentCounts}, tags=TAGS, operation_id="ownership_assign")
 def create_assignments():
     body = request_body()
-    request = services.AssignmentRequest(
+    request = assignments.AssignmentRequest(
         object_type=body.object_type, user_id=body.user_id, kind=body.kind, role=body.role, valid_from=body.valid_from,
         valid_to=body.valid_to, access=body.access, on_overlap=body.on_overlap, object_ids=body.object_ids, filter=body.filter)
-    counts = services.assign_owners(request, current_api_user())
+    counts = assignments.assign_owners(request, current_api_user())
     db.session.commit()
     return AssignmentCounts(object_type=body.object_type, matched=counts.matched, created=counts.created,
                             skipped=counts.skipped, replaced=counts.replaced), 201
@@ -226,20 +116,20 @@ def create_assignments():
 
 @validate(answers={200: AssignmentOut}, tags=TAGS, operation_id="ownership_get_assignment")
 def get_assignment(assignment_id: int):
-    return AssignmentOut.model_validate(services.get_assignment(assignment_id))
+    return AssignmentOut.model_validate(lookups.get_assignment(assignment_id))
 
 
 @validate(json=AssignmentUpdate, answers={200: AssignmentOut}, tags=TAGS, operation_id="ownership_update_assignment")
 def update_assignment(assignment_id: int):
-    assignment = services.get_assignment(assignment_id)
-    services.change_assignment(assignment, request_body().model_dump(exclude_unset=True), current_api_user())
+    assignment = lookups.get_assignment(assignment_id)
+    assignments.change_assignment(assignment, request_body().model_dump(exclude_unset=True), current_api_user())
     db.session.commit()
     return AssignmentOut.model_validate(assignment)
 
 
 @validate(answers={204: None}, tags=TAGS, operation_id="ownership_delete_assignment")
 def delete_assignment(assignment_id: int):
-    services.remove_assignment(services.get_assignment(assignment_id), current_api_user())
+    assignments.remove_assignment(lookups.get_assignment(assignment_id), current_api_user())
     db.session.commit()
     return "", 204
 
@@ -247,9 +137,9 @@ def delete_assignment(assignment_id: int):
 @validate(query=OwnerQuery, answers={200: OwnerOut}, tags=TAGS, operation_id="ownership_owner_on")
 def owner_on():
     query = request_query()
-    record_type = services.record_type_named(query.object_type)
-    day = query.at or services.today()
-    owners = services.owners_on(record_type, query.object_id, day)
+    record_type = lookups.record_type_named(query.object_type)
+    day = query.at or periods.today()
+    owners = reports.owners_on(record_type, query.object_id, day)
     primary = AssignmentOut.model_validate(owners.primary) if owners.primary else None
     return OwnerOut(object_type=record_type.name, object_id=query.object_id, at=day,
                     owner_id=owners.primary.user_id if owners.primary else None, primary=primary,
@@ -263,9 +153,9 @@ def portfolio():
 
 def portfolio_page(query: PortfolioQuery) -> BaseModel:
     """The answer of ``GET /portfolio`` (bench/ownership.py times this very function)."""
-    first_day = query.from_ or services.today()
+    first_day = query.from_ or periods.today()
     last_day = query.to or first_day
-    result = services.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type,
+    result = reports.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type,
                                 page=query.page, per_page=query.per_page)
     user_name = result.user.display_name
     items = [PortfolioItem.model_validate({**row._mapping, "user_name": user_name}) for row in result.items]

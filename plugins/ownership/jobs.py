@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from opiekun.jobs import JobDefinition, Schedule
-from opiekun.plugins.ownership import services
+from opiekun.plugins.ownership import release, sync
 
 APPLY_PERIODS = "ownership.apply_periods"
 RELEASE_INACTIVE = "ownership.release_inactive"
@@ -14,14 +14,14 @@ RELEASE_INACTIVE = "ownership.release_inactive"
 def apply_periods(day: str | None = None) -> dict[str, object]:
     """Job ``ownership.apply_periods``: every record's owner becomes the primary in force on
     ``day`` (``YYYY-MM-DD``; default today, UTC). Safe to run again."""
-    changed = services.apply_periods(dt.date.fromisoformat(day) if day else None)
+    changed = sync.apply_periods(dt.date.fromisoformat(day) if day else None)
     return {"changed": changed}
 
 
 def release_inactive() -> dict[str, object]:
     """Job ``ownership.release_inactive``: remove owners after the type's days without
     activity and notify them. Safe to run again: released records have no owner."""
-    return {"released": services.release_inactive()}
+    return {"released": release.release_inactive()}
 
 
 JOBS = (

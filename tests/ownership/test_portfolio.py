@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from opiekun.extensions import db
-from tests.ownership.fixtures import app, day  # noqa: F401 - the app with ownership on
+from tests.ownership.support import day
 
 PORTFOLIO = "/ownership/portfolio"
 

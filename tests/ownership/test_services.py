@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
 from opiekun.models import Company
-from opiekun.plugins.ownership import services
+from opiekun.plugins.ownership import sync
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.user_items import TransferRequest
-from tests.ownership.fixtures import app, day  # noqa: F401
+from tests.ownership.support import day
 
 
 def test_the_migration_creates_exactly_what_the_models_declare(app):
@@ -36,7 +36,7 @@ def test_records_from_before_the_plugin_get_a_period_from_their_creation_day(app
         db.session.execute(text("INSERT INTO companies (name, owner_id, created_at, updated_at) "
                                 f"VALUES ('Stara', {seller['id']}, '2024-03-05 10:00:00', '2024-03-05 10:00:00')"))
         db.session.commit()
-        assert services.apply_periods()["company"] == 0, "owner already right: nothing to change"
+        assert sync.apply_periods()["company"] == 0, "owner already right: nothing to change"
         db.session.commit()
         [period] = db.session.scalars(select(OwnerAssignment)).all()
         assert (period.user_id, period.valid_from.isoformat(), period.valid_to) == (seller["id"], "2024-03-05", None)

@@ -10,10 +10,8 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.acceptance.test_admin_panel import CSRF_FIELD, flashed, logged_in
-from tests.ownership.fixtures import app, day  # noqa: F401 - the app with ownership on
-
-ACTION = "ownership_change_owner"
+from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.ownership.support import ACTION, day, submit_form
 
 
 def company(api, user, name="Stal-Bud", **fields) -> dict:
@@ -25,14 +23,6 @@ def company(api, user, name="Stal-Bud", **fields) -> dict:
 def owners(app) -> dict[str, int | None]:
     with app.app_context():
         return {firm.name: firm.owner_id for firm in db.session.scalars(select(Company))}
-
-
-def submit_form(browser, url: str, data: dict):
-    """Fill in and send the form on ``url`` (with its CSRF token)."""
-    page = browser.get(url)
-    assert page.status_code == 200, page.status_code
-    token = CSRF_FIELD.search(page.get_data(as_text=True)).group(1)
-    return browser.http.post(url, data={"csrf_token": token, **data}, follow_redirects=True)
 
 
 def test_the_record_page_shows_its_whole_ownership_history(app, api, seller, other_seller):

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import text
 
 from opiekun.extensions import db
-from tests.ownership.fixtures import app, day  # noqa: F401 - the app with ownership on
+from tests.ownership.support import day
 
-A = "/ownership/assignments"
+ASSIGNMENTS = "/ownership/assignments"
 
 
 def company(api, user, name="Stal-Bud", **fields) -> dict:
@@ -26,13 +26,13 @@ def owner_of(api, user, object_id, at=None, object_type="company") -> dict:
 
 
 def periods(api, user, object_id, object_type="company") -> list[tuple]:
-    items = api.get(f"{A}?object_type={object_type}&object_id={object_id}&per_page=500", user).get_json()["items"]
+    items = api.get(f"{ASSIGNMENTS}?object_type={object_type}&object_id={object_id}&per_page=500", user).get_json()["items"]
     return [(item["user_id"], item["kind"], item["valid_from"], item["valid_to"]) for item in items]
 
 
 def assign(api, user, **body):
     body.setdefault("object_type", "company")
-    return api.post(A, user, json=body)
+    return api.post(ASSIGNMENTS, user, json=body)
 
 
 # --- the creator owns a new record; owner_id equals today's primary --------------------------
@@ -205,8 +205,8 @@ def test_a_deputy_stands_in_with_the_access_given(api, seller, other_seller, adm
     assert answer["owner_id"] == seller["id"] and [d["user_id"] for d in answer["deputies"]] == [other_seller["id"]]
     assert api.patch(f"/companies/{firm['id']}", other_seller, json={"city": "Kraków"}).status_code == 403
 
-    [deputyship] = [item for item in api.get(f"{A}?kind=deputy", admin).get_json()["items"]]
-    assert api.patch(f"{A}/{deputyship['id']}", seller, json={"access": "write"}).status_code == 200
+    [deputyship] = [item for item in api.get(f"{ASSIGNMENTS}?kind=deputy", admin).get_json()["items"]]
+    assert api.patch(f"{ASSIGNMENTS}/{deputyship['id']}", seller, json={"access": "write"}).status_code == 200
     assert api.patch(f"/companies/{firm['id']}", other_seller, json={"city": "Kraków"}).status_code == 200
     assert api.get(f"/companies/{firm['id']}", seller).get_json()["owner_id"] == seller["id"], "a deputy does not become owner"
 
@@ -230,24 +230,24 @@ def test_a_deputy_without_a_primary_owner_in_that_period_is_refused(api, seller,
 
 def test_an_assignment_can_be_changed_and_removed_with_the_owner_kept_in_sync(api, seller, other_seller):
     firm = company(api, seller)
-    [period] = api.get(f"{A}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
-    response = api.patch(f"{A}/{period['id']}", seller, json={"user_id": other_seller["id"], "role": "legal"})
+    [period] = api.get(f"{ASSIGNMENTS}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
+    response = api.patch(f"{ASSIGNMENTS}/{period['id']}", seller, json={"user_id": other_seller["id"], "role": "legal"})
     assert response.status_code == 200 and response.get_json()["role"] == "legal"
     assert api.get(f"/companies/{firm['id']}", seller).get_json()["owner_id"] == other_seller["id"]
 
-    reversed_period = api.patch(f"{A}/{period['id']}", other_seller, json={"valid_to": day(-5)})
+    reversed_period = api.patch(f"{ASSIGNMENTS}/{period['id']}", other_seller, json={"valid_to": day(-5)})
     assert reversed_period.status_code == 422 and "valid_to" in reversed_period.get_json()["error"]["fields"]
 
-    assert api.delete(f"{A}/{period['id']}", other_seller).status_code == 204
+    assert api.delete(f"{ASSIGNMENTS}/{period['id']}", other_seller).status_code == 204
     assert api.get(f"/companies/{firm['id']}", seller).get_json()["owner_id"] is None
-    assert api.get(f"{A}/{period['id']}", seller).status_code == 404
+    assert api.get(f"{ASSIGNMENTS}/{period['id']}", seller).status_code == 404
 
 
 def test_a_changed_period_may_not_overlap_another_primary_period(api, seller):
     firm = company(api, seller)
     assign(api, seller, object_ids=[firm["id"]], user_id=seller["id"], valid_from=day(10), on_overlap="replace")
-    first, second = api.get(f"{A}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
-    response = api.patch(f"{A}/{first['id']}", seller, json={"valid_to": day(20)})
+    first, second = api.get(f"{ASSIGNMENTS}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
+    response = api.patch(f"{ASSIGNMENTS}/{first['id']}", seller, json={"valid_to": day(20)})
     assert response.status_code == 409 and "valid_from" in response.get_json()["error"]["fields"]
 
 
@@ -257,12 +257,12 @@ def test_a_changed_period_may_not_overlap_another_primary_period(api, seller):
 ], ids=["all-null", "user_id", "role", "access", "valid_from"])
 def test_a_change_may_not_empty_a_field_every_period_needs(api, seller, body):
     firm = company(api, seller)
-    [period] = api.get(f"{A}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
-    response = api.patch(f"{A}/{period['id']}", seller, json=body)
+    [period] = api.get(f"{ASSIGNMENTS}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
+    response = api.patch(f"{ASSIGNMENTS}/{period['id']}", seller, json=body)
     assert response.status_code == 422, response.get_json()
     nulls = {field for field, value in body.items() if value is None}
     assert set(response.get_json()["error"]["fields"]) == nulls
-    assert api.get(f"{A}/{period['id']}", seller).get_json() == period
+    assert api.get(f"{ASSIGNMENTS}/{period['id']}", seller).get_json() == period
 
 def test_deleting_a_record_removes_its_periods(api, seller):
     firm = company(api, seller)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from opiekun.extensions import db
 from opiekun.models import Company, utcnow
 from tests.conftest import ApiClient, build_app
-from tests.ownership.fixtures import app, day  # noqa: F401 - the app with ownership on
+from tests.ownership.support import day
 from tests.plugin_kit import ChangeRecorder
 
 A = "/ownership/assignments"

@@ -11,10 +11,9 @@ from sqlalchemy import select
 from opiekun.extensions import db
 from opiekun.models import Company
 from tests.acceptance.test_admin_panel import flashed, logged_in
-from tests.acceptance.test_ownership_admin import ACTION, submit_form
-from tests.ownership.fixtures import app, day  # noqa: F401 - the app with ownership on
+from tests.ownership.support import ACTION, day, submit_form
 
-A = "/ownership/assignments"
+ASSIGNMENTS = "/ownership/assignments"
 
 
 def company(api, user, name="Stal-Bud", **fields) -> dict:
@@ -29,7 +28,7 @@ def owners(app) -> dict[str, int | None]:
 
 
 def periods(api, user, object_id: int) -> list[tuple]:
-    items = api.get(f"{A}?object_type=company&object_id={object_id}", user).get_json()["items"]
+    items = api.get(f"{ASSIGNMENTS}?object_type=company&object_id={object_id}", user).get_json()["items"]
     return sorted((item["user_id"], item["kind"], item["access"], item["valid_from"], item["valid_to"]) for item in items)
 
 
@@ -80,7 +79,7 @@ def test_the_admin_create_form_keeps_the_owner_of_a_new_record_to_its_creator(
 def deputy_firm(api, seller, other_seller) -> dict:
     """The seller's company, with the other seller as a deputy with write access."""
     firm = company(api, seller, "Stal-Bud")
-    response = api.post(A, seller, json={"object_type": "company", "object_ids": [firm["id"]], "user_id": other_seller["id"],
+    response = api.post(ASSIGNMENTS, seller, json={"object_type": "company", "object_ids": [firm["id"]], "user_id": other_seller["id"],
                                          "kind": "deputy", "access": "write", "valid_to": day(30)})
     assert response.status_code == 201, response.get_json()
     return firm
@@ -104,19 +103,19 @@ def test_a_deputy_cannot_take_over_through_owner_assignments(app, api, seller, o
     before = periods(api, seller, firm_id)
     for body in ({"kind": "primary", "user_id": other_seller["id"]},
                  {"kind": "deputy", "user_id": manager["id"], "access": "write"}):
-        response = api.post(A, other_seller, json={"object_type": "company", "object_ids": [firm_id], "on_overlap": "replace",
+        response = api.post(ASSIGNMENTS, other_seller, json={"object_type": "company", "object_ids": [firm_id], "on_overlap": "replace",
                                                    **body})
         assert response.status_code == 403, (body, response.get_json())
-    items = api.get(f"{A}?object_type=company&object_id={firm_id}", seller).get_json()["items"]
+    items = api.get(f"{ASSIGNMENTS}?object_type=company&object_id={firm_id}", seller).get_json()["items"]
     primary = next(item for item in items if item["kind"] == "primary")
     deputyship = next(item for item in items if item["kind"] == "deputy")
-    assert api.patch(f"{A}/{primary['id']}", other_seller, json={"user_id": other_seller["id"]}).status_code == 403
-    assert api.patch(f"{A}/{deputyship['id']}", other_seller, json={"valid_to": None}).status_code == 403
-    assert api.delete(f"{A}/{primary['id']}", other_seller).status_code == 403
+    assert api.patch(f"{ASSIGNMENTS}/{primary['id']}", other_seller, json={"user_id": other_seller["id"]}).status_code == 403
+    assert api.patch(f"{ASSIGNMENTS}/{deputyship['id']}", other_seller, json={"valid_to": None}).status_code == 403
+    assert api.delete(f"{ASSIGNMENTS}/{primary['id']}", other_seller).status_code == 403
     assert periods(api, seller, firm_id) == before
     assert api.get(f"/companies/{firm_id}", seller).get_json()["owner_id"] == seller["id"]
     # the owner and managers still manage the periods
-    assert api.patch(f"{A}/{deputyship['id']}", seller, json={"access": "read"}).status_code == 200
+    assert api.patch(f"{ASSIGNMENTS}/{deputyship['id']}", seller, json={"access": "read"}).status_code == 200
 
 
 def test_a_deputy_in_the_admin_sees_the_owner_read_only_and_cannot_delete(app, api, seller, other_seller, deputy_firm):

@@ -1,0 +1,120 @@
+"""The records a request is about: named by id or chosen by the record list's filters, put
+into a temporary table (:class:`TargetBatch`) that the set-based statements join to, and
+locked while their periods are written."""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from opiekun.api.errors import Invalid, Message, NotFound
+from opiekun.extensions import db
+from opiekun.record_types import RecordType
+
+#: The most record ids one request may name; larger sets are chosen by filter.
+MAX_IDS = 10_000
+
+#: Numbers the temporary tables, so that nested batches do not clash.
+_batch_numbers = itertools.count(1)
+
+
+class TargetBatch:
+    """A temporary table with one row per target record: ``object_id``, ``object_name``
+    and the ``old_*`` columns a :class:`~opiekun.changes.BulkChange` of assignment events
+    reads (always empty: a new assignment has no former values)."""
+
+    EVENT_FIELDS = {"user_id": Integer, "kind": String(10), "role": String(50), "valid_from": Date,
+                    "valid_to": Date, "access": String(10)}
+
+    def __init__(self, session: Session):
+        self.session = session
+        columns = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
+        columns += [Column(f"old_{name}", kind) for name, kind in self.EVENT_FIELDS.items()]
+        self.table = Table(f"ownership_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
+
+    def __enter__(self) -> "TargetBatch":
+        self.table.create(self.session.connection())
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.table.drop(self.session.connection())
+
+    @property
+    def ids(self):
+        """SELECT of the batch's record ids."""
+        return select(self.table.c.object_id)
+
+    def fill(self, record_type: RecordType, condition) -> int:
+        """Add the records of ``record_type`` matching ``condition`` (one ``INSERT … SELECT``);
+        returns how many the batch holds."""
+        model = record_type.model
+        source = select(model.id, model.display_name_expression()).where(condition)
+        self.session.execute(insert(self.table).from_select(["object_id", "object_name"], source))
+        return self.count()
+
+    def count(self) -> int:
+        """How many records the batch holds."""
+        return self.session.scalar(select(func.count()).select_from(self.table))
+
+    def discard(self, condition) -> int:
+        """Remove the records matching ``condition`` (on ``self.table.c.object_id``)."""
+        return self.session.execute(delete(self.table).where(condition)).rowcount
+
+
+def lock_records(record_type: RecordType, ids) -> None:
+    """Lock the rows of the records (``ids``: a SELECT of ids, or one id) whose periods are
+    about to be written, in id order, until commit: two requests giving periods to one record
+    go one after the other, so the second one's overlap check sees the first one's periods.
+    (Owner changes through the record itself hold this lock already; SQLite has one writer.)"""
+    model = record_type.model
+    condition = model.id == ids if isinstance(ids, int) else model.id.in_(ids)
+    db.session.execute(select(model.id).where(condition).order_by(model.id).with_for_update())
+
+
+def listed_ids(ids: Sequence[int]) -> str:
+    """Ids for a refusal: the first 20, then "…" when there are more."""
+    return ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+
+
+def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, filter_values: Mapping[str, Any] | None):
+    """The SQL condition choosing the records of a request: named ids (all must exist) or
+    the same filters as the record list (``owner_id``, ``owner_status``, ``q``, the type's own)."""
+    model = record_type.model
+    if (object_ids is None) == (filter_values is None):
+        raise Invalid(Message("name the records"), {"object_ids": Message("send either object_ids or filter")})
+    if object_ids is not None:
+        ids = sorted(set(object_ids))
+        if not ids:
+            raise Invalid(Message("name the records"), {"object_ids": Message("must not be empty")})
+        if len(ids) > MAX_IDS:
+            raise Invalid(Message("too many ids"), {"object_ids": Message("at most %(count)s ids per request; choose more with filter", count=MAX_IDS)})
+        found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
+        missing = [value for value in ids if value not in found]
+        if missing:
+            raise NotFound(Message("some %(types)s do not exist", types=record_type.label_plural.lower()),
+                           {"object_ids": Message("no %(type)s with id %(ids)s", type=record_type.name, ids=listed_ids(missing))})
+        return model.id.in_(ids)
+    return model.id.in_(filter_statement(record_type, filter_values))
+
+
+def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
+    """The ids a record list would show for ``filter_values`` (all pages)."""
+    from pydantic import ValidationError, create_model
+
+    from opiekun.api.records import filtered_records
+    from opiekun.api.schemas import RecordListQuery
+
+    bases = (RecordListQuery, record_type.api.filters) if record_type.api and record_type.api.filters else (RecordListQuery,)
+    query_model = create_model(f"Ownership{record_type.name.title()}Filter", __base__=bases)
+    try:
+        query = query_model.model_validate(dict(filter_values))
+    except ValidationError as error:
+        fields = {"filter." + ".".join(str(part) for part in problem["loc"]): problem["msg"] for problem in error.errors()}
+        raise Invalid(Message("the filter is not valid"), fields) from None
+    if query.page != 1 or query.per_page != 50 or query.sort:
+        raise Invalid(Message("the filter is not valid"),
+                      {"filter": Message("page, per_page and sort do not apply: the filter covers all pages")})
+    return filtered_records(record_type, query).with_only_columns(record_type.model.id).order_by(None)

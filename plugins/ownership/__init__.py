@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import User
     from opiekun.permissions import Permission
-    from opiekun.record_types import RecordType
+    from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
 
 MANIFEST = PluginManifest(

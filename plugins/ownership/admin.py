@@ -20,14 +20,14 @@ from wtforms.validators import DataRequired, NumberRange, Optional, ValidationEr
 
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.forms import AdminForm, active_users
-from opiekun.admin.labels import user_label
+from opiekun.labels import user_label
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, commit_or_report, role_choices
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.ownership import assignments, periods, reports, rights, settings
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_registry import RecordType, record_types
 
 KIND_LABELS = {"primary": _l("Primary owner"), "deputy": _l("Deputy")}
 POLICY_LABELS = {"keep": _l("Keep the current owner"), "warn": _l("Warn and change nothing"),

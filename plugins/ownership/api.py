@@ -8,7 +8,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from opiekun.api.errors import Forbidden, Message
+from opiekun.errors import Message, Refused
 from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -51,13 +51,13 @@ def paginate(statement, query: PageQuery, item_model: type[BaseModel], page_mode
 
 def _require_settings_right() -> None:
     if not has_permission(current_api_user(), MANAGE_SETTINGS.name):
-        raise Forbidden(Message("only users with the permission '%(permission)s' (admins) may change ownership settings",
+        raise Refused(Message("only users with the permission '%(permission)s' (admins) may change ownership settings",
                                 permission=MANAGE_SETTINGS.name))
 
 
 @validate(answers={200: SettingsList}, tags=TAGS, operation_id="ownership_list_settings")
 def list_settings():
-    from opiekun.record_types import record_types
+    from opiekun.record_registry import record_types
 
     items = [SettingsOut.model_validate(settings.settings_for(name)) for name in record_types().names()]
     return SettingsList(items=items, total=len(items))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, and_, delete, exists, func, insert, literal, not_, null, or_, select, update
 
-from opiekun.api.errors import Conflict, Forbidden, Invalid, Message, NotFound
+from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
 from opiekun.changes import (
     BulkChange,
     ChangeSet,
@@ -35,7 +35,7 @@ from opiekun.plugins.ownership.rights import refused_records, require_owner_chan
 from opiekun.plugins.ownership.settings import owner_roles, settings_for
 from opiekun.plugins.ownership.sync import SYNC_FLAG, backfill_assignments, sync_owners
 from opiekun.plugins.ownership.targets import TargetBatch, listed_ids, lock_records, target_condition
-from opiekun.record_types import RecordType
+from opiekun.record_registry import RecordType
 
 #: How many conflicts a 409 lists (the count is always complete).
 LISTED_CONFLICTS = 50
@@ -139,7 +139,7 @@ def _records_user_may_change(record_type: RecordType, request: AssignmentRequest
         condition = target_condition(record_type, request.object_ids, request.filter)
     refused = refused_records(user, record_type, condition)
     if refused:
-        raise Forbidden(Message("you may not change some of these %(types)s: they belong to other users",
+        raise Refused(Message("you may not change some of these %(types)s: they belong to other users",
                                 types=record_type.label_plural.lower()),
                         {"object_ids": Message("not yours: %(ids)s", ids=listed_ids(refused))})
     return condition
@@ -243,7 +243,7 @@ def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[R
     if record is None:
         raise NotFound(Message("the %(type)s of this assignment no longer exists", type=record_type.name))
     if refused_records(user, record_type, record_type.model.id == record.id):
-        raise Forbidden(Message("you may not change this %(type)s: it belongs to another user", type=record_type.name))
+        raise Refused(Message("you may not change this %(type)s: it belongs to another user", type=record_type.name))
     return record_type, record
 
 

@@ -21,7 +21,7 @@ from opiekun.models import User, utcnow
 from opiekun.plugins.ownership.models import OwnerAssignment, OwnerHandover
 from opiekun.plugins.ownership.periods import PERIOD_COLUMNS, assignments_table, end_periods, in_force, today
 from opiekun.plugins.ownership.targets import TargetBatch
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_registry import RecordType, record_types
 from opiekun.user_items import in_share, records_to_move
 
 #: The table of the periods transfers handed over or ended (``ownership_handovers``).

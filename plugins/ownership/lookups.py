@@ -2,12 +2,12 @@
 records, the acting user, one assignment. Each refuses what does not exist (404 or 422)."""
 from __future__ import annotations
 
-from opiekun.api.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message, NotFound
 from opiekun.changes import current_actor
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.ownership.models import OwnerAssignment
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_registry import RecordType, record_types
 
 
 def record_type_named(name: str, *, status: int = 422, field: str = "object_type") -> RecordType:

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import and_, delete, exists, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from opiekun.api.errors import Invalid, Message
+from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
 from opiekun.models import utcnow
 from opiekun.plugins.ownership.models import OwnerAssignment

@@ -13,7 +13,7 @@ from opiekun.extensions import db
 from opiekun.models import Notification, utcnow
 from opiekun.plugins.ownership.models import OwnershipSettings
 from opiekun.plugins.ownership.periods import assignments_table
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_registry import RecordType, record_types
 
 
 def release_inactive(now: dt.datetime | None = None) -> dict[str, int]:

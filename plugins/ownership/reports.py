@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Date, Integer, Row, String, bindparam, case, func, null, select, true
 
-from opiekun.api.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.ownership.lookups import record_type_named
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.periods import assignments_table, check_period, in_force, overlapping
-from opiekun.record_types import RecordType, RecordTypeRegistry, record_types
+from opiekun.record_registry import RecordType, RecordTypeRegistry, record_types
 
 
 def list_assignments(object_type: str | None = None, object_id: int | None = None, user_id: int | None = None,

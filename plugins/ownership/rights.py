@@ -7,20 +7,20 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from opiekun.api.errors import Forbidden, Message
+from opiekun.errors import Message, Refused
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.ownership.lookups import acting_user
 from opiekun.plugins.ownership.periods import deputy_with_write_access, has_write_deputyship, today
 from opiekun.plugins.ownership.settings import may_change_owners, settings_for
-from opiekun.record_types import RecordType
+from opiekun.record_registry import RecordType
 
 
 def require_owner_change_right(user: User | None, record_type: RecordType) -> None:
     """403 unless the type's ``change_roles`` let ``user``'s role change owners."""
     if not may_change_owners(user, record_type.name):
-        raise Forbidden(Message("your role (%(role)s) may not change owners of %(types)s; an admin chooses who may in the "
+        raise Refused(Message("your role (%(role)s) may not change owners of %(types)s; an admin chooses who may in the "
                                 "ownership settings", role=user.role, types=record_type.label_plural.lower()))
 
 
@@ -44,7 +44,7 @@ def require_owner_choice_right(user: User | None, record_type: RecordType, recor
         return
     require_owner_change_right(user, record_type)
     if only_a_deputy(user, record_type, record.id, owner_id_before):
-        raise Forbidden(Message("a deputy edits this %(type)s but does not change its owner; its owner or a manager does",
+        raise Refused(Message("a deputy edits this %(type)s but does not change its owner; its owner or a manager does",
                                 type=record_type.name), {"owner_id": Message("not changed by a deputy")})
 
 
@@ -65,7 +65,7 @@ def refused_records(user: User | None, record_type: RecordType, condition) -> li
         .order_by(model.id).limit(1001)))
     if not suspects:
         return []
-    from opiekun.records import may_change
+    from opiekun.record_rules import may_change
 
     judged = suspects[:200]
     deputyships = set(db.session.scalars(

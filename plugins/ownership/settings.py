@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opiekun.api.errors import Forbidden, Invalid, Message
+from opiekun.errors import Invalid, Message, Refused
 from opiekun.extensions import db
 from opiekun.models import Setting, User
 from opiekun.permissions import role_exists
@@ -94,7 +94,7 @@ def _require_no_own_widening(user: User | None, object_type: str, change_roles: 
     if user is None or user.role == "admin" or may_change_owners(user, object_type):
         return
     if change_roles is None or user.role in change_roles:
-        raise Forbidden(Message("nobody lets their own role change owners; an admin does"),
+        raise Refused(Message("nobody lets their own role change owners; an admin does"),
                         {"change_roles": Message("would let your own role (%(role)s) change owners", role=user.role)})
 
 

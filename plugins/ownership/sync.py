@@ -24,7 +24,7 @@ from opiekun.models import utcnow
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.periods import PERIOD_COLUMNS, assignments_table, end_periods, in_force, today
 from opiekun.plugins.ownership.settings import owner_roles
-from opiekun.record_types import RecordType, record_types
+from opiekun.record_registry import RecordType, record_types
 
 #: Context flag of owner_id changes the plugin makes itself (its own hook ignores them).
 SYNC_FLAG = "ownership_sync"

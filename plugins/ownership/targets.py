@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from opiekun.api.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
-from opiekun.record_types import RecordType
+from opiekun.record_registry import RecordType
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
@@ -104,7 +104,7 @@ def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
     """The ids a record list would show for ``filter_values`` (all pages)."""
     from pydantic import ValidationError, create_model
 
-    from opiekun.api.records import filtered_records
+    from opiekun.record_queries import filtered_records
     from opiekun.api.schemas import RecordListQuery
 
     bases = (RecordListQuery, record_type.api.filters) if record_type.api and record_type.api.filters else (RecordListQuery,)

@@ -88,20 +88,66 @@ def validate(*, query: type[BaseModel] | None = None, json: type[BaseModel] | No
                          operation_id=operation_id, security={} if public else None)
 
 
+def openapi_document(app: Flask) -> dict:
+    """``app``'s OpenAPI document, built once from its own routes. Its components are only
+    the schemas its routes reach: spectree keeps every imported module's models in one
+    registry, so a plugin imported but not enabled must not show."""
+    document = app.extensions.get("opiekun.openapi_document")
+    if document is None:
+        document = _without_unreachable_schemas(app.extensions["opiekun.openapi"].spec)
+        app.extensions["opiekun.openapi_document"] = document
+    return document
+
+
+def _without_unreachable_schemas(document: dict) -> dict:
+    schemas = document.get("components", {}).get("schemas", {})
+    reached: set[str] = set()
+    waiting = _schema_refs({key: value for key, value in document.items() if key != "components"})
+    while waiting:
+        name = waiting.pop()
+        if name in reached or name not in schemas:
+            continue
+        reached.add(name)
+        waiting |= _schema_refs(schemas[name])
+    pruned = dict(document)
+    pruned["components"] = {**document.get("components", {}),
+                            "schemas": {name: schemas[name] for name in sorted(reached)}}
+    return pruned
+
+
+def _schema_refs(node: Any) -> set[str]:
+    """The component schema names ``node`` refers to (``#/components/schemas/<name>``)."""
+    prefix = "#/components/schemas/"
+    if isinstance(node, dict):
+        found = {node["$ref"][len(prefix):]} if str(node.get("$ref", "")).startswith(prefix) else set()
+        for value in node.values():
+            found |= _schema_refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_schema_refs(value) for value in node)) if node else set()
+    return set()
+
+
 def openapi_text(app: Flask) -> str:
     """The OpenAPI document of ``app`` as stable JSON text (sorted keys, indented, ending
     in a newline), as kept in the repository's docs/openapi.json."""
-    return json.dumps(app.extensions["opiekun.openapi"].spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(openapi_document(app), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def install_openapi(app: Flask) -> None:
-    """Serve this app's OpenAPI document (built on first request from its own routes)."""
-    app.extensions["opiekun.openapi"] = copy.copy(spec)  # each app caches its own document
+    """Serve this app's OpenAPI document (built on first request from its own routes).
 
-    def openapi_document():
-        return jsonify(current_app.extensions["opiekun.openapi"].spec)
+    Each app gets its own copy of spectree's model registry: building a document removes
+    the nested definitions from the registry's schemas, so a shared one would leave the
+    next app of the process with references to schemas it no longer lists."""
+    own = copy.copy(spec)
+    own.models = copy.deepcopy(spec.models)
+    app.extensions["opiekun.openapi"] = own
 
-    app.add_url_rule(OPENAPI_PATH, endpoint="openapi_document", view_func=openapi_document)
+    def serve_openapi_document():
+        return jsonify(openapi_document(current_app))
+
+    app.add_url_rule(OPENAPI_PATH, endpoint="openapi_document", view_func=serve_openapi_document)
 
 
 def request_query():

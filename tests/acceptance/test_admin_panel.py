@@ -13,77 +13,16 @@ from opiekun.admin.actions import BulkAction
 from opiekun.extensions import db
 from opiekun.models import Company, User
 from opiekun.permissions import Permission
-from tests.conftest import PASSWORD, build_app
-from tests.plugin_kit import make_plugin
+from tests.support.apps import PASSWORD, build_app
+from tests.support.plugins import make_plugin
+from tests.support.admin_browser import AdminBrowser, flashed, logged_in
 
 RECORD_LISTS = ("company", "person", "lead", "deal", "offer", "invoice")
-CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class AdminBrowser:
-    """A person in front of the admin panel: a cookie jar, forms filled in with the page's
-    CSRF token, and the page's text to read."""
-
-    def __init__(self, app):
-        self.app = app
-        self.http = app.test_client()
-
-    def get(self, url, **kwargs):
-        return self.http.get(url, **kwargs)
-
-    def csrf_token(self, url: str) -> str:
-        page = self.get(url).get_data(as_text=True)
-        match = CSRF_FIELD.search(page)
-        assert match, f"no CSRF token on {url}"
-        return match.group(1)
-
-    def submit(self, url: str, data: dict, *, form_url: str | None = None, **kwargs):
-        """POST ``data`` as the form on ``form_url`` (default: ``url``) would, with its token."""
-        token = self.csrf_token(form_url or url)
-        return self.http.post(url, data={"csrf_token": token, **data}, **kwargs)
-
-    def log_in(self, user: dict, password: str = PASSWORD):
-        return self.submit("/login", {"email": user["email"], "password": password})
-
-    def log_out(self):
-        """The menu's "Log out": a form posting the CSRF token."""
-        return self.submit("/logout", {}, form_url="/login")
-
-    def switch_language(self, code: str, **kwargs):
-        """The menu's language switch: a form posting the CSRF token."""
-        return self.submit(f"/language/{code}", {}, form_url="/login", **kwargs)
-
-    def text(self, url: str) -> str:
-        response = self.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        return html.unescape(response.get_data(as_text=True))
-
-    def filter_arg(self, list_url: str, label: str) -> str:
-        """The URL argument of the list filter shown as ``label`` (as the filter menu builds it)."""
-        page = self.get(list_url).get_data(as_text=True)
-        groups = json.loads(html.unescape(re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', page, re.S).group(1)))
-        return groups[label][0]["arg"]
-
-    def run_action(self, list_url: str, action: str, ids: list[int]):
-        return self.submit(f"{list_url}action/", {"action": action, "rowid": [str(i) for i in ids]},
-                           form_url=list_url, follow_redirects=True)
-
-
-def flashed(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
 def browser(app) -> AdminBrowser:
     return AdminBrowser(app)
-
-
-def logged_in(app, user: dict, password: str = PASSWORD) -> AdminBrowser:
-    """A browser with ``user`` logged in through the login form."""
-    browser = AdminBrowser(app)
-    response = browser.log_in(user, password)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return browser
 
 
 def company_names(app) -> dict[str, int | None]:
@@ -232,7 +171,7 @@ def _archive_plugin(calls: list):
 
 
 def test_a_plugins_bulk_action_runs_only_for_holders_of_its_permission(tmp_path, fresh_database):
-    from tests.conftest import ApiClient
+    from tests.support.api_client import ApiClient
 
     calls: list = []
     app = build_app(tmp_path, fresh_database.url(), extra_plugins=[_archive_plugin(calls)])

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from opiekun.extensions import db
 from opiekun.models import Company, Pipeline
-from tests.acceptance.test_admin_panel import logged_in
+from tests.support.admin_browser import logged_in
 
 HUGE = "99999999999999999999"
 DEEP_JSON = ("[" * 2000, '{"a":' * 2000, "[" * 2000 + "]" * 2000, '{"a":' * 2000 + "1" + "}" * 2000)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.acceptance.test_admin_panel import logged_in
+from tests.support.admin_browser import logged_in
 from tests.audit.history_helpers import changes_of, history
 
 PARALLEL = 16

@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 
 from opiekun.extensions import db
 from opiekun.models import Company, User
-from tests.acceptance.test_admin_panel import AdminBrowser, logged_in
-from tests.conftest import PASSWORD, TEST_REDIS_URL, ApiClient, build_app, empty_tables
+from tests.support.admin_browser import AdminBrowser, logged_in
+from tests.support.apps import PASSWORD, TEST_REDIS_URL, build_app, empty_tables
+from tests.support.api_client import ApiClient
 
 #: The throttle tests' app allows this many failed logins a minute…
 PER_ACCOUNT = 3

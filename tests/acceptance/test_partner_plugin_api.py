@@ -7,7 +7,7 @@ import pytest
 
 from opiekun.extensions import db
 from opiekun.models import Role
-from tests.conftest import PASSWORD
+from tests.support.apps import PASSWORD
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from opiekun.cli import create_admin_command
 from opiekun.extensions import db
 from opiekun.models import User
-from tests.acceptance.test_admin_panel import flashed, logged_in
-from tests.conftest import PASSWORD
+from tests.support.admin_browser import flashed, logged_in
+from tests.support.apps import PASSWORD
 
 NEW_PASSWORD = "zupelnie-nowe-haslo-7"
 WEAK_PASSWORDS = ["krotkie-1", "123456789", "1234567890", "Password123", "QWERTYUIOP", "haslo12345"]

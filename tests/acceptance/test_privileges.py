@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Role, User
-from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.support.admin_browser import flashed, logged_in
 
 NEW_PASSWORD = "zupelnie-nowe-haslo-7"
 

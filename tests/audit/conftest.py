@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from opiekun.extensions import db
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 #: The plugins of the audit tests' app.
 AUDIT_PLUGINS = ("audit", "contracts")

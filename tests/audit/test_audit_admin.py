@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from opiekun.extensions import db
 from opiekun.jobs import job_state
-from tests.acceptance.test_admin_panel import logged_in
+from tests.support.admin_browser import logged_in
 from tests.audit.history_helpers import history, workbook_rows
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.support.admin_browser import flashed, logged_in
 from tests.audit.history_helpers import changes_of, history, workbook_rows
 
 

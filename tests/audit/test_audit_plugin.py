@@ -10,7 +10,7 @@ from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
 from tests.audit.history_helpers import changes_of, history
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 def test_switched_off_audit_leaves_no_tables_routes_permissions_jobs_or_commands(tmp_path, fresh_database):

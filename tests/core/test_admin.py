@@ -9,7 +9,7 @@ from sqlalchemy import select
 from opiekun.admin.views import allowed_values, changed_values
 from opiekun.extensions import db
 from opiekun.models import Company, Lead, Notification, Pipeline, Role, User
-from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.support.admin_browser import flashed, logged_in
 
 
 def _set_created_at(app, company_id: int, day: dt.date) -> None:

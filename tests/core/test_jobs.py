@@ -36,7 +36,8 @@ from opiekun.cli import cli
 from opiekun.extensions import db
 from opiekun.jobs import JobDefinition, Schedule, UnknownJob
 from opiekun.models import Company, Notification
-from tests.conftest import TEST_REDIS_URL, ApiClient, build_app, empty_tables
+from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables
+from tests.support.api_client import ApiClient
 from tests.core import job_fixture_plugin as fixture_plugin
 from tests.core.job_fixture_plugin import CREATE_COMPANIES, NAP, TICK, TICKS_KEY
 

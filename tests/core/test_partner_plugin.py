@@ -28,7 +28,8 @@ from opiekun.jobs import enqueue, job_state
 from opiekun.models import Company, utcnow
 from opiekun.plugin_manager import discover_plugins
 from opiekun.user_items import TransferRequest
-from tests.conftest import ApiClient, build_app
+from tests.support.api_client import ApiClient
+from tests.support.apps import build_app
 
 TODAY = dt.date(2026, 6, 15)
 

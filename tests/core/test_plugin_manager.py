@@ -2,7 +2,7 @@
 import pytest
 
 from opiekun.plugin_manager import Plugin, PluginError, PluginHost, resolve_plugins
-from tests.plugin_kit import make_plugin
+from tests.support.plugins import make_plugin
 
 
 def installed(*modules):

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from opiekun.extensions import db
 from opiekun.models import Company
 from opiekun.plugins.offboarding.models import MovedItem, Transfer
-from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.support.admin_browser import flashed, logged_in
 from tests.offboarding.transfer_helpers import FINISHED, created, depart, owners, task_type_id
 
 OFFBOARDING = "/admin/offboarding/"

@@ -20,7 +20,8 @@ from redis import Redis
 from sqlalchemy import text
 
 from opiekun.extensions import db
-from tests.conftest import TEST_REDIS_URL, ApiClient, build_app, empty_tables, on_postgres
+from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables, on_postgres
+from tests.support.api_client import ApiClient
 from tests.offboarding import gate_plugin
 
 pytestmark = [

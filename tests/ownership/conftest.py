@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from opiekun.extensions import db
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 PLUGINS = ("ownership", "contracts")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from opiekun.models import utcnow
-from tests.acceptance.test_admin_panel import CSRF_FIELD
+from tests.support.admin_browser import CSRF_FIELD
 
 #: The name of the "Change owner…" bulk action on record lists.
 ACTION = "ownership_change_owner"

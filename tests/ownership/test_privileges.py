@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.support.admin_browser import flashed, logged_in
 from tests.ownership.support import ACTION, day, submit_form
 
 ASSIGNMENTS = "/ownership/assignments"

@@ -10,9 +10,10 @@ from sqlalchemy import update
 
 from opiekun.extensions import db
 from opiekun.models import Company, utcnow
-from tests.conftest import ApiClient, build_app
+from tests.support.api_client import ApiClient
+from tests.support.apps import build_app
 from tests.ownership.support import day
-from tests.plugin_kit import ChangeRecorder
+from tests.support.plugins import ChangeRecorder
 
 A = "/ownership/assignments"
 

@@ -8,7 +8,7 @@ import pytest
 from opiekun.extensions import db
 from sqlalchemy import inspect, text
 
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.acceptance.test_admin_panel import flashed, logged_in
+from tests.support.admin_browser import flashed, logged_in
 
 
 def type_ids(api, user):

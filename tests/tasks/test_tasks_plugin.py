@@ -12,8 +12,9 @@ from opiekun.models import Notification
 from opiekun.user_items import TransferRequest
 from sqlalchemy import inspect, select
 
-from tests.conftest import ApiClient, build_app
-from tests.plugin_kit import ChangeRecorder
+from tests.support.api_client import ApiClient
+from tests.support.apps import build_app
+from tests.support.plugins import ChangeRecorder
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def recorded_app(tmp_path_factory, fresh_database, recorder):
 
 @pytest.fixture
 def client(recorded_app, recorder):
-    from tests.conftest import empty_tables
+    from tests.support.apps import empty_tables
 
     recorder.clear()
     yield ApiClient(recorded_app)

@@ -1,0 +1,110 @@
+"""Apps for tests: settings, a database of their own, the schema through the migrations,
+and emptying tables between tests.
+
+Choose the database with ``OPIEKUN_TEST_DATABASE_URL`` (unset: a SQLite file in a temp
+folder). ``OPIEKUN_TEST_REDIS_URL`` points the job tests at a real Redis.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from opiekun.app import create_app
+from opiekun.config import Settings
+from opiekun.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("OPIEKUN_TEST_REDIS_URL")
+PASSWORD = "correct-horse-9"
+#: The tests' secret key (a key needs at least 32 bytes).
+SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
+
+
+#: The suite logs in (and fails to, on purpose) far more often than a person: its apps
+#: allow that many failed logins a minute; tests/acceptance/test_login_security.py checks
+#: the throttle itself with real limits.
+GENEROUS_LOGIN_LIMIT = "10000 per minute"
+
+
+#: one PBKDF2 round: a password check costs microseconds instead of scrypt's 0.1 s, which
+#: was most of the suite's time. Tests of hashing itself build apps with scrypt.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
+def make_settings(instance_path: Path, *, plugins: tuple[str, ...] | None = None, database_url: str | None = None,
+                  redis_url: str | None = None, **other_settings) -> Settings:
+    url = database_url or f"sqlite:///{instance_path / 'opiekun.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    other_settings.setdefault("login_limit_per_account", GENEROUS_LOGIN_LIMIT)
+    other_settings.setdefault("login_limit_per_address", GENEROUS_LOGIN_LIMIT)
+    other_settings.setdefault("password_hash_method", CHEAP_PASSWORD_HASH)
+    return Settings(instance_path=instance_path, database_url=url, redis_url=redis_url, plugins=plugins,
+                    secret_key=SECRET_KEY, trace_hooks=False, **other_settings)
+
+
+class FreshDatabase:
+    """A database of its own for one app (a SQLite file, or a new PostgreSQL database)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.created: list[str] = []
+
+    def url(self) -> str:
+        if not on_postgres():
+            return f"sqlite:///{self.folder / f'{uuid.uuid4().hex}.db'}"
+        name = f"opiekun_test_{uuid.uuid4().hex[:12]}"
+        admin_engine = create_engine(_psycopg(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin_engine.dispose()
+        self.created.append(name)
+        return TEST_DATABASE_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin_engine = create_engine(_psycopg(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+def _psycopg(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settings):
+    """An app of its own (own database), e.g. with other plugins; schema via migrations."""
+    from opiekun.migration_runner import upgrade_schema
+
+    app = create_app(make_settings(instance_path, database_url=database_url, **settings), extra_plugins=extra_plugins)
+    app.config["TESTING"] = True
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        upgrade_schema()
+    return app
+
+
+def empty_tables(application) -> None:
+    with application.app_context():
+        db.session.remove()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        existing = set(db.inspect(db.engine).get_table_names())
+        tables = [name for name in tables if name in existing]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    connection.execute(text(f'DELETE FROM "{name}"'))
+                if "sqlite_sequence" in {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master"))}:
+                    connection.execute(text("DELETE FROM sqlite_sequence"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from flask import Flask, redirect, url_for
+from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -77,15 +78,28 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
     return app
 
 
-def _translation_folders(plugins: PluginHost) -> list[str]:
-    """The core's message catalogs, then each enabled plugin's ``translations/`` folder."""
-    folders = [str(CORE_FOLDER / "translations")]
+def plugin_folders(plugins: PluginHost, name: str) -> list[str]:
+    """Each enabled plugin's folder ``name`` (beside its module), where it has one."""
+    folders = []
     for plugin in plugins.plugins:
         module_file = getattr(plugin.module, "__file__", None)
-        folder = Path(module_file).parent / "translations" if module_file else None
+        folder = Path(module_file).parent / name if module_file else None
         if folder is not None and folder.is_dir():
             folders.append(str(folder))
     return folders
+
+
+def _translation_folders(plugins: PluginHost) -> list[str]:
+    """The core's message catalogs, then each enabled plugin's ``translations/`` folder."""
+    return [str(CORE_FOLDER / "translations"), *plugin_folders(plugins, "translations")]
+
+
+def _find_plugin_templates(app: Flask, plugins: PluginHost) -> None:
+    """Page templates are found by convention, like catalogs: the core's ``templates/``,
+    then each enabled plugin's ``templates/`` folder (a plugin keeps its pages under
+    ``templates/<plugin>/`` so names never collide)."""
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(CORE_FOLDER / "templates")),
+                                     FileSystemLoader(plugin_folders(plugins, "templates"))])
 
 
 def _cookie_config(settings: Settings) -> dict:
@@ -148,6 +162,7 @@ def _init_web(app: Flask, plugins: PluginHost, registry: RecordTypeRegistry) -> 
     from opiekun.admin import init_admin
 
     install_input_guards(app)  # first: its before_request precedes every other
+    _find_plugin_templates(app, plugins)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # a Babel of its own per app: Flask-Babel caches catalogs on the instance, and each app

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 from opiekun.api import API_PREFIX
-from opiekun.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message
 from opiekun.api.errors import Unauthorized
-from opiekun.lookups import MAX_ID
+from opiekun.lookups import MAX_ID, get_by_id
 from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -171,10 +171,8 @@ def rotate_calendar_token():
 
 
 def _type_or_404(type_id: int) -> TaskType:
-    task_type = db.session.get(TaskType, type_id) if 0 < type_id < 2**31 else None
-    if task_type is None:
-        raise NotFound(Message("no task type with id %(id)s", id=type_id))
-    return task_type
+    """The task type, or 404."""
+    return get_by_id(TaskType, type_id, Message("no task type with id %(id)s", id=type_id))
 
 
 @validate(query=ActiveQuery, answers={200: TaskTypePage}, tags=CONFIGURATION, operation_id="list_task_types")
@@ -228,9 +226,7 @@ def create_task_status():
 
 @validate(json=TaskStatusUpdate, answers={200: TaskStatusOut}, tags=CONFIGURATION, operation_id="update_task_status")
 def update_task_status(status_id: int):
-    status = db.session.get(TaskStatus, status_id) if 0 < status_id < 2**31 else None
-    if status is None:
-        raise NotFound(Message("no task status with id %(id)s", id=status_id))
+    status = get_by_id(TaskStatus, status_id, Message("no task status with id %(id)s", id=status_id))
     configuration.save_task_status(current_api_user(), status, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskStatusOut.model_validate(status)
@@ -362,9 +358,7 @@ def calendar_feed(user_id: int):
     holder = calendar.user_for_calendar_token(request_query().token)
     if holder is None:
         raise Unauthorized(Message("the calendar token is invalid or revoked, or its user has left"))
-    owner = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
-    if owner is None:
-        raise NotFound(Message("no user with id %(id)s", id=user_id))
+    owner = get_by_id(User, user_id, Message("no user with id %(id)s", id=user_id))
     body = feed_of(owner, calendar.calendar_tasks(holder, owner.id))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'inline; filename="opiekun-{user_id}.ics"', "Cache-Control": "private, max-age=300"})

@@ -196,6 +196,21 @@ def test_bad_changes_are_refused_and_nothing_changes(api, seller):
     assert api.get("/tasks", seller, query_string={"sort": "password"}).status_code == 422
 
 
+@pytest.mark.parametrize("method, path, body, missing", [
+    ("GET", "/tasks/{id}", None, "no task with id {id}"),
+    ("GET", "/task-types/{id}", None, "no task type with id {id}"),
+    ("PATCH", "/task-statuses/{id}", {"name": "Wstrzymane"}, "no task status with id {id}"),
+    ("GET", "/task-templates/{id}", None, "no task template with id {id}"),
+    ("DELETE", "/post-sale-templates/{id}", None, "no post-sale template with id {id}"),
+    ("DELETE", "/task-sharing/{id}", None, "no sharing grant with id {id}"),
+])
+@pytest.mark.parametrize("missing_id", [999999, 2**31])
+def test_what_does_not_exist_answers_404_naming_it(api, admin, method, path, body, missing, missing_id):
+    response = api.request(method, path.format(id=missing_id), admin, json=body)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == missing.format(id=missing_id)
+
+
 def test_a_huge_body_is_refused(api, seller):
     response = api.post("/tasks", seller, json={"title": "x", "type_id": 1, "description": "x" * (3 * 1024 * 1024)})
     assert response.status_code == 413

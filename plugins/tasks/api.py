@@ -11,11 +11,13 @@ from opiekun.api import API_PREFIX
 from opiekun.errors import Invalid, Message
 from opiekun.api.errors import Unauthorized
 from opiekun.lookups import MAX_ID, get_by_id
+from opiekun.api.pagination import paginate
 from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.models import User
+from opiekun.pagination import page_of
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.services import calendar, configuration, sharing, task_lists, tasks, templates
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility, visible_task
@@ -65,7 +67,7 @@ from opiekun.plugins.tasks.schemas import (
     TemplatePage,
     TemplateUpdate,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 TASKS = ["Tasks"]
 CONFIGURATION = ["Task configuration"]
@@ -246,9 +248,7 @@ def template_out(template: TaskTemplate) -> TemplateOut:
 @validate(query=PageQuery, answers={200: TemplatePage}, tags=CONFIGURATION, operation_id="list_task_templates")
 def list_templates():
     query = request_query()
-    total = db.session.scalar(select(func.count()).select_from(TaskTemplate))
-    rows = db.session.scalars(select(TaskTemplate).order_by(TaskTemplate.name, TaskTemplate.id)
-                              .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    rows, total = page_of(select(TaskTemplate).order_by(TaskTemplate.name, TaskTemplate.id), query.page, query.per_page)
     return TemplatePage(items=[template_out(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
 
 
@@ -325,9 +325,7 @@ def delete_post_sale(post_sale_id: int):
 def list_sharing():
     query = request_query()
     statement = sharing.list_shares(current_api_user(), query.owner_id, query.grantee_id)
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return SharePage(items=[ShareOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
+    return paginate(statement, query, ShareOut, SharePage)
 
 
 @validate(json=ShareCreate, answers={200: ShareOut, 201: ShareOut}, tags=SHARING, operation_id="set_task_sharing")

@@ -8,6 +8,8 @@ import datetime as dt
 import re
 
 import pytest
+from opiekun.extensions import db
+from opiekun.models import Setting
 
 DEFAULT_TYPES = ["E-mail", "Telefon", "Oferta", "Projekt", "Spotkanie", "Spotkanie online"]
 
@@ -194,6 +196,16 @@ def test_bad_changes_are_refused_and_nothing_changes(api, seller):
     assert api.patch("/tasks/999999", seller, json={"title": "x"}).status_code == 404
     assert api.post("/tasks", seller, data="{not json", headers={"Content-Type": "application/json"}).status_code == 400
     assert api.get("/tasks", seller, query_string={"sort": "password"}).status_code == 422
+
+
+def test_the_settings_are_kept_as_one_object_whose_unknown_keys_are_ignored(app, api, admin, seller):
+    api.patch("/tasks/settings", admin, json={"statuses_enabled": True})
+    with app.app_context():
+        row = db.session.get(Setting, "tasks.settings")
+        assert row.value == {"statuses_enabled": True}
+        row.value = {"statuses_enabled": True, "left_by_an_older_version": 1}
+        db.session.commit()
+    assert api.get("/tasks/settings", seller).get_json() == {"statuses_enabled": True}
 
 
 @pytest.mark.parametrize("method, path, body, missing", [

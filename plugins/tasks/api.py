@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 from opiekun.api import API_PREFIX
-from opiekun.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, Message
 from opiekun.api.errors import Unauthorized
-from opiekun.lookups import MAX_ID
+from opiekun.lookups import MAX_ID, get_by_id
+from opiekun.api.pagination import paginate
 from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
 from opiekun.models import User
+from opiekun.pagination import page_of
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.services import calendar, configuration, sharing, task_lists, tasks, templates
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility, visible_task
@@ -65,7 +67,7 @@ from opiekun.plugins.tasks.schemas import (
     TemplatePage,
     TemplateUpdate,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 TASKS = ["Tasks"]
 CONFIGURATION = ["Task configuration"]
@@ -171,10 +173,8 @@ def rotate_calendar_token():
 
 
 def _type_or_404(type_id: int) -> TaskType:
-    task_type = db.session.get(TaskType, type_id) if 0 < type_id < 2**31 else None
-    if task_type is None:
-        raise NotFound(Message("no task type with id %(id)s", id=type_id))
-    return task_type
+    """The task type, or 404."""
+    return get_by_id(TaskType, type_id, Message("no task type with id %(id)s", id=type_id))
 
 
 @validate(query=ActiveQuery, answers={200: TaskTypePage}, tags=CONFIGURATION, operation_id="list_task_types")
@@ -228,9 +228,7 @@ def create_task_status():
 
 @validate(json=TaskStatusUpdate, answers={200: TaskStatusOut}, tags=CONFIGURATION, operation_id="update_task_status")
 def update_task_status(status_id: int):
-    status = db.session.get(TaskStatus, status_id) if 0 < status_id < 2**31 else None
-    if status is None:
-        raise NotFound(Message("no task status with id %(id)s", id=status_id))
+    status = get_by_id(TaskStatus, status_id, Message("no task status with id %(id)s", id=status_id))
     configuration.save_task_status(current_api_user(), status, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskStatusOut.model_validate(status)
@@ -250,9 +248,7 @@ def template_out(template: TaskTemplate) -> TemplateOut:
 @validate(query=PageQuery, answers={200: TemplatePage}, tags=CONFIGURATION, operation_id="list_task_templates")
 def list_templates():
     query = request_query()
-    total = db.session.scalar(select(func.count()).select_from(TaskTemplate))
-    rows = db.session.scalars(select(TaskTemplate).order_by(TaskTemplate.name, TaskTemplate.id)
-                              .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    rows, total = page_of(select(TaskTemplate).order_by(TaskTemplate.name, TaskTemplate.id), query.page, query.per_page)
     return TemplatePage(items=[template_out(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
 
 
@@ -329,9 +325,7 @@ def delete_post_sale(post_sale_id: int):
 def list_sharing():
     query = request_query()
     statement = sharing.list_shares(current_api_user(), query.owner_id, query.grantee_id)
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return SharePage(items=[ShareOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
+    return paginate(statement, query, ShareOut, SharePage)
 
 
 @validate(json=ShareCreate, answers={200: ShareOut, 201: ShareOut}, tags=SHARING, operation_id="set_task_sharing")
@@ -362,9 +356,7 @@ def calendar_feed(user_id: int):
     holder = calendar.user_for_calendar_token(request_query().token)
     if holder is None:
         raise Unauthorized(Message("the calendar token is invalid or revoked, or its user has left"))
-    owner = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
-    if owner is None:
-        raise NotFound(Message("no user with id %(id)s", id=user_id))
+    owner = get_by_id(User, user_id, Message("no user with id %(id)s", id=user_id))
     body = feed_of(owner, calendar.calendar_tasks(holder, owner.id))
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'inline; filename="opiekun-{user_id}.ics"', "Cache-Control": "private, max-age=300"})

@@ -8,6 +8,8 @@ import datetime as dt
 import re
 
 import pytest
+from opiekun.extensions import db
+from opiekun.models import Setting
 
 DEFAULT_TYPES = ["E-mail", "Telefon", "Oferta", "Projekt", "Spotkanie", "Spotkanie online"]
 
@@ -194,6 +196,31 @@ def test_bad_changes_are_refused_and_nothing_changes(api, seller):
     assert api.patch("/tasks/999999", seller, json={"title": "x"}).status_code == 404
     assert api.post("/tasks", seller, data="{not json", headers={"Content-Type": "application/json"}).status_code == 400
     assert api.get("/tasks", seller, query_string={"sort": "password"}).status_code == 422
+
+
+def test_the_settings_are_kept_as_one_object_whose_unknown_keys_are_ignored(app, api, admin, seller):
+    api.patch("/tasks/settings", admin, json={"statuses_enabled": True})
+    with app.app_context():
+        row = db.session.get(Setting, "tasks.settings")
+        assert row.value == {"statuses_enabled": True}
+        row.value = {"statuses_enabled": True, "left_by_an_older_version": 1}
+        db.session.commit()
+    assert api.get("/tasks/settings", seller).get_json() == {"statuses_enabled": True}
+
+
+@pytest.mark.parametrize("method, path, body, missing", [
+    ("GET", "/tasks/{id}", None, "no task with id {id}"),
+    ("GET", "/task-types/{id}", None, "no task type with id {id}"),
+    ("PATCH", "/task-statuses/{id}", {"name": "Wstrzymane"}, "no task status with id {id}"),
+    ("GET", "/task-templates/{id}", None, "no task template with id {id}"),
+    ("DELETE", "/post-sale-templates/{id}", None, "no post-sale template with id {id}"),
+    ("DELETE", "/task-sharing/{id}", None, "no sharing grant with id {id}"),
+])
+@pytest.mark.parametrize("missing_id", [999999, 2**31])
+def test_what_does_not_exist_answers_404_naming_it(api, admin, method, path, body, missing, missing_id):
+    response = api.request(method, path.format(id=missing_id), admin, json=body)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == missing.format(id=missing_id)
 
 
 def test_a_huge_body_is_refused(api, seller):

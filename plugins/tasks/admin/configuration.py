@@ -8,6 +8,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from opiekun.admin.views import OpiekunModelView
 from opiekun.extensions import db
+from opiekun.lookups import MAX_ID
 from opiekun.models import Pipeline, User
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, TASKS_CATEGORY, choices_of, record_type_choices, value_name
 from opiekun.plugins.tasks.admin.sharing import TaskShareView
@@ -122,7 +123,7 @@ class TaskTemplateView(ConfigurationView):
         "column_labels": {**FIELD_LABELS, "user_id": _l("User (when responsible is a user)")},
         "form_choices": {"responsible": choices_of(("ask", "record_owner", "user"))},
         "form_args": {"delay_days": {"validators": [NumberRange(min=0, max=3650)]},
-                      "user_id": {"validators": [Optional(), NumberRange(min=1, max=2**31 - 1)]}},
+                      "user_id": {"validators": [Optional(), NumberRange(min=1, max=MAX_ID)]}},
     })]
 
     def __init__(self):

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import gettext
 from opiekun.admin.forms import AdminForm
+from opiekun.lookups import MAX_ID
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, choices_of
 from opiekun.plugins.tasks.models import PRIORITIES
 from opiekun.plugins.tasks.services import configuration
@@ -53,7 +54,7 @@ class TaskForm(AdminForm):
     responsible_id = SelectField(FIELD_LABELS["responsible_id"], coerce=int)
     participant_ids = SelectMultipleField(FIELD_LABELS["participant_ids"], coerce=int)
     object_type = SelectField(FIELD_LABELS["object_type"], validate_choice=False)
-    object_id = IntegerField(FIELD_LABELS["object_id"], validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    object_id = IntegerField(FIELD_LABELS["object_id"], validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     due_date = DateField(FIELD_LABELS["due_date"], validators=[Optional()])
     start = DateTimeLocalField(FIELD_LABELS["start"] + " (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     end = DateTimeLocalField(FIELD_LABELS["end"] + " (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])

@@ -7,13 +7,15 @@ from typing import Any
 
 from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
-from opiekun.models import Setting, User, utcnow
+from opiekun.models import User, utcnow
 from opiekun.plugins.tasks.models import DEFAULT_STATUSES, DEFAULT_TYPES, TaskStatus, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
+from opiekun.stored_settings import SettingsStore
 from sqlalchemy import func, insert, select
 
-SETTINGS_KEY = "tasks.settings"
 DEFAULT_SETTINGS = {"statuses_enabled": False}
+#: The plugin's settings, kept together as one JSON object (key ``tasks.settings``).
+STORED_SETTINGS = SettingsStore("tasks").setting("settings", default=DEFAULT_SETTINGS)
 
 
 def ensure_defaults() -> None:
@@ -32,21 +34,18 @@ def ensure_defaults() -> None:
 
 
 def settings() -> dict[str, Any]:
-    """The plugin's settings: the stored values over :data:`DEFAULT_SETTINGS`."""
-    stored = db.session.get(Setting, SETTINGS_KEY)
-    value = stored.value if stored is not None and isinstance(stored.value, dict) else {}
-    return {**DEFAULT_SETTINGS, **{key: value[key] for key in DEFAULT_SETTINGS if key in value}}
+    """The plugin's settings: the stored values over :data:`DEFAULT_SETTINGS` (stored keys
+    it does not know are left out)."""
+    stored = STORED_SETTINGS.read()
+    stored = stored if isinstance(stored, dict) else {}
+    return {**DEFAULT_SETTINGS, **{key: stored[key] for key in DEFAULT_SETTINGS if key in stored}}
 
 
 def change_settings(actor: User, values: Mapping[str, Any]) -> dict[str, Any]:
     """Change the settings (unknown keys are ignored); needs ``tasks.configure``."""
     require_permission(actor, CONFIGURE)
     merged = {**settings(), **{key: value for key, value in values.items() if key in DEFAULT_SETTINGS}}
-    stored = db.session.get(Setting, SETTINGS_KEY)
-    if stored is None:
-        db.session.add(Setting(key=SETTINGS_KEY, value=merged))
-    else:
-        stored.value = merged
+    STORED_SETTINGS.write(merged)
     db.session.flush()
     return merged
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opiekun.errors import Invalid, Message, NotFound, Refused
 from opiekun.extensions import db
+from opiekun.lookups import find_by_id
 from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, TaskShare, TaskType
@@ -35,12 +36,12 @@ def set_share(actor: User, owner_id: int | None, grantee_id: int, task_type_id: 
     if level not in SHARING_LEVELS:
         raise Invalid(Message("unknown level"), {"level": Message("one of %(levels)s", levels=", ".join(SHARING_LEVELS))})
     problems: dict[str, str] = {}
-    if db.session.get(User, owner_id) is None:
+    if find_by_id(User, owner_id) is None:
         problems["owner_id"] = Message("no user with id %(id)s", id=owner_id)
     check_user(grantee_id, "grantee_id", problems)
     if owner_id == grantee_id:
         problems["grantee_id"] = Message("a user always sees their own tasks")
-    if task_type_id is not None and db.session.get(TaskType, task_type_id) is None:
+    if task_type_id is not None and find_by_id(TaskType, task_type_id) is None:
         problems["task_type_id"] = Message("no task type with id %(id)s", id=task_type_id)
     if problems:
         raise Invalid(Message("some values are not valid"), problems)
@@ -59,7 +60,7 @@ def set_share(actor: User, owner_id: int | None, grantee_id: int, task_type_id: 
 def delete_share(actor: User, share_id: int) -> None:
     """Withdraw a grant: its owner (or an admin) may; its grantee is refused (403), anyone
     else does not learn it exists (404)."""
-    share = db.session.get(TaskShare, share_id) if 0 < share_id < 2**31 else None
+    share = find_by_id(TaskShare, share_id)
     if share is None or (share.owner_id != actor.id and share.grantee_id != actor.id and not has_permission(actor, SHARE_OTHERS.name)):
         raise NotFound(Message("no sharing grant with id %(id)s", id=share_id))
     if share.owner_id != actor.id and not has_permission(actor, SHARE_OTHERS.name):

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from opiekun.errors import Invalid, Message
-from opiekun.extensions import db
 from opiekun.models import User, utcnow
+from opiekun.pagination import page_of
 from opiekun.plugins.tasks.models import Task, task_participants
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility
-from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy import and_, case, null, or_, select
 
 #: Filters that look at what only ``read`` shows: using one limits the list to tasks the
 #: viewer may read (a free/busy viewer must not learn titles by searching them, nor which
@@ -126,9 +126,7 @@ class SeenTask:
 def list_tasks(viewer: User, filters: TaskFilters, page: int, per_page: int, sort: str | None = None) -> tuple[list[SeenTask], int]:
     """One page of the tasks ``viewer`` may see, each with its level, and how many there are."""
     visibility = Visibility.of(viewer)
-    statement = visible_tasks(viewer, filters, visibility)
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(sorted_tasks(statement, sort, visibility).limit(per_page).offset((page - 1) * per_page)).unique().all()
+    rows, total = page_of(sorted_tasks(visible_tasks(viewer, filters, visibility), sort, visibility), page, per_page)
     return seen(visibility, rows), total
 
 

@@ -7,9 +7,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.changes import current_actor
 from opiekun.extensions import db
+from opiekun.lookups import find_by_id, get_by_id
 from opiekun.models import Pipeline, User, utcnow
 from opiekun.plugins.tasks.models import PostSaleTemplate, Task, TaskTemplate, TaskTemplateItem, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
@@ -30,8 +31,7 @@ def template_problems(values: Mapping[str, Any]) -> dict[str, str]:
         if object_type not in record_types() or object_type == "task":
             problems["object_types"] = Message("unknown record type %(type)r", type=object_type)
     for index, item in enumerate(values.get("items") or ()):
-        task_type = db.session.get(TaskType, item["type_id"]) if item["type_id"] < 2**31 else None
-        if task_type is None:
+        if find_by_id(TaskType, item["type_id"]) is None:
             problems[f"items.{index}.type_id"] = Message("no task type with id %(id)s", id=item["type_id"])
         if isinstance(item["responsible"], int):
             check_user(item["responsible"], f"items.{index}.responsible", problems)
@@ -71,10 +71,7 @@ def save_template(actor: User, template: TaskTemplate | None, values: Mapping[st
 
 def template_or_404(template_id: int) -> TaskTemplate:
     """The template, or 404."""
-    template = db.session.get(TaskTemplate, template_id) if 0 < template_id < 2**31 else None
-    if template is None:
-        raise NotFound(Message("no task template with id %(id)s", id=template_id))
-    return template
+    return get_by_id(TaskTemplate, template_id, Message("no task template with id %(id)s", id=template_id))
 
 
 def apply_template(actor: User | None, template: TaskTemplate, object_type: str, object_id: int,
@@ -129,9 +126,9 @@ def save_post_sale(actor: User, values: Mapping[str, Any]) -> PostSaleTemplate:
     """Name the template a pipeline's deals get when won or lost (one per pipeline and outcome)."""
     require_permission(actor, CONFIGURE)
     problems: dict[str, str] = {}
-    if db.session.get(Pipeline, values["pipeline_id"]) is None:
+    if find_by_id(Pipeline, values["pipeline_id"]) is None:
         problems["pipeline_id"] = Message("no pipeline with id %(id)s", id=values["pipeline_id"])
-    template = db.session.get(TaskTemplate, values["template_id"])
+    template = find_by_id(TaskTemplate, values["template_id"])
     if template is None:
         problems["template_id"] = Message("no task template with id %(id)s", id=values["template_id"])
     elif "deal" not in (template.object_types or ()):
@@ -152,10 +149,8 @@ def save_post_sale(actor: User, values: Mapping[str, Any]) -> PostSaleTemplate:
 def delete_post_sale(actor: User, post_sale_id: int) -> None:
     """Remove a post-sale template (the task template stays)."""
     require_permission(actor, CONFIGURE)
-    post_sale = db.session.get(PostSaleTemplate, post_sale_id) if 0 < post_sale_id < 2**31 else None
-    if post_sale is None:
-        raise NotFound(Message("no post-sale template with id %(id)s", id=post_sale_id))
-    db.session.delete(post_sale)
+    not_found = Message("no post-sale template with id %(id)s", id=post_sale_id)
+    db.session.delete(get_by_id(PostSaleTemplate, post_sale_id, not_found))
     db.session.flush()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from opiekun.errors import Message
 from opiekun.extensions import db
+from opiekun.lookups import find_by_id
 from opiekun.models import User
 from opiekun.plugins.tasks.models import Task, TaskStatus, TaskType
 from opiekun.plugins.tasks.services.configuration import settings
@@ -38,7 +39,7 @@ def check_object(object_type: str | None, object_id: int | None, field_prefix: s
     if record_type is None or object_type == "task":
         known = ", ".join(name for name in record_types().names() if name != "task")
         return {field_prefix + "object_type": Message("unknown record type %(type)r; one of: %(known)s", type=object_type, known=known)}
-    if not 0 < object_id < 2**31 or db.session.get(record_type.model, object_id) is None:
+    if find_by_id(record_type.model, object_id) is None:
         return {field_prefix + "object_id": Message("no %(type)s with id %(id)s", type=object_type, id=object_id)}
     return {}
 
@@ -50,7 +51,7 @@ def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
     """``{field: problem}`` for ``values`` applied to ``task`` (nothing is applied)."""
     problems: dict[str, str] = {field: Message("must not be null") for field in NOT_NULL if field in values and values[field] is None}
     if values.get("type_id") is not None:
-        task_type = db.session.get(TaskType, values["type_id"]) if values["type_id"] < 2**31 else None
+        task_type = find_by_id(TaskType, values["type_id"])
         if task_type is None:
             problems["type_id"] = Message("no task type with id %(id)s", id=values["type_id"])
         elif not task_type.active and values["type_id"] != task.type_id:
@@ -58,7 +59,7 @@ def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
     if values.get("status_id") is not None:
         if not settings()["statuses_enabled"]:
             problems["status_id"] = Message("task statuses are switched off (see /tasks/settings)")
-        elif values["status_id"] >= 2**31 or db.session.get(TaskStatus, values["status_id"]) is None:
+        elif find_by_id(TaskStatus, values["status_id"]) is None:
             problems["status_id"] = Message("no task status with id %(id)s", id=values["status_id"])
     if "responsible_id" in values:
         check_user(values["responsible_id"], "responsible_id", problems)

@@ -27,7 +27,7 @@ from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, Task, TaskShare, task_participants
 from opiekun.plugins.tasks.permissions import SEE_ALL
-from opiekun.lookups import load_for_change
+from opiekun.lookups import get_by_id
 from sqlalchemy import Integer, and_, bindparam, literal, or_, select, true
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(SHARING_LEVELS)}
@@ -180,25 +180,21 @@ def participation_of(viewer_id: int, task_ids: Sequence[int]) -> set[int]:
         task_participants.c.user_id == viewer_id, task_participants.c.task_id.in_(task_ids))))
 
 
-def task_or_404(task_id: int, *, for_change: bool = False) -> Task:
-    """The task, or 404; ``for_change`` loads it locked with its current values
-    (:func:`opiekun.records.load_for_change`), so concurrent changes run one after the other."""
-    task = None
-    if 0 < task_id < 2**31:
-        task = load_for_change(Task, task_id) if for_change else db.session.get(Task, task_id)
-    if task is None:
-        raise NotFound(Message("no task with id %(id)s", id=task_id))
-    return task
+def no_task(task_id: int) -> Message:
+    """The refusal for a task that does not exist or that the viewer may not see: the same
+    words for both, so the answer does not reveal which."""
+    return Message("no task with id %(id)s", id=task_id)
 
 
 def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple[Task, str]:
     """The task and the viewer's level on it; 404 when it is invisible, 403 when the
     viewer sees it but below ``needed`` (``full`` is asked for a change: the task is then
-    loaded for it, locked)."""
-    task = task_or_404(task_id, for_change=needed == "full")
+    loaded for it, locked, with its current values — :func:`opiekun.lookups.load_for_change` —
+    so concurrent changes run one after the other)."""
+    task = get_by_id(Task, task_id, no_task(task_id), for_change=needed == "full")
     level = Visibility.of(viewer).level_of(task)
     if level == "none":
-        raise NotFound(Message("no task with id %(id)s", id=task_id))
+        raise NotFound(no_task(task_id))
     if not at_least(level, needed):
         raise Refused(Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed))
     return task, level

@@ -79,11 +79,9 @@ def opiekun_record_types() -> Iterable[RecordType]:
 @hookimpl
 def opiekun_blueprints() -> Iterable[Blueprint]:
     """``/api/v1/tasks…``, ``/api/v1/task-…`` and the feed ``/calendar/<user id>.ics``."""
-    from flask import Blueprint
     from opiekun.plugins.tasks.api import blueprints
 
-    page_templates = Blueprint("tasks_admin_templates", __name__, template_folder="templates")  # templates/tasks/…
-    return [*blueprints(), page_templates]
+    return blueprints()
 
 
 @hookimpl

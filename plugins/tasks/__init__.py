@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl
+from opiekun import PluginManifest, __version__, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -34,8 +34,7 @@ if TYPE_CHECKING:
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult
     from sqlalchemy.orm import Session
 
-__version__ = "0.1.0"
-
+#: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(name="tasks", version=__version__,
                           summary="Tasks: types, statuses, next-task proposals, templates, sharing and calendar feeds")
 

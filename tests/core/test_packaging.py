@@ -23,3 +23,13 @@ def test_every_folder_of_modules_is_a_listed_package():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     assert packages_on_disk() - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
     assert listed - packages_on_disk() == set(), "these listed packages no longer exist"
+
+
+def test_built_in_plugins_carry_the_version_of_the_package():
+    from importlib.metadata import version
+
+    from opiekun.plugins import audit, offboarding, ownership, tasks
+
+    package = version("opiekun")
+    assert {plugin.MANIFEST.name: plugin.MANIFEST.version for plugin in (audit, offboarding, ownership, tasks)} == {
+        "audit": package, "offboarding": package, "ownership": package, "tasks": package}

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, and_, delete, exists, func, insert, literal, not_, null, or_, select, update
 
-from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.changes import (
     BulkChange,
     ChangeSet,
@@ -27,6 +27,7 @@ from opiekun.changes import (
     update_records,
 )
 from opiekun.extensions import db
+from opiekun.lookups import get_by_id
 from opiekun.models import User, utcnow
 from opiekun.plugins.ownership.lookups import new_owner, record_type_named
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, KINDS, OVERLAP_POLICIES, OwnerAssignment
@@ -239,9 +240,8 @@ def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[R
     (403 otherwise; 404 when the record is gone)."""
     record_type = record_type_named(assignment.object_type)
     require_owner_change_right(user, record_type)
-    record = db.session.get(record_type.model, assignment.object_id)
-    if record is None:
-        raise NotFound(Message("the %(type)s of this assignment no longer exists", type=record_type.name))
+    record = get_by_id(record_type.model, assignment.object_id,
+                       Message("the %(type)s of this assignment no longer exists", type=record_type.name))
     if refused_records(user, record_type, record_type.model.id == record.id):
         raise Refused(Message("you may not change this %(type)s: it belongs to another user", type=record_type.name))
     return record_type, record

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
+from opiekun.lookups import is_possible_id
 from opiekun.record_registry import RecordType
 
 #: The most record ids one request may name; larger sets are chosen by filter.
@@ -91,7 +92,8 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
             raise Invalid(Message("name the records"), {"object_ids": Message("must not be empty")})
         if len(ids) > MAX_IDS:
             raise Invalid(Message("too many ids"), {"object_ids": Message("at most %(count)s ids per request; choose more with filter", count=MAX_IDS)})
-        found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
+        possible = [value for value in ids if is_possible_id(value)]
+        found = set(db.session.scalars(select(model.id).where(model.id.in_(possible))))
         missing = [value for value in ids if value not in found]
         if missing:
             raise NotFound(Message("some %(types)s do not exist", types=record_type.label_plural.lower()),

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from opiekun.errors import Message, Refused
-from opiekun.api.schemas import PageQuery
+from opiekun.api.pagination import paginate
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
@@ -36,17 +35,6 @@ from opiekun.plugins.ownership.schemas import (
 )
 
 TAGS = ["Ownership"]
-
-
-def paginate(statement, query: PageQuery, item_model: type[BaseModel], page_model: type[BaseModel]) -> BaseModel:
-    """The page ``query.page`` of ``statement`` (already ordered), with the total count."""
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return page_model(items=[item_model.model_validate(row) for row in rows], total=total, page=query.page,
-                      per_page=query.per_page)
-
-
-# --- views --------------------------------------------------------------------------------
 
 
 def _require_settings_right() -> None:

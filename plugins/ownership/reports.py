@@ -82,7 +82,9 @@ def portfolio(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | N
     """A user's periods that meet ``first_day … last_day`` ("records by owner"), newest
     first: the page ``page`` with the names of their records, and how many there are.
 
-    One round trip: the user, the count, the page and the names come from one statement."""
+    One round trip: the user, the count, the page and the names come from one statement
+    (hence its own LIMIT/OFFSET: :func:`opiekun.pagination.page_of` and a user lookup would
+    take three)."""
     _check_portfolio_arguments(user_id, first_day, last_day, object_type)
     statement = _portfolio_statement(record_types(), kind is not None, object_type is not None)
     rows = db.session.execute(statement, {

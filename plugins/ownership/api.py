@@ -33,6 +33,7 @@ from opiekun.plugins.ownership.schemas import (
     SettingsOut,
     SettingsUpdate,
 )
+from opiekun.users import show_departed_users
 
 TAGS = ["Ownership"]
 
@@ -66,7 +67,7 @@ def update_settings(object_type: str):
 
 
 def _options() -> OptionsOut:
-    return OptionsOut(roles=settings.owner_roles(), show_departed=settings.show_departed_users())
+    return OptionsOut(roles=settings.owner_roles(), show_departed=show_departed_users())
 
 
 @validate(answers={200: OptionsOut}, tags=TAGS, operation_id="ownership_get_options")

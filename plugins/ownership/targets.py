@@ -54,7 +54,12 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
 
 
 def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
-    """The ids a record list would show for ``filter_values`` (all pages)."""
+    """The ids a record list would show for ``filter_values`` (all pages).
+
+    The values are checked by the record list's own query model (the API's
+    ``RecordListQuery`` with the type's filters), so that a filter means and refuses the same
+    here as on the list: the rules of its fields are written there once, and the domain has
+    no model of its own to check them with (yet)."""
     from pydantic import ValidationError, create_model
 
     from opiekun.record_queries import filtered_records

@@ -28,6 +28,7 @@ from opiekun.plugins.ownership import assignments, periods, reports, rights, set
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
 from opiekun.record_registry import RecordType, record_types
+from opiekun.users import show_departed_users
 
 KIND_LABELS = {"primary": _l("Primary owner"), "deputy": _l("Deputy")}
 POLICY_LABELS = {"keep": _l("Keep the current owner"), "warn": _l("Warn and change nothing"),
@@ -46,7 +47,7 @@ def _role_choices() -> list[tuple[str, str]]:
 def reportable_users() -> list[User]:
     """Users offered in reports: departed ones too when the option says so."""
     statement = select(User).order_by(User.status, User.name, User.id)
-    if not settings.show_departed_users():
+    if not show_departed_users():
         statement = statement.where(User.status == "active")
     return list(db.session.scalars(statement))
 
@@ -210,7 +211,7 @@ class OwnershipSettingsView(LoginRequired, BaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         options = OptionsForm(request.form if request.method == "POST" else None,
-                              data={"roles": ", ".join(settings.owner_roles()), "show_departed": settings.show_departed_users()})
+                              data={"roles": ", ".join(settings.owner_roles()), "show_departed": show_departed_users()})
         if request.method == "POST" and options.validate():
             if commit_or_report(lambda: settings.update_options(options.roles.data.split(","), options.show_departed.data)
                                 or gettext("Saved.")):

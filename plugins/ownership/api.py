@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from opiekun.errors import Message, Refused
-from opiekun.api.schemas import PageQuery
+from opiekun.api.pagination import paginate
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
@@ -34,19 +33,9 @@ from opiekun.plugins.ownership.schemas import (
     SettingsOut,
     SettingsUpdate,
 )
+from opiekun.users import show_departed_users
 
 TAGS = ["Ownership"]
-
-
-def paginate(statement, query: PageQuery, item_model: type[BaseModel], page_model: type[BaseModel]) -> BaseModel:
-    """The page ``query.page`` of ``statement`` (already ordered), with the total count."""
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = db.session.scalars(statement.limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return page_model(items=[item_model.model_validate(row) for row in rows], total=total, page=query.page,
-                      per_page=query.per_page)
-
-
-# --- views --------------------------------------------------------------------------------
 
 
 def _require_settings_right() -> None:
@@ -78,7 +67,7 @@ def update_settings(object_type: str):
 
 
 def _options() -> OptionsOut:
-    return OptionsOut(roles=settings.owner_roles(), show_departed=settings.show_departed_users())
+    return OptionsOut(roles=settings.owner_roles(), show_departed=show_departed_users())
 
 
 @validate(answers={200: OptionsOut}, tags=TAGS, operation_id="ownership_get_options")

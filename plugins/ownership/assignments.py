@@ -12,29 +12,34 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, and_, delete, exists, func, insert, literal, not_, null, or_, select, update
 
-from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.changes import (
-    BulkChange,
-    ChangeSet,
     FieldChange,
+    RecordBatch,
     RecordChange,
     change_context,
     change_value,
     current_actor,
-    current_context,
-    dispatch,
     record_event,
     update_records,
 )
 from opiekun.extensions import db
+from opiekun.lookups import get_by_id
 from opiekun.models import User, utcnow
 from opiekun.plugins.ownership.lookups import new_owner, record_type_named
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, KINDS, OVERLAP_POLICIES, OwnerAssignment
-from opiekun.plugins.ownership.periods import PERIOD_COLUMNS, assignments_table, check_period, overlapping, today
+from opiekun.plugins.ownership.periods import (
+    PERIOD_COLUMNS,
+    PERIOD_EVENT_FIELDS,
+    assignments_table,
+    check_period,
+    overlapping,
+    today,
+)
 from opiekun.plugins.ownership.rights import refused_records, require_owner_change_right
 from opiekun.plugins.ownership.settings import owner_roles, settings_for
 from opiekun.plugins.ownership.sync import SYNC_FLAG, backfill_assignments, sync_owners
-from opiekun.plugins.ownership.targets import TargetBatch, listed_ids, lock_records, target_condition
+from opiekun.plugins.ownership.targets import listed_ids, lock_records, target_condition
 from opiekun.record_registry import RecordType
 
 #: How many conflicts a 409 lists (the count is always complete).
@@ -94,8 +99,8 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
     require_owner_change_right(user, record_type)
     condition = _records_user_may_change(record_type, request, user)
     backfill_assignments(record_type, condition)
-    with TargetBatch(db.session) as batch:
-        matched = batch.fill(record_type, condition)
+    with RecordBatch(db.session, PERIOD_EVENT_FIELDS) as batch:
+        matched = batch.add_records(record_type.model, condition)
         if matched == 0:
             return AssignmentCounts(0, 0, 0, 0)
         lock_records(record_type, batch.ids)
@@ -145,7 +150,7 @@ def _records_user_may_change(record_type: RecordType, request: AssignmentRequest
     return condition
 
 
-def _follow_new_primary(record_type: RecordType, batch: TargetBatch, owner_id: int, valid_from: dt.date,
+def _follow_new_primary(record_type: RecordType, batch: RecordBatch, owner_id: int, valid_from: dt.date,
                         valid_to: dt.date | None, replaced: int) -> None:
     """The batch's records get the new primary as ``owner_id`` if the period is in force
     today; a period of later days that replaced today's may leave them without owner."""
@@ -157,7 +162,7 @@ def _follow_new_primary(record_type: RecordType, batch: TargetBatch, owner_id: i
         sync_owners(record_type, model.id.in_(batch.ids))
 
 
-def _clashing(object_type: str, kind: str, user_id: int, valid_from: dt.date, valid_to: dt.date | None, batch: TargetBatch):
+def _clashing(object_type: str, kind: str, user_id: int, valid_from: dt.date, valid_to: dt.date | None, batch: RecordBatch):
     """Existing periods the new one would meet, on the batch's records."""
     if kind == "primary":
         same_kind = assignments_table.c.kind == "primary"
@@ -202,7 +207,7 @@ def _make_room(clash, valid_from: dt.date, valid_to: dt.date | None) -> int:
     return changed
 
 
-def _require_primaries(record_type: RecordType, batch: TargetBatch, valid_from: dt.date, valid_to: dt.date | None) -> None:
+def _require_primaries(record_type: RecordType, batch: RecordBatch, valid_from: dt.date, valid_to: dt.date | None) -> None:
     """A deputy stands in for a primary owner: each record needs a primary period that
     meets the deputy's period."""
     has_primary = exists().where(assignments_table.c.object_type == record_type.name,
@@ -216,7 +221,7 @@ def _require_primaries(record_type: RecordType, batch: TargetBatch, valid_from: 
                                        type=record_type.name, ids=listed_ids(lonely))})
 
 
-def _insert_assignments(record_type: RecordType, batch: TargetBatch, user_id: int, kind: str, role: str,
+def _insert_assignments(record_type: RecordType, batch: RecordBatch, user_id: int, kind: str, role: str,
                         valid_from: dt.date, valid_to: dt.date | None, access: str, created_by_id: int | None) -> int:
     """One ``INSERT … SELECT`` of the new periods, and one set of ``owner_assigned`` events."""
     session = db.session
@@ -226,12 +231,8 @@ def _insert_assignments(record_type: RecordType, batch: TargetBatch, user_id: in
                     literal(valid_to, Date) if valid_to else null(), literal(access, String),
                     literal(created_by_id, Integer) if created_by_id else null(), literal(now, OwnerAssignment.created_at.type))
     session.execute(insert(assignments_table).from_select(PERIOD_COLUMNS, source))
-    count = batch.count()
-    if count:
-        values = {"user_id": user_id, "kind": kind, "role": role, "valid_from": valid_from, "valid_to": valid_to, "access": access}
-        bulk = BulkChange(record_type.name, "owner_assigned", batch.table, values, count)
-        dispatch(session, ChangeSet(actor=current_actor(), at=now, context=current_context(), bulk=(bulk,)))
-    return count
+    values = {"user_id": user_id, "kind": kind, "role": role, "valid_from": valid_from, "valid_to": valid_to, "access": access}
+    return batch.announce(record_type.name, "owner_assigned", values, at=now)
 
 
 def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[RecordType, Any]:
@@ -239,9 +240,8 @@ def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[R
     (403 otherwise; 404 when the record is gone)."""
     record_type = record_type_named(assignment.object_type)
     require_owner_change_right(user, record_type)
-    record = db.session.get(record_type.model, assignment.object_id)
-    if record is None:
-        raise NotFound(Message("the %(type)s of this assignment no longer exists", type=record_type.name))
+    record = get_by_id(record_type.model, assignment.object_id,
+                       Message("the %(type)s of this assignment no longer exists", type=record_type.name))
     if refused_records(user, record_type, record_type.model.id == record.id):
         raise Refused(Message("you may not change this %(type)s: it belongs to another user", type=record_type.name))
     return record_type, record
@@ -249,7 +249,7 @@ def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[R
 
 def _describe(assignment: OwnerAssignment) -> dict[str, Any]:
     """The period's values that its change events carry."""
-    return {name: getattr(assignment, name) for name in TargetBatch.EVENT_FIELDS}
+    return {name: getattr(assignment, name) for name in PERIOD_EVENT_FIELDS}
 
 
 def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], user: User | None) -> OwnerAssignment:

@@ -15,12 +15,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from sqlalchemy import Date, Integer, Row, and_, case, func, insert, literal, not_, null, or_, select, update
 from sqlalchemy.orm import Session
 
-from opiekun.changes import BulkChange, ChangeSet, current_actor, current_context, dispatch, update_records
+from opiekun.changes import RecordBatch, current_actor, update_records
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.ownership.models import OwnerAssignment, OwnerHandover
 from opiekun.plugins.ownership.periods import PERIOD_COLUMNS, assignments_table, end_periods, in_force, today
-from opiekun.plugins.ownership.targets import TargetBatch
 from opiekun.record_registry import RecordType, record_types
 from opiekun.user_items import in_share, records_to_move
 
@@ -118,15 +117,12 @@ def _announce_handover(session: Session, record_type: RecordType, periods, new_u
     history shows the deputy's change, naming the transfer (or its undo) in its context."""
     model = record_type.model
     for from_user_id, to_user_id in new_users.items():
-        with TargetBatch(session) as batch:
+        with RecordBatch(session, {"user_id": Integer}) as batch:
             theirs = select(assignments_table.c.object_id).where(periods, assignments_table.c.user_id == from_user_id)
             source = (select(model.id, model.display_name_expression(), literal(from_user_id, Integer))
                       .where(model.id.in_(theirs)))
-            session.execute(insert(batch.table).from_select(["object_id", "object_name", "old_user_id"], source))
-            count = batch.count()
-            if count:
-                bulk = BulkChange(record_type.name, "owner_assigned", batch.table, {"user_id": to_user_id}, count)
-                dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=current_context(), bulk=(bulk,)))
+            count = batch.add(source, old_fields=["user_id"])
+            batch.announce(record_type.name, "owner_assigned", {"user_id": to_user_id}, count=count)
 
 
 def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, day: dt.date) -> list[Row]:

@@ -1,10 +1,11 @@
 """What a request names, looked up by name or id: a record type, the user who is to own
-records, the acting user, one assignment. Each refuses what does not exist (404 or 422)."""
+records, the acting user, one assignment. Each refuses what does not exist (404 or 422);
+the ids go through the core's :mod:`opiekun.lookups`, which knows which ids can exist."""
 from __future__ import annotations
 
 from opiekun.errors import Invalid, Message, NotFound
 from opiekun.changes import current_actor
-from opiekun.extensions import db
+from opiekun.lookups import find_by_id, get_by_id
 from opiekun.models import User
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.record_registry import RecordType, record_types
@@ -24,7 +25,7 @@ def record_type_named(name: str, *, status: int = 422, field: str = "object_type
 
 def new_owner(user_id: int, field: str = "user_id") -> User:
     """The user who is to look after records: must exist and be active."""
-    user = db.session.get(User, user_id) if 0 < user_id < 2**31 else None
+    user = find_by_id(User, user_id)
     if user is None:
         raise Invalid(Message("unknown user"), {field: Message("no user with id %(id)s", id=user_id)})
     if user.status != "active":
@@ -36,12 +37,9 @@ def new_owner(user_id: int, field: str = "user_id") -> User:
 def acting_user() -> User | None:
     """The user the current change is made by (``None``: a job or the system)."""
     actor = current_actor()
-    return db.session.get(User, actor.user_id) if actor.user_id else None
+    return find_by_id(User, actor.user_id) if actor.user_id else None
 
 
 def get_assignment(assignment_id: int) -> OwnerAssignment:
     """The owner period ``assignment_id`` (404 when there is none)."""
-    assignment = db.session.get(OwnerAssignment, assignment_id) if 0 < assignment_id < 2**31 else None
-    if assignment is None:
-        raise NotFound(Message("no owner assignment with id %(id)s", id=assignment_id))
-    return assignment
+    return get_by_id(OwnerAssignment, assignment_id, Message("no owner assignment with id %(id)s", id=assignment_id))

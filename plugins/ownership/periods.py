@@ -24,6 +24,12 @@ assignments_table = OwnerAssignment.__table__
 PERIOD_COLUMNS = ("object_type", "object_id", "user_id", "kind", "role", "valid_from", "valid_to", "access", "created_by_id",
                   "created_at")
 
+#: The fields of a period that its events (``owner_assigned``, ``owner_assignment_changed``,
+#: ``owner_unassigned``) carry, with their SQL types: the ``old_*`` columns of the
+#: :class:`~opiekun.changes.RecordBatch` of a bulk assignment.
+PERIOD_EVENT_FIELDS = {name: assignments_table.c[name].type
+                       for name in ("user_id", "kind", "role", "valid_from", "valid_to", "access")}
+
 
 def today() -> dt.date:
     """Ownership days are UTC days, like every date the API stores."""

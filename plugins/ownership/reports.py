@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Date, Integer, Row, String, bindparam, case, func, null, select, true
 
-from opiekun.errors import Invalid, Message, NotFound
+from opiekun.errors import Invalid, NotFound
 from opiekun.extensions import db
+from opiekun.lookups import find_by_id
 from opiekun.models import User
 from opiekun.plugins.ownership.lookups import record_type_named
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.periods import assignments_table, check_period, in_force, overlapping
+from opiekun.record_queries import get_record
 from opiekun.record_registry import RecordType, RecordTypeRegistry, record_types
 
 
@@ -52,8 +54,8 @@ def owners_on(record_type: RecordType, object_id: int, day: dt.date) -> OwnersOn
                                       OwnerAssignment.object_id == object_id, in_force(day))
         .order_by(OwnerAssignment.kind.desc(), OwnerAssignment.valid_from)).all()
     # periods go with their record, so only an answer without any needs the second look
-    if not rows and db.session.scalar(select(record_type.model.id).where(record_type.model.id == object_id)) is None:
-        raise NotFound(Message("no %(type)s with id %(id)s", type=record_type.name, id=object_id))
+    if not rows:
+        get_record(record_type, object_id)  # NotFound when there is no such record
     primary = next((row for row in rows if row.kind == "primary"), None)
     return OwnersOnDay(primary, [row for row in rows if row.kind == "deputy"])
 
@@ -80,7 +82,9 @@ def portfolio(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | N
     """A user's periods that meet ``first_day … last_day`` ("records by owner"), newest
     first: the page ``page`` with the names of their records, and how many there are.
 
-    One round trip: the user, the count, the page and the names come from one statement."""
+    One round trip: the user, the count, the page and the names come from one statement
+    (hence its own LIMIT/OFFSET: :func:`opiekun.pagination.page_of` and a user lookup would
+    take three)."""
     _check_portfolio_arguments(user_id, first_day, last_day, object_type)
     statement = _portfolio_statement(record_types(), kind is not None, object_type is not None)
     rows = db.session.execute(statement, {
@@ -103,7 +107,7 @@ def _check_portfolio_arguments(user_id: int, first_day: dt.date, last_day: dt.da
         if object_type is not None:
             record_type_named(object_type)
     except Invalid:
-        if db.session.get(User, user_id) is None:
+        if find_by_id(User, user_id) is None:
             raise _unknown_user(user_id) from None
         raise
 

@@ -8,52 +8,35 @@ from typing import Any
 
 from opiekun.errors import Invalid, Message, Refused
 from opiekun.extensions import db
-from opiekun.models import Setting, User
+from opiekun.models import User
 from opiekun.permissions import role_exists
 from opiekun.plugins.ownership.lookups import acting_user, record_type_named
 from opiekun.plugins.ownership.models import DEFAULT_ROLES, OwnershipSettings
+from opiekun.stored_settings import SettingsStore
+from opiekun.users import SHOW_DEPARTED_USERS
 
-#: The list of owner roles (a core setting; default :data:`~opiekun.plugins.ownership.models.DEFAULT_ROLES`).
-ROLES_SETTING = "ownership.roles"
-#: Read by the core's owner filters (opiekun.admin.filters) and by ownership's reports.
-SHOW_DEPARTED_SETTING = "owner_filters.show_departed"
-
-
-def _setting(key: str, default: Any) -> Any:
-    """The stored value of the core setting ``key``, or ``default``."""
-    row = db.session.get(Setting, key)
-    return default if row is None or row.value is None else row.value
-
-
-def _store_setting(key: str, value: Any) -> None:
-    """Store ``value`` as the core setting ``key``."""
-    row = db.session.get(Setting, key)
-    if row is None:
-        db.session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
+#: The plugin's options, kept in the core's table ``settings`` under ``ownership.<name>``.
+SETTINGS = SettingsStore("ownership")
+#: The list of owner roles (default :data:`~opiekun.plugins.ownership.models.DEFAULT_ROLES`).
+OWNER_ROLES = SETTINGS.setting("roles", default=list(DEFAULT_ROLES))
 
 
 def owner_roles() -> list[str]:
     """The configurable list of owner roles (sales, legal…)."""
-    return list(_setting(ROLES_SETTING, list(DEFAULT_ROLES)))
-
-
-def show_departed_users() -> bool:
-    """Whether owner filters and reports list users who have left (as "departed: name (email)")."""
-    return bool(_setting(SHOW_DEPARTED_SETTING, True))
+    return list(OWNER_ROLES.read())
 
 
 def update_options(roles: Sequence[str] | None = None, show_departed: bool | None = None) -> None:
     """Store the options given (``None``: leave as it is): the owner roles (trimmed, without
-    repeats, at least one) and whether departed users are listed."""
+    repeats, at least one) and whether departed users are listed (the core's
+    :data:`~opiekun.users.SHOW_DEPARTED_USERS`, which the owner filters read too)."""
     if roles is not None:
         cleaned = list(dict.fromkeys(role.strip() for role in roles if role.strip()))
         if not cleaned:
             raise Invalid(Message("the list of owner roles cannot be empty"), {"roles": Message("name at least one role")})
-        _store_setting(ROLES_SETTING, cleaned)
+        OWNER_ROLES.write(cleaned)
     if show_departed is not None:
-        _store_setting(SHOW_DEPARTED_SETTING, bool(show_departed))
+        SHOW_DEPARTED_USERS.write(bool(show_departed))
     db.session.flush()
 
 

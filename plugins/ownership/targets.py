@@ -1,68 +1,20 @@
-"""The records a request is about: named by id or chosen by the record list's filters, put
-into a temporary table (:class:`TargetBatch`) that the set-based statements join to, and
-locked while their periods are written."""
+"""The records a request is about: named by id or chosen by the record list's filters (the
+SQL condition that fills the core's :class:`~opiekun.changes.RecordBatch` the set-based
+statements join to), and locked while their periods are written."""
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
+from opiekun.lookups import is_possible_id
 from opiekun.record_registry import RecordType
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
-
-#: Numbers the temporary tables, so that nested batches do not clash.
-_batch_numbers = itertools.count(1)
-
-
-class TargetBatch:
-    """A temporary table with one row per target record: ``object_id``, ``object_name``
-    and the ``old_*`` columns a :class:`~opiekun.changes.BulkChange` of assignment events
-    reads (always empty: a new assignment has no former values)."""
-
-    EVENT_FIELDS = {"user_id": Integer, "kind": String(10), "role": String(50), "valid_from": Date,
-                    "valid_to": Date, "access": String(10)}
-
-    def __init__(self, session: Session):
-        self.session = session
-        columns = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
-        columns += [Column(f"old_{name}", kind) for name, kind in self.EVENT_FIELDS.items()]
-        self.table = Table(f"ownership_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
-
-    def __enter__(self) -> "TargetBatch":
-        self.table.create(self.session.connection())
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.table.drop(self.session.connection())
-
-    @property
-    def ids(self):
-        """SELECT of the batch's record ids."""
-        return select(self.table.c.object_id)
-
-    def fill(self, record_type: RecordType, condition) -> int:
-        """Add the records of ``record_type`` matching ``condition`` (one ``INSERT … SELECT``);
-        returns how many the batch holds."""
-        model = record_type.model
-        source = select(model.id, model.display_name_expression()).where(condition)
-        self.session.execute(insert(self.table).from_select(["object_id", "object_name"], source))
-        return self.count()
-
-    def count(self) -> int:
-        """How many records the batch holds."""
-        return self.session.scalar(select(func.count()).select_from(self.table))
-
-    def discard(self, condition) -> int:
-        """Remove the records matching ``condition`` (on ``self.table.c.object_id``)."""
-        return self.session.execute(delete(self.table).where(condition)).rowcount
-
 
 def lock_records(record_type: RecordType, ids) -> None:
     """Lock the rows of the records (``ids``: a SELECT of ids, or one id) whose periods are
@@ -91,7 +43,8 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
             raise Invalid(Message("name the records"), {"object_ids": Message("must not be empty")})
         if len(ids) > MAX_IDS:
             raise Invalid(Message("too many ids"), {"object_ids": Message("at most %(count)s ids per request; choose more with filter", count=MAX_IDS)})
-        found = set(db.session.scalars(select(model.id).where(model.id.in_(ids))))
+        possible = [value for value in ids if is_possible_id(value)]
+        found = set(db.session.scalars(select(model.id).where(model.id.in_(possible))))
         missing = [value for value in ids if value not in found]
         if missing:
             raise NotFound(Message("some %(types)s do not exist", types=record_type.label_plural.lower()),
@@ -101,7 +54,12 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
 
 
 def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
-    """The ids a record list would show for ``filter_values`` (all pages)."""
+    """The ids a record list would show for ``filter_values`` (all pages).
+
+    The values are checked by the record list's own query model (the API's
+    ``RecordListQuery`` with the type's filters), so that a filter means and refuses the same
+    here as on the list: the rules of its fields are written there once, and the domain has
+    no model of its own to check them with (yet)."""
     from pydantic import ValidationError, create_model
 
     from opiekun.record_queries import filtered_records

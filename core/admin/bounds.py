@@ -111,3 +111,10 @@ class BoundedListArguments:
         if not (0 <= offset <= MAX_LOOKUP_OFFSET and 0 <= limit <= MAX_LOOKUP_LIMIT):
             abort(400)
         return super().ajax_lookup()
+
+
+def requested_page() -> int:
+    """The page (from 1) a plugin's own admin page is asked for in ``?page=``; anything but
+    a whole number from 1 to :data:`MAX_PAGE` is the first page."""
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_PAGE else 1

@@ -17,10 +17,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from opiekun.labels import value_label
+from opiekun.admin.bounds import requested_page
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
-from opiekun.errors import DomainError, translated
+from opiekun.errors import DomainError, NotFound, Refused, translated
 from opiekun.extensions import db
-from opiekun.jobs import enqueue, job_state
+from opiekun.jobs import enqueue
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.history import (HistoryFilter, check_filter, count_entries, filtered_entries, known_object_types,
                                            known_operations, page_of_entries, users_for_filter)
@@ -82,8 +83,7 @@ class AuditView(LoginRequired, BaseView):
     def index(self):
         """The history, newest first, with the filter form and a pager."""
         history_filter, problems = self._filter()
-        page = request.args.get("page", "1")
-        page = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+        page = requested_page()
         entries, total = ([], 0)
         if history_filter is not None:
             entries, total = page_of_entries(history_filter, page, PAGE_SIZE)
@@ -130,14 +130,13 @@ class AuditView(LoginRequired, BaseView):
 
 
 def own_job(job_id: str, name: str) -> dict:
-    """The state of the job ``name`` with this id, for the user who started it or an
-    admin (404 for another kind of job or none, 403 for someone else's)."""
-    state = job_state(job_id)
-    if state is None or state["name"] != name:
+    """:func:`jobs.own_job` for the logged-in user, as the panel's 404 and 403 pages."""
+    try:
+        return jobs.own_job(job_id, name, current_user)
+    except NotFound:
         abort(404)
-    if state["user_id"] != current_user.id and current_user.role != "admin":
+    except Refused:
         abort(403)
-    return state
 
 
 class AuditIntegrityView(LoginRequired, BaseView):

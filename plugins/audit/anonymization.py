@@ -18,6 +18,7 @@ from opiekun.errors import Conflict, Message, NotFound
 from opiekun.changes import change_context, update_records
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit
+from opiekun.lookups import find_by_id
 from opiekun.models import Person
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED, lock_head
@@ -67,7 +68,7 @@ def anonymize_person(person_id: int) -> Mapping[str, Any]:
 
 def _check_anonymizable(person_id: int) -> None:
     """``NotFound`` for an unknown person, ``Conflict`` for one anonymized already."""
-    person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
+    person = find_by_id(Person, person_id)
     if person is None:
         raise NotFound(Message("no person with id %(id)s", id=person_id))
     already = db.session.scalar(select(ENTRIES.c.id).where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id,

@@ -25,7 +25,7 @@ from opiekun.api.schemas import OutputModel, QueryModel
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
-from opiekun.jobs import enqueue, job_state
+from opiekun.jobs import enqueue
 from opiekun.permissions import has_permission
 from opiekun.plugins.audit import anonymization, jobs
 from opiekun.plugins.audit.configuration import change_type_settings, type_settings
@@ -161,13 +161,7 @@ def start_export():
 
 
 def _own_export(job_id: str) -> dict:
-    user = require(VIEW.name)
-    state = job_state(job_id)
-    if state is None or state["name"] != jobs.EXPORT:
-        raise NotFound(Message("no export %(id)s", id=job_id))
-    if state["user_id"] != user.id and user.role != "admin":
-        raise Refused(Message("this export was started by another user"))
-    return state
+    return jobs.own_job(job_id, jobs.EXPORT, require(VIEW.name))
 
 
 @validate(answers={200: ExportState}, tags=TAGS, operation_id="get_audit_export")

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, select
 
 from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
+from opiekun.lookups import is_possible_id
 from opiekun.models import User
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES
 from opiekun.plugins.audit.models import AuditEntry
@@ -71,7 +72,7 @@ def _read_ids(params: Mapping[str, Any], values: dict[str, Any], problems: dict[
     for name in ("user_id", "object_id"):
         text = str(params.get(name) or "").strip()
         if text:
-            if not text.isdigit() or not 0 < int(text) < 2**31:
+            if not text.isdigit() or not is_possible_id(int(text)):
                 problems[name] = Message("must be a positive whole number")
             else:
                 values[name] = int(text)

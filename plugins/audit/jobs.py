@@ -25,9 +25,9 @@ from pathlib import Path
 from flask import current_app
 from rq import get_current_job
 
-from opiekun.errors import Gone, Message, NotFound
+from opiekun.errors import Gone, Message, NotFound, Refused
 from opiekun.config import ConfigurationError
-from opiekun.jobs import JobDefinition, Schedule, connection, report_progress
+from opiekun.jobs import JobDefinition, Schedule, connection, job_state, report_progress
 from opiekun.plugins.audit.history import HistoryFilter, count_entries
 from opiekun.plugins.audit.retention import purge_old_entries
 from opiekun.plugins.audit.verification import verify_history
@@ -111,6 +111,19 @@ def forget_exports() -> dict:
 
 def _anonymizations() -> int:
     return int(connection().get(ANONYMIZATIONS_KEY) or 0)
+
+
+def own_job(job_id: str, name: str, user) -> dict:
+    """The state of the job ``name`` with this id, for ``user`` when they started it or are
+    an admin: ``NotFound`` for another kind of job or none (an export's id never tells
+    about a verification), ``Refused`` for someone else's. The API and the panel ask this."""
+    state = job_state(job_id)
+    if state is None or state["name"] != name:
+        raise NotFound(Message("no such job %(id)s", id=job_id) if name != EXPORT else Message("no export %(id)s", id=job_id))
+    if state["user_id"] != user.id and user.role != "admin":
+        raise Refused(Message("this export was started by another user") if name == EXPORT
+                      else Message("this check was started by another user"))
+    return state
 
 
 def finished_export(job_id: str, state: dict) -> Path:

@@ -13,29 +13,23 @@ from typing import Any
 from sqlalchemy import select
 
 from opiekun.extensions import db
-from opiekun.models import Setting, utcnow
+from opiekun.models import utcnow
 from opiekun.plugins.audit import chain
+from opiekun.stored_settings import SettingsStore, StoredSetting
 from opiekun.plugins.audit.entries import ENTRIES, PURGE, append_entry, lock_head
 
-RETENTION_KEY = "audit.retention_months"
+#: ``audit.retention_months``: the months the history is kept; unset (``None``): for ever.
+RETENTION_MONTHS: StoredSetting[int | None] = SettingsStore("audit").setting("retention_months", None)
 
 
 def retention_months() -> int | None:
     """The months the history is kept (``None``: for ever)."""
-    setting = db.session.get(Setting, RETENTION_KEY)
-    return setting.value if setting is not None else None
+    return RETENTION_MONTHS.read()
 
 
 def set_retention_months(months: int | None) -> None:
     """Keep the history ``months`` months, or for ever (``None``); the caller commits."""
-    setting = db.session.get(Setting, RETENTION_KEY)
-    if months is None:
-        if setting is not None:
-            db.session.delete(setting)
-    elif setting is None:
-        db.session.add(Setting(key=RETENTION_KEY, value=months))
-    else:
-        setting.value = months
+    RETENTION_MONTHS.write(months)
     db.session.flush()
 
 

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from opiekun.errors import Invalid, Message, NotFound
-from opiekun.lookups import MAX_ID
-from opiekun.extensions import db
+from opiekun.lookups import find_by_id
 from opiekun.models import User
 from opiekun.plugins.offboarding.transfers import plugin_hooks
 from opiekun.user_items import ItemCount
@@ -38,7 +37,7 @@ class Preview:
 
 def get_user(user_id: int, field_name: str | None = None) -> User:
     """The user; unknown: 404 for a user in the path, 422 naming ``field_name`` in a body."""
-    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    user = find_by_id(User, user_id)
     if user is None:
         if field_name is None:
             raise NotFound(Message("no user with id %(id)s", id=user_id))

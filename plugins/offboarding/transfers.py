@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from opiekun.errors import Message, NotFound
-from opiekun.lookups import MAX_ID
+from opiekun.errors import Message
+from opiekun.lookups import get_by_id
 from opiekun.extensions import db
 from opiekun.plugins.offboarding.models import UNDER_WAY, Transfer
-from opiekun.lookups import load_for_change
 
 #: The change-context key that ties every change of a transfer to it (audit shows it).
 TRANSFER_CONTEXT = "offboarding_transfer_id"
@@ -30,15 +29,7 @@ def get_transfer(transfer_id: int, *, lock: bool = False) -> Transfer:
     undo): locked until the transaction ends, on SQLite too (the database's write lock),
     with its current status, so of concurrent requests one acts and the others see what
     it did (an undo claimed twice at once answers 409 to the second)."""
-    if not 0 < transfer_id <= MAX_ID:
-        raise NotFound(Message("no transfer %(id)s", id=transfer_id))
-    if lock:
-        transfer = load_for_change(Transfer, transfer_id)
-    else:
-        transfer = db.session.scalars(select(Transfer).where(Transfer.id == transfer_id)).one_or_none()
-    if transfer is None:
-        raise NotFound(Message("no transfer %(id)s", id=transfer_id))
-    return transfer
+    return get_by_id(Transfer, transfer_id, Message("no transfer %(id)s", id=transfer_id), for_change=lock)
 
 
 def list_transfers(from_user_id: int | None = None, status: str | None = None):

@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from opiekun.labels import FIELD_LABELS, user_label
 from opiekun.errors import NotFound
-from opiekun.pagination import fetch
+from opiekun import pagination
+from opiekun.admin.bounds import requested_page
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.record_registry import record_types
@@ -99,15 +100,13 @@ def found(load, *args: Any) -> Any:
 
 
 def page_arg() -> int:
-    """The page (0-based) of ``?page=`` (1-based, as the pager writes it)."""
-    page = request.args.get("page", "1")
-    return int(page) - 1 if page.isdigit() and 0 < int(page) < 1_000_000 else 0
+    """The page (0-based, as Flask-Admin's pager counts) of ``?page=`` (1-based)."""
+    return requested_page() - 1
 
 
 def page_of(statement, page: int) -> tuple[list, int]:
-    """One page of a statement's rows and the number of pages."""
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = fetch(statement.limit(ITEMS_PER_PAGE).offset(page * ITEMS_PER_PAGE))
+    """One page (0-based) of a statement's rows and the number of pages."""
+    rows, total = pagination.page_of(statement, page + 1, ITEMS_PER_PAGE)
     return rows, max(1, -(-total // ITEMS_PER_PAGE))
 
 

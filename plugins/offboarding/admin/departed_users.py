@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from opiekun.labels import user_label
+from opiekun.admin import panel_views
 from opiekun.admin.views import OpiekunModelView, RecordView, attempt
 from opiekun.extensions import db
 from opiekun.models import User
@@ -138,8 +139,7 @@ class DepartedUsersView(OpiekunModelView):
 
     def preview_rows(self, user_preview: preview.Preview) -> list[dict[str, Any]]:
         """The preview's rows as the table shows them, linked to the record list."""
-        # Flask-Admin offers no public list of an Admin's views
-        lists = {view.record_type.name: view for view in self.admin._views if isinstance(view, RecordView)}
+        lists = {view.record_type.name: view for view in panel_views() if isinstance(view, RecordView)}
         return [{"type": gettext(item.label), "kind": label_of(KIND_LABELS, item.kind), "open": item.open,
                  "closed": item.closed, "total": item.total,
                  "url": lists[item.object_type].owner_list_url(user_preview.user.id)

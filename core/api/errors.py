@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from opiekun import errors
-from opiekun.errors import DomainError, Message, translated
+from opiekun.errors import DomainError
 
 
 class ApiError(Exception):
@@ -107,28 +107,5 @@ def install_error_handlers(app: Flask) -> None:
         return error_response(ApiError("internal error; it has been logged", status=500, code="internal"))
 
 
-# --- transitional: removed when the plugins are moved (issue 15) -------------------------------
-# The plugins still import the domain's refusals from here. Each name is the domain error
-# and an ApiError at once, so that plugins' ``except ApiError`` still catch what they raise.
-
-
-class Forbidden(errors.Refused, ApiError):  # transitional: removed when the plugins are moved (issue 15)
-    status, code = 403, "forbidden"
-
-
-class NotFound(errors.NotFound, ApiError):  # transitional: removed when the plugins are moved (issue 15)
-    status, code = 404, "not_found"
-
-
-class Conflict(errors.Conflict, ApiError):  # transitional: removed when the plugins are moved (issue 15)
-    status, code = 409, "conflict"
-
-
-class Invalid(errors.Invalid, ApiError):  # transitional: removed when the plugins are moved (issue 15)
-    status, code = 422, "invalid"
-
-
 __all__ = ["DOMAIN_ERROR_STATUSES", "ApiError", "Malformed", "Unauthorized", "api_error_for", "error_response",
-           "install_error_handlers",
-           # transitional: removed when the plugins are moved (issue 15)
-           "Conflict", "Forbidden", "Invalid", "Message", "NotFound", "translated"]
+           "install_error_handlers"]

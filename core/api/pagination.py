@@ -3,7 +3,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select
 
 from opiekun.api.schemas import PageQuery
-from opiekun.pagination import fetch, page_of  # fetch: transitional: removed when the plugins are moved (issue 15)
+from opiekun.pagination import page_of
 
 
 def paginate(statement: Select, query: PageQuery, item_model: type[BaseModel], page_model: type[BaseModel]) -> BaseModel:
@@ -13,4 +13,4 @@ def paginate(statement: Select, query: PageQuery, item_model: type[BaseModel], p
     return page_model(items=[item_model.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
 
 
-__all__ = ["fetch", "paginate"]
+__all__ = ["paginate"]

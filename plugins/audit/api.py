@@ -262,8 +262,8 @@ def anonymize_record():
 
 
 def build_blueprint() -> Blueprint:
-    """The plugin's routes (its admin page templates are found through ``template_folder``)."""
-    blueprint = Blueprint("api_audit", __name__, url_prefix="/api/v1", template_folder="templates")
+    """The plugin's routes (its admin pages' templates are found by the core's convention)."""
+    blueprint = Blueprint("api_audit", __name__, url_prefix="/api/v1")
     blueprint.add_url_rule("/audit", "list_entries", list_entries, methods=["GET"])
     blueprint.add_url_rule("/audit/export.xlsx", "export_entries", export_entries_route, methods=["GET"])
     blueprint.add_url_rule("/audit/exports", "start_export", start_export, methods=["POST"])

@@ -118,8 +118,8 @@ def list_moved_items(transfer_id: int):
 
 
 def build_blueprint() -> Blueprint:
-    """The plugin's routes (its admin page templates are found through ``template_folder``)."""
-    blueprint = Blueprint("api_offboarding", __name__, url_prefix="/api/v1/offboarding", template_folder="templates")
+    """The plugin's routes (its admin pages' templates are found by the core's convention)."""
+    blueprint = Blueprint("api_offboarding", __name__, url_prefix="/api/v1/offboarding")
     blueprint.add_url_rule("/<int:user_id>/preview", "preview", get_preview, methods=["GET"])
     blueprint.add_url_rule("/transfers", "start_transfer", start_transfer, methods=["POST"])
     blueprint.add_url_rule("/transfers", "list_transfers", list_transfers, methods=["GET"])

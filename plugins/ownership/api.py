@@ -153,7 +153,7 @@ def portfolio_page(query: PortfolioQuery) -> BaseModel:
 
 def build_blueprint() -> Blueprint:
     # the template folder holds the admin pages of admin.py (Flask searches blueprints' folders)
-    blueprint = Blueprint("api_ownership", __name__, url_prefix="/api/v1/ownership", template_folder="templates")
+    blueprint = Blueprint("api_ownership", __name__, url_prefix="/api/v1/ownership")
     blueprint.add_url_rule("/settings", "list_settings", list_settings, methods=["GET"])
     blueprint.add_url_rule("/settings/<string(maxlength=50):object_type>", "get_settings", get_settings, methods=["GET"])
     blueprint.add_url_rule("/settings/<string(maxlength=50):object_type>", "update_settings", update_settings, methods=["PATCH"])

@@ -2,9 +2,6 @@
 filter record lists, fill in forms, run bulk actions, manage users, in Polish or English."""
 from __future__ import annotations
 
-import html
-import json
-import re
 
 import pytest
 from sqlalchemy import select

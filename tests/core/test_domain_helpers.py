@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from opiekun.api.errors import DOMAIN_ERROR_STATUSES, api_error_for, error_response
+from opiekun.api.errors import DOMAIN_ERROR_STATUSES, api_error_for
 from opiekun.errors import Conflict, DomainError, Gone, Invalid, Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.lookups import MAX_ID, find_by_id, get_by_id, is_possible_id, noun_of
@@ -35,17 +35,6 @@ def test_a_subclass_of_a_domain_error_answers_like_its_kind_and_details_reach_th
     assert answer.status == 409
     assert answer.body() == {"error": {"code": "conflict", "message": "closed 3", "fields": {"status": "won"}, "deal_id": 3}}
     assert set(DOMAIN_ERROR_STATUSES) == {Refused, NotFound, Conflict, Invalid, Gone}
-
-
-def test_the_transitional_names_are_domain_errors_and_api_errors(app):
-    from opiekun.api import errors
-
-    refusal = errors.Forbidden(Message("not yours"), {"owner_id": "someone else"})
-    assert isinstance(refusal, Refused) and isinstance(refusal, errors.ApiError)
-    with app.test_request_context("/api/v1/companies"):
-        response = error_response(refusal)
-    assert response.status_code == 403
-    assert response.get_json() == {"error": {"code": "forbidden", "message": "not yours", "fields": {"owner_id": "someone else"}}}
 
 
 # --- finding a row by id -----------------------------------------------------------------------

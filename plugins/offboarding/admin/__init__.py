@@ -18,7 +18,7 @@ from opiekun.plugins.offboarding.admin.transfers import TransferView
 
 
 def admin_views(admin: Admin) -> list[BaseView]:
-    """The plugin's views (its page templates are found through the API blueprint's
-    ``template_folder``, as in the other plugins)."""
+    """The plugin's views (their templates, in ``templates/offboarding/``, are found by the
+    core's convention)."""
     transfer_list = TransferView()
     return [DepartedUsersView(transfer_list), transfer_list]

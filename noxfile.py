@@ -24,8 +24,9 @@ def tool(name: str) -> str:
 @nox.session
 def test(session: nox.Session) -> None:
     """The inner loop: every test on SQLite with in-process jobs, in parallel, fuzzing left out."""
-    session.run(PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "-m", "not fuzz",
-                *session.posargs)
+    session.run(
+        PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", "-m", "not fuzz", *session.posargs
+    )
 
 
 @nox.session(name="test_all")
@@ -71,5 +72,10 @@ def lay_out_package_for_mypy(folder: Path) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/openapi.json from the routes (a test fails while it is stale)."""
-    session.run(tool("opiekun"), "openapi", "--output", "docs/openapi.json",
-                env={"OPIEKUN_PLUGINS": "ownership,tasks,audit,offboarding", "OPIEKUN_INSTANCE_PATH": ".nox-instance"})
+    session.run(
+        tool("opiekun"),
+        "openapi",
+        "--output",
+        "docs/openapi.json",
+        env={"OPIEKUN_PLUGINS": "ownership,tasks,audit,offboarding", "OPIEKUN_INSTANCE_PATH": ".nox-instance"},
+    )

@@ -25,6 +25,7 @@ The PostgreSQL URL may also come from ``OPIEKUN_BENCH_DATABASE_URL`` (or
 ``OPIEKUN_TEST_DATABASE_URL``); it names a maintenance database the benchmark may create
 and drop databases from. Run it on both databases.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,12 +52,43 @@ from pathlib import Path
 ADMIN_EMAIL = "admin@bench.example"
 ADMIN_PASSWORD = "bench-admin-password-1"
 SEARCH_TERM = "kowal"  # one company in twenty has "Kowalski" in its name
-SURNAMES = ("Kowalski", "Nowak", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński",
-            "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur", "Wojciechowski", "Kwiatkowski",
-            "Krawczyk", "Piotrowski", "Grabowski", "Nowakowski")
+SURNAMES = (
+    "Kowalski",
+    "Nowak",
+    "Wiśniewski",
+    "Wójcik",
+    "Kowalczyk",
+    "Kamiński",
+    "Lewandowski",
+    "Zieliński",
+    "Szymański",
+    "Woźniak",
+    "Dąbrowski",
+    "Kozłowski",
+    "Jankowski",
+    "Mazur",
+    "Wojciechowski",
+    "Kwiatkowski",
+    "Krawczyk",
+    "Piotrowski",
+    "Grabowski",
+    "Nowakowski",
+)
 CITIES = ("Warszawa", "Kraków", "Łódź", "Wrocław", "Poznań", "Gdańsk", "Szczecin", "Bydgoszcz", "Lublin", "Białystok")
-PAGE_COLUMNS = ("id", "name", "tax_id", "email", "phone", "website", "city", "address", "owner_id",
-                "created_by_id", "created_at", "updated_at")
+PAGE_COLUMNS = (
+    "id",
+    "name",
+    "tax_id",
+    "email",
+    "phone",
+    "website",
+    "city",
+    "address",
+    "owner_id",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def log(message: str) -> None:
@@ -69,7 +101,9 @@ def opiekun_command() -> list[str]:
 
 
 def run_opiekun(env: dict[str, str], folder: Path, *arguments: str) -> None:
-    done = subprocess.run([*opiekun_command(), *arguments], env=env, cwd=folder, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*opiekun_command(), *arguments], env=env, cwd=folder, capture_output=True, text=True, timeout=300
+    )
     if done.returncode != 0:
         raise RuntimeError(f"opiekun {arguments[0]} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
@@ -101,8 +135,10 @@ class Database:
             cursor.execute("SELECT id FROM users WHERE email = " + self.placeholder, (ADMIN_EMAIL,))
             admin_id = cursor.fetchone()[0]
             cursor.execute("CREATE TEMPORARY TABLE bench_names (i integer PRIMARY KEY, surname text, city text)")
-            cursor.executemany(f"INSERT INTO bench_names VALUES ({self.placeholder}, {self.placeholder}, {self.placeholder})",
-                               [(i, surname, CITIES[i % len(CITIES)]) for i, surname in enumerate(SURNAMES)])
+            cursor.executemany(
+                f"INSERT INTO bench_names VALUES ({self.placeholder}, {self.placeholder}, {self.placeholder})",
+                [(i, surname, CITIES[i % len(CITIES)]) for i, surname in enumerate(SURNAMES)],
+            )
             cursor.execute(self.users_sql(users))
             cursor.execute("SELECT id FROM users WHERE email LIKE 'user%@bench.example' ORDER BY id")
             owners = [row[0] for row in cursor.fetchall()]
@@ -121,14 +157,18 @@ class Database:
     def owner_queries(self) -> tuple[str, str]:
         p = self.placeholder
         where = f"owner_id = {p}"
-        return (f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
-                f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0")
+        return (
+            f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
+            f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0",
+        )
 
     def search_queries(self) -> tuple[str, str]:
         p = self.placeholder
         where = " OR ".join(f"lower({column}) LIKE {p}" for column in ("name", "tax_id", "city"))
-        return (f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
-                f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0")
+        return (
+            f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
+            f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0",
+        )
 
 
 class PostgresDatabase(Database):
@@ -242,7 +282,7 @@ class Result:
     def count(self) -> int:
         return len(self.latencies)
 
-    def add(self, other: "Result") -> None:
+    def add(self, other: Result) -> None:
         self.latencies += other.latencies
         self.errors += other.errors
         self.seconds += other.seconds
@@ -260,8 +300,14 @@ class Result:
         return self.count / self.seconds if self.seconds else 0.0
 
 
-def run_load(label: str, make_worker: Callable[[], Callable[[int], bool]], requests: int, concurrency: int,
-             seconds: float, warmup: int) -> Result:
+def run_load(
+    label: str,
+    make_worker: Callable[[], Callable[[int], bool]],
+    requests: int,
+    concurrency: int,
+    seconds: float,
+    warmup: int,
+) -> Result:
     """``concurrency`` threads, each with its own ``make_worker()`` (a connection), share at
     most ``requests`` calls and stop after ``seconds``; ``warmup`` calls are not measured."""
     counter = iter(range(requests + warmup))
@@ -371,12 +417,26 @@ class RawWorker:
 def gunicorn(env: dict[str, str], folder: Path, workers: int, threads: int) -> Iterator[int]:
     """The app under gunicorn on a free loopback port, stopped on the way out."""
     port = free_port()
-    command = [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-               "--log-level", "warning", "--timeout", "120", "opiekun.app:create_app()"]
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "120",
+        "opiekun.app:create_app()",
+    ]
     server_log = (folder / "gunicorn.log").open("w")
-    server = subprocess.Popen(command, env=env, cwd=folder, stdout=server_log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        command, env=env, cwd=folder, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -407,8 +467,12 @@ def gunicorn(env: dict[str, str], folder: Path, workers: int, threads: int) -> I
 
 def api_token(port: int) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("POST", "/api/v1/auth/token", body=json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-                       headers={"Content-Type": "application/json"})
+    connection.request(
+        "POST",
+        "/api/v1/auth/token",
+        body=json.dumps({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        headers={"Content-Type": "application/json"},
+    )
     response = connection.getresponse()
     body = json.loads(response.read())
     connection.close()
@@ -421,9 +485,13 @@ def api_token(port: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--url", help="PostgreSQL server URL (default: $OPIEKUN_BENCH_DATABASE_URL or $OPIEKUN_TEST_DATABASE_URL)")
+    parser.add_argument(
+        "--url", help="PostgreSQL server URL (default: $OPIEKUN_BENCH_DATABASE_URL or $OPIEKUN_TEST_DATABASE_URL)"
+    )
     parser.add_argument("--companies", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per scenario and side")
@@ -433,19 +501,33 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60, help="time limit per scenario and side")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn process")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="afterwards, profile N owner_id list requests in-process (CPU time, cProfile)")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="afterwards, profile N owner_id list requests in-process (CPU time, cProfile)",
+    )
     args = parser.parse_args()
-    if not (0 < args.requests <= 100_000 and 0 < args.concurrency <= 64 and 0 < args.seconds <= 600
-            and 0 < args.companies <= 5_000_000 and 0 < args.users <= 10_000 and 0 < args.workers <= 32
-            and 0 < args.rounds <= args.requests and 0 <= args.profile <= 10_000):
+    if not (
+        0 < args.requests <= 100_000
+        and 0 < args.concurrency <= 64
+        and 0 < args.seconds <= 600
+        and 0 < args.companies <= 5_000_000
+        and 0 < args.users <= 10_000
+        and 0 < args.workers <= 32
+        and 0 < args.rounds <= args.requests
+        and 0 <= args.profile <= 10_000
+    ):
         parser.error("keep it bounded: requests ≤ 100k, concurrency ≤ 64, seconds ≤ 600, companies ≤ 5M, workers ≤ 32")
 
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-"))
     database: Database | None = None
     try:
         if args.database == "postgresql":
-            url = args.url or os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+            url = (
+                args.url or os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+            )
             if not url or not url.startswith("postgresql"):
                 parser.error("give a PostgreSQL server URL with --url (or OPIEKUN_BENCH_DATABASE_URL)")
             host = urllib.parse.urlsplit(url.replace("postgresql+psycopg://", "postgresql://")).hostname
@@ -456,8 +538,11 @@ def main() -> int:
             database = SqliteDatabase(folder)
 
         env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
-        env.update(OPIEKUN_DATABASE_URL=database.url(), OPIEKUN_INSTANCE_PATH=str(folder),
-                   OPIEKUN_SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex)
+        env.update(
+            OPIEKUN_DATABASE_URL=database.url(),
+            OPIEKUN_INSTANCE_PATH=str(folder),
+            OPIEKUN_SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex,
+        )
         for name in ("OPIEKUN_PLUGINS", "OPIEKUN_PLUGIN_MODULES"):
             if name in os.environ:
                 env[name] = os.environ[name]
@@ -467,8 +552,10 @@ def main() -> int:
         run_opiekun(env, folder, "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD)
         began = time.perf_counter()
         owners, _ = database.load(args.companies, args.users)
-        log(f"{database.name}: loaded {args.companies:,} companies for {len(owners)} owners "
-            f"in {time.perf_counter() - began:.1f} s (set-based INSERT … SELECT)")
+        log(
+            f"{database.name}: loaded {args.companies:,} companies for {len(owners)} owners "
+            f"in {time.perf_counter() - began:.1f} s (set-based INSERT … SELECT)"
+        )
 
         owner_paths = [f"/api/v1/companies?owner_id={owner}&per_page=50" for owner in owners]
         search_paths = [f"/api/v1/companies?q={SEARCH_TERM}&per_page=50"]
@@ -482,16 +569,33 @@ def main() -> int:
         with gunicorn(env, folder, args.workers, args.threads) as port:
             token = api_token(port)
             for label, paths, count_sql, page_sql, parameters in scenarios:
-                log(f"{database.name}: {label}: API and raw SQL in turn, {args.rounds} rounds of "
-                    f"{args.requests // args.rounds} requests, concurrency {args.concurrency}")
+                log(
+                    f"{database.name}: {label}: API and raw SQL in turn, {args.rounds} rounds of "
+                    f"{args.requests // args.rounds} requests, concurrency {args.concurrency}"
+                )
                 api = Result(label, [], 0, 0.0)
                 raw = Result(label, [], 0, 0.0)
                 for _ in range(args.rounds):  # alternate, so both sides see the same background load
-                    api.add(run_load(label, lambda: ApiWorker(port, token, paths), args.requests // args.rounds,
-                                     args.concurrency, args.seconds / args.rounds, args.warmup // args.rounds))
-                    raw.add(run_load(label, lambda: RawWorker(database, count_sql, page_sql, parameters),
-                                     args.requests // args.rounds, args.concurrency, args.seconds / args.rounds,
-                                     args.warmup // args.rounds))
+                    api.add(
+                        run_load(
+                            label,
+                            lambda: ApiWorker(port, token, paths),
+                            args.requests // args.rounds,
+                            args.concurrency,
+                            args.seconds / args.rounds,
+                            args.warmup // args.rounds,
+                        )
+                    )
+                    raw.add(
+                        run_load(
+                            label,
+                            lambda: RawWorker(database, count_sql, page_sql, parameters),
+                            args.requests // args.rounds,
+                            args.concurrency,
+                            args.seconds / args.rounds,
+                            args.warmup // args.rounds,
+                        )
+                    )
                 rows.append((label, api, raw))
         print_table(database.name, args, rows)
         if args.profile:
@@ -518,7 +622,9 @@ def profile_in_process(env: dict[str, str], paths: list[str], requests: int) -> 
 
         app = create_app()
         client = app.test_client()
-        token = client.post("/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).get_json()["token"]
+        token = client.post("/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).get_json()[
+            "token"
+        ]
         headers = {"Authorization": f"Bearer {token}"}
 
         def run(count: int) -> None:
@@ -530,13 +636,17 @@ def profile_in_process(env: dict[str, str], paths: list[str], requests: int) -> 
         wall, cpu = time.perf_counter(), time.process_time()
         run(requests)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"in-process (Flask test client, one thread): {wall / requests * 1000:.2f} ms wall, "
-              f"{cpu / requests * 1000:.2f} ms CPU of this process per request")
+        print(
+            f"in-process (Flask test client, one thread): {wall / requests * 1000:.2f} ms wall, "
+            f"{cpu / requests * 1000:.2f} ms CPU of this process per request"
+        )
         profiler = cProfile.Profile(time.process_time)
         profiler.runcall(run, requests)
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(
-            r"/core/|opiekun|spectree/plugins|flask/app\.py|sqlalchemy/orm/(session|loading)\.py|pydantic/main|psycopg/cursor", 25)
+            r"/core/|opiekun|spectree/plugins|flask/app\.py|sqlalchemy/orm/(session|loading)\.py|pydantic/main|psycopg/cursor",
+            25,
+        )
         with app.app_context():
             db.engine.dispose()
     finally:
@@ -545,16 +655,20 @@ def profile_in_process(env: dict[str, str], paths: list[str], requests: int) -> 
 
 
 def print_table(database: str, args, rows) -> None:
-    print(f"\n{database}: {args.companies:,} companies, {args.users} owners; gunicorn {args.workers} workers × "
-          f"{args.threads} threads; concurrency {args.concurrency}; ≤ {args.requests} requests or ≤ {args.seconds:g} s "
-          f"per row; {os.cpu_count()} CPUs shared by client, server and database")
+    print(
+        f"\n{database}: {args.companies:,} companies, {args.users} owners; gunicorn {args.workers} workers × "
+        f"{args.threads} threads; concurrency {args.concurrency}; ≤ {args.requests} requests or ≤ {args.seconds:g} s "
+        f"per row; {os.cpu_count()} CPUs shared by client, server and database"
+    )
     header = f"{'scenario':<28} {'side':<4} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}"
     print(header)
     print("-" * len(header))
     for label, api, raw in rows:
         for side, result in (("api", api), ("raw", raw)):
-            print(f"{label:<28} {side:<4} {result.count:>8} {result.errors:>6} {result.p50:>8.2f} "
-                  f"{result.percentile(0.99):>8.2f} {result.rate:>8.1f}")
+            print(
+                f"{label:<28} {side:<4} {result.count:>8} {result.errors:>6} {result.p50:>8.2f} "
+                f"{result.percentile(0.99):>8.2f} {result.rate:>8.1f}"
+            )
         print(f"{'':<28} api/raw: p50 × {api.p50 / raw.p50:.1f}, throughput × {api.rate / raw.rate:.2f}")
     print()
 

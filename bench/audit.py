@@ -28,6 +28,7 @@ Usage::
 The URL names a maintenance database the benchmark may create and drop databases from
 (also ``OPIEKUN_BENCH_DATABASE_URL`` / ``OPIEKUN_TEST_DATABASE_URL``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,10 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
-START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-CHANGES = [{"field": "city", "field_label": "City", "old": "Opole", "new": "Nysa", "old_label": None, "new_label": None}]
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+CHANGES = [
+    {"field": "city", "field_label": "City", "old": "Opole", "new": "Nysa", "old_label": None, "new_label": None}
+]
 
 
 def _status_mb(field: str) -> float:
@@ -109,8 +112,16 @@ def make_app(database_url: str, instance: Path, plugins: tuple[str, ...]):
     from opiekun.migration_runner import upgrade_schema
 
     instance.mkdir(parents=True, exist_ok=True)
-    app = create_app(Settings(instance_path=instance, database_url=database_url, redis_url=None, plugins=plugins,
-                              secret_key="bench-secret-key-of-at-least-32-bytes", trace_hooks=False))
+    app = create_app(
+        Settings(
+            instance_path=instance,
+            database_url=database_url,
+            redis_url=None,
+            plugins=plugins,
+            secret_key="bench-secret-key-of-at-least-32-bytes",
+            trace_hooks=False,
+        )
+    )
     with app.app_context():
         upgrade_schema()
     return app
@@ -134,8 +145,9 @@ class UpdateRun:
             db.session.commit()
             self.ids = list(db.session.scalars(db.select(Company.id)))
         self.client = app.test_client()
-        token = self.client.post("/api/v1/auth/token", json={"email": "admin@bench.example",
-                                                             "password": "bench-admin-password"}).get_json()["token"]
+        token = self.client.post(
+            "/api/v1/auth/token", json={"email": "admin@bench.example", "password": "bench-admin-password"}
+        ).get_json()["token"]
         self.headers = {"Authorization": f"Bearer {token}"}
         self.count = 0
 
@@ -172,9 +184,12 @@ def bench_updates(databases: Databases, folder: Path, records: int, updates: int
             db.session.remove()
             db.engine.dispose()
     return {
-        "updates": len(on.times), "audit_entries_written": entries,
-        "on_mean_ms": statistics.mean(on.times) * 1000, "off_mean_ms": statistics.mean(off.times) * 1000,
-        "on_p50_ms": statistics.median(on.times) * 1000, "off_p50_ms": statistics.median(off.times) * 1000,
+        "updates": len(on.times),
+        "audit_entries_written": entries,
+        "on_mean_ms": statistics.mean(on.times) * 1000,
+        "off_mean_ms": statistics.mean(off.times) * 1000,
+        "on_p50_ms": statistics.median(on.times) * 1000,
+        "off_p50_ms": statistics.median(off.times) * 1000,
     }
 
 
@@ -188,24 +203,36 @@ def load_entries(app, count: int) -> None:
     changes = json.dumps(CHANGES)
     with app.app_context():
         connection = db.session.connection()
-        connection.execute(db.text("INSERT INTO users (id, email, name, password_hash, role, status, token_generation, "
-                                   "created_at) VALUES (1, 'ada@bench.example', 'Ada Admin', '', 'admin', 'active', 0, "
-                                   ":at)"), {"at": START})
+        connection.execute(
+            db.text(
+                "INSERT INTO users (id, email, name, password_hash, role, status, token_generation, "
+                "created_at) VALUES (1, 'ada@bench.example', 'Ada Admin', '', 'admin', 'active', 0, "
+                ":at)"
+            ),
+            {"at": START},
+        )
         if connection.dialect.name == "postgresql":
-            connection.execute(db.text(
-                "INSERT INTO audit_entries (id, at, user_id, user_name, job, object_type, object_id, object_name, "
-                "object_url, operation, changes, context, hash) SELECT g, :start + g * interval '1 second', 1, "
-                "'Ada Admin', NULL, 'company', g, 'Firma ' || g, '/admin/company/details/?id=' || g, 'update', "
-                "CAST(:changes AS json), NULL, NULL FROM generate_series(1, :count) AS g"),
-                {"start": START, "changes": changes, "count": count})
+            connection.execute(
+                db.text(
+                    "INSERT INTO audit_entries (id, at, user_id, user_name, job, object_type, object_id, object_name, "
+                    "object_url, operation, changes, context, hash) SELECT g, :start + g * interval '1 second', 1, "
+                    "'Ada Admin', NULL, 'company', g, 'Firma ' || g, '/admin/company/details/?id=' || g, 'update', "
+                    "CAST(:changes AS json), NULL, NULL FROM generate_series(1, :count) AS g"
+                ),
+                {"start": START, "changes": changes, "count": count},
+            )
         else:
-            connection.execute(db.text(
-                "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :count) "
-                "INSERT INTO audit_entries (id, at, user_id, user_name, job, object_type, object_id, object_name, "
-                "object_url, operation, changes, context, hash) SELECT n, "
-                "strftime('%Y-%m-%d %H:%M:%f', '2026-01-01 00:00:00', '+' || n || ' seconds') || '000', 1, "
-                "'Ada Admin', NULL, 'company', n, 'Firma ' || n, '/admin/company/details/?id=' || n, 'update', "
-                ":changes, NULL, NULL FROM g"), {"changes": changes, "count": count})
+            connection.execute(
+                db.text(
+                    "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :count) "
+                    "INSERT INTO audit_entries (id, at, user_id, user_name, job, object_type, object_id, object_name, "
+                    "object_url, operation, changes, context, hash) SELECT n, "
+                    "strftime('%Y-%m-%d %H:%M:%f', '2026-01-01 00:00:00', '+' || n || ' seconds') || '000', 1, "
+                    "'Ada Admin', NULL, 'company', n, 'Firma ' || n, '/admin/company/details/?id=' || n, 'update', "
+                    ":changes, NULL, NULL FROM g"
+                ),
+                {"changes": changes, "count": count},
+            )
         db.session.commit()
 
 
@@ -216,8 +243,20 @@ def same_rows(count: int):
     text = changes_text(CHANGES)
     for n in range(count, 0, -1):
         at = (START + dt.timedelta(seconds=n)).replace(tzinfo=None)
-        yield (n, at, 1, "Ada Admin", None, "company", n, f"Firma {n}", f"/admin/company/details/?id={n}", "update",
-               text, "")
+        yield (
+            n,
+            at,
+            1,
+            "Ada Admin",
+            None,
+            "company",
+            n,
+            f"Firma {n}",
+            f"/admin/company/details/?id={n}",
+            "update",
+            text,
+            "",
+        )
 
 
 def child_export(database_url: str, instance: str, target: str) -> dict:
@@ -225,8 +264,16 @@ def child_export(database_url: str, instance: str, target: str) -> dict:
     from opiekun.app import create_app
     from opiekun.config import Settings
 
-    app = create_app(Settings(instance_path=Path(instance), database_url=database_url, redis_url=None,
-                              plugins=("audit",), secret_key="bench-secret-key-of-at-least-32-bytes", trace_hooks=False))
+    app = create_app(
+        Settings(
+            instance_path=Path(instance),
+            database_url=database_url,
+            redis_url=None,
+            plugins=("audit",),
+            secret_key="bench-secret-key-of-at-least-32-bytes",
+            trace_hooks=False,
+        )
+    )
     with app.app_context():
         from opiekun.plugins.audit.export import export_history
         from opiekun.plugins.audit.history import HistoryFilter
@@ -235,8 +282,14 @@ def child_export(database_url: str, instance: str, target: str) -> dict:
         started, cpu_started = time.perf_counter(), time.process_time()
         rows = export_history(HistoryFilter(), target)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu_seconds, "baseline_mb": baseline,
-            "peak_mb": peak_rss_mb(), "file_mb": os.path.getsize(target) / 2**20}
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "baseline_mb": baseline,
+        "peak_mb": peak_rss_mb(),
+        "file_mb": os.path.getsize(target) / 2**20,
+    }
 
 
 def child_bare(count: int, target: str) -> dict:
@@ -257,13 +310,24 @@ def child_bare(count: int, target: str) -> dict:
         written += 1
     workbook.save(target)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"rows": written, "seconds": seconds, "cpu_seconds": cpu_seconds, "baseline_mb": baseline,
-            "peak_mb": peak_rss_mb(), "file_mb": os.path.getsize(target) / 2**20}
+    return {
+        "rows": written,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "baseline_mb": baseline,
+        "peak_mb": peak_rss_mb(),
+        "file_mb": os.path.getsize(target) / 2**20,
+    }
 
 
 def run_child(arguments: list[str], timeout: int) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--child", *arguments], capture_output=True, text=True,
-                            timeout=timeout, cwd=REPOSITORY)
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPOSITORY,
+    )
     if output.returncode != 0:
         raise SystemExit(f"child {arguments[0]} failed:\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -310,27 +374,42 @@ def summary(runs: list[dict]) -> dict:
     run; the highest peak RSS above baseline."""
     rates = sorted(run["rows"] / run["seconds"] for run in runs)
     worst = max(runs, key=lambda run: run["peak_mb"] - run["baseline_mb"])
-    return {"rows": runs[0]["rows"], "best": rates[-1], "median": statistics.median(rates), "low": rates[0],
-            "best_cpu": max(run["rows"] / run["cpu_seconds"] for run in runs),
-            "above_mb": worst["peak_mb"] - worst["baseline_mb"], "peak_mb": worst["peak_mb"],
-            "baseline_mb": worst["baseline_mb"], "file_mb": runs[0]["file_mb"]}
+    return {
+        "rows": runs[0]["rows"],
+        "best": rates[-1],
+        "median": statistics.median(rates),
+        "low": rates[0],
+        "best_cpu": max(run["rows"] / run["cpu_seconds"] for run in runs),
+        "above_mb": worst["peak_mb"] - worst["baseline_mb"],
+        "peak_mb": worst["peak_mb"],
+        "baseline_mb": worst["baseline_mb"],
+        "file_mb": runs[0]["file_mb"],
+    }
 
 
 def print_export(result: dict) -> None:
     plugin, bare = summary(result["plugin"]), summary(result["bare"])
-    print(f"\n(2) export of {result['entries']:,} entries (loaded set-based in {result['load_seconds']:.1f} s), "
-          f"{len(result['plugin'])} run(s) per side")
+    print(
+        f"\n(2) export of {result['entries']:,} entries (loaded set-based in {result['load_seconds']:.1f} s), "
+        f"{len(result['plugin'])} run(s) per side"
+    )
     for name, side in (("plugin export", plugin), ("bare openpyxl", bare)):
-        print(f"    {name}: {side['rows']:,} rows; best {side['best']:,.0f} rows/s, median {side['median']:,.0f}, "
-              f"lowest {side['low']:,.0f}; peak RSS {side['peak_mb']:.0f} MB, {side['above_mb']:+.1f} MB above its "
-              f"baseline of {side['baseline_mb']:.0f} MB; file {side['file_mb']:.1f} MB")
+        print(
+            f"    {name}: {side['rows']:,} rows; best {side['best']:,.0f} rows/s, median {side['median']:,.0f}, "
+            f"lowest {side['low']:,.0f}; peak RSS {side['peak_mb']:.0f} MB, {side['above_mb']:+.1f} MB above its "
+            f"baseline of {side['baseline_mb']:.0f} MB; file {side['file_mb']:.1f} MB"
+        )
     ratio = plugin["best"] / bare["best"]
     pairs = [(p["rows"] / p["seconds"]) / (b["rows"] / b["seconds"]) for p, b in zip(result["plugin"], result["bare"])]
-    print(f"    throughput ratio plugin/bare (best runs): {ratio:.3f}x  goal >= 0.8x: "
-          f"{'met' if ratio >= 0.8 else 'MISSED'}; run by run: {', '.join(f'{r:.3f}' for r in pairs)}")
-    print(f"    rows per CPU second of the child alone (steadier on a shared machine; the database server's "
-          f"share is not counted): plugin {plugin['best_cpu']:,.0f}, bare {bare['best_cpu']:,.0f}, "
-          f"ratio {plugin['best_cpu'] / bare['best_cpu']:.3f}x")
+    print(
+        f"    throughput ratio plugin/bare (best runs): {ratio:.3f}x  goal >= 0.8x: "
+        f"{'met' if ratio >= 0.8 else 'MISSED'}; run by run: {', '.join(f'{r:.3f}' for r in pairs)}"
+    )
+    print(
+        f"    rows per CPU second of the child alone (steadier on a shared machine; the database server's "
+        f"share is not counted): plugin {plugin['best_cpu']:,.0f}, bare {bare['best_cpu']:,.0f}, "
+        f"ratio {plugin['best_cpu'] / bare['best_cpu']:.3f}x"
+    )
     print(f"    memory goal <= 50 MB above baseline: {'met' if plugin['above_mb'] <= 50 else 'MISSED'}")
 
 
@@ -348,7 +427,9 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+    )
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--entries", type=int, default=None, help="default: 1,000,000 (PostgreSQL), 200,000 (SQLite)")
@@ -370,12 +451,16 @@ def main() -> None:
         if not options.skip_updates:
             result = bench_updates(databases, folder, options.records, options.updates)
             ratio = result["on_mean_ms"] / result["off_mean_ms"]
-            print(f"\n(1) single-record PATCH /api/v1/companies/<id>, {result['updates']} per side, "
-                  f"{result['audit_entries_written']} audit entries written")
+            print(
+                f"\n(1) single-record PATCH /api/v1/companies/<id>, {result['updates']} per side, "
+                f"{result['audit_entries_written']} audit entries written"
+            )
             print(f"    audit off: mean {result['off_mean_ms']:.2f} ms, p50 {result['off_p50_ms']:.2f} ms")
             print(f"    audit on : mean {result['on_mean_ms']:.2f} ms, p50 {result['on_p50_ms']:.2f} ms")
-            print(f"    ratio on/off (mean): {ratio:.3f}x  (p50: {result['on_p50_ms'] / result['off_p50_ms']:.3f}x)  "
-                  f"goal <= 1.25x: {'met' if ratio <= 1.25 else 'MISSED'}")
+            print(
+                f"    ratio on/off (mean): {ratio:.3f}x  (p50: {result['on_p50_ms'] / result['off_p50_ms']:.3f}x)  "
+                f"goal <= 1.25x: {'met' if ratio <= 1.25 else 'MISSED'}"
+            )
         if not options.skip_export:
             print_export(bench_export(databases, folder, entries, options.repeat, options.timeout))
     finally:

@@ -49,6 +49,7 @@ with ``-c fsync=off -c synchronous_commit=off -c shared_buffers=512MB`` (Postgre
 Query plans of the slow statements: run with ``PGOPTIONS="-c session_preload_libraries=auto_explain
 -c auto_explain.log_min_duration=200 -c auto_explain.log_analyze=on"`` and read the server log.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -155,8 +156,12 @@ class Snapshots:
             return
         self._admin(f'DROP DATABASE "{self.work}" WITH (FORCE)')
         self._admin(f'CREATE DATABASE "{self.work}" TEMPLATE "{self.saved}"')
-        db.session.execute(text("SELECT pg_prewarm(c.oid) FROM pg_class c "
-                                "WHERE c.relkind IN ('r', 'i') AND c.relnamespace = 'public'::regnamespace"))
+        db.session.execute(
+            text(
+                "SELECT pg_prewarm(c.oid) FROM pg_class c "
+                "WHERE c.relkind IN ('r', 'i') AND c.relnamespace = 'public'::regnamespace"
+            )
+        )
         db.session.commit()
 
     def drop(self) -> None:
@@ -219,8 +224,10 @@ def owner_sql(mine: int, total: int) -> str:
     departed user's; the others belong to the other users in turn."""
     if total == mine:
         return str(DEPARTED)
-    return (f"CASE WHEN CAST(n AS BIGINT) * {mine} / {total} > (CAST(n AS BIGINT) - 1) * {mine} / {total} "
-            f"THEN {DEPARTED} ELSE {FIRST_OTHER} + n % {OTHER_USERS} END")
+    return (
+        f"CASE WHEN CAST(n AS BIGINT) * {mine} / {total} > (CAST(n AS BIGINT) - 1) * {mine} / {total} "
+        f"THEN {DEPARTED} ELSE {FIRST_OTHER} + n % {OTHER_USERS} END"
+    )
 
 
 def load(db, sql: Dialect, items: int, others: int) -> dict[str, int]:
@@ -228,15 +235,32 @@ def load(db, sql: Dialect, items: int, others: int) -> dict[str, int]:
     items per type (``deputy`` included)."""
     from opiekun.models import Pipeline, PipelineStage, User, utcnow
 
-    users = [User(id=ADMIN, email="ada@bench.example", name="Ada Admin", role="admin", status="active"),
-             User(id=DEPARTED, email="stefan@bench.example", name="Stefan Odchodzący", role="user", status="departed",
-                  departed_at=utcnow()),
-             User(id=RECIPIENT, email="ewa@bench.example", name="Ewa Następczyni", role="user", status="active")]
-    users += [User(id=FIRST_OTHER + n, email=f"u{n}@bench.example", name=f"User {n}", role="user", status="active")
-              for n in range(OTHER_USERS)]
+    users = [
+        User(id=ADMIN, email="ada@bench.example", name="Ada Admin", role="admin", status="active"),
+        User(
+            id=DEPARTED,
+            email="stefan@bench.example",
+            name="Stefan Odchodzący",
+            role="user",
+            status="departed",
+            departed_at=utcnow(),
+        ),
+        User(id=RECIPIENT, email="ewa@bench.example", name="Ewa Następczyni", role="user", status="active"),
+    ]
+    users += [
+        User(id=FIRST_OTHER + n, email=f"u{n}@bench.example", name=f"User {n}", role="user", status="active")
+        for n in range(OTHER_USERS)
+    ]
     db.session.add_all(users)
-    db.session.add(Pipeline(name="Sprzedaż", stages=[PipelineStage(name=name, position=position, probability=10 * position)
-                                                     for position, name in enumerate(("Kontakt", "Oferta", "Negocjacje"))]))
+    db.session.add(
+        Pipeline(
+            name="Sprzedaż",
+            stages=[
+                PipelineStage(name=name, position=position, probability=10 * position)
+                for position, name in enumerate(("Kontakt", "Oferta", "Negocjacje"))
+            ],
+        )
+    )
     db.session.commit()
     if sql.name == "postgresql":  # the serials restart after the explicit user ids
         db.session.execute(text("SELECT setval('users_id_seq', (SELECT max(id) FROM users))"))
@@ -253,63 +277,107 @@ def load(db, sql: Dialect, items: int, others: int) -> dict[str, int]:
 
     def insert_records(table: str, columns: str, values: str) -> None:
         object_type = next(kind.object_type for kind in KINDS if kind.table == table)
-        db.session.execute(text(f"INSERT INTO {table} ({columns}, {common}) SELECT {values}, "
-                                f"{owner_sql(mine[object_type], total[object_type])}, {stamps} "
-                                f"FROM ({sql.series(total[object_type])}) AS s"))
+        db.session.execute(
+            text(
+                f"INSERT INTO {table} ({columns}, {common}) SELECT {values}, "
+                f"{owner_sql(mine[object_type], total[object_type])}, {stamps} "
+                f"FROM ({sql.series(total[object_type])}) AS s"
+            )
+        )
 
     companies, deals = total["company"], total["deal"]
     insert_records("companies", "name, city", "'Firma ' || n, 'Kraków'")
-    insert_records("persons", "first_name, last_name, email, company_id",
-                   f"'Jan', 'Kowalski ' || n, 'jan' || n || '@example.pl', 1 + n % {companies}")
-    insert_records("leads", "name, status, source",
-                   "'Zapytanie ' || n, CASE n % 10 WHEN 0 THEN 'qualified' WHEN 1 THEN 'disqualified' WHEN 2 THEN 'contacted' "
-                   "ELSE 'new' END, 'targi'")
-    insert_records("deals", "name, company_id, pipeline_id, stage_id, value, currency, status, close_date",
-                   f"'Szansa ' || n, 1 + n % {companies}, {pipeline}, {stage} + n % 3, n % 10000, 'PLN', "
-                   f"CASE n % 6 WHEN 0 THEN 'won' WHEN 1 THEN 'lost' ELSE 'open' END, "
-                   f"CASE WHEN n % 6 < 2 THEN {sql.day('n % 600 + 30')} END")
-    insert_records("offers", "name, deal_id, company_id, status, value",
-                   f"'Oferta ' || n || '/2025', 1 + n % {deals}, 1 + n % {companies}, "
-                   f"CASE n % 5 WHEN 0 THEN 'accepted' WHEN 1 THEN 'rejected' WHEN 2 THEN 'sent' ELSE 'draft' END, n % 5000")
-    insert_records("invoices", "number, deal_id, company_id, status, amount, issue_date",
-                   f"'FV/' || n || '/2025', 1 + n % {deals}, 1 + n % {companies}, "
-                   f"CASE n % 5 WHEN 3 THEN 'issued' WHEN 4 THEN 'cancelled' ELSE 'paid' END, n % 5000, {sql.day(days)}")
-    insert_records("tasks", "title, type_id, object_type, object_id, due_date, priority, private, reminders, done, done_at",
-                   f"'Zadzwonić ' || n, {task_types[0]} + n % {len(task_types)}, 'company', 1 + n % {companies}, "
-                   f"{sql.day('n % 600 + 7')}, 'normal', n % 20 = 0, {sql.json(repr('[]'))}, n % 2 = 0, "
-                   f"CASE WHEN n % 2 = 0 THEN {sql.moment('n % 600 + 7')} END")
+    insert_records(
+        "persons",
+        "first_name, last_name, email, company_id",
+        f"'Jan', 'Kowalski ' || n, 'jan' || n || '@example.pl', 1 + n % {companies}",
+    )
+    insert_records(
+        "leads",
+        "name, status, source",
+        "'Zapytanie ' || n, CASE n % 10 WHEN 0 THEN 'qualified' WHEN 1 THEN 'disqualified' WHEN 2 THEN 'contacted' "
+        "ELSE 'new' END, 'targi'",
+    )
+    insert_records(
+        "deals",
+        "name, company_id, pipeline_id, stage_id, value, currency, status, close_date",
+        f"'Szansa ' || n, 1 + n % {companies}, {pipeline}, {stage} + n % 3, n % 10000, 'PLN', "
+        f"CASE n % 6 WHEN 0 THEN 'won' WHEN 1 THEN 'lost' ELSE 'open' END, "
+        f"CASE WHEN n % 6 < 2 THEN {sql.day('n % 600 + 30')} END",
+    )
+    insert_records(
+        "offers",
+        "name, deal_id, company_id, status, value",
+        f"'Oferta ' || n || '/2025', 1 + n % {deals}, 1 + n % {companies}, "
+        f"CASE n % 5 WHEN 0 THEN 'accepted' WHEN 1 THEN 'rejected' WHEN 2 THEN 'sent' ELSE 'draft' END, n % 5000",
+    )
+    insert_records(
+        "invoices",
+        "number, deal_id, company_id, status, amount, issue_date",
+        f"'FV/' || n || '/2025', 1 + n % {deals}, 1 + n % {companies}, "
+        f"CASE n % 5 WHEN 3 THEN 'issued' WHEN 4 THEN 'cancelled' ELSE 'paid' END, n % 5000, {sql.day(days)}",
+    )
+    insert_records(
+        "tasks",
+        "title, type_id, object_type, object_id, due_date, priority, private, reminders, done, done_at",
+        f"'Zadzwonić ' || n, {task_types[0]} + n % {len(task_types)}, 'company', 1 + n % {companies}, "
+        f"{sql.day('n % 600 + 7')}, 'normal', n % 20 = 0, {sql.json(repr('[]'))}, n % 2 = 0, "
+        f"CASE WHEN n % 2 = 0 THEN {sql.moment('n % 600 + 7')} END",
+    )
 
-    periods = ("INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, "
-               "access, created_by_id, created_at) ")
-    changes = json.dumps([{"field": "name", "field_label": "Name", "old": None, "new": "…", "old_label": None,
-                           "new_label": None}])
+    periods = (
+        "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, "
+        "access, created_by_id, created_at) "
+    )
+    changes = json.dumps(
+        [{"field": "name", "field_label": "Name", "old": None, "new": "…", "old_label": None, "new_label": None}]
+    )
     for kind in KINDS:
         # the primary period in force since the record was made; every 5th had an earlier owner
-        db.session.execute(text(
-            periods + f"SELECT '{kind.object_type}', id, owner_id, 'primary', 'sales', {sql.date_of('created_at')}, NULL, "
-                      f"'write', {ADMIN}, created_at FROM {kind.table}"))
-        db.session.execute(text(
-            periods + f"SELECT '{kind.object_type}', id, {FIRST_OTHER} + (id * 7) % {OTHER_USERS}, 'primary', 'sales', "
-                      f"{sql.day('-365')}, {sql.day_before(sql.date_of('created_at'))}, 'write', {ADMIN}, created_at "
-                      f"FROM {kind.table} WHERE id % 5 = 0"))
-        db.session.execute(text(
-            "INSERT INTO audit_entries (at, user_id, user_name, job, object_type, object_id, object_name, object_url, "
-            "operation, changes, context, hash) "
-            f"SELECT created_at, {ADMIN}, 'Ada Admin', NULL, '{kind.object_type}', id, {kind.name_sql}, "
-            f"'/admin/{kind.object_type}/details/?id=' || id, 'create', {sql.json(':changes')}, NULL, '{FAKE_HASH}' "
-            f"FROM {kind.table}"), {"changes": changes})
+        db.session.execute(
+            text(
+                periods
+                + f"SELECT '{kind.object_type}', id, owner_id, 'primary', 'sales', {sql.date_of('created_at')}, NULL, "
+                f"'write', {ADMIN}, created_at FROM {kind.table}"
+            )
+        )
+        db.session.execute(
+            text(
+                periods
+                + f"SELECT '{kind.object_type}', id, {FIRST_OTHER} + (id * 7) % {OTHER_USERS}, 'primary', 'sales', "
+                f"{sql.day('-365')}, {sql.day_before(sql.date_of('created_at'))}, 'write', {ADMIN}, created_at "
+                f"FROM {kind.table} WHERE id % 5 = 0"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO audit_entries (at, user_id, user_name, job, object_type, object_id, object_name, object_url, "
+                "operation, changes, context, hash) "
+                f"SELECT created_at, {ADMIN}, 'Ada Admin', NULL, '{kind.object_type}', id, {kind.name_sql}, "
+                f"'/admin/{kind.object_type}/details/?id=' || id, 'create', {sql.json(':changes')}, NULL, '{FAKE_HASH}' "
+                f"FROM {kind.table}"
+            ),
+            {"changes": changes},
+        )
     # the departed user stands in for colleagues on some of their companies, and a colleague
     # stands in for them on every 20th of theirs (that deputyship stays)
     available = db.session.scalar(text(f"SELECT count(*) FROM companies WHERE owner_id <> {DEPARTED}"))
     if available < deputies:
         raise SystemExit(f"--others is too small: {deputies:,} deputy periods need as many companies of other users")
-    db.session.execute(text(
-        periods + f"SELECT 'company', id, {DEPARTED}, 'deputy', 'sales', {sql.date_of('created_at')}, NULL, "
-                  f"CASE WHEN id % 2 = 0 THEN 'write' ELSE 'read' END, {ADMIN}, created_at "
-                  f"FROM companies WHERE owner_id <> {DEPARTED} ORDER BY id LIMIT {deputies}"))
-    db.session.execute(text(
-        periods + f"SELECT 'company', id, {FIRST_OTHER}, 'deputy', 'service', {sql.date_of('created_at')}, NULL, 'read', "
-                  f"{ADMIN}, created_at FROM companies WHERE owner_id = {DEPARTED} AND id % 20 = 0"))
+    db.session.execute(
+        text(
+            periods + f"SELECT 'company', id, {DEPARTED}, 'deputy', 'sales', {sql.date_of('created_at')}, NULL, "
+            f"CASE WHEN id % 2 = 0 THEN 'write' ELSE 'read' END, {ADMIN}, created_at "
+            f"FROM companies WHERE owner_id <> {DEPARTED} ORDER BY id LIMIT {deputies}"
+        )
+    )
+    db.session.execute(
+        text(
+            periods
+            + f"SELECT 'company', id, {FIRST_OTHER}, 'deputy', 'service', {sql.date_of('created_at')}, NULL, 'read', "
+            f"{ADMIN}, created_at FROM companies WHERE owner_id = {DEPARTED} AND id % 20 = 0"
+        )
+    )
     db.session.execute(text(f"INSERT INTO audit_chain (id, last_hash, settings_version) VALUES (1, '{FAKE_HASH}', 0)"))
     db.session.commit()
     return {**mine, "deputy": deputies}
@@ -332,9 +400,14 @@ def count(db, sql: str, **params) -> int:
 
 def owned_by(db, user_id: int) -> int:
     """Records of every mixed type the user owns, and their deputy periods in force."""
-    records = sum(count(db, f"SELECT count(*) FROM {kind.table} WHERE owner_id = :user", user=user_id) for kind in KINDS)
-    return records + count(db, "SELECT count(*) FROM ownership_assignments WHERE user_id = :user AND kind = 'deputy' "
-                               "AND valid_to IS NULL", user=user_id)
+    records = sum(
+        count(db, f"SELECT count(*) FROM {kind.table} WHERE owner_id = :user", user=user_id) for kind in KINDS
+    )
+    return records + count(
+        db,
+        "SELECT count(*) FROM ownership_assignments WHERE user_id = :user AND kind = 'deputy' AND valid_to IS NULL",
+        user=user_id,
+    )
 
 
 # --- the measurements --------------------------------------------------------------------------
@@ -354,8 +427,9 @@ def run_transfer_once(db) -> dict[str, float]:
     from opiekun.plugins.offboarding.transfers import TRANSFER_JOB as TRANSFER
 
     started = time.perf_counter()
-    transfer = services.create_transfer(services.TransferPlan(from_user_id=DEPARTED, to_user_id=RECIPIENT),
-                                        db.session.get(User, ADMIN))
+    transfer = services.create_transfer(
+        services.TransferPlan(from_user_id=DEPARTED, to_user_id=RECIPIENT), db.session.get(User, ADMIN)
+    )
     transfer_id, total = transfer.id, transfer.total
     db.session.commit()
     planned = time.perf_counter()
@@ -380,29 +454,46 @@ def measure_transfer(db, items: int) -> dict[str, float]:
 
 def floor_statements(sql: Dialect, full: bool) -> list[str]:
     """The floor's statements, in order; ``full`` adds the periods and the moved items."""
-    audit = ("INSERT INTO audit_entries (at, user_id, user_name, job, object_type, object_id, object_name, object_url, "
-             "operation, changes, context) SELECT :now, :actor, :actor_name, :job, '{type}', id, {name}, "
-             "'/admin/{type}/details/?id=' || id, 'update', " + sql.json(":changes") + ", " + sql.json(":context") +
-             " FROM {table} WHERE owner_id = :from_user")
+    audit = (
+        "INSERT INTO audit_entries (at, user_id, user_name, job, object_type, object_id, object_name, object_url, "
+        "operation, changes, context) SELECT :now, :actor, :actor_name, :job, '{type}', id, {name}, "
+        "'/admin/{type}/details/?id=' || id, 'update', "
+        + sql.json(":changes")
+        + ", "
+        + sql.json(":context")
+        + " FROM {table} WHERE owner_id = :from_user"
+    )
     move = "UPDATE {table} SET owner_id = :to_user, updated_at = :now WHERE owner_id = :from_user"
-    end_periods = ("UPDATE ownership_assignments SET valid_to = :yesterday WHERE object_type = '{type}' AND kind = 'primary' "
-                   "AND valid_to IS NULL AND object_id IN (SELECT id FROM {table} WHERE owner_id = :from_user)")
-    new_periods = ("INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, "
-                   "access, created_by_id, created_at) SELECT '{type}', id, :to_user, 'primary', 'sales', :today, NULL, "
-                   "'write', :actor, :now FROM {table} WHERE owner_id = :from_user")
-    moved_items = ("INSERT INTO offboarding_moved_items (transfer_id, object_type, object_id, field, object_name, "
-                   "old_value, new_value, moved_at) SELECT :transfer, '{type}', id, 'owner_id', {name}, :from_user, "
-                   ":to_user, :now FROM {table} WHERE owner_id = :from_user")
+    end_periods = (
+        "UPDATE ownership_assignments SET valid_to = :yesterday WHERE object_type = '{type}' AND kind = 'primary' "
+        "AND valid_to IS NULL AND object_id IN (SELECT id FROM {table} WHERE owner_id = :from_user)"
+    )
+    new_periods = (
+        "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, "
+        "access, created_by_id, created_at) SELECT '{type}', id, :to_user, 'primary', 'sales', :today, NULL, "
+        "'write', :actor, :now FROM {table} WHERE owner_id = :from_user"
+    )
+    moved_items = (
+        "INSERT INTO offboarding_moved_items (transfer_id, object_type, object_id, field, object_name, "
+        "old_value, new_value, moved_at) SELECT :transfer, '{type}', id, 'owner_id', {name}, :from_user, "
+        ":to_user, :now FROM {table} WHERE owner_id = :from_user"
+    )
     per_table = [end_periods, new_periods, moved_items, audit, move] if full else [audit, move]
-    statements = [template.format(type=kind.object_type, table=kind.table, name=kind.name_sql)
-                  for kind in KINDS for template in per_table]
+    statements = [
+        template.format(type=kind.object_type, table=kind.table, name=kind.name_sql)
+        for kind in KINDS
+        for template in per_table
+    ]
     deputies = "user_id = :from_user AND kind = 'deputy' AND valid_to IS NULL"
     if full:
         statements += [
-            ("INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, "
-             "created_by_id, created_at) SELECT object_type, object_id, :to_user, kind, role, :today, NULL, access, "
-             f"created_by_id, :now FROM ownership_assignments WHERE {deputies}"),
-            f"UPDATE ownership_assignments SET valid_to = :yesterday WHERE {deputies} AND valid_from < :today"]
+            (
+                "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, "
+                "created_by_id, created_at) SELECT object_type, object_id, :to_user, kind, role, :today, NULL, access, "
+                f"created_by_id, :now FROM ownership_assignments WHERE {deputies}"
+            ),
+            f"UPDATE ownership_assignments SET valid_to = :yesterday WHERE {deputies} AND valid_from < :today",
+        ]
     else:
         statements.append(f"UPDATE ownership_assignments SET user_id = :to_user WHERE {deputies}")
     return statements
@@ -414,16 +505,40 @@ def measure_floor(db, sql: Dialect, full: bool) -> dict[str, float]:
     transfer_id = new_transfer_row(db) if full else 1
     now = utcnow()
     today = now.date()
-    changes = json.dumps([{"field": "owner_id", "field_label": "Owner", "old": DEPARTED, "new": RECIPIENT,
-                           "old_label": "Stefan Odchodzący", "new_label": "Ewa Następczyni"}],
-                         separators=(",", ":"), ensure_ascii=False)  # as the plugin's json_build_object writes it
-    params = {"now": now, "actor": ADMIN, "actor_name": "Ada Admin", "job": "offboarding.transfer", "changes": changes,
-              "context": json.dumps({"offboarding_transfer_id": transfer_id}), "from_user": DEPARTED, "to_user": RECIPIENT,
-              "transfer": transfer_id, "today": today, "yesterday": today - dt.timedelta(days=1)}
+    changes = json.dumps(
+        [
+            {
+                "field": "owner_id",
+                "field_label": "Owner",
+                "old": DEPARTED,
+                "new": RECIPIENT,
+                "old_label": "Stefan Odchodzący",
+                "new_label": "Ewa Następczyni",
+            }
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )  # as the plugin's json_build_object writes it
+    params = {
+        "now": now,
+        "actor": ADMIN,
+        "actor_name": "Ada Admin",
+        "job": "offboarding.transfer",
+        "changes": changes,
+        "context": json.dumps({"offboarding_transfer_id": transfer_id}),
+        "from_user": DEPARTED,
+        "to_user": RECIPIENT,
+        "transfer": transfer_id,
+        "today": today,
+        "yesterday": today - dt.timedelta(days=1),
+    }
     types = {"now": UTCDateTime(), "today": Date(), "yesterday": Date()}
-    statements = [text(statement).bindparams(*(bindparam(name, type_=kind) for name, kind in types.items()
-                                               if f":{name}" in statement))
-                  for statement in floor_statements(sql, full)]
+    statements = [
+        text(statement).bindparams(
+            *(bindparam(name, type_=kind) for name, kind in types.items() if f":{name}" in statement)
+        )
+        for statement in floor_statements(sql, full)
+    ]
     started = time.perf_counter()
     for statement in statements:
         db.session.execute(statement, params)
@@ -438,7 +553,9 @@ def new_transfer_row(db) -> int:
     """A finished transfer for the moved items (and the loop's change context) to point at."""
     from opiekun.plugins.offboarding.models import Transfer
 
-    transfer = Transfer(from_user_id=DEPARTED, requested_by_id=ADMIN, status="done", object_types=[], options={}, total=0)
+    transfer = Transfer(
+        from_user_id=DEPARTED, requested_by_id=ADMIN, status="done", object_types=[], options={}, total=0
+    )
     db.session.add(transfer)
     db.session.commit()
     return transfer.id
@@ -449,12 +566,27 @@ def loop_sample(db, mix: dict[str, int], items: int, sample: int) -> list[tuple[
     chosen = []
     for kind in KINDS:
         take = max(1, round(sample * mix[kind.object_type] / items))
-        chosen.append((kind.object_type, db.session.scalars(text(
-            f"SELECT id FROM {kind.table} WHERE owner_id = :user ORDER BY id LIMIT {take}"), {"user": DEPARTED}).all()))
+        chosen.append(
+            (
+                kind.object_type,
+                db.session.scalars(
+                    text(f"SELECT id FROM {kind.table} WHERE owner_id = :user ORDER BY id LIMIT {take}"),
+                    {"user": DEPARTED},
+                ).all(),
+            )
+        )
     take = max(1, round(sample * mix["deputy"] / items))
-    chosen.append(("deputy", db.session.scalars(text(
-        f"SELECT id FROM ownership_assignments WHERE user_id = :user AND kind = 'deputy' ORDER BY id LIMIT {take}"),
-        {"user": DEPARTED}).all()))
+    chosen.append(
+        (
+            "deputy",
+            db.session.scalars(
+                text(
+                    f"SELECT id FROM ownership_assignments WHERE user_id = :user AND kind = 'deputy' ORDER BY id LIMIT {take}"
+                ),
+                {"user": DEPARTED},
+            ).all(),
+        )
+    )
     return chosen
 
 
@@ -476,9 +608,18 @@ def measure_loop(db, mix: dict[str, int], items: int, sample: int) -> dict[str, 
             for object_id in ids:
                 if object_type == "deputy":
                     period = db.session.get(OwnerAssignment, object_id)
-                    db.session.add(OwnerAssignment(object_type=period.object_type, object_id=period.object_id,
-                                                   user_id=RECIPIENT, kind="deputy", role=period.role, valid_from=today,
-                                                   valid_to=period.valid_to, access=period.access))
+                    db.session.add(
+                        OwnerAssignment(
+                            object_type=period.object_type,
+                            object_id=period.object_id,
+                            user_id=RECIPIENT,
+                            kind="deputy",
+                            role=period.role,
+                            valid_from=today,
+                            valid_to=period.valid_to,
+                            access=period.access,
+                        )
+                    )
                     period.valid_to = today - dt.timedelta(days=1)
                 else:
                     record = db.session.get(record_types().get(object_type).model, object_id)
@@ -519,6 +660,7 @@ class HookClock:
                 self.wall[name] += elapsed - nested
                 self.calls[name] += 1
                 self.stack[-1][1] += elapsed
+
         return timed
 
     @contextmanager
@@ -527,7 +669,9 @@ class HookClock:
         for hook_name in hook_names:
             for implementation in getattr(manager.hook, hook_name).get_hookimpls():
                 saved.append((implementation, implementation.function))
-                label = f"{implementation.plugin_name.removeprefix('core:opiekun.')}: {hook_name.removeprefix('opiekun_')}"
+                label = (
+                    f"{implementation.plugin_name.removeprefix('core:opiekun.')}: {hook_name.removeprefix('opiekun_')}"
+                )
                 implementation.function = self.wrap(label, implementation.function)
         try:
             yield
@@ -556,14 +700,18 @@ class HookClock:
 
     def report(self, total: float) -> None:
         self.wall[self.OUTSIDE] = total - sum(seconds for name, seconds in self.wall.items() if name != self.OUTSIDE)
-        print(f"\n    where the transfer's {total * 1000:,.0f} ms go (wall time of each hook implementation, hooks it "
-              f"calls not included; SQL = time in the driver):")
+        print(
+            f"\n    where the transfer's {total * 1000:,.0f} ms go (wall time of each hook implementation, hooks it "
+            f"calls not included; SQL = time in the driver):"
+        )
         for name, seconds in sorted(self.wall.items(), key=lambda item: -item[1]):
             kinds = self.sql.get(name, {})
             in_sql = sum(entry[1] for entry in kinds.values())
             calls = f"{self.calls[name]} calls" if name in self.calls else ""
-            print(f"    {name:58} {seconds * 1000:8,.0f} ms {100 * seconds / total:5.1f} %  (SQL {in_sql * 1000:7,.0f} ms, "
-                  f"Python {(seconds - in_sql) * 1000:7,.0f} ms) {calls}")
+            print(
+                f"    {name:58} {seconds * 1000:8,.0f} ms {100 * seconds / total:5.1f} %  (SQL {in_sql * 1000:7,.0f} ms, "
+                f"Python {(seconds - in_sql) * 1000:7,.0f} ms) {calls}"
+            )
             for kind, (number, spent) in sorted(kinds.items(), key=lambda item: -item[1][1])[:8]:
                 if spent >= 0.01 * seconds:
                     print(f"        {number:5} × {kind:62} {spent * 1000:8,.0f} ms")
@@ -576,8 +724,10 @@ def statement_kind(statement: str) -> str:
     prefix = ""
     if flat.upper().startswith("WITH "):  # a data-modifying CTE: name the main statement
         main = re.search(r"\)\s*(INSERT INTO|UPDATE|DELETE FROM|SELECT)\b", flat, re.IGNORECASE)
-        prefix, flat = ("WITH … ", flat[main.start(1):]) if main else ("", flat)
-    match = re.match(r"(INSERT INTO|UPDATE|DELETE FROM|CREATE TEMPORARY TABLE|DROP TABLE) ([\w*]+)( SET \w+)?", flat, re.IGNORECASE)
+        prefix, flat = ("WITH … ", flat[main.start(1) :]) if main else ("", flat)
+    match = re.match(
+        r"(INSERT INTO|UPDATE|DELETE FROM|CREATE TEMPORARY TABLE|DROP TABLE) ([\w*]+)( SET \w+)?", flat, re.IGNORECASE
+    )
     if match:
         return prefix + f"{match.group(1)} {match.group(2)}{match.group(3) or ''}"
     match = re.match(r"SELECT .*? FROM \(?([\w*]+)", flat, re.IGNORECASE)
@@ -592,8 +742,10 @@ def profile_transfer(db, app, snapshots: Snapshots, items: int) -> None:
     clock = HookClock()
     manager = app.extensions["opiekun.plugins"].manager
     snapshots.restore(db)
-    with clock.hooks(manager, ("opiekun_records_changed", "opiekun_transfer_user_items", "opiekun_user_items")), \
-            clock.statements(db.engine):
+    with (
+        clock.hooks(manager, ("opiekun_records_changed", "opiekun_transfer_user_items", "opiekun_user_items")),
+        clock.statements(db.engine),
+    ):
         run = run_transfer_once(db)
     check_transfer(db, items, run)
     clock.report(run["seconds"])
@@ -624,13 +776,17 @@ def summary(runs: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+    )
     parser.add_argument("--items", type=int, default=100_000, help="the departed user's items (default 100,000)")
     parser.add_argument("--others", type=int, default=100_000, help="items of 50 other users (default 100,000)")
     parser.add_argument("--loop-sample", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (default 3)")
     parser.add_argument("--skip-loop", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="time every hook of one more transfer; pyinstrument profile")
+    parser.add_argument(
+        "--profile", action="store_true", help="time every hook of one more transfer; pyinstrument profile"
+    )
     args = parser.parse_args()
     if args.database == "postgresql" and not args.url:
         parser.error("give --url (a PostgreSQL maintenance database on this machine)")
@@ -650,8 +806,15 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-offboarding-"))
     snapshots = Snapshots(args.database, args.url, folder)
     try:
-        app = create_app(Settings(instance_path=folder, database_url=snapshots.url, redis_url=None, plugins=PLUGINS,
-                                  secret_key="bench-secret-key-of-at-least-32-bytes"))
+        app = create_app(
+            Settings(
+                instance_path=folder,
+                database_url=snapshots.url,
+                redis_url=None,
+                plugins=PLUGINS,
+                secret_key="bench-secret-key-of-at-least-32-bytes",
+            )
+        )
         with app.app_context():
             upgrade_schema()
             sql = Dialect(db.engine.dialect.name)
@@ -664,15 +827,26 @@ def main() -> None:
 
             previewed = services.preview(DEPARTED).total
             assert previewed == args.items, (previewed, mix)
-            version = count(db, "SHOW server_version") if sql.name == "postgresql" else count(db, "SELECT sqlite_version()")
+            version = (
+                count(db, "SHOW server_version") if sql.name == "postgresql" else count(db, "SELECT sqlite_version()")
+            )
             snapshots.save(db)
-            print(f"offboarding benchmark on {sql.name} {version}, {os.cpu_count()} CPUs; loaded in "
-                  f"{time.perf_counter() - loading:.1f} s:")
-            print(f"    departed user with {args.items:,} items: " + ", ".join(f"{name} {number:,}" for name, number in mix.items()))
-            print(f"    + {args.others:,} items of {OTHER_USERS} other users; {periods:,} ownership periods; "
-                  f"{entries:,} audit entries")
-            print("    every measurement starts from a copy of this state" +
-                  (" (CREATE DATABASE … TEMPLATE, then pg_prewarm)" if sql.name == "postgresql" else " (file copy)"))
+            print(
+                f"offboarding benchmark on {sql.name} {version}, {os.cpu_count()} CPUs; loaded in "
+                f"{time.perf_counter() - loading:.1f} s:"
+            )
+            print(
+                f"    departed user with {args.items:,} items: "
+                + ", ".join(f"{name} {number:,}" for name, number in mix.items())
+            )
+            print(
+                f"    + {args.others:,} items of {OTHER_USERS} other users; {periods:,} ownership periods; "
+                f"{entries:,} audit entries"
+            )
+            print(
+                "    every measurement starts from a copy of this state"
+                + (" (CREATE DATABASE … TEMPLATE, then pg_prewarm)" if sql.name == "postgresql" else " (file copy)")
+            )
 
             runs = defaultdict(list)
             details = {}
@@ -692,29 +866,45 @@ def main() -> None:
 
             best = {name: min(values) for name, values in runs.items()}
             rate = lambda seconds: f"{args.items / seconds:9,.0f} items/s"
-            print(f"\n(1) transfer of {args.items:,} mixed items to one user, audit + ownership + tasks + offboarding on; "
-                  f"{args.repeat} run(s) each: best / median / worst")
-            print(f"    offboarding transfer (create_transfer + run_transfer, in-process): {summary(runs['transfer'])}  "
-                  f"{rate(best['transfer'])}")
+            print(
+                f"\n(1) transfer of {args.items:,} mixed items to one user, audit + ownership + tasks + offboarding on; "
+                f"{args.repeat} run(s) each: best / median / worst"
+            )
+            print(
+                f"    offboarding transfer (create_transfer + run_transfer, in-process): {summary(runs['transfer'])}  "
+                f"{rate(best['transfer'])}"
+            )
             print(f"        of which planning (create_transfer: preview + steps):          {summary(runs['plan'])}")
-            print(f"        wrote {details['transfer']['audit_entries']:,} audit entries, "
-                  f"{details['transfer']['moved_items']:,} moved items")
-            print(f"    raw-SQL floor (per table UPDATE + audit INSERT … SELECT, 1 tx):    {summary(runs['floor'])}  "
-                  f"{rate(best['floor'])}")
-            print(f"    full-write floor (+ ownership periods, moved items, 1 tx):         {summary(runs['full floor'])}  "
-                  f"{rate(best['full floor'])}")
+            print(
+                f"        wrote {details['transfer']['audit_entries']:,} audit entries, "
+                f"{details['transfer']['moved_items']:,} moved items"
+            )
+            print(
+                f"    raw-SQL floor (per table UPDATE + audit INSERT … SELECT, 1 tx):    {summary(runs['floor'])}  "
+                f"{rate(best['floor'])}"
+            )
+            print(
+                f"    full-write floor (+ ownership periods, moved items, 1 tx):         {summary(runs['full floor'])}  "
+                f"{rate(best['full floor'])}"
+            )
             if not args.skip_loop:
                 loop = details["loop"]
-                print(f"    naive ORM loop: {loop['sample']:,} items took {loop['seconds'] * 1000:,.0f} ms, extrapolated "
-                      f"linearly to {args.items:,}: {summary(runs['loop'])}  {rate(best['loop'])}")
+                print(
+                    f"    naive ORM loop: {loop['sample']:,} items took {loop['seconds'] * 1000:,.0f} ms, extrapolated "
+                    f"linearly to {args.items:,}: {summary(runs['loop'])}  {rate(best['loop'])}"
+                )
             ratio = best["transfer"] / best["floor"]
-            print(f"    ratio transfer / floor (best):            {ratio:6.2f}x   (median {statistics.median(runs['transfer']) / statistics.median(runs['floor']):.2f}x)"
-                  f"   goal <= 2x: {'met' if ratio <= 2 else 'MISSED'}")
+            print(
+                f"    ratio transfer / floor (best):            {ratio:6.2f}x   (median {statistics.median(runs['transfer']) / statistics.median(runs['floor']):.2f}x)"
+                f"   goal <= 2x: {'met' if ratio <= 2 else 'MISSED'}"
+            )
             print(f"    ratio transfer / full-write floor (best): {best['transfer'] / best['full floor']:6.2f}x")
             if not args.skip_loop:
                 speedup = best["loop"] / best["transfer"]
-                print(f"    speed-up over the naive loop (best):      {speedup:6.1f}x   goal >= 20x: "
-                      f"{'met' if speedup >= 20 else 'MISSED'}")
+                print(
+                    f"    speed-up over the naive loop (best):      {speedup:6.1f}x   goal >= 20x: "
+                    f"{'met' if speedup >= 20 else 'MISSED'}"
+                )
             if args.profile:
                 profile_transfer(db, app, snapshots, args.items)
             release(db)

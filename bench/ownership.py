@@ -27,6 +27,7 @@ Usage::
 
 PostgreSQL: the URL names a maintenance database; a fresh database is created and dropped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -106,7 +107,9 @@ def explain(db, work) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+    )
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--loop-sample", type=int, default=2_000)
     parser.add_argument("--periods", type=int, default=1_000_000)
@@ -123,14 +126,20 @@ def main() -> None:
     from opiekun.changes import Actor, acting_as
     from opiekun.config import Settings
     from opiekun.extensions import db
-    from opiekun.models import Company, User
     from opiekun.migration_runner import upgrade_schema
+    from opiekun.models import Company, User
 
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-"))
     url, drop = create_database(args.database, args.url, folder)
     if url.startswith("postgresql://"):
         url = psycopg_url(url)
-    settings = Settings(instance_path=folder, database_url=url, redis_url=None, plugins=("ownership",), secret_key="bench-secret-key-of-at-least-32-bytes")
+    settings = Settings(
+        instance_path=folder,
+        database_url=url,
+        redis_url=None,
+        plugins=("ownership",),
+        secret_key="bench-secret-key-of-at-least-32-bytes",
+    )
     app = create_app(settings)
     try:
         with app.app_context():
@@ -140,43 +149,64 @@ def main() -> None:
             from opiekun.plugins.ownership.periods import today
 
             # --- data: users, 2 × records + sample companies, each with its primary period ---
-            users = [User(email=f"u{n}@bench.example", name=f"User {n}", role="admin" if n == 1 else "user", status="active")
-                     for n in range(1, USERS + 1)]
+            users = [
+                User(email=f"u{n}@bench.example", name=f"User {n}", role="admin" if n == 1 else "user", status="active")
+                for n in range(1, USERS + 1)
+            ]
             db.session.add_all(users)
             db.session.commit()
             ours_from, ours_to, floor_from, floor_to, loop_from, loop_to = 2, 3, 4, 5, 6, 7
             total = 2 * args.records + args.loop_sample
-            owner_expr = (f"CASE WHEN n <= {args.records} THEN {ours_from} WHEN n <= {2 * args.records} THEN {floor_from} "
-                          f"ELSE {loop_from} END")
+            owner_expr = (
+                f"CASE WHEN n <= {args.records} THEN {ours_from} WHEN n <= {2 * args.records} THEN {floor_from} "
+                f"ELSE {loop_from} END"
+            )
             now = "CURRENT_TIMESTAMP"
             loading = time.perf_counter()
-            db.session.execute(text(
-                f"INSERT INTO companies (name, city, owner_id, created_by_id, created_at, updated_at) "
-                f"SELECT 'Firma ' || n, 'Kraków', {owner_expr}, 1, {now}, {now} FROM ({series(dialect, total)}) AS s"))
+            db.session.execute(
+                text(
+                    f"INSERT INTO companies (name, city, owner_id, created_by_id, created_at, updated_at) "
+                    f"SELECT 'Firma ' || n, 'Kraków', {owner_expr}, 1, {now}, {now} FROM ({series(dialect, total)}) AS s"
+                )
+            )
             start = "CURRENT_DATE" if dialect == "postgresql" else "date('now')"
-            db.session.execute(text(
-                "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
-                f"SELECT 'company', id, owner_id, 'primary', 'sales', {start}, NULL, 'write', {now} FROM companies "
-                f"WHERE owner_id <> {floor_from}"))  # the floor's records get their only period from the floor itself
+            db.session.execute(
+                text(
+                    "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
+                    f"SELECT 'company', id, owner_id, 'primary', 'sales', {start}, NULL, 'write', {now} FROM companies "
+                    f"WHERE owner_id <> {floor_from}"
+                )
+            )  # the floor's records get their only period from the floor itself
             # 1M periods for the read benchmark: persons × 5 consecutive yearly periods
             persons = max(1, args.periods // 5)
-            db.session.execute(text(
-                f"INSERT INTO persons (first_name, last_name, owner_id, created_at, updated_at) "
-                f"SELECT 'Jan', 'Kowalski ' || n, (n % {USERS}) + 1, {now}, {now} FROM ({series(dialect, persons)}) AS s"))
-            day_plus = (lambda days: f"CAST('2020-01-01' AS DATE) + ({days})") if dialect == "postgresql" else \
-                (lambda days: f"date('2020-01-01', '+' || ({days}) || ' days')")
-            db.session.execute(text(
-                "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
-                f"SELECT 'person', p.id, ((p.id * 7 + k.n) % {USERS}) + 1, 'primary', 'sales', {day_plus('(k.n - 1) * 365')}, "
-                f"CASE WHEN k.n = 5 THEN NULL ELSE {day_plus('k.n * 365 - 1')} END, 'write', {now} "
-                f"FROM persons p CROSS JOIN ({series(dialect, 5)}) AS k"))
+            db.session.execute(
+                text(
+                    f"INSERT INTO persons (first_name, last_name, owner_id, created_at, updated_at) "
+                    f"SELECT 'Jan', 'Kowalski ' || n, (n % {USERS}) + 1, {now}, {now} FROM ({series(dialect, persons)}) AS s"
+                )
+            )
+            day_plus = (
+                (lambda days: f"CAST('2020-01-01' AS DATE) + ({days})")
+                if dialect == "postgresql"
+                else (lambda days: f"date('2020-01-01', '+' || ({days}) || ' days')")
+            )
+            db.session.execute(
+                text(
+                    "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
+                    f"SELECT 'person', p.id, ((p.id * 7 + k.n) % {USERS}) + 1, 'primary', 'sales', {day_plus('(k.n - 1) * 365')}, "
+                    f"CASE WHEN k.n = 5 THEN NULL ELSE {day_plus('k.n * 365 - 1')} END, 'write', {now} "
+                    f"FROM persons p CROSS JOIN ({series(dialect, 5)}) AS k"
+                )
+            )
             db.session.commit()
             if dialect == "postgresql":
                 db.session.execute(text("ANALYZE"))
                 db.session.commit()
             periods = db.session.scalar(text("SELECT count(*) FROM ownership_assignments"))
-            print(f"database: {dialect}; loaded {total:,} companies and {periods:,} assignment periods "
-                  f"in {time.perf_counter() - loading:.1f} s")
+            print(
+                f"database: {dialect}; loaded {total:,} companies and {periods:,} assignment periods "
+                f"in {time.perf_counter() - loading:.1f} s"
+            )
 
             admin_user = db.session.get(User, 1)
             actor = Actor(user_id=1, user_name=admin_user.name)
@@ -184,26 +214,40 @@ def main() -> None:
             # --- (1a) ours: by filter, with history and change events ---
             def ours():
                 with acting_as(actor):
-                    request = assignments.AssignmentRequest(object_type="company", user_id=ours_to, filter={"owner_id": str(ours_from)},
-                                                            on_overlap="replace", valid_from=today())
+                    request = assignments.AssignmentRequest(
+                        object_type="company",
+                        user_id=ours_to,
+                        filter={"owner_id": str(ours_from)},
+                        on_overlap="replace",
+                        valid_from=today(),
+                    )
                     counts = assignments.assign_owners(request, admin_user)
                     db.session.commit()
                     assert counts.created == args.records, counts
 
             ours_seconds = timed(ours)
             moved = db.session.scalar(text(f"SELECT count(*) FROM companies WHERE owner_id = {ours_to}"))
-            history = db.session.scalar(text(f"SELECT count(*) FROM ownership_assignments WHERE object_type='company' AND user_id = {ours_to}"))
+            history = db.session.scalar(
+                text(f"SELECT count(*) FROM ownership_assignments WHERE object_type='company' AND user_id = {ours_to}")
+            )
             assert moved == args.records and history == args.records, (moved, history)
 
             # --- (1b) the raw-SQL floor: one UPDATE + one INSERT … SELECT ---
             def floor():
-                db.session.execute(text(f"UPDATE companies SET owner_id = {floor_to}, updated_at = {now} WHERE owner_id = {floor_from}"))
-                db.session.execute(text(
-                    "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
-                    f"SELECT 'company', id, owner_id, 'primary', 'sales', {start}, NULL, 'write', {now} FROM companies WHERE owner_id = {floor_to}"
-                    if dialect == "postgresql" else
-                    "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
-                    f"SELECT 'company', id, owner_id, 'primary', 'sales', date('now'), NULL, 'write', {now} FROM companies WHERE owner_id = {floor_to}"))
+                db.session.execute(
+                    text(
+                        f"UPDATE companies SET owner_id = {floor_to}, updated_at = {now} WHERE owner_id = {floor_from}"
+                    )
+                )
+                db.session.execute(
+                    text(
+                        "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
+                        f"SELECT 'company', id, owner_id, 'primary', 'sales', {start}, NULL, 'write', {now} FROM companies WHERE owner_id = {floor_to}"
+                        if dialect == "postgresql"
+                        else "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, access, created_at) "
+                        f"SELECT 'company', id, owner_id, 'primary', 'sales', date('now'), NULL, 'write', {now} FROM companies WHERE owner_id = {floor_to}"
+                    )
+                )
                 db.session.commit()
 
             floor_seconds = timed(floor)
@@ -218,13 +262,18 @@ def main() -> None:
 
             loop_seconds = timed(loop)
             loop_extrapolated = loop_seconds * args.records / args.loop_sample
-            assert db.session.scalar(text(f"SELECT count(*) FROM companies WHERE owner_id = {loop_to}")) == args.loop_sample
+            assert (
+                db.session.scalar(text(f"SELECT count(*) FROM companies WHERE owner_id = {loop_to}"))
+                == args.loop_sample
+            )
 
             print(f"\n(1) bulk owner change of {args.records:,} companies by filter, with history and change events")
             print(f"    ownership service (assign_owners, on_overlap=replace): {ours_seconds * 1000:9.0f} ms")
             print(f"    raw-SQL floor (1 UPDATE + 1 INSERT … SELECT):          {floor_seconds * 1000:9.0f} ms")
-            print(f"    naive ORM loop: {args.loop_sample:,} records took {loop_seconds * 1000:.0f} ms, extrapolated linearly to "
-                  f"{args.records:,}: {loop_extrapolated * 1000:9.0f} ms")
+            print(
+                f"    naive ORM loop: {args.loop_sample:,} records took {loop_seconds * 1000:.0f} ms, extrapolated linearly to "
+                f"{args.records:,}: {loop_extrapolated * 1000:9.0f} ms"
+            )
             print(f"    ratio ours / floor: {ours_seconds / floor_seconds:5.2f}x   (goal <= 2x)")
             print(f"    ratio loop / ours:  {loop_extrapolated / ours_seconds:5.1f}x   (goal >= 20x)")
 
@@ -235,7 +284,8 @@ def main() -> None:
 
             def portfolio_answer(user_id: int, period_start: dt.date):
                 query = schemas.PortfolioQuery.model_validate(
-                    {"user_id": user_id, "from": period_start, "to": period_start + dt.timedelta(days=30)})
+                    {"user_id": user_id, "from": period_start, "to": period_start + dt.timedelta(days=30)}
+                )
                 return api.portfolio_page(query)
 
             record_type = lookups.record_type_named("person")
@@ -261,12 +311,16 @@ def main() -> None:
                 explain(db, lambda: reports.owners_on(record_type, 123, dt.date(2022, 5, 1)))
                 explain(db, lambda: portfolio_answer(7, dt.date(2022, 5, 1)))
             print(f"\n(2) reads over {periods:,} assignment periods ({args.queries:,} calls each, in process)")
-            print(f"    owner on date (owners_on):                 p50 {statistics.median(owner_times):6.2f} ms   "
-                  f"p99 {percentile(owner_times, 0.99):6.2f} ms   (goal p50 <= 5 ms)")
-            print(f"    portfolio of a user in a 31-day period (api.portfolio_page: user check, count, first page of 50 "
-                  f"with record names, answer model):\n"
-                  f"                                               p50 {statistics.median(portfolio_times):6.2f} ms   "
-                  f"p99 {percentile(portfolio_times, 0.99):6.2f} ms   (goal p50 <= 5 ms)")
+            print(
+                f"    owner on date (owners_on):                 p50 {statistics.median(owner_times):6.2f} ms   "
+                f"p99 {percentile(owner_times, 0.99):6.2f} ms   (goal p50 <= 5 ms)"
+            )
+            print(
+                f"    portfolio of a user in a 31-day period (api.portfolio_page: user check, count, first page of 50 "
+                f"with record names, answer model):\n"
+                f"                                               p50 {statistics.median(portfolio_times):6.2f} ms   "
+                f"p99 {percentile(portfolio_times, 0.99):6.2f} ms   (goal p50 <= 5 ms)"
+            )
             db.session.remove()
             db.engine.dispose()
     finally:

@@ -34,6 +34,7 @@ The PostgreSQL URL may also come from ``OPIEKUN_BENCH_DATABASE_URL`` (or
 ``OPIEKUN_TEST_DATABASE_URL``): a maintenance database the benchmark may create and drop
 databases from.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,8 +90,13 @@ def build_app(database: Database):
     from opiekun.config import Settings
     from opiekun.migration_runner import upgrade_schema
 
-    settings = Settings(instance_path=Path(database.folder), database_url=database.url, redis_url=None,
-                        plugins=("tasks",), secret_key="bench-secret-key-of-at-least-32-bytes")
+    settings = Settings(
+        instance_path=Path(database.folder),
+        database_url=database.url,
+        redis_url=None,
+        plugins=("tasks",),
+        secret_key="bench-secret-key-of-at-least-32-bytes",
+    )
     app = create_app(settings)
     with app.app_context():
         upgrade_schema()
@@ -110,11 +116,35 @@ def load(app, users: int, tasks: int, grants: int) -> dict:
 
     with app.app_context():
         now = dt.datetime.now(dt.UTC)
-        db.session.execute(insert(User), [
-            {"email": f"user{number}@bench.example", "name": f"Użytkownik {number}", "password_hash": "", "role": "user",
-             "status": "active", "token_generation": 0, "created_at": now} for number in range(users)])
-        db.session.execute(insert(User), [{"email": "admin@bench.example", "name": "Admin", "password_hash": "", "role": "admin",
-                                           "status": "active", "token_generation": 0, "created_at": now}])
+        db.session.execute(
+            insert(User),
+            [
+                {
+                    "email": f"user{number}@bench.example",
+                    "name": f"Użytkownik {number}",
+                    "password_hash": "",
+                    "role": "user",
+                    "status": "active",
+                    "token_generation": 0,
+                    "created_at": now,
+                }
+                for number in range(users)
+            ],
+        )
+        db.session.execute(
+            insert(User),
+            [
+                {
+                    "email": "admin@bench.example",
+                    "name": "Admin",
+                    "password_hash": "",
+                    "role": "admin",
+                    "status": "active",
+                    "token_generation": 0,
+                    "created_at": now,
+                }
+            ],
+        )
         db.session.commit()
         user_ids = db.session.scalars(select(User.id).where(User.role == "user").order_by(User.id)).all()
         admin_id = db.session.scalar(select(User.id).where(User.role == "admin"))
@@ -126,28 +156,62 @@ def load(app, users: int, tasks: int, grants: int) -> dict:
             due = "DATE '2030-01-01' + (g % 365)"
             boolean = "({})"
         else:
-            series = "FROM (WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < :n) SELECT g FROM s)"
+            series = (
+                "FROM (WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < :n) SELECT g FROM s)"
+            )
             due = "date('2030-01-01', '+' || (g % 365) || ' days')"
             boolean = "CASE WHEN {} THEN 1 ELSE 0 END"
-        db.session.execute(text(
-            'INSERT INTO tasks (title, type_id, responsible_id, created_by_id, due_date, priority, private, reminders, done, '
-            'created_at, updated_at) '
-            f"SELECT 'Zadanie ' || g, :first_type + (g % :types), :first_user + (g % :users), :first_user + (g % :users), {due}, "
-            f"'normal', {boolean.format('g % 20 = 0')}, '[]', {boolean.format('g % 3 = 0')}, :now, :now {series}"),
-            {"n": tasks, "first_type": first_type, "types": type_count, "first_user": first_user, "users": users, "now": now})
+        db.session.execute(
+            text(
+                "INSERT INTO tasks (title, type_id, responsible_id, created_by_id, due_date, priority, private, reminders, done, "
+                "created_at, updated_at) "
+                f"SELECT 'Zadanie ' || g, :first_type + (g % :types), :first_user + (g % :users), :first_user + (g % :users), {due}, "
+                f"'normal', {boolean.format('g % 20 = 0')}, '[]', {boolean.format('g % 3 = 0')}, :now, :now {series}"
+            ),
+            {
+                "n": tasks,
+                "first_type": first_type,
+                "types": type_count,
+                "first_user": first_user,
+                "users": users,
+                "now": now,
+            },
+        )
         db.session.commit()
         log(f"loaded {tasks:,} tasks in {time.perf_counter() - started:.1f}s")
         grantee = user_ids[0]
-        owners = user_ids[1:1 + 45]
+        owners = user_ids[1 : 1 + 45]
         levels = ("free_busy", "read", "full")
-        rows = [{"owner_id": owner, "grantee_id": grantee, "task_type_id": None, "level": levels[index % 3], "created_at": now}
-                for index, owner in enumerate(owners[:40])]
+        rows = [
+            {
+                "owner_id": owner,
+                "grantee_id": grantee,
+                "task_type_id": None,
+                "level": levels[index % 3],
+                "created_at": now,
+            }
+            for index, owner in enumerate(owners[:40])
+        ]
         for index, owner in enumerate(owners[:5]):  # per-type "none" over an all-types grant
-            rows.append({"owner_id": owner, "grantee_id": grantee, "task_type_id": type_ids[index % type_count], "level": "none",
-                         "created_at": now})
+            rows.append(
+                {
+                    "owner_id": owner,
+                    "grantee_id": grantee,
+                    "task_type_id": type_ids[index % type_count],
+                    "level": "none",
+                    "created_at": now,
+                }
+            )
         for index, owner in enumerate(owners[40:45]):  # the only grant of that owner: one type
-            rows.append({"owner_id": owner, "grantee_id": grantee, "task_type_id": type_ids[index % type_count], "level": "read",
-                         "created_at": now})
+            rows.append(
+                {
+                    "owner_id": owner,
+                    "grantee_id": grantee,
+                    "task_type_id": type_ids[index % type_count],
+                    "level": "read",
+                    "created_at": now,
+                }
+            )
         rows = rows[:grants]
         db.session.execute(insert(TaskShare), rows)
         foreign = db.session.scalars(select(Task.id).where(Task.owner_id == user_ids[-1]).limit(100)).all()
@@ -185,8 +249,8 @@ def percentile(samples: list[float], share: float) -> float:
 def run(app, ids: dict, iterations: int, seconds: float) -> list[tuple[str, list[float]]]:
     from opiekun.extensions import db
     from opiekun.models import User
-    from opiekun.plugins.tasks.services import task_lists
     from opiekun.plugins.tasks.models import Task
+    from opiekun.plugins.tasks.services import task_lists
 
     results = []
     with app.app_context():
@@ -195,7 +259,9 @@ def run(app, ids: dict, iterations: int, seconds: float) -> list[tuple[str, list
         week = task_lists.TaskFilters(due_from=dt.date(2030, 3, 4), due_to=dt.date(2030, 3, 10))
 
         def plain_list(filters: task_lists.TaskFilters):
-            statement = select(Task).where(Task.owner_id.in_([ids["grantee"], *ids["owners"]]), *task_lists.filter_conditions(filters))
+            statement = select(Task).where(
+                Task.owner_id.in_([ids["grantee"], *ids["owners"]]), *task_lists.filter_conditions(filters)
+            )
             db.session.scalar(select(func.count()).select_from(statement.subquery()))
             db.session.scalars(task_lists.sorted_tasks(statement, None).limit(50)).unique().all()
 
@@ -226,7 +292,9 @@ def explain(app, ids: dict) -> None:
             statement = task_lists.sorted_tasks(task_lists.visible_tasks(user), None).limit(50)
             for query in (select(func.count()).select_from(task_lists.visible_tasks(user).subquery()), statement):
                 compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
-                prefix = "EXPLAIN (ANALYZE, BUFFERS) " if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+                prefix = (
+                    "EXPLAIN (ANALYZE, BUFFERS) " if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+                )
                 plan = db.session.execute(text(prefix + str(compiled))).all()
                 log("\n".join(" | ".join(str(part) for part in row) for row in plan))
 
@@ -234,7 +302,9 @@ def explain(app, ids: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--url", default=os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+    )
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--tasks", type=int, default=200_000)
     parser.add_argument("--grants", type=int, default=50)
@@ -257,8 +327,10 @@ def main() -> None:
             db.engine.dispose()
     finally:
         database.drop()
-    print(f"tasks benchmark on {arguments.database}: {ids['tasks']:,} tasks, {arguments.users} users, "
-          f"grantee with {ids['grants']} sharing grants")
+    print(
+        f"tasks benchmark on {arguments.database}: {ids['tasks']:,} tasks, {arguments.users} users, "
+        f"grantee with {ids['grants']} sharing grants"
+    )
     print(f"{'scenario':48} {'runs':>5} {'p50 ms':>9} {'p99 ms':>9}")
     table = {}
     for name, samples in results:
@@ -268,8 +340,10 @@ def main() -> None:
         with_rules = table[f"{label}: with sharing rules (grantee)"]
         without = table[f"{label}: without sharing rules (admin)"]
         plain = table[f"{label}: owner filter only"]
-        print(f"{label}: with / without sharing rules: p50 {with_rules[0] / without[0]:.2f}x, p99 {with_rules[1] / without[1]:.2f}x "
-              f"(goal <= 1.5x); with rules / owner filter only: p50 {with_rules[0] / plain[0]:.2f}x, p99 {with_rules[1] / plain[1]:.2f}x")
+        print(
+            f"{label}: with / without sharing rules: p50 {with_rules[0] / without[0]:.2f}x, p99 {with_rules[1] / without[1]:.2f}x "
+            f"(goal <= 1.5x); with rules / owner filter only: p50 {with_rules[0] / plain[0]:.2f}x, p99 {with_rules[1] / plain[1]:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ A partner's plugin needs only this package root::
 
 and the contract in :mod:`opiekun.hookspecs`.
 """
+
 from importlib.metadata import PackageNotFoundError, version
 
 import pluggy

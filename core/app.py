@@ -3,6 +3,7 @@
 Nothing happens at import time; everything a plugin contributes is collected here,
 through :class:`~opiekun.plugin_manager.PluginHost`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from flask import Flask, redirect, url_for
+from flask_babel import Babel
 from jinja2 import ChoiceLoader, FileSystemLoader
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -25,8 +27,6 @@ from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
 from opiekun.config import Settings, make_instance_folder
 from opiekun.errors import Conflict, Message
-from flask_babel import Babel
-
 from opiekun.extensions import csrf, db, login_manager, migrate
 from opiekun.input_guards import install_input_guards
 from opiekun.login_throttle import init_login_throttle
@@ -60,8 +60,9 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         # the client's address (login throttling) and https (secure cookies) from the proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
-    plugins = PluginHost.from_installed(settings.plugins, trace=settings.trace_hooks,
-                                        extra_modules=[*settings.plugin_modules, *extra_plugins])
+    plugins = PluginHost.from_installed(
+        settings.plugins, trace=settings.trace_hooks, extra_modules=[*settings.plugin_modules, *extra_plugins]
+    )
     app.extensions["opiekun.plugins"] = plugins
     plugins.load_models()
     registry = RecordTypeRegistry(plugins.record_types())
@@ -98,8 +99,9 @@ def _find_plugin_templates(app: Flask, plugins: PluginHost) -> None:
     """Page templates are found by convention, like catalogs: the core's ``templates/``,
     then each enabled plugin's ``templates/`` folder (a plugin keeps its pages under
     ``templates/<plugin>/`` so names never collide)."""
-    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(CORE_FOLDER / "templates")),
-                                     FileSystemLoader(plugin_folders(plugins, "templates"))])
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(str(CORE_FOLDER / "templates")), FileSystemLoader(plugin_folders(plugins, "templates"))]
+    )
 
 
 def _cookie_config(settings: Settings) -> dict:
@@ -206,6 +208,11 @@ def _integrity_error(error: IntegrityError):
     from flask import request
 
     if request.path.startswith("/api/"):
-        return error_response(Conflict(Message(
-            "the change conflicts with existing data (a unique value is taken, or a linked record is missing)")))
+        return error_response(
+            Conflict(
+                Message(
+                    "the change conflicts with existing data (a unique value is taken, or a linked record is missing)"
+                )
+            )
+        )
     raise error

@@ -5,21 +5,32 @@ expire; changing the password or leaving bumps the generation, which revokes the
 Departed users can neither log in nor use a token. Admin sessions are also kept on the
 server (:mod:`opiekun.login_sessions`): logout and the idle timeout end them.
 """
+
 from __future__ import annotations
 
 import functools
 import secrets
 
-from flask import Blueprint, current_app, flash, g, has_request_context, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
-from wtforms import EmailField, PasswordField
 from werkzeug.security import generate_password_hash
+from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
-
 
 from opiekun import login_sessions
 from opiekun.changes import Actor, restore_actor, set_actor

@@ -13,6 +13,7 @@ always has):
 Every event carries the :class:`Actor` (the user of the request, or the job) and the
 context set with :func:`change_context` (e.g. ``transfer_id`` of an offboarding run).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,24 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import (Column, Integer, MetaData, Select, String, Table, cast, delete, event, func, insert, literal, or_, select,
-                        union_all, update)
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, attributes, object_mapper, scoped_session
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
@@ -252,7 +269,11 @@ def _collect_flushed_changes(session: Session, flush_context) -> None:
     if not has_app_context():
         return
     pending = _pending(session)
-    groups = (("create", session.new, _created), ("update", session.dirty, _updated), ("delete", session.deleted, _deleted))
+    groups = (
+        ("create", session.new, _created),
+        ("update", session.dirty, _updated),
+        ("delete", session.deleted, _deleted),
+    )
     for operation, instances, describe in groups:
         for instance in instances:
             record_type = _record_type_of(instance)
@@ -270,7 +291,10 @@ def _dispatch_pending(session: Session, *args: Any) -> None:
         return
     pending = session.info.pop(_PENDING_KEY, None)
     if pending:
-        dispatch(session, ChangeSet(actor=current_actor(), at=utcnow(), context=_current_context.get(), records=tuple(pending)))
+        dispatch(
+            session,
+            ChangeSet(actor=current_actor(), at=utcnow(), context=_current_context.get(), records=tuple(pending)),
+        )
 
 
 def _discard_pending(session: Session, *args: Any) -> None:
@@ -345,7 +369,10 @@ class RecordBatch:
     def __init__(self, session: Session | scoped_session[Any], old_fields: Mapping[str, Any] | None = None):
         self.session = session
         self.old_fields = dict(old_fields or {})
-        columns: list[Column[Any]] = [Column("object_id", Integer, primary_key=True), Column("object_name", String(500))]
+        columns: list[Column[Any]] = [
+            Column("object_id", Integer, primary_key=True),
+            Column("object_name", String(500)),
+        ]
         columns += [Column(f"old_{name}", kind) for name, kind in self.old_fields.items()]
         self.table = Table(f"opiekun_change_batch_{next(_batch_numbers)}", MetaData(), *columns, prefixes=["TEMPORARY"])
 
@@ -382,8 +409,14 @@ class RecordBatch:
         returns how many."""
         return self.session.execute(delete(self.table).where(condition)).rowcount  # type: ignore[attr-defined]
 
-    def announce(self, object_type: str, operation: str, new_values: Mapping[str, Any], at: dt.datetime | None = None,
-                 count: int | None = None) -> int:
+    def announce(
+        self,
+        object_type: str,
+        operation: str,
+        new_values: Mapping[str, Any],
+        at: dt.datetime | None = None,
+        count: int | None = None,
+    ) -> int:
         """Hand the batch's records to the ``opiekun_records_changed`` hook as one
         :class:`BulkChange` (``operation`` on ``object_type``, to ``new_values``), with the
         current actor and change context; nothing when the batch is empty. ``at``: when
@@ -392,12 +425,20 @@ class RecordBatch:
         count = self.count() if count is None else count
         if count:
             bulk = BulkChange(object_type, operation, self.table, dict(new_values), count)
-            dispatch(self.session, ChangeSet(actor=current_actor(), at=at or utcnow(), context=current_context(), bulk=(bulk,)))
+            dispatch(
+                self.session,
+                ChangeSet(actor=current_actor(), at=at or utcnow(), context=current_context(), bulk=(bulk,)),
+            )
         return count
 
 
-def update_records(session: Session | scoped_session[Any], model: type[Any], where: Any, values: Mapping[str, Any],
-                   operation: str = "update") -> int:
+def update_records(
+    session: Session | scoped_session[Any],
+    model: type[Any],
+    where: Any,
+    values: Mapping[str, Any],
+    operation: str = "update",
+) -> int:
     """``UPDATE model SET values WHERE where``, with change events, in set-based SQL.
 
     Rows that already hold the new values are left alone. Returns how many records
@@ -421,11 +462,16 @@ def update_records(session: Session | scoped_session[Any], model: type[Any], whe
     differs = or_(*(table.c[name].is_distinct_from(value) for name, value in values.items()))
     try:
         with RecordBatch(session, {name: table.c[name].type for name in field_names}) as batch:
-            source = select(
-                table.c.id,
-                model.display_name_expression(),
-                *(table.c[name] for name in field_names),
-            ).where(where, differs).order_by(table.c.id).with_for_update(of=table)  # old values stay true until the UPDATE
+            source = (
+                select(
+                    table.c.id,
+                    model.display_name_expression(),
+                    *(table.c[name] for name in field_names),
+                )
+                .where(where, differs)
+                .order_by(table.c.id)
+                .with_for_update(of=table)
+            )  # old values stay true until the UPDATE
             count = batch.add(source, field_names)
             if count:
                 session.execute(

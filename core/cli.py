@@ -4,6 +4,7 @@ openapi.
 Built on Flask's CLI, so each command runs with the app (and its enabled plugins) loaded;
 plugins add commands through the ``opiekun_cli_commands`` hook.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -142,7 +143,9 @@ def scheduler_command() -> None:
     from opiekun.jobs import connection, cron_scheduler
 
     if "opiekun.embedded_jobs" in current_app.extensions:
-        raise click.ClickException("OPIEKUN_REDIS_URL is not set: in the embedded mode schedules run inside 'opiekun serve'")
+        raise click.ClickException(
+            "OPIEKUN_REDIS_URL is not set: in the embedded mode schedules run inside 'opiekun serve'"
+        )
     cron_scheduler(current_app, connection()).start()
 
 
@@ -163,8 +166,12 @@ def plugins_command() -> None:
 
 
 @cli.command("openapi")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), default="-",
-              help="file to write (default: standard output)")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    help="file to write (default: standard output)",
+)
 @with_appcontext
 def openapi_command(output: str) -> None:
     """Write the OpenAPI document of the enabled plugins' API (what /api/v1/openapi.json serves)."""

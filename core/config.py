@@ -1,11 +1,11 @@
 """Configuration from the environment (``OPIEKUN_*``), with embedded defaults."""
+
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-
 
 #: The shortest secret key accepted: it signs sessions, API tokens, calendar links and the
 #: audit hash chain, so it must not be guessable.
@@ -25,7 +25,8 @@ def check_secret_key(key: str, source: str) -> None:
     if length < MIN_SECRET_KEY_BYTES:
         raise ConfigurationError(
             f"{source} is {length} bytes long; a secret key needs at least {MIN_SECRET_KEY_BYTES} bytes. "
-            f"Generate one with: {GENERATE_KEY_HINT}")
+            f"Generate one with: {GENERATE_KEY_HINT}"
+        )
 
 
 def make_instance_folder(instance_path: Path) -> None:
@@ -109,7 +110,7 @@ class Settings:
         return not self.redis_url
 
     @classmethod
-    def from_environment(cls, default_instance_path: str | os.PathLike) -> "Settings":
+    def from_environment(cls, default_instance_path: str | os.PathLike) -> Settings:
         instance_path = Path(os.environ.get("OPIEKUN_INSTANCE_PATH") or default_instance_path).resolve()
         database_url = os.environ.get("OPIEKUN_DATABASE_URL") or f"sqlite:///{instance_path / 'opiekun.db'}"
         if database_url.startswith("postgresql://"):
@@ -125,7 +126,9 @@ class Settings:
             plugins=plugins,
             secret_key=_secret_key(instance_path),
             trace_hooks=os.environ.get("OPIEKUN_TRACE_HOOKS", "") not in ("", "0", "false"),
-            plugin_modules=tuple(name.strip() for name in os.environ.get("OPIEKUN_PLUGIN_MODULES", "").split(",") if name.strip()),
+            plugin_modules=tuple(
+                name.strip() for name in os.environ.get("OPIEKUN_PLUGIN_MODULES", "").split(",") if name.strip()
+            ),
             **_login_settings(),
         )
 

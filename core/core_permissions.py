@@ -1,4 +1,5 @@
 """The core's permissions, declared through the same hook plugins use."""
+
 from collections.abc import Iterable
 
 from opiekun import hookimpl

@@ -2,6 +2,7 @@
 migrations, its six record types, and the items of a user (counted and transferred by
 ``owner_id`` for every record type that leaves that to the core).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,24 +25,63 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 # --- the core's record types, as hook implementations ----------------------------------------
 
 CORE_RECORD_TYPES = (
-    RecordType("company", Company, "Company", "Companies", "companies",
-               RecordApi(schemas.CompanyCreate, schemas.CompanyUpdate, schemas.CompanyOut, schemas.CompanyFilters),
-               search_columns=("name", "tax_id", "city")),
-    RecordType("person", Person, "Person", "Persons", "persons",
-               RecordApi(schemas.PersonCreate, schemas.PersonUpdate, schemas.PersonOut, schemas.PersonFilters),
-               search_columns=("first_name", "last_name", "email")),
-    RecordType("lead", Lead, "Lead", "Leads", "leads",
-               RecordApi(schemas.LeadCreate, schemas.LeadUpdate, schemas.LeadOut, schemas.LeadFilters),
-               closed=lambda: Lead.status.in_(("qualified", "disqualified"))),
-    RecordType("deal", Deal, "Deal", "Deals", "deals",
-               RecordApi(schemas.DealCreate, schemas.DealUpdate, schemas.DealOut, schemas.DealFilters, apply=apply_deal_values),
-               closed=lambda: Deal.status != "open"),
-    RecordType("offer", Offer, "Offer", "Offers", "offers",
-               RecordApi(schemas.OfferCreate, schemas.OfferUpdate, schemas.OfferOut, schemas.OfferFilters),
-               closed=lambda: Offer.status.in_(("accepted", "rejected"))),
-    RecordType("invoice", Invoice, "Invoice", "Invoices", "invoices",
-               RecordApi(schemas.InvoiceCreate, schemas.InvoiceUpdate, schemas.InvoiceOut, schemas.InvoiceFilters),
-               closed=lambda: Invoice.status.in_(("paid", "cancelled")), search_columns=("number",)),
+    RecordType(
+        "company",
+        Company,
+        "Company",
+        "Companies",
+        "companies",
+        RecordApi(schemas.CompanyCreate, schemas.CompanyUpdate, schemas.CompanyOut, schemas.CompanyFilters),
+        search_columns=("name", "tax_id", "city"),
+    ),
+    RecordType(
+        "person",
+        Person,
+        "Person",
+        "Persons",
+        "persons",
+        RecordApi(schemas.PersonCreate, schemas.PersonUpdate, schemas.PersonOut, schemas.PersonFilters),
+        search_columns=("first_name", "last_name", "email"),
+    ),
+    RecordType(
+        "lead",
+        Lead,
+        "Lead",
+        "Leads",
+        "leads",
+        RecordApi(schemas.LeadCreate, schemas.LeadUpdate, schemas.LeadOut, schemas.LeadFilters),
+        closed=lambda: Lead.status.in_(("qualified", "disqualified")),
+    ),
+    RecordType(
+        "deal",
+        Deal,
+        "Deal",
+        "Deals",
+        "deals",
+        RecordApi(
+            schemas.DealCreate, schemas.DealUpdate, schemas.DealOut, schemas.DealFilters, apply=apply_deal_values
+        ),
+        closed=lambda: Deal.status != "open",
+    ),
+    RecordType(
+        "offer",
+        Offer,
+        "Offer",
+        "Offers",
+        "offers",
+        RecordApi(schemas.OfferCreate, schemas.OfferUpdate, schemas.OfferOut, schemas.OfferFilters),
+        closed=lambda: Offer.status.in_(("accepted", "rejected")),
+    ),
+    RecordType(
+        "invoice",
+        Invoice,
+        "Invoice",
+        "Invoices",
+        "invoices",
+        RecordApi(schemas.InvoiceCreate, schemas.InvoiceUpdate, schemas.InvoiceOut, schemas.InvoiceFilters),
+        closed=lambda: Invoice.status.in_(("paid", "cancelled")),
+        search_columns=("number",),
+    ),
 )
 
 
@@ -101,8 +141,10 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         if options.get("follow_company_only"):
             if not hasattr(model, "company_id"):
                 continue
-            selected = and_(records_to_move(record_type, request.from_user_id, request.include_closed),
-                            model.company_id.in_(select(Company.id).where(Company.owner_id == request.to_user_id)))
+            selected = and_(
+                records_to_move(record_type, request.from_user_id, request.include_closed),
+                model.company_id.in_(select(Company.id).where(Company.owner_id == request.to_user_id)),
+            )
         else:
             selected = records_to_move(record_type, request.from_user_id, request.include_closed, request.share)
         moved = update_records(session, model, selected, {"owner_id": request.to_user_id})

@@ -4,6 +4,7 @@
 (hook ``opiekun_demo_data``) once; a ``Setting`` per part remembers what was loaded, so
 running it again adds nothing twice, and enabling a plugin later adds just its part.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,15 +22,61 @@ from opiekun.stored_settings import SettingsStore
 
 DEMO_PASSWORD = "demo-haslo-2026"
 
-_FIRST_NAMES = ["Anna", "Jan", "Piotr", "Katarzyna", "Marek", "Agnieszka", "Tomasz", "Magdalena", "Paweł", "Joanna",
-                "Krzysztof", "Monika", "Michał", "Ewa", "Łukasz", "Aleksandra", "Grzegorz", "Natalia", "Adam", "Zofia"]
-_LAST_NAMES = ["Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński",
-               "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur", "Kwiatkowski", "Krawczyk"]
+_FIRST_NAMES = [
+    "Anna",
+    "Jan",
+    "Piotr",
+    "Katarzyna",
+    "Marek",
+    "Agnieszka",
+    "Tomasz",
+    "Magdalena",
+    "Paweł",
+    "Joanna",
+    "Krzysztof",
+    "Monika",
+    "Michał",
+    "Ewa",
+    "Łukasz",
+    "Aleksandra",
+    "Grzegorz",
+    "Natalia",
+    "Adam",
+    "Zofia",
+]
+_LAST_NAMES = [
+    "Nowak",
+    "Kowalski",
+    "Wiśniewski",
+    "Wójcik",
+    "Kowalczyk",
+    "Kamiński",
+    "Lewandowski",
+    "Zieliński",
+    "Szymański",
+    "Woźniak",
+    "Dąbrowski",
+    "Kozłowski",
+    "Jankowski",
+    "Mazur",
+    "Kwiatkowski",
+    "Krawczyk",
+]
 _COMPANY_WORDS = ["Agro", "Bud", "Tech", "Trans", "Med", "Pol", "Eko", "Info", "Stal", "Drew", "Energo", "Farm", "Logi"]
 _COMPANY_SUFFIXES = ["sp. z o.o.", "S.A.", "sp.j.", "s.c."]
 _CITIES = ["Warszawa", "Kraków", "Wrocław", "Poznań", "Gdańsk", "Łódź", "Katowice", "Lublin", "Szczecin", "Rzeszów"]
-_DEAL_TOPICS = ["Wdrożenie CRM", "Licencje roczne", "Szkolenie zespołu", "Serwis floty", "Dostawa materiałów",
-                "Audyt IT", "Modernizacja linii", "Kampania marketingowa", "Abonament wsparcia", "Rozbudowa magazynu"]
+_DEAL_TOPICS = [
+    "Wdrożenie CRM",
+    "Licencje roczne",
+    "Szkolenie zespołu",
+    "Serwis floty",
+    "Dostawa materiałów",
+    "Audyt IT",
+    "Modernizacja linii",
+    "Kampania marketingowa",
+    "Abonament wsparcia",
+    "Rozbudowa magazynu",
+]
 
 DEMO_TEAM = (
     ("anna.nowak@opiekun.example", "Anna Nowak", "manager", "active"),
@@ -86,21 +133,33 @@ def _load_team() -> list[User]:
 def _load_core(context: DemoContext, companies: int) -> None:
     rng = context.rng
     owners = context.users
-    pipeline = Pipeline(name="Sprzedaż", stages=[
-        PipelineStage(name=name, position=position, probability=probability)
-        for position, (name, probability) in enumerate(
-            [("Kontakt", 10), ("Analiza potrzeb", 30), ("Oferta", 50), ("Negocjacje", 75), ("Decyzja", 90)], start=1)
-    ])
-    service = Pipeline(name="Serwis", stages=[PipelineStage(name="Zgłoszenie", position=1), PipelineStage(name="Realizacja", position=2)])
+    pipeline = Pipeline(
+        name="Sprzedaż",
+        stages=[
+            PipelineStage(name=name, position=position, probability=probability)
+            for position, (name, probability) in enumerate(
+                [("Kontakt", 10), ("Analiza potrzeb", 30), ("Oferta", 50), ("Negocjacje", 75), ("Decyzja", 90)], start=1
+            )
+        ],
+    )
+    service = Pipeline(
+        name="Serwis",
+        stages=[PipelineStage(name="Zgłoszenie", position=1), PipelineStage(name="Realizacja", position=2)],
+    )
     db.session.add_all([pipeline, service])
     db.session.flush()
     context.pipelines = [pipeline, service]
     today = utcnow().date()
     for number in range(1, companies + 1):
         owner = rng.choice(owners)
-        company = Company(name=_company_name(rng, number), city=rng.choice(_CITIES), tax_id=f"{rng.randrange(10**9, 10**10)}",
-                          phone=f"+48 {rng.randrange(500, 899)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}",
-                          owner_id=owner.id, created_by_id=owner.id)
+        company = Company(
+            name=_company_name(rng, number),
+            city=rng.choice(_CITIES),
+            tax_id=f"{rng.randrange(10**9, 10**10)}",
+            phone=f"+48 {rng.randrange(500, 899)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}",
+            owner_id=owner.id,
+            created_by_id=owner.id,
+        )
         company.email = f"biuro@firma{number}.example"
         context.companies.append(company)
     db.session.add_all(context.companies)
@@ -108,36 +167,76 @@ def _load_core(context: DemoContext, companies: int) -> None:
     for company in context.companies:
         for _ in range(rng.randint(1, 3)):
             first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-            context.persons.append(Person(first_name=first, last_name=last, company_id=company.id, owner_id=company.owner_id,
-                                          created_by_id=company.owner_id, position=rng.choice(["Prezes", "Kierownik zakupów", "Specjalista", "Dyrektor IT"]),
-                                          email=f"{first[0].lower()}.{company.id}.{len(context.persons)}@firma{company.id}.example"))
+            context.persons.append(
+                Person(
+                    first_name=first,
+                    last_name=last,
+                    company_id=company.id,
+                    owner_id=company.owner_id,
+                    created_by_id=company.owner_id,
+                    position=rng.choice(["Prezes", "Kierownik zakupów", "Specjalista", "Dyrektor IT"]),
+                    email=f"{first[0].lower()}.{company.id}.{len(context.persons)}@firma{company.id}.example",
+                )
+            )
     db.session.add_all(context.persons)
     db.session.flush()
     stages = pipeline.stages
     for company in context.companies:
         status = rng.choices(["open", "won", "lost"], weights=[6, 3, 2])[0]
-        deal = Deal(name=f"{rng.choice(_DEAL_TOPICS)} — {company.name}", company_id=company.id, pipeline_id=pipeline.id,
-                    stage_id=rng.choice(stages).id, value=Decimal(rng.randrange(5, 500) * 1000), status=status,
-                    owner_id=company.owner_id, created_by_id=company.owner_id,
-                    close_date=today + dt.timedelta(days=rng.randint(-120, 90)),
-                    lost_reason="Cena" if status == "lost" else None)
+        deal = Deal(
+            name=f"{rng.choice(_DEAL_TOPICS)} — {company.name}",
+            company_id=company.id,
+            pipeline_id=pipeline.id,
+            stage_id=rng.choice(stages).id,
+            value=Decimal(rng.randrange(5, 500) * 1000),
+            status=status,
+            owner_id=company.owner_id,
+            created_by_id=company.owner_id,
+            close_date=today + dt.timedelta(days=rng.randint(-120, 90)),
+            lost_reason="Cena" if status == "lost" else None,
+        )
         context.deals.append(deal)
     db.session.add_all(context.deals)
     db.session.flush()
     offers, invoices = [], []
     for index, deal in enumerate(context.deals):
         if index % 2 == 0:
-            offers.append(Offer(name=f"Oferta {index + 1}/{today.year}", deal_id=deal.id, company_id=deal.company_id, value=deal.value,
-                                status={"won": "accepted", "lost": "rejected"}.get(deal.status, "sent"), owner_id=deal.owner_id,
-                                created_by_id=deal.owner_id, valid_until=today + dt.timedelta(days=30)))
+            offers.append(
+                Offer(
+                    name=f"Oferta {index + 1}/{today.year}",
+                    deal_id=deal.id,
+                    company_id=deal.company_id,
+                    value=deal.value,
+                    status={"won": "accepted", "lost": "rejected"}.get(deal.status, "sent"),
+                    owner_id=deal.owner_id,
+                    created_by_id=deal.owner_id,
+                    valid_until=today + dt.timedelta(days=30),
+                )
+            )
         if deal.status == "won":
-            invoices.append(Invoice(number=f"FV/{today.year}/{index + 1:05d}", deal_id=deal.id, company_id=deal.company_id,
-                                    amount=deal.value, status=rng.choice(["issued", "paid"]), owner_id=deal.owner_id,
-                                    created_by_id=deal.owner_id, issue_date=today - dt.timedelta(days=rng.randint(1, 60)),
-                                    due_date=today + dt.timedelta(days=14)))
-    leads = [Lead(name=f"Zapytanie ze strony {number}", source=rng.choice(["strona www", "targi", "polecenie", "LinkedIn"]),
-                  status=rng.choice(["new", "contacted", "qualified"]), owner_id=rng.choice(owners).id,
-                  email=f"kontakt{number}@lead.example") for number in range(1, companies // 3 + 2)]
+            invoices.append(
+                Invoice(
+                    number=f"FV/{today.year}/{index + 1:05d}",
+                    deal_id=deal.id,
+                    company_id=deal.company_id,
+                    amount=deal.value,
+                    status=rng.choice(["issued", "paid"]),
+                    owner_id=deal.owner_id,
+                    created_by_id=deal.owner_id,
+                    issue_date=today - dt.timedelta(days=rng.randint(1, 60)),
+                    due_date=today + dt.timedelta(days=14),
+                )
+            )
+    leads = [
+        Lead(
+            name=f"Zapytanie ze strony {number}",
+            source=rng.choice(["strona www", "targi", "polecenie", "LinkedIn"]),
+            status=rng.choice(["new", "contacted", "qualified"]),
+            owner_id=rng.choice(owners).id,
+            email=f"kontakt{number}@lead.example",
+        )
+        for number in range(1, companies // 3 + 2)
+    ]
     for lead in leads:
         lead.created_by_id = lead.owner_id
     db.session.add_all(offers + invoices + leads)

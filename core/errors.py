@@ -11,6 +11,7 @@ errors or a flash message, in the user's language. A partner's plugin raises the
 
 Write their texts as :class:`Message` so that the admin can translate them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -53,8 +54,7 @@ class DomainError(Exception):
         conflicting rows of a 409).
     """
 
-    def __init__(self, message: str, fields: Mapping[str, str] | None = None,
-                 details: Mapping[str, Any] | None = None):
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None, details: Mapping[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         self.fields: dict[str, str] = dict(fields or {})

@@ -19,6 +19,7 @@ the ``session`` you are given, never commit it; raising rolls the whole change b
 A hook that refuses something raises one of the domain's errors (:mod:`opiekun.errors`),
 never an HTTP error: the API and the admin each show it their own way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

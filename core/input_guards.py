@@ -8,6 +8,7 @@ it with a 500: one place for every route of the core and of plugins.
   path, the query string or a form — which PostgreSQL text cannot hold — is a 400. The API
   refuses NULs field by field (422, :mod:`opiekun.api.schemas`).
 """
+
 from __future__ import annotations
 
 from itertools import chain

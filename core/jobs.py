@@ -6,6 +6,7 @@ through hooks, enqueue them with :func:`enqueue` (or :func:`enqueue_on_commit`, 
 job reads what the current transaction writes), and report progress with
 :func:`report_progress`; anyone may poll :func:`job_state` (``GET /api/v1/jobs/<id>``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -101,8 +102,9 @@ def run_job(job_name: str, kwargs: Mapping[str, Any], user_id: int | None = None
                 if user_id is not None and user_name is None:
                     user = db.session.get(User, user_id)
                     user_name = user.name if user is not None else None
-                actor = Actor(user_id=user_id, user_name=user_name,
-                              job=f"{job_name}#{rq_job.id[:8]}" if rq_job else job_name)
+                actor = Actor(
+                    user_id=user_id, user_name=user_name, job=f"{job_name}#{rq_job.id[:8]}" if rq_job else job_name
+                )
                 with acting_as(actor):
                     result = definitions[job_name].func(**kwargs)
                     db.session.commit()
@@ -176,8 +178,9 @@ def enqueue(job_name: str, *, user_id: int | None = None, user_name: str | None 
     return _enqueue(job_name, None, user_id, user_name, kwargs)
 
 
-def _enqueue(job_name: str, job_id: str | None, user_id: int | None, user_name: str | None,
-             kwargs: Mapping[str, Any]) -> str:
+def _enqueue(
+    job_name: str, job_id: str | None, user_id: int | None, user_name: str | None, kwargs: Mapping[str, Any]
+) -> str:
     definitions = current_app.extensions["opiekun.jobs"]
     if job_name not in definitions:
         raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
@@ -185,9 +188,17 @@ def _enqueue(job_name: str, job_id: str | None, user_id: int | None, user_name: 
     if embedded is not None:
         embedded.start_worker()
     job = queue().enqueue(
-        run_job, job_name, dict(kwargs), user_id, user_name,
-        job_timeout=definitions[job_name].timeout, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-        meta=_initial_meta(job_name, user_id), description=job_name, job_id=job_id,
+        run_job,
+        job_name,
+        dict(kwargs),
+        user_id,
+        user_name,
+        job_timeout=definitions[job_name].timeout,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        meta=_initial_meta(job_name, user_id),
+        description=job_name,
+        job_id=job_id,
     )
     return job.id
 
@@ -237,9 +248,14 @@ def _initial_meta(job_name: str, user_id: int | None) -> dict[str, Any]:
 
 
 _STATUS_NAMES = {
-    JobStatus.QUEUED: "queued", JobStatus.DEFERRED: "queued", JobStatus.SCHEDULED: "queued",
-    JobStatus.STARTED: "running", JobStatus.FINISHED: "done", JobStatus.FAILED: "failed",
-    JobStatus.STOPPED: "failed", JobStatus.CANCELED: "failed",
+    JobStatus.QUEUED: "queued",
+    JobStatus.DEFERRED: "queued",
+    JobStatus.SCHEDULED: "queued",
+    JobStatus.STARTED: "running",
+    JobStatus.FINISHED: "done",
+    JobStatus.FAILED: "failed",
+    JobStatus.STOPPED: "failed",
+    JobStatus.CANCELED: "failed",
 }
 
 
@@ -275,18 +291,27 @@ def cron_scheduler(app: Flask, redis: Redis, logging_level: str | int = logging.
     The jobs it enqueues look like :func:`enqueue`'s (name, progress, timeouts), without a
     user: their changes are attributed to the job alone.
     """
-    scheduler = CronScheduler(connection=redis, name=f"opiekun:{socket.gethostname()}:{os.getpid()}",
-                              logging_level=logging_level)
+    scheduler = CronScheduler(
+        connection=redis, name=f"opiekun:{socket.gethostname()}:{os.getpid()}", logging_level=logging_level
+    )
     definitions: Mapping[str, JobDefinition] = app.extensions["opiekun.jobs"]
     schedules: list[Schedule] = app.extensions["opiekun.schedules"]
     seen: dict[str, int] = {}
     for schedule in schedules:
         seen[schedule.job] = seen.get(schedule.job, 0) + 1
         name = schedule.job if seen[schedule.job] == 1 else f"{schedule.job}#{seen[schedule.job]}"
-        scheduler.register(run_job, QUEUE_NAME, args=(schedule.job, dict(schedule.kwargs)),
-                           cron=schedule.cron, interval=schedule.interval, name=name,
-                           job_timeout=definitions[schedule.job].timeout, result_ttl=RESULT_TTL,
-                           failure_ttl=FAILURE_TTL, meta=_initial_meta(schedule.job, None))
+        scheduler.register(
+            run_job,
+            QUEUE_NAME,
+            args=(schedule.job, dict(schedule.kwargs)),
+            cron=schedule.cron,
+            interval=schedule.interval,
+            name=name,
+            job_timeout=definitions[schedule.job].timeout,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            meta=_initial_meta(schedule.job, None),
+        )
     return scheduler
 
 

@@ -3,9 +3,11 @@ exports, the change history): the names of the core's fields and of its record t
 (declared untranslated in :mod:`opiekun.core_records`, so they are listed here for the
 message catalog), the values of its status columns and roles, and users as shown next to
 records."""
+
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 #: Column labels of the core's models; a partner's columns fall back to Flask-Admin's
 #: prettified column name.

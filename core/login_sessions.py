@@ -6,6 +6,7 @@ cookie would keep working after logout. Each login therefore gets a row in
 only its hash). A request is logged in only while the row exists and was used within the
 idle timeout (``OPIEKUN_SESSION_IDLE_MINUTES``). Logging out deletes the row.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,11 @@ def live_session_of(user: User) -> LoginSession | None:
     if not isinstance(secret, str) or not secret:
         return None
     login_session = db.session.scalar(select(LoginSession).where(LoginSession.secret_hash == _hash(secret)))
-    if (login_session is None or login_session.user_id != user.id
-            or login_session.last_seen_at < utcnow() - idle_timeout()):
+    if (
+        login_session is None
+        or login_session.user_id != user.id
+        or login_session.last_seen_at < utcnow() - idle_timeout()
+    ):
         return None
     g.login_session = login_session
     return login_session

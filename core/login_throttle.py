@@ -10,6 +10,7 @@ has room again: the API with its usual JSON error, the login page with a message
 Counters live in Redis when ``OPIEKUN_REDIS_URL`` is set (shared by every app process) and
 in memory on the embedded default. Each app has a limiter of its own.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,14 +55,29 @@ def client_address() -> str:
 def init_login_throttle(app: Flask, settings: Settings) -> Limiter:
     """Give ``app`` its limiter and put both limits on the login routes (registered before)."""
     # if Redis goes away, each process counts in memory until it is back (no 500 on login)
-    limiter = Limiter(key_func=client_address, storage_uri=settings.redis_url or "memory://",
-                      strategy="moving-window", key_prefix="opiekun-login", headers_enabled=False,
-                      in_memory_fallback_enabled=True)
+    limiter = Limiter(
+        key_func=client_address,
+        storage_uri=settings.redis_url or "memory://",
+        strategy="moving-window",
+        key_prefix="opiekun-login",
+        headers_enabled=False,
+        in_memory_fallback_enabled=True,
+    )
     limiter.init_app(app)
-    per_account = limiter.shared_limit(settings.login_limit_per_account, scope="failed-logins-per-account",
-                                       key_func=account_key, deduct_when=login_failed, methods=["POST"])
-    per_address = limiter.shared_limit(settings.login_limit_per_address, scope="failed-logins-per-address",
-                                       key_func=client_address, deduct_when=login_failed, methods=["POST"])
+    per_account = limiter.shared_limit(
+        settings.login_limit_per_account,
+        scope="failed-logins-per-account",
+        key_func=account_key,
+        deduct_when=login_failed,
+        methods=["POST"],
+    )
+    per_address = limiter.shared_limit(
+        settings.login_limit_per_address,
+        scope="failed-logins-per-address",
+        key_func=client_address,
+        deduct_when=login_failed,
+        methods=["POST"],
+    )
     for endpoint in LOGIN_ENDPOINTS:
         app.view_functions[endpoint] = per_account(per_address(app.view_functions[endpoint]))
     app.register_error_handler(RateLimitExceeded, too_many_attempts)

@@ -7,6 +7,7 @@ A partner's service::
 
     contract = get_by_id(Contract, contract_id)      # NotFound (the API's 404) if none
 """
+
 from __future__ import annotations
 
 from typing import TypeVar
@@ -38,8 +39,12 @@ def load_for_change(model: type[ModelT], record_id: int) -> ModelT | None:
     applying values, so concurrent changes of one record run one after the other and the
     history of each records the value it really replaced."""
     begin_writing(db.session)
-    statement = (select(model).where(model.id == record_id).with_for_update(of=model)  # type: ignore[attr-defined]
-                 .execution_options(populate_existing=True))
+    statement = (
+        select(model)
+        .where(model.id == record_id)
+        .with_for_update(of=model)  # type: ignore[attr-defined]
+        .execution_options(populate_existing=True)
+    )
     return db.session.scalars(statement).unique().one_or_none()
 
 

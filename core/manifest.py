@@ -1,4 +1,5 @@
 """The manifest every plugin declares as ``MANIFEST`` in its top module."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

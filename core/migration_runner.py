@@ -3,6 +3,7 @@
 The core has the branch ``core``; each plugin with an ``opiekun_migrations_dir`` has its
 own, labelled with its name. Only the enabled plugins' folders are given to Alembic.
 """
+
 from __future__ import annotations
 
 import os

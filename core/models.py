@@ -4,6 +4,7 @@ Every CRM record mixes in :class:`RecordMixin` (owner, author, timestamps) and n
 ``object_type``; that is all the change stream, the owner filters and the offboarding
 hooks need to treat a partner's record type exactly like a built-in one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,7 +49,7 @@ LEAD_STATUSES = ("new", "contacted", "qualified", "disqualified")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -59,12 +60,12 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc) if value is not None else None
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value
 
 
@@ -273,7 +274,7 @@ class Pipeline(Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    stages: Mapped[list["PipelineStage"]] = relationship(
+    stages: Mapped[list[PipelineStage]] = relationship(
         back_populates="pipeline", order_by="PipelineStage.position", cascade="all, delete-orphan"
     )
 
@@ -357,4 +358,7 @@ class Invoice(RecordMixin, Model):
 
 
 def active_admin_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.status == "active")) or 0
+    return (
+        db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.status == "active"))
+        or 0
+    )

@@ -3,6 +3,7 @@ admin's pages and every plugin's service.
 
     rows, total = page_of(select(Contract).order_by(Contract.id), page=2, per_page=50)
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -23,7 +24,9 @@ def fetch(statement: Select[Any]) -> list[Any]:
     """The results of ``statement``: ORM objects when it selects one mapped class
     (``select(Company)``), otherwise rows, whose values are read by their labels."""
     described = statement.column_descriptions
-    selects_objects = len(described) == 1 and described[0]["entity"] is not None and described[0]["expr"] is described[0]["entity"]
+    selects_objects = (
+        len(described) == 1 and described[0]["entity"] is not None and described[0]["expr"] is described[0]["entity"]
+    )
     result = db.session.execute(statement)
     return list(result.scalars().all() if selects_objects else result.all())
 

@@ -4,6 +4,7 @@ At least :data:`MIN_LENGTH` characters and not one of the common passwords peopl
 (``common_passwords.txt``, compared without regard to case). The list holds only passwords
 long enough to pass the length rule: shorter ones are refused by the length already.
 """
+
 from __future__ import annotations
 
 from functools import cache

@@ -3,6 +3,7 @@
 The built-in roles get the permissions whose ``roles`` name them; ``admin`` has every
 permission; a custom role (table ``roles``) has exactly the ones an admin ticked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,8 +62,8 @@ def role_exists(role_name: str) -> bool:
 
 def requires_permission(name: str):
     """Decorator for API views: :class:`~opiekun.errors.Refused` (403) unless the caller holds ``name``."""
-    from opiekun.errors import Message, Refused
     from opiekun.auth import current_api_user
+    from opiekun.errors import Message, Refused
 
     def decorate(view):
         @wraps(view)

@@ -6,6 +6,7 @@ chooses them with ``OPIEKUN_PLUGINS`` (default: every installed plugin whose dep
 are installed). :class:`PluginHost` is the only place that spells hook names: the rest of
 the core calls its typed methods.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -84,9 +85,13 @@ def discover_plugins(extra_modules: Iterable[str | ModuleType] = ()) -> dict[str
             raise PluginError(f"plugin {entry_point.name!r} cannot be imported: {error}") from error
         manifest = getattr(module, "MANIFEST", None)
         if not isinstance(manifest, PluginManifest):
-            raise PluginError(f"plugin {entry_point.name!r} ({entry_point.value}) has no MANIFEST = PluginManifest(...)")
+            raise PluginError(
+                f"plugin {entry_point.name!r} ({entry_point.value}) has no MANIFEST = PluginManifest(...)"
+            )
         if manifest.name != entry_point.name:
-            raise PluginError(f"plugin entry point {entry_point.name!r} declares the name {manifest.name!r}; they must match")
+            raise PluginError(
+                f"plugin entry point {entry_point.name!r} declares the name {manifest.name!r}; they must match"
+            )
         if manifest.name in found and found[manifest.name].module is not module:
             raise PluginError(f"two installed plugins are called {manifest.name!r}")
         distribution = entry_point.dist.name if entry_point.dist else None
@@ -94,7 +99,9 @@ def discover_plugins(extra_modules: Iterable[str | ModuleType] = ()) -> dict[str
     return found
 
 
-def resolve_plugins(installed: Mapping[str, Plugin], requested: Iterable[str] | None) -> tuple[list[Plugin], dict[str, str]]:
+def resolve_plugins(
+    installed: Mapping[str, Plugin], requested: Iterable[str] | None
+) -> tuple[list[Plugin], dict[str, str]]:
     """Which plugins run, in dependency order, and why the others do not.
 
     ``requested`` is ``OPIEKUN_PLUGINS`` as a list, or ``None`` for "all installed". A
@@ -114,9 +121,7 @@ def resolve_plugins(installed: Mapping[str, Plugin], requested: Iterable[str] | 
                 f"installed: {', '.join(sorted(installed)) or 'none'}"
             )
     while True:  # drop (or refuse) plugins whose dependencies are off, until stable
-        missing = {
-            name: sorted(set(installed[name].manifest.depends) - wanted) for name in sorted(wanted)
-        }
+        missing = {name: sorted(set(installed[name].manifest.depends) - wanted) for name in sorted(wanted)}
         missing = {name: deps for name, deps in missing.items() if deps}
         if not missing:
             break
@@ -125,7 +130,9 @@ def resolve_plugins(installed: Mapping[str, Plugin], requested: Iterable[str] | 
             if requested is not None and name in requested:
                 reason = "not installed" if not_installed else "not enabled: add it to OPIEKUN_PLUGINS"
                 raise PluginError(f"plugin {name!r} needs {', '.join(repr(dep) for dep in deps)}, which is {reason}")
-            skipped[name] = f"needs {', '.join(deps)}, which {'is' if len(deps) == 1 else 'are'} not {'installed' if not_installed else 'enabled'}"
+            skipped[name] = (
+                f"needs {', '.join(deps)}, which {'is' if len(deps) == 1 else 'are'} not {'installed' if not_installed else 'enabled'}"
+            )
             wanted.discard(name)
     for name in sorted(set(installed) - wanted - set(skipped)):  # Odoo's auto_install
         manifest = installed[name].manifest
@@ -142,7 +149,7 @@ def _dependency_order(installed: Mapping[str, Plugin], wanted: set[str]) -> list
         if state.get(name) == "done":
             return
         if state.get(name) == "visiting":
-            cycle = path[path.index(name):] + [name]
+            cycle = path[path.index(name) :] + [name]
             raise PluginError(f"plugins depend on each other in a loop: {' -> '.join(cycle)}")
         state[name] = "visiting"
         for dependency in sorted(installed[name].manifest.depends):
@@ -178,8 +185,9 @@ class PluginHost:
             self.manager.add_hookcall_monitoring(_trace_before, _trace_after)
 
     @classmethod
-    def from_installed(cls, requested: Iterable[str] | None, trace: bool = False,
-                       extra_modules: Iterable[str | ModuleType] = ()) -> "PluginHost":
+    def from_installed(
+        cls, requested: Iterable[str] | None, trace: bool = False, extra_modules: Iterable[str | ModuleType] = ()
+    ) -> PluginHost:
         plugins, skipped = resolve_plugins(discover_plugins(extra_modules), requested)
         for name, reason in skipped.items():
             log.warning("plugin %s is off: %s", name, reason)
@@ -208,7 +216,9 @@ class PluginHost:
                 raise
             except Exception as error:
                 plugin = implementation.plugin_name
-                raise PluginError(f"plugin {plugin!r} failed in {hook_name}: {type(error).__name__}: {error}") from error
+                raise PluginError(
+                    f"plugin {plugin!r} failed in {hook_name}: {type(error).__name__}: {error}"
+                ) from error
             if result is not None:
                 results.append((implementation.plugin_name, result))
         return results
@@ -224,7 +234,7 @@ class PluginHost:
     def migrations_dirs(self) -> dict[str, str]:
         return {plugin: folder for plugin, folder in self._each("opiekun_migrations_dir")}
 
-    def record_types(self) -> list["RecordType"]:
+    def record_types(self) -> list[RecordType]:
         return self._flatten("opiekun_record_types")
 
     def blueprints(self) -> list[Any]:
@@ -233,29 +243,29 @@ class PluginHost:
     def admin_views(self, admin: Any) -> list[Any]:
         return self._flatten("opiekun_admin_views", admin=admin)
 
-    def admin_bulk_actions(self, record_type: "RecordType") -> list[Any]:
+    def admin_bulk_actions(self, record_type: RecordType) -> list[Any]:
         return self._flatten("opiekun_admin_bulk_actions", record_type=record_type)
 
-    def admin_record_sections(self, record_type: "RecordType", record: Any) -> list[tuple[str, Any]]:
+    def admin_record_sections(self, record_type: RecordType, record: Any) -> list[tuple[str, Any]]:
         answers = self.manager.hook.opiekun_admin_record_sections(record_type=record_type, record=record)
         return [section for sections in answers for section in sections]
 
     def admin_user_sections(self, user: Any) -> list[tuple[str, Any]]:
         return self._flatten("opiekun_admin_user_sections", user=user)
 
-    def admin_form(self, record_type: "RecordType", form: Any, record: Any) -> None:
+    def admin_form(self, record_type: RecordType, form: Any, record: Any) -> None:
         self.manager.hook.opiekun_admin_form(record_type=record_type, form=form, record=record)
 
-    def permissions(self) -> list["Permission"]:
+    def permissions(self) -> list[Permission]:
         return self._flatten("opiekun_permissions")
 
     def cli_commands(self) -> list[Any]:
         return self._flatten("opiekun_cli_commands")
 
-    def jobs(self) -> list["JobDefinition"]:
+    def jobs(self) -> list[JobDefinition]:
         return self._flatten("opiekun_jobs")
 
-    def schedules(self) -> list["Schedule"]:
+    def schedules(self) -> list[Schedule]:
         return self._flatten("opiekun_schedules")
 
     def app_ready(self, app: Any) -> None:
@@ -270,36 +280,40 @@ class PluginHost:
         if implementation is not None:
             implementation(context=context)
 
-    def validate_record(self, record_type: "RecordType", record: Any, operation: str) -> dict[str, str]:
+    def validate_record(self, record_type: RecordType, record: Any, operation: str) -> dict[str, str]:
         problems: dict[str, str] = {}
-        for answer in self.manager.hook.opiekun_validate_record(record_type=record_type, record=record, operation=operation):
+        for answer in self.manager.hook.opiekun_validate_record(
+            record_type=record_type, record=record, operation=operation
+        ):
             problems.update(answer)
         return problems
 
-    def record_access(self, user: Any, record_type: "RecordType", record: Any, action: str) -> bool | None:
-        answers = self.manager.hook.opiekun_record_access(user=user, record_type=record_type, record=record, action=action)
+    def record_access(self, user: Any, record_type: RecordType, record: Any, action: str) -> bool | None:
+        answers = self.manager.hook.opiekun_record_access(
+            user=user, record_type=record_type, record=record, action=action
+        )
         if False in answers:
             return False
         return True if True in answers else None
 
-    def records_changed(self, session: Any, change_set: "ChangeSet") -> None:
+    def records_changed(self, session: Any, change_set: ChangeSet) -> None:
         self.manager.hook.opiekun_records_changed(session=session, change_set=change_set)
 
-    def deal_closed(self, session: Any, deal: Any, outcome: str, reason: str | None, actor: "Actor") -> None:
+    def deal_closed(self, session: Any, deal: Any, outcome: str, reason: str | None, actor: Actor) -> None:
         self.manager.hook.opiekun_deal_closed(session=session, deal=deal, outcome=outcome, reason=reason, actor=actor)
 
-    def user_departed(self, session: Any, user: Any, actor: "Actor") -> None:
+    def user_departed(self, session: Any, user: Any, actor: Actor) -> None:
         self.manager.hook.opiekun_user_departed(session=session, user=user, actor=actor)
 
-    def user_items(self, user_id: int, include_closed: bool) -> list["ItemCount"]:
+    def user_items(self, user_id: int, include_closed: bool) -> list[ItemCount]:
         answers = self.manager.hook.opiekun_user_items(user_id=user_id, include_closed=include_closed)
         return [item for items in answers for item in items]
 
-    def transfer_user_items(self, session: Any, request: "TransferRequest") -> list["TransferResult"]:
+    def transfer_user_items(self, session: Any, request: TransferRequest) -> list[TransferResult]:
         answers = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
         return [result for results in answers for result in results]
 
-    def undo_transfer(self, session: Any, request: "UndoRequest") -> None:
+    def undo_transfer(self, session: Any, request: UndoRequest) -> None:
         self.manager.hook.opiekun_undo_transfer(session=session, request=request)
 
     def moved_items(self, transfer_id: int) -> list[Any]:

@@ -10,6 +10,7 @@ changes a user or a custom role, so that no privilege can widen itself:
 ``actor`` ``None`` is the system (jobs, the operator's command line): not bound by them.
 Refusals are :class:`~opiekun.errors.Refused` (the API's 403).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -64,8 +65,10 @@ def _require_own_change_allowed(actor: User, user: User, changes: Mapping[str, A
     if own:
         if is_last_active_admin(user):  # the more useful answer for the last admin
             raise Conflict(LAST_ADMIN_MESSAGE, {field: Message("last active admin") for field in own})
-        raise Refused(Message("nobody changes their own role or status; another user manager does it"),
-                        {field: Message("not on your own account") for field in own})
+        raise Refused(
+            Message("nobody changes their own role or status; another user manager does it"),
+            {field: Message("not on your own account") for field in own},
+        )
 
 
 def require_user_within_reach(actor: User | None, role: str) -> None:
@@ -77,8 +80,12 @@ def require_user_within_reach(actor: User | None, role: str) -> None:
         raise Refused(Message("only admins may change an admin or reset an admin's password"))
     missing = lacking(actor, permissions_of_role(role))
     if missing:
-        raise Refused(Message("you may not change a user whose role has permissions you lack: %(permissions)s",
-                                permissions=_listed(missing)))
+        raise Refused(
+            Message(
+                "you may not change a user whose role has permissions you lack: %(permissions)s",
+                permissions=_listed(missing),
+            )
+        )
 
 
 def require_role_assignable(actor: User | None, role: str) -> None:
@@ -90,8 +97,10 @@ def require_role_assignable(actor: User | None, role: str) -> None:
         raise Refused(Message("only admins may give the admin role"), {"role": Message("only admins give it")})
     missing = lacking(actor, permissions_of_role(role))
     if missing:
-        raise Refused(Message("you may not give a role with permissions you lack"),
-                        {"role": Message("has permissions you lack: %(permissions)s", permissions=_listed(missing))})
+        raise Refused(
+            Message("you may not give a role with permissions you lack"),
+            {"role": Message("has permissions you lack: %(permissions)s", permissions=_listed(missing))},
+        )
 
 
 def require_user_creation_allowed(actor: User | None, role: str) -> None:
@@ -108,13 +117,21 @@ def require_permissions_grantable(actor: User | None, permissions: Iterable[str]
         return
     missing = lacking(actor, permissions)
     if missing:
-        raise Refused(Message("you may grant only permissions you hold yourself"),
-                        {"permissions": Message("you lack %(permissions)s", permissions=_listed(missing))})
+        raise Refused(
+            Message("you may grant only permissions you hold yourself"),
+            {"permissions": Message("you lack %(permissions)s", permissions=_listed(missing))},
+        )
 
 
-def require_role_change_allowed(actor: User | None, role_name: str, current_permissions: Iterable[str],
-                                new_permissions: Iterable[str] | None = None, *, renaming: bool = False,
-                                deleting: bool = False) -> None:
+def require_role_change_allowed(
+    actor: User | None,
+    role_name: str,
+    current_permissions: Iterable[str],
+    new_permissions: Iterable[str] | None = None,
+    *,
+    renaming: bool = False,
+    deleting: bool = False,
+) -> None:
     """``actor`` may change the custom role ``role_name`` (which now grants
     ``current_permissions``): give it ``new_permissions`` (``None``: unchanged), rename it
     or delete it. A role holding permissions ``actor`` lacks is out of its reach; its own
@@ -124,8 +141,11 @@ def require_role_change_allowed(actor: User | None, role_name: str, current_perm
     current = set(current_permissions)
     missing = lacking(actor, current)
     if missing:
-        raise Refused(Message("you may not change a role with permissions you lack: %(permissions)s",
-                                permissions=_listed(missing)))
+        raise Refused(
+            Message(
+                "you may not change a role with permissions you lack: %(permissions)s", permissions=_listed(missing)
+            )
+        )
     changes_permissions = new_permissions is not None and set(new_permissions) != current
     if role_name == actor.role and (changes_permissions or renaming or deleting):
         raise Refused(Message("nobody changes their own role; another user who manages roles does it"))

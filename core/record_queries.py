@@ -3,6 +3,7 @@ filters every record list has, its order, and one record by id. The API's lists,
 plugins' services (ownership's "records matching a filter") and jobs build their SELECTs
 here, so that a filter means the same everywhere.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -59,7 +60,10 @@ def sorted_records(record_type: RecordType, statement: Select[Any], sort: str | 
         return statement.order_by(model.id.desc())
     name = sort.lstrip("-")
     if name not in model.__table__.c:
-        raise Invalid(Message("cannot sort by that"), {"sort": Message("%(type)s has no field %(field)r", type=record_type.name, field=name)})
+        raise Invalid(
+            Message("cannot sort by that"),
+            {"sort": Message("%(type)s has no field %(field)r", type=record_type.name, field=name)},
+        )
     column = model.__table__.c[name]
     return statement.order_by(column.desc() if sort.startswith("-") else column.asc(), model.id.desc())
 
@@ -67,5 +71,9 @@ def sorted_records(record_type: RecordType, statement: Select[Any], sort: str | 
 def get_record(record_type: RecordType, record_id: int, *, for_change: bool = False) -> Any:
     """The record ``record_id`` of ``record_type``; :class:`~opiekun.errors.NotFound` when
     there is none. ``for_change`` reads it locked (:func:`opiekun.lookups.load_for_change`)."""
-    return get_by_id(record_type.model, record_id, Message("no %(type)s with id %(id)s", type=record_type.name, id=record_id),
-                     for_change=for_change)
+    return get_by_id(
+        record_type.model,
+        record_id,
+        Message("no %(type)s with id %(id)s", type=record_type.name, id=record_id),
+        for_change=for_change,
+    )

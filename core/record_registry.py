@@ -4,6 +4,7 @@ A record type is what the API calls ``object_type``. Registering one (hook
 ``opiekun_record_types``) gives it the owner filters, the change stream, a generic JSON
 API when it brings schemas, and a place in offboarding previews and transfers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -28,10 +29,10 @@ class RecordApi:
     ``stage_id``); default: plain attribute assignment.
     """
 
-    create: type["BaseModel"]
-    update: type["BaseModel"]
-    read: type["BaseModel"]
-    filters: type["BaseModel"] | None = None
+    create: type[BaseModel]
+    update: type[BaseModel]
+    read: type[BaseModel]
+    filters: type[BaseModel] | None = None
     apply: Callable[[Any, dict[str, Any]], None] | None = None
 
 
@@ -63,7 +64,7 @@ class RecordType:
     label_plural: str
     api_path: str | None = None
     api: RecordApi | None = None
-    closed: Callable[[], "ColumnElement[bool]"] | None = None
+    closed: Callable[[], ColumnElement[bool]] | None = None
     search_columns: tuple[str, ...] = ("name",)
     admin_view: type | None = None
     owner_items: bool = True

@@ -3,6 +3,7 @@ goes through: references must exist, owners must be active users, plugins may re
 record, who may change what. They live here so that the API and the admin stay thin and
 agree. The core's own record types are declared in :mod:`opiekun.core_records`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,7 +19,6 @@ from opiekun.lookups import noun_of
 from opiekun.models import Deal, Pipeline, PipelineStage, User, utcnow
 from opiekun.permissions import has_permission
 from opiekun.record_registry import RecordType, record_types
-
 
 # --- rules ----------------------------------------------------------------------------------
 
@@ -82,11 +82,18 @@ def may_change(user: User, record_type: RecordType, record: Any, action: str) ->
 def require_change_right(user: User, record_type: RecordType, record: Any, action: str) -> None:
     if not may_change(user, record_type, record, action):
         if action == "update":
-            raise Refused(Message("you may not update this %(type)s: it belongs to another user", type=record_type.name))
+            raise Refused(
+                Message("you may not update this %(type)s: it belongs to another user", type=record_type.name)
+            )
         if action == "delete":
-            raise Refused(Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name))
-        raise Refused(Message("you may not %(action)s this %(type)s: it belongs to another user",
-                                action=action, type=record_type.name))
+            raise Refused(
+                Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name)
+            )
+        raise Refused(
+            Message(
+                "you may not %(action)s this %(type)s: it belongs to another user", action=action, type=record_type.name
+            )
+        )
 
 
 def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]) -> None:
@@ -99,7 +106,9 @@ def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]
             setattr(record, field, value)
 
 
-def save_record(record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str, user: User | None) -> Any:
+def save_record(
+    record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str, user: User | None
+) -> Any:
     """Validate and apply ``values`` to ``record`` and flush it; the caller commits.
 
     Raises :class:`~opiekun.errors.Invalid` (nothing applied) when an id points
@@ -156,19 +165,30 @@ def apply_deal_values(deal: Deal, values: dict[str, Any]) -> None:
     if pipeline_id is None and deal.pipeline_id is None:
         pipeline_id = db.session.scalar(select(Pipeline.id).order_by(Pipeline.id).limit(1))
         if pipeline_id is None:
-            raise Invalid(Message("there is no pipeline yet; create one first"), {"pipeline_id": Message("no pipeline exists")})
+            raise Invalid(
+                Message("there is no pipeline yet; create one first"), {"pipeline_id": Message("no pipeline exists")}
+            )
     if pipeline_id is not None and pipeline_id != deal.pipeline_id:
         deal.pipeline_id = pipeline_id
         if stage_name is None:
-            first = db.session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == pipeline_id).order_by(PipelineStage.position).limit(1))
+            first = db.session.scalar(
+                select(PipelineStage)
+                .where(PipelineStage.pipeline_id == pipeline_id)
+                .order_by(PipelineStage.position)
+                .limit(1)
+            )
             if first is None:
                 raise Invalid(Message("the pipeline has no stages"), {"pipeline_id": Message("pipeline has no stages")})
             deal.stage_id = first.id
             deal.stage_ref = first
     if stage_name is not None:
-        stage = db.session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == deal.pipeline_id, PipelineStage.name == stage_name))
+        stage = db.session.scalar(
+            select(PipelineStage).where(PipelineStage.pipeline_id == deal.pipeline_id, PipelineStage.name == stage_name)
+        )
         if stage is None:
-            raise Invalid(Message("unknown stage"), {"stage": Message("the pipeline has no stage %(stage)r", stage=stage_name)})
+            raise Invalid(
+                Message("unknown stage"), {"stage": Message("the pipeline has no stage %(stage)r", stage=stage_name)}
+            )
         deal.stage_id = stage.id
         deal.stage_ref = stage
     for field, value in values.items():

@@ -7,6 +7,7 @@ target is accepted only when it is plainly a path of this site: it starts with o
 holds no backslash, whitespace or control character, and still starts with one ``/``
 when percent-decoded once more.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -17,8 +18,12 @@ from flask import request
 
 def _is_plain_path(target: str) -> bool:
     """``/a/b?c=d`` yes; ``//x``, ``/\\x``, ``http:…``, ``x``, ``/\\t/x`` no."""
-    return (target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(character.isspace() or unicodedata.category(character).startswith("C") for character in target))
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(character.isspace() or unicodedata.category(character).startswith("C") for character in target)
+    )
 
 
 def is_local_path(target: str | None) -> bool:

@@ -6,6 +6,7 @@ One ``after_request`` rather than Flask-Talisman: the headers are a fixed handfu
 Talisman would also take over the cookie settings and force HTTPS redirects, which the
 embedded http demo and deployments behind a TLS-terminating proxy do not want.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response
@@ -15,18 +16,20 @@ from flask import Flask, Response
 #: ``onclick`` handlers and ``javascript:void(0)`` links, which nonces cannot allow.
 #: Nothing is loaded from other sites; no plugins, no <base>, forms post to this site only,
 #: and no site may frame the pages (clickjacking).
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

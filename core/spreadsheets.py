@@ -7,6 +7,7 @@ sends the sheet's data away. OWASP's CSV-injection guidance: prefix such a field
 single quote, which the spreadsheet shows as text. In an .xlsx file a cell has a type of
 its own, so user text is simply always a string cell.
 """
+
 from __future__ import annotations
 
 import datetime as dt

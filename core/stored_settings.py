@@ -12,6 +12,7 @@ while nobody has saved one::
     ROLES.read()              # the saved list, or the default
     ROLES.write(["sales"])    # in the caller's transaction; the caller commits
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ Offboarding asks every plugin, through two hooks, what a user has and to move it
 are the values those hooks exchange. The core answers for its own record types in
 :mod:`opiekun.record_rules`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -116,4 +117,13 @@ class UndoRequest:
 #: kind of item (``deputy``, ``planned_owner``…). ``old_value`` / ``new_value``: the user
 #: who held the item before and after the transfer (``new_value`` empty: the transfer ended
 #: it). ``moved_at``: when. ``outcome``: empty until undo, then one of :data:`UNDO_OUTCOMES`.
-MOVED_ITEM_COLUMNS = ("object_type", "object_id", "object_name", "field", "old_value", "new_value", "moved_at", "outcome")
+MOVED_ITEM_COLUMNS = (
+    "object_type",
+    "object_id",
+    "object_name",
+    "field",
+    "old_value",
+    "new_value",
+    "moved_at",
+    "outcome",
+)

@@ -1,12 +1,13 @@
 """Rules about users that every surface (API, admin, CLI) shares: leaving, coming back,
 changing role and password — and never leaving the deployment without an active admin.
 Who may do which of these to whom is :mod:`opiekun.privileges`."""
+
 from __future__ import annotations
 
 from flask import current_app
 
-from opiekun.errors import Conflict, Invalid, Message
 from opiekun.changes import current_actor
+from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
 from opiekun.models import User, active_admin_count, utcnow
 from opiekun.passwords import require_strong_password
@@ -64,8 +65,10 @@ def change_password(actor: User | None, user: User, new_password: str, current_p
     generation, which both carry)."""
     if actor is not None and actor.id == user.id:
         if not current_password:
-            raise Invalid(Message("changing your own password needs your current password"),
-                          {"current_password": Message("required to change your own password")})
+            raise Invalid(
+                Message("changing your own password needs your current password"),
+                {"current_password": Message("required to change your own password")},
+            )
         if not user.check_password(current_password):
             raise Invalid(Message("the current password is wrong"), {"current_password": Message("wrong password")})
     require_strong_password(new_password)

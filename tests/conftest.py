@@ -2,6 +2,7 @@
 test, an API client and the usual people. What tests import (helpers, constants) lives in
 the ``tests.support`` package; this file holds fixtures only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -71,6 +72,10 @@ def other_seller(api) -> dict:
 
 @pytest.fixture
 def pipeline(api, admin) -> dict:
-    response = api.post("/pipelines", admin, json={"name": "Sprzedaż", "stages": [{"name": "Kontakt"}, {"name": "Oferta"}, {"name": "Negocjacje"}]})
+    response = api.post(
+        "/pipelines",
+        admin,
+        json={"name": "Sprzedaż", "stages": [{"name": "Kontakt"}, {"name": "Oferta"}, {"name": "Negocjacje"}]},
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()

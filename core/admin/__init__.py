@@ -2,12 +2,12 @@
 roles, pipelines, notifications and the plugins page; plugins add their views through a
 hook. Everything is built per app by :func:`init_admin`: nothing here is bound to one app.
 """
+
 from __future__ import annotations
 
 from flask import Flask
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
-
 from flask_babel import get_locale
 
 from opiekun.admin.views import (
@@ -35,8 +35,12 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
     ``admin_view`` or :class:`RecordView`), then the views plugins contribute. The views
     are kept for :func:`panel_views` in the order they were added."""
     index_view = HomeView(url="/admin")
-    admin = Admin(app, name="Opiekun", index_view=index_view,
-                  theme=Bootstrap4Theme(swatch="default", fluid=True, base_template=BASE_TEMPLATE))
+    admin = Admin(
+        app,
+        name="Opiekun",
+        index_view=index_view,
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template=BASE_TEMPLATE),
+    )
     views: list[BaseView] = [index_view]
     app.extensions[PANEL_VIEWS] = views
 

@@ -1,4 +1,5 @@
 """Bulk actions that plugins add to record lists in the admin."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -7,6 +7,7 @@ fails on what its integer types cannot hold (``?page=99999999999999999999``, an 
 number is clamped, a record id that cannot exist finds nothing, a filter value its column
 cannot hold is refused like any invalid filter value, a bad ``offset``/``limit`` is a 400.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """List filters every record view shares: by owner, without owner, owner departed, and
 date ranges over the timestamps. Written once; :class:`~opiekun.admin.views.RecordView`
 builds them for each record type's model."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,8 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from opiekun.labels import user_label
 from opiekun.extensions import db
+from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.users import show_departed_users
 
@@ -129,8 +130,8 @@ class DateRangeFilter(DateBetweenFilter):
 
     def apply(self, query, value, alias=None):
         first_day, last_day = value
-        start = dt.datetime.combine(first_day, dt.time.min, tzinfo=dt.timezone.utc)
-        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc)
+        start = dt.datetime.combine(first_day, dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
         column = self.get_column(alias)
         return query.filter(column >= start, column < end)
 

@@ -1,5 +1,6 @@
 """Form building blocks of the admin: the CSRF-protected base form and the fields that
 link a record to users and to other records."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

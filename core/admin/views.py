@@ -5,6 +5,7 @@ Views stay thin: saving a record goes through the same rules as the API
 (:mod:`opiekun.record_rules`), departures through :func:`opiekun.users.mark_departed`, and
 permissions are checked on the server for every page, form and action.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,8 +44,12 @@ from opiekun.lookups import find_by_id, load_for_change
 from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.passwords import password_problem
 from opiekun.permissions import declared_permissions, has_permission
-from opiekun.privileges import (require_permissions_grantable, require_role_change_allowed,
-                                require_user_change_allowed, require_user_creation_allowed)
+from opiekun.privileges import (
+    require_permissions_grantable,
+    require_role_change_allowed,
+    require_user_change_allowed,
+    require_user_creation_allowed,
+)
 from opiekun.record_registry import RecordType
 from opiekun.redirects import local_path_or
 from opiekun.spreadsheets import csv_field
@@ -270,7 +275,7 @@ def value_formatter(view, context, model, name) -> str:
 
 def format_timestamp(view, value: dt.datetime, name: str) -> str:
     """Timestamps to the minute, in UTC (as stored)."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def format_day(view, value: dt.date, name: str) -> str:
@@ -326,17 +331,27 @@ class RecordView(OpiekunModelView):
         self.column_sortable_list = self.column_sortable_list or self.default_sortable_columns(model)
         self.column_searchable_list = self.column_searchable_list or list(record_type.search_columns)
         choices = allowed_values(model)
-        self.column_filters = [*record_filters(model), *self.value_filters(model, choices), *(self.column_filters or ())]
+        self.column_filters = [
+            *record_filters(model),
+            *self.value_filters(model, choices),
+            *(self.column_filters or ()),
+        ]
         self.column_formatters = {**self.default_formatters(model, references), **(self.column_formatters or {})}
-        self.form_overrides = {"owner": OwnerField, **{column: SelectField for column in choices},
-                               **(self.form_overrides or {})}
+        self.form_overrides = {
+            "owner": OwnerField,
+            **dict.fromkeys(choices, SelectField),
+            **(self.form_overrides or {}),
+        }
         self.form_args = {**self.owner_field_args(), **self.value_field_args(choices), **(self.form_args or {})}
         self.reference_loaders = self.reference_lookups(references)
         self.form_ajax_refs = {**self.record_lookups(model), **self.reference_loaders, **(self.form_ajax_refs or {})}
-        for position, bulk_action in enumerate(current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type)):
+        for position, bulk_action in enumerate(
+            current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type)
+        ):
             self.offer_bulk_action(bulk_action, position)
-        super().__init__(model, db, name=_l(record_type.label_plural), category=RECORDS_CATEGORY,
-                         endpoint=record_type.name)
+        super().__init__(
+            model, db, name=_l(record_type.label_plural), category=RECORDS_CATEGORY, endpoint=record_type.name
+        )
 
     # --- what the list shows ---
 
@@ -345,13 +360,16 @@ class RecordView(OpiekunModelView):
 
     @staticmethod
     def own_columns(model: type) -> list[str]:
-        return [column.key for column in model.__table__.c
-                if column.key not in RECORD_MIXIN_COLUMNS and not column.foreign_keys]
+        return [
+            column.key
+            for column in model.__table__.c
+            if column.key not in RECORD_MIXIN_COLUMNS and not column.foreign_keys
+        ]
 
     def default_list_columns(self, model: type, references: Mapping[str, type]) -> list[str]:
         """The record's first own columns, its links to other rows, then owner and last change."""
         links = [key for key in many_to_one_relationships(model) if key != "owner"]
-        return [*self.own_columns(model)[:self.list_own_columns], *links, *references, "owner", "updated_at"]
+        return [*self.own_columns(model)[: self.list_own_columns], *links, *references, "owner", "updated_at"]
 
     def default_form_columns(self, model: type) -> list[str]:
         """The record's own fields first, then its links; links through plain id columns
@@ -372,22 +390,32 @@ class RecordView(OpiekunModelView):
     def default_formatters(model: type, references: Mapping[str, type]) -> dict[str, Callable]:
         formatters: dict[str, Callable] = {"owner": owner_formatter}
         formatters.update({name: reference_formatter(target) for name, target in references.items()})
-        formatters.update({column: value_formatter for column in allowed_values(model)})
+        formatters.update(dict.fromkeys(allowed_values(model), value_formatter))
         return formatters
 
     def value_filters(self, model: type, choices: Mapping[str, tuple[str, ...]]) -> list[FilterEqual]:
         """A filter for each column with fixed values (status…), offering those values."""
-        return [with_live_options(FilterEqual(getattr(model, column), self.column_labels.get(column, column)),
-                                  partial(value_choices, values))
-                for column, values in choices.items()]
+        return [
+            with_live_options(
+                FilterEqual(getattr(model, column), self.column_labels.get(column, column)),
+                partial(value_choices, values),
+            )
+            for column, values in choices.items()
+        ]
 
     # --- what the form offers ---
 
     @staticmethod
     def owner_field_args() -> dict[str, dict]:
         """The owner is picked among active users; empty means nobody owns the record."""
-        return {"owner": {"query_factory": active_users, "get_label": user_label, "allow_blank": True,
-                          "blank_text": _l("(no owner)")}}
+        return {
+            "owner": {
+                "query_factory": active_users,
+                "get_label": user_label,
+                "allow_blank": True,
+                "blank_text": _l("(no owner)"),
+            }
+        }
 
     @staticmethod
     def value_field_args(choices: Mapping[str, tuple[str, ...]]) -> dict[str, dict]:
@@ -414,7 +442,9 @@ class RecordView(OpiekunModelView):
         loaders = {}
         for name, target in references.items():
             target_type = registry.for_model(target)
-            fields = list(target_type.search_columns) if target_type else [target.__table__.primary_key.columns.keys()[0]]
+            fields = (
+                list(target_type.search_columns) if target_type else [target.__table__.primary_key.columns.keys()[0]]
+            )
             loaders[name] = QueryAjaxModelLoader(name, db, target, fields=fields)
         return loaders
 
@@ -426,7 +456,7 @@ class RecordView(OpiekunModelView):
         owner = getattr(form_class, "owner", None)
         if owner is not None:  # re-created, so that it follows the links added above
             delattr(form_class, "owner")
-            setattr(form_class, "owner", owner.field_class(*owner.args, **owner.kwargs))
+            form_class.owner = owner.field_class(*owner.args, **owner.kwargs)
         return form_class
 
     def create_form(self, obj=None):
@@ -488,7 +518,10 @@ class RecordView(OpiekunModelView):
         owner, and no plugin objecting. Raises ``ValidationError`` (nothing saved)."""
         with db.session.no_autoflush:
             values = changed_values(record, everything=operation == "create")
-            problems = {**record_rules.null_problems(self.model, values), **record_rules.reference_problems(self.model, values)}
+            problems = {
+                **record_rules.null_problems(self.model, values),
+                **record_rules.reference_problems(self.model, values),
+            }
             if not problems:
                 plugins = current_app.extensions["opiekun.plugins"]
                 problems = plugins.validate_record(self.record_type, record, operation)
@@ -518,7 +551,8 @@ class RecordView(OpiekunModelView):
         own ``action_…`` methods, in the order the plugins gave them (``position``)."""
         self._bulk_actions[bulk_action.name] = bulk_action
         handler = action(bulk_action.name, bulk_action.label, bulk_action.confirmation)(
-            partial(self.run_bulk_action, bulk_action))
+            partial(self.run_bulk_action, bulk_action)
+        )
         setattr(self, f"offered_bulk_action_{position:03d}", handler)
 
     def is_action_allowed(self, name: str) -> bool:
@@ -549,7 +583,11 @@ class RecordView(OpiekunModelView):
 
     def whole_list_actions(self) -> list[BulkAction]:
         """Actions the list offers for every record matching its filter (all pages)."""
-        return [offered for offered in self._bulk_actions.values() if offered.whole_list and self.bulk_action_allowed(offered)]
+        return [
+            offered
+            for offered in self._bulk_actions.values()
+            if offered.whole_list and self.bulk_action_allowed(offered)
+        ]
 
     def bulk_form_url(self, bulk_action: BulkAction, **arguments: Any) -> str:
         return url_for(f"{self.endpoint}.bulk_form", action_name=bulk_action.name, **arguments)
@@ -563,7 +601,9 @@ class RecordView(OpiekunModelView):
         """``?ids=1,2,3`` (ticked rows) or ``?scope=all`` with the list's filter arguments."""
         if request.args.get("scope") == "all":
             view_args = self._get_list_extra_args()
-            count, query = self.get_list(None, None, False, view_args.search, view_args.filters, execute=False, page_size=False)
+            count, query = self.get_list(
+                None, None, False, view_args.search, view_args.filters, execute=False, page_size=False
+            )
             condition = self.model.id.in_(query.with_entities(self.model.id).order_by(None).statement)
             return RecordSelection(self.record_type, condition, None, count or 0)
         ids = parse_ids([value for value in request.args.get("ids", "").split(",") if value])
@@ -588,8 +628,13 @@ class RecordView(OpiekunModelView):
             values = {key: field.data for key, field in form._fields.items() if key != "csrf_token"}
             if commit_or_report(lambda: bulk_action.handler(self.record_type, selection, values)):
                 return redirect(return_url)
-        return self.render("opiekun/admin/bulk_form.html", form=form, bulk_action=bulk_action, selection=selection,
-                           return_url=return_url)
+        return self.render(
+            "opiekun/admin/bulk_form.html",
+            form=form,
+            bulk_action=bulk_action,
+            selection=selection,
+            return_url=return_url,
+        )
 
     # --- sections of the record page ---
 
@@ -665,11 +710,16 @@ class UserView(OpiekunModelView):
     column_formatters = {"role": value_formatter, "status": value_formatter}
     form_columns = ("name", "email", "role", "password", "current_password")
     form_extra_fields = {
-        "password": NewPasswordField(_l("Password"), validators=[Optional(), Length(max=200), strong_password],
-                                     description=_l("At least 10 characters, not a common password; leave empty to "
-                                                    "keep the current one.")),
-        "current_password": NewPasswordField(_l("Current password"), validators=[Optional(), Length(max=200)],
-                                             description=_l("Needed to change your own password.")),
+        "password": NewPasswordField(
+            _l("Password"),
+            validators=[Optional(), Length(max=200), strong_password],
+            description=_l("At least 10 characters, not a common password; leave empty to keep the current one."),
+        ),
+        "current_password": NewPasswordField(
+            _l("Current password"),
+            validators=[Optional(), Length(max=200)],
+            description=_l("Needed to change your own password."),
+        ),
     }
     form_overrides = {"role": SelectField}
     form_args = {"role": {"choices": role_choices}}
@@ -718,8 +768,11 @@ class UserView(OpiekunModelView):
         """Check the form's changes of an existing ``user`` with the API's rules, judged on
         the user as they were (the role is put back and given again through the shared rule)."""
         state = inspect(user)
-        changes = {field: getattr(user, field) for field in ("name", "email", "role")
-                   if state.attrs[field].history.has_changes()}
+        changes = {
+            field: getattr(user, field)
+            for field in ("name", "email", "role")
+            if state.attrs[field].history.has_changes()
+        }
         if new_password:
             changes["password"] = new_password
         previous_roles = state.attrs.role.history.deleted
@@ -745,8 +798,13 @@ class UserView(OpiekunModelView):
     def selected_users(self, ids: list[str]) -> list[User]:
         return list(db.session.scalars(select(User).where(User.id.in_(parse_ids(ids)))))
 
-    @action("mark_departed", _l("Mark as departed"),
-            _l("Mark the selected users as departed? They will no longer be able to log in; their records stay until transferred."))
+    @action(
+        "mark_departed",
+        _l("Mark as departed"),
+        _l(
+            "Mark the selected users as departed? They will no longer be able to log in; their records stay until transferred."
+        ),
+    )
     def action_mark_departed(self, ids: list[str]) -> None:
         def depart_all() -> str:
             leaving = [user for user in self.selected_users(ids) if user.status == "active"]
@@ -800,14 +858,25 @@ class RoleView(OpiekunModelView):
         previous_permissions = state.attrs.permissions.history.deleted
         current_name = previous_names[0] if previous_names else model.name
         current_permissions = previous_permissions[0] if previous_permissions else model.permissions
-        obeying(require_role_change_allowed, actor, current_name, current_permissions or [], model.permissions or [],
-                renaming=bool(previous_names))
+        obeying(
+            require_role_change_allowed,
+            actor,
+            current_name,
+            current_permissions or [],
+            model.permissions or [],
+            renaming=bool(previous_names),
+        )
         if previous_names and self.users_with_role(previous_names[0]):
             raise ValidationError(gettext("Users have this role; it cannot be renamed."))
 
     def on_model_delete(self, model: Role) -> None:
-        obeying(require_role_change_allowed, current_user._get_current_object(), model.name, model.permissions or [],
-                deleting=True)
+        obeying(
+            require_role_change_allowed,
+            current_user._get_current_object(),
+            model.name,
+            model.permissions or [],
+            deleting=True,
+        )
         if self.users_with_role(model.name):
             raise ValidationError(gettext("Users have this role; give them another role first."))
 
@@ -830,11 +899,16 @@ class PipelineView(EditableWithPermission, OpiekunModelView):
     column_list = ("name", "stages", "created_at")
     column_formatters = {"stages": stages_formatter}
     form_columns = ("name",)
-    inline_models = [(PipelineStage, {
-        "form_columns": ("id", "position", "name", "probability"),
-        "column_labels": FIELD_LABELS,
-        "form_args": {"position": {"validators": [Optional()], "label": _l("Order")}},
-    })]
+    inline_models = [
+        (
+            PipelineStage,
+            {
+                "form_columns": ("id", "position", "name", "probability"),
+                "column_labels": FIELD_LABELS,
+                "form_args": {"position": {"validators": [Optional()], "label": _l("Order")}},
+            },
+        )
+    ]
 
     def __init__(self):
         super().__init__(Pipeline, db, name=_l("Pipelines"), category=ADMINISTRATION_CATEGORY, endpoint="pipelines")
@@ -910,25 +984,34 @@ class NotificationsView(OpiekunModelView):
 
     def mark_read(self, condition) -> int:
         """Mark the user's unread notifications matching ``condition`` read, in one UPDATE."""
-        statement = (update(Notification)
-                     .where(Notification.user_id == current_user.id, Notification.read_at.is_(None), condition)
-                     .values(read_at=utcnow()))
+        statement = (
+            update(Notification)
+            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None), condition)
+            .values(read_at=utcnow())
+        )
         return db.session.execute(statement).rowcount
 
     @action("mark_read", _l("Mark as read"))
     def action_mark_read(self, ids: list[str]) -> None:
         selected = parse_ids(ids)
-        commit_or_report(lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.in_(selected))))
+        commit_or_report(
+            lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.in_(selected)))
+        )
 
     @expose("/read-all/", methods=("POST",))
     def read_all(self):
-        commit_or_report(lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.is_not(None))))
+        commit_or_report(
+            lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.is_not(None)))
+        )
         return redirect(self.get_url(".index_view"))
 
 
 def unread_notifications(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
 
 
 class HomeView(LoginRequired, AdminIndexView):
@@ -937,8 +1020,11 @@ class HomeView(LoginRequired, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("opiekun/admin/home.html", record_counts=self.owned_record_counts(),
-                           unread=unread_notifications(current_user.id))
+        return self.render(
+            "opiekun/admin/home.html",
+            record_counts=self.owned_record_counts(),
+            unread=unread_notifications(current_user.id),
+        )
 
     def owned_record_counts(self) -> list[dict[str, Any]]:
         """Per record view: how many records the user owns, out of how many, and links."""
@@ -948,7 +1034,13 @@ class HomeView(LoginRequired, AdminIndexView):
     def record_count(view: RecordView) -> dict[str, Any]:
         model = view.record_type.model
         mine, total = db.session.execute(
-            select(func.count().filter(model.owner_id == current_user.id), func.count()).select_from(model)).one()
-        return {"label": view.name, "mine": mine, "total": total, "mine_url": view.owner_list_url(current_user.id),
-                "all_url": view.list_url(),
-                "create_url": url_for(f"{view.endpoint}.create_view") if view.can_create else None}
+            select(func.count().filter(model.owner_id == current_user.id), func.count()).select_from(model)
+        ).one()
+        return {
+            "label": view.name,
+            "mine": mine,
+            "total": total,
+            "mine_url": view.owner_list_url(current_user.id),
+            "all_url": view.list_url(),
+            "create_url": url_for(f"{view.endpoint}.create_view") if view.can_create else None,
+        }

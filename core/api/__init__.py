@@ -1,5 +1,6 @@
 """The JSON API under ``/api/v1``: authentication, the core's routes, and record CRUD for
 every registered record type. Plugins add their own blueprints under the same prefix."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,7 +23,11 @@ def authenticate_api_request() -> None:
     Registered app-wide for paths under ``/api/`` so plugins' API blueprints are covered
     without doing anything.
     """
-    if not request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint == "openapi_document":
+    if (
+        not request.path.startswith("/api/")
+        or request.endpoint in PUBLIC_ENDPOINTS
+        or request.endpoint == "openapi_document"
+    ):
         return
     from opiekun.auth import act_as_user, user_for_token
 

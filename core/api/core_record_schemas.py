@@ -29,7 +29,9 @@ Currency = Text(3, min_length=3)
 
 
 class OwnedInput(InputModel):
-    owner_id: RecordId | None = Field(None, description="the owner (a user id); defaults to you on create; null: no owner")
+    owner_id: RecordId | None = Field(
+        None, description="the owner (a user id); defaults to you on create; null: no owner"
+    )
 
 
 # --- companies ------------------------------------------------------------------------------
@@ -151,7 +153,9 @@ class DealFields(OwnedInput):
 class DealCreate(DealFields):
     name: Name
     pipeline_id: RecordId | None = Field(None, description="defaults to the first pipeline")
-    stage: Text(100, min_length=1) | None = Field(None, description="a stage name of the pipeline; defaults to its first stage")
+    stage: Text(100, min_length=1) | None = Field(
+        None, description="a stage name of the pipeline; defaults to its first stage"
+    )
 
 
 class DealUpdate(DealFields):

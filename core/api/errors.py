@@ -4,6 +4,7 @@ The domain's refusals (:mod:`opiekun.errors`) know nothing of HTTP: :data:`DOMAI
 is the one place that gives each kind its status and code. :class:`ApiError` and its
 subclasses are for what only HTTP knows (a malformed body, a missing token, a rate limit).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,8 +23,15 @@ class ApiError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: Mapping[str, str] | None = None, *, status: int | None = None,
-                 code: str | None = None, details: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        fields: Mapping[str, str] | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.fields = dict(fields or {})
@@ -61,8 +69,10 @@ def api_error_for(error: DomainError) -> ApiError:
     """The API's answer to a domain refusal: its message, fields and details, with the
     status and code of the nearest kind in :data:`DOMAIN_ERROR_STATUSES` (a bare
     :class:`~opiekun.errors.DomainError` is a 400)."""
-    status, code = next((DOMAIN_ERROR_STATUSES[kind] for kind in type(error).__mro__ if kind in DOMAIN_ERROR_STATUSES),
-                        (ApiError.status, ApiError.code))
+    status, code = next(
+        (DOMAIN_ERROR_STATUSES[kind] for kind in type(error).__mro__ if kind in DOMAIN_ERROR_STATUSES),
+        (ApiError.status, ApiError.code),
+    )
     return ApiError(error.message, error.fields, status=status, code=code, details=error.details)
 
 
@@ -77,8 +87,18 @@ def error_response(error: ApiError | DomainError) -> Response:
     return response
 
 
-_HTTP_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
+_HTTP_CODES = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
 
 
 def _is_api_request() -> bool:
@@ -96,8 +116,9 @@ def install_error_handlers(app: Flask) -> None:
         if not _is_api_request():
             return error
         status = error.code or 500
-        return error_response(ApiError(error.description or error.name, status=status,
-                                       code=_HTTP_CODES.get(status, "error")))
+        return error_response(
+            ApiError(error.description or error.name, status=status, code=_HTTP_CODES.get(status, "error"))
+        )
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -107,5 +128,12 @@ def install_error_handlers(app: Flask) -> None:
         return error_response(ApiError("internal error; it has been logged", status=500, code="internal"))
 
 
-__all__ = ["DOMAIN_ERROR_STATUSES", "ApiError", "Malformed", "Unauthorized", "api_error_for", "error_response",
-           "install_error_handlers"]
+__all__ = [
+    "DOMAIN_ERROR_STATUSES",
+    "ApiError",
+    "Malformed",
+    "Unauthorized",
+    "api_error_for",
+    "error_response",
+    "install_error_handlers",
+]

@@ -1,4 +1,5 @@
 """Sales pipelines with ordered stages, and closing deals (win / lose)."""
+
 import datetime as dt
 
 from flask import Blueprint
@@ -74,10 +75,13 @@ def create_pipeline():
     body = request_body()
     if db.session.scalar(select(Pipeline.id).where(Pipeline.name == body.name)) is not None:
         raise Conflict(Message("a pipeline with this name exists"), {"name": Message("already used")})
-    pipeline = Pipeline(name=body.name, stages=[
-        PipelineStage(name=stage.name, position=position, probability=stage.probability)
-        for position, stage in enumerate(body.stages, start=1)
-    ])
+    pipeline = Pipeline(
+        name=body.name,
+        stages=[
+            PipelineStage(name=stage.name, position=position, probability=stage.probability)
+            for position, stage in enumerate(body.stages, start=1)
+        ],
+    )
     db.session.add(pipeline)
     db.session.commit()
     return PipelineOut.model_validate(pipeline), 201

@@ -3,6 +3,7 @@
 For a type with ``api_path = "companies"`` this adds ``GET/POST /companies`` and
 ``GET/PATCH/DELETE /companies/<id>``, validated and documented from the type's schemas.
 """
+
 from flask import Blueprint
 from pydantic import create_model
 
@@ -28,13 +29,17 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
     @validate(query=list_query, answers={200: page_model}, tags=tags, operation_id=f"list_{name}")
     def list_records():
         query = request_query()
-        statement = record_queries.sorted_records(record_type, record_queries.filtered_records(record_type, query), query.sort)
+        statement = record_queries.sorted_records(
+            record_type, record_queries.filtered_records(record_type, query), query.sort
+        )
         return paginate(statement, query, api.read, page_model)
 
     @validate(json=api.create, answers={201: api.read}, tags=tags, operation_id=f"create_{name}")
     def create_record():
         body = request_body()
-        record = record_rules.save_record(record_type, record_type.model(), body.model_dump(exclude_unset=True), "create", current_api_user())
+        record = record_rules.save_record(
+            record_type, record_type.model(), body.model_dump(exclude_unset=True), "create", current_api_user()
+        )
         db.session.commit()
         return api.read.model_validate(record), 201
 
@@ -46,7 +51,9 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
     def update_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "update")
-        record_rules.save_record(record_type, record, request_body().model_dump(exclude_unset=True), "update", current_api_user())
+        record_rules.save_record(
+            record_type, record, request_body().model_dump(exclude_unset=True), "update", current_api_user()
+        )
         db.session.commit()
         return api.read.model_validate(record)
 

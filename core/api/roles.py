@@ -1,4 +1,5 @@
 """Roles and the permissions plugins declare: the built-in roles and custom ones."""
+
 from flask import Blueprint
 from pydantic import Field, field_validator
 from sqlalchemy import select
@@ -66,7 +67,10 @@ def _role_out(name: str, label: str, builtin: bool) -> RoleOut:
 def _check_permissions(names: list[str]) -> None:
     unknown = sorted(set(names) - set(declared_permissions()))
     if unknown:
-        raise Invalid(Message("unknown permissions"), {"permissions": Message("no permission %(permissions)s", permissions=", ".join(unknown))})
+        raise Invalid(
+            Message("unknown permissions"),
+            {"permissions": Message("no permission %(permissions)s", permissions=", ".join(unknown))},
+        )
 
 
 def _require_roles_manage() -> None:
@@ -76,7 +80,10 @@ def _require_roles_manage() -> None:
 
 @validate(answers={200: PermissionList}, tags=TAGS, operation_id="list_permissions")
 def list_permissions():
-    items = [PermissionOut(name=p.name, label=p.label, default_roles=["admin", *p.roles]) for p in declared_permissions().values()]
+    items = [
+        PermissionOut(name=p.name, label=p.label, default_roles=["admin", *p.roles])
+        for p in declared_permissions().values()
+    ]
     return PermissionList(items=items, total=len(items))
 
 

@@ -44,7 +44,11 @@ def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - used like
 
 
 Name = Text(200, min_length=1)
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_storable_text)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    AfterValidator(_storable_text),
+]
 Phone = Text(50)
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=Decimal("-999999999999.99"))]
@@ -90,7 +94,8 @@ class RecordListQuery(PageQuery):
     owner_status: Annotated[str, StringConstraints(pattern=r"^(active|departed)$")] | None = None
     q: Text(200) | None = Field(None, description="search in names")
     sort: Annotated[str, StringConstraints(pattern=r"^-?[a-z_]{1,40}$")] | None = Field(
-        None, description="field to sort by, `-field` for descending (default: newest first)")
+        None, description="field to sort by, `-field` for descending (default: newest first)"
+    )
 
     @field_validator("owner_id")
     @classmethod
@@ -104,8 +109,11 @@ class RecordListQuery(PageQuery):
     def field_filters(self) -> dict[str, Any]:
         """The record type's own filters that are set (the parameters a subclass adds),
         for :func:`opiekun.record_queries.filtered_records`."""
-        return {field: value for field, value in self.model_dump(exclude_none=True).items()
-                if field not in RecordListQuery.model_fields}
+        return {
+            field: value
+            for field, value in self.model_dump(exclude_none=True).items()
+            if field not in RecordListQuery.model_fields
+        }
 
 
 class RecordOut(OutputModel):
@@ -136,6 +144,7 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
 
 #: An id in a query string (arrives as text, so not strict).
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -5,6 +5,7 @@ same models describe the route in ``/api/v1/openapi.json``, so the document cann
 from the code. Validation problems become the uniform error body (422, or 400 for a body
 that is not JSON at all).
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,12 +16,12 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 from pydantic import BaseModel
 from spectree import Response, SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData, SecureType
+from spectree.models import SecureType, SecuritySchemeData
 
 from opiekun import __version__
 from opiekun.api.errors import Malformed
-from opiekun.errors import Invalid, Message
 from opiekun.api.schemas import ErrorBody
+from opiekun.errors import Invalid, Message
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -66,9 +67,15 @@ spec = SpecTree(
 COMMON_ERRORS = {"HTTP_400": ErrorBody, "HTTP_401": ErrorBody, "HTTP_403": ErrorBody, "HTTP_422": ErrorBody}
 
 
-def validate(*, query: type[BaseModel] | None = None, json: type[BaseModel] | None = None,
-             answers: dict[int, type[BaseModel] | None] | None = None, tags: Sequence[str] = (),
-             operation_id: str | None = None, public: bool = False) -> Callable:
+def validate(
+    *,
+    query: type[BaseModel] | None = None,
+    json: type[BaseModel] | None = None,
+    answers: dict[int, type[BaseModel] | None] | None = None,
+    tags: Sequence[str] = (),
+    operation_id: str | None = None,
+    public: bool = False,
+) -> Callable:
     """Validate a view's query string and JSON body and describe the route in OpenAPI.
 
     :param answers: ``{status: model}`` of successful answers (``None`` for no body);
@@ -84,8 +91,14 @@ def validate(*, query: type[BaseModel] | None = None, json: type[BaseModel] | No
         statuses[f"HTTP_{status}"] = model
     statuses.setdefault("HTTP_404", ErrorBody)
     statuses.setdefault("HTTP_409", ErrorBody)
-    return spec.validate(query=query, json=json, resp=Response(**statuses), tags=list(tags),
-                         operation_id=operation_id, security={} if public else None)
+    return spec.validate(
+        query=query,
+        json=json,
+        resp=Response(**statuses),
+        tags=list(tags),
+        operation_id=operation_id,
+        security={} if public else None,
+    )
 
 
 def openapi_document(app: Flask) -> dict:
@@ -110,8 +123,10 @@ def _without_unreachable_schemas(document: dict) -> dict:
         reached.add(name)
         waiting |= _schema_refs(schemas[name])
     pruned = dict(document)
-    pruned["components"] = {**document.get("components", {}),
-                            "schemas": {name: schemas[name] for name in sorted(reached)}}
+    pruned["components"] = {
+        **document.get("components", {}),
+        "schemas": {name: schemas[name] for name in sorted(reached)},
+    }
     return pruned
 
 
@@ -119,7 +134,7 @@ def _schema_refs(node: Any) -> set[str]:
     """The component schema names ``node`` refers to (``#/components/schemas/<name>``)."""
     prefix = "#/components/schemas/"
     if isinstance(node, dict):
-        found = {node["$ref"][len(prefix):]} if str(node.get("$ref", "")).startswith(prefix) else set()
+        found = {node["$ref"][len(prefix) :]} if str(node.get("$ref", "")).startswith(prefix) else set()
         for value in node.values():
             found |= _schema_refs(value)
         return found

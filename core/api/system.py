@@ -1,4 +1,5 @@
 """Plugins, notifications and background jobs."""
+
 import datetime as dt
 
 from flask import Blueprint, current_app
@@ -68,20 +69,29 @@ class JobOut(OutputModel):
 def list_plugins():
     host = current_app.extensions["opiekun.plugins"]
     items = [
-        PluginOut(name=plugin.name, version=plugin.manifest.version, summary=plugin.manifest.summary,
-                  depends=list(plugin.manifest.depends), hooks=host.hooks_of(plugin.name))
+        PluginOut(
+            name=plugin.name,
+            version=plugin.manifest.version,
+            summary=plugin.manifest.summary,
+            depends=list(plugin.manifest.depends),
+            hooks=host.hooks_of(plugin.name),
+        )
         for plugin in host.plugins
     ]
     skipped = [SkippedPlugin(name=name, reason=reason) for name, reason in sorted(host.skipped.items())]
     return PluginList(items=items, total=len(items), skipped=skipped)
 
 
-@validate(query=NotificationQuery, answers={200: NotificationPage}, tags=["Notifications"], operation_id="list_notifications")
+@validate(
+    query=NotificationQuery, answers={200: NotificationPage}, tags=["Notifications"], operation_id="list_notifications"
+)
 def list_notifications():
     query = request_query()
     statement = select(Notification).where(Notification.user_id == current_api_user().id)
     if query.unread is not None:
-        statement = statement.where(Notification.read_at.is_(None) if query.unread else Notification.read_at.is_not(None))
+        statement = statement.where(
+            Notification.read_at.is_(None) if query.unread else Notification.read_at.is_not(None)
+        )
     return paginate(statement.order_by(Notification.id.desc()), query, NotificationOut, NotificationPage)
 
 
@@ -109,5 +119,7 @@ def get_job(job_id: str):
 def add_routes(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/plugins", "list_plugins", list_plugins, methods=["GET"])
     blueprint.add_url_rule("/notifications", "list_notifications", list_notifications, methods=["GET"])
-    blueprint.add_url_rule("/notifications/<int:notification_id>/read", "read_notification", mark_notification_read, methods=["POST"])
+    blueprint.add_url_rule(
+        "/notifications/<int:notification_id>/read", "read_notification", mark_notification_read, methods=["POST"]
+    )
     blueprint.add_url_rule("/jobs/<string(length=36):job_id>", "get_job", get_job, methods=["GET"])

@@ -1,4 +1,5 @@
 """Users and API tokens."""
+
 import datetime as dt
 from typing import Literal
 
@@ -75,8 +76,13 @@ UserPage = create_model("UserPage", __base__=Page[UserOut])
 TAGS = ["Users"]
 
 
-@validate(json=TokenRequest, answers={200: TokenAnswer, 429: ErrorBody}, tags=["Authentication"], public=True,
-          operation_id="issue_token")
+@validate(
+    json=TokenRequest,
+    answers={200: TokenAnswer, 429: ErrorBody},
+    tags=["Authentication"],
+    public=True,
+    operation_id="issue_token",
+)
 def create_token():
     """A bearer token for the API. Too many failed attempts for one e-mail or from one
     address answer 429 with ``Retry-After`` (see :mod:`opiekun.login_throttle`)."""
@@ -103,7 +109,9 @@ def list_users():
     if query.role:
         statement = statement.where(User.role == query.role)
     if query.q:
-        statement = statement.where(or_(User.name.icontains(query.q, autoescape=True), User.email.icontains(query.q, autoescape=True)))
+        statement = statement.where(
+            or_(User.name.icontains(query.q, autoescape=True), User.email.icontains(query.q, autoescape=True))
+        )
     return paginate(statement.order_by(User.name, User.id), query, UserOut, UserPage)
 
 
@@ -120,7 +128,10 @@ def _check_unique_email(email: str, user_id: int | None = None) -> None:
 
 def _check_role(role: str) -> None:
     if not role_exists(role):
-        raise Invalid(Message("unknown role"), {"role": Message("no role %(role)r; use admin, manager, user or a custom role", role=role)})
+        raise Invalid(
+            Message("unknown role"),
+            {"role": Message("no role %(role)r; use admin, manager, user or a custom role", role=role)},
+        )
 
 
 @validate(json=UserCreate, answers={201: UserOut}, tags=TAGS, operation_id="create_user")
@@ -145,8 +156,11 @@ def get_user(user_id: int):
 def requested_changes(user: User, values: dict) -> dict:
     """The fields of ``values`` that would change ``user`` (a password always does)."""
     current = {"email": user.email, "name": user.name, "role": user.role, "status": user.status}
-    return {field: value for field, value in values.items()
-            if field == "password" or (value.lower() if field == "email" else value) != current.get(field)}
+    return {
+        field: value
+        for field, value in values.items()
+        if field == "password" or (value.lower() if field == "email" else value) != current.get(field)
+    }
 
 
 @validate(json=UserUpdate, answers={200: UserOut}, tags=TAGS, operation_id="update_user")
@@ -156,8 +170,10 @@ def update_user(user_id: int):
     body = request_body()
     values = body.model_dump(exclude_unset=True)
     if None in values.values():
-        raise Invalid(Message("fields cannot be emptied"),
-                      {name: Message("must not be null") for name, value in values.items() if value is None})
+        raise Invalid(
+            Message("fields cannot be emptied"),
+            {name: Message("must not be null") for name, value in values.items() if value is None},
+        )
     current_password = values.pop("current_password", None)
     changes = requested_changes(user, values)
     require_user_change_allowed(caller, user, changes)

@@ -3,6 +3,7 @@
 ``version_locations`` is set by :mod:`opiekun.migration_runner` from the enabled plugins, so a
 disabled plugin's revisions are never seen and its tables never created.
 """
+
 import logging
 from logging.config import fileConfig
 
@@ -27,7 +28,9 @@ def process_revision_directives(context, revision, directives):
 
 
 def run_migrations_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata, literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

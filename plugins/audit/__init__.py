@@ -10,6 +10,7 @@ Like every plugin, this module only holds the manifest and the hook implementati
 models are imported inside the hooks, so a disabled audit leaves no tables, routes, admin
 views, jobs, permissions or commands.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -4,6 +4,7 @@ progress page of a background export, the integrity check (in the background, wi
 progress, for a long history), and a "History" section on every record's page.
 Permissions are checked here on the server (``audit.view``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,23 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from opiekun.labels import value_label
 from opiekun.admin.bounds import requested_page
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
 from opiekun.errors import DomainError, NotFound, Refused, translated
 from opiekun.extensions import db
 from opiekun.jobs import enqueue
+from opiekun.labels import value_label
 from opiekun.plugins.audit import chain, jobs
-from opiekun.plugins.audit.history import (HistoryFilter, check_filter, count_entries, filtered_entries, known_object_types,
-                                           known_operations, page_of_entries, users_for_filter)
+from opiekun.plugins.audit.history import (
+    HistoryFilter,
+    check_filter,
+    count_entries,
+    filtered_entries,
+    known_object_types,
+    known_operations,
+    page_of_entries,
+    users_for_filter,
+)
 from opiekun.plugins.audit.permissions import VIEW
 from opiekun.plugins.audit.verification import verify_history
 
@@ -52,14 +61,25 @@ def shown_field(item: dict) -> str:
 
 def shown_operation(operation: str) -> str:
     """An operation as the history names it (``update`` → "changed")."""
-    names = {"create": _l("created"), "update": _l("changed"), "delete": _l("deleted"),
-             "anonymize": _l("anonymized"), "purge": _l("purged")}
+    names = {
+        "create": _l("created"),
+        "update": _l("changed"),
+        "delete": _l("deleted"),
+        "anonymize": _l("anonymized"),
+        "purge": _l("purged"),
+    }
     return str(names.get(operation, operation.replace("_", " ")))
 
 
 #: The history filter's parameters as its form names them (a refusal names the field).
-FILTER_LABELS = {"from": _l("From"), "to": _l("To"), "user_id": _l("User"), "object_type": _l("Record type"),
-                 "object_id": _l("Record ID"), "operation": _l("Operation")}
+FILTER_LABELS = {
+    "from": _l("From"),
+    "to": _l("To"),
+    "user_id": _l("User"),
+    "object_type": _l("Record type"),
+    "object_id": _l("Record ID"),
+    "operation": _l("Operation"),
+}
 
 
 class AuditView(LoginRequired, BaseView):
@@ -68,7 +88,9 @@ class AuditView(LoginRequired, BaseView):
     required_permission = VIEW.name
 
     def __init__(self):
-        super().__init__(name=_l("Change history"), category=ADMINISTRATION_CATEGORY, endpoint="audit", url="/admin/audit")
+        super().__init__(
+            name=_l("Change history"), category=ADMINISTRATION_CATEGORY, endpoint="audit", url="/admin/audit"
+        )
 
     def _filter(self) -> tuple[HistoryFilter | None, dict[str, str]]:
         """The filter of the query string, or ``None`` and why not (per field label)."""
@@ -77,7 +99,9 @@ class AuditView(LoginRequired, BaseView):
             check_filter(history_filter)
             return history_filter, {}
         except DomainError as error:
-            return None, {str(FILTER_LABELS.get(field, field)): translated(problem) for field, problem in error.fields.items()}
+            return None, {
+                str(FILTER_LABELS.get(field, field)): translated(problem) for field, problem in error.fields.items()
+            }
 
     @expose("/")
     def index(self):
@@ -89,10 +113,19 @@ class AuditView(LoginRequired, BaseView):
             entries, total = page_of_entries(history_filter, page, PAGE_SIZE)
         params = {key: value for key, value in request.args.items() if key != "page" and value}
         return self.render(
-            "audit/history.html", entries=entries, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-            params=params, problems=problems, users=users_for_filter(),
-            object_types=known_object_types(), operations=known_operations(),
-            shown_value=shown_value, shown_field=shown_field, shown_operation=shown_operation,
+            "audit/history.html",
+            entries=entries,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            params=params,
+            problems=problems,
+            users=users_for_filter(),
+            object_types=known_object_types(),
+            operations=known_operations(),
+            shown_value=shown_value,
+            shown_field=shown_field,
+            shown_operation=shown_operation,
             export_url=url_for(".export", **params),
         )
 
@@ -106,16 +139,21 @@ class AuditView(LoginRequired, BaseView):
             abort(400)
         if count_entries(history_filter) <= inline_export_limit():
             return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
-        job_id = enqueue(jobs.EXPORT, user_id=current_user.id, user_name=current_user.name,
-                         filters=history_filter.as_params())
+        job_id = enqueue(
+            jobs.EXPORT, user_id=current_user.id, user_name=current_user.name, filters=history_filter.as_params()
+        )
         return redirect(url_for(".export_progress", job_id=job_id))
 
     @expose("/exports/<string(length=36):job_id>")
     def export_progress(self, job_id: str):
         """The progress of a background export, then its download link."""
         state = own_job(job_id, jobs.EXPORT)
-        return self.render("audit/export_progress.html", state=state, job_id=job_id,
-                           download_url=url_for(".export_download", job_id=job_id))
+        return self.render(
+            "audit/export_progress.html",
+            state=state,
+            job_id=job_id,
+            download_url=url_for(".export_download", job_id=job_id),
+        )
 
     @expose("/exports/<string(length=36):job_id>.xlsx")
     def export_download(self, job_id: str):
@@ -150,8 +188,12 @@ class AuditIntegrityView(LoginRequired, BaseView):
     required_permission = VIEW.name
 
     def __init__(self):
-        super().__init__(name=_l("History integrity"), category=ADMINISTRATION_CATEGORY, endpoint="audit_integrity",
-                         url="/admin/audit-integrity")
+        super().__init__(
+            name=_l("History integrity"),
+            category=ADMINISTRATION_CATEGORY,
+            endpoint="audit_integrity",
+            url="/admin/audit-integrity",
+        )
 
     @expose("/")
     def index(self):
@@ -185,7 +227,11 @@ def history_section(record_type, record) -> list[tuple[str, str]]:
     history_filter = HistoryFilter(object_type=record_type.name, object_id=record.id)
     rows = db.session.execute(filtered_entries(history_filter).limit(SECTION_ENTRIES)).mappings().all()
     template = current_app.jinja_env.get_template("audit/record_section.html")
-    html = template.render(entries=rows, shown_value=shown_value, shown_field=shown_field,
-                           shown_operation=shown_operation,
-                           history_url=url_for("audit.index", object_type=record_type.name, object_id=record.id))
+    html = template.render(
+        entries=rows,
+        shown_value=shown_value,
+        shown_field=shown_field,
+        shown_operation=shown_operation,
+        history_url=url_for("audit.index", object_type=record_type.name, object_id=record.id),
+    )
     return [(gettext("History"), Markup(html))]

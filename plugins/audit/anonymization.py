@@ -5,6 +5,7 @@ Rewriting an earlier entry changes its digest, so the ``anonymize`` entry record
 rewrote in its ``context.redacted`` (``{entry id: [digest before, digest after]}``), which
 verification trusts since the chain authenticates that entry (see ``README.md``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -14,8 +15,8 @@ from flask import current_app
 from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.engine import Connection
 
-from opiekun.errors import Conflict, Message, NotFound
 from opiekun.changes import change_context, update_records
+from opiekun.errors import Conflict, Message, NotFound
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit
 from opiekun.lookups import find_by_id
@@ -30,14 +31,22 @@ PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "position")
 #: An entry as rewritten, with its digest before the rewrite.
 _Rewrite = tuple[dict[str, Any], str]
 
-_SET_REWRITTEN = (update(ENTRIES).where(ENTRIES.c.id == bindparam("entry_id"))
-                  .values(object_name=bindparam("new_name"), changes=bindparam("new_changes")))
+_SET_REWRITTEN = (
+    update(ENTRIES)
+    .where(ENTRIES.c.id == bindparam("entry_id"))
+    .values(object_name=bindparam("new_name"), changes=bindparam("new_changes"))
+)
 
 
 def anonymized_values(person_id: int) -> dict[str, Any]:
     """What replaces the person's personal data in the record."""
-    return {"first_name": "Anonymized", "last_name": f"person #{person_id}", "email": None, "phone": None,
-            "position": None}
+    return {
+        "first_name": "Anonymized",
+        "last_name": f"person #{person_id}",
+        "email": None,
+        "phone": None,
+        "position": None,
+    }
 
 
 def anonymize_person(person_id: int) -> Mapping[str, Any]:
@@ -55,8 +64,13 @@ def anonymize_person(person_id: int) -> Mapping[str, Any]:
     rewrites = [*_own_entries_rewritten(connection, person_id), *_references_rewritten(connection, person_id)]
     redacted = _redaction_record(connection, rewrites)
     if rewrites:
-        connection.execute(_SET_REWRITTEN, [{"entry_id": entry["id"], "new_name": entry["object_name"],
-                                             "new_changes": entry["changes"]} for entry, _ in rewrites])
+        connection.execute(
+            _SET_REWRITTEN,
+            [
+                {"entry_id": entry["id"], "new_name": entry["object_name"], "new_changes": entry["changes"]}
+                for entry, _ in rewrites
+            ],
+        )
     with change_context(redacted=redacted):
         update_records(db.session, Person, Person.id == person_id, anonymized_values(person_id), operation=ANONYMIZE)
     # any export file may hold the person's data: gone now, and again once this commits
@@ -71,10 +85,15 @@ def _check_anonymizable(person_id: int) -> None:
     person = find_by_id(Person, person_id)
     if person is None:
         raise NotFound(Message("no person with id %(id)s", id=person_id))
-    already = db.session.scalar(select(ENTRIES.c.id).where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id,
-                                                           ENTRIES.c.operation == ANONYMIZE).limit(1))
+    already = db.session.scalar(
+        select(ENTRIES.c.id)
+        .where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id, ENTRIES.c.operation == ANONYMIZE)
+        .limit(1)
+    )
     if already is not None:
-        raise Conflict(Message("person %(id)s was anonymized already (history entry #%(entry)s)", id=person_id, entry=already))
+        raise Conflict(
+            Message("person %(id)s was anonymized already (history entry #%(entry)s)", id=person_id, entry=already)
+        )
 
 
 def _anonymized_name(person_id: int) -> str:
@@ -86,7 +105,11 @@ def _own_entries_rewritten(connection: Connection, person_id: int) -> Iterator[_
     """The person's own entries: the new name, and the personal fields' values redacted."""
     new_name = _anonymized_name(person_id)
     personal = set(PERSONAL_FIELDS)
-    own = select(ENTRIES).where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id).order_by(ENTRIES.c.id)
+    own = (
+        select(ENTRIES)
+        .where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id)
+        .order_by(ENTRIES.c.id)
+    )
     for row in connection.execute(own).mappings().all():
         entry = dict(row)
         before = chain.digest(entry)
@@ -98,8 +121,11 @@ def _own_entries_rewritten(connection: Connection, person_id: int) -> Iterator[_
 def _references_rewritten(connection: Connection, person_id: int) -> Iterator[_Rewrite]:
     """Other records' entries whose labels name the person (a deal's ``person_id``)."""
     for object_type, fields in _person_reference_fields().items():
-        candidates = select(ENTRIES).where(ENTRIES.c.object_type == object_type,
-                                           cast(ENTRIES.c.changes, Text).like(f"%{person_id}%")).order_by(ENTRIES.c.id)
+        candidates = (
+            select(ENTRIES)
+            .where(ENTRIES.c.object_type == object_type, cast(ENTRIES.c.changes, Text).like(f"%{person_id}%"))
+            .order_by(ENTRIES.c.id)
+        )
         for row in connection.execute(candidates).mappings().all():
             entry = dict(row)
             before = chain.digest(entry)
@@ -112,8 +138,10 @@ def _redaction_record(connection: Connection, rewrites: list[_Rewrite]) -> dict[
     """``{entry id: [digest before, digest after]}`` for the ``anonymize`` entry; an entry
     rewritten before (a deal naming two anonymized persons) keeps its first "before"."""
     earlier = recorded_redactions(connection)
-    return {str(entry["id"]): [earlier.get(entry["id"], (before, before))[0], chain.digest(entry)]
-            for entry, before in rewrites}
+    return {
+        str(entry["id"]): [earlier.get(entry["id"], (before, before))[0], chain.digest(entry)]
+        for entry, before in rewrites
+    }
 
 
 def _redact_changes(changes: list, personal: set[str]) -> list:

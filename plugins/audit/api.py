@@ -7,6 +7,7 @@ listed in ``/api/v1/openapi.json`` (its models are in :mod:`.schemas`); the rule
 :mod:`.history`, :mod:`.configuration`, :mod:`.retention`, :mod:`.anonymization` and
 :mod:`.verification`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,10 +21,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, send_file
 from pydantic import ValidationError
 
-from opiekun.errors import Invalid, Message, NotFound, Refused
 from opiekun.api.schemas import OutputModel, QueryModel
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Invalid, Message, NotFound, Refused
 from opiekun.extensions import db
 from opiekun.jobs import enqueue
 from opiekun.permissions import has_permission
@@ -32,9 +33,23 @@ from opiekun.plugins.audit.configuration import change_type_settings, type_setti
 from opiekun.plugins.audit.history import HistoryFilter, check_filter, count_entries, page_of_entries
 from opiekun.plugins.audit.permissions import ANONYMIZE, CONFIGURE, VIEW
 from opiekun.plugins.audit.retention import retention_months, set_retention_months
-from opiekun.plugins.audit.schemas import (AnonymizeOut, AnonymizeRequest, EntryOut, EntryPage, ExportQuery, ExportRequest,
-                                           ExportStarted, ExportState, FilterFields, HistoryQuery, RetentionOut,
-                                           RetentionUpdate, TypeSettingsOut, TypeSettingsUpdate, VerifyOut)
+from opiekun.plugins.audit.schemas import (
+    AnonymizeOut,
+    AnonymizeRequest,
+    EntryOut,
+    EntryPage,
+    ExportQuery,
+    ExportRequest,
+    ExportStarted,
+    ExportState,
+    FilterFields,
+    HistoryQuery,
+    RetentionOut,
+    RetentionUpdate,
+    TypeSettingsOut,
+    TypeSettingsUpdate,
+    VerifyOut,
+)
 from opiekun.plugins.audit.verification import verify_history
 
 TAGS = ["Audit"]
@@ -49,7 +64,9 @@ def require(permission: str) -> Any:
     """The calling user, who must hold ``permission`` (403 otherwise)."""
     user = current_api_user()
     if not has_permission(user, permission):
-        raise Refused(Message("this needs the permission %(permission)r (administrators have it)", permission=permission))
+        raise Refused(
+            Message("this needs the permission %(permission)r (administrators have it)", permission=permission)
+        )
     return user
 
 
@@ -69,8 +86,9 @@ def list_entries():
     require(VIEW.name)
     query = request_query()
     rows, total = page_of_entries(query.history_filter(), query.page, query.per_page)
-    return EntryPage(items=[EntryOut.model_validate(row) for row in rows], total=total, page=query.page,
-                     per_page=query.per_page)
+    return EntryPage(
+        items=[EntryOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page
+    )
 
 
 def inline_export_limit() -> int:
@@ -81,8 +99,12 @@ def inline_export_limit() -> int:
 def _start_export(history_filter: HistoryFilter) -> ExportStarted:
     user = current_api_user()
     job_id = enqueue(jobs.EXPORT, user_id=user.id, user_name=user.name, filters=history_filter.as_params())
-    return ExportStarted(job_id=job_id, status="queued", status_url=f"/api/v1/audit/exports/{job_id}",
-                         download_url=f"/api/v1/audit/exports/{job_id}.xlsx")
+    return ExportStarted(
+        job_id=job_id,
+        status="queued",
+        status_url=f"/api/v1/audit/exports/{job_id}",
+        download_url=f"/api/v1/audit/exports/{job_id}.xlsx",
+    )
 
 
 def send_workbook(history_filter: HistoryFilter, download_name: str):
@@ -116,12 +138,18 @@ def file_route(documented: Callable, query: type[QueryModel] | None = None) -> C
             try:
                 request.context = SimpleNamespace(query=query.model_validate(request.args.to_dict()), json=None)
             except ValidationError as error:
-                raise Invalid(Message("some values are not valid"), {
-                    ".".join(str(part) for part in problem["loc"]) or "query": problem["msg"] for problem in error.errors()
-                }) from None
+                raise Invalid(
+                    Message("some values are not valid"),
+                    {
+                        ".".join(str(part) for part in problem["loc"]) or "query": problem["msg"]
+                        for problem in error.errors()
+                    },
+                ) from None
         return body(*args, **kwargs)
 
-    route.__wrapped__ = validate(query=query, answers=documented.answers, tags=TAGS, operation_id=documented.__name__)(documented)
+    route.__wrapped__ = validate(query=query, answers=documented.answers, tags=TAGS, operation_id=documented.__name__)(
+        documented
+    )
     return route
 
 
@@ -155,7 +183,9 @@ def start_export():
     history_filter = HistoryFilter.from_params(request_body().filters)
     unknown = set(request_body().filters) - set(FilterFields.model_fields) - {"from", "to"} - {"date_from", "date_to"}
     if unknown:
-        raise Invalid(Message("unknown filters"), {f"filters.{name}": Message("not a filter") for name in sorted(unknown)})
+        raise Invalid(
+            Message("unknown filters"), {f"filters.{name}": Message("not a filter") for name in sorted(unknown)}
+        )
     check_filter(history_filter)
     return _start_export(history_filter), 202
 
@@ -169,10 +199,15 @@ def export_state(job_id: str):
     """How far a background export is; ``download_url`` once it is done."""
     state = _own_export(job_id)
     result = state.get("result") or {}
-    return ExportState(job_id=job_id, status=state["status"], progress_done=state["progress_done"],
-                       progress_total=state["progress_total"], rows=result.get("rows"),
-                       download_url=f"/api/v1/audit/exports/{job_id}.xlsx" if state["status"] == "done" else None,
-                       error=state["error"])
+    return ExportState(
+        job_id=job_id,
+        status=state["status"],
+        progress_done=state["progress_done"],
+        progress_total=state["progress_total"],
+        rows=result.get("rows"),
+        download_url=f"/api/v1/audit/exports/{job_id}.xlsx" if state["status"] == "done" else None,
+        error=state["error"],
+    )
 
 
 def download_export(job_id: str):
@@ -190,8 +225,14 @@ def verify():
     """Whether the history was altered outside the application, naming the first bad entry."""
     require(VIEW.name)
     verdict = verify_history()
-    return VerifyOut(ok=verdict.ok, checked=verdict.checked, head_hash=verdict.head_hash,
-                     bad_entry_id=verdict.bad_entry_id, problem=verdict.problem, message=verdict.describe())
+    return VerifyOut(
+        ok=verdict.ok,
+        checked=verdict.checked,
+        head_hash=verdict.head_hash,
+        bad_entry_id=verdict.bad_entry_id,
+        problem=verdict.problem,
+        message=verdict.describe(),
+    )
 
 
 # --- configuration ------------------------------------------------------------------------------
@@ -249,10 +290,18 @@ def anonymize_record():
     require(ANONYMIZE.name)
     body = request_body()
     if body.object_type not in current_app.extensions["opiekun.record_types"]:
-        raise Invalid(Message("unknown record type"), {"object_type": Message("no record type %(type)r", type=body.object_type)})
+        raise Invalid(
+            Message("unknown record type"), {"object_type": Message("no record type %(type)r", type=body.object_type)}
+        )
     if body.object_type != "person":
-        raise Invalid(Message("only persons can be anonymized"), {"object_type": Message(
-            "a %(type)s holds no personal data to anonymize; use person", type=body.object_type)})
+        raise Invalid(
+            Message("only persons can be anonymized"),
+            {
+                "object_type": Message(
+                    "a %(type)s holds no personal data to anonymize; use person", type=body.object_type
+                )
+            },
+        )
     try:
         result = anonymization.anonymize_person(body.object_id)
     except NotFound as error:
@@ -268,13 +317,16 @@ def build_blueprint() -> Blueprint:
     blueprint.add_url_rule("/audit/export.xlsx", "export_entries", export_entries_route, methods=["GET"])
     blueprint.add_url_rule("/audit/exports", "start_export", start_export, methods=["POST"])
     blueprint.add_url_rule("/audit/exports/<string(length=36):job_id>", "export_state", export_state, methods=["GET"])
-    blueprint.add_url_rule("/audit/exports/<string(length=36):job_id>.xlsx", "download_export", download_export_route,
-                           methods=["GET"])
+    blueprint.add_url_rule(
+        "/audit/exports/<string(length=36):job_id>.xlsx", "download_export", download_export_route, methods=["GET"]
+    )
     blueprint.add_url_rule("/audit/verify", "verify", verify, methods=["GET"])
-    blueprint.add_url_rule("/audit/settings/<string(maxlength=50):object_type>", "get_settings", get_settings,
-                           methods=["GET"])
-    blueprint.add_url_rule("/audit/settings/<string(maxlength=50):object_type>", "update_settings", update_settings,
-                           methods=["PATCH"])
+    blueprint.add_url_rule(
+        "/audit/settings/<string(maxlength=50):object_type>", "get_settings", get_settings, methods=["GET"]
+    )
+    blueprint.add_url_rule(
+        "/audit/settings/<string(maxlength=50):object_type>", "update_settings", update_settings, methods=["PATCH"]
+    )
     blueprint.add_url_rule("/audit/retention", "get_retention", get_retention, methods=["GET"])
     blueprint.add_url_rule("/audit/retention", "update_retention", update_retention, methods=["PATCH"])
     blueprint.add_url_rule("/audit/anonymize", "anonymize_record", anonymize_record, methods=["POST"])

@@ -6,6 +6,7 @@ page), each entry hashed from a template of what the entries share, and written 
 pass: ``COPY`` on PostgreSQL, an ``executemany`` INSERT elsewhere (see
 :func:`_write_entries`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,9 @@ BULK_PAGE = 5000
 _URL_PROBE = 987654321
 
 
-def append_bulk(connection: Connection, key: bytes, last_hash: str, bulk: BulkChange, fields: list[str],
-                 common: Mapping[str, Any]) -> str:
+def append_bulk(
+    connection: Connection, key: bytes, last_hash: str, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]
+) -> str:
     """One entry per record of a set-based change, hashed before it is written (one pass, no
     second write): pages of what differs per record (id, name, old values and the labels of
     referenced rows, looked up once per page) are read from the change's rows table; the entry's
@@ -58,41 +60,67 @@ class _ChainLinks:
     def __init__(self, key: bytes, last_hash: str):
         self._key, self.last_hash = key, last_hash
 
-    def entries(self, plan: "_BulkPlan", records) -> Iterator[tuple]:
+    def entries(self, plan: _BulkPlan, records) -> Iterator[tuple]:
         """The ready entries of a page, each hashed as it is asked for (so a COPY can send
         one entry while the next is hashed)."""
         key = self._key
         for record in records:
             url, encoded = plan.slot_texts(record)
             self.last_hash = chain.link(key, self.last_hash, chain.text_digest(plan.canonical.fill(encoded)))
-            yield (*plan.before, record[0], record[1], url, plan.operation, plan.changes.fill(encoded), plan.context,
-                   self.last_hash)
+            yield (
+                *plan.before,
+                record[0],
+                record[1],
+                url,
+                plan.operation,
+                plan.changes.fill(encoded),
+                plan.context,
+                self.last_hash,
+            )
 
 
 class _BulkPlan:
     """What the entries of one bulk change share, and how to fill in what differs."""
 
-    def __init__(self, connection: Connection, record_type, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]):
+    def __init__(
+        self, connection: Connection, record_type, bulk: BulkChange, fields: list[str], common: Mapping[str, Any]
+    ):
         model, rows = record_type.model, bulk.rows
         references = {name: reference_of(model, name) for name in fields}
         self._connection, self._references = connection, [references[name] for name in fields]
         self._labels: dict[tuple[Reference, Any], str] = {}
         self._asked: dict[Reference, set] = {}
-        self._look_up({reference: {bulk.new_values[name]} for name, reference in references.items() if reference is not None})
+        self._look_up(
+            {reference: {bulk.new_values[name]} for name, reference in references.items() if reference is not None}
+        )
         items = self._field_items(bulk, fields, references)
         self.old_columns = [rows.c[f"old_{name}"] for name in fields]
         self.name_column = _name_column(model, bulk)
         self._url = _url_parts(record_type)
-        entry = {**common, "object_type": bulk.object_type, "object_id": chain.Slot(0), "object_name": chain.Slot(1),
-                 "object_url": chain.Slot(2), "operation": bulk.operation, "changes": items}
+        entry = {
+            **common,
+            "object_type": bulk.object_type,
+            "object_id": chain.Slot(0),
+            "object_name": chain.Slot(1),
+            "object_url": chain.Slot(2),
+            "operation": bulk.operation,
+            "changes": items,
+        }
         self.canonical = chain.Template.of_entry(entry)
         self.changes = chain.Template.of_value(items)
         self.context = json.dumps(common["context"]) if common["context"] else None
-        self.before = (_as_written(connection, common["at"]), common["user_id"], common["user_name"], common["job"], bulk.object_type)
+        self.before = (
+            _as_written(connection, common["at"]),
+            common["user_id"],
+            common["user_name"],
+            common["job"],
+            bulk.object_type,
+        )
         self.operation = bulk.operation
 
-    def _field_items(self, bulk: BulkChange, fields: list[str],
-                     references: Mapping[str, Reference | None]) -> list[dict[str, Any]]:
+    def _field_items(
+        self, bulk: BulkChange, fields: list[str], references: Mapping[str, Reference | None]
+    ) -> list[dict[str, Any]]:
         """The entries' ``changes``, per-record values as slots: 0, 1, 2 are the object's id,
         name and URL; then per field its old value and old label (an anonymization keeps no
         old value)."""
@@ -102,18 +130,27 @@ class _BulkPlan:
             reference = references[name]
             new_value = bulk.new_values[name]
             old_slot, label_slot = chain.Slot(3 + 2 * number), chain.Slot(4 + 2 * number)
-            items.append({
-                "field": name, "field_label": field_label(name),
-                "old": None if anonymizing else old_slot, "new": change_value(new_value),
-                "old_label": REDACTED if anonymizing else (label_slot if reference is not None else None),
-                "new_label": self._labels.get((reference, new_value)) if reference is not None else None,
-            })
+            items.append(
+                {
+                    "field": name,
+                    "field_label": field_label(name),
+                    "old": None if anonymizing else old_slot,
+                    "new": change_value(new_value),
+                    "old_label": REDACTED if anonymizing else (label_slot if reference is not None else None),
+                    "new_label": self._labels.get((reference, new_value)) if reference is not None else None,
+                }
+            )
         return items
 
     def look_up_labels(self, records) -> None:
         """The labels of the rows the old values of a page refer to (a user's name…)."""
-        self._look_up({reference: {record[2 + position] for record in records}
-                       for position, reference in enumerate(self._references) if reference is not None})
+        self._look_up(
+            {
+                reference: {record[2 + position] for record in records}
+                for position, reference in enumerate(self._references)
+                if reference is not None
+            }
+        )
 
     def _look_up(self, wanted: Mapping[Reference, set]) -> None:
         """Add the labels of ``{reference: ids}`` to the change's labels, in one query per
@@ -160,8 +197,20 @@ def _url_parts(record_type) -> tuple[str, str] | None:
 
 
 #: The columns a bulk change's entries are written with, in the order of the rows built above.
-_WRITTEN = ("at", "user_id", "user_name", "job", "object_type", "object_id", "object_name", "object_url",
-            "operation", "changes", "context", "hash")
+_WRITTEN = (
+    "at",
+    "user_id",
+    "user_name",
+    "job",
+    "object_type",
+    "object_id",
+    "object_name",
+    "object_url",
+    "operation",
+    "changes",
+    "context",
+    "hash",
+)
 
 
 def _write_entries(connection: Connection, entries: Iterable[tuple]) -> None:
@@ -174,7 +223,10 @@ def _write_entries(connection: Connection, entries: Iterable[tuple]) -> None:
         from psycopg.copy import QueuedLibpqWriter  # the driver of PostgreSQL deployments
 
         cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY {ENTRIES.name} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
+        with (
+            cursor,
+            cursor.copy(f"COPY {ENTRIES.name} ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
             for entry in entries:
                 copy.write_row(entry)
         return

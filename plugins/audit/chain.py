@@ -21,6 +21,7 @@ digest and continues the chain with the "before" digest, which the chain authent
 purge of old entries (retention) appends a ``purge`` entry naming the hash of the last
 entry removed, from which the remaining chain continues.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,8 +54,8 @@ def chain_key() -> bytes:
 def timestamp_text(at: dt.datetime) -> str:
     """A moment as the canonical form writes it: ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC)."""
     if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
-    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 _JSON_OPTIONS = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "default": str}
@@ -64,9 +65,18 @@ _encode = json.JSONEncoder(**_JSON_OPTIONS).encode
 def canonical_text(entry: Mapping[str, Any]) -> str:
     """The text whose UTF-8 bytes an entry's digest is taken over (see the module's docstring)."""
     body = [
-        FORMAT, timestamp_text(entry["at"]), entry.get("user_id"), entry.get("user_name"), entry.get("job"),
-        entry["object_type"], entry.get("object_id"), entry.get("object_name"), entry.get("object_url"),
-        entry["operation"], entry.get("changes") or [], entry.get("context") or {},
+        FORMAT,
+        timestamp_text(entry["at"]),
+        entry.get("user_id"),
+        entry.get("user_name"),
+        entry.get("job"),
+        entry["object_type"],
+        entry.get("object_id"),
+        entry.get("object_name"),
+        entry.get("object_url"),
+        entry["operation"],
+        entry.get("changes") or [],
+        entry.get("context") or {},
     ]
     return _encode(body)
 
@@ -136,12 +146,12 @@ class Template:
         self._format = "".join(text + slot for text, slot in zip(texts, slots)) + texts[-1]
 
     @classmethod
-    def of_entry(cls, entry: Mapping[str, Any]) -> "Template":
+    def of_entry(cls, entry: Mapping[str, Any]) -> Template:
         """The canonical text of ``entry`` (see :func:`canonical_text`)."""
         return cls(canonical_text(entry))
 
     @classmethod
-    def of_value(cls, value: Any) -> "Template":
+    def of_value(cls, value: Any) -> Template:
         """The JSON text of ``value`` (as stored in a JSON column)."""
         return cls(_encode(value))
 
@@ -175,8 +185,13 @@ class Verdict:
         return f"history altered: entry #{self.bad_entry_id}: {self.problem}"
 
 
-def verify(key: bytes, rows: Iterable[Mapping[str, Any]], redactions: Mapping[int, tuple[str, str]],
-           purge_hashes: set[str], head: Mapping[str, Any] | None) -> Verdict:
+def verify(
+    key: bytes,
+    rows: Iterable[Mapping[str, Any]],
+    redactions: Mapping[int, tuple[str, str]],
+    purge_hashes: set[str],
+    head: Mapping[str, Any] | None,
+) -> Verdict:
     """Walk ``rows`` (every entry, in id order) and check the chain.
 
     ``redactions`` and ``purge_hashes`` come from the ``anonymize`` and ``purge`` entries
@@ -193,18 +208,26 @@ def verify(key: bytes, rows: Iterable[Mapping[str, Any]], redactions: Mapping[in
         if entry_id in redactions and current_digest == redactions[entry_id][1]:
             current_digest = redactions[entry_id][0]
         candidates = [previous] if previous is not None else [GENESIS, *sorted(purge_hashes)]
-        if stored is None or not any(hmac.compare_digest(link(key, candidate, current_digest), stored)
-                                     for candidate in candidates):
+        if stored is None or not any(
+            hmac.compare_digest(link(key, candidate, current_digest), stored) for candidate in candidates
+        ):
             if previous is not None and stored is not None and entry_id in redactions:
                 problem = "its content was changed after it was anonymized"
             else:
-                problem = ("its content or hash was changed, or an entry before it was removed or inserted "
-                           "outside the application")
+                problem = (
+                    "its content or hash was changed, or an entry before it was removed or inserted "
+                    "outside the application"
+                )
             return Verdict(False, checked, previous or GENESIS, entry_id, problem)
         previous = stored
         last_id = entry_id
     head_hash = previous or GENESIS
     if head is not None and head["last_hash"] != head_hash:
-        return Verdict(False, checked, head_hash, last_id,
-                       "the chain head names another last entry: entries after this one were removed")
+        return Verdict(
+            False,
+            checked,
+            head_hash,
+            last_id,
+            "the chain head names another last entry: entries after this one were removed",
+        )
     return Verdict(True, checked, head_hash)

@@ -1,4 +1,5 @@
 """``opiekun audit verify`` (and ``opiekun audit purge``) for operators."""
+
 from __future__ import annotations
 
 import click

@@ -2,6 +2,7 @@
 fields are left out. A version number on the chain head changes with the configuration,
 so every process knows when to re-read it (:func:`recording_config`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -41,8 +42,9 @@ def recording_config(connection: Connection, version: int) -> dict[str, TypeConf
     if cached is not None and cached[0] == version:
         return cached[1]
     config = {
-        row.object_type: TypeConfig(frozenset(row.operations) if row.operations is not None else None,
-                                    frozenset(row.excluded_fields or ()))
+        row.object_type: TypeConfig(
+            frozenset(row.operations) if row.operations is not None else None, frozenset(row.excluded_fields or ())
+        )
         for row in connection.execute(select(AuditTypeSetting.__table__))
     }
     current_app.extensions["audit.config"] = (version, config)
@@ -54,8 +56,11 @@ def type_settings(object_type: str) -> dict[str, Any]:
     if object_type not in current_app.extensions["opiekun.record_types"]:
         raise NotFound(Message("no record type %(type)r", type=object_type))
     row = db.session.get(AuditTypeSetting, object_type)
-    return {"object_type": object_type, "operations": row.operations if row else None,
-            "excluded_fields": (row.excluded_fields or []) if row else []}
+    return {
+        "object_type": object_type,
+        "operations": row.operations if row else None,
+        "excluded_fields": (row.excluded_fields or []) if row else [],
+    }
 
 
 def change_type_settings(object_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,8 +69,9 @@ def change_type_settings(object_type: str, values: Mapping[str, Any]) -> dict[st
     _check_excluded_fields(object_type, values.get("excluded_fields"))
     row = db.session.get(AuditTypeSetting, object_type)
     if row is None:
-        row = AuditTypeSetting(object_type=object_type, operations=current["operations"],
-                               excluded_fields=current["excluded_fields"])
+        row = AuditTypeSetting(
+            object_type=object_type, operations=current["operations"], excluded_fields=current["excluded_fields"]
+        )
     if "operations" in values:
         row.operations = sorted(set(values["operations"])) if values["operations"] is not None else None
     if "excluded_fields" in values:
@@ -83,5 +89,11 @@ def _check_excluded_fields(object_type: str, excluded_fields: list[str] | None) 
     model = current_app.extensions["opiekun.record_types"].get(object_type).model
     unknown = sorted(set(excluded_fields) - set(model.__table__.c.keys()))
     if unknown:
-        raise Invalid(Message("unknown fields"), {"excluded_fields": Message(
-            "%(type)s has no field %(fields)s", type=object_type, fields=", ".join(unknown))})
+        raise Invalid(
+            Message("unknown fields"),
+            {
+                "excluded_fields": Message(
+                    "%(type)s has no field %(fields)s", type=object_type, fields=", ".join(unknown)
+                )
+            },
+        )

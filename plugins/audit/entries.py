@@ -5,6 +5,7 @@ transactions append one after the other and the chain has one order. Everything 
 writes through the caller's connection with core statements, never the ORM unit of work
 (recording happens during a flush and must not trigger another one).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,11 @@ _LOCK_HEAD = select(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID).with_for
 
 #: One entry and the head's move in one statement (constant, so compiled once).
 _INSERT_MOVING_HEAD = insert(ENTRIES).add_cte(
-    update(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID).values(last_hash=bindparam("head_hash")).cte("moved_head"))
+    update(CHAIN_HEAD)
+    .where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
+    .values(last_hash=bindparam("head_hash"))
+    .cte("moved_head")
+)
 
 
 def lock_head(connection: Connection) -> dict[str, Any]:
@@ -72,8 +77,11 @@ def move_head(connection: Connection, last_hash: str) -> None:
 def bump_settings_version(connection: Connection) -> None:
     """Tell every process to re-read the per-type configuration (it changed)."""
     lock_head(connection)
-    connection.execute(update(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
-                       .values(settings_version=CHAIN_HEAD.c.settings_version + 1))
+    connection.execute(
+        update(CHAIN_HEAD)
+        .where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID)
+        .values(settings_version=CHAIN_HEAD.c.settings_version + 1)
+    )
 
 
 def insert_entries(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -96,8 +104,17 @@ def normalized(value: Any) -> Any:
 def append_entry(connection: Connection, entry: Mapping[str, Any]) -> int:
     """Append one entry the audit plugin writes itself (a purge), chained."""
     head = lock_head(connection)
-    row = {"context": None, "changes": [], "user_id": None, "user_name": None, "job": None,
-           "object_id": None, "object_name": None, "object_url": None, **entry}
+    row = {
+        "context": None,
+        "changes": [],
+        "user_id": None,
+        "user_name": None,
+        "job": None,
+        "object_id": None,
+        "object_name": None,
+        "object_url": None,
+        **entry,
+    }
     row["context"] = normalized(row["context"]) if row["context"] else None
     row["changes"] = normalized(row["changes"])
     row["hash"] = chain.link(chain.chain_key(), head["last_hash"], chain.digest(row))

@@ -6,6 +6,7 @@ server-side cursor in batches, so memory stays flat for millions of rows. A shee
 most 1,048,576 rows (Excel's limit, header included): the export continues on "History
 (2)", "History (3)"… Timestamps are real Excel dates (UTC; Excel has no time zones).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,20 @@ from opiekun.spreadsheets import xlsx_text
 EXCEL_MAX_ROWS = 1_048_576
 READ_BATCH = 2000
 SHEET_TITLE = "History"
-HEADER = ("ID", "Date (UTC)", "User ID", "User", "Job", "Record type", "Record ID", "Record", "Link", "Operation",
-          "Changes", "Context")
+HEADER = (
+    "ID",
+    "Date (UTC)",
+    "User ID",
+    "User",
+    "Job",
+    "Record type",
+    "Record ID",
+    "Record",
+    "Link",
+    "Operation",
+    "Changes",
+    "Context",
+)
 
 
 def _shown(value: Any, label: Any) -> str:
@@ -40,7 +53,9 @@ def changes_text(changes: list | None) -> str:
     lines = []
     for item in changes or ():
         label = item.get("field_label") or item.get("field")
-        lines.append(f"{label}: {_shown(item.get('old'), item.get('old_label'))} → {_shown(item.get('new'), item.get('new_label'))}")
+        lines.append(
+            f"{label}: {_shown(item.get('old'), item.get('old_label'))} → {_shown(item.get('new'), item.get('new_label'))}"
+        )
     return "\n".join(lines)
 
 
@@ -64,9 +79,20 @@ def _export_columns(dialect_name: str) -> tuple:
     ``changes`` and ``context`` as their JSON text (decoded once, by :func:`_sheet_rows`,
     instead of by the driver's JSON loader and the column type)."""
     columns = ENTRIES.c
-    return (columns.id, _naive_utc_at(dialect_name), columns.user_id, columns.user_name, columns.job, columns.object_type,
-            columns.object_id, columns.object_name, columns.object_url, columns.operation,
-            cast(columns.changes, Text).label("changes"), cast(columns.context, Text).label("context"))
+    return (
+        columns.id,
+        _naive_utc_at(dialect_name),
+        columns.user_id,
+        columns.user_name,
+        columns.job,
+        columns.object_type,
+        columns.object_id,
+        columns.object_name,
+        columns.object_url,
+        columns.operation,
+        cast(columns.changes, Text).label("changes"),
+        cast(columns.context, Text).label("context"),
+    )
 
 
 def entry_rows(history_filter: HistoryFilter) -> Iterator[tuple]:
@@ -82,16 +108,46 @@ def _sheet_rows(batch) -> list[tuple]:
     """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text, every
     text inert (:func:`~opiekun.spreadsheets.xlsx_text`). Made in one go per batch:
     measurably cheaper than a generator step per entry between openpyxl's cells."""
-    return [(entry_id, at, user_id, xlsx_text(user_name), xlsx_text(job), xlsx_text(object_type), object_id,
-             xlsx_text(object_name), xlsx_text(object_url), xlsx_text(operation),
-             xlsx_text(changes_text(json.loads(changes))) if changes else "",
-             xlsx_text(context_text(json.loads(context))) if context else "")
-            for (entry_id, at, user_id, user_name, job, object_type, object_id, object_name, object_url, operation,
-                 changes, context) in batch]
+    return [
+        (
+            entry_id,
+            at,
+            user_id,
+            xlsx_text(user_name),
+            xlsx_text(job),
+            xlsx_text(object_type),
+            object_id,
+            xlsx_text(object_name),
+            xlsx_text(object_url),
+            xlsx_text(operation),
+            xlsx_text(changes_text(json.loads(changes))) if changes else "",
+            xlsx_text(context_text(json.loads(context))) if context else "",
+        )
+        for (
+            entry_id,
+            at,
+            user_id,
+            user_name,
+            job,
+            object_type,
+            object_id,
+            object_name,
+            object_url,
+            operation,
+            changes,
+            context,
+        ) in batch
+    ]
 
 
-def write_workbook(rows: Iterator[tuple], target: str | Path, *, max_rows: int = EXCEL_MAX_ROWS,
-                   progress: Callable[[int], None] | None = None, progress_every: int = 10_000) -> int:
+def write_workbook(
+    rows: Iterator[tuple],
+    target: str | Path,
+    *,
+    max_rows: int = EXCEL_MAX_ROWS,
+    progress: Callable[[int], None] | None = None,
+    progress_every: int = 10_000,
+) -> int:
     """Write ``rows`` under ``HEADER`` into a new workbook at ``target``; returns how many
     rows were written. An empty ``rows`` still makes a valid file (the header only)."""
     workbook = Workbook(write_only=True)

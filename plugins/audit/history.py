@@ -1,6 +1,7 @@
 """Reading the history: the filters of the list, the API and the export, and the entries
 they match, newest first.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,14 @@ class HistoryFilter:
 
     def as_params(self) -> dict[str, str]:
         """The filter as query-string values (a job's arguments, the admin's links)."""
-        params = {"from": self.date_from, "to": self.date_to, "user_id": self.user_id, "object_type": self.object_type,
-                  "object_id": self.object_id, "operation": self.operation}
+        params = {
+            "from": self.date_from,
+            "to": self.date_to,
+            "user_id": self.user_id,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "operation": self.operation,
+        }
         return {name: str(value) for name, value in params.items() if value is not None}
 
     @classmethod
@@ -108,7 +115,7 @@ def check_filter(history_filter: HistoryFilter) -> None:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def filtered_entries(history_filter: HistoryFilter, columns=None):
@@ -139,7 +146,11 @@ def page_of_entries(history_filter: HistoryFilter, page: int, per_page: int) -> 
     refuses a filter naming nothing that exists (:func:`check_filter`)."""
     check_filter(history_filter)
     total = count_entries(history_filter)
-    rows = db.session.execute(filtered_entries(history_filter).limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    rows = (
+        db.session.execute(filtered_entries(history_filter).limit(per_page).offset((page - 1) * per_page))
+        .mappings()
+        .all()
+    )
     return [dict(row) for row in rows], total
 
 

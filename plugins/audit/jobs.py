@@ -13,6 +13,7 @@
 * ``audit.forget_exports``: after a person is anonymized, delete every export file (any
   may hold their data); an export running meanwhile discards its file.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,8 +26,8 @@ from pathlib import Path
 from flask import current_app
 from rq import get_current_job
 
-from opiekun.errors import Gone, Message, NotFound, Refused
 from opiekun.config import ConfigurationError
+from opiekun.errors import Gone, Message, NotFound, Refused
 from opiekun.jobs import JobDefinition, Schedule, connection, job_state, report_progress
 from opiekun.plugins.audit.history import HistoryFilter, count_entries
 from opiekun.plugins.audit.retention import purge_old_entries
@@ -66,14 +67,18 @@ def export_path(job_id: str) -> Path:
 def export_retention() -> dt.timedelta:
     """How long export files are kept: the app's ``AUDIT_EXPORT_RETENTION_HOURS``, else
     ``OPIEKUN_EXPORT_RETENTION_HOURS``, else 24 hours."""
-    configured = current_app.config.get("AUDIT_EXPORT_RETENTION_HOURS",
-                                        os.environ.get("OPIEKUN_EXPORT_RETENTION_HOURS") or DEFAULT_EXPORT_RETENTION_HOURS)
+    configured = current_app.config.get(
+        "AUDIT_EXPORT_RETENTION_HOURS",
+        os.environ.get("OPIEKUN_EXPORT_RETENTION_HOURS") or DEFAULT_EXPORT_RETENTION_HOURS,
+    )
     try:
         hours = float(configured)
     except (TypeError, ValueError):
         hours = math.nan
     if not (math.isfinite(hours) and hours > 0):
-        raise ConfigurationError(f"OPIEKUN_EXPORT_RETENTION_HOURS must be a positive number of hours, not {configured!r}")
+        raise ConfigurationError(
+            f"OPIEKUN_EXPORT_RETENTION_HOURS must be a positive number of hours, not {configured!r}"
+        )
     return dt.timedelta(hours=hours)
 
 
@@ -119,10 +124,15 @@ def own_job(job_id: str, name: str, user) -> dict:
     about a verification), ``Refused`` for someone else's. The API and the panel ask this."""
     state = job_state(job_id)
     if state is None or state["name"] != name:
-        raise NotFound(Message("no such job %(id)s", id=job_id) if name != EXPORT else Message("no export %(id)s", id=job_id))
+        raise NotFound(
+            Message("no such job %(id)s", id=job_id) if name != EXPORT else Message("no export %(id)s", id=job_id)
+        )
     if state["user_id"] != user.id and user.role != "admin":
-        raise Refused(Message("this export was started by another user") if name == EXPORT
-                      else Message("this check was started by another user"))
+        raise Refused(
+            Message("this export was started by another user")
+            if name == EXPORT
+            else Message("this check was started by another user")
+        )
     return state
 
 
@@ -135,8 +145,14 @@ def finished_export(job_id: str, state: dict) -> Path:
     path = export_path(job_id)
     if not path.exists():
         hours = export_retention().total_seconds() / 3600
-        raise Gone(Message("export %(id)s is no longer available: exports are kept %(hours)s hours and deleted "
-                           "when a person is anonymized; start a new export", id=job_id, hours=f"{hours:g}"))
+        raise Gone(
+            Message(
+                "export %(id)s is no longer available: exports are kept %(hours)s hours and deleted "
+                "when a person is anonymized; start a new export",
+                id=job_id,
+                hours=f"{hours:g}",
+            )
+        )
     return path
 
 

@@ -4,6 +4,7 @@ points at (``owner_id`` → the user's name, ``stage_id`` → the stage's name).
 Both are copies taken when the entry is recorded, so the history still reads right after
 a user departed, a record was deleted or the plugin that defined a field was removed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -70,7 +71,7 @@ def reference_of(model: type, field: str) -> Reference | None:
 
 def _find_reference(model: type, field: str) -> Reference | None:
     column = model.__table__.c.get(field)
-    for foreign_key in (column.foreign_keys if column is not None else ()):
+    for foreign_key in column.foreign_keys if column is not None else ():
         target = _model_of_table(foreign_key.column.table)
         label = _label_expression(target) if target is not None else None
         if label is not None:

@@ -4,6 +4,7 @@ per-record-type configuration.
 Imported only by the plugin's hooks, so a deployment with audit switched off has none of
 these tables.
 """
+
 from __future__ import annotations
 
 import datetime as dt

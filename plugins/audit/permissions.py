@@ -1,4 +1,5 @@
 """The rights the audit plugin checks (administrators hold every permission)."""
+
 from opiekun.permissions import Permission
 
 VIEW = Permission("audit.view", "See and export the change history of all records", ())

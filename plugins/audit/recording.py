@@ -9,6 +9,7 @@ of work, so recording cannot trigger another flush):
 * a set-based change (:class:`~opiekun.changes.BulkChange`) is written by
   :func:`~opiekun.plugins.audit.bulk_recording.append_bulk`.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,7 +38,10 @@ def record_change_set(session, change_set: ChangeSet) -> None:
     last_hash = head["last_hash"]
     actor = change_set.actor
     common = {
-        "at": change_set.at, "user_id": actor.user_id, "user_name": actor.user_name, "job": actor.job,
+        "at": change_set.at,
+        "user_id": actor.user_id,
+        "user_name": actor.user_name,
+        "job": actor.job,
         "context": normalized(dict(change_set.context)) or None,
     }
     rows = entries_of_records(connection, change_set.records, config, common)
@@ -67,21 +71,30 @@ def object_url(object_type: str, object_id: int | None) -> str | None:
 _KeptChange = tuple[RecordChange, list[FieldChange], dict[str, Reference]]
 
 
-def entries_of_records(connection: Connection, records: Iterable[RecordChange], config: Mapping[str, TypeConfig],
-                       common: Mapping[str, Any]) -> list[dict[str, Any]]:
+def entries_of_records(
+    connection: Connection, records: Iterable[RecordChange], config: Mapping[str, TypeConfig], common: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """The entry rows (not yet hashed) of the per-record events the configuration records,
     with the labels of referenced rows (one query per referenced table)."""
     kept, wanted = _recorded_changes(records, config)
     labels = labels_of(connection, wanted) if wanted else {}
-    return [{
-        **common, "object_type": change.object_type, "object_id": change.object_id,
-        "object_name": change.object_name, "object_url": object_url(change.object_type, change.object_id),
-        "operation": change.operation, "changes": normalized(_field_items(change, fields, references, labels)),
-    } for change, fields, references in kept]
+    return [
+        {
+            **common,
+            "object_type": change.object_type,
+            "object_id": change.object_id,
+            "object_name": change.object_name,
+            "object_url": object_url(change.object_type, change.object_id),
+            "operation": change.operation,
+            "changes": normalized(_field_items(change, fields, references, labels)),
+        }
+        for change, fields, references in kept
+    ]
 
 
-def _recorded_changes(records: Iterable[RecordChange],
-                      config: Mapping[str, TypeConfig]) -> tuple[list[_KeptChange], dict[Reference, set]]:
+def _recorded_changes(
+    records: Iterable[RecordChange], config: Mapping[str, TypeConfig]
+) -> tuple[list[_KeptChange], dict[Reference, set]]:
     """The events to record with their recorded fields and references, and the ids each
     reference must be labelled for."""
     registry = current_app.extensions["opiekun.record_types"]
@@ -105,8 +118,12 @@ def _recorded_changes(records: Iterable[RecordChange],
     return kept, wanted
 
 
-def _field_items(change: RecordChange, fields: list[FieldChange], references: Mapping[str, Reference],
-                 labels: Mapping[tuple[Reference, Any], str]) -> list[dict[str, Any]]:
+def _field_items(
+    change: RecordChange,
+    fields: list[FieldChange],
+    references: Mapping[str, Reference],
+    labels: Mapping[tuple[Reference, Any], str],
+) -> list[dict[str, Any]]:
     """The entry's ``changes``: per field its label, old and new value and their labels (an
     anonymization keeps no old value)."""
     redact_old = change.operation == ANONYMIZE
@@ -114,10 +131,14 @@ def _field_items(change: RecordChange, fields: list[FieldChange], references: Ma
     for field in fields:
         reference = references.get(field.field)
         old = None if redact_old else field.old
-        items.append({
-            "field": field.field, "field_label": field_label(field.field),
-            "old": old, "new": field.new,
-            "old_label": REDACTED if redact_old else (labels.get((reference, old)) if reference else None),
-            "new_label": labels.get((reference, field.new)) if reference else None,
-        })
+        items.append(
+            {
+                "field": field.field,
+                "field_label": field_label(field.field),
+                "old": old,
+                "new": field.new,
+                "old_label": REDACTED if redact_old else (labels.get((reference, old)) if reference else None),
+                "new_label": labels.get((reference, field.new)) if reference else None,
+            }
+        )
     return items

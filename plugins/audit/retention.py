@@ -4,6 +4,7 @@ unset: for ever), applied every night by the job ``audit.purge``.
 A purge deletes the old entries and appends one chained ``purge`` entry naming the hash of
 the last entry removed, so verification continues the remaining chain from it.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -15,8 +16,8 @@ from sqlalchemy import select
 from opiekun.extensions import db
 from opiekun.models import utcnow
 from opiekun.plugins.audit import chain
-from opiekun.stored_settings import SettingsStore, StoredSetting
 from opiekun.plugins.audit.entries import ENTRIES, PURGE, append_entry, lock_head
+from opiekun.stored_settings import SettingsStore, StoredSetting
 
 #: ``audit.retention_months``: the months the history is kept; unset (``None``): for ever.
 RETENTION_MONTHS: StoredSetting[int | None] = SettingsStore("audit").setting("retention_months", None)
@@ -50,14 +51,25 @@ def purge_old_entries(now: dt.datetime | None = None) -> dict[str, Any]:
     cutoff = months_before(now or utcnow(), months)
     connection = db.session.connection()
     lock_head(connection)
-    last = connection.execute(select(ENTRIES.c.id, ENTRIES.c.hash).where(ENTRIES.c.at < cutoff)
-                              .order_by(ENTRIES.c.id.desc()).limit(1)).first()
+    last = connection.execute(
+        select(ENTRIES.c.id, ENTRIES.c.hash).where(ENTRIES.c.at < cutoff).order_by(ENTRIES.c.id.desc()).limit(1)
+    ).first()
     if last is None:
         return {"purged": 0, "retention_months": months}
     purged = connection.execute(ENTRIES.delete().where(ENTRIES.c.id <= last.id)).rowcount
-    append_entry(connection, {
-        "at": utcnow(), "object_type": "audit", "operation": PURGE, "job": "audit.purge",
-        "context": {"before": chain.timestamp_text(cutoff), "purged": purged, "last_purged_id": last.id,
-                    "last_purged_hash": last.hash},
-    })
+    append_entry(
+        connection,
+        {
+            "at": utcnow(),
+            "object_type": "audit",
+            "operation": PURGE,
+            "job": "audit.purge",
+            "context": {
+                "before": chain.timestamp_text(cutoff),
+                "purged": purged,
+                "last_purged_id": last.id,
+                "last_purged_hash": last.hash,
+            },
+        },
+    )
     return {"purged": purged, "retention_months": months}

@@ -1,5 +1,6 @@
 """The audit API's request and answer models (pydantic): validated by spectree and
 described in ``/api/v1/openapi.json``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,9 @@ class FilterFields(QueryModel):
 
     def history_filter(self) -> HistoryFilter:
         """The query's filters as the history reads them."""
-        return HistoryFilter(self.date_from, self.date_to, self.user_id, self.object_type, self.object_id,
-                             self.operation)
+        return HistoryFilter(
+            self.date_from, self.date_to, self.user_id, self.object_type, self.object_id, self.operation
+        )
 
 
 class HistoryQuery(PageQuery, FilterFields):
@@ -113,7 +115,8 @@ class RetentionOut(OutputModel):
 
 class RetentionUpdate(InputModel):
     retention_months: Annotated[int, Field(ge=1, le=1200)] | None = Field(
-        None, description="purge entries older than this many months every night; null: keep everything")
+        None, description="purge entries older than this many months every night; null: keep everything"
+    )
 
 
 class AnonymizeRequest(InputModel):

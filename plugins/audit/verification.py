@@ -3,6 +3,7 @@ that does not match (``opiekun audit verify``, the API, Administration → Histo
 integrity). The rules are :func:`opiekun.plugins.audit.chain.verify`; this module reads
 what they need from the database.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping

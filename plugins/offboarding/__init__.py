@@ -10,6 +10,7 @@ Like every plugin, this module only holds the manifest and the hook implementati
 models are imported inside the hooks, so a disabled offboarding leaves no tables, routes,
 admin views, jobs or permissions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -91,7 +92,7 @@ def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
 
 @hookimpl
 def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
-    """"Transfer to…" on every record list: the records of departed owners among the
+    """ "Transfer to…" on every record list: the records of departed owners among the
     selection, or among every record matching the filter, to one user (undoable)."""
     from opiekun.plugins.offboarding.admin.transfer_to import transfer_to_action
 

@@ -6,23 +6,36 @@ in ``/api/v1/openapi.json`` (its models are in :mod:`.schemas`); the rules live 
 :mod:`.preview`, :mod:`.planning`, :mod:`.running`, :mod:`.moves` and :mod:`.undo`. Only
 administrators and holders of ``offboarding.transfer`` may call them.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint
 
-from opiekun.errors import Refused
-from opiekun.pagination import fetch
 from opiekun.api.pagination import paginate
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Refused
 from opiekun.extensions import db
 from opiekun.models import User
+from opiekun.pagination import fetch
 from opiekun.permissions import has_permission
 from opiekun.plugins.offboarding import moves, preview, running, transfers, undo
 from opiekun.plugins.offboarding.permissions import TRANSFER
-from opiekun.plugins.offboarding.schemas import (ItemCountOut, MovedItemOut, MovedItemPage, MovedItemsQuery, PreviewOut,
-                                                 PreviewQuery, TransferBrief, TransferIn, TransferListQuery, TransferOut,
-                                                 TransferPage, UndoOut, UserOut)
+from opiekun.plugins.offboarding.schemas import (
+    ItemCountOut,
+    MovedItemOut,
+    MovedItemPage,
+    MovedItemsQuery,
+    PreviewOut,
+    PreviewQuery,
+    TransferBrief,
+    TransferIn,
+    TransferListQuery,
+    TransferOut,
+    TransferPage,
+    UndoOut,
+    UserOut,
+)
 
 TAGS = ["Offboarding"]
 
@@ -45,10 +58,23 @@ def get_preview(user_id: int):
     require_right()
     result = preview.preview(user_id, request_query().include_closed)
     under_way = transfers.transfer_under_way(user_id)
-    return PreviewOut(user=UserOut.model_validate(result.user), include_closed=result.include_closed,
-                      items=[ItemCountOut(object_type=item.object_type, label=item.label, kind=item.kind, open=item.open,
-                                          closed=item.closed, total=item.total) for item in result.items],
-                      total=result.total, transfer_under_way=under_way)
+    return PreviewOut(
+        user=UserOut.model_validate(result.user),
+        include_closed=result.include_closed,
+        items=[
+            ItemCountOut(
+                object_type=item.object_type,
+                label=item.label,
+                kind=item.kind,
+                open=item.open,
+                closed=item.closed,
+                total=item.total,
+            )
+            for item in result.items
+        ],
+        total=result.total,
+        transfer_under_way=under_way,
+    )
 
 
 # --- transfers -------------------------------------------------------------------------------------
@@ -102,8 +128,12 @@ def undo_transfer(transfer_id: int):
     result = undo.undo_transfer(transfer_id, user)
     db.session.commit()
     kept = fetch(moves.moved_items(transfer_id, kept_only=True).limit(100))
-    return UndoOut(transfer=TransferOut.of(transfers.get_transfer(transfer_id)), restored=result.restored, kept=result.kept,
-                   kept_items=[MovedItemOut.model_validate(item) for item in kept])
+    return UndoOut(
+        transfer=TransferOut.of(transfers.get_transfer(transfer_id)),
+        restored=result.restored,
+        kept=result.kept,
+        kept_items=[MovedItemOut.model_validate(item) for item in kept],
+    )
 
 
 @validate(query=MovedItemsQuery, answers={200: MovedItemPage}, tags=TAGS, operation_id="list_offboarding_moved_items")
@@ -128,4 +158,3 @@ def build_blueprint() -> Blueprint:
     blueprint.add_url_rule("/transfers/<int:transfer_id>/undo", "undo_transfer", undo_transfer, methods=["POST"])
     blueprint.add_url_rule("/transfers/<int:transfer_id>/items", "moved_items", list_moved_items, methods=["GET"])
     return blueprint
-

@@ -3,6 +3,7 @@
 * ``offboarding.transfer``: carry out a planned transfer, step by step, with progress;
   run again after a crash it does only the steps not yet done.
 """
+
 from __future__ import annotations
 
 from opiekun.jobs import JobDefinition, report_progress

@@ -3,6 +3,7 @@
 Imported only by the plugin's hooks, so a deployment with offboarding switched off has
 none of these tables.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,9 +34,13 @@ class Transfer(db.Model):
         enum_check("status", STATUSES),
         enum_check("origin", ORIGINS),
         # one transfer under way per user, in the database itself (a race gets an error too)
-        Index("ux_offboarding_transfers_under_way", "from_user_id", unique=True,
-              sqlite_where=text("status IN ('queued', 'running')"),
-              postgresql_where=text("status IN ('queued', 'running')")),
+        Index(
+            "ux_offboarding_transfers_under_way",
+            "from_user_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
         Index("ix_offboarding_transfers_from_user", "from_user_id", "id"),
     )
 
@@ -65,8 +70,9 @@ class Transfer(db.Model):
 
     from_user: Mapped[User] = relationship(User, foreign_keys=[from_user_id])
     requested_by: Mapped[User | None] = relationship(User, foreign_keys=[requested_by_id])
-    steps: Mapped[list[TransferStep]] = relationship(back_populates="transfer", order_by="TransferStep.position",
-                                                     cascade="all, delete-orphan")
+    steps: Mapped[list[TransferStep]] = relationship(
+        back_populates="transfer", order_by="TransferStep.position", cascade="all, delete-orphan"
+    )
 
     @property
     def under_way(self) -> bool:
@@ -111,7 +117,9 @@ class MovedItem(db.Model):
     __tablename__ = "offboarding_moved_items"
     __table_args__ = (enum_check("outcome", OUTCOMES),)
 
-    transfer_id: Mapped[int] = mapped_column(ForeignKey("offboarding_transfers.id", ondelete="CASCADE"), primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(
+        ForeignKey("offboarding_transfers.id", ondelete="CASCADE"), primary_key=True
+    )
     object_type: Mapped[str] = mapped_column(String(50), primary_key=True)
     object_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     field: Mapped[str] = mapped_column(String(63), primary_key=True)

@@ -1,6 +1,7 @@
 """What offboarding tells users in the app: the administrators, that a user departed; each
 recipient, what a transfer gave them.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -32,11 +33,19 @@ def notify_recipients(transfer: Transfer) -> None:
     for user_id, per_type in counts_by_recipient(transfer).items():
         total = sum(per_type.values())
         listing = ", ".join(f"{labels.get(name, name)}: {count}" for name, count in per_type.items())
-        message = gettext("You received %(count)s items of %(name)s (%(listing)s).", count=total, name=sender.name,
-                          listing=listing)
-        db.session.add(Notification(user_id=user_id, kind="offboarding.received", message=message,
-                                    object_type="offboarding_transfer", object_id=transfer.id,
-                                    data={"transfer_id": transfer.id, "from_user_id": sender.id, "counts": per_type}))
+        message = gettext(
+            "You received %(count)s items of %(name)s (%(listing)s).", count=total, name=sender.name, listing=listing
+        )
+        db.session.add(
+            Notification(
+                user_id=user_id,
+                kind="offboarding.received",
+                message=message,
+                object_type="offboarding_transfer",
+                object_id=transfer.id,
+                data={"transfer_id": transfer.id, "from_user_id": sender.id, "counts": per_type},
+            )
+        )
 
 
 def notify_admins_of_departure(session: Session, user: User, actor) -> None:
@@ -44,6 +53,17 @@ def notify_admins_of_departure(session: Session, user: User, actor) -> None:
     from flask_babel import gettext
 
     message = gettext("%(name)s has departed: review and reassign their items.", name=user.name)
-    admins = session.scalars(select(User.id).where(User.role == "admin", User.status == "active", User.id != user.id)).all()
-    session.add_all(Notification(user_id=admin_id, kind="offboarding.departed", message=message, object_type="user",
-                                 object_id=user.id, data={"user_id": user.id}) for admin_id in admins)
+    admins = session.scalars(
+        select(User.id).where(User.role == "admin", User.status == "active", User.id != user.id)
+    ).all()
+    session.add_all(
+        Notification(
+            user_id=admin_id,
+            kind="offboarding.departed",
+            message=message,
+            object_type="user",
+            object_id=user.id,
+            data={"user_id": user.id},
+        )
+        for admin_id in admins
+    )

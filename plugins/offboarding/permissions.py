@@ -1,4 +1,5 @@
 """The right the offboarding plugin checks (administrators hold every permission)."""
+
 from opiekun.permissions import Permission
 
 TRANSFER = Permission("offboarding.transfer", "See what users have and transfer it to others (offboarding)", ())

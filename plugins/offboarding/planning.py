@@ -2,6 +2,7 @@
 into steps — one record type to one recipient, or a share of the type — saved ``queued``.
 The job runs the steps (:mod:`.running`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -62,9 +63,15 @@ def check_sender(plan: TransferPlan) -> User:
     """The user whose items move: known, and departed unless ``allow_active``."""
     sender = get_user(plan.from_user_id, "from_user_id")
     if sender.status != "departed" and not plan.allow_active:
-        raise Invalid(Message("the user is still active"), {"from_user_id": Message(
-            "%(name)s is active; mark them departed first, or set allow_active to move the items of an active user",
-            name=sender.name)})
+        raise Invalid(
+            Message("the user is still active"),
+            {
+                "from_user_id": Message(
+                    "%(name)s is active; mark them departed first, or set allow_active to move the items of an active user",
+                    name=sender.name,
+                )
+            },
+        )
     return sender
 
 
@@ -72,11 +79,15 @@ def check_recipient(user_id: int, sender: User, field_name: str) -> None:
     """A recipient must be known, active and someone else than the sender (422 naming ``field_name``)."""
     recipient = get_user(user_id, field_name)
     if recipient.id == sender.id:
-        raise Invalid(Message("a transfer needs another user"),
-                      {field_name: Message("the items cannot be transferred to their own user")})
+        raise Invalid(
+            Message("a transfer needs another user"),
+            {field_name: Message("the items cannot be transferred to their own user")},
+        )
     if recipient.status != "active":
-        raise Invalid(Message("the recipient has departed"),
-                      {field_name: Message("%(name)s has departed and cannot receive items", name=recipient.name)})
+        raise Invalid(
+            Message("the recipient has departed"),
+            {field_name: Message("%(name)s has departed and cannot receive items", name=recipient.name)},
+        )
 
 
 def _chosen_types(plan: TransferPlan, sender_preview: Preview) -> list[str]:
@@ -84,13 +95,17 @@ def _chosen_types(plan: TransferPlan, sender_preview: Preview) -> list[str]:
     if plan.object_types is None:
         held = set(sender_preview.types())
         if not held:
-            raise Invalid(Message("nothing to transfer"),
-                          {"from_user_id": Message("%(name)s has no items to transfer", name=sender_preview.user.name)})
+            raise Invalid(
+                Message("nothing to transfer"),
+                {"from_user_id": Message("%(name)s has no items to transfer", name=sender_preview.user.name)},
+            )
         return [record_type.name for record_type in registry if record_type.name in held]
     unknown = [name for name in plan.object_types if name not in registry]
     if unknown:
-        raise Invalid(Message("unknown record types"),
-                      {"object_types": Message("no record type %(names)s", names=", ".join(sorted(unknown)))})
+        raise Invalid(
+            Message("unknown record types"),
+            {"object_types": Message("no record type %(names)s", names=", ".join(sorted(unknown)))},
+        )
     if not plan.object_types:
         raise Invalid(Message("nothing chosen"), {"object_types": Message("choose at least one record type")})
     return [record_type.name for record_type in registry if record_type.name in set(plan.object_types)]
@@ -104,25 +119,35 @@ def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
     for index, part in enumerate(plan.split):
         where = f"split.{index}"
         if (part.object_types is None) == (part.share is None):
-            raise Invalid(Message("a split part needs object_types or share"),
-                          {where: Message("give either object_types or share, not both")})
+            raise Invalid(
+                Message("a split part needs object_types or share"),
+                {where: Message("give either object_types or share, not both")},
+            )
         if part.share is not None:
             if any(other.user_id == part.user_id for other in sharers):
-                raise Invalid(Message("a user appears twice"), {f"{where}.user_id": Message("this user already has a share")})
+                raise Invalid(
+                    Message("a user appears twice"), {f"{where}.user_id": Message("this user already has a share")}
+                )
             sharers.append(part)
             continue
         for name in part.object_types:
             if name not in chosen:
-                raise Invalid(Message("type not chosen"),
-                              {f"{where}.object_types": Message("%(name)s is not among the types to transfer", name=name)})
+                raise Invalid(
+                    Message("type not chosen"),
+                    {f"{where}.object_types": Message("%(name)s is not among the types to transfer", name=name)},
+                )
             if name in given:
-                raise Invalid(Message("a type is given twice"),
-                              {f"{where}.object_types": Message("%(name)s is already given to another user", name=name)})
+                raise Invalid(
+                    Message("a type is given twice"),
+                    {f"{where}.object_types": Message("%(name)s is already given to another user", name=name)},
+                )
             given[name] = part.user_id
     left = [name for name in chosen if name not in given]
     if left and not sharers:
-        raise Invalid(Message("the split does not cover every type"),
-                      {"split": Message("nobody is given: %(names)s", names=", ".join(left))})
+        raise Invalid(
+            Message("the split does not cover every type"),
+            {"split": Message("nobody is given: %(names)s", names=", ".join(left))},
+        )
     steps = [PlannedStep(name, given[name]) for name in chosen if name in given]
     for name in left:
         weights_left = sum(part.share for part in sharers)
@@ -138,8 +163,10 @@ def plan_steps(plan: TransferPlan) -> tuple[User, list[PlannedStep], int]:
     under way) and turn it into steps; also returns the number of items to move."""
     sender = check_sender(plan)
     if (plan.to_user_id is None) == (not plan.split):
-        raise Invalid(Message("give to_user_id or split"),
-                      {"to_user_id": Message("give either one recipient or a split, not both")})
+        raise Invalid(
+            Message("give to_user_id or split"),
+            {"to_user_id": Message("give either one recipient or a split, not both")},
+        )
     recipients = [plan.to_user_id] if plan.to_user_id is not None else [part.user_id for part in plan.split]
     for index, user_id in enumerate(recipients):
         check_recipient(user_id, sender, "to_user_id" if plan.to_user_id is not None else f"split.{index}.user_id")
@@ -162,10 +189,12 @@ def _with_company_followers(steps: list[PlannedStep]) -> list[PlannedStep]:
     registry = record_types()
     company_steps = [step for step in steps if step.object_type == "company"]
     receivers = list(dict.fromkeys(step.to_user_id for step in company_steps))
-    followers = [PlannedStep(name, user_id, follow_company=True)
-                 for name in dict.fromkeys(step.object_type for step in steps if step.object_type != "company")
-                 if hasattr(registry.get(name).model, "company_id")
-                 for user_id in receivers]
+    followers = [
+        PlannedStep(name, user_id, follow_company=True)
+        for name in dict.fromkeys(step.object_type for step in steps if step.object_type != "company")
+        if hasattr(registry.get(name).model, "company_id")
+        for user_id in receivers
+    ]
     return company_steps + followers + [step for step in steps if step.object_type != "company"]
 
 
@@ -173,22 +202,42 @@ def refuse_second_transfer(user_id: int) -> None:
     """409 while another transfer of the user is queued or running."""
     running = transfer_under_way(user_id)
     if running is not None:
-        raise Conflict(Message("transfer %(id)s of this user is still under way", id=running),
-                       {"from_user_id": Message("a transfer is under way")}, details={"transfer_id": running})
+        raise Conflict(
+            Message("transfer %(id)s of this user is still under way", id=running),
+            {"from_user_id": Message("a transfer is under way")},
+            details={"transfer_id": running},
+        )
 
 
 def create_transfer(plan: TransferPlan, requested_by: User | None) -> Transfer:
     """Save the transfer and its steps (``queued``); the caller commits and starts the job."""
     sender, steps, total = plan_steps(plan)
-    options = {**plan.options, "promote_deputies": plan.promote_deputies, "deputies_stay": plan.deputies_stay,
-               "follow_company": plan.follow_company, "allow_active": plan.allow_active}
-    transfer = Transfer(from_user_id=sender.id, requested_by_id=requested_by.id if requested_by else None,
-                        status="queued", object_types=list(dict.fromkeys(step.object_type for step in steps)),
-                        include_closed=plan.include_closed, options=options, total=total, moved=0)
+    options = {
+        **plan.options,
+        "promote_deputies": plan.promote_deputies,
+        "deputies_stay": plan.deputies_stay,
+        "follow_company": plan.follow_company,
+        "allow_active": plan.allow_active,
+    }
+    transfer = Transfer(
+        from_user_id=sender.id,
+        requested_by_id=requested_by.id if requested_by else None,
+        status="queued",
+        object_types=list(dict.fromkeys(step.object_type for step in steps)),
+        include_closed=plan.include_closed,
+        options=options,
+        total=total,
+        moved=0,
+    )
     transfer.steps = [
-        TransferStep(position=position, object_type=step.object_type, to_user_id=step.to_user_id,
-                     share_take=step.share[0] if step.share else None, share_of=step.share[1] if step.share else None,
-                     follow_company=step.follow_company)
+        TransferStep(
+            position=position,
+            object_type=step.object_type,
+            to_user_id=step.to_user_id,
+            share_take=step.share[0] if step.share else None,
+            share_of=step.share[1] if step.share else None,
+            follow_company=step.follow_company,
+        )
         for position, step in enumerate(steps)
     ]
     db.session.add(transfer)

@@ -1,6 +1,7 @@
 """What a user has: everything they own or are responsible for, per record type and kind,
 from every enabled plugin (hook ``opiekun_user_items``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

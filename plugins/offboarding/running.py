@@ -2,14 +2,15 @@
 half-way is resumed by running the steps not yet done — every item moves exactly once.
 Starting and resuming (the API and the admin panel) queue that job when the caller commits.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app
 
-from opiekun.errors import Conflict, Message
 from opiekun.changes import change_context
+from opiekun.errors import Conflict, Message
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit, error_summary
 from opiekun.models import User, utcnow
@@ -25,9 +26,15 @@ DEFAULT_STALE_AFTER = 600
 
 def _request_of(transfer: Transfer, step: TransferStep) -> TransferRequest:
     options = {**(transfer.options or {}), "follow_company_only": step.follow_company}
-    return TransferRequest(from_user_id=transfer.from_user_id, to_user_id=step.to_user_id,
-                           object_types=frozenset({step.object_type}), include_closed=transfer.include_closed,
-                           share=step.share, options=options, transfer_id=transfer.id)
+    return TransferRequest(
+        from_user_id=transfer.from_user_id,
+        to_user_id=step.to_user_id,
+        object_types=frozenset({step.object_type}),
+        include_closed=transfer.include_closed,
+        share=step.share,
+        options=options,
+        transfer_id=transfer.id,
+    )
 
 
 def run_step(transfer: Transfer, step: TransferStep) -> int:
@@ -109,11 +116,19 @@ def check_resumable(transfer: Transfer) -> None:
         quiet_for = (utcnow() - (transfer.heartbeat_at or transfer.created_at)).total_seconds()
         if quiet_for >= stale_after():
             return
-        raise Conflict(Message("transfer %(id)s is running (last step %(seconds)s s ago)", id=transfer.id, seconds=int(quiet_for)),
-                       {"status": Message("still running; it can be resumed when it has made no progress for %(seconds)s s",
-                                          seconds=stale_after())})
-    raise Conflict(Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
-                   {"status": Message("a %(status)s transfer cannot be resumed", status=transfer.status)})
+        raise Conflict(
+            Message("transfer %(id)s is running (last step %(seconds)s s ago)", id=transfer.id, seconds=int(quiet_for)),
+            {
+                "status": Message(
+                    "still running; it can be resumed when it has made no progress for %(seconds)s s",
+                    seconds=stale_after(),
+                )
+            },
+        )
+    raise Conflict(
+        Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
+        {"status": Message("a %(status)s transfer cannot be resumed", status=transfer.status)},
+    )
 
 
 def queue_again(transfer: Transfer) -> None:

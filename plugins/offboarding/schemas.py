@@ -1,5 +1,6 @@
 """The offboarding API's request and answer models (pydantic): validated by spectree and
 described in ``/api/v1/openapi.json``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,9 @@ TypeList = Annotated[list[TypeName], Field(max_length=100)]
 
 
 class PreviewQuery(QueryModel):
-    include_closed: bool = Field(True, description="count closed items too (won/lost deals, paid invoices, done tasks…)")
+    include_closed: bool = Field(
+        True, description="count closed items too (won/lost deals, paid invoices, done tasks…)"
+    )
 
 
 class UserOut(OutputModel):
@@ -48,7 +51,8 @@ class SplitPartIn(InputModel):
     user_id: RecordId
     object_types: TypeList | None = Field(None, description="record types this user gets whole")
     share: Annotated[int, Field(ge=1, le=1000, strict=True)] | None = Field(
-        None, description="weight in the round-robin split of every type nobody gets whole (1 = an equal part)")
+        None, description="weight in the round-robin split of every type nobody gets whole (1 = an equal part)"
+    )
 
 
 class TransferIn(InputModel):
@@ -56,22 +60,35 @@ class TransferIn(InputModel):
     to_user_id: RecordId | None = Field(None, description="one recipient of everything (or give split)")
     split: Annotated[list[SplitPartIn], Field(min_length=1, max_length=100)] | None = None
     object_types: TypeList | None = Field(None, description="default: every type the user has items of")
-    include_closed: bool = Field(True, description="closed items too (recommended: a client who returns finds an owner)")
+    include_closed: bool = Field(
+        True, description="closed items too (recommended: a client who returns finds an owner)"
+    )
     promote_deputies: bool = Field(False, description="records with a deputy in force go to the deputy instead")
     deputies_stay: bool = Field(True, description="false: other users' deputy periods on the moved records end")
-    follow_company: bool = Field(False, description="persons, leads, deals, offers and invoices go to whoever gets "
-                                                     "their company (before the rest of their type is given or shared)")
+    follow_company: bool = Field(
+        False,
+        description="persons, leads, deals, offers and invoices go to whoever gets "
+        "their company (before the rest of their type is given or shared)",
+    )
     allow_active: bool = Field(False, description="allow moving the items of a user who has not departed")
 
     def plan(self) -> TransferPlan:
         """The request as the planner takes it."""
-        split = tuple(SplitPart(part.user_id, tuple(part.object_types) if part.object_types is not None else None,
-                                part.share) for part in self.split or ())
+        split = tuple(
+            SplitPart(part.user_id, tuple(part.object_types) if part.object_types is not None else None, part.share)
+            for part in self.split or ()
+        )
         return TransferPlan(
-            from_user_id=self.from_user_id, to_user_id=self.to_user_id, split=split,
+            from_user_id=self.from_user_id,
+            to_user_id=self.to_user_id,
+            split=split,
             object_types=tuple(self.object_types) if self.object_types is not None else None,
-            include_closed=self.include_closed, promote_deputies=self.promote_deputies, deputies_stay=self.deputies_stay,
-            follow_company=self.follow_company, allow_active=self.allow_active)
+            include_closed=self.include_closed,
+            promote_deputies=self.promote_deputies,
+            deputies_stay=self.deputies_stay,
+            follow_company=self.follow_company,
+            allow_active=self.allow_active,
+        )
 
 
 class StepOut(OutputModel):
@@ -115,17 +132,38 @@ class TransferOut(OutputModel):
     def of(cls, transfer: Transfer) -> TransferOut:
         """The answer describing ``transfer`` (its steps loaded)."""
         return cls(
-            id=transfer.id, status=transfer.status, origin=transfer.origin, from_user_id=transfer.from_user_id,
-            from_user_name=transfer.from_user.name, requested_by_id=transfer.requested_by_id,
-            object_types=transfer.object_types, include_closed=transfer.include_closed, options=transfer.options or {},
+            id=transfer.id,
+            status=transfer.status,
+            origin=transfer.origin,
+            from_user_id=transfer.from_user_id,
+            from_user_name=transfer.from_user.name,
+            requested_by_id=transfer.requested_by_id,
+            object_types=transfer.object_types,
+            include_closed=transfer.include_closed,
+            options=transfer.options or {},
             progress=ProgressOut(done=transfer.moved, total=max(transfer.total, transfer.moved)),
             counts=counts_by_type(transfer),
-            steps=[StepOut(position=step.position, object_type=step.object_type, to_user_id=step.to_user_id,
-                           share=list(step.share) if step.share else None, follow_company=step.follow_company,
-                           moved=step.moved, done=step.done_at is not None)
-                   for step in transfer.steps],
-            job_id=transfer.job_id, error=transfer.error, created_at=transfer.created_at, started_at=transfer.started_at,
-            finished_at=transfer.finished_at, undone_at=transfer.undone_at, restored=transfer.restored, kept=transfer.kept)
+            steps=[
+                StepOut(
+                    position=step.position,
+                    object_type=step.object_type,
+                    to_user_id=step.to_user_id,
+                    share=list(step.share) if step.share else None,
+                    follow_company=step.follow_company,
+                    moved=step.moved,
+                    done=step.done_at is not None,
+                )
+                for step in transfer.steps
+            ],
+            job_id=transfer.job_id,
+            error=transfer.error,
+            created_at=transfer.created_at,
+            started_at=transfer.started_at,
+            finished_at=transfer.finished_at,
+            undone_at=transfer.undone_at,
+            restored=transfer.restored,
+            kept=transfer.kept,
+        )
 
 
 class TransferBrief(OutputModel):
@@ -152,12 +190,18 @@ class MovedItemOut(OutputModel):
     object_type: str
     object_id: int
     object_name: str | None
-    field: str = Field(description="the record's field that moved (owner_id…), or the kind of item a plugin moved "
-                                    "(deputy, planned_owner…)")
+    field: str = Field(
+        description="the record's field that moved (owner_id…), or the kind of item a plugin moved "
+        "(deputy, planned_owner…)"
+    )
     old_value: int | None = Field(description="the user who had the item before the transfer")
-    new_value: int | None = Field(description="the user who has it since (empty: the transfer ended it, e.g. a deputy period)")
+    new_value: int | None = Field(
+        description="the user who has it since (empty: the transfer ended it, e.g. a deputy period)"
+    )
     moved_at: dt.datetime | None
-    outcome: str | None = Field(None, description="after undo: restored, or why it was kept (deleted, reassigned, changed)")
+    outcome: str | None = Field(
+        None, description="after undo: restored, or why it was kept (deleted, reassigned, changed)"
+    )
 
 
 MovedItemPage = create_model("OffboardingMovedItemPage", __base__=Page[MovedItemOut])

@@ -1,14 +1,15 @@
 """Transfers as they are stored: looking one up, listing them, what their steps moved, and
 the change-context keys that tie every change of a transfer (or of its undo) to it.
 """
+
 from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
 
 from opiekun.errors import Message
-from opiekun.lookups import get_by_id
 from opiekun.extensions import db
+from opiekun.lookups import get_by_id
 from opiekun.plugins.offboarding.models import UNDER_WAY, Transfer
 
 #: The change-context key that ties every change of a transfer to it (audit shows it).
@@ -44,7 +45,9 @@ def list_transfers(from_user_id: int | None = None, status: str | None = None):
 
 def transfer_under_way(user_id: int) -> int | None:
     """The id of the user's transfer that is queued or running, if any."""
-    return db.session.scalar(select(Transfer.id).where(Transfer.from_user_id == user_id, Transfer.status.in_(UNDER_WAY)))
+    return db.session.scalar(
+        select(Transfer.id).where(Transfer.from_user_id == user_id, Transfer.status.in_(UNDER_WAY))
+    )
 
 
 def counts_by_type(transfer: Transfer) -> dict[str, dict[str, int]]:

@@ -1,6 +1,7 @@
 """Undoing a transfer: every moved item put back with the core's ``update_records``, unless
 the record changed since (those stay, each with the reason).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, not_, select, update
 
-from opiekun.errors import Conflict, Message
 from opiekun.changes import change_context, update_records
+from opiekun.errors import Conflict, Message
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.offboarding.models import MovedItem
@@ -27,11 +28,18 @@ class UndoResult:
     kept: int
 
 
-def _moved_group(transfer_id: int, object_type: str, field_name: str, new_value: int | None, outcome: str | None = None):
+def _moved_group(
+    transfer_id: int, object_type: str, field_name: str, new_value: int | None, outcome: str | None = None
+):
     """The moved items of one transfer, type, field and new value, with ``outcome`` (``None``:
     not judged yet)."""
-    return and_(MovedItem.transfer_id == transfer_id, MovedItem.object_type == object_type, MovedItem.field == field_name,
-                MovedItem.new_value.is_not_distinct_from(new_value), MovedItem.outcome.is_not_distinct_from(outcome))
+    return and_(
+        MovedItem.transfer_id == transfer_id,
+        MovedItem.object_type == object_type,
+        MovedItem.field == field_name,
+        MovedItem.new_value.is_not_distinct_from(new_value),
+        MovedItem.outcome.is_not_distinct_from(outcome),
+    )
 
 
 def _judge_group(record_type: RecordType | None, field_name: str, group) -> None:
@@ -43,10 +51,17 @@ def _judge_group(record_type: RecordType | None, field_name: str, group) -> None
     model = record_type.model
     column = getattr(model, field_name)
     existing = select(model.id)
-    untouched = (select(model.id).where(model.id == MovedItem.object_id, column == MovedItem.new_value,
-                                        model.updated_at <= MovedItem.moved_at).exists())
-    reassigned = select(model.id).where(column.is_distinct_from(MovedItem.new_value), model.id == MovedItem.object_id).exists()
-    db.session.execute(update(MovedItem).where(group, not_(MovedItem.object_id.in_(existing))).values(outcome="deleted"))
+    untouched = (
+        select(model.id)
+        .where(model.id == MovedItem.object_id, column == MovedItem.new_value, model.updated_at <= MovedItem.moved_at)
+        .exists()
+    )
+    reassigned = (
+        select(model.id).where(column.is_distinct_from(MovedItem.new_value), model.id == MovedItem.object_id).exists()
+    )
+    db.session.execute(
+        update(MovedItem).where(group, not_(MovedItem.object_id.in_(existing))).values(outcome="deleted")
+    )
     db.session.execute(update(MovedItem).where(group, untouched).values(outcome="restored"))
     db.session.execute(update(MovedItem).where(group, reassigned).values(outcome="reassigned"))
     db.session.execute(update(MovedItem).where(group).values(outcome="changed"))
@@ -70,21 +85,30 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
     All or nothing, in the caller's transaction."""
     transfer = get_transfer(transfer_id, lock=True)
     if transfer.status == "undone":
-        raise Conflict(Message("transfer %(id)s was already undone", id=transfer.id), {"status": Message("already undone")})
+        raise Conflict(
+            Message("transfer %(id)s was already undone", id=transfer.id), {"status": Message("already undone")}
+        )
     if transfer.status not in ("done", "failed"):
-        raise Conflict(Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
-                       {"status": Message("wait until the transfer has finished")})
+        raise Conflict(
+            Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
+            {"status": Message("wait until the transfer has finished")},
+        )
     registry = record_types()
-    groups = db.session.execute(select(MovedItem.object_type, MovedItem.field, MovedItem.new_value)
-                                .where(MovedItem.transfer_id == transfer.id, MovedItem.outcome.is_(None))
-                                .distinct()).all()
+    groups = db.session.execute(
+        select(MovedItem.object_type, MovedItem.field, MovedItem.new_value)
+        .where(MovedItem.transfer_id == transfer.id, MovedItem.outcome.is_(None))
+        .distinct()
+    ).all()
     with change_context(**{UNDO_CONTEXT: transfer.id}):
         for object_type, field_name, new_value in groups:
             record_type = registry.get(object_type)
             _judge_group(record_type, field_name, _moved_group(transfer.id, object_type, field_name, new_value))
             if record_type is not None:
-                _restore_group(record_type, field_name,
-                               _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"))
+                _restore_group(
+                    record_type,
+                    field_name,
+                    _moved_group(transfer.id, object_type, field_name, new_value, outcome="restored"),
+                )
         plugin_hooks().undo_transfer(db.session, UndoRequest(transfer.id, transfer.from_user_id))
     totals: Counter[str] = Counter()
     for counts in outcome_counts(transfer.id).values():

@@ -9,6 +9,7 @@ through the record type registry only. See ``README.md`` next to this file for t
 This module is imported even when the plugin is off, to read ``MANIFEST``: it imports
 nothing that declares tables; each hook imports the plugin's modules inside its body.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -35,7 +36,7 @@ MANIFEST = PluginManifest(
     name="ownership",
     version=__version__,  # a built-in plugin: the version of the opiekun package
     summary="Owners of records: primary and deputies with roles and periods, bulk changes, history, "
-            "owner required, release after inactivity",
+    "owner required, release after inactivity",
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -81,7 +82,7 @@ def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
 
 @hookimpl
 def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
-    """"Change owner…" on every record list: the selection or all records matching the filter."""
+    """ "Change owner…" on every record list: the selection or all records matching the filter."""
     from opiekun.plugins.ownership.admin import change_owner_action
 
     return [action for action in [change_owner_action(record_type)] if action]
@@ -174,7 +175,11 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     deputy instead; ``deputies_stay=False`` — other users' deputy periods on the records
     that move end. Both judge the records before they move, which is why this runs before
     the core's hook. A "follow the company" step moves no periods."""
-    from opiekun.plugins.ownership.handovers import end_deputies_of_moving_records, promote_deputies, transfer_assignments
+    from opiekun.plugins.ownership.handovers import (
+        end_deputies_of_moving_records,
+        promote_deputies,
+        transfer_assignments,
+    )
     from opiekun.user_items import TransferResult
 
     options = request.options or {}
@@ -182,13 +187,21 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         return []
     results = []
     if options.get("promote_deputies"):
-        promoted = promote_deputies(session, request.from_user_id, request.object_types, request.include_closed,
-                                    request.transfer_id)
+        promoted = promote_deputies(
+            session, request.from_user_id, request.object_types, request.include_closed, request.transfer_id
+        )
         results += [TransferResult(name, count, kind="promoted_deputy") for name, count in promoted.items()]
     if options.get("deputies_stay") is False:
         end_deputies_of_moving_records(session, request)
-    moved = transfer_assignments(session, request.from_user_id, request.to_user_id, request.object_types,
-                                 request.include_closed, request.share, request.transfer_id)
+    moved = transfer_assignments(
+        session,
+        request.from_user_id,
+        request.to_user_id,
+        request.object_types,
+        request.include_closed,
+        request.share,
+        request.transfer_id,
+    )
     results += [TransferResult(name, count, kind=kind) for (name, kind), count in moved.items()]
     return results
 

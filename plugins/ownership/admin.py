@@ -2,6 +2,7 @@
 record matching the filter), the "Owners" section of every record's page, the "Records by
 owner" report, and the settings (admins only). Thin: the rules live below the web, in the
 plugin's other modules."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,9 +21,9 @@ from wtforms.validators import DataRequired, NumberRange, Optional, ValidationEr
 
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.forms import AdminForm, active_users
-from opiekun.labels import user_label
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, commit_or_report, role_choices
 from opiekun.extensions import db
+from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.plugins.ownership import assignments, periods, reports, rights, settings
 from opiekun.plugins.ownership.models import OwnerAssignment
@@ -31,8 +32,11 @@ from opiekun.record_registry import RecordType, record_types
 from opiekun.users import show_departed_users
 
 KIND_LABELS = {"primary": _l("Primary owner"), "deputy": _l("Deputy")}
-POLICY_LABELS = {"keep": _l("Keep the current owner"), "warn": _l("Warn and change nothing"),
-                 "replace": _l("Replace without warning")}
+POLICY_LABELS = {
+    "keep": _l("Keep the current owner"),
+    "warn": _l("Warn and change nothing"),
+    "replace": _l("Replace without warning"),
+}
 ACCESS_LABELS = {"write": _l("Read and change"), "read": _l("Read only")}
 
 
@@ -59,8 +63,9 @@ def change_owner_form() -> type:
     """enova365's "Dodaj opiekuna" form: operator, kind, role, dates, overlap policy."""
 
     class ChangeOwnerForm(AdminForm):
-        user = QuerySelectField(_l("New owner"), query_factory=active_users, get_label=user_label,
-                                validators=[DataRequired()])
+        user = QuerySelectField(
+            _l("New owner"), query_factory=active_users, get_label=user_label, validators=[DataRequired()]
+        )
         kind = SelectField(_l("Owner kind"), choices=_choices(KIND_LABELS), default="primary")
         role = SelectField(_l("Owner role"), choices=_role_choices)
         valid_from = DateField(_l("From"), default=periods.today, validators=[DataRequired()])
@@ -73,18 +78,35 @@ def change_owner_form() -> type:
 
 def change_owner(record_type: RecordType, selection: RecordSelection, values: dict[str, Any]) -> str:
     request = assignments.AssignmentRequest(
-        object_type=record_type.name, user_id=values["user"].id, kind=values["kind"], role=values["role"],
-        valid_from=values["valid_from"], valid_to=values["valid_to"],
-        access=values["access"] if values["kind"] == "deputy" else "write", on_overlap=values["on_overlap"],
-        object_ids=selection.ids, condition=selection.condition if selection.whole_list else None)
+        object_type=record_type.name,
+        user_id=values["user"].id,
+        kind=values["kind"],
+        role=values["role"],
+        valid_from=values["valid_from"],
+        valid_to=values["valid_to"],
+        access=values["access"] if values["kind"] == "deputy" else "write",
+        on_overlap=values["on_overlap"],
+        object_ids=selection.ids,
+        condition=selection.condition if selection.whole_list else None,
+    )
     counts = assignments.assign_owners(request, current_user._get_current_object())
-    return gettext("Owner changed: %(created)d assigned, %(skipped)d kept, %(replaced)d earlier period(s) ended.",
-                   created=counts.created, skipped=counts.skipped, replaced=counts.replaced)
+    return gettext(
+        "Owner changed: %(created)d assigned, %(skipped)d kept, %(replaced)d earlier period(s) ended.",
+        created=counts.created,
+        skipped=counts.skipped,
+        replaced=counts.replaced,
+    )
 
 
 def change_owner_action(record_type: RecordType) -> BulkAction:
-    return BulkAction("ownership_change_owner", _l("Change owner…"), change_owner, form=change_owner_form,
-                      whole_list=True, allowed=lambda user, type_: settings.may_change_owners(user, type_.name))
+    return BulkAction(
+        "ownership_change_owner",
+        _l("Change owner…"),
+        change_owner,
+        form=change_owner_form,
+        whole_list=True,
+        allowed=lambda user, type_: settings.may_change_owners(user, type_.name),
+    )
 
 
 # --- the "Owners" section of a record's page ------------------------------------------------
@@ -100,15 +122,21 @@ def owners_section(record_type: RecordType, record: Any) -> tuple[str, Markup]:
     today = periods.today()
     rows = Markup("").join(
         Markup('<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>').format(
-            "table-success" if assignment.in_force_on(today) else "", user_label(assignment.user),
-            KIND_LABELS.get(assignment.kind, assignment.kind), assignment.role, _period(assignment),
-            ACCESS_LABELS.get(assignment.access, assignment.access))
-        for assignment in reports.history(record_type, record.id))
+            "table-success" if assignment.in_force_on(today) else "",
+            user_label(assignment.user),
+            KIND_LABELS.get(assignment.kind, assignment.kind),
+            assignment.role,
+            _period(assignment),
+            ACCESS_LABELS.get(assignment.access, assignment.access),
+        )
+        for assignment in reports.history(record_type, record.id)
+    )
     if not rows:
         rows = Markup('<tr><td colspan="5">{}</td></tr>').format(gettext("Nobody has owned this record yet."))
-    table = Markup('<table class="table table-sm table-bordered" id="ownership-history"><thead><tr>'
-                   "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>").format(
-        gettext("User"), gettext("Owner kind"), gettext("Owner role"), gettext("Period"), gettext("Access"), rows)
+    table = Markup(
+        '<table class="table table-sm table-bordered" id="ownership-history"><thead><tr>'
+        "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>"
+    ).format(gettext("User"), gettext("Owner kind"), gettext("Owner role"), gettext("Period"), gettext("Access"), rows)
     return gettext("Owners"), table
 
 
@@ -129,7 +157,8 @@ def lock_owner_field(record_type: RecordType, form: Any, record: Any | None) -> 
     else:
         owner_id = record.owner_id
         locked = not settings.may_change_owners(user, record_type.name) or rights.only_a_deputy(
-            user, record_type, record.id, record.owner_id)
+            user, record_type, record.id, record.owner_id
+        )
     if not locked:
         return
     if request.method == "POST" and "owner" not in request.form:
@@ -138,7 +167,9 @@ def lock_owner_field(record_type: RecordType, form: Any, record: Any | None) -> 
     if settings.may_change_owners(user, record_type.name):
         message = gettext("You are a deputy here: you may edit this record but not change its owner.")
     else:
-        message = gettext("Your role may not change the owner here; an admin chooses who may in the ownership settings.")
+        message = gettext(
+            "Your role may not change the owner here; an admin chooses who may in the ownership settings."
+        )
     form.owner.render_kw = {**(form.owner.render_kw or {}), "disabled": True}
     form.owner.description = message
     form.owner.validators = [*form.owner.validators, _keeps_owner(owner_id, message)]
@@ -176,9 +207,19 @@ class RecordsByOwnerView(LoginRequired, BaseView):
                 items = [(row, row.object_name or "") for row in result.items]
             except Exception as problem:  # noqa: BLE001 - shown to the user; nothing was changed
                 error = getattr(problem, "message", str(problem))
-        return self.render("ownership/records_by_owner.html", users=users, user_id=user_id, first_day=first_day,
-                           last_day=last_day, items=items, error=error, kind_labels=KIND_LABELS,
-                           registry=record_types(), user_label=user_label, period=_period)
+        return self.render(
+            "ownership/records_by_owner.html",
+            users=users,
+            user_id=user_id,
+            first_day=first_day,
+            last_day=last_day,
+            items=items,
+            error=error,
+            kind_labels=KIND_LABELS,
+            registry=record_types(),
+            user_label=user_label,
+            period=_period,
+        )
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -190,9 +231,13 @@ def _date_arg(name: str) -> dt.date | None:
 
 class SettingsForm(AdminForm):
     owner_required = BooleanField(_l("Owner required"))
-    inactivity_days = IntegerField(_l("Release the owner after days without activity (empty: never)"),
-                                   validators=[Optional(), NumberRange(min=1, max=3650)])
-    change_roles = SelectMultipleField(_l("Roles that may change owners (none ticked: every role)"), choices=role_choices)
+    inactivity_days = IntegerField(
+        _l("Release the owner after days without activity (empty: never)"),
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+    )
+    change_roles = SelectMultipleField(
+        _l("Roles that may change owners (none ticked: every role)"), choices=role_choices
+    )
 
 
 class OptionsForm(AdminForm):
@@ -210,11 +255,17 @@ class OwnershipSettingsView(LoginRequired, BaseView):
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
-        options = OptionsForm(request.form if request.method == "POST" else None,
-                              data={"roles": ", ".join(settings.owner_roles()), "show_departed": show_departed_users()})
+        options = OptionsForm(
+            request.form if request.method == "POST" else None,
+            data={"roles": ", ".join(settings.owner_roles()), "show_departed": show_departed_users()},
+        )
         if request.method == "POST" and options.validate():
-            if commit_or_report(lambda: settings.update_options(options.roles.data.split(","), options.show_departed.data)
-                                or gettext("Saved.")):
+            if commit_or_report(
+                lambda: (
+                    settings.update_options(options.roles.data.split(","), options.show_departed.data)
+                    or gettext("Saved.")
+                )
+            ):
                 return redirect(url_for(".index"))
         types = [(record_type, settings.settings_for(record_type.name)) for record_type in record_types()]
         return self.render("ownership/settings.html", options=options, types=types)
@@ -226,12 +277,20 @@ class OwnershipSettingsView(LoginRequired, BaseView):
             flash(gettext("Unknown record type."), "error")
             return redirect(url_for(".index"))
         current = settings.settings_for(object_type)
-        form = SettingsForm(request.form if request.method == "POST" else None,
-                            data={"owner_required": current.owner_required, "inactivity_days": current.inactivity_days,
-                                  "change_roles": current.change_roles or []})
+        form = SettingsForm(
+            request.form if request.method == "POST" else None,
+            data={
+                "owner_required": current.owner_required,
+                "inactivity_days": current.inactivity_days,
+                "change_roles": current.change_roles or [],
+            },
+        )
         if request.method == "POST" and form.validate():
-            values = {"owner_required": form.owner_required.data, "inactivity_days": form.inactivity_days.data,
-                      "change_roles": form.change_roles.data or None}
+            values = {
+                "owner_required": form.owner_required.data,
+                "inactivity_days": form.inactivity_days.data,
+                "change_roles": form.change_roles.data or None,
+            }
             if commit_or_report(lambda: settings.update_settings(object_type, values) and gettext("Saved.")):
                 return redirect(url_for(".index"))
         return self.render("ownership/settings_edit.html", form=form, record_type=record_type)

@@ -2,15 +2,16 @@
 records per request), the owner on a day and a user's portfolio. Thin: every rule lives in
 the plugin's modules below the web (:mod:`~opiekun.plugins.ownership.assignments`,
 :mod:`~opiekun.plugins.ownership.settings`, :mod:`~opiekun.plugins.ownership.reports`…)."""
+
 from __future__ import annotations
 
 from flask import Blueprint
 from pydantic import BaseModel
 
-from opiekun.errors import Message, Refused
 from opiekun.api.pagination import paginate
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Message, Refused
 from opiekun.extensions import db
 from opiekun.permissions import has_permission
 from opiekun.plugins.ownership import assignments, lookups, periods, reports, settings
@@ -40,8 +41,12 @@ TAGS = ["Ownership"]
 
 def _require_settings_right() -> None:
     if not has_permission(current_api_user(), MANAGE_SETTINGS.name):
-        raise Refused(Message("only users with the permission '%(permission)s' (admins) may change ownership settings",
-                                permission=MANAGE_SETTINGS.name))
+        raise Refused(
+            Message(
+                "only users with the permission '%(permission)s' (admins) may change ownership settings",
+                permission=MANAGE_SETTINGS.name,
+            )
+        )
 
 
 @validate(answers={200: SettingsList}, tags=TAGS, operation_id="ownership_list_settings")
@@ -95,12 +100,26 @@ def list_assignments():
 def create_assignments():
     body = request_body()
     request = assignments.AssignmentRequest(
-        object_type=body.object_type, user_id=body.user_id, kind=body.kind, role=body.role, valid_from=body.valid_from,
-        valid_to=body.valid_to, access=body.access, on_overlap=body.on_overlap, object_ids=body.object_ids, filter=body.filter)
+        object_type=body.object_type,
+        user_id=body.user_id,
+        kind=body.kind,
+        role=body.role,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+        access=body.access,
+        on_overlap=body.on_overlap,
+        object_ids=body.object_ids,
+        filter=body.filter,
+    )
     counts = assignments.assign_owners(request, current_api_user())
     db.session.commit()
-    return AssignmentCounts(object_type=body.object_type, matched=counts.matched, created=counts.created,
-                            skipped=counts.skipped, replaced=counts.replaced), 201
+    return AssignmentCounts(
+        object_type=body.object_type,
+        matched=counts.matched,
+        created=counts.created,
+        skipped=counts.skipped,
+        replaced=counts.replaced,
+    ), 201
 
 
 @validate(answers={200: AssignmentOut}, tags=TAGS, operation_id="ownership_get_assignment")
@@ -130,9 +149,14 @@ def owner_on():
     day = query.at or periods.today()
     owners = reports.owners_on(record_type, query.object_id, day)
     primary = AssignmentOut.model_validate(owners.primary) if owners.primary else None
-    return OwnerOut(object_type=record_type.name, object_id=query.object_id, at=day,
-                    owner_id=owners.primary.user_id if owners.primary else None, primary=primary,
-                    deputies=[AssignmentOut.model_validate(row) for row in owners.deputies])
+    return OwnerOut(
+        object_type=record_type.name,
+        object_id=query.object_id,
+        at=day,
+        owner_id=owners.primary.user_id if owners.primary else None,
+        primary=primary,
+        deputies=[AssignmentOut.model_validate(row) for row in owners.deputies],
+    )
 
 
 @validate(query=PortfolioQuery, answers={200: PortfolioPage}, tags=TAGS, operation_id="ownership_portfolio")
@@ -144,8 +168,9 @@ def portfolio_page(query: PortfolioQuery) -> BaseModel:
     """The answer of ``GET /portfolio`` (bench/ownership.py times this very function)."""
     first_day = query.from_ or periods.today()
     last_day = query.to or first_day
-    result = reports.portfolio(query.user_id, first_day, last_day, query.kind, query.object_type,
-                                page=query.page, per_page=query.per_page)
+    result = reports.portfolio(
+        query.user_id, first_day, last_day, query.kind, query.object_type, page=query.page, per_page=query.per_page
+    )
     user_name = result.user.display_name
     items = [PortfolioItem.model_validate({**row._mapping, "user_name": user_name}) for row in result.items]
     return PortfolioPage(items=items, total=result.total, page=query.page, per_page=query.per_page)
@@ -155,15 +180,23 @@ def build_blueprint() -> Blueprint:
     # the template folder holds the admin pages of admin.py (Flask searches blueprints' folders)
     blueprint = Blueprint("api_ownership", __name__, url_prefix="/api/v1/ownership")
     blueprint.add_url_rule("/settings", "list_settings", list_settings, methods=["GET"])
-    blueprint.add_url_rule("/settings/<string(maxlength=50):object_type>", "get_settings", get_settings, methods=["GET"])
-    blueprint.add_url_rule("/settings/<string(maxlength=50):object_type>", "update_settings", update_settings, methods=["PATCH"])
+    blueprint.add_url_rule(
+        "/settings/<string(maxlength=50):object_type>", "get_settings", get_settings, methods=["GET"]
+    )
+    blueprint.add_url_rule(
+        "/settings/<string(maxlength=50):object_type>", "update_settings", update_settings, methods=["PATCH"]
+    )
     blueprint.add_url_rule("/options", "get_options", get_options, methods=["GET"])
     blueprint.add_url_rule("/options", "update_options", update_options, methods=["PATCH"])
     blueprint.add_url_rule("/assignments", "list_assignments", list_assignments, methods=["GET"])
     blueprint.add_url_rule("/assignments", "create_assignments", create_assignments, methods=["POST"])
     blueprint.add_url_rule("/assignments/<int:assignment_id>", "get_assignment", get_assignment, methods=["GET"])
-    blueprint.add_url_rule("/assignments/<int:assignment_id>", "update_assignment", update_assignment, methods=["PATCH"])
-    blueprint.add_url_rule("/assignments/<int:assignment_id>", "delete_assignment", delete_assignment, methods=["DELETE"])
+    blueprint.add_url_rule(
+        "/assignments/<int:assignment_id>", "update_assignment", update_assignment, methods=["PATCH"]
+    )
+    blueprint.add_url_rule(
+        "/assignments/<int:assignment_id>", "delete_assignment", delete_assignment, methods=["DELETE"]
+    )
     blueprint.add_url_rule("/owner", "owner_on", owner_on, methods=["GET"])
     blueprint.add_url_rule("/portfolio", "portfolio", portfolio, methods=["GET"])
     return blueprint

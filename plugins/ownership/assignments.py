@@ -3,6 +3,7 @@ many records at once (:func:`assign_owners`, all or nothing, set-based); one per
 changed or removed on its own (:func:`change_assignment`, :func:`remove_assignment`). Each
 write is announced on the change stream, and ``owner_id`` follows today's primary.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +11,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, and_, delete, exists, func, insert, literal, not_, null, or_, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    update,
+)
 
-from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.changes import (
     FieldChange,
     RecordBatch,
@@ -23,6 +38,7 @@ from opiekun.changes import (
     record_event,
     update_records,
 )
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.extensions import db
 from opiekun.lookups import get_by_id
 from opiekun.models import User, utcnow
@@ -78,8 +94,10 @@ class AssignmentCounts:
 def check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
     """``value`` must be one of ``allowed`` (422 naming ``field`` otherwise)."""
     if value not in allowed:
-        raise Invalid(Message("%(field)s is not in the list", field=field),
-                      {field: Message("%(value)r is not one of: %(allowed)s", value=value, allowed=", ".join(allowed))})
+        raise Invalid(
+            Message("%(field)s is not in the list", field=field),
+            {field: Message("%(value)r is not one of: %(allowed)s", value=value, allowed=", ".join(allowed))},
+        )
 
 
 def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCounts:
@@ -114,8 +132,17 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
             replaced = _make_room(clash, valid_from, request.valid_to)
         if request.kind == "deputy":
             _require_primaries(record_type, batch, valid_from, request.valid_to)
-        created = _insert_assignments(record_type, batch, owner.id, request.kind, role, valid_from, request.valid_to,
-                                      access, user.id if user else current_actor().user_id)
+        created = _insert_assignments(
+            record_type,
+            batch,
+            owner.id,
+            request.kind,
+            role,
+            valid_from,
+            request.valid_to,
+            access,
+            user.id if user else current_actor().user_id,
+        )
         if request.kind == "primary":
             _follow_new_primary(record_type, batch, owner.id, valid_from, request.valid_to, replaced)
     return AssignmentCounts(matched, created, skipped, replaced)
@@ -131,7 +158,10 @@ def _checked_choices(request: AssignmentRequest) -> tuple[str, str]:
     access = request.access or "write"
     check_choice("access", access, ACCESS_LEVELS)
     if request.kind == "primary" and access != "write":
-        raise Invalid(Message("a primary owner always has write access"), {"access": Message("only deputies may have read access")})
+        raise Invalid(
+            Message("a primary owner always has write access"),
+            {"access": Message("only deputies may have read access")},
+        )
     return role, access
 
 
@@ -144,14 +174,24 @@ def _records_user_may_change(record_type: RecordType, request: AssignmentRequest
         condition = target_condition(record_type, request.object_ids, request.filter)
     refused = refused_records(user, record_type, condition)
     if refused:
-        raise Refused(Message("you may not change some of these %(types)s: they belong to other users",
-                                types=record_type.label_plural.lower()),
-                        {"object_ids": Message("not yours: %(ids)s", ids=listed_ids(refused))})
+        raise Refused(
+            Message(
+                "you may not change some of these %(types)s: they belong to other users",
+                types=record_type.label_plural.lower(),
+            ),
+            {"object_ids": Message("not yours: %(ids)s", ids=listed_ids(refused))},
+        )
     return condition
 
 
-def _follow_new_primary(record_type: RecordType, batch: RecordBatch, owner_id: int, valid_from: dt.date,
-                        valid_to: dt.date | None, replaced: int) -> None:
+def _follow_new_primary(
+    record_type: RecordType,
+    batch: RecordBatch,
+    owner_id: int,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    replaced: int,
+) -> None:
     """The batch's records get the new primary as ``owner_id`` if the period is in force
     today; a period of later days that replaced today's may leave them without owner."""
     model = record_type.model
@@ -162,14 +202,20 @@ def _follow_new_primary(record_type: RecordType, batch: RecordBatch, owner_id: i
         sync_owners(record_type, model.id.in_(batch.ids))
 
 
-def _clashing(object_type: str, kind: str, user_id: int, valid_from: dt.date, valid_to: dt.date | None, batch: RecordBatch):
+def _clashing(
+    object_type: str, kind: str, user_id: int, valid_from: dt.date, valid_to: dt.date | None, batch: RecordBatch
+):
     """Existing periods the new one would meet, on the batch's records."""
     if kind == "primary":
         same_kind = assignments_table.c.kind == "primary"
     else:
         same_kind = and_(assignments_table.c.kind == "deputy", assignments_table.c.user_id == user_id)
-    return and_(assignments_table.c.object_type == object_type, assignments_table.c.object_id.in_(batch.ids), same_kind,
-                overlapping(valid_from, valid_to))
+    return and_(
+        assignments_table.c.object_type == object_type,
+        assignments_table.c.object_id.in_(batch.ids),
+        same_kind,
+        overlapping(valid_from, valid_to),
+    )
 
 
 def _refuse_conflicts(record_type: RecordType, clash) -> None:
@@ -177,16 +223,32 @@ def _refuse_conflicts(record_type: RecordType, clash) -> None:
     count = db.session.scalar(select(func.count()).select_from(assignments_table).where(clash))
     if not count:
         return
-    rows = db.session.execute(select(assignments_table).where(clash)
-                              .order_by(assignments_table.c.object_id, assignments_table.c.valid_from)
-                              .limit(LISTED_CONFLICTS)).all()
-    conflicts = [{"assignment_id": row.id, "object_id": row.object_id, "user_id": row.user_id, "kind": row.kind,
-                  "valid_from": row.valid_from.isoformat(),
-                  "valid_to": row.valid_to.isoformat() if row.valid_to else None} for row in rows]
-    raise Conflict(Message("%(count)s existing period(s) overlap the new one; nothing was changed "
-                           "(send on_overlap 'keep' or 'replace')", count=count),
-                   {"on_overlap": Message("%(count)s conflict(s) with existing periods", count=count)},
-                   details={"conflicts": conflicts, "conflict_count": count})
+    rows = db.session.execute(
+        select(assignments_table)
+        .where(clash)
+        .order_by(assignments_table.c.object_id, assignments_table.c.valid_from)
+        .limit(LISTED_CONFLICTS)
+    ).all()
+    conflicts = [
+        {
+            "assignment_id": row.id,
+            "object_id": row.object_id,
+            "user_id": row.user_id,
+            "kind": row.kind,
+            "valid_from": row.valid_from.isoformat(),
+            "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+        }
+        for row in rows
+    ]
+    raise Conflict(
+        Message(
+            "%(count)s existing period(s) overlap the new one; nothing was changed "
+            "(send on_overlap 'keep' or 'replace')",
+            count=count,
+        ),
+        {"on_overlap": Message("%(count)s conflict(s) with existing periods", count=count)},
+        details={"conflicts": conflicts, "conflict_count": count},
+    )
 
 
 def _make_room(clash, valid_from: dt.date, valid_to: dt.date | None) -> int:
@@ -202,36 +264,76 @@ def _make_room(clash, valid_from: dt.date, valid_to: dt.date | None) -> int:
     else:
         reaching_beyond = or_(assignments_table.c.valid_to.is_(None), assignments_table.c.valid_to > valid_to)
         changed += session.execute(delete(assignments_table).where(later, not_(reaching_beyond))).rowcount
-        changed += session.execute(update(assignments_table).where(later, reaching_beyond)
-                                   .values(valid_from=valid_to + dt.timedelta(days=1))).rowcount
+        changed += session.execute(
+            update(assignments_table).where(later, reaching_beyond).values(valid_from=valid_to + dt.timedelta(days=1))
+        ).rowcount
     return changed
 
 
-def _require_primaries(record_type: RecordType, batch: RecordBatch, valid_from: dt.date, valid_to: dt.date | None) -> None:
+def _require_primaries(
+    record_type: RecordType, batch: RecordBatch, valid_from: dt.date, valid_to: dt.date | None
+) -> None:
     """A deputy stands in for a primary owner: each record needs a primary period that
     meets the deputy's period."""
-    has_primary = exists().where(assignments_table.c.object_type == record_type.name,
-                                 assignments_table.c.object_id == batch.table.c.object_id,
-                                 assignments_table.c.kind == "primary", overlapping(valid_from, valid_to))
-    lonely = list(db.session.scalars(select(batch.table.c.object_id).where(not_(has_primary))
-                                     .order_by(batch.table.c.object_id).limit(21)))
+    has_primary = exists().where(
+        assignments_table.c.object_type == record_type.name,
+        assignments_table.c.object_id == batch.table.c.object_id,
+        assignments_table.c.kind == "primary",
+        overlapping(valid_from, valid_to),
+    )
+    lonely = list(
+        db.session.scalars(
+            select(batch.table.c.object_id).where(not_(has_primary)).order_by(batch.table.c.object_id).limit(21)
+        )
+    )
     if lonely:
-        raise Invalid(Message("a deputy needs a primary owner in that period"),
-                      {"kind": Message("no primary owner in that period for %(type)s %(ids)s; assign one first",
-                                       type=record_type.name, ids=listed_ids(lonely))})
+        raise Invalid(
+            Message("a deputy needs a primary owner in that period"),
+            {
+                "kind": Message(
+                    "no primary owner in that period for %(type)s %(ids)s; assign one first",
+                    type=record_type.name,
+                    ids=listed_ids(lonely),
+                )
+            },
+        )
 
 
-def _insert_assignments(record_type: RecordType, batch: RecordBatch, user_id: int, kind: str, role: str,
-                        valid_from: dt.date, valid_to: dt.date | None, access: str, created_by_id: int | None) -> int:
+def _insert_assignments(
+    record_type: RecordType,
+    batch: RecordBatch,
+    user_id: int,
+    kind: str,
+    role: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    access: str,
+    created_by_id: int | None,
+) -> int:
     """One ``INSERT … SELECT`` of the new periods, and one set of ``owner_assigned`` events."""
     session = db.session
     now = utcnow()
-    source = select(literal(record_type.name, String), batch.table.c.object_id, literal(user_id, Integer),
-                    literal(kind, String), literal(role, String), literal(valid_from, Date),
-                    literal(valid_to, Date) if valid_to else null(), literal(access, String),
-                    literal(created_by_id, Integer) if created_by_id else null(), literal(now, OwnerAssignment.created_at.type))
+    source = select(
+        literal(record_type.name, String),
+        batch.table.c.object_id,
+        literal(user_id, Integer),
+        literal(kind, String),
+        literal(role, String),
+        literal(valid_from, Date),
+        literal(valid_to, Date) if valid_to else null(),
+        literal(access, String),
+        literal(created_by_id, Integer) if created_by_id else null(),
+        literal(now, OwnerAssignment.created_at.type),
+    )
     session.execute(insert(assignments_table).from_select(PERIOD_COLUMNS, source))
-    values = {"user_id": user_id, "kind": kind, "role": role, "valid_from": valid_from, "valid_to": valid_to, "access": access}
+    values = {
+        "user_id": user_id,
+        "kind": kind,
+        "role": role,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "access": access,
+    }
     return batch.announce(record_type.name, "owner_assigned", values, at=now)
 
 
@@ -240,8 +342,11 @@ def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[R
     (403 otherwise; 404 when the record is gone)."""
     record_type = record_type_named(assignment.object_type)
     require_owner_change_right(user, record_type)
-    record = get_by_id(record_type.model, assignment.object_id,
-                       Message("the %(type)s of this assignment no longer exists", type=record_type.name))
+    record = get_by_id(
+        record_type.model,
+        assignment.object_id,
+        Message("the %(type)s of this assignment no longer exists", type=record_type.name),
+    )
     if refused_records(user, record_type, record_type.model.id == record.id):
         raise Refused(Message("you may not change this %(type)s: it belongs to another user", type=record_type.name))
     return record_type, record
@@ -267,7 +372,10 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
     if "access" in values:
         check_choice("access", values["access"], ACCESS_LEVELS)
         if assignment.kind == "primary" and values["access"] != "write":
-            raise Invalid(Message("a primary owner always has write access"), {"access": Message("only deputies may have read access")})
+            raise Invalid(
+                Message("a primary owner always has write access"),
+                {"access": Message("only deputies may have read access")},
+            )
     valid_from = values.get("valid_from", assignment.valid_from)
     valid_to = values["valid_to"] if "valid_to" in values else assignment.valid_to
     check_period(valid_from, valid_to)
@@ -276,10 +384,16 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
         setattr(assignment, field, value)
     db.session.flush()
     after = _describe(assignment)
-    changes = tuple(FieldChange(name, change_value(before[name]), change_value(after[name]))
-                    for name in before if before[name] != after[name])
+    changes = tuple(
+        FieldChange(name, change_value(before[name]), change_value(after[name]))
+        for name in before
+        if before[name] != after[name]
+    )
     if changes:
-        record_event(db.session, RecordChange(record_type.name, record.id, record.display_name, "owner_assignment_changed", changes))
+        record_event(
+            db.session,
+            RecordChange(record_type.name, record.id, record.display_name, "owner_assignment_changed", changes),
+        )
     if assignment.kind == "primary":
         sync_owners(record_type, record_type.model.id == record.id, backfill=False)
     return assignment
@@ -288,18 +402,36 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
 def _require_room_for(assignment: OwnerAssignment, valid_from: dt.date, valid_to: dt.date | None) -> None:
     """The period's new dates: a primary period may not overlap another primary period of
     the record (409); a deputy period needs a primary period that it meets (422)."""
-    others = and_(assignments_table.c.object_type == assignment.object_type,
-                  assignments_table.c.object_id == assignment.object_id, assignments_table.c.id != assignment.id,
-                  overlapping(valid_from, valid_to), assignments_table.c.kind == "primary")
+    others = and_(
+        assignments_table.c.object_type == assignment.object_type,
+        assignments_table.c.object_id == assignment.object_id,
+        assignments_table.c.id != assignment.id,
+        overlapping(valid_from, valid_to),
+        assignments_table.c.kind == "primary",
+    )
     if assignment.kind == "primary":
-        clash = db.session.execute(select(assignments_table.c.id, assignments_table.c.valid_from, assignments_table.c.valid_to)
-                                   .where(others).limit(1)).first()
+        clash = db.session.execute(
+            select(assignments_table.c.id, assignments_table.c.valid_from, assignments_table.c.valid_to)
+            .where(others)
+            .limit(1)
+        ).first()
         if clash is not None:
-            raise Conflict(Message("the period would overlap another primary period of the record"),
-                           {"valid_from": Message("overlaps assignment %(id)s (%(start)s … %(end)s)", id=clash.id,
-                                                  start=clash.valid_from, end=clash.valid_to or "indefinite")})
+            raise Conflict(
+                Message("the period would overlap another primary period of the record"),
+                {
+                    "valid_from": Message(
+                        "overlaps assignment %(id)s (%(start)s … %(end)s)",
+                        id=clash.id,
+                        start=clash.valid_from,
+                        end=clash.valid_to or "indefinite",
+                    )
+                },
+            )
     elif not db.session.scalar(select(exists().where(others))):
-        raise Invalid(Message("a deputy needs a primary owner in that period"), {"kind": Message("no primary owner in that period")})
+        raise Invalid(
+            Message("a deputy needs a primary owner in that period"),
+            {"kind": Message("no primary owner in that period")},
+        )
 
 
 #: The fields of a period that always have a value (only ``valid_to`` may be null: indefinite).
@@ -310,21 +442,37 @@ def _refuse_nulls(values: Mapping[str, Any]) -> None:
     """A change may not empty a field every period needs (422 naming each such field)."""
     nulls = [field for field in REQUIRED_PERIOD_FIELDS if field in values and values[field] is None]
     if nulls:
-        raise Invalid(Message("a period needs a user, a role, an access level and a first day"),
-                      {field: Message("must not be null") for field in nulls})
+        raise Invalid(
+            Message("a period needs a user, a role, an access level and a first day"),
+            {field: Message("must not be null") for field in nulls},
+        )
 
 
 def remove_assignment(assignment: OwnerAssignment, user: User | None) -> None:
     """Delete one period. The primary in force today of a type that requires an owner
     cannot be removed (assign another owner instead)."""
     record_type, record = _require_right_on(assignment, user)
-    if (assignment.kind == "primary" and assignment.in_force_on(today()) and settings_for(record_type.name).owner_required):
-        raise Conflict(Message("%(types)s require an owner; assign another owner instead of removing this one",
-                               types=record_type.label_plural.lower()), {"owner_id": Message("an owner is required")})
-    changes = tuple(FieldChange(name, change_value(value), None)
-                    for name, value in _describe(assignment).items() if value is not None)
+    if (
+        assignment.kind == "primary"
+        and assignment.in_force_on(today())
+        and settings_for(record_type.name).owner_required
+    ):
+        raise Conflict(
+            Message(
+                "%(types)s require an owner; assign another owner instead of removing this one",
+                types=record_type.label_plural.lower(),
+            ),
+            {"owner_id": Message("an owner is required")},
+        )
+    changes = tuple(
+        FieldChange(name, change_value(value), None)
+        for name, value in _describe(assignment).items()
+        if value is not None
+    )
     db.session.delete(assignment)
     db.session.flush()
-    record_event(db.session, RecordChange(record_type.name, record.id, record.display_name, "owner_unassigned", changes))
+    record_event(
+        db.session, RecordChange(record_type.name, record.id, record.display_name, "owner_unassigned", changes)
+    )
     if assignment.kind == "primary":
         sync_owners(record_type, record_type.model.id == record.id, backfill=False)

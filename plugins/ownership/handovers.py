@@ -6,6 +6,7 @@ over the records they stand in for (:func:`promote_deputies`) or lose them with 
 ``ownership_handovers`` for the undo and for the transfer's list of items
 (:func:`handed_over`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,19 +42,25 @@ def deputy_counts(user_id: int) -> list[tuple[RecordType, int, int]]:
     rows = db.session.execute(
         select(assignments_table.c.object_type, assignments_table.c.kind, func.count())
         .where(assignments_table.c.user_id == user_id, _still_to_come(day))
-        .group_by(assignments_table.c.object_type, assignments_table.c.kind)).all()
+        .group_by(assignments_table.c.object_type, assignments_table.c.kind)
+    ).all()
     counts: dict[str, list[int]] = {}
     for object_type, kind, count in rows:
         counts.setdefault(object_type, [0, 0])[0 if kind == "deputy" else 1] += count
-    return [(record_types().get(name), deputies, planned) for name, (deputies, planned) in counts.items()
-            if record_types().get(name) is not None]
+    return [
+        (record_types().get(name), deputies, planned)
+        for name, (deputies, planned) in counts.items()
+        if record_types().get(name) is not None
+    ]
 
 
 def _still_to_come(day: dt.date):
     """SQL: deputy periods not ended before ``day``, and primary periods starting after it
     (what offboarding moves; a primary period under way moves with ``owner_id``)."""
-    return and_(or_(assignments_table.c.valid_to.is_(None), assignments_table.c.valid_to >= day),
-                or_(assignments_table.c.kind == "deputy", assignments_table.c.valid_from > day))
+    return and_(
+        or_(assignments_table.c.valid_to.is_(None), assignments_table.c.valid_to >= day),
+        or_(assignments_table.c.kind == "deputy", assignments_table.c.valid_from > day),
+    )
 
 
 def _known_types(names: Iterable[str]) -> Iterator[RecordType]:
@@ -62,9 +69,15 @@ def _known_types(names: Iterable[str]) -> Iterator[RecordType]:
     return (registry.get(name) for name in names if registry.get(name) is not None)
 
 
-def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, object_types: Iterable[str],
-                         include_closed: bool = True, share: tuple[int, int] | None = None,
-                         transfer_id: int | None = None) -> dict[tuple[str, str], int]:
+def transfer_assignments(
+    session: Session,
+    from_user_id: int,
+    to_user_id: int,
+    object_types: Iterable[str],
+    include_closed: bool = True,
+    share: tuple[int, int] | None = None,
+    transfer_id: int | None = None,
+) -> dict[tuple[str, str], int]:
     """Hand the user's deputy periods (in force or planned) and planned primary periods
     to another user, set-based: periods under way end yesterday and continue from today
     under the new user; planned ones simply change hands. With ``transfer_id``, every
@@ -74,8 +87,11 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
     day = today()
     moved: Counter[tuple[str, str]] = Counter()
     for record_type in _known_types(object_types):
-        selected = and_(assignments_table.c.object_type == record_type.name, assignments_table.c.user_id == from_user_id,
-                        _still_to_come(day))
+        selected = and_(
+            assignments_table.c.object_type == record_type.name,
+            assignments_table.c.user_id == from_user_id,
+            _still_to_come(day),
+        )
         if not include_closed and record_type.closed is not None:
             open_records = select(record_type.model.id).where(not_(record_type.closed()))
             selected = and_(selected, assignments_table.c.object_id.in_(open_records))
@@ -89,26 +105,50 @@ def transfer_assignments(session: Session, from_user_id: int, to_user_id: int, o
         chosen = [period_id for period_id, _ in periods]
         _announce_handover(session, record_type, selected, {from_user_id: to_user_id})
         for start in range(0, len(chosen), HANDOVER_CHUNK):
-            handed = _hand_over_periods(session, chosen[start:start + HANDOVER_CHUNK], to_user_id, day)
+            handed = _hand_over_periods(session, chosen[start : start + HANDOVER_CHUNK], to_user_id, day)
             if transfer_id is not None:
                 _keep_handovers(session, record_type, transfer_id, from_user_id, to_user_id, handed)
     return dict(moved)
 
 
-def _keep_handovers(session: Session, record_type: RecordType, transfer_id: int, from_user_id: int, to_user_id: int,
-                    handed: Sequence[Row]) -> None:
+def _keep_handovers(
+    session: Session,
+    record_type: RecordType,
+    transfer_id: int,
+    from_user_id: int,
+    to_user_id: int,
+    handed: Sequence[Row],
+) -> None:
     """Keep the periods a transfer handed over (as :func:`_hand_over_periods` returns them)
     in ``ownership_handovers``, with their records' names, for undo and the transfer's list."""
     model = record_type.model
-    names = dict(session.execute(select(model.id, model.display_name_expression())
-                                 .where(model.id.in_({period.object_id for period in handed}))).all())
+    names = dict(
+        session.execute(
+            select(model.id, model.display_name_expression()).where(
+                model.id.in_({period.object_id for period in handed})
+            )
+        ).all()
+    )
     now = utcnow()
-    session.execute(insert(handovers_table),
-                    [{"transfer_id": transfer_id, "period_id": period.id, "object_type": period.object_type,
-                      "object_id": period.object_id, "object_name": names.get(period.object_id),
-                      "kind": period.kind, "from_user_id": from_user_id, "to_user_id": to_user_id,
-                      "valid_from": period.valid_from, "valid_to": period.valid_to, "moved_at": now}
-                     for period in handed])
+    session.execute(
+        insert(handovers_table),
+        [
+            {
+                "transfer_id": transfer_id,
+                "period_id": period.id,
+                "object_type": period.object_type,
+                "object_id": period.object_id,
+                "object_name": names.get(period.object_id),
+                "kind": period.kind,
+                "from_user_id": from_user_id,
+                "to_user_id": to_user_id,
+                "valid_from": period.valid_from,
+                "valid_to": period.valid_to,
+                "moved_at": now,
+            }
+            for period in handed
+        ],
+    )
 
 
 def _announce_handover(session: Session, record_type: RecordType, periods, new_users: Mapping[int, int]) -> None:
@@ -119,8 +159,9 @@ def _announce_handover(session: Session, record_type: RecordType, periods, new_u
     for from_user_id, to_user_id in new_users.items():
         with RecordBatch(session, {"user_id": Integer}) as batch:
             theirs = select(assignments_table.c.object_id).where(periods, assignments_table.c.user_id == from_user_id)
-            source = (select(model.id, model.display_name_expression(), literal(from_user_id, Integer))
-                      .where(model.id.in_(theirs)))
+            source = select(model.id, model.display_name_expression(), literal(from_user_id, Integer)).where(
+                model.id.in_(theirs)
+            )
             count = batch.add(source, old_fields=["user_id"])
             batch.announce(record_type.name, "owner_assigned", {"user_id": to_user_id}, count=count)
 
@@ -131,16 +172,34 @@ def _hand_over_periods(session: Session, ids: Sequence[int], to_user_id: int, da
     the planned ones): id, object_type, object_id, kind, valid_from, valid_to."""
     chosen = assignments_table.c.id.in_(ids)
     under_way = and_(chosen, assignments_table.c.valid_from < day)
-    held = (assignments_table.c.id, assignments_table.c.object_type, assignments_table.c.object_id,
-            assignments_table.c.kind, assignments_table.c.valid_from, assignments_table.c.valid_to)
-    copy = select(assignments_table.c.object_type, assignments_table.c.object_id, literal(to_user_id, Integer),
-                  assignments_table.c.kind, assignments_table.c.role, literal(day, Date), assignments_table.c.valid_to,
-                  assignments_table.c.access, assignments_table.c.created_by_id,
-                  literal(utcnow(), OwnerAssignment.created_at.type)).where(under_way)
+    held = (
+        assignments_table.c.id,
+        assignments_table.c.object_type,
+        assignments_table.c.object_id,
+        assignments_table.c.kind,
+        assignments_table.c.valid_from,
+        assignments_table.c.valid_to,
+    )
+    copy = select(
+        assignments_table.c.object_type,
+        assignments_table.c.object_id,
+        literal(to_user_id, Integer),
+        assignments_table.c.kind,
+        assignments_table.c.role,
+        literal(day, Date),
+        assignments_table.c.valid_to,
+        assignments_table.c.access,
+        assignments_table.c.created_by_id,
+        literal(utcnow(), OwnerAssignment.created_at.type),
+    ).where(under_way)
     continued = session.execute(insert(assignments_table).from_select(PERIOD_COLUMNS, copy).returning(*held)).all()
     session.execute(update(assignments_table).where(under_way).values(valid_to=day - dt.timedelta(days=1)))
-    planned = session.execute(update(assignments_table).where(chosen, assignments_table.c.valid_from >= day)
-                              .values(user_id=to_user_id).returning(*held)).all()
+    planned = session.execute(
+        update(assignments_table)
+        .where(chosen, assignments_table.c.valid_from >= day)
+        .values(user_id=to_user_id)
+        .returning(*held)
+    ).all()
     return continued + planned
 
 
@@ -149,10 +208,16 @@ def handed_over(transfer_id: int):
     (the columns of :data:`opiekun.user_items.MOVED_ITEM_COLUMNS`): the kind of item, the
     user who held it before and the one after (none: the period ended), and after undo the
     outcome."""
-    return select(handovers_table.c.object_type, handovers_table.c.object_id, handovers_table.c.object_name,
-                  case(ITEM_KINDS, value=handovers_table.c.kind).label("field"),
-                  handovers_table.c.from_user_id.label("old_value"), handovers_table.c.to_user_id.label("new_value"),
-                  handovers_table.c.moved_at, handovers_table.c.outcome).where(handovers_table.c.transfer_id == transfer_id)
+    return select(
+        handovers_table.c.object_type,
+        handovers_table.c.object_id,
+        handovers_table.c.object_name,
+        case(ITEM_KINDS, value=handovers_table.c.kind).label("field"),
+        handovers_table.c.from_user_id.label("old_value"),
+        handovers_table.c.to_user_id.label("new_value"),
+        handovers_table.c.moved_at,
+        handovers_table.c.outcome,
+    ).where(handovers_table.c.transfer_id == transfer_id)
 
 
 def undo_handovers(session: Session, transfer_id: int, from_user_id: int) -> None:
@@ -172,25 +237,38 @@ def _judge_handovers(session: Session, pending) -> None:
     the vanished periods whose user stands in on the record again (made anew since)."""
     period = select(assignments_table.c.id).where(assignments_table.c.id == handovers_table.c.period_id)
     left_with = func.coalesce(handovers_table.c.to_user_id, handovers_table.c.from_user_id)
-    other_dates_or_kind = or_(assignments_table.c.kind != handovers_table.c.kind,
-                              assignments_table.c.valid_from != handovers_table.c.valid_from,
-                              assignments_table.c.valid_to.is_distinct_from(handovers_table.c.valid_to))
+    other_dates_or_kind = or_(
+        assignments_table.c.kind != handovers_table.c.kind,
+        assignments_table.c.valid_from != handovers_table.c.valid_from,
+        assignments_table.c.valid_to.is_distinct_from(handovers_table.c.valid_to),
+    )
     left = and_(pending, handovers_table.c.vanished.is_(False))
     for outcome, condition in (
-            ("deleted", ~period.exists()),
-            ("reassigned", period.where(assignments_table.c.user_id != left_with).exists()),
-            ("changed", period.where(other_dates_or_kind).exists())):
+        ("deleted", ~period.exists()),
+        ("reassigned", period.where(assignments_table.c.user_id != left_with).exists()),
+        ("changed", period.where(other_dates_or_kind).exists()),
+    ):
         session.execute(update(handovers_table).where(left, condition).values(outcome=outcome))
-    made_again = (select(assignments_table.c.id)
-                  .where(assignments_table.c.object_type == handovers_table.c.object_type,
-                         assignments_table.c.object_id == handovers_table.c.object_id,
-                         assignments_table.c.user_id == handovers_table.c.from_user_id,
-                         assignments_table.c.kind == handovers_table.c.kind,
-                         or_(assignments_table.c.valid_to.is_(None), assignments_table.c.valid_to >= handovers_table.c.valid_from),
-                         or_(handovers_table.c.previous_valid_to.is_(None),
-                             assignments_table.c.valid_from <= handovers_table.c.previous_valid_to)).exists())
-    session.execute(update(handovers_table).where(pending, handovers_table.c.vanished.is_(True), made_again)
-                    .values(outcome="changed"))
+    made_again = (
+        select(assignments_table.c.id)
+        .where(
+            assignments_table.c.object_type == handovers_table.c.object_type,
+            assignments_table.c.object_id == handovers_table.c.object_id,
+            assignments_table.c.user_id == handovers_table.c.from_user_id,
+            assignments_table.c.kind == handovers_table.c.kind,
+            or_(assignments_table.c.valid_to.is_(None), assignments_table.c.valid_to >= handovers_table.c.valid_from),
+            or_(
+                handovers_table.c.previous_valid_to.is_(None),
+                assignments_table.c.valid_from <= handovers_table.c.previous_valid_to,
+            ),
+        )
+        .exists()
+    )
+    session.execute(
+        update(handovers_table)
+        .where(pending, handovers_table.c.vanished.is_(True), made_again)
+        .values(outcome="changed")
+    )
 
 
 def _hand_back(session: Session, pending, from_user_id: int) -> None:
@@ -202,17 +280,22 @@ def _hand_back(session: Session, pending, from_user_id: int) -> None:
     known = and_(pending, handovers_table.c.object_type.in_(registry.names()))
     periods: dict[str, list[int]] = {}
     holders: dict[str, set[int]] = {}
-    handed = (select(handovers_table.c.object_type, handovers_table.c.to_user_id, handovers_table.c.period_id)
-              .where(known, handovers_table.c.to_user_id.is_not(None)))
+    handed = select(handovers_table.c.object_type, handovers_table.c.to_user_id, handovers_table.c.period_id).where(
+        known, handovers_table.c.to_user_id.is_not(None)
+    )
     for object_type, to_user_id, period_id in session.execute(handed):
         periods.setdefault(object_type, []).append(period_id)
         holders.setdefault(object_type, set()).add(to_user_id)
     day = today()
     for object_type, ids in periods.items():
         for start in range(0, len(ids), HANDOVER_CHUNK):
-            chunk = ids[start:start + HANDOVER_CHUNK]
-            _announce_handover(session, registry.get(object_type), assignments_table.c.id.in_(chunk),
-                               dict.fromkeys(holders[object_type], from_user_id))
+            chunk = ids[start : start + HANDOVER_CHUNK]
+            _announce_handover(
+                session,
+                registry.get(object_type),
+                assignments_table.c.id.in_(chunk),
+                dict.fromkeys(holders[object_type], from_user_id),
+            )
             _hand_over_periods(session, chunk, from_user_id, day)
     _reopen_ended(session, and_(known, handovers_table.c.to_user_id.is_(None), handovers_table.c.vanished.is_(False)))
     _make_vanished_again(session, and_(known, handovers_table.c.vanished.is_(True)))
@@ -222,11 +305,16 @@ def _hand_back(session: Session, pending, from_user_id: int) -> None:
 
 def _reopen_ended(session: Session, ended) -> None:
     """The periods of the hand-overs ``ended`` run on until the end they had before the transfer."""
-    previous_end = (select(handovers_table.c.previous_valid_to)
-                    .where(ended, handovers_table.c.period_id == assignments_table.c.id).scalar_subquery())
-    session.execute(update(assignments_table)
-                    .where(assignments_table.c.id.in_(select(handovers_table.c.period_id).where(ended)))
-                    .values(valid_to=previous_end))
+    previous_end = (
+        select(handovers_table.c.previous_valid_to)
+        .where(ended, handovers_table.c.period_id == assignments_table.c.id)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(assignments_table)
+        .where(assignments_table.c.id.in_(select(handovers_table.c.period_id).where(ended)))
+        .values(valid_to=previous_end)
+    )
 
 
 def _make_vanished_again(session: Session, vanished) -> None:
@@ -234,26 +322,44 @@ def _make_vanished_again(session: Session, vanished) -> None:
     began) are made again as they were, on the records that still exist; those of deleted
     records count as deleted."""
     actor_id = current_actor().user_id
-    for record_type in _known_types(session.scalars(select(handovers_table.c.object_type).where(vanished).distinct()).all()):
+    for record_type in _known_types(
+        session.scalars(select(handovers_table.c.object_type).where(vanished).distinct()).all()
+    ):
         of_type = and_(vanished, handovers_table.c.object_type == record_type.name)
         record_gone = handovers_table.c.object_id.not_in(select(record_type.model.id))
         session.execute(update(handovers_table).where(of_type, record_gone).values(outcome="deleted"))
-        again = select(handovers_table.c.object_type, handovers_table.c.object_id, handovers_table.c.from_user_id,
-                       handovers_table.c.kind, handovers_table.c.role, handovers_table.c.valid_from,
-                       handovers_table.c.previous_valid_to, handovers_table.c.access,
-                       literal(actor_id, Integer) if actor_id else null(),
-                       literal(utcnow(), OwnerAssignment.created_at.type)).where(of_type)
+        again = select(
+            handovers_table.c.object_type,
+            handovers_table.c.object_id,
+            handovers_table.c.from_user_id,
+            handovers_table.c.kind,
+            handovers_table.c.role,
+            handovers_table.c.valid_from,
+            handovers_table.c.previous_valid_to,
+            handovers_table.c.access,
+            literal(actor_id, Integer) if actor_id else null(),
+            literal(utcnow(), OwnerAssignment.created_at.type),
+        ).where(of_type)
         session.execute(insert(assignments_table).from_select(PERIOD_COLUMNS, again))
 
 
 def _deputies_in_force(object_type: str, day: dt.date, but_not: int):
     """SQL: the deputy periods of ``object_type`` in force on ``day``, but those of user ``but_not``."""
-    return and_(assignments_table.c.object_type == object_type, assignments_table.c.kind == "deputy", in_force(day),
-                assignments_table.c.user_id != but_not)
+    return and_(
+        assignments_table.c.object_type == object_type,
+        assignments_table.c.kind == "deputy",
+        in_force(day),
+        assignments_table.c.user_id != but_not,
+    )
 
 
-def promote_deputies(session: Session, from_user_id: int, object_types: Iterable[str], include_closed: bool = True,
-                     transfer_id: int | None = None) -> dict[str, int]:
+def promote_deputies(
+    session: Session,
+    from_user_id: int,
+    object_types: Iterable[str],
+    include_closed: bool = True,
+    transfer_id: int | None = None,
+) -> dict[str, int]:
     """Records the user owns that have a deputy in force today go to that deputy (the one
     with the lowest user id when there are several; departed deputies are passed over),
     whose deputy period ends as they become the primary owner (kept for undo under
@@ -264,17 +370,25 @@ def promote_deputies(session: Session, from_user_id: int, object_types: Iterable
     for record_type in _known_types(object_types):
         model = record_type.model
         owned = records_to_move(record_type, from_user_id, include_closed)
-        deputy_of = and_(_deputies_in_force(record_type.name, day, from_user_id),
-                         assignments_table.c.user_id.in_(select(User.id).where(User.status == "active")))
-        deputies = session.scalars(select(assignments_table.c.user_id)
-                                   .where(deputy_of, assignments_table.c.object_id.in_(select(model.id).where(owned)))
-                                   .distinct().order_by(assignments_table.c.user_id)).all()
+        deputy_of = and_(
+            _deputies_in_force(record_type.name, day, from_user_id),
+            assignments_table.c.user_id.in_(select(User.id).where(User.status == "active")),
+        )
+        deputies = session.scalars(
+            select(assignments_table.c.user_id)
+            .where(deputy_of, assignments_table.c.object_id.in_(select(model.id).where(owned)))
+            .distinct()
+            .order_by(assignments_table.c.user_id)
+        ).all()
         for deputy_id in deputies:
-            their_records = select(assignments_table.c.object_id).where(deputy_of, assignments_table.c.user_id == deputy_id)
+            their_records = select(assignments_table.c.object_id).where(
+                deputy_of, assignments_table.c.user_id == deputy_id
+            )
             count = update_records(session, model, and_(owned, model.id.in_(their_records)), {"owner_id": deputy_id})
             now_theirs = select(model.id).where(model.owner_id == deputy_id)
-            their_periods = and_(deputy_of, assignments_table.c.user_id == deputy_id,
-                                 assignments_table.c.object_id.in_(now_theirs))
+            their_periods = and_(
+                deputy_of, assignments_table.c.user_id == deputy_id, assignments_table.c.object_id.in_(now_theirs)
+            )
             _end_for_transfer(session, record_type, their_periods, day, transfer_id)
             promoted[record_type.name] = promoted.get(record_type.name, 0) + count
     return promoted
@@ -287,12 +401,16 @@ def end_deputies_of_moving_records(session: Session, request) -> None:
     day = today()
     for record_type in _known_types(request.object_types):
         moving = records_to_move(record_type, request.from_user_id, request.include_closed, request.share)
-        deputies = and_(_deputies_in_force(record_type.name, day, request.from_user_id),
-                        assignments_table.c.object_id.in_(select(record_type.model.id).where(moving)))
+        deputies = and_(
+            _deputies_in_force(record_type.name, day, request.from_user_id),
+            assignments_table.c.object_id.in_(select(record_type.model.id).where(moving)),
+        )
         _end_for_transfer(session, record_type, deputies, day, request.transfer_id)
 
 
-def _end_for_transfer(session: Session, record_type: RecordType, current, day: dt.date, transfer_id: int | None) -> None:
+def _end_for_transfer(
+    session: Session, record_type: RecordType, current, day: dt.date, transfer_id: int | None
+) -> None:
     """:func:`end_periods` for a transfer: with ``transfer_id``, the periods of
     ``record_type`` that end are kept in ``ownership_handovers`` first, with the end they
     had, so that undo can re-open them; those that vanish, having begun today, with what
@@ -308,11 +426,40 @@ def _keep_ending(session: Session, record_type: RecordType, current, day: dt.dat
     name = select(model.display_name_expression()).where(model.id == assignments_table.c.object_id).scalar_subquery()
     vanishes = assignments_table.c.valid_from >= day
     left_until = case((vanishes, null()), else_=literal(day - dt.timedelta(days=1), Date))
-    ending = select(literal(transfer_id, Integer), assignments_table.c.id, assignments_table.c.object_type,
-                    assignments_table.c.object_id, name, assignments_table.c.kind, assignments_table.c.user_id,
-                    left_until, assignments_table.c.valid_from, assignments_table.c.valid_to, vanishes,
-                    assignments_table.c.role, assignments_table.c.access,
-                    literal(utcnow(), handovers_table.c.moved_at.type)).where(current)
-    session.execute(insert(handovers_table).from_select(
-        ["transfer_id", "period_id", "object_type", "object_id", "object_name", "kind", "from_user_id", "valid_to",
-         "valid_from", "previous_valid_to", "vanished", "role", "access", "moved_at"], ending))
+    ending = select(
+        literal(transfer_id, Integer),
+        assignments_table.c.id,
+        assignments_table.c.object_type,
+        assignments_table.c.object_id,
+        name,
+        assignments_table.c.kind,
+        assignments_table.c.user_id,
+        left_until,
+        assignments_table.c.valid_from,
+        assignments_table.c.valid_to,
+        vanishes,
+        assignments_table.c.role,
+        assignments_table.c.access,
+        literal(utcnow(), handovers_table.c.moved_at.type),
+    ).where(current)
+    session.execute(
+        insert(handovers_table).from_select(
+            [
+                "transfer_id",
+                "period_id",
+                "object_type",
+                "object_id",
+                "object_name",
+                "kind",
+                "from_user_id",
+                "valid_to",
+                "valid_from",
+                "previous_valid_to",
+                "vanished",
+                "role",
+                "access",
+                "moved_at",
+            ],
+            ending,
+        )
+    )

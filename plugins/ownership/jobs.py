@@ -1,5 +1,6 @@
 """Background work of ownership: periods that start or end on a later day take effect
 (daily), and owners of records left without activity are released (daily)."""
+
 from __future__ import annotations
 
 import datetime as dt

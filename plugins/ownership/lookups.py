@@ -1,10 +1,11 @@
 """What a request names, looked up by name or id: a record type, the user who is to own
 records, the acting user, one assignment. Each refuses what does not exist (404 or 422);
 the ids go through the core's :mod:`opiekun.lookups`, which knows which ids can exist."""
+
 from __future__ import annotations
 
-from opiekun.errors import Invalid, Message, NotFound
 from opiekun.changes import current_actor
+from opiekun.errors import Invalid, Message, NotFound
 from opiekun.lookups import find_by_id, get_by_id
 from opiekun.models import User
 from opiekun.plugins.ownership.models import OwnerAssignment
@@ -16,7 +17,9 @@ def record_type_named(name: str, *, status: int = 422, field: str = "object_type
     ``status=404``, where the type is part of the URL)."""
     record_type = record_types().get(name)
     if record_type is None:
-        message = Message("unknown record type %(name)r; known: %(known)s", name=name, known=", ".join(record_types().names()))
+        message = Message(
+            "unknown record type %(name)r; known: %(known)s", name=name, known=", ".join(record_types().names())
+        )
         if status == 404:
             raise NotFound(message, {field: Message("unknown record type")})
         raise Invalid(Message("unknown record type"), {field: message})
@@ -29,8 +32,14 @@ def new_owner(user_id: int, field: str = "user_id") -> User:
     if user is None:
         raise Invalid(Message("unknown user"), {field: Message("no user with id %(id)s", id=user_id)})
     if user.status != "active":
-        raise Invalid(Message("the user has departed"),
-                      {field: Message("user %(id)s (%(name)s) has departed and cannot own records", id=user_id, name=user.display_name)})
+        raise Invalid(
+            Message("the user has departed"),
+            {
+                field: Message(
+                    "user %(id)s (%(name)s) has departed and cannot own records", id=user_id, name=user.display_name
+                )
+            },
+        )
     return user
 
 

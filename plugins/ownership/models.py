@@ -11,6 +11,7 @@ others (per statement on PostgreSQL, per row on SQLite; see migration ownership_
 ``ux_ownership_one_open_primary`` allows one open-ended primary period per record. The
 services check first, to answer with a clear 409, and lock the records they give periods to.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,14 @@ class OwnerAssignment(db.Model):
         # so a page reads only its own rows; valid_to makes the count an index-only scan
         Index("ix_ownership_assignments_user", "user_id", "valid_from", "id", "valid_to"),
         # at most one open-ended primary period per record (the overlap check's concurrent case)
-        Index("ux_ownership_one_open_primary", "object_type", "object_id", unique=True,
-              sqlite_where=text(OPEN_PRIMARY), postgresql_where=text(OPEN_PRIMARY)),
+        Index(
+            "ux_ownership_one_open_primary",
+            "object_type",
+            "object_id",
+            unique=True,
+            sqlite_where=text(OPEN_PRIMARY),
+            postgresql_where=text(OPEN_PRIMARY),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,10 @@
 """The right the ownership plugin checks (administrators hold every permission)."""
+
 from opiekun.permissions import Permission
 
 #: Change the per-record-type settings and the list of owner roles (admins only by default).
-MANAGE_SETTINGS = Permission("ownership.settings", "Change ownership settings (owner required, release, who may change owners)", ())
+MANAGE_SETTINGS = Permission(
+    "ownership.settings", "Change ownership settings (owner required, release, who may change owners)", ()
+)
 
 ALL = (MANAGE_SETTINGS,)

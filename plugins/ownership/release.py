@@ -1,6 +1,7 @@
 """Owners released after days without activity: the per-type setting ``inactivity_days``,
 applied by the daily job ``ownership.release_inactive``. Each former owner is told with a
 notification."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,15 +36,27 @@ def _release(record_type: RecordType, inactivity_days: int, now: dt.datetime) ->
     set-based: one ``INSERT … SELECT`` of notifications, one update of the records."""
     model = record_type.model
     cutoff = now - dt.timedelta(days=inactivity_days)
-    recent_period = exists().where(assignments_table.c.object_type == record_type.name,
-                                   assignments_table.c.object_id == model.id, assignments_table.c.created_at >= cutoff)
+    recent_period = exists().where(
+        assignments_table.c.object_type == record_type.name,
+        assignments_table.c.object_id == model.id,
+        assignments_table.c.created_at >= cutoff,
+    )
     stale = and_(model.owner_id.is_not(None), model.updated_at < cutoff, not_(recent_period))
     prefix = gettext("You are no longer the owner of %(label)s ", label=record_type.label.lower())
     suffix = gettext(": no activity for %(days)d days.", days=inactivity_days)
     message = literal(prefix + "\u201e") + model.display_name_expression() + literal("\u201d" + suffix)
-    notices = select(model.owner_id, literal("ownership.released", String), message, literal(record_type.name, String),
-                     model.id, literal(now, Notification.created_at.type)).where(stale)
-    db.session.execute(insert(Notification).from_select(
-        ["user_id", "kind", "message", "object_type", "object_id", "created_at"], notices))
+    notices = select(
+        model.owner_id,
+        literal("ownership.released", String),
+        message,
+        literal(record_type.name, String),
+        model.id,
+        literal(now, Notification.created_at.type),
+    ).where(stale)
+    db.session.execute(
+        insert(Notification).from_select(
+            ["user_id", "kind", "message", "object_type", "object_id", "created_at"], notices
+        )
+    )
     with change_context(ownership_release=True):
         return update_records(db.session, model, stale, {"owner_id": None})

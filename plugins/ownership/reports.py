@@ -1,5 +1,6 @@
 """Reading ownership: the periods by filter, who owned a record on a day, a record's whole
 history, and a user's portfolio ("records by owner": what they looked after in a period)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,13 @@ from opiekun.record_queries import get_record
 from opiekun.record_registry import RecordType, RecordTypeRegistry, record_types
 
 
-def list_assignments(object_type: str | None = None, object_id: int | None = None, user_id: int | None = None,
-                     at: dt.date | None = None, kind: str | None = None):
+def list_assignments(
+    object_type: str | None = None,
+    object_id: int | None = None,
+    user_id: int | None = None,
+    at: dt.date | None = None,
+    kind: str | None = None,
+):
     """SELECT of the periods matching the filters given (``at``: in force that day), in
     record order, each record's oldest first."""
     statement = select(OwnerAssignment)
@@ -35,8 +41,9 @@ def list_assignments(object_type: str | None = None, object_id: int | None = Non
         statement = statement.where(OwnerAssignment.kind == kind)
     if at is not None:
         statement = statement.where(in_force(at))
-    return statement.order_by(OwnerAssignment.object_type, OwnerAssignment.object_id, OwnerAssignment.valid_from,
-                              OwnerAssignment.id)
+    return statement.order_by(
+        OwnerAssignment.object_type, OwnerAssignment.object_id, OwnerAssignment.valid_from, OwnerAssignment.id
+    )
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,10 @@ class OwnersOnDay:
 def owners_on(record_type: RecordType, object_id: int, day: dt.date) -> OwnersOnDay:
     """Who owned the record on ``day``: its primary owner and its deputies."""
     rows = db.session.scalars(
-        select(OwnerAssignment).where(OwnerAssignment.object_type == record_type.name,
-                                      OwnerAssignment.object_id == object_id, in_force(day))
-        .order_by(OwnerAssignment.kind.desc(), OwnerAssignment.valid_from)).all()
+        select(OwnerAssignment)
+        .where(OwnerAssignment.object_type == record_type.name, OwnerAssignment.object_id == object_id, in_force(day))
+        .order_by(OwnerAssignment.kind.desc(), OwnerAssignment.valid_from)
+    ).all()
     # periods go with their record, so only an answer without any needs the second look
     if not rows:
         get_record(record_type, object_id)  # NotFound when there is no such record
@@ -62,9 +70,13 @@ def owners_on(record_type: RecordType, object_id: int, day: dt.date) -> OwnersOn
 
 def history(record_type: RecordType, object_id: int) -> list[OwnerAssignment]:
     """Every period of the record, oldest first (the admin's "Owners" section)."""
-    return list(db.session.scalars(
-        select(OwnerAssignment).where(OwnerAssignment.object_type == record_type.name, OwnerAssignment.object_id == object_id)
-        .order_by(OwnerAssignment.valid_from, OwnerAssignment.kind.desc(), OwnerAssignment.id)))
+    return list(
+        db.session.scalars(
+            select(OwnerAssignment)
+            .where(OwnerAssignment.object_type == record_type.name, OwnerAssignment.object_id == object_id)
+            .order_by(OwnerAssignment.valid_from, OwnerAssignment.kind.desc(), OwnerAssignment.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -77,8 +89,16 @@ class Portfolio:
     items: list[Row]
 
 
-def portfolio(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | None = None,
-              object_type: str | None = None, *, page: int = 1, per_page: int = 50) -> Portfolio:
+def portfolio(
+    user_id: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    kind: str | None = None,
+    object_type: str | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+) -> Portfolio:
     """A user's periods that meet ``first_day … last_day`` ("records by owner"), newest
     first: the page ``page`` with the names of their records, and how many there are.
 
@@ -87,9 +107,18 @@ def portfolio(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | N
     take three)."""
     _check_portfolio_arguments(user_id, first_day, last_day, object_type)
     statement = _portfolio_statement(record_types(), kind is not None, object_type is not None)
-    rows = db.session.execute(statement, {
-        "user_id": user_id, "first_day": first_day, "last_day": last_day, "kind": kind, "object_type": object_type,
-        "limit": per_page, "offset": (page - 1) * per_page}).all()
+    rows = db.session.execute(
+        statement,
+        {
+            "user_id": user_id,
+            "first_day": first_day,
+            "last_day": last_day,
+            "kind": kind,
+            "object_type": object_type,
+            "limit": per_page,
+            "offset": (page - 1) * per_page,
+        },
+    ).all()
     if not rows:
         raise _unknown_user(user_id)
     return Portfolio(user=rows[0].User, total=rows[0].total, items=[row for row in rows if row.id is not None])
@@ -123,26 +152,42 @@ def _portfolio_statement(registry: RecordTypeRegistry, by_kind: bool, by_type: b
     index-only scan on ``ix_ownership_assignments_user``); the page walks that index
     backwards and stops after ``offset + limit`` rows."""
     user_id = bindparam("user_id", type_=Integer)
-    matching = [assignments_table.c.user_id == user_id,
-                overlapping(bindparam("first_day", type_=Date), bindparam("last_day", type_=Date))]
+    matching = [
+        assignments_table.c.user_id == user_id,
+        overlapping(bindparam("first_day", type_=Date), bindparam("last_day", type_=Date)),
+    ]
     if by_kind:
         matching.append(assignments_table.c.kind == bindparam("kind", type_=String))
     if by_type:
         matching.append(assignments_table.c.object_type == bindparam("object_type", type_=String))
-    page = (select(assignments_table).where(*matching)
-            .order_by(assignments_table.c.valid_from.desc(), assignments_table.c.id.desc())
-            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)).subquery("page"))
+    page = (
+        select(assignments_table)
+        .where(*matching)
+        .order_by(assignments_table.c.valid_from.desc(), assignments_table.c.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
     total = select(func.count()).select_from(assignments_table).where(*matching).scalar_subquery()
     name = record_name_expression(registry, page.c.object_type, page.c.object_id)
-    return (select(User, total.label("total"), *page.c, name.label("object_name"))
-            .outerjoin(page, true()).where(User.id == user_id)
-            .order_by(page.c.valid_from.desc(), page.c.id.desc()))
+    return (
+        select(User, total.label("total"), *page.c, name.label("object_name"))
+        .outerjoin(page, true())
+        .where(User.id == user_id)
+        .order_by(page.c.valid_from.desc(), page.c.id.desc())
+    )
 
 
 def record_name_expression(registry: RecordTypeRegistry, object_type, object_id):
     """SQL: the display name of the record ``object_type``/``object_id`` (NULL for a type
     not in ``registry``). A CASE runs only its matching branch: one primary-key lookup."""
-    lookups = [(object_type == record_type.name,
-                select(record_type.model.display_name_expression()).where(record_type.model.id == object_id).scalar_subquery())
-               for record_type in registry]
+    lookups = [
+        (
+            object_type == record_type.name,
+            select(record_type.model.display_name_expression())
+            .where(record_type.model.id == object_id)
+            .scalar_subquery(),
+        )
+        for record_type in registry
+    ]
     return case(*lookups, else_=null()) if lookups else null()

@@ -1,6 +1,7 @@
 """Who may change owners, and the rule every record is checked against when it is saved:
 owner required (per type), the owner chosen only by roles the type allows, never by a
 deputy. A deputy with write access edits the record; it does not hand its ownership around."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,14 @@ from opiekun.record_registry import RecordType
 def require_owner_change_right(user: User | None, record_type: RecordType) -> None:
     """403 unless the type's ``change_roles`` let ``user``'s role change owners."""
     if not may_change_owners(user, record_type.name):
-        raise Refused(Message("your role (%(role)s) may not change owners of %(types)s; an admin chooses who may in the "
-                                "ownership settings", role=user.role, types=record_type.label_plural.lower()))
+        raise Refused(
+            Message(
+                "your role (%(role)s) may not change owners of %(types)s; an admin chooses who may in the "
+                "ownership settings",
+                role=user.role,
+                types=record_type.label_plural.lower(),
+            )
+        )
 
 
 def only_a_deputy(user: User | None, record_type: RecordType, record_id: int | None, owner_id: int | None) -> bool:
@@ -33,8 +40,14 @@ def only_a_deputy(user: User | None, record_type: RecordType, record_id: int | N
     return has_write_deputyship(user.id, record_type.name, record_id)
 
 
-def require_owner_choice_right(user: User | None, record_type: RecordType, record: Any, operation: str,
-                               new_owner_id: int | None, owner_id_before: int | None) -> None:
+def require_owner_choice_right(
+    user: User | None,
+    record_type: RecordType,
+    record: Any,
+    operation: str,
+    new_owner_id: int | None,
+    owner_id_before: int | None,
+) -> None:
     """Choosing the record's owner: giving a new record to someone else than oneself, or
     changing the owner of an existing one, needs a role the type's ``change_roles``
     allows; and a deputy does not change the owner of the record it stands in for."""
@@ -44,8 +57,13 @@ def require_owner_choice_right(user: User | None, record_type: RecordType, recor
         return
     require_owner_change_right(user, record_type)
     if only_a_deputy(user, record_type, record.id, owner_id_before):
-        raise Refused(Message("a deputy edits this %(type)s but does not change its owner; its owner or a manager does",
-                                type=record_type.name), {"owner_id": Message("not changed by a deputy")})
+        raise Refused(
+            Message(
+                "a deputy edits this %(type)s but does not change its owner; its owner or a manager does",
+                type=record_type.name,
+            ),
+            {"owner_id": Message("not changed by a deputy")},
+        )
 
 
 def refused_records(user: User | None, record_type: RecordType, condition) -> list[int]:
@@ -60,18 +78,31 @@ def refused_records(user: User | None, record_type: RecordType, condition) -> li
     if user is None or has_permission(user, "records.edit_others"):
         return []
     model = record_type.model
-    suspects = list(db.session.scalars(
-        select(model.id).where(condition, model.owner_id.is_not(None), model.owner_id != user.id)
-        .order_by(model.id).limit(1001)))
+    suspects = list(
+        db.session.scalars(
+            select(model.id)
+            .where(condition, model.owner_id.is_not(None), model.owner_id != user.id)
+            .order_by(model.id)
+            .limit(1001)
+        )
+    )
     if not suspects:
         return []
     from opiekun.record_rules import may_change
 
     judged = suspects[:200]
-    deputyships = set(db.session.scalars(
-        select(model.id).where(model.id.in_(judged), deputy_with_write_access(user.id, record_type.name, model.id, today()))))
-    refused = [record.id for record in db.session.scalars(select(model).where(model.id.in_(judged)).order_by(model.id))
-               if record.id in deputyships or not may_change(user, record_type, record, "update")]
+    deputyships = set(
+        db.session.scalars(
+            select(model.id).where(
+                model.id.in_(judged), deputy_with_write_access(user.id, record_type.name, model.id, today())
+            )
+        )
+    )
+    refused = [
+        record.id
+        for record in db.session.scalars(select(model).where(model.id.in_(judged)).order_by(model.id))
+        if record.id in deputyships or not may_change(user, record_type, record, "update")
+    ]
     return refused + suspects[200:]
 
 
@@ -82,7 +113,9 @@ def owner_problems(record_type: RecordType, record: Any, operation: str) -> dict
         owner_id_before, owner_id_now, changed = owner_change_of(record)
         settings = settings_for(record_type.name)
         if settings.owner_required and owner_id_now is None:
-            return {"owner_id": f"an owner is required for {record_type.label_plural.lower()}: choose a user (owner_id)"}
+            return {
+                "owner_id": f"an owner is required for {record_type.label_plural.lower()}: choose a user (owner_id)"
+            }
         if operation == "create" or changed:
             require_owner_choice_right(acting_user(), record_type, record, operation, owner_id_now, owner_id_before)
     return {}

@@ -1,5 +1,6 @@
 """What the ownership API accepts and answers, as pydantic models: the same declarations
 validate requests and describe the routes in ``/api/v1/openapi.json``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ class SettingsList(OutputModel):
 
 class SettingsUpdate(InputModel):
     owner_required: bool | None = None
-    inactivity_days: int | None = Field(None, ge=1, le=3650, description="release the owner after that many days without activity; null: never")
+    inactivity_days: int | None = Field(
+        None, ge=1, le=3650, description="release the owner after that many days without activity; null: never"
+    )
     change_roles: list[RoleName] | None = Field(None, max_length=100, description="null: every role may change owners")
 
 
@@ -72,9 +75,13 @@ class AssignmentQuery(PageQuery):
 
 class AssignmentCreate(InputModel):
     object_type: ObjectType
-    object_ids: list[RecordId] | None = Field(None, min_length=1, max_length=MAX_IDS,
-                                              description=f"at most {MAX_IDS}; use filter for more")
-    filter: dict[str, Any] | None = Field(None, description="the record list's filters (owner_id, owner_status, q, the type's own): every matching record, all pages")
+    object_ids: list[RecordId] | None = Field(
+        None, min_length=1, max_length=MAX_IDS, description=f"at most {MAX_IDS}; use filter for more"
+    )
+    filter: dict[str, Any] | None = Field(
+        None,
+        description="the record list's filters (owner_id, owner_status, q, the type's own): every matching record, all pages",
+    )
     user_id: RecordId
     kind: Kind = "primary"
     role: RoleName | None = Field(None, description="one of the configured roles; default: the first")

@@ -1,6 +1,7 @@
 """Ownership settings: the options of the whole plugin (the owner roles, whether departed
 users are listed) and the settings of each record type (owner required, release after days
 without activity, which roles may change owners)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,9 @@ def update_options(roles: Sequence[str] | None = None, show_departed: bool | Non
     if roles is not None:
         cleaned = list(dict.fromkeys(role.strip() for role in roles if role.strip()))
         if not cleaned:
-            raise Invalid(Message("the list of owner roles cannot be empty"), {"roles": Message("name at least one role")})
+            raise Invalid(
+                Message("the list of owner roles cannot be empty"), {"roles": Message("name at least one role")}
+            )
         OWNER_ROLES.write(cleaned)
     if show_departed is not None:
         SHOW_DEPARTED_USERS.write(bool(show_departed))
@@ -44,8 +47,11 @@ def settings_for(object_type: str) -> OwnershipSettings:
     """The settings of a record type (defaults when never saved: owner optional, no
     release, everyone may change owners)."""
     row = db.session.get(OwnershipSettings, object_type)
-    return row if row is not None else OwnershipSettings(object_type=object_type, owner_required=False,
-                                                         inactivity_days=None, change_roles=None)
+    return (
+        row
+        if row is not None
+        else OwnershipSettings(object_type=object_type, owner_required=False, inactivity_days=None, change_roles=None)
+    )
 
 
 def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSettings:
@@ -55,7 +61,10 @@ def update_settings(object_type: str, values: Mapping[str, Any]) -> OwnershipSet
     if "change_roles" in values and values["change_roles"] is not None:
         unknown = [role for role in values["change_roles"] if not role_exists(role)]
         if unknown:
-            raise Invalid(Message("unknown roles"), {"change_roles": Message("no role %(roles)s", roles=", ".join(map(repr, unknown)))})
+            raise Invalid(
+                Message("unknown roles"),
+                {"change_roles": Message("no role %(roles)s", roles=", ".join(map(repr, unknown)))},
+            )
         values = {**values, "change_roles": list(dict.fromkeys(values["change_roles"]))}
     if "change_roles" in values:
         _require_no_own_widening(acting_user(), object_type, values["change_roles"])
@@ -77,8 +86,10 @@ def _require_no_own_widening(user: User | None, object_type: str, change_roles: 
     if user is None or user.role == "admin" or may_change_owners(user, object_type):
         return
     if change_roles is None or user.role in change_roles:
-        raise Refused(Message("nobody lets their own role change owners; an admin does"),
-                        {"change_roles": Message("would let your own role (%(role)s) change owners", role=user.role)})
+        raise Refused(
+            Message("nobody lets their own role change owners; an admin does"),
+            {"change_roles": Message("would let your own role (%(role)s) change owners", role=user.role)},
+        )
 
 
 def may_change_owners(user: User | None, object_type: str) -> bool:

@@ -11,6 +11,7 @@
 Records that had an owner before the plugin was on get their first period on the way
 (:func:`backfill_assignments`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,13 +35,22 @@ def backfill_assignments(record_type: RecordType, condition) -> int:
     """Records that have an owner but no primary period at all (made before the plugin was
     on, or written around the ORM) get one, from the day they were created, indefinite."""
     model = record_type.model
-    has_period = exists().where(assignments_table.c.object_type == record_type.name,
-                                assignments_table.c.object_id == model.id, assignments_table.c.kind == "primary")
+    has_period = exists().where(
+        assignments_table.c.object_type == record_type.name,
+        assignments_table.c.object_id == model.id,
+        assignments_table.c.kind == "primary",
+    )
     default_role = owner_roles()[0]
-    source = select(literal(record_type.name, String), model.id, model.owner_id, literal("primary", String),
-                    literal(default_role, String), func.date(model.created_at), literal("write", String),
-                    literal(utcnow(), OwnerAssignment.created_at.type)
-                    ).where(condition, model.owner_id.is_not(None), not_(has_period))
+    source = select(
+        literal(record_type.name, String),
+        model.id,
+        model.owner_id,
+        literal("primary", String),
+        literal(default_role, String),
+        func.date(model.created_at),
+        literal("write", String),
+        literal(utcnow(), OwnerAssignment.created_at.type),
+    ).where(condition, model.owner_id.is_not(None), not_(has_period))
     columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "access", "created_at"]
     return db.session.execute(insert(assignments_table).from_select(columns, source)).rowcount
 
@@ -54,18 +64,25 @@ def sync_owners(record_type: RecordType, condition=None, day: dt.date | None = N
     condition = true() if condition is None else condition
     if backfill:
         backfill_assignments(record_type, condition)
-    current = and_(assignments_table.c.object_type == record_type.name, assignments_table.c.kind == "primary",
-                   in_force(day))
+    current = and_(
+        assignments_table.c.object_type == record_type.name, assignments_table.c.kind == "primary", in_force(day)
+    )
     new_owners = db.session.scalars(
-        select(assignments_table.c.user_id).distinct().join(model, model.id == assignments_table.c.object_id)
-        .where(current, condition, model.owner_id.is_distinct_from(assignments_table.c.user_id)))
+        select(assignments_table.c.user_id)
+        .distinct()
+        .join(model, model.id == assignments_table.c.object_id)
+        .where(current, condition, model.owner_id.is_distinct_from(assignments_table.c.user_id))
+    )
     changed = 0
     with change_context(**{SYNC_FLAG: True}):
         for user_id in list(new_owners):
             held = select(assignments_table.c.object_id).where(current, assignments_table.c.user_id == user_id)
             changed += update_records(db.session, model, and_(condition, model.id.in_(held)), {"owner_id": user_id})
-        orphaned = and_(condition, model.owner_id.is_not(None),
-                        not_(exists().where(current, assignments_table.c.object_id == model.id)))
+        orphaned = and_(
+            condition,
+            model.owner_id.is_not(None),
+            not_(exists().where(current, assignments_table.c.object_id == model.id)),
+        )
         changed += update_records(db.session, model, orphaned, {"owner_id": None})
     return changed
 
@@ -77,7 +94,9 @@ def _day_before(column):
     return column - 1
 
 
-def follow_owner_changes(session: Session, record_type: RecordType, ids, new_owner_id: int | None, actor_id: int | None) -> None:
+def follow_owner_changes(
+    session: Session, record_type: RecordType, ids, new_owner_id: int | None, actor_id: int | None
+) -> None:
     """An owner change made outside this plugin (a record form, the core API, offboarding):
     the primary period in force ends yesterday (or disappears if it began today) and, with
     a new owner, a new period starts today and runs until the next planned period.
@@ -85,24 +104,52 @@ def follow_owner_changes(session: Session, record_type: RecordType, ids, new_own
     ``ids`` is a one-column SELECT of the records' ids (a bulk change's rows, or one id).
     """
     day = today()
-    end_periods(session, and_(assignments_table.c.object_type == record_type.name, assignments_table.c.object_id.in_(ids),
-                              assignments_table.c.kind == "primary", in_force(day)), day)
+    end_periods(
+        session,
+        and_(
+            assignments_table.c.object_type == record_type.name,
+            assignments_table.c.object_id.in_(ids),
+            assignments_table.c.kind == "primary",
+            in_force(day),
+        ),
+        day,
+    )
     if new_owner_id is None:
         return
     records = ids.subquery()
     object_id = records.c[0]
-    planned = and_(assignments_table.c.object_type == record_type.name, assignments_table.c.kind == "primary",
-                   assignments_table.c.valid_from > day)
+    planned = and_(
+        assignments_table.c.object_type == record_type.name,
+        assignments_table.c.kind == "primary",
+        assignments_table.c.valid_from > day,
+    )
     valid_to = null()
-    if session.scalar(select(exists().where(planned, assignments_table.c.object_id.in_(ids)))):  # rare: look each record's up
+    if session.scalar(
+        select(exists().where(planned, assignments_table.c.object_id.in_(ids)))
+    ):  # rare: look each record's up
         later = assignments_table.alias("later")
-        valid_to = _day_before(select(func.min(later.c.valid_from))
-                               .where(later.c.object_type == record_type.name, later.c.object_id == object_id,
-                                      later.c.kind == "primary", later.c.valid_from > day).scalar_subquery())
-    source = select(literal(record_type.name, String), object_id, literal(new_owner_id, Integer),
-                    literal("primary", String), literal(owner_roles()[0], String), literal(day, Date),
-                    valid_to, literal("write", String),
-                    literal(actor_id, Integer) if actor_id else null(), literal(utcnow(), OwnerAssignment.created_at.type))
+        valid_to = _day_before(
+            select(func.min(later.c.valid_from))
+            .where(
+                later.c.object_type == record_type.name,
+                later.c.object_id == object_id,
+                later.c.kind == "primary",
+                later.c.valid_from > day,
+            )
+            .scalar_subquery()
+        )
+    source = select(
+        literal(record_type.name, String),
+        object_id,
+        literal(new_owner_id, Integer),
+        literal("primary", String),
+        literal(owner_roles()[0], String),
+        literal(day, Date),
+        valid_to,
+        literal("write", String),
+        literal(actor_id, Integer) if actor_id else null(),
+        literal(utcnow(), OwnerAssignment.created_at.type),
+    )
     session.execute(insert(assignments_table).from_select(PERIOD_COLUMNS, source))
 
 
@@ -118,8 +165,12 @@ def on_records_changed(session: Session, change_set: ChangeSet) -> None:
         if record_type is None:
             continue
         if change.operation == "delete":
-            session.execute(delete(assignments_table).where(assignments_table.c.object_type == record_type.name,
-                                                            assignments_table.c.object_id == change.object_id))
+            session.execute(
+                delete(assignments_table).where(
+                    assignments_table.c.object_type == record_type.name,
+                    assignments_table.c.object_id == change.object_id,
+                )
+            )
             continue
         owner_change = next((field for field in change.changes if field.field == "owner_id"), None)
         if change.operation in ("create", "update") and owner_change is not None:
@@ -128,7 +179,9 @@ def on_records_changed(session: Session, change_set: ChangeSet) -> None:
     for bulk in change_set.bulk:
         record_type = registry.get(bulk.object_type)
         if record_type is not None and bulk.operation == "update" and "owner_id" in bulk.new_values:
-            follow_owner_changes(session, record_type, select(bulk.rows.c.object_id), bulk.new_values["owner_id"], actor_id)
+            follow_owner_changes(
+                session, record_type, select(bulk.rows.c.object_id), bulk.new_values["owner_id"], actor_id
+            )
 
 
 def apply_periods(day: dt.date | None = None) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """The records a request is about: named by id or chosen by the record list's filters (the
 SQL condition that fills the core's :class:`~opiekun.changes.RecordBatch` the set-based
 statements join to), and locked while their periods are written."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from opiekun.record_registry import RecordType
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
+
 
 def lock_records(record_type: RecordType, ids) -> None:
     """Lock the rows of the records (``ids``: a SELECT of ids, or one id) whose periods are
@@ -31,7 +33,9 @@ def listed_ids(ids: Sequence[int]) -> str:
     return ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
 
 
-def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, filter_values: Mapping[str, Any] | None):
+def target_condition(
+    record_type: RecordType, object_ids: Sequence[int] | None, filter_values: Mapping[str, Any] | None
+):
     """The SQL condition choosing the records of a request: named ids (all must exist) or
     the same filters as the record list (``owner_id``, ``owner_status``, ``q``, the type's own)."""
     model = record_type.model
@@ -42,13 +46,18 @@ def target_condition(record_type: RecordType, object_ids: Sequence[int] | None, 
         if not ids:
             raise Invalid(Message("name the records"), {"object_ids": Message("must not be empty")})
         if len(ids) > MAX_IDS:
-            raise Invalid(Message("too many ids"), {"object_ids": Message("at most %(count)s ids per request; choose more with filter", count=MAX_IDS)})
+            raise Invalid(
+                Message("too many ids"),
+                {"object_ids": Message("at most %(count)s ids per request; choose more with filter", count=MAX_IDS)},
+            )
         possible = [value for value in ids if is_possible_id(value)]
         found = set(db.session.scalars(select(model.id).where(model.id.in_(possible))))
         missing = [value for value in ids if value not in found]
         if missing:
-            raise NotFound(Message("some %(types)s do not exist", types=record_type.label_plural.lower()),
-                           {"object_ids": Message("no %(type)s with id %(ids)s", type=record_type.name, ids=listed_ids(missing))})
+            raise NotFound(
+                Message("some %(types)s do not exist", types=record_type.label_plural.lower()),
+                {"object_ids": Message("no %(type)s with id %(ids)s", type=record_type.name, ids=listed_ids(missing))},
+            )
         return model.id.in_(ids)
     return model.id.in_(filter_statement(record_type, filter_values))
 
@@ -62,17 +71,25 @@ def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
     no model of its own to check them with (yet)."""
     from pydantic import ValidationError, create_model
 
-    from opiekun.record_queries import filtered_records
     from opiekun.api.schemas import RecordListQuery
+    from opiekun.record_queries import filtered_records
 
-    bases = (RecordListQuery, record_type.api.filters) if record_type.api and record_type.api.filters else (RecordListQuery,)
+    bases = (
+        (RecordListQuery, record_type.api.filters)
+        if record_type.api and record_type.api.filters
+        else (RecordListQuery,)
+    )
     query_model = create_model(f"Ownership{record_type.name.title()}Filter", __base__=bases)
     try:
         query = query_model.model_validate(dict(filter_values))
     except ValidationError as error:
-        fields = {"filter." + ".".join(str(part) for part in problem["loc"]): problem["msg"] for problem in error.errors()}
+        fields = {
+            "filter." + ".".join(str(part) for part in problem["loc"]): problem["msg"] for problem in error.errors()
+        }
         raise Invalid(Message("the filter is not valid"), fields) from None
     if query.page != 1 or query.per_page != 50 or query.sort:
-        raise Invalid(Message("the filter is not valid"),
-                      {"filter": Message("page, per_page and sort do not apply: the filter covers all pages")})
+        raise Invalid(
+            Message("the filter is not valid"),
+            {"filter": Message("page, per_page and sort do not apply: the filter covers all pages")},
+        )
     return filtered_records(record_type, query).with_only_columns(record_type.model.id).order_by(None)

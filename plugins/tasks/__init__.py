@@ -13,6 +13,7 @@ every change of its columns; participants added or removed are ``participant_add
 this plugin answers the "items of a user" hooks for tasks itself (responsible for,
 open/done). The plugin's design is in its ``README.md``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,6 +25,8 @@ from opiekun import PluginManifest, __version__, hookimpl
 if TYPE_CHECKING:
     from flask import Blueprint
     from flask_admin import Admin, BaseView
+    from sqlalchemy.orm import Session
+
     from opiekun.admin.actions import BulkAction
     from opiekun.changes import Actor, ChangeSet
     from opiekun.demo import DemoContext
@@ -32,14 +35,15 @@ if TYPE_CHECKING:
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult
-    from sqlalchemy.orm import Session
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
-MANIFEST = PluginManifest(name="tasks", version=__version__,
-                          summary="Tasks: types, statuses, next-task proposals, templates, sharing and calendar feeds")
+MANIFEST = PluginManifest(
+    name="tasks",
+    version=__version__,
+    summary="Tasks: types, statuses, next-task proposals, templates, sharing and calendar feeds",
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
 
 
 # --- schema -------------------------------------------------------------------------------
@@ -50,8 +54,17 @@ def opiekun_models() -> Iterable[type]:
     """The plugin's tables (declared by importing the models here, and only here)."""
     from opiekun.plugins.tasks import models
 
-    return [models.TaskType, models.TaskStatus, models.Task, models.TaskReminder, models.TaskShare,
-            models.TaskTemplate, models.TaskTemplateItem, models.PostSaleTemplate, models.CalendarKey]
+    return [
+        models.TaskType,
+        models.TaskStatus,
+        models.Task,
+        models.TaskReminder,
+        models.TaskShare,
+        models.TaskTemplate,
+        models.TaskTemplateItem,
+        models.PostSaleTemplate,
+        models.CalendarKey,
+    ]
 
 
 @hookimpl
@@ -68,8 +81,20 @@ def opiekun_record_types() -> Iterable[RecordType]:
     from opiekun.plugins.tasks.models import Task
     from opiekun.record_registry import RecordType
 
-    return [RecordType("task", Task, "Task", "Tasks", "tasks", api=None, closed=lambda: Task.done.is_(True),
-                       search_columns=("title",), admin_view=TaskView, owner_items=False)]
+    return [
+        RecordType(
+            "task",
+            Task,
+            "Task",
+            "Tasks",
+            "tasks",
+            api=None,
+            closed=lambda: Task.done.is_(True),
+            search_columns=("title",),
+            admin_view=TaskView,
+            owner_items=False,
+        )
+    ]
 
 
 # --- surfaces -----------------------------------------------------------------------------
@@ -93,7 +118,7 @@ def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
 
 @hookimpl
 def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
-    """"Mark as done" on the task list (only tasks the user has full access to)."""
+    """ "Mark as done" on the task list (only tasks the user has full access to)."""
     if record_type.name != "task":
         return []
     from opiekun.plugins.tasks.admin.task_view import MARK_DONE
@@ -190,7 +215,9 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     from opiekun.plugins.tasks.services.user_items import transfer_user_tasks
     from opiekun.user_items import TransferResult
 
-    moved = transfer_user_tasks(session, request.from_user_id, request.to_user_id, request.include_closed, request.share)
+    moved = transfer_user_tasks(
+        session, request.from_user_id, request.to_user_id, request.include_closed, request.share
+    )
     return [TransferResult("task", moved, kind="responsible")]
 
 

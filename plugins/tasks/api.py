@@ -4,23 +4,23 @@ Thin handlers: every rule (validation, sharing levels, who may configure) lives 
 :mod:`opiekun.plugins.tasks.services`. Every route is declared with
 ``opiekun.api.spec.validate``, so it is validated and listed in ``/api/v1/openapi.json``.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
+from sqlalchemy import select
+
 from opiekun.api import API_PREFIX
-from opiekun.errors import Invalid, Message
 from opiekun.api.errors import Unauthorized
-from opiekun.lookups import MAX_ID, get_by_id
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import PageQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
+from opiekun.lookups import MAX_ID, get_by_id
 from opiekun.models import User
 from opiekun.pagination import page_of
-from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
-from opiekun.plugins.tasks.services import calendar, configuration, sharing, task_lists, tasks, templates
-from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility, visible_task
 from opiekun.plugins.tasks.calendar_feed import feed_of
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,
@@ -28,6 +28,7 @@ from opiekun.plugins.tasks.models import (
     TaskTemplate,
     TaskType,
 )
+from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.schemas import (
     ActiveQuery,
     AppliedOut,
@@ -67,15 +68,35 @@ from opiekun.plugins.tasks.schemas import (
     TemplatePage,
     TemplateUpdate,
 )
-from sqlalchemy import select
+from opiekun.plugins.tasks.services import calendar, configuration, sharing, task_lists, tasks, templates
+from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility, visible_task
 
 TASKS = ["Tasks"]
 CONFIGURATION = ["Task configuration"]
 SHARING = ["Task sharing"]
 
-TASK_FIELDS = ("id", "title", "description", "type_id", "status_id", "object_type", "object_id", "responsible_id",
-               "participant_ids", "start", "end", "due_date", "priority", "private", "reminders", "done", "done_at",
-               "created_by_id", "created_at", "updated_at")
+TASK_FIELDS = (
+    "id",
+    "title",
+    "description",
+    "type_id",
+    "status_id",
+    "object_type",
+    "object_id",
+    "responsible_id",
+    "participant_ids",
+    "start",
+    "end",
+    "due_date",
+    "priority",
+    "private",
+    "reminders",
+    "done",
+    "done_at",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def task_out(task, level: str) -> TaskOut | BusyTaskOut:
@@ -91,7 +112,9 @@ def filters_of(query: TaskListQuery) -> task_lists.TaskFilters:
     values = query.model_dump(exclude={"page", "per_page", "sort", "responsible_id"})
     return task_lists.TaskFilters(
         responsible_id=int(query.responsible_id) if query.responsible_id not in (None, "none") else None,
-        responsible_none=query.responsible_id == "none", **values)
+        responsible_none=query.responsible_id == "none",
+        **values,
+    )
 
 
 # --- tasks ---------------------------------------------------------------------------------
@@ -101,7 +124,9 @@ def filters_of(query: TaskListQuery) -> task_lists.TaskFilters:
 def list_tasks():
     query = request_query()
     rows, total = task_lists.list_tasks(current_api_user(), filters_of(query), query.page, query.per_page, query.sort)
-    return TaskPage(items=[task_out(row.task, row.level) for row in rows], total=total, page=query.page, per_page=query.per_page)
+    return TaskPage(
+        items=[task_out(row.task, row.level) for row in rows], total=total, page=query.page, per_page=query.per_page
+    )
 
 
 @validate(json=TaskCreate, answers={201: TaskOut}, tags=TASKS, operation_id="create_task")
@@ -152,7 +177,9 @@ def update_settings():
 
 def _calendar_token_answer(token: str) -> CalendarTokenOut:
     user = current_api_user()
-    return CalendarTokenOut(token=token, url=url_for("tasks_calendar.feed", user_id=user.id, token=token, _external=True))
+    return CalendarTokenOut(
+        token=token, url=url_for("tasks_calendar.feed", user_id=user.id, token=token, _external=True)
+    )
 
 
 @validate(answers={200: CalendarTokenOut}, tags=TASKS, operation_id="get_calendar_token")
@@ -238,18 +265,30 @@ def update_task_status(status_id: int):
 
 
 def template_out(template: TaskTemplate) -> TemplateOut:
-    return TemplateOut(id=template.id, name=template.name, object_types=list(template.object_types or []), items=[
-        {"id": item.id, "title": item.title, "type_id": item.type_id, "delay_days": item.delay_days,
-         "responsible": item.user_id if item.responsible == "user" else item.responsible}
-        for item in template.items
-    ])
+    return TemplateOut(
+        id=template.id,
+        name=template.name,
+        object_types=list(template.object_types or []),
+        items=[
+            {
+                "id": item.id,
+                "title": item.title,
+                "type_id": item.type_id,
+                "delay_days": item.delay_days,
+                "responsible": item.user_id if item.responsible == "user" else item.responsible,
+            }
+            for item in template.items
+        ],
+    )
 
 
 @validate(query=PageQuery, answers={200: TemplatePage}, tags=CONFIGURATION, operation_id="list_task_templates")
 def list_templates():
     query = request_query()
     rows, total = page_of(select(TaskTemplate).order_by(TaskTemplate.name, TaskTemplate.id), query.page, query.per_page)
-    return TemplatePage(items=[template_out(row) for row in rows], total=total, page=query.page, per_page=query.per_page)
+    return TemplatePage(
+        items=[template_out(row) for row in rows], total=total, page=query.page, per_page=query.per_page
+    )
 
 
 @validate(json=TemplateCreate, answers={201: TemplateOut}, tags=CONFIGURATION, operation_id="create_task_template")
@@ -285,11 +324,18 @@ def delete_template(template_id: int):
 def apply_template(template_id: int):
     body = request_body()
     template = templates.template_or_404(template_id)
-    created = templates.apply_template(current_api_user(), template, body.object_type, body.object_id, body.responsible_id)
+    created = templates.apply_template(
+        current_api_user(), template, body.object_type, body.object_id, body.responsible_id
+    )
     db.session.commit()
     visibility = Visibility.of(current_api_user())
-    return AppliedOut(created=[task_out(task, visibility.level_of(task)) for task in created
-                               if visibility.level_of(task) in ("read", "full")]), 201
+    return AppliedOut(
+        created=[
+            task_out(task, visibility.level_of(task))
+            for task in created
+            if visibility.level_of(task) in ("read", "full")
+        ]
+    ), 201
 
 
 @validate(query=PostSaleQuery, answers={200: PostSalePage}, tags=CONFIGURATION, operation_id="list_post_sale_templates")
@@ -333,7 +379,9 @@ def set_sharing():
     """Share tasks (all types, or one) at a level; replaces the grant for the same scope
     (201 when new, 200 when replaced)."""
     body = request_body()
-    share, created = sharing.set_share(current_api_user(), body.owner_id, body.grantee_id, body.task_type_id, body.level)
+    share, created = sharing.set_share(
+        current_api_user(), body.owner_id, body.grantee_id, body.task_type_id, body.level
+    )
     db.session.commit()
     return ShareOut.model_validate(share), 201 if created else 200
 
@@ -358,30 +406,46 @@ def calendar_feed(user_id: int):
         raise Unauthorized(Message("the calendar token is invalid or revoked, or its user has left"))
     owner = get_by_id(User, user_id, Message("no user with id %(id)s", id=user_id))
     body = feed_of(owner, calendar.calendar_tasks(holder, owner.id))
-    return Response(body, mimetype="text/calendar", headers={
-        "Content-Disposition": f'inline; filename="opiekun-{user_id}.ics"', "Cache-Control": "private, max-age=300"})
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'inline; filename="opiekun-{user_id}.ics"',
+            "Cache-Control": "private, max-age=300",
+        },
+    )
 
 
 def blueprints() -> list[Blueprint]:
     api = Blueprint("tasks_api", __name__, url_prefix=API_PREFIX)
     rules = [
-        ("/tasks", list_tasks, "GET"), ("/tasks", create_task, "POST"),
-        ("/tasks/<int:task_id>", get_task, "GET"), ("/tasks/<int:task_id>", update_task, "PATCH"),
+        ("/tasks", list_tasks, "GET"),
+        ("/tasks", create_task, "POST"),
+        ("/tasks/<int:task_id>", get_task, "GET"),
+        ("/tasks/<int:task_id>", update_task, "PATCH"),
         ("/tasks/<int:task_id>", delete_task, "DELETE"),
-        ("/tasks/settings", get_settings, "GET"), ("/tasks/settings", update_settings, "PATCH"),
-        ("/tasks/calendar-token", get_calendar_token, "GET"), ("/tasks/calendar-token", rotate_calendar_token, "POST"),
-        ("/task-types", list_task_types, "GET"), ("/task-types", create_task_type, "POST"),
-        ("/task-types/<int:type_id>", get_task_type, "GET"), ("/task-types/<int:type_id>", update_task_type, "PATCH"),
-        ("/task-statuses", list_task_statuses, "GET"), ("/task-statuses", create_task_status, "POST"),
+        ("/tasks/settings", get_settings, "GET"),
+        ("/tasks/settings", update_settings, "PATCH"),
+        ("/tasks/calendar-token", get_calendar_token, "GET"),
+        ("/tasks/calendar-token", rotate_calendar_token, "POST"),
+        ("/task-types", list_task_types, "GET"),
+        ("/task-types", create_task_type, "POST"),
+        ("/task-types/<int:type_id>", get_task_type, "GET"),
+        ("/task-types/<int:type_id>", update_task_type, "PATCH"),
+        ("/task-statuses", list_task_statuses, "GET"),
+        ("/task-statuses", create_task_status, "POST"),
         ("/task-statuses/<int:status_id>", update_task_status, "PATCH"),
-        ("/task-templates", list_templates, "GET"), ("/task-templates", create_template, "POST"),
+        ("/task-templates", list_templates, "GET"),
+        ("/task-templates", create_template, "POST"),
         ("/task-templates/<int:template_id>", get_template, "GET"),
         ("/task-templates/<int:template_id>", update_template, "PATCH"),
         ("/task-templates/<int:template_id>", delete_template, "DELETE"),
         ("/task-templates/<int:template_id>/apply", apply_template, "POST"),
-        ("/post-sale-templates", list_post_sale, "GET"), ("/post-sale-templates", create_post_sale, "POST"),
+        ("/post-sale-templates", list_post_sale, "GET"),
+        ("/post-sale-templates", create_post_sale, "POST"),
         ("/post-sale-templates/<int:post_sale_id>", delete_post_sale, "DELETE"),
-        ("/task-sharing", list_sharing, "GET"), ("/task-sharing", set_sharing, "POST"),
+        ("/task-sharing", list_sharing, "GET"),
+        ("/task-sharing", set_sharing, "POST"),
         ("/task-sharing/<int:share_id>", delete_sharing, "DELETE"),
     ]
     for path, view, method in rules:
@@ -389,4 +453,3 @@ def blueprints() -> list[Blueprint]:
     feed = Blueprint("tasks_calendar", __name__, url_prefix="/calendar")
     feed.add_url_rule("/<int:user_id>.ics", "feed", calendar_feed, methods=["GET"])
     return [api, feed]
-

@@ -6,12 +6,14 @@ a task with only a day as an all-day event. A task seen at ``free_busy`` level c
 no title, description, record or type: its summary is just "Zajęty (busy)" and it is
 marked ``CLASS:CONFIDENTIAL``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
 from icalendar import Calendar, Event
+
 from opiekun.models import User, utcnow
 
 BUSY_SUMMARY = "Zajęty (busy)"

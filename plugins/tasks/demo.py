@@ -1,12 +1,14 @@
 """Demo data of the tasks plugin (``opiekun demo``): tasks for the team on demo deals and
 companies, an e-mail → phone proposal, a "new customer" template, a post-sale template and
 one sharing grant. Called once per database (the core remembers it)."""
+
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from opiekun.models import utcnow
-from opiekun.plugins.tasks.services.configuration import ensure_defaults
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,
     Task,
@@ -15,7 +17,7 @@ from opiekun.plugins.tasks.models import (
     TaskTemplateItem,
     TaskType,
 )
-from sqlalchemy import select
+from opiekun.plugins.tasks.services.configuration import ensure_defaults
 
 
 def add_demo_tasks(context) -> None:
@@ -32,14 +34,37 @@ def add_demo_tasks(context) -> None:
     for index, deal in enumerate(context.deals[:120]):
         type_name = names[index % len(names)]
         due = today + dt.timedelta(days=rng.randint(-10, 30))
-        session.add(Task(title=f"{type_name}: {deal.name}", type_id=types[type_name].id, owner_id=deal.owner_id or active[0].id,
-                         created_by_id=deal.owner_id, object_type="deal", object_id=deal.id, due_date=due,
-                         priority=rng.choice(("low", "normal", "normal", "high")), private=False, reminders=[],
-                         done=due < today and rng.random() < 0.5))
-    template = TaskTemplate(name="Nowy klient", object_types=["person", "company", "lead", "deal"], items=[
-        TaskTemplateItem(position=1, title="Powitalny e-mail", type_id=types["E-mail"].id, delay_days=0, responsible="record_owner"),
-        TaskTemplateItem(position=2, title="Telefon kontrolny", type_id=types["Telefon"].id, delay_days=7, responsible="ask"),
-    ])
+        session.add(
+            Task(
+                title=f"{type_name}: {deal.name}",
+                type_id=types[type_name].id,
+                owner_id=deal.owner_id or active[0].id,
+                created_by_id=deal.owner_id,
+                object_type="deal",
+                object_id=deal.id,
+                due_date=due,
+                priority=rng.choice(("low", "normal", "normal", "high")),
+                private=False,
+                reminders=[],
+                done=due < today and rng.random() < 0.5,
+            )
+        )
+    template = TaskTemplate(
+        name="Nowy klient",
+        object_types=["person", "company", "lead", "deal"],
+        items=[
+            TaskTemplateItem(
+                position=1,
+                title="Powitalny e-mail",
+                type_id=types["E-mail"].id,
+                delay_days=0,
+                responsible="record_owner",
+            ),
+            TaskTemplateItem(
+                position=2, title="Telefon kontrolny", type_id=types["Telefon"].id, delay_days=7, responsible="ask"
+            ),
+        ],
+    )
     session.add(template)
     session.flush()
     for pipeline in context.pipelines[:1]:

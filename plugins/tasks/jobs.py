@@ -3,6 +3,7 @@
 ``tasks.send_reminders`` runs every minute: each reminder that has come due becomes a
 notification to the task's responsible user, once (set-based ``INSERT … SELECT``).
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -11,12 +11,11 @@ stream (and so audit) sees every column change, offboarding previews count a use
 and transfers move them with one set-based ``UPDATE`` (see the plugin's
 ``opiekun_user_items`` notes).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
-from opiekun.extensions import db
-from opiekun.models import RecordMixin, User, UTCDateTime, enum_check, utcnow
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -29,6 +28,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+
+from opiekun.extensions import db
+from opiekun.models import RecordMixin, User, UTCDateTime, enum_check, utcnow
 
 #: Sharing levels, weakest first: the order is what "at least" means.
 SHARING_LEVELS = ("none", "free_busy", "read", "full")
@@ -220,7 +222,8 @@ class TaskTemplate(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     items: Mapped[list[TaskTemplateItem]] = relationship(
-        back_populates="template", order_by="TaskTemplateItem.position", cascade="all, delete-orphan")
+        back_populates="template", order_by="TaskTemplateItem.position", cascade="all, delete-orphan"
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -1,5 +1,6 @@
 """The rights the tasks plugin checks (administrators hold every permission), and the
 check that refuses an action without one."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -1,12 +1,14 @@
 """What the tasks API accepts and answers, as pydantic models: the same declarations
 validate requests and describe the routes in ``/api/v1/openapi.json``."""
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from opiekun.api.schemas import Day, InputModel, OutputModel, PageQuery, QueryId, QueryModel, RecordId, Text
 from pydantic import AfterValidator, AwareDatetime, Field, RootModel, StrictBool
+
+from opiekun.api.schemas import Day, InputModel, OutputModel, PageQuery, QueryId, QueryModel, RecordId, Text
 
 Level = Literal["none", "free_busy", "read", "full"]
 Priority = Literal["low", "normal", "high"]
@@ -37,7 +39,9 @@ Moment = Annotated[AwareDatetime, AfterValidator(_sane_year)]
 class TaskFields(InputModel):
     description: Text(5000) | None = None
     status_id: RecordId | None = Field(None, description="only when statuses are switched on (/tasks/settings)")
-    object_type: ObjectType | None = Field(None, description="the record the task is on (company, person, lead, deal, …)")
+    object_type: ObjectType | None = Field(
+        None, description="the record the task is on (company, person, lead, deal, …)"
+    )
     object_id: RecordId | None = None
     responsible_id: RecordId | None = Field(None, description="defaults to you on create")
     participant_ids: list[RecordId] | None = Field(None, max_length=50)
@@ -115,7 +119,9 @@ class ProposedTaskOut(OutputModel):
 
 class TaskChangeOut(TaskOut):
     proposed_next: list[ProposedTaskOut] = Field(default_factory=list, description="after completing: tasks to propose")
-    created_next: list[TaskOut] = Field(default_factory=list, description="after completing: tasks created at once (types in trigger mode)")
+    created_next: list[TaskOut] = Field(
+        default_factory=list, description="after completing: tasks created at once (types in trigger mode)"
+    )
 
 
 class OneTaskOut(RootModel[AnyTaskOut]):
@@ -151,8 +157,10 @@ class TaskListQuery(PageQuery):
     participant_id: QueryId | None = None
     q: Text(200) | None = Field(None, description="search in titles and descriptions")
     sort: Annotated[str, Field(pattern=r"^-?[a-z_]{1,40}$")] | None = Field(
-        None, description="due_date (default), start, created_at, updated_at, priority, title, done; `-` for descending; "
-                    "what a free/busy entry hides never orders it")
+        None,
+        description="due_date (default), start, created_at, updated_at, priority, title, done; `-` for descending; "
+        "what a free/busy entry hides never orders it",
+    )
 
 
 # --- settings, types, statuses -------------------------------------------------------------
@@ -169,7 +177,9 @@ class SettingsUpdate(InputModel):
 class TaskTypeFields(InputModel):
     active: StrictBool | None = None
     position: Annotated[int, Field(ge=0, le=100000, strict=True)] | None = None
-    next_type_ids: list[RecordId] | None = Field(None, max_length=20, description="types proposed when a task of this type is done")
+    next_type_ids: list[RecordId] | None = Field(
+        None, max_length=20, description="types proposed when a task of this type is done"
+    )
     next_mode: NextMode | None = Field(None, description="suggest (the user confirms) or trigger (created at once)")
     next_delay: Delay | None = Field(None, description="the next task's due date: this many units after…")
     next_delay_unit: DelayUnit | None = None
@@ -245,8 +255,12 @@ class TemplateItemIn(InputModel):
 
 class TemplateCreate(InputModel):
     name: Text(200, min_length=1)
-    object_types: list[ObjectType] | None = Field(None, min_length=1, max_length=50,
-                                                  description="record types it applies to (default person, company, lead, deal)")
+    object_types: list[ObjectType] | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="record types it applies to (default person, company, lead, deal)",
+    )
     items: list[TemplateItemIn] = Field(min_length=1, max_length=100)
 
 
@@ -281,7 +295,9 @@ class TemplatePage(OutputModel):
 class ApplyTemplate(InputModel):
     object_type: ObjectType
     object_id: RecordId
-    responsible_id: RecordId | None = Field(None, description="who gets the items marked `ask` (required when there are any)")
+    responsible_id: RecordId | None = Field(
+        None, description="who gets the items marked `ask` (required when there are any)"
+    )
 
 
 class AppliedOut(OutputModel):

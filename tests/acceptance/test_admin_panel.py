@@ -1,7 +1,7 @@
 """Admins and sales people work in the admin panel at /admin: they log in, browse and
 filter record lists, fill in forms, run bulk actions, manage users, in Polish or English."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
@@ -10,9 +10,9 @@ from opiekun.admin.actions import BulkAction
 from opiekun.extensions import db
 from opiekun.models import Company, User
 from opiekun.permissions import Permission
+from tests.support.admin_browser import AdminBrowser, flashed, logged_in
 from tests.support.apps import PASSWORD, build_app
 from tests.support.plugins import make_plugin
-from tests.support.admin_browser import AdminBrowser, flashed, logged_in
 
 RECORD_LISTS = ("company", "person", "lead", "deal", "offer", "invoice")
 
@@ -37,8 +37,9 @@ def test_a_guest_is_sent_to_the_login_page_and_back_after_logging_in(browser, se
     login_page = browser.text("/login")
     assert "bootstrap.min.css" in login_page and "cdn" not in login_page.lower()
     token = browser.csrf_token("/login")
-    logged = browser.http.post("/login?next=/admin/company/", data={"csrf_token": token, "email": seller["email"],
-                                                                     "password": PASSWORD})
+    logged = browser.http.post(
+        "/login?next=/admin/company/", data={"csrf_token": token, "email": seller["email"], "password": PASSWORD}
+    )
     assert logged.status_code == 302 and logged.headers["Location"].endswith("/admin/company/")
     home = browser.text("/admin/")
     assert seller["name"] in home and "/logout" in home
@@ -163,8 +164,9 @@ def _archive_plugin(calls: list):
     def opiekun_permissions():
         return [Permission("archive.run", "Archive records", ("manager",))]
 
-    return make_plugin("archive", opiekun_admin_bulk_actions=opiekun_admin_bulk_actions,
-                       opiekun_permissions=opiekun_permissions)
+    return make_plugin(
+        "archive", opiekun_admin_bulk_actions=opiekun_admin_bulk_actions, opiekun_permissions=opiekun_permissions
+    )
 
 
 def test_a_plugins_bulk_action_runs_only_for_holders_of_its_permission(tmp_path, fresh_database):
@@ -210,8 +212,10 @@ def test_marking_a_user_departed_and_the_last_admin_is_refused(app, admin, selle
         assert db.session.get(User, seller["id"]).status == "departed"
 
     refused = browser.run_action("/admin/users/", "mark_departed", [admin["id"]])
-    assert ("ostatni aktywny administrator musi pozostać aktywnym administratorem; najpierw nadaj komuś innemu rolę "
-            "administratora: Status: ostatni aktywny administrator") in flashed(refused)
+    assert (
+        "ostatni aktywny administrator musi pozostać aktywnym administratorem; najpierw nadaj komuś innemu rolę "
+        "administratora: Status: ostatni aktywny administrator"
+    ) in flashed(refused)
     with app.app_context():
         assert db.session.get(User, admin["id"]).status == "active"
 

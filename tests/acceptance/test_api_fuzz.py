@@ -1,5 +1,6 @@
 """Schemathesis throws generated requests — valid and invalid — at every operation of
 ``/api/v1/openapi.json``, authenticated as an admin; no answer may be a 5xx."""
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -21,13 +22,20 @@ def server_errors_of(operation, mode: GenerationMode, headers: dict) -> list[str
     failures: list[str] = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case):
         response = case.call(headers=headers)
         if response.status_code >= 500:
-            failures.append(f"{operation.label} [{mode.value}] -> {response.status_code}: "
-                            f"path={case.path_parameters} query={case.query} body={case.body!r:.300}")
+            failures.append(
+                f"{operation.label} [{mode.value}] -> {response.status_code}: "
+                f"path={case.path_parameters} query={case.query} body={case.body!r:.300}"
+            )
 
     call()
     return failures

@@ -2,6 +2,7 @@
 and other control characters in the API and the admin, page numbers, ids, filter values
 and link-search bounds beyond what the database holds. Run on SQLite and PostgreSQL (where
 a NUL or an out-of-range number used to reach the database and fail there)."""
+
 from __future__ import annotations
 
 import html
@@ -36,13 +37,16 @@ def test_json_nested_deeper_than_the_limit_is_refused_on_every_json_endpoint(app
     nested, deep_list = {"a": 1}, ["x"]
     for _ in range(40):
         nested, deep_list = {"a": nested}, [deep_list]
-    for path, body in (("/companies", {"name": "Głęboka", "tax_id": nested}),
-                       ("/ownership/assignments", {"object_type": "company", "user_id": admin["id"], "filter": nested}),
-                       ("/tasks", {"title": deep_list}),
-                       ("/companies", "[" * 2000)):
+    for path, body in (
+        ("/companies", {"name": "Głęboka", "tax_id": nested}),
+        ("/ownership/assignments", {"object_type": "company", "user_id": admin["id"], "filter": nested}),
+        ("/tasks", {"title": deep_list}),
+        ("/companies", "[" * 2000),
+    ):
         data = body if isinstance(body, str) else None
-        response = api.post(path, admin, json=None if data else body, data=data,
-                            headers={"Content-Type": "application/json"})
+        response = api.post(
+            path, admin, json=None if data else body, data=data, headers={"Content-Type": "application/json"}
+        )
         assert response.status_code == 400, (path, response.status_code, response.get_json())
         assert response.get_json()["error"]["code"] == "malformed"
     assert companies_in(app) == 0
@@ -67,14 +71,21 @@ def test_the_api_refuses_control_characters_in_text_fields_of_the_core_and_plugi
     assert api.get(f"/companies/{firm['id']}", admin).get_json()["city"] is None
     assert api.get("/tasks", admin).get_json()["total"] == 0 and companies_in(app) == 1
     # tab and line breaks are text
-    assert api.post("/companies", admin, json={"name": "Dwie\tlinie", "address": "ul. Długa 1\r\n00-001 Gdańsk"}).status_code == 201
+    assert (
+        api.post(
+            "/companies", admin, json={"name": "Dwie\tlinie", "address": "ul. Długa 1\r\n00-001 Gdańsk"}
+        ).status_code
+        == 201
+    )
 
 
 def test_admin_forms_refuse_control_characters_in_every_text_field(app, admin):
     browser = logged_in(app, admin)
     response = browser.submit("/admin/company/new/", {"name": "ctl\u0001char", "city": "Opole"})
     assert response.status_code == 200 and "Znaki sterujące są niedozwolone" in flashed_or_page(response)
-    response = browser.submit("/admin/pipelines/new/", {"name": "Lejek", "stages-0-name": "Etap\u0002", "stages-0-position": "1"})
+    response = browser.submit(
+        "/admin/pipelines/new/", {"name": "Lejek", "stages-0-name": "Etap\u0002", "stages-0-position": "1"}
+    )
     assert response.status_code == 200 and "Znaki sterujące są niedozwolone" in flashed_or_page(response)
     assert companies_in(app) == 0
     with app.app_context():
@@ -91,11 +102,19 @@ def flashed_or_page(response) -> str:
 def test_a_nul_character_anywhere_in_admin_input_is_a_400_and_saves_nothing(app, api, admin):
     firm = api.post("/companies", admin, json={"name": "Firma"}).get_json()
     browser = logged_in(app, admin)
-    for url in ("/admin/company/?search=a%00b", "/admin/lead/ajax/lookup/?name=company_id&query=%00",
-                "/admin/company/?flt0_0=%00", "/admin/company/details/?id=%00", "/admin/users/?search=%00",
-                "/admin/task/on/%00/1/", "/admin/audit/?object_type=%00"):
+    for url in (
+        "/admin/company/?search=a%00b",
+        "/admin/lead/ajax/lookup/?name=company_id&query=%00",
+        "/admin/company/?flt0_0=%00",
+        "/admin/company/details/?id=%00",
+        "/admin/users/?search=%00",
+        "/admin/task/on/%00/1/",
+        "/admin/audit/?object_type=%00",
+    ):
         assert browser.get(url).status_code == 400, url
-    assert browser.submit("/admin/company/new/", {"name": "a\u0000b"}, form_url="/admin/company/new/").status_code == 400
+    assert (
+        browser.submit("/admin/company/new/", {"name": "a\u0000b"}, form_url="/admin/company/new/").status_code == 400
+    )
     edit = f"/admin/company/edit/?id={firm['id']}"
     assert browser.submit(edit, {"name": "Firma", "city": "Opole\u0000"}).status_code == 400
     assert api.get(f"/companies/{firm['id']}", admin).get_json()["city"] is None and companies_in(app) == 1
@@ -134,4 +153,6 @@ def test_record_ids_filter_values_and_lookup_bounds_beyond_the_database_are_refu
     assert "Firma" in page, "the invalid filter is left out"
     for bounds in (f"offset={HUGE}", f"limit={HUGE}", "limit=-1", "offset=-1"):
         assert browser.get(f"/admin/lead/ajax/lookup/?name=company_id&query=Fi&{bounds}").status_code == 400, bounds
-    assert browser.get("/admin/lead/ajax/lookup/?name=company_id&query=Fi&offset=0&limit=10").get_json() == [[firm["id"], "Firma"]]
+    assert browser.get("/admin/lead/ajax/lookup/?name=company_id&query=Fi&offset=0&limit=10").get_json() == [
+        [firm["id"], "Firma"]
+    ]

@@ -1,6 +1,7 @@
 """Changes that arrive at the same moment, on real threads with connections of their own:
 the history of a record still tells the truth (each entry's "before" is the value the
 record had), from the API and from the admin form alike."""
+
 from __future__ import annotations
 
 import threading
@@ -9,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.support.admin_browser import logged_in
 from tests.audit.history_helpers import changes_of, history
+from tests.support.admin_browser import logged_in
 
 PARALLEL = 16
 
@@ -67,8 +68,9 @@ def test_parallel_admin_form_saves_leave_a_truthful_history(app, api, admin, sel
     tokens = {city: browsers[city].csrf_token(edit_url) for city in cities}
 
     def save(city: str) -> int:
-        response = browsers[city].http.post(edit_url, data={"csrf_token": tokens[city], "name": "Formularz", "city": city,
-                                                            "owner": str(seller["id"])})
+        response = browsers[city].http.post(
+            edit_url, data={"csrf_token": tokens[city], "name": "Formularz", "city": city, "owner": str(seller["id"])}
+        )
         return response.status_code
 
     assert at_once(save, cities) == [302] * len(cities)
@@ -80,9 +82,12 @@ def test_parallel_admin_form_saves_leave_a_truthful_history(app, api, admin, sel
 
 def test_completing_a_task_twice_at_once_creates_its_next_task_once(app, api, admin, seller):
     types = {item["name"]: item["id"] for item in api.get("/task-types", seller).get_json()["items"]}
-    api.patch(f"/task-types/{types['Oferta']}", admin, json={"next_type_ids": [types["Telefon"]], "next_mode": "trigger"})
-    offer = api.post("/tasks", seller, json={"title": "Wyślij ofertę", "type_id": types["Oferta"],
-                                             "due_date": "2030-01-31"}).get_json()
+    api.patch(
+        f"/task-types/{types['Oferta']}", admin, json={"next_type_ids": [types["Telefon"]], "next_mode": "trigger"}
+    )
+    offer = api.post(
+        "/tasks", seller, json={"title": "Wyślij ofertę", "type_id": types["Oferta"], "due_date": "2030-01-31"}
+    ).get_json()
     headers = api.headers(seller)
 
     def complete(_number: int) -> int:
@@ -114,7 +119,9 @@ def test_set_based_changes_racing_with_api_updates_leave_a_truthful_history(app,
     def change(number: int) -> bool:
         city = f"Miasto {number}"
         if number % 2:
-            response = app.test_client().patch(f"/api/v1/companies/{company['id']}", json={"city": city}, headers=headers)
+            response = app.test_client().patch(
+                f"/api/v1/companies/{company['id']}", json={"city": city}, headers=headers
+            )
             return response.status_code == 200
         with app.app_context(), acting_as(Actor(job="test")):
             changed = update_records(db.session, Company, Company.id == company["id"], {"city": city})
@@ -142,7 +149,10 @@ def test_undoing_a_transfer_six_times_at_once_undoes_it_once(app, api, admin, se
 
     assert sorted(at_once(undo, range(6))) == [200] + [409] * 5
     assert api.get(f"/companies/{firm['id']}", admin).get_json()["owner_id"] == seller["id"]
-    owner_changes = [changes_of(entry)["owner_id"] for entry in
-                     history(api, admin, object_type="company", object_id=firm["id"], operation="update")]
-    assert owner_changes == [(other_seller["id"], seller["id"]), (seller["id"], other_seller["id"])], \
+    owner_changes = [
+        changes_of(entry)["owner_id"]
+        for entry in history(api, admin, object_type="company", object_id=firm["id"], operation="update")
+    ]
+    assert owner_changes == [(other_seller["id"], seller["id"]), (seller["id"], other_seller["id"])], (
         "one transfer and one undo, not one undo per request"
+    )

@@ -2,6 +2,7 @@
 text — the audit history's Excel workbook (API, admin, background job) and the admin's CSV
 export of every list — even a text made to look like a formula, and a record name holding
 a control character does not break the export."""
+
 from __future__ import annotations
 
 import csv
@@ -57,7 +58,10 @@ def background_export(app, api, user) -> bytes:
     assert started.status_code == 202, started.get_json()
     status_url = started.get_json()["status_url"].removeprefix("/api/v1")
     deadline = time.monotonic() + 30
-    while (state := api.get(status_url, user).get_json())["status"] not in ("done", "failed") and time.monotonic() < deadline:
+    while (state := api.get(status_url, user).get_json())["status"] not in (
+        "done",
+        "failed",
+    ) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert state["status"] == "done", state
     download = api.get(state["download_url"].removeprefix("/api/v1"), user)
@@ -120,7 +124,9 @@ def record_bodies(api, admin, pipeline) -> dict[str, tuple[str, dict, str]]:
 def test_the_csv_export_of_every_list_neutralizes_formulas(app, api, admin, pipeline, view):
     path, body, _field = record_bodies(api, admin, pipeline)[view]
     for text in CSV_TRIGGERS:
-        filled = {key: value.replace("{text}", text) if isinstance(value, str) else value for key, value in body.items()}
+        filled = {
+            key: value.replace("{text}", text) if isinstance(value, str) else value for key, value in body.items()
+        }
         response = api.post(path, admin, json=filled)
         assert response.status_code == 201, response.get_json()
     fields = {field for row in csv_rows(logged_in(app, admin).get(f"/admin/{view}/export/csv/"))[1:] for field in row}

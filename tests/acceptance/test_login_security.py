@@ -2,6 +2,7 @@
 (throttled per account and per address, unknown e-mails as slow as known ones), open
 redirects after login, copied session cookies, idle sessions, logging out or switching the
 language from another site, and the security headers every response carries."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,8 @@ from sqlalchemy import select, update
 from opiekun.extensions import db
 from opiekun.models import Company, User
 from tests.support.admin_browser import AdminBrowser, logged_in
-from tests.support.apps import PASSWORD, TEST_REDIS_URL, build_app, empty_tables
 from tests.support.api_client import ApiClient
+from tests.support.apps import PASSWORD, TEST_REDIS_URL, build_app, empty_tables
 
 #: The throttle tests' app allows this many failed logins a minute…
 PER_ACCOUNT = 3
@@ -38,9 +39,13 @@ def build_secure_or_strict_app(tmp_path_factory, fresh_database, **settings):
 def strict_app(tmp_path_factory, fresh_database):
     """An app with the real limiter and small limits, behind one trusted proxy (so a test
     can be several clients through ``X-Forwarded-For``)."""
-    yield from build_secure_or_strict_app(tmp_path_factory, fresh_database, trusted_proxies=1,
-                                          login_limit_per_account=f"{PER_ACCOUNT} per minute",
-                                          login_limit_per_address=f"{PER_ADDRESS} per minute")
+    yield from build_secure_or_strict_app(
+        tmp_path_factory,
+        fresh_database,
+        trusted_proxies=1,
+        login_limit_per_account=f"{PER_ACCOUNT} per minute",
+        login_limit_per_address=f"{PER_ADDRESS} per minute",
+    )
 
 
 @pytest.fixture
@@ -55,8 +60,9 @@ def from_address(address: str) -> dict:
 
 
 def api_login(client: ApiClient, email: str, password: str, address: str = "192.0.2.1"):
-    return client.http.post("/api/v1/auth/token", json={"email": email, "password": password},
-                            headers=from_address(address))
+    return client.http.post(
+        "/api/v1/auth/token", json={"email": email, "password": password}, headers=from_address(address)
+    )
 
 
 def admin_login(app, email: str, password: str, address: str = "192.0.2.1"):
@@ -125,8 +131,11 @@ def test_many_successful_logins_from_one_address_are_not_throttled(strict, stric
 def test_with_redis_every_app_process_shares_the_counts(tmp_path_factory, fresh_database):
     """Production: several app machines, one Redis. Failures on one count on the others."""
     url = fresh_database.url()
-    limits = {"login_limit_per_account": f"{PER_ACCOUNT} per minute", "login_limit_per_address": "1000 per minute",
-              "redis_url": TEST_REDIS_URL}
+    limits = {
+        "login_limit_per_account": f"{PER_ACCOUNT} per minute",
+        "login_limit_per_address": "1000 per minute",
+        "redis_url": TEST_REDIS_URL,
+    }
     first = build_app(tmp_path_factory.mktemp("instance"), url, **limits)
     second = build_app(tmp_path_factory.mktemp("instance"), url, **limits)
     email = f"{uuid.uuid4().hex[:12]}@firma.example"  # the Redis is shared: a name no other run uses
@@ -179,15 +188,26 @@ def test_an_unknown_email_is_refused_as_slowly_as_a_known_one(scrypt_app):
 # --- redirects ------------------------------------------------------------------------------
 
 
-OTHER_SITES = ["/\t/evil.example/phish", "/\n/evil.example", "/\\/evil.example", "/\\evil.example", "//evil.example",
-               "https://evil.example/", "javascript:alert(1)", "/%2F/evil.example", "/%5C/evil.example"]
+OTHER_SITES = [
+    "/\t/evil.example/phish",
+    "/\n/evil.example",
+    "/\\/evil.example",
+    "/\\evil.example",
+    "//evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/%2F/evil.example",
+    "/%5C/evil.example",
+]
 
 
 def test_logging_in_with_next_leading_off_site_lands_on_the_panel(app, seller):
     browser = AdminBrowser(app)
     token = browser.csrf_token("/login")
-    response = browser.http.post("/login?next=/%09/evil.example/phish",
-                                 data={"csrf_token": token, "email": seller["email"], "password": PASSWORD})
+    response = browser.http.post(
+        "/login?next=/%09/evil.example/phish",
+        data={"csrf_token": token, "email": seller["email"], "password": PASSWORD},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
 
 
@@ -195,8 +215,11 @@ def test_logging_in_with_next_leading_off_site_lands_on_the_panel(app, seller):
 def test_next_never_leads_to_another_site(app, seller, target):
     browser = AdminBrowser(app)
     token = browser.csrf_token("/login")
-    response = browser.http.post("/login", query_string={"next": target},
-                                 data={"csrf_token": token, "email": seller["email"], "password": PASSWORD})
+    response = browser.http.post(
+        "/login",
+        query_string={"next": target},
+        data={"csrf_token": token, "email": seller["email"], "password": PASSWORD},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
 
 
@@ -205,8 +228,11 @@ def test_a_nul_in_next_is_refused_before_the_login_is_tried(app, seller):
     nobody is logged in and nobody is sent anywhere."""
     browser = AdminBrowser(app)
     token = browser.csrf_token("/login")
-    response = browser.http.post("/login", query_string={"next": "/\x00/x"},
-                                 data={"csrf_token": token, "email": seller["email"], "password": PASSWORD})
+    response = browser.http.post(
+        "/login",
+        query_string={"next": "/\x00/x"},
+        data={"csrf_token": token, "email": seller["email"], "password": PASSWORD},
+    )
     assert response.status_code == 400 and "Location" not in response.headers
     assert browser.http.get("/admin/").status_code == 302
 
@@ -214,8 +240,11 @@ def test_a_nul_in_next_is_refused_before_the_login_is_tried(app, seller):
 def test_next_within_the_panel_is_followed(app, seller):
     browser = AdminBrowser(app)
     token = browser.csrf_token("/login")
-    response = browser.http.post("/login", query_string={"next": "/admin/company/?search=Agro%20Tech"},
-                                 data={"csrf_token": token, "email": seller["email"], "password": PASSWORD})
+    response = browser.http.post(
+        "/login",
+        query_string={"next": "/admin/company/?search=Agro%20Tech"},
+        data={"csrf_token": token, "email": seller["email"], "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/admin/company/?search=Agro%20Tech"
 
 
@@ -229,8 +258,17 @@ def test_the_bulk_action_page_never_returns_to_another_site(app, seller, other_s
     form_url = f"/admin/company/bulk/ownership_change_owner/?ids={firm_id}&url=/%09/evil.example/phish"
     cancel = re.search(r'<a href="([^"]*)" class="btn btn-danger"', browser.text(form_url)).group(1)
     assert cancel == "/admin/company/", "the cancel link leads back to the list, not elsewhere"
-    done = browser.submit(form_url, {"user": str(other_seller["id"]), "kind": "primary", "role": "sales",
-                                     "valid_from": dt.date.today().isoformat(), "on_overlap": "replace", "access": "write"})
+    done = browser.submit(
+        form_url,
+        {
+            "user": str(other_seller["id"]),
+            "kind": "primary",
+            "role": "sales",
+            "valid_from": dt.date.today().isoformat(),
+            "on_overlap": "replace",
+            "access": "write",
+        },
+    )
     assert done.status_code == 302 and done.headers["Location"] == "/admin/company/"
 
 
@@ -242,8 +280,9 @@ def test_the_language_switch_goes_back_only_to_pages_of_this_site(app, seller):
     for target in ("//evil.example", "/\t/evil.example", "https://evil.example/"):
         refused = browser.http.post("/language/pl", data={"csrf_token": token, "next": target})
         assert refused.headers["Location"] == "/admin/", target
-    from_elsewhere = browser.http.post("/language/pl", data={"csrf_token": token},
-                                       headers={"Referer": "http://evil.example/admin/"})
+    from_elsewhere = browser.http.post(
+        "/language/pl", data={"csrf_token": token}, headers={"Referer": "http://evil.example/admin/"}
+    )
     assert from_elsewhere.headers["Location"] == "/admin/"
 
 
@@ -293,7 +332,7 @@ def test_a_session_left_idle_longer_than_the_timeout_ends(app, seller):
 
     def last_used(ago: dt.timedelta) -> None:
         with app.app_context():
-            db.session.execute(update(LoginSession).values(last_seen_at=dt.datetime.now(dt.timezone.utc) - ago))
+            db.session.execute(update(LoginSession).values(last_seen_at=dt.datetime.now(dt.UTC) - ago))
             db.session.commit()
 
     last_used(idle_limit - dt.timedelta(minutes=5))
@@ -307,13 +346,12 @@ def test_every_request_moves_the_idle_clock_on(app, seller):
 
     browser = logged_in(app, seller)
     with app.app_context():
-        db.session.execute(update(LoginSession).values(
-            last_seen_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=7)))
+        db.session.execute(update(LoginSession).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=7)))
         db.session.commit()
     assert browser.get("/admin/").status_code == 200
     with app.app_context():
         seen = db.session.scalar(db.select(LoginSession.last_seen_at))
-    assert dt.datetime.now(dt.timezone.utc) - seen < dt.timedelta(minutes=1)
+    assert dt.datetime.now(dt.UTC) - seen < dt.timedelta(minutes=1)
 
 
 # --- logging out and switching the language only by a form of the panel ------------------------
@@ -372,8 +410,18 @@ def test_every_kind_of_response_carries_the_security_headers(app, api, seller):
         "calendar feed": api.http.get(calendar.removeprefix("http://localhost")),
         "health": api.http.get("/health"),
     }
-    expected = {"login page": 200, "admin page": 200, "admin list": 200, "admin static file": 200, "API answer": 200,
-                "API refusal": 401, "API error": 404, "error page": 404, "calendar feed": 200, "health": 200}
+    expected = {
+        "login page": 200,
+        "admin page": 200,
+        "admin list": 200,
+        "admin static file": 200,
+        "API answer": 200,
+        "API refusal": 401,
+        "API error": 404,
+        "error page": 404,
+        "calendar feed": 200,
+        "health": 200,
+    }
     assert {name: response.status_code for name, response in responses.items()} == expected
     for name, response in responses.items():
         assert_security_headers(response), name

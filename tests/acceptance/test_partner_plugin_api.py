@@ -1,5 +1,6 @@
 """A partner's plugin (``opiekun-contracts``, installed from ``examples/``) adds contracts,
 and a sales team works with them over the API exactly as with the core's records."""
+
 import html
 import re
 
@@ -25,10 +26,17 @@ def company(api, seller) -> dict:
 
 @pytest.fixture
 def contract(api, seller, company) -> dict:
-    response = api.post("/contracts", seller, json={
-        "name": "Serwis 2026", "company_id": company["id"], "value": "12000.50",
-        "start_date": "2026-01-01", "end_date": "2026-12-31",
-    })
+    response = api.post(
+        "/contracts",
+        seller,
+        json={
+            "name": "Serwis 2026",
+            "company_id": company["id"],
+            "value": "12000.50",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -43,21 +51,39 @@ def test_the_plugin_is_listed_with_its_version_and_hooks(api, seller):
     plugins = api.get("/plugins", seller).get_json()
     [contracts] = [plugin for plugin in plugins["items"] if plugin["name"] == "contracts"]
     assert contracts["version"] == "1.0.0" and contracts["depends"] == []
-    assert {"opiekun_models", "opiekun_migrations_dir", "opiekun_record_types", "opiekun_validate_record",
-            "opiekun_record_access", "opiekun_permissions", "opiekun_jobs", "opiekun_schedules", "opiekun_cli_commands",
-            "opiekun_demo_data"} <= set(contracts["hooks"])
+    assert {
+        "opiekun_models",
+        "opiekun_migrations_dir",
+        "opiekun_record_types",
+        "opiekun_validate_record",
+        "opiekun_record_access",
+        "opiekun_permissions",
+        "opiekun_jobs",
+        "opiekun_schedules",
+        "opiekun_cli_commands",
+        "opiekun_demo_data",
+    } <= set(contracts["hooks"])
 
 
 def test_the_openapi_document_describes_the_contract_routes(api):
     document = api.get("/openapi.json", None).get_json()
-    paths = {path: set(operations) for path, operations in document["paths"].items() if path.startswith("/api/v1/contracts")}
+    paths = {
+        path: set(operations) for path, operations in document["paths"].items() if path.startswith("/api/v1/contracts")
+    }
     assert paths == {"/api/v1/contracts": {"get", "post"}, "/api/v1/contracts/{record_id}": {"get", "patch", "delete"}}
 
 
 def test_a_seller_creates_reads_changes_and_deletes_a_contract(api, seller, company):
-    created = api.post("/contracts", seller, json={
-        "name": "Licencje roczne", "company_id": company["id"], "value": "12000.50", "start_date": "2026-01-01",
-    })
+    created = api.post(
+        "/contracts",
+        seller,
+        json={
+            "name": "Licencje roczne",
+            "company_id": company["id"],
+            "value": "12000.50",
+            "start_date": "2026-01-01",
+        },
+    )
     assert created.status_code == 201, created.get_json()
     contract = created.get_json()
     assert contract["owner_id"] == seller["id"] and contract["created_by_id"] == seller["id"]
@@ -99,17 +125,17 @@ def test_owner_filters_find_contracts_without_owner_and_of_departed_users(api, a
 
 
 BAD_CREATE_BODIES = [
-    ({"end_date": "2025-12-31"}, "end_date"),          # ends before it starts
-    ({"company_id": 777777}, "company_id"),            # no such company
-    ({"company_id": "1"}, "company_id"),               # an id is a number, not text
+    ({"end_date": "2025-12-31"}, "end_date"),  # ends before it starts
+    ({"company_id": 777777}, "company_id"),  # no such company
+    ({"company_id": "1"}, "company_id"),  # an id is a number, not text
     ({"value": "a lot"}, "value"),
-    ({"value": "1.234"}, "value"),                     # money has two decimal places
+    ({"value": "1.234"}, "value"),  # money has two decimal places
     ({"start_date": "31.12.2026"}, "start_date"),
     ({"status": "signed"}, "status"),
     ({"name": ""}, "name"),
     ({"name": "x" * 201}, "name"),
     ({"owner_id": 777777}, "owner_id"),
-    ({"colour": "red"}, "colour"),                     # unknown fields are refused
+    ({"colour": "red"}, "colour"),  # unknown fields are refused
 ]
 
 
@@ -122,13 +148,16 @@ def test_a_bad_contract_is_refused_naming_the_field_and_nothing_is_saved(api, se
     assert all_contracts(api, seller) == [contract]
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"end_date": "2025-01-01"}, "end_date"),
-    ({"start_date": "2027-01-01"}, "end_date"),        # the other side of the same rule
-    ({"start_date": None}, "start_date"),
-    ({"company_id": 777777}, "company_id"),
-    ({"value": True}, "value"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"end_date": "2025-01-01"}, "end_date"),
+        ({"start_date": "2027-01-01"}, "end_date"),  # the other side of the same rule
+        ({"start_date": None}, "start_date"),
+        ({"company_id": 777777}, "company_id"),
+        ({"value": True}, "value"),
+    ],
+)
 def test_a_bad_change_is_refused_and_the_contract_stays_as_it_was(api, seller, contract, change, field):
     response = api.patch(f"/contracts/{contract['id']}", seller, json=change)
     assert response.status_code == 422, response.get_json()
@@ -138,7 +167,9 @@ def test_a_bad_change_is_refused_and_the_contract_stays_as_it_was(api, seller, c
 
 def test_unknown_contracts_are_404(api, seller, contract):
     for method in ("get", "patch", "delete"):
-        response = getattr(api, method)("/contracts/424242", seller, **({"json": {"name": "x"}} if method == "patch" else {}))
+        response = getattr(api, method)(
+            "/contracts/424242", seller, **({"json": {"name": "x"}} if method == "patch" else {})
+        )
         assert response.status_code == 404 and error_of(response)["code"] == "not_found", method
     assert all_contracts(api, seller) == [contract]
 
@@ -178,8 +209,15 @@ def test_in_the_admin_a_seller_lists_and_adds_contracts_and_the_date_rule_holds(
     listing = html.unescape(http.get("/admin/contract/").get_data(as_text=True))
     assert "Serwis 2026" in listing and company["name"] in listing
 
-    form = {"name": "Umowa z formularza", "company": str(company["id"]), "value": "100.00",
-            "start_date": "2026-02-01", "end_date": "2026-01-31", "status": "active", "owner": str(seller["id"])}
+    form = {
+        "name": "Umowa z formularza",
+        "company": str(company["id"]),
+        "value": "100.00",
+        "start_date": "2026-02-01",
+        "end_date": "2026-01-31",
+        "status": "active",
+        "owner": str(seller["id"]),
+    }
     refused = submit_form(http, "/admin/contract/new/", form, follow_redirects=True)
     assert "must not be before start_date" in html.unescape(refused.get_data(as_text=True))
     assert [item["name"] for item in all_contracts(api, seller)] == ["Serwis 2026"]
@@ -187,4 +225,5 @@ def test_in_the_admin_a_seller_lists_and_adds_contracts_and_the_date_rule_holds(
     assert submit_form(http, "/admin/contract/new/", {**form, "end_date": "2027-01-31"}).status_code == 302
     added = [item for item in all_contracts(api, seller) if item["name"] == "Umowa z formularza"]
     assert [(item["owner_id"], item["company_id"], item["end_date"]) for item in added] == [
-        (seller["id"], company["id"], "2027-01-31")]
+        (seller["id"], company["id"], "2027-01-31")
+    ]

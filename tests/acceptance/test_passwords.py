@@ -1,6 +1,7 @@
 """Passwords (issue 14): one's own change needs the current password; a reset of someone
 else's does not, and ends that user's API tokens and admin sessions; one strength rule
 (10+ characters, not a common password) for the API, the admin panel and the CLI."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,9 @@ def token_works(api, token_headers: dict) -> bool:
 # --- one's own password needs the current one ---------------------------------------------------
 
 
-@pytest.mark.parametrize("current, problem", [(None, "required to change your own password"),
-                                              ("not-my-password-1", "wrong password")])
+@pytest.mark.parametrize(
+    "current, problem", [(None, "required to change your own password"), ("not-my-password-1", "wrong password")]
+)
 def test_changing_ones_own_password_needs_the_current_one(app, api, seller, current, problem):
     before = password_hash(app, seller["id"])
     body = {"password": NEW_PASSWORD} | ({"current_password": current} if current is not None else {})
@@ -42,10 +44,15 @@ def test_changing_ones_own_password_needs_the_current_one(app, api, seller, curr
 
 def test_the_current_password_changes_ones_own_and_ends_the_old_tokens(app, api, manager):
     old_headers = api.headers(manager)
-    response = api.patch(f"/users/{manager['id']}", manager, json={"password": NEW_PASSWORD, "current_password": PASSWORD})
+    response = api.patch(
+        f"/users/{manager['id']}", manager, json={"password": NEW_PASSWORD, "current_password": PASSWORD}
+    )
     assert response.status_code == 200, response.get_json()
     assert not token_works(api, old_headers)
-    assert api.http.post("/api/v1/auth/token", json={"email": manager["email"], "password": NEW_PASSWORD}).status_code == 200
+    assert (
+        api.http.post("/api/v1/auth/token", json={"email": manager["email"], "password": NEW_PASSWORD}).status_code
+        == 200
+    )
 
 
 # --- a reset by an admin or user manager -------------------------------------------------------
@@ -57,7 +64,9 @@ def test_an_admin_resets_a_password_without_the_current_one_and_ends_tokens_and_
     assert old_session.get("/admin/").status_code == 200
     weak = api.patch(f"/users/{seller['id']}", admin, json={"password": "1234567890"})
     assert weak.status_code == 422 and "password" in weak.get_json()["error"]["fields"]
-    assert token_works(api, old_headers) and old_session.get("/admin/").status_code == 200, "a refused reset changes nothing"
+    assert token_works(api, old_headers) and old_session.get("/admin/").status_code == 200, (
+        "a refused reset changes nothing"
+    )
 
     assert api.patch(f"/users/{seller['id']}", admin, json={"password": NEW_PASSWORD}).status_code == 200
     assert not token_works(api, old_headers)
@@ -85,11 +94,14 @@ def test_weak_passwords_are_refused_by_the_api(app, api, admin, seller, weak):
 def test_weak_passwords_are_refused_by_the_admin_form_in_polish(app, admin, seller):
     browser = logged_in(app, admin)
     before = password_hash(app, seller["id"])
-    short = browser.submit(f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"],
-                                                                     "role": "user", "password": "krotkie-1"})
+    short = browser.submit(
+        f"/admin/users/edit/?id={seller['id']}",
+        {"name": seller["name"], "email": seller["email"], "role": "user", "password": "krotkie-1"},
+    )
     assert short.status_code == 200 and "co najmniej 10 znaków" in flashed(short)
-    common = browser.submit("/admin/users/new/", {"name": "Nowy", "email": "nowy@firma.example", "role": "user",
-                                                  "password": "Password123"})
+    common = browser.submit(
+        "/admin/users/new/", {"name": "Nowy", "email": "nowy@firma.example", "role": "user", "password": "Password123"}
+    )
     assert "zbyt popularne" in flashed(common)
     assert password_hash(app, seller["id"]) == before
     with app.app_context():
@@ -130,4 +142,6 @@ def test_the_admin_asks_for_the_current_password_on_ones_own_page_only(app, api,
     assert changed.status_code == 302
     assert password_hash(app, admin["id"]) != before
     assert browser.get("/admin/").status_code == 200, "whoever changed their password stays logged in here"
-    assert api.http.post("/api/v1/auth/token", json={"email": admin["email"], "password": NEW_PASSWORD}).status_code == 200
+    assert (
+        api.http.post("/api/v1/auth/token", json={"email": admin["email"], "password": NEW_PASSWORD}).status_code == 200
+    )

@@ -1,6 +1,7 @@
 """No privilege widens itself (issue 14): only admins give the admin role or change an admin,
 a caller grants and reaches only permissions it holds, and nobody changes their own role,
 status or their role's permissions — over the API and in the admin's Users and Roles."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,14 @@ def make_role(api, admin, name: str, *permissions: str) -> None:
 def user_row(app, user_id: int) -> dict:
     with app.app_context():
         user = db.session.get(User, user_id)
-        return {"name": user.name, "email": user.email, "role": user.role, "status": user.status,
-                "password_hash": user.password_hash, "token_generation": user.token_generation}
+        return {
+            "name": user.name,
+            "email": user.email,
+            "role": user.role,
+            "status": user.status,
+            "password_hash": user.password_hash,
+            "token_generation": user.token_generation,
+        }
 
 
 def role_permissions(app, name: str) -> list[str]:
@@ -68,8 +75,11 @@ def test_a_user_manager_cannot_make_itself_or_anyone_admin(app, api, admin, peop
     assert mine.status_code == 403, mine.get_json()
     theirs = api.patch(f"/users/{seller['id']}", people_manager, json={"role": "admin"})
     assert theirs.status_code == 403 and "role" in theirs.get_json()["error"]["fields"]
-    created = api.post("/users", people_manager, json={"email": "boss@firma.example", "name": "Boss",
-                                                        "password": NEW_PASSWORD, "role": "admin"})
+    created = api.post(
+        "/users",
+        people_manager,
+        json={"email": "boss@firma.example", "name": "Boss", "password": NEW_PASSWORD, "role": "admin"},
+    )
     assert created.status_code == 403 and "role" in created.get_json()["error"]["fields"]
     assert user_row(app, people_manager["id"])["role"] == "people" and user_row(app, seller["id"])["role"] == "user"
     assert api.get("/users?role=admin", admin).get_json()["total"] == 1
@@ -84,11 +94,14 @@ def test_a_user_manager_cannot_set_an_admins_password(app, api, admin, people_ma
     assert response.status_code == 403, response.get_json()
     assert user_row(app, admin["id"]) == before
     assert api.http.get("/api/v1/companies", headers=admin_headers).status_code == 200, "the admin's token still works"
-    assert api.http.post("/api/v1/auth/token", json={"email": admin["email"], "password": NEW_PASSWORD}).status_code == 401
+    assert (
+        api.http.post("/api/v1/auth/token", json={"email": admin["email"], "password": NEW_PASSWORD}).status_code == 401
+    )
 
 
-@pytest.mark.parametrize("change", [{"name": "Ada Przejęta"}, {"email": "mine@firma.example"}, {"role": "user"},
-                                    {"status": "departed"}])
+@pytest.mark.parametrize(
+    "change", [{"name": "Ada Przejęta"}, {"email": "mine@firma.example"}, {"role": "user"}, {"status": "departed"}]
+)
 def test_only_admins_change_an_admin(app, api, admin, people_manager, change):
     api.create_user("second.admin@firma.example", role="admin")  # the target is not the last admin
     before = user_row(app, admin["id"])
@@ -104,13 +117,19 @@ def test_a_role_manager_grants_only_permissions_it_holds(app, api, admin, people
     make_role(api, admin, "sales_lead", "pipelines.manage")
     created = api.post("/roles", people_manager, json={"name": "spy", "label": "Spy", "permissions": ["audit.view"]})
     assert created.status_code == 403 and "audit.view" in created.get_json()["error"]["fields"]["permissions"]
-    widened = api.patch("/roles/sales_lead", people_manager, json={"permissions": ["pipelines.manage", "records.edit_others"]})
+    widened = api.patch(
+        "/roles/sales_lead", people_manager, json={"permissions": ["pipelines.manage", "records.edit_others"]}
+    )
     assert widened.status_code == 403
     assert role_permissions(app, "sales_lead") == ["pipelines.manage"]
     assert [role["name"] for role in api.get("/roles", admin).get_json()["items"] if role["name"] == "spy"] == []
     # what it holds it may grant; unknown permissions are still a 422
-    assert api.post("/roles", people_manager, json={"name": "pipes", "label": "Pipes",
-                                                    "permissions": ["pipelines.manage"]}).status_code == 201
+    assert (
+        api.post(
+            "/roles", people_manager, json={"name": "pipes", "label": "Pipes", "permissions": ["pipelines.manage"]}
+        ).status_code
+        == 201
+    )
     unknown = api.post("/roles", people_manager, json={"name": "moon", "label": "Moon", "permissions": ["fly.to_moon"]})
     assert unknown.status_code == 422 and "permissions" in unknown.get_json()["error"]["fields"]
 
@@ -123,7 +142,10 @@ def test_a_role_holding_permissions_the_caller_lacks_is_out_of_its_reach(app, ap
 
 
 def test_nobody_changes_the_permissions_of_their_own_role(app, api, people_manager):
-    for permissions in (["users.manage", "roles.manage"], ["users.manage", "roles.manage", "pipelines.manage", "records.delete", "audit.view"]):
+    for permissions in (
+        ["users.manage", "roles.manage"],
+        ["users.manage", "roles.manage", "pipelines.manage", "records.delete", "audit.view"],
+    ):
         response = api.patch("/roles/people", people_manager, json={"permissions": permissions})
         assert response.status_code == 403, (permissions, response.get_json())
     assert role_permissions(app, "people") == ["pipelines.manage", "records.delete", "roles.manage", "users.manage"]
@@ -131,17 +153,23 @@ def test_nobody_changes_the_permissions_of_their_own_role(app, api, people_manag
     assert api.patch("/roles/people", people_manager, json={"label": "Kadry"}).status_code == 200
 
 
-def test_giving_a_user_a_role_with_permissions_the_caller_lacks_is_refused(app, api, admin, people_manager, seller, auditor):
+def test_giving_a_user_a_role_with_permissions_the_caller_lacks_is_refused(
+    app, api, admin, people_manager, seller, auditor
+):
     response = api.patch(f"/users/{seller['id']}", people_manager, json={"role": "auditors"})
     assert response.status_code == 403 and "audit.view" in response.get_json()["error"]["fields"]["role"]
-    created = api.post("/users", people_manager, json={"email": "new.person@firma.example", "name": "N", "password": NEW_PASSWORD,
-                                                        "role": "auditors"})
+    created = api.post(
+        "/users",
+        people_manager,
+        json={"email": "new.person@firma.example", "name": "N", "password": NEW_PASSWORD, "role": "auditors"},
+    )
     assert created.status_code == 403
     assert user_row(app, seller["id"])["role"] == "user"
     assert api.get("/users?q=new.person@firma", admin).get_json()["total"] == 0
     # roles within its own permissions are fine; unknown roles are a 422
-    assert api.patch(f"/users/{seller['id']}", people_manager, json={"role": "manager"}).status_code == 403, \
+    assert api.patch(f"/users/{seller['id']}", people_manager, json={"role": "manager"}).status_code == 403, (
         "manager holds records.edit_others, which the people manager lacks"
+    )
     assert api.patch(f"/users/{seller['id']}", people_manager, json={"role": "user"}).status_code == 200
     unknown = api.patch(f"/users/{seller['id']}", people_manager, json={"role": "king"})
     assert unknown.status_code == 422 and "role" in unknown.get_json()["error"]["fields"]
@@ -149,11 +177,24 @@ def test_giving_a_user_a_role_with_permissions_the_caller_lacks_is_refused(app, 
 
 def test_a_manager_cannot_escalate_through_a_custom_role_it_defines(app, api, admin, people_manager, seller):
     """Define a role with more than one holds, then give it to an accomplice: both refused."""
-    assert api.post("/roles", people_manager, json={"name": "super", "label": "Super",
-                                                    "permissions": ["users.manage", "audit.view"]}).status_code == 403
-    assert api.post("/roles", people_manager, json={"name": "helper", "label": "Helper",
-                                                    "permissions": ["users.manage"]}).status_code == 201
-    assert api.patch("/roles/helper", people_manager, json={"permissions": ["users.manage", "tasks.see_all"]}).status_code == 403
+    assert (
+        api.post(
+            "/roles",
+            people_manager,
+            json={"name": "super", "label": "Super", "permissions": ["users.manage", "audit.view"]},
+        ).status_code
+        == 403
+    )
+    assert (
+        api.post(
+            "/roles", people_manager, json={"name": "helper", "label": "Helper", "permissions": ["users.manage"]}
+        ).status_code
+        == 201
+    )
+    assert (
+        api.patch("/roles/helper", people_manager, json={"permissions": ["users.manage", "tasks.see_all"]}).status_code
+        == 403
+    )
     assert api.patch(f"/users/{seller['id']}", people_manager, json={"role": "helper"}).status_code == 200
     assert role_permissions(app, "helper") == ["users.manage"]
 
@@ -171,15 +212,22 @@ def test_a_user_whose_role_holds_permissions_the_caller_lacks_cannot_be_taken_ov
 
 def test_nobody_changes_their_own_role_or_status(app, api, admin, people_manager):
     other_admin = api.create_user("second.admin@firma.example", role="admin", name="Bogdan Admin")
-    for user, change in ((people_manager, {"role": "user"}), (people_manager, {"status": "departed"}),
-                         (other_admin, {"role": "manager"}), (other_admin, {"status": "departed"})):
+    for user, change in (
+        (people_manager, {"role": "user"}),
+        (people_manager, {"status": "departed"}),
+        (other_admin, {"role": "manager"}),
+        (other_admin, {"status": "departed"}),
+    ):
         before = user_row(app, user["id"])
         response = api.patch(f"/users/{user['id']}", user, json=change)
         assert response.status_code == 403, (user["email"], change, response.get_json())
         assert set(change) <= set(response.get_json()["error"]["fields"])
         assert user_row(app, user["id"]) == before
     # the same values as now are no change; another admin changes the role
-    assert api.patch(f"/users/{other_admin['id']}", other_admin, json={"role": "admin", "name": "Bogdan A."}).status_code == 200
+    assert (
+        api.patch(f"/users/{other_admin['id']}", other_admin, json={"role": "admin", "name": "Bogdan A."}).status_code
+        == 200
+    )
     assert api.patch(f"/users/{other_admin['id']}", admin, json={"role": "manager"}).status_code == 200
 
 
@@ -189,27 +237,34 @@ def test_nobody_changes_their_own_role_or_status(app, api, admin, people_manager
 def test_the_admin_user_form_refuses_what_the_api_refuses(app, api, admin, people_manager, seller, auditor):
     browser = logged_in(app, people_manager)
     before = user_row(app, admin["id"])
-    reset = browser.submit(f"/admin/users/edit/?id={admin['id']}", {"name": admin["name"], "email": admin["email"],
-                                                                    "role": "admin", "password": NEW_PASSWORD})
+    reset = browser.submit(
+        f"/admin/users/edit/?id={admin['id']}",
+        {"name": admin["name"], "email": admin["email"], "role": "admin", "password": NEW_PASSWORD},
+    )
     assert reset.status_code == 200
     assert "tylko administratorzy mogą zmieniać administratora" in flashed(reset)
     assert user_row(app, admin["id"]) == before
 
-    promoted = browser.submit(f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"],
-                                                                        "role": "admin"})
+    promoted = browser.submit(
+        f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"], "role": "admin"}
+    )
     assert "tylko administratorzy mogą nadawać rolę administratora" in flashed(promoted)
-    widened = browser.submit(f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"],
-                                                                       "role": "auditors"})
+    widened = browser.submit(
+        f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"], "role": "auditors"}
+    )
     assert "ma uprawnienia, których nie masz: audit.view" in flashed(widened)
     assert user_row(app, seller["id"])["role"] == "user"
 
-    mine = browser.submit(f"/admin/users/edit/?id={people_manager['id']}",
-                          {"name": people_manager["name"], "email": people_manager["email"], "role": "user"})
+    mine = browser.submit(
+        f"/admin/users/edit/?id={people_manager['id']}",
+        {"name": people_manager["name"], "email": people_manager["email"], "role": "user"},
+    )
     assert "nikt nie zmienia własnej roli ani stanu" in flashed(mine)
     assert user_row(app, people_manager["id"])["role"] == "people"
 
-    created = browser.submit("/admin/users/new/", {"name": "Boss", "email": "boss@firma.example", "role": "admin",
-                                                   "password": NEW_PASSWORD})
+    created = browser.submit(
+        "/admin/users/new/", {"name": "Boss", "email": "boss@firma.example", "role": "admin", "password": NEW_PASSWORD}
+    )
     assert "tylko administratorzy mogą nadawać rolę administratora" in flashed(created)
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "boss@firma.example")) is None
@@ -248,26 +303,39 @@ def test_the_admin_roles_view_grants_only_what_the_caller_holds(app, api, admin,
         lead_id = db.session.scalar(select(Role.id).where(Role.name == "sales_lead"))
         own_id = db.session.scalar(select(Role.id).where(Role.name == "people"))
         auditors_id = db.session.scalar(select(Role.id).where(Role.name == "auditors"))
-    widened = browser.submit(f"/admin/roles/edit/?id={lead_id}", {"name": "sales_lead", "label": "Sales lead",
-                                                                   "permissions": ["pipelines.manage", "records.edit_others"]})
+    widened = browser.submit(
+        f"/admin/roles/edit/?id={lead_id}",
+        {"name": "sales_lead", "label": "Sales lead", "permissions": ["pipelines.manage", "records.edit_others"]},
+    )
     assert "nie masz records.edit_others" in flashed(widened)
     assert role_permissions(app, "sales_lead") == ["pipelines.manage"]
 
-    own = browser.submit(f"/admin/roles/edit/?id={own_id}", {"name": "people", "label": "People",
-                                                              "permissions": ["users.manage", "roles.manage", "pipelines.manage",
-                                                                              "records.delete", "audit.view"]})
+    own = browser.submit(
+        f"/admin/roles/edit/?id={own_id}",
+        {
+            "name": "people",
+            "label": "People",
+            "permissions": ["users.manage", "roles.manage", "pipelines.manage", "records.delete", "audit.view"],
+        },
+    )
     assert "nikt nie zmienia własnej roli" in flashed(own)
     assert role_permissions(app, "people") == ["pipelines.manage", "records.delete", "roles.manage", "users.manage"]
 
-    renamed = browser.submit(f"/admin/roles/edit/?id={auditors_id}", {"name": "auditors2", "label": "Auditors",
-                                                                       "permissions": ["audit.view"]})
+    renamed = browser.submit(
+        f"/admin/roles/edit/?id={auditors_id}",
+        {"name": "auditors2", "label": "Auditors", "permissions": ["audit.view"]},
+    )
     assert "nie możesz zmieniać roli z uprawnieniami, których nie masz: audit.view" in flashed(renamed)
-    deleted = browser.submit("/admin/roles/delete/", {"id": str(auditors_id)}, form_url="/admin/roles/", follow_redirects=True)
+    deleted = browser.submit(
+        "/admin/roles/delete/", {"id": str(auditors_id)}, form_url="/admin/roles/", follow_redirects=True
+    )
     assert "nie możesz zmieniać roli z uprawnieniami, których nie masz: audit.view" in flashed(deleted)
     with app.app_context():
         assert db.session.scalar(select(Role.name).where(Role.id == auditors_id)) == "auditors"
 
     # within its own permissions the view works as before
-    allowed = browser.submit(f"/admin/roles/edit/?id={lead_id}", {"name": "sales_lead", "label": "Kierownik",
-                                                                   "permissions": ["pipelines.manage"]})
+    allowed = browser.submit(
+        f"/admin/roles/edit/?id={lead_id}",
+        {"name": "sales_lead", "label": "Kierownik", "permissions": ["pipelines.manage"]},
+    )
     assert allowed.status_code == 302

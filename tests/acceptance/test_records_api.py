@@ -1,4 +1,5 @@
 """A sales team works with companies, persons, leads, deals, offers and invoices over the API."""
+
 import pytest
 
 RECORD_SAMPLES = {
@@ -60,7 +61,9 @@ def test_lists_paginate(api, seller):
 
 def test_deal_moves_through_stages_and_is_won(api, seller, pipeline):
     company = api.post("/companies", seller, json={"name": "Klient"}).get_json()
-    deal = api.post("/deals", seller, json={"name": "Wdrożenie", "company_id": company["id"], "value": "15000"}).get_json()
+    deal = api.post(
+        "/deals", seller, json={"name": "Wdrożenie", "company_id": company["id"], "value": "15000"}
+    ).get_json()
     assert deal["pipeline_id"] == pipeline["id"] and deal["stage"] == "Kontakt" and deal["status"] == "open"
 
     moved = api.patch(f"/deals/{deal['id']}", seller, json={"stage": "Negocjacje"})

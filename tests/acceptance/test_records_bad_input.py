@@ -1,4 +1,5 @@
 """Bad input gets a clear 4xx naming the problem, and changes nothing."""
+
 import pytest
 
 
@@ -39,7 +40,12 @@ def test_malformed_json_and_non_json_bodies_are_400(api, seller, company):
     headers = {"Content-Type": "application/json"}
     assert error_of(api.post("/companies", seller, data="{oops", headers=headers))["code"] == "malformed"
     assert api.patch(f"/companies/{company['id']}", seller, data="null", headers=headers).status_code == 400
-    assert api.post("/companies", seller, data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 400
+    assert (
+        api.post(
+            "/companies", seller, data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).status_code
+        == 400
+    )
     assert api.post("/companies", seller, json=[{"name": "x"}]).status_code == 422
     assert api.get(f"/companies/{company['id']}", seller).get_json() == company
 
@@ -82,7 +88,15 @@ def test_a_plain_user_cannot_change_or_delete_another_users_record(api, seller, 
 
 
 def test_unknown_filters_sorts_and_enum_values_are_422(api, seller, pipeline):
-    for query in ("owner_id=abc", "owner_status=gone", "page=0", "per_page=0", "sort=password", "colour=red", "status=maybe"):
+    for query in (
+        "owner_id=abc",
+        "owner_status=gone",
+        "page=0",
+        "per_page=0",
+        "sort=password",
+        "colour=red",
+        "status=maybe",
+    ):
         response = api.get(f"/deals?{query}", seller)
         assert response.status_code == 422, (query, response.get_json())
     response = api.post("/deals", seller, json={"name": "D", "stage": "Nie ma takiego"})
@@ -102,7 +116,12 @@ def test_a_duplicate_invoice_number_is_a_conflict(api, seller):
 
 
 def test_a_huge_body_is_refused(api, seller):
-    response = api.post("/companies", seller, data="{" + '"name": "' + "x" * (3 * 1024 * 1024) + '"}', headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/companies",
+        seller,
+        data="{" + '"name": "' + "x" * (3 * 1024 * 1024) + '"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert api.get("/companies", seller).get_json()["total"] == 0
 

@@ -5,13 +5,20 @@ def test_a_custom_role_grants_exactly_its_permissions(api, admin, seller):
     permissions = {item["name"] for item in api.get("/permissions", seller).get_json()["items"]}
     assert {"users.manage", "pipelines.manage", "records.edit_others"} <= permissions
 
-    created = api.post("/roles", admin, json={"name": "sales_lead", "label": "Kierownik sprzedaży", "permissions": ["pipelines.manage"]})
+    created = api.post(
+        "/roles",
+        admin,
+        json={"name": "sales_lead", "label": "Kierownik sprzedaży", "permissions": ["pipelines.manage"]},
+    )
     assert created.status_code == 201 and created.get_json()["permissions"] == ["pipelines.manage"]
     assert api.post("/pipelines", seller, json={"name": "Nowy", "stages": [{"name": "A"}]}).status_code == 403
 
     assert api.patch(f"/users/{seller['id']}", admin, json={"role": "sales_lead"}).status_code == 200
     assert api.post("/pipelines", seller, json={"name": "Nowy", "stages": [{"name": "A"}]}).status_code == 201
-    assert api.post("/users", seller, json={"email": "x@y.pl", "name": "X", "password": "tajne-haslo-1"}).status_code == 403
+    assert (
+        api.post("/users", seller, json={"email": "x@y.pl", "name": "X", "password": "tajne-haslo-1"}).status_code
+        == 403
+    )
 
     roles = {role["name"]: role for role in api.get("/roles", seller).get_json()["items"]}
     assert roles["admin"]["builtin"] and "users.manage" in roles["admin"]["permissions"]

@@ -3,6 +3,7 @@ only (audit must work knowing no other plugin), on the test database (SQLite or
 PostgreSQL), one per test module. The ``api``, ``admin``, ``seller``… fixtures of
 ``tests/conftest.py`` build on it.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Reading the history in the audit tests: every entry matching filters (through the
 API), an entry's changes, and the rows of an exported workbook."""
+
 from __future__ import annotations
 
 import io

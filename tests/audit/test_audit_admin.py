@@ -3,6 +3,7 @@ history by dates, user (departed ones too), record type, one record and operatio
 exports exactly what the filter shows, checks the history's integrity (a long history in
 the background, with progress), and sees a "History" section on each record's page. Other
 users are turned away."""
+
 from __future__ import annotations
 
 import html
@@ -13,8 +14,8 @@ from sqlalchemy import text
 
 from opiekun.extensions import db
 from opiekun.jobs import job_state
-from tests.support.admin_browser import logged_in
 from tests.audit.history_helpers import history, workbook_rows
+from tests.support.admin_browser import logged_in
 
 
 def page_text(browser, url: str) -> str:
@@ -51,9 +52,17 @@ def test_the_history_page_filters_and_exports_exactly_what_it_shows(app, api, ad
     assert [row[0] for row in workbook_rows(response.get_data())] == [shown], "exactly the current filter"
 
     page = page_text(browser, "/admin/audit/?from=2026-99-01")
-    assert 'id="filter-problems"' in page and "Od: to nie jest data: użyj formatu RRRR-MM-DD" in page and entry_ids(page) == []
+    assert (
+        'id="filter-problems"' in page
+        and "Od: to nie jest data: użyj formatu RRRR-MM-DD" in page
+        and entry_ids(page) == []
+    )
     page = page_text(browser, "/admin/audit/?user_id=777777")
-    assert "Użytkownik: nie ma użytkownika o id 777777" in page and entry_ids(page) == [] and 'id="export-link"' not in page
+    assert (
+        "Użytkownik: nie ma użytkownika o id 777777" in page
+        and entry_ids(page) == []
+        and 'id="export-link"' not in page
+    )
 
 
 def test_each_record_page_has_its_history(app, api, admin, seller):
@@ -72,7 +81,9 @@ def test_the_integrity_page_names_the_first_altered_entry(app, api, admin, selle
     assert 'class="alert alert-success" id="integrity-verdict"' in page_text(browser, "/admin/audit-integrity/")
     [entry] = history(api, admin)
     with app.app_context():
-        db.session.execute(text("UPDATE audit_entries SET object_name = 'Podmieniona' WHERE id = :id"), {"id": entry["id"]})
+        db.session.execute(
+            text("UPDATE audit_entries SET object_name = 'Podmieniona' WHERE id = :id"), {"id": entry["id"]}
+        )
         db.session.commit()
     page = page_text(browser, "/admin/audit-integrity/")
     assert 'class="alert alert-danger" id="integrity-verdict"' in page and f"#{entry['id']}" in page
@@ -111,7 +122,9 @@ def test_a_long_history_is_checked_in_the_background_with_progress(app, api, adm
 
     first = history(api, admin)[-1]
     with app.app_context():
-        db.session.execute(text("UPDATE audit_entries SET object_name = 'Podmieniona' WHERE id = :id"), {"id": first["id"]})
+        db.session.execute(
+            text("UPDATE audit_entries SET object_name = 'Podmieniona' WHERE id = :id"), {"id": first["id"]}
+        )
         db.session.commit()
     _, page = check_in_the_background(app, browser)
     assert 'class="alert alert-danger" id="integrity-verdict"' in page and f"#{first['id']}" in page

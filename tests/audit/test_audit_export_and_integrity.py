@@ -1,5 +1,6 @@
 """The administrator exports the history to Excel ("Eksportuj listę"), checks that nobody
 altered it behind the application's back, and anonymizes a person (GDPR)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,15 +9,14 @@ import os
 import time
 
 import pytest
-
 from openpyxl import load_workbook
 from sqlalchemy import text
 
 from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.support.admin_browser import flashed, logged_in
 from tests.audit.history_helpers import changes_of, history, workbook_rows
+from tests.support.admin_browser import flashed, logged_in
 
 
 def make_history(api, seller, companies: int = 3) -> list[int]:
@@ -43,7 +43,7 @@ def test_the_export_opens_in_openpyxl_and_has_the_same_rows_as_the_api(api, admi
         assert [row[0] for row in rows] == [entry["id"] for entry in entries], filters
         for row, entry in zip(rows, entries):
             assert isinstance(row[1], dt.datetime), "dates are real Excel dates"
-            at = dt.datetime.fromisoformat(entry["at"]).astimezone(dt.timezone.utc).replace(tzinfo=None)
+            at = dt.datetime.fromisoformat(entry["at"]).astimezone(dt.UTC).replace(tzinfo=None)
             assert abs(row[1] - at) < dt.timedelta(seconds=1)
             assert row[3] == entry["user_name"] and row[5] == entry["object_type"] and row[6] == entry["object_id"]
             assert row[7] == entry["object_name"] and row[9] == entry["operation"]
@@ -66,7 +66,9 @@ def test_changes_and_context_read_with_their_human_labels_as_in_the_api(app, api
     assert [row[0] for row in rows] == [entry["id"] for entry in entries]
     assert rows[0][4] == "cleanup" and rows[0][11] == "reason=test, transfer_id=7"
     assert rows[0][10] == f"Owner: {admin['name']} [{admin['id']}] → {seller['name']} [{seller['id']}]"
-    assert rows[1][10] == f"City: Opole → Nysa\nOwner: {seller['name']} [{seller['id']}] → {admin['name']} [{admin['id']}]"
+    assert (
+        rows[1][10] == f"City: Opole → Nysa\nOwner: {seller['name']} [{seller['id']}] → {admin['name']} [{admin['id']}]"
+    )
     for row, entry in zip(rows, entries):
         assert row[10] == changes_text(entry["changes"]) and (row[11] or "") == context_text(entry["context"])
 
@@ -113,15 +115,32 @@ def test_a_large_export_runs_as_a_job_with_progress_and_a_download_link(app, api
     assert api.get(started["status_url"].removeprefix("/api/v1"), manager).status_code == 403
     download = api.get(state["download_url"].removeprefix("/api/v1"), admin)
     assert download.status_code == 200
-    assert [row[0] for row in workbook_rows(download.get_data())] == [e["id"] for e in history(api, admin, object_type="company")]
+    assert [row[0] for row in workbook_rows(download.get_data())] == [
+        e["id"] for e in history(api, admin, object_type="company")
+    ]
     assert api.get("/audit/exports/00000000-0000-0000-0000-000000000000", admin).status_code == 404
 
 
 def test_past_the_row_limit_of_a_sheet_the_export_continues_on_the_next(app, tmp_path):
     from opiekun.plugins.audit.export import write_workbook
 
-    rows = ((number, dt.datetime(2026, 1, 1), None, "Ada", None, "company", number, f"Firma {number}", None, "create", "", "")
-            for number in range(1, 8))
+    rows = (
+        (
+            number,
+            dt.datetime(2026, 1, 1),
+            None,
+            "Ada",
+            None,
+            "company",
+            number,
+            f"Firma {number}",
+            None,
+            "create",
+            "",
+            "",
+        )
+        for number in range(1, 8)
+    )
     target = tmp_path / "split.xlsx"
     assert write_workbook(rows, target, max_rows=3) == 7
     workbook = load_workbook(target, read_only=True)
@@ -147,7 +166,9 @@ def test_tampering_with_a_row_in_the_database_is_detected_and_named(app, api, ad
     entries = sorted(history(api, admin), key=lambda entry: entry["id"])
     victim = entries[2]
     with app.app_context():
-        db.session.execute(text("UPDATE audit_entries SET user_name = 'Ktoś Inny' WHERE id = :id"), {"id": victim["id"]})
+        db.session.execute(
+            text("UPDATE audit_entries SET user_name = 'Ktoś Inny' WHERE id = :id"), {"id": victim["id"]}
+        )
         db.session.commit()
     verdict = api.get("/audit/verify", admin).get_json()
     assert verdict["ok"] is False and verdict["bad_entry_id"] == victim["id"], verdict
@@ -178,8 +199,17 @@ def test_removing_the_newest_entries_is_detected(app, api, admin, seller):
 
 
 def test_anonymizing_a_person_rewrites_their_history_and_leaves_one_anonymize_entry(app, api, admin, seller, pipeline):
-    person = api.post("/persons", seller, json={"first_name": "Jan", "last_name": "Kowalski", "email": "jan@k.pl",
-                                                "phone": "+48 600 100 200", "position": "Prezes"}).get_json()
+    person = api.post(
+        "/persons",
+        seller,
+        json={
+            "first_name": "Jan",
+            "last_name": "Kowalski",
+            "email": "jan@k.pl",
+            "phone": "+48 600 100 200",
+            "position": "Prezes",
+        },
+    ).get_json()
     api.patch(f"/persons/{person['id']}", seller, json={"phone": "+48 600 999 999"})
     deal = api.post("/deals", seller, json={"name": "Umowa", "person_id": person["id"]}).get_json()
 
@@ -205,8 +235,9 @@ def test_anonymizing_a_person_rewrites_their_history_and_leaves_one_anonymize_en
 
     assert api.get("/audit/verify", admin).get_json()["ok"] is True, "the chain stays verifiable"
     with app.app_context():  # …and an anonymized entry altered afterwards is still caught
-        db.session.execute(text("UPDATE audit_entries SET object_name = 'Jan Kowalski' WHERE id = :id"),
-                           {"id": entries[2]["id"]})
+        db.session.execute(
+            text("UPDATE audit_entries SET object_name = 'Jan Kowalski' WHERE id = :id"), {"id": entries[2]["id"]}
+        )
         db.session.commit()
     verdict = api.get("/audit/verify", admin).get_json()
     assert verdict["ok"] is False and verdict["bad_entry_id"] == entries[2]["id"]
@@ -268,7 +299,10 @@ def test_export_files_expire_after_the_retention_and_say_so(app, api, admin, sel
     gone = download(api, admin, old)
     assert gone.status_code == 410
     assert gone.get_json()["error"]["code"] == "gone"
-    assert "kept 24 hours" in gone.get_json()["error"]["message"] and "start a new export" in gone.get_json()["error"]["message"]
+    assert (
+        "kept 24 hours" in gone.get_json()["error"]["message"]
+        and "start a new export" in gone.get_json()["error"]["message"]
+    )
     assert download(api, admin, recent).status_code == 200, "younger than 24 hours: kept"
 
     from opiekun.plugins.audit import jobs
@@ -297,7 +331,9 @@ def test_the_retention_of_exports_must_be_a_positive_number(app, monkeypatch):
 
 
 def test_anonymizing_a_person_deletes_every_export_file(app, api, admin, seller):
-    person = api.post("/persons", seller, json={"first_name": "Jan", "last_name": "Kowalski", "email": "jan@k.pl"}).get_json()
+    person = api.post(
+        "/persons", seller, json={"first_name": "Jan", "last_name": "Kowalski", "email": "jan@k.pl"}
+    ).get_json()
     with_person = background_export(app, api, admin, object_type="person")
     without_filter = background_export(app, api, admin)
     assert "Kowalski" in str(workbook_rows(download(api, admin, with_person).get_data()))

@@ -4,6 +4,7 @@ bulk operations, by jobs — the date, the user (also after they left), the reco
 record's name with a link, the operation, and each field's name with its value before and
 after, shown with human labels. Filters: dates, user (departed too), record type, one
 record, operation. Only admins (or roles granted ``audit.view``) may look."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,16 +46,18 @@ def test_create_update_delete_appear_with_before_and_after_and_labels(api, admin
     assert changes_of(deleted)["name"] == ("Stal-Bud", None)
     assert changes_of(deleted)["city"] == ("Gdańsk", None)
     at = dt.datetime.fromisoformat(deleted["at"])
-    assert at.tzinfo is not None and abs(dt.datetime.now(dt.timezone.utc) - at) < dt.timedelta(minutes=5)
+    assert at.tzinfo is not None and abs(dt.datetime.now(dt.UTC) - at) < dt.timedelta(minutes=5)
 
 
 def test_deal_stages_are_shown_by_name_and_relations_by_the_related_record(api, admin, seller, pipeline):
     company = api.post("/companies", seller, json={"name": "Hydro-Tech"}).get_json()
     person = api.post("/persons", seller, json={"first_name": "Jan", "last_name": "Kowalski"}).get_json()
-    deal = api.post("/deals", seller, json={"name": "Pompy", "company_id": company["id"], "stage": "Kontakt",
-                                            "value": "1200.50"}).get_json()
-    api.patch(f"/deals/{deal['id']}", seller, json={"stage": "Oferta", "person_id": person["id"],
-                                                     "close_date": "2026-03-31"})
+    deal = api.post(
+        "/deals", seller, json={"name": "Pompy", "company_id": company["id"], "stage": "Kontakt", "value": "1200.50"}
+    ).get_json()
+    api.patch(
+        f"/deals/{deal['id']}", seller, json={"stage": "Oferta", "person_id": person["id"], "close_date": "2026-03-31"}
+    )
 
     updated, created = history(api, admin, object_type="deal", object_id=deal["id"])
     assert labels_of(created)["company_id"] == (None, "Hydro-Tech")
@@ -70,8 +73,10 @@ def test_events_without_a_column_change_are_recorded_too(app, api, admin, seller
     (``record_event``) and they appear with their own operation name."""
     company = api.post("/companies", seller, json={"name": "Tag-Bud"}).get_json()
     with app.app_context(), acting_as(Actor(user_id=seller["id"], user_name=seller["name"])):
-        record_event(db.session, RecordChange("company", company["id"], "Tag-Bud", "relation_added",
-                                              (FieldChange("tags", None, "VIP"),)))
+        record_event(
+            db.session,
+            RecordChange("company", company["id"], "Tag-Bud", "relation_added", (FieldChange("tags", None, "VIP"),)),
+        )
         db.session.commit()
     [entry] = history(api, admin, operation="relation_added")
     assert entry["object_id"] == company["id"] and changes_of(entry) == {"tags": (None, "VIP")}
@@ -118,12 +123,14 @@ def test_changes_of_a_departed_user_still_show_their_name_and_can_be_filtered(ap
 def test_filters_by_date_type_record_and_operation(app, api, admin, seller):
     company = api.post("/companies", seller, json={"name": "Filtr"}).get_json()
     api.post("/persons", seller, json={"first_name": "Anna", "last_name": "Nowak"})
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     assert len(history(api, admin, **{"from": today.isoformat(), "to": today.isoformat()})) == 2
     assert history(api, admin, **{"to": (today - dt.timedelta(days=1)).isoformat()}) == []
     assert history(api, admin, **{"from": (today + dt.timedelta(days=1)).isoformat()}) == []
     assert [entry["object_type"] for entry in history(api, admin, object_type="person")] == ["person"]
-    assert [entry["object_name"] for entry in history(api, admin, object_type="company", object_id=company["id"])] == ["Filtr"]
+    assert [entry["object_name"] for entry in history(api, admin, object_type="company", object_id=company["id"])] == [
+        "Filtr"
+    ]
     assert history(api, admin, operation="delete") == []
     page = api.get("/audit", admin, query_string={"per_page": 1, "page": 2}).get_json()
     assert page["total"] == 2 and page["page"] == 2 and len(page["items"]) == 1
@@ -131,9 +138,15 @@ def test_filters_by_date_type_record_and_operation(app, api, admin, seller):
 
 def test_bad_filters_and_strangers_get_clear_answers(api, admin, seller, manager):
     api.post("/companies", seller, json={"name": "X"})
-    for query, field in (({"from": "2026-13-01"}, "from"), ({"to": "wczoraj"}, "to"), ({"user_id": 99999}, "user_id"),
-                         ({"object_type": "spaceship"}, "object_type"), ({"user_id": "abc"}, "user_id"),
-                         ({"from": "2026-02-01", "to": "2026-01-01"}, "to"), ({"colour": "red"}, "colour")):
+    for query, field in (
+        ({"from": "2026-13-01"}, "from"),
+        ({"to": "wczoraj"}, "to"),
+        ({"user_id": 99999}, "user_id"),
+        ({"object_type": "spaceship"}, "object_type"),
+        ({"user_id": "abc"}, "user_id"),
+        ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
+        ({"colour": "red"}, "colour"),
+    ):
         response = api.get("/audit", admin, query_string=query)
         assert response.status_code == 422, (query, response.get_json())
         assert field in response.get_json()["error"]["fields"], (query, response.get_json())
@@ -155,8 +168,11 @@ def test_a_custom_role_with_audit_view_may_read_the_history(api, admin):
 
 def test_partner_plugin_records_are_audited(api, admin, seller):
     company = api.post("/companies", seller, json={"name": "Klient"}).get_json()
-    contract = api.post("/contracts", seller, json={"name": "Serwis 2026", "start_date": "2026-01-01",
-                                                    "value": "5000.00", "company_id": company["id"]})
+    contract = api.post(
+        "/contracts",
+        seller,
+        json={"name": "Serwis 2026", "start_date": "2026-01-01", "value": "5000.00", "company_id": company["id"]},
+    )
     assert contract.status_code == 201, contract.get_json()
     contract = contract.get_json()
     api.patch(f"/contracts/{contract['id']}", seller, json={"status": "ended"})
@@ -168,9 +184,15 @@ def test_partner_plugin_records_are_audited(api, admin, seller):
 
 
 def test_per_type_configuration_leaves_out_operations_and_fields(api, admin, seller):
-    response = api.patch("/audit/settings/company", admin, json={"excluded_fields": ["city"], "operations": ["create", "update"]})
+    response = api.patch(
+        "/audit/settings/company", admin, json={"excluded_fields": ["city"], "operations": ["create", "update"]}
+    )
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"object_type": "company", "operations": ["create", "update"], "excluded_fields": ["city"]}
+    assert response.get_json() == {
+        "object_type": "company",
+        "operations": ["create", "update"],
+        "excluded_fields": ["city"],
+    }
     company = api.post("/companies", seller, json={"name": "Konfig", "city": "Łódź"}).get_json()
     api.patch(f"/companies/{company['id']}", seller, json={"city": "Poznań"})  # only an excluded field: no entry
     api.patch(f"/companies/{company['id']}", seller, json={"name": "Konfig 2", "city": "Gniezno"})
@@ -197,7 +219,7 @@ def test_retention_purges_old_entries_and_the_chain_stays_verifiable(app, api, a
     assert api.patch("/audit/retention", admin, json={"retention_months": 24}).get_json() == {"retention_months": 24}
     with app.app_context():
         first_three = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id).limit(3)).all()
-        result = purge_old_entries(now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2 * 366))
+        result = purge_old_entries(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=2 * 366))
         db.session.commit()
     assert result["purged"] == 4
     entries = history(api, admin)
@@ -210,8 +232,13 @@ def test_retention_purges_old_entries_and_the_chain_stays_verifiable(app, api, a
 
 def test_the_history_lists_every_route_in_openapi(api):
     paths = api.get("/openapi.json", None).get_json()["paths"]
-    for path in ("/api/v1/audit", "/api/v1/audit/export.xlsx", "/api/v1/persons/{person_id}/anonymize",
-                 "/api/v1/audit/verify", "/api/v1/audit/exports/{job_id}"):
+    for path in (
+        "/api/v1/audit",
+        "/api/v1/audit/export.xlsx",
+        "/api/v1/persons/{person_id}/anonymize",
+        "/api/v1/audit/verify",
+        "/api/v1/audit/exports/{job_id}",
+    ):
         assert path in paths, path
 
 

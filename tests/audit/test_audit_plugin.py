@@ -1,5 +1,6 @@
 """The audit plugin's mechanics: switched off it leaves no trace; set-based changes of
 several fields make one entry per record; the chain's canonical form is stable."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,9 @@ def test_switched_off_audit_leaves_no_tables_routes_permissions_jobs_or_commands
     with other.app_context():
         tables = set(inspect(db.engine).get_table_names())
         assert not {name for name in tables if name.startswith("audit")}
-        assert not [rule.rule for rule in other.url_map.iter_rules() if "audit" in rule.rule or "anonymize" in rule.rule]
+        assert not [
+            rule.rule for rule in other.url_map.iter_rules() if "audit" in rule.rule or "anonymize" in rule.rule
+        ]
         assert not [name for name in other.extensions["opiekun.permissions"] if name.startswith("audit.")]
         assert not [name for name in other.extensions["opiekun.jobs"] if name.startswith("audit.")]
         assert "audit" not in other.cli.commands
@@ -26,9 +29,13 @@ def test_switched_off_audit_leaves_no_tables_routes_permissions_jobs_or_commands
 
 
 def test_a_set_based_change_of_two_fields_makes_one_entry_per_record(app, api, admin, seller):
-    ids = [api.post("/companies", seller, json={"name": f"Dwa pola {n}", "city": "Ełk"}).get_json()["id"] for n in range(3)]
+    ids = [
+        api.post("/companies", seller, json={"name": f"Dwa pola {n}", "city": "Ełk"}).get_json()["id"] for n in range(3)
+    ]
     with app.app_context(), acting_as(Actor(job="cleanup")):
-        assert update_records(db.session, Company, Company.id.in_(ids), {"city": "Olsztyn", "owner_id": admin["id"]}) == 3
+        assert (
+            update_records(db.session, Company, Company.id.in_(ids), {"city": "Olsztyn", "owner_id": admin["id"]}) == 3
+        )
         db.session.commit()
     entries = history(api, admin, operation="update")
     assert len(entries) == 3
@@ -41,13 +48,25 @@ def test_a_set_based_change_of_two_fields_makes_one_entry_per_record(app, api, a
 def test_the_canonical_form_is_stable_and_independent_of_key_order(app):
     from opiekun.plugins.audit import chain
 
-    at = dt.datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=dt.timezone.utc)
-    entry = {"at": at, "user_id": 1, "user_name": "Ada", "job": None, "object_type": "company", "object_id": 7,
-             "object_name": "Zażółć", "object_url": "/admin/company/details/?id=7", "operation": "update",
-             "changes": [{"new": "b", "field": "city", "old": "a"}], "context": None}
+    at = dt.datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=dt.UTC)
+    entry = {
+        "at": at,
+        "user_id": 1,
+        "user_name": "Ada",
+        "job": None,
+        "object_type": "company",
+        "object_id": 7,
+        "object_name": "Zażółć",
+        "object_url": "/admin/company/details/?id=7",
+        "operation": "update",
+        "changes": [{"new": "b", "field": "city", "old": "a"}],
+        "context": None,
+    }
     reordered = {**entry, "changes": [{"field": "city", "old": "a", "new": "b"}], "context": {}}
     assert chain.canonical(entry) == chain.canonical(reordered)
-    assert chain.canonical(entry).startswith(b'["opiekun.audit/1","2026-01-02T03:04:05.000600Z",1,"Ada",null,"company",7,"Za')
+    assert chain.canonical(entry).startswith(
+        b'["opiekun.audit/1","2026-01-02T03:04:05.000600Z",1,"Ada",null,"company",7,"Za'
+    )
     with app.app_context():
         key = chain.chain_key()
         first, second = chain.chain(key, chain.GENESIS, [entry, reordered])
@@ -57,16 +76,38 @@ def test_the_canonical_form_is_stable_and_independent_of_key_order(app):
 def test_a_template_fills_in_to_the_very_text_of_the_whole_entry():
     from opiekun.plugins.audit import chain
 
-    at = dt.datetime(2026, 11, 23, 8, 0, 0, 1, tzinfo=dt.timezone.utc)
-    shared = {"at": at, "user_id": 4, "user_name": 'Łucja "Lu" {Nowak}', "job": None, "object_type": "deal",
-              "operation": "update", "context": {"offboarding_transfer_id": 9, "why": "odejście\n{0}"}}
+    at = dt.datetime(2026, 11, 23, 8, 0, 0, 1, tzinfo=dt.UTC)
+    shared = {
+        "at": at,
+        "user_id": 4,
+        "user_name": 'Łucja "Lu" {Nowak}',
+        "job": None,
+        "object_type": "deal",
+        "operation": "update",
+        "context": {"offboarding_transfer_id": 9, "why": "odejście\n{0}"},
+    }
     slots = [chain.Slot(index) for index in range(5)]
-    changes = [{"field": "owner_id", "field_label": "Owner", "old": slots[3], "new": 5, "old_label": slots[4], "new_label": "Ewa"}]
-    template = chain.Template.of_entry({**shared, "object_id": slots[0], "object_name": slots[1], "object_url": slots[2],
-                                        "changes": changes})
-    for values in ([7, "Umowa \\ \"ramowa\"\t€", "/admin/deal/7", None, None], [2**31 - 1, None, None, "12.50", "Zoë"]):
-        whole = {**shared, "object_id": values[0], "object_name": values[1], "object_url": values[2],
-                 "changes": [{**changes[0], "old": values[3], "old_label": values[4]}]}
+    changes = [
+        {
+            "field": "owner_id",
+            "field_label": "Owner",
+            "old": slots[3],
+            "new": 5,
+            "old_label": slots[4],
+            "new_label": "Ewa",
+        }
+    ]
+    template = chain.Template.of_entry(
+        {**shared, "object_id": slots[0], "object_name": slots[1], "object_url": slots[2], "changes": changes}
+    )
+    for values in ([7, 'Umowa \\ "ramowa"\t€', "/admin/deal/7", None, None], [2**31 - 1, None, None, "12.50", "Zoë"]):
+        whole = {
+            **shared,
+            "object_id": values[0],
+            "object_name": values[1],
+            "object_url": values[2],
+            "changes": [{**changes[0], "old": values[3], "old_label": values[4]}],
+        }
         encoded = [chain.encode_value(value) for value in values]
         assert template.fill(encoded) == chain.canonical_text(whole)
         assert chain.Template.of_value(changes).fill(encoded) == chain.Template.of_value(whole["changes"]).fill([])

@@ -10,6 +10,7 @@ other change) and the gates and counters live in the app's own Redis
 (``opiekun.jobs.connection()``: fakeredis in the embedded mode, the real server in
 production), so a test can steer a job running in another thread or process.
 """
+
 from __future__ import annotations
 
 import time
@@ -120,8 +121,13 @@ def opiekun_records_changed(session, change_set) -> None:
 
     for change in change_set.records:
         if change.object_type == "company" and change.operation == "create" and change_set.actor.user_id:
-            session.add(Notification(
-                user_id=change_set.actor.user_id, kind=f"{NAME}.changed", message=change_set.actor.label,
-                object_type=change.object_type, object_id=change.object_id,
-                data={"job": change_set.actor.job, "user_id": change_set.actor.user_id},
-            ))
+            session.add(
+                Notification(
+                    user_id=change_set.actor.user_id,
+                    kind=f"{NAME}.changed",
+                    message=change_set.actor.label,
+                    object_type=change.object_type,
+                    object_id=change.object_id,
+                    data={"job": change_set.actor.job, "user_id": change_set.actor.user_id},
+                )
+            )

@@ -1,5 +1,6 @@
 """The admin panel's pieces: record forms follow the API's rules, the shared filters, users,
 roles, pipelines, notifications and the home page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ from tests.support.admin_browser import flashed, logged_in
 def _set_created_at(app, company_id: int, day: dt.date) -> None:
     with app.app_context():
         company = db.session.get(Company, company_id)
-        company.created_at = dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.timezone.utc)
+        company.created_at = dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.UTC)
         db.session.commit()
 
 
@@ -54,7 +55,9 @@ def test_a_lead_links_to_a_company_picked_by_search(app, api, seller):
     lookup = browser.get("/admin/lead/ajax/lookup/?name=company_id&query=agro").get_json()
     assert lookup == [[company["id"], "Agrotech"]]
 
-    response = browser.submit("/admin/lead/new/", {"name": "Zapytanie", "status": "new", "company_id": str(company["id"])})
+    response = browser.submit(
+        "/admin/lead/new/", {"name": "Zapytanie", "status": "new", "company_id": str(company["id"])}
+    )
     assert response.status_code == 302
     with app.app_context():
         lead = db.session.scalar(select(Lead))
@@ -89,7 +92,9 @@ def test_a_record_cannot_be_given_to_a_departed_user(app, api, admin, manager, s
     company = api.post("/companies", seller, json={"name": "Firma"}).get_json()
     api.patch(f"/users/{other_seller['id']}", admin, json={"status": "departed"})
     browser = logged_in(app, manager)
-    response = browser.submit(f"/admin/company/edit/?id={company['id']}", {"name": "Firma", "owner": str(other_seller["id"])})
+    response = browser.submit(
+        f"/admin/company/edit/?id={company['id']}", {"name": "Firma", "owner": str(other_seller["id"])}
+    )
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(Company, company["id"]).owner_id == seller["id"]
@@ -99,8 +104,9 @@ def test_only_the_owner_deletes_a_record(app, api, seller, other_seller):
     theirs = api.post("/companies", other_seller, json={"name": "Cudza"}).get_json()
     mine = api.post("/companies", seller, json={"name": "Moja"}).get_json()
     browser = logged_in(app, seller)
-    refused = browser.submit("/admin/company/delete/", {"id": str(theirs["id"])}, form_url="/admin/company/",
-                             follow_redirects=True)
+    refused = browser.submit(
+        "/admin/company/delete/", {"id": str(theirs["id"])}, form_url="/admin/company/", follow_redirects=True
+    )
     assert "należy do innego użytkownika" in flashed(refused)
     browser.submit("/admin/company/delete/", {"id": str(mine["id"])}, form_url="/admin/company/")
     with app.app_context():
@@ -113,7 +119,7 @@ def test_the_home_page_counts_my_records(app, api, seller, other_seller):
     api.post("/companies", other_seller, json={"name": "C"})
     page = logged_in(app, seller).text("/admin/")
     assert "Moje rekordy" in page and 'href="/admin/company/?flt0_0=' in page
-    assert '>2</a>' in page
+    assert ">2</a>" in page
 
 
 # --- users and roles ------------------------------------------------------------------------
@@ -121,8 +127,10 @@ def test_the_home_page_counts_my_records(app, api, seller, other_seller):
 
 def test_an_admin_creates_a_user_who_can_then_log_in(app, admin):
     browser = logged_in(app, admin)
-    response = browser.submit("/admin/users/new/", {"name": "Nowy Handlowiec", "email": "Nowy@Firma.example",
-                                                     "role": "user", "password": "tajne-haslo-1"})
+    response = browser.submit(
+        "/admin/users/new/",
+        {"name": "Nowy Handlowiec", "email": "Nowy@Firma.example", "role": "user", "password": "tajne-haslo-1"},
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "nowy@firma.example"))
@@ -133,8 +141,9 @@ def test_an_admin_creates_a_user_who_can_then_log_in(app, admin):
 
 def test_a_taken_email_and_a_missing_password_are_refused(app, admin, seller):
     browser = logged_in(app, admin)
-    taken = browser.submit("/admin/users/new/", {"name": "X", "email": seller["email"].upper(), "role": "user",
-                                                  "password": "haslo-12345"})
+    taken = browser.submit(
+        "/admin/users/new/", {"name": "X", "email": seller["email"].upper(), "role": "user", "password": "haslo-12345"}
+    )
     assert "Inny użytkownik ma już ten adres e-mail." in flashed(taken)
     no_password = browser.submit("/admin/users/new/", {"name": "Y", "email": "y@firma.example", "role": "user"})
     assert "Nowy użytkownik musi mieć hasło." in flashed(no_password)
@@ -144,8 +153,9 @@ def test_a_taken_email_and_a_missing_password_are_refused(app, admin, seller):
 
 def test_the_last_admin_keeps_the_admin_role(app, admin):
     browser = logged_in(app, admin)
-    response = browser.submit(f"/admin/users/edit/?id={admin['id']}", {"name": admin["name"], "email": admin["email"],
-                                                                       "role": "user"})
+    response = browser.submit(
+        f"/admin/users/edit/?id={admin['id']}", {"name": admin["name"], "email": admin["email"], "role": "user"}
+    )
     assert "ostatni aktywny administrator" in flashed(response).lower()
     with app.app_context():
         assert db.session.get(User, admin["id"]).role == "admin"
@@ -154,8 +164,10 @@ def test_the_last_admin_keeps_the_admin_role(app, admin):
 def test_a_custom_role_gets_ticked_permissions_and_appears_in_the_role_select(app, admin, seller):
     assert logged_in(app, seller).get("/admin/roles/").status_code == 403
     browser = logged_in(app, admin)
-    response = browser.submit("/admin/roles/new/", {"name": "asystent", "label": "Asystent",
-                                                     "permissions": ["records.delete", "pipelines.manage"]})
+    response = browser.submit(
+        "/admin/roles/new/",
+        {"name": "asystent", "label": "Asystent", "permissions": ["records.delete", "pipelines.manage"]},
+    )
     assert response.status_code == 302
     with app.app_context():
         assert sorted(db.session.scalar(select(Role)).permissions) == ["pipelines.manage", "records.delete"]
@@ -173,9 +185,15 @@ def test_everyone_sees_pipelines_and_managers_change_them(app, manager, seller, 
     assert as_seller.get("/admin/pipelines/new/").status_code == 302
 
     as_manager = logged_in(app, manager)
-    response = as_manager.submit("/admin/pipelines/new/", {
-        "name": "Serwis", "stages-0-name": "Zgłoszenie", "stages-1-name": "Naprawa", "stages-1-probability": "80",
-    })
+    response = as_manager.submit(
+        "/admin/pipelines/new/",
+        {
+            "name": "Serwis",
+            "stages-0-name": "Zgłoszenie",
+            "stages-1-name": "Naprawa",
+            "stages-1-probability": "80",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         serwis = db.session.scalar(select(Pipeline).where(Pipeline.name == "Serwis"))
@@ -184,8 +202,12 @@ def test_everyone_sees_pipelines_and_managers_change_them(app, manager, seller, 
 
 def test_a_user_sees_and_reads_only_their_own_notifications(app, seller, other_seller):
     with app.app_context():
-        db.session.add_all([Notification(user_id=seller["id"], kind="owner", message="Dostałeś firmę Agrotech"),
-                            Notification(user_id=other_seller["id"], kind="owner", message="Wiadomość dla Olgi")])
+        db.session.add_all(
+            [
+                Notification(user_id=seller["id"], kind="owner", message="Dostałeś firmę Agrotech"),
+                Notification(user_id=other_seller["id"], kind="owner", message="Wiadomość dla Olgi"),
+            ]
+        )
         db.session.commit()
     browser = logged_in(app, seller)
     assert "1 nieprzeczytane powiadomienie" in browser.text("/admin/")
@@ -203,12 +225,17 @@ def test_a_refusal_message_is_english_in_the_api_and_translated_in_the_admin(app
     from opiekun.api.errors import api_error_for
     from opiekun.errors import Conflict, Message
 
-    refusal = Conflict(Message("transfer %(id)s was already undone", id=7), {"status": Message("already undone"),
-                                                                             "note": "plain text stays as it is"})
+    refusal = Conflict(
+        Message("transfer %(id)s was already undone", id=7),
+        {"status": Message("already undone"), "note": "plain text stays as it is"},
+    )
     assert api_error_for(refusal).body()["error"]["message"] == "transfer 7 was already undone"
     assert api_error_for(refusal).body()["error"]["fields"]["status"] == "already undone"
     with app.test_request_context(headers={"Accept-Language": "pl"}):
         shown = error_message(refusal, {"status": "Stan"})
     assert shown == "przekazanie 7 zostało już cofnięte: Stan: już cofnięte; note: plain text stays as it is"
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert error_message(refusal) == "transfer 7 was already undone: Status: already undone; note: plain text stays as it is"
+        assert (
+            error_message(refusal)
+            == "transfer 7 was already undone: Status: already undone; note: plain text stays as it is"
+        )

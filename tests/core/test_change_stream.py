@@ -1,5 +1,6 @@
 """The change stream: every create, update, delete and bulk change reaches the
 records-changed hook, inside the transaction, with old/new values and the actor."""
+
 import pytest
 from sqlalchemy import insert, select
 
@@ -16,7 +17,9 @@ recorder = ChangeRecorder()
 def _persist_events(session, change_set):
     """A plugin that writes one row per event in the same transaction (like audit does)."""
     for change in change_set.records:
-        session.execute(insert(Setting).values(key=f"event.{change.operation}.{change.object_type}.{change.object_id}", value=True))
+        session.execute(
+            insert(Setting).values(key=f"event.{change.operation}.{change.object_type}.{change.object_id}", value=True)
+        )
 
 
 persisting = make_plugin("persisting", opiekun_records_changed=_persist_events)
@@ -24,7 +27,9 @@ persisting = make_plugin("persisting", opiekun_records_changed=_persist_events)
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, fresh_database):
-    application = build_app(tmp_path_factory.mktemp("changes"), fresh_database.url(), extra_plugins=[recorder.module, persisting])
+    application = build_app(
+        tmp_path_factory.mktemp("changes"), fresh_database.url(), extra_plugins=[recorder.module, persisting]
+    )
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -59,13 +64,18 @@ def test_create_update_delete_carry_fields_and_the_acting_user(api, seller):
 
     api.patch(f"/companies/{company['id']}", seller, json={"city": "Gdańsk", "name": "Stal-Bud"})
     [updated] = recorder.records("update", "company")
-    assert [(c.field, c.old, c.new) for c in updated.changes] == [("city", "Kraków", "Gdańsk")], "unchanged fields are not events"
+    assert [(c.field, c.old, c.new) for c in updated.changes] == [("city", "Kraków", "Gdańsk")], (
+        "unchanged fields are not events"
+    )
 
     api.delete(f"/companies/{company['id']}", seller)
     [deleted] = recorder.records("delete", "company")
     assert ("name", "Stal-Bud", None) in [(c.field, c.old, c.new) for c in deleted.changes]
-    assert events_saved(api.app) == [f"event.create.company.{company['id']}", f"event.delete.company.{company['id']}",
-                                     f"event.update.company.{company['id']}"]
+    assert events_saved(api.app) == [
+        f"event.create.company.{company['id']}",
+        f"event.delete.company.{company['id']}",
+        f"event.update.company.{company['id']}",
+    ]
 
 
 def test_a_rolled_back_change_leaves_no_events_and_a_committed_one_always_has_them(app):
@@ -89,7 +99,9 @@ def test_a_failing_hook_rolls_the_whole_change_back(tmp_path, fresh_database):
     def refuse(session, change_set):
         raise RuntimeError("audit storage is full")
 
-    strict_app = build_app(tmp_path, fresh_database.url(), extra_plugins=[make_plugin("strict", opiekun_records_changed=refuse)])
+    strict_app = build_app(
+        tmp_path, fresh_database.url(), extra_plugins=[make_plugin("strict", opiekun_records_changed=refuse)]
+    )
     with strict_app.app_context():
         db.session.add(Company(name="Nie powinna zostać"))
         with pytest.raises(RuntimeError, match="audit storage is full"):
@@ -112,13 +124,17 @@ def test_bulk_update_emits_one_set_based_change_with_old_and_new_values(app, api
     assert bulk.object_type == "company" and bulk.count == 5 and bulk.operation == "update"
     assert change_set.actor.job == "bulk-test" and change_set.context["transfer_id"] == 7
     assert sorted(row[1] for row in recorder.bulk_rows) == sorted(ids)
-    assert {(row[3], row[4], row[5]) for row in recorder.bulk_rows} == {("owner_id", str(seller["id"]), str(other_seller["id"]))}
+    assert {(row[3], row[4], row[5]) for row in recorder.bulk_rows} == {
+        ("owner_id", str(seller["id"]), str(other_seller["id"]))
+    }
     listed = api.get(f"/companies?owner_id={other_seller['id']}", other_seller).get_json()
     assert listed["total"] == 6
 
     recorder.clear()
     with app.app_context():
-        again = update_records(db.session, Company, Company.owner_id == other_seller["id"], {"owner_id": other_seller["id"]})
+        again = update_records(
+            db.session, Company, Company.owner_id == other_seller["id"], {"owner_id": other_seller["id"]}
+        )
         db.session.commit()
     assert again == 0 and recorder.change_sets == [], "rows already holding the value are not changes"
 
@@ -144,7 +160,8 @@ def test_a_record_batch_announces_its_records_as_one_set_based_change(app, api, 
     (bulk,) = change_set.bulk
     assert (bulk.object_type, bulk.operation, bulk.count) == ("company", "owner_assigned", 2)
     assert sorted(row[1:] for row in recorder.bulk_rows) == sorted(
-        (company_id, f"Firma {n}", "user_id", None, str(other_seller["id"])) for n, company_id in enumerate(ids) if n)
+        (company_id, f"Firma {n}", "user_id", None, str(other_seller["id"])) for n, company_id in enumerate(ids) if n
+    )
 
 
 def test_an_empty_record_batch_announces_nothing(app):

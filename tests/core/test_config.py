@@ -1,6 +1,7 @@
 """The secrets of an installation: the secret key must be long enough to be unguessable,
 and the instance folder, the key file and the SQLite file are readable by their owner only,
 whatever the umask."""
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,15 @@ def test_a_short_configured_key_is_refused_with_a_clear_error(environment, monke
 
 def test_an_app_is_not_built_with_a_short_key(tmp_path):
     with pytest.raises(ConfigurationError):
-        create_app(Settings(instance_path=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}", redis_url=None,
-                            plugins=(), secret_key="test-secret-key"))
+        create_app(
+            Settings(
+                instance_path=tmp_path,
+                database_url=f"sqlite:///{tmp_path / 'x.db'}",
+                redis_url=None,
+                plugins=(),
+                secret_key="test-secret-key",
+            )
+        )
 
 
 def test_a_long_enough_configured_key_is_used(environment, monkeypatch):
@@ -109,6 +117,10 @@ def test_an_instance_folder_the_app_creates_is_private(tmp_path):
 def test_the_command_line_refuses_a_short_key_with_the_message_not_a_traceback(environment, monkeypatch):
     monkeypatch.setenv("OPIEKUN_SECRET_KEY", "too-short")
     command = Path(sys.executable).parent / "opiekun"
-    finished = subprocess.run([str(command), "plugins"], capture_output=True, text=True, timeout=60, cwd=environment.parent)
+    finished = subprocess.run(
+        [str(command), "plugins"], capture_output=True, text=True, timeout=60, cwd=environment.parent
+    )
     assert finished.returncode == 2
-    assert finished.stderr.startswith("Error: OPIEKUN_SECRET_KEY is 9 bytes long") and "Traceback" not in finished.stderr
+    assert (
+        finished.stderr.startswith("Error: OPIEKUN_SECRET_KEY is 9 bytes long") and "Traceback" not in finished.stderr
+    )

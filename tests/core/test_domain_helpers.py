@@ -1,5 +1,6 @@
 """The core's helpers that plugins share: errors apart from HTTP, finding a row by id,
 stored settings, pagination."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,10 +18,17 @@ from opiekun.users import SHOW_DEPARTED_USERS, show_departed_users
 # --- errors ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("error", "status", "code"), [
-    (Refused("no"), 403, "forbidden"), (NotFound("none"), 404, "not_found"), (Conflict("taken"), 409, "conflict"),
-    (Invalid("bad", {"name": "empty"}), 422, "invalid"), (Gone("expired"), 410, "gone"), (DomainError("?"), 400, "bad_request"),
-])
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (Refused("no"), 403, "forbidden"),
+        (NotFound("none"), 404, "not_found"),
+        (Conflict("taken"), 409, "conflict"),
+        (Invalid("bad", {"name": "empty"}), 422, "invalid"),
+        (Gone("expired"), 410, "gone"),
+        (DomainError("?"), 400, "bad_request"),
+    ],
+)
 def test_the_api_answers_each_domain_error_with_its_status(error, status, code):
     answer = api_error_for(error)
     assert (answer.status, answer.code) == (status, code)
@@ -33,15 +41,18 @@ def test_a_subclass_of_a_domain_error_answers_like_its_kind_and_details_reach_th
 
     answer = api_error_for(DealClosed(Message("closed %(id)s", id=3), {"status": "won"}, details={"deal_id": 3}))
     assert answer.status == 409
-    assert answer.body() == {"error": {"code": "conflict", "message": "closed 3", "fields": {"status": "won"}, "deal_id": 3}}
+    assert answer.body() == {
+        "error": {"code": "conflict", "message": "closed 3", "fields": {"status": "won"}, "deal_id": 3}
+    }
     assert set(DOMAIN_ERROR_STATUSES) == {Refused, NotFound, Conflict, Invalid, Gone}
 
 
 # --- finding a row by id -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "possible"), [(0, False), (-1, False), (1, True), (MAX_ID, True), (MAX_ID + 1, False),
-                                                 (2**63, False)])
+@pytest.mark.parametrize(
+    ("value", "possible"), [(0, False), (-1, False), (1, True), (MAX_ID, True), (MAX_ID + 1, False), (2**63, False)]
+)
 def test_ids_are_checked_against_one_bound(value, possible):
     assert is_possible_id(value) is possible
 
@@ -102,7 +113,9 @@ def test_pages_of_rows_with_the_total(app_context):
     db.session.commit()
     ordered = select(Company).order_by(Company.name)
     first = page_of(ordered, 1, 5)
-    assert [company.name for company in first.rows] == [f"Firma {number:02d}" for number in range(5)] and first.total == 7
+    assert [company.name for company in first.rows] == [
+        f"Firma {number:02d}" for number in range(5)
+    ] and first.total == 7
     rows, total = page_of(ordered, 2, 5)
     assert [company.name for company in rows] == ["Firma 05", "Firma 06"] and total == 7
     assert page_of(ordered, 3, 5) == ([], 7)

@@ -11,6 +11,7 @@ jobs go to a real Redis and are run by a real ``opiekun worker --burst`` process
 subprocesses load the test plugin from ``tests/core/job_fixture_plugin.py`` through
 ``OPIEKUN_PLUGIN_MODULES``.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,10 +37,10 @@ from opiekun.cli import cli
 from opiekun.extensions import db
 from opiekun.jobs import JobDefinition, Schedule, UnknownJob
 from opiekun.models import Company, Notification
-from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables
-from tests.support.api_client import ApiClient
 from tests.core import job_fixture_plugin as fixture_plugin
 from tests.core.job_fixture_plugin import CREATE_COMPANIES, NAP, TICK, TICKS_KEY
+from tests.support.api_client import ApiClient
+from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 PLUGIN_MODULE = fixture_plugin.__name__  # tests.core.job_fixture_plugin
@@ -100,8 +101,12 @@ def job_notifications(app: Flask) -> list[tuple[int, str, int, dict]]:
 @pytest.fixture(scope="module")
 def jobs_app(tmp_path_factory, fresh_database):
     """An embedded-mode app (no Redis: fakeredis and a worker thread) with the test plugin."""
-    application = build_app(tmp_path_factory.mktemp("jobs"), fresh_database.url(), extra_plugins=[fixture_plugin],
-                            plugins=ONLY_THE_TEST_PLUGIN)
+    application = build_app(
+        tmp_path_factory.mktemp("jobs"),
+        fresh_database.url(),
+        extra_plugins=[fixture_plugin],
+        plugins=ONLY_THE_TEST_PLUGIN,
+    )
     assert "opiekun.embedded_jobs" in application.extensions
     yield application
     application.extensions["opiekun.embedded_jobs"].stop_scheduler()
@@ -119,7 +124,9 @@ def api(jobs_app):
     empty_tables(jobs_app)
 
 
-def test_a_plugin_job_runs_in_the_embedded_worker_with_progress_and_the_users_name(jobs_app, api, seller, other_seller, manager):
+def test_a_plugin_job_runs_in_the_embedded_worker_with_progress_and_the_users_name(
+    jobs_app, api, seller, other_seller, manager
+):
     gate = uuid.uuid4().hex
     with jobs_app.app_context():
         first = jobs.enqueue(CREATE_COMPANIES, user_id=seller["id"], names=["Alfa", "Beta", "Gamma"], gate=gate)
@@ -144,11 +151,14 @@ def test_a_plugin_job_runs_in_the_embedded_worker_with_progress_and_the_users_na
     assert wait_for_job(api, seller, second, finished)["status"] == "done"
 
     # committed, owned by and attributed to the user who started the job
-    assert companies(jobs_app) == {name: (seller["id"], seller["id"]) for name in ("Alfa", "Beta", "Gamma", "Delta")}
+    assert companies(jobs_app) == dict.fromkeys(("Alfa", "Beta", "Gamma", "Delta"), (seller["id"], seller["id"]))
     trace = job_notifications(jobs_app)
     assert len(trace) == 4 and {user_id for user_id, *_ in trace} == {seller["id"]}
     assert [message for _, message, _, _ in trace[:3]] == [label] * 3
-    assert {data["job"] for *_, data in trace} == {f"{CREATE_COMPANIES}#{first[:8]}", f"{CREATE_COMPANIES}#{second[:8]}"}
+    assert {data["job"] for *_, data in trace} == {
+        f"{CREATE_COMPANIES}#{first[:8]}",
+        f"{CREATE_COMPANIES}#{second[:8]}",
+    }
     actors = {change_set.actor for change_set in fixture_plugin.seen_change_sets}
     assert {actor.user_id for actor in actors} == {seller["id"]}
     assert {actor.user_name for actor in actors} == {"Stefan Sprzedawca"}
@@ -213,8 +223,9 @@ def test_unknown_job_names_are_refused(jobs_app, api, seller):
             jobs.enqueue("nope.nothing", user_id=seller["id"])
         assert jobs.queue().count == 0
         # a job left in the queue by a deployment that had the plugin (rq does not check)
-        orphan = jobs.queue().enqueue(jobs.run_job, "gone.job", {}, seller["id"], None,
-                                      meta={"name": "gone.job", "user_id": seller["id"]})
+        orphan = jobs.queue().enqueue(
+            jobs.run_job, "gone.job", {}, seller["id"], None, meta={"name": "gone.job", "user_id": seller["id"]}
+        )
         jobs_app.extensions["opiekun.embedded_jobs"].start_worker()
     state = wait_for_job(api, seller, orphan.id, finished)
     assert state["status"] == "failed"
@@ -309,8 +320,14 @@ class Production:
         script = Path(sys.executable).with_name("opiekun")
         command = [str(script)] if script.exists() else [sys.executable, "-c", "from opiekun.cli import main; main()"]
         with log.open("w") as output:
-            return subprocess.Popen([*command, *arguments], env=env, cwd=self.instance_path, stdout=output,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            return subprocess.Popen(
+                [*command, *arguments],
+                env=env,
+                cwd=self.instance_path,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def burst_worker(self, log: Path, timeout: float = 90) -> str:
         """Run ``opiekun worker --burst`` until the queue is empty; return its output."""
@@ -343,8 +360,9 @@ def production_app(tmp_path_factory, fresh_database):
     instance_path = tmp_path_factory.mktemp("jobs-production")
     database_url = fresh_database.url()
     redis_url = _jobs_redis_url()
-    application = build_app(instance_path, database_url, extra_plugins=[fixture_plugin], redis_url=redis_url,
-                            plugins=ONLY_THE_TEST_PLUGIN)
+    application = build_app(
+        instance_path, database_url, extra_plugins=[fixture_plugin], redis_url=redis_url, plugins=ONLY_THE_TEST_PLUGIN
+    )
     assert "opiekun.embedded_jobs" not in application.extensions
     yield application, database_url, redis_url, instance_path
     with application.app_context():
@@ -374,8 +392,13 @@ def test_a_real_rq_worker_process_runs_the_jobs(production, tmp_path):
     failing = production.enqueue(CREATE_COMPANIES, user_id=seller["id"], names=["Delta", "Epsilon"], fail_at=2)
     slow = production.enqueue(NAP, user_id=seller["id"], seconds=30)
     with production.app.app_context():
-        orphan = jobs.queue().enqueue(jobs.run_job, "gone.job", {}, seller["id"], None,
-                                      meta={"name": "gone.job", "user_id": seller["id"]}).id
+        orphan = (
+            jobs.queue()
+            .enqueue(
+                jobs.run_job, "gone.job", {}, seller["id"], None, meta={"name": "gone.job", "user_id": seller["id"]}
+            )
+            .id
+        )
     assert Queue(jobs.QUEUE_NAME, connection=production.redis).count == 4, "enqueued to the real Redis"
     assert job_of(api, seller, first).get_json()["status"] == "queued"
 
@@ -404,7 +427,7 @@ def test_a_real_rq_worker_process_runs_the_jobs(production, tmp_path):
     assert unknown["error"] == "UnknownJob: job 'gone.job' is not provided by any enabled plugin"
 
     # the worker process committed the changes, as the user, through the change stream
-    assert companies(production.app) == {name: (seller["id"], seller["id"]) for name in ("Alfa", "Beta", "Gamma")}
+    assert companies(production.app) == dict.fromkeys(("Alfa", "Beta", "Gamma"), (seller["id"], seller["id"]))
     trace = job_notifications(production.app)
     assert [(user_id, message) for user_id, message, _, _ in trace] == [(seller["id"], label)] * 3
 
@@ -456,7 +479,7 @@ def test_the_opiekun_scheduler_process_registers_the_plugins_schedules(productio
 def test_a_traceback_kept_by_rq_is_summed_up_like_an_error_the_job_noted():
     """Whichever path reports a failure (the job's own note, or rq's kept traceback when
     the note was lost), pollers read the same ``Type: message``."""
-    kept = "Traceback (most recent call last):\n  File \"x.py\", line 1\nrq.timeouts.JobTimeoutException: Task exceeded"
+    kept = 'Traceback (most recent call last):\n  File "x.py", line 1\nrq.timeouts.JobTimeoutException: Task exceeded'
     assert jobs.traceback_summary(kept) == "JobTimeoutException: Task exceeded"
     assert jobs.traceback_summary("") is None
     assert jobs.error_summary(ValueError("bad\nsecond line")) == "ValueError: bad"

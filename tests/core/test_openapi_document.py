@@ -21,8 +21,13 @@ def test_the_kept_openapi_document_is_up_to_date(tmp_path):
 
 def test_the_kept_document_lists_every_plugins_routes():
     paths = json.loads(DOCUMENT.read_text(encoding="utf-8"))["paths"]
-    for path in ("/api/v1/companies", "/api/v1/ownership/assignments", "/api/v1/tasks", "/api/v1/audit",
-                 "/api/v1/offboarding/transfers"):
+    for path in (
+        "/api/v1/companies",
+        "/api/v1/ownership/assignments",
+        "/api/v1/tasks",
+        "/api/v1/audit",
+        "/api/v1/offboarding/transfers",
+    ):
         assert path in paths
 
 

@@ -32,4 +32,8 @@ def test_built_in_plugins_carry_the_version_of_the_package():
 
     package = version("opiekun")
     assert {plugin.MANIFEST.name: plugin.MANIFEST.version for plugin in (audit, offboarding, ownership, tasks)} == {
-        "audit": package, "offboarding": package, "ownership": package, "tasks": package}
+        "audit": package,
+        "offboarding": package,
+        "ownership": package,
+        "tasks": package,
+    }

@@ -5,6 +5,7 @@ Found through its entry point; when on, it brings a table, API, admin view, perm
 job, schedule and command, its records flow through the change stream and offboarding;
 when off, it leaves no trace.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,12 +15,12 @@ import time
 import types
 from decimal import Decimal
 
+import opiekun_contracts
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-import opiekun_contracts
 from opiekun import PluginManifest, hookimpl
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.cli import cli
@@ -35,8 +36,16 @@ TODAY = dt.date(2026, 6, 15)
 
 
 def contract_values(company_id: int, owner_id: int | None, **values) -> dict:
-    return {"name": "Serwis", "company_id": company_id, "owner_id": owner_id, "created_by_id": owner_id,
-            "value": Decimal("1000.00"), "start_date": dt.date(2026, 1, 1), "status": "active", **values}
+    return {
+        "name": "Serwis",
+        "company_id": company_id,
+        "owner_id": owner_id,
+        "created_by_id": owner_id,
+        "value": Decimal("1000.00"),
+        "start_date": dt.date(2026, 1, 1),
+        "status": "active",
+        **values,
+    }
 
 
 def add_contracts(app, owner_id: int | None, *many: dict) -> list[int]:
@@ -73,9 +82,11 @@ def test_the_plugin_is_found_through_its_entry_point():
 
 def test_importing_the_plugin_declares_no_table():
     """The top module is imported even when the plugin is off: it must not declare tables."""
-    probe = ("import opiekun_contracts; from opiekun.extensions import db; "
-             "assert 'contracts' not in db.metadata.tables, 'importing the plugin declared its table'; "
-             "import opiekun_contracts.models; assert 'contracts' in db.metadata.tables")
+    probe = (
+        "import opiekun_contracts; from opiekun.extensions import db; "
+        "assert 'contracts' not in db.metadata.tables, 'importing the plugin declared its table'; "
+        "import opiekun_contracts.models; assert 'contracts' in db.metadata.tables"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
 
@@ -100,7 +111,8 @@ def test_when_enabled_it_contributes_every_surface(app):
     assert app.extensions["opiekun.permissions"]["contracts.approve"].roles == ("manager",)
     assert "contracts.end_expired" in app.extensions["opiekun.jobs"]
     assert [(s.job, s.cron) for s in app.extensions["opiekun.schedules"] if s.job.startswith("contracts.")] == [
-        ("contracts.end_expired", "5 0 * * *")]
+        ("contracts.end_expired", "5 0 * * *")
+    ]
     assert "contracts-report" in app.cli.commands
     admin_views = app.extensions["opiekun.admin"]._views
     assert any(isinstance(view, ContractView) for view in admin_views)
@@ -113,16 +125,29 @@ def test_its_migration_creates_exactly_the_table_the_model_declares(app):
         differences = [diff for diff in compare_metadata(context, db.metadata) if "contracts" in repr(diff)]
         assert differences == []
         assert {column["name"] for column in inspect(connection).get_columns("contracts")} == {
-            "id", "name", "company_id", "value", "start_date", "end_date", "status",
-            "owner_id", "created_by_id", "created_at", "updated_at"}
+            "id",
+            "name",
+            "company_id",
+            "value",
+            "start_date",
+            "end_date",
+            "status",
+            "owner_id",
+            "created_by_id",
+            "created_at",
+            "updated_at",
+        }
 
 
 def test_the_report_command_counts_contracts_and_lists_those_ending_soon(app, seller):
     today = utcnow().date()  # the command's today
-    add_contracts(app, seller["id"],
-                  {"name": "Kończy się", "end_date": today + dt.timedelta(days=10), "value": Decimal("500.00")},
-                  {"name": "Długa", "end_date": today + dt.timedelta(days=400), "value": Decimal("1500.00")},
-                  {"name": "Stara", "end_date": today - dt.timedelta(days=10), "status": "ended"})
+    add_contracts(
+        app,
+        seller["id"],
+        {"name": "Kończy się", "end_date": today + dt.timedelta(days=10), "value": Decimal("500.00")},
+        {"name": "Długa", "end_date": today + dt.timedelta(days=400), "value": Decimal("1500.00")},
+        {"name": "Stara", "end_date": today - dt.timedelta(days=10), "status": "ended"},
+    )
     result = app.test_cli_runner().invoke(cli, ["contracts-report", "--days", "30"])
     assert result.exit_code == 0, result.output
     assert "active: 2 contract(s), value 2000.00" in result.output
@@ -195,13 +220,17 @@ class ChangeRecorder:
                 bulk_changes.append((change_set.actor, bulk, list(bulk.record_changes(session))))
 
         self.module = types.ModuleType("contracts_change_recorder")
-        self.module.MANIFEST = PluginManifest(name="recorder", version="0.0.1", summary="keeps change events",
-                                              depends=("contracts",))
+        self.module.MANIFEST = PluginManifest(
+            name="recorder", version="0.0.1", summary="keeps change events", depends=("contracts",)
+        )
         self.module.opiekun_records_changed = opiekun_records_changed
 
     def of(self, operation: str) -> list[tuple[Actor, object]]:
-        return [(actor, change) for actor, change in self.records
-                if change.object_type == "contract" and change.operation == operation]
+        return [
+            (actor, change)
+            for actor, change in self.records
+            if change.object_type == "contract" and change.operation == operation
+        ]
 
 
 @pytest.fixture
@@ -212,7 +241,9 @@ def recorder():
 @pytest.fixture
 def recorded_app(tmp_path, fresh_database, recorder):
     """An app with the contracts plugin and the recorder (which depends on it)."""
-    application = build_app(tmp_path, fresh_database.url(), extra_plugins=(recorder.module,), plugins=("contracts", "recorder"))
+    application = build_app(
+        tmp_path, fresh_database.url(), extra_plugins=(recorder.module,), plugins=("contracts", "recorder")
+    )
     assert application.extensions["opiekun.plugins"].names == ["contracts", "recorder"]
     yield application
     with application.app_context():
@@ -234,12 +265,21 @@ def test_contract_changes_over_http_reach_the_change_stream_with_fields_and_user
     assert (actor.user_id, actor.user_name) == (seller["id"], "Stefan Sprzedawca")
     assert (created.object_id, created.object_name) == (contract["id"], "Serwis 2026")
     assert fields_of(created) == {
-        "name": (None, "Serwis 2026"), "company_id": (None, company["id"]), "value": (None, "12000.50"),
-        "start_date": (None, "2026-01-01"), "status": (None, "active"),
-        "owner_id": (None, seller["id"]), "created_by_id": (None, seller["id"]),
+        "name": (None, "Serwis 2026"),
+        "company_id": (None, company["id"]),
+        "value": (None, "12000.50"),
+        "start_date": (None, "2026-01-01"),
+        "status": (None, "active"),
+        "owner_id": (None, seller["id"]),
+        "created_by_id": (None, seller["id"]),
     }
 
-    assert api.patch(f"/contracts/{contract['id']}", seller, json={"end_date": "2026-12-31", "name": "Serwis 2026"}).status_code == 200
+    assert (
+        api.patch(
+            f"/contracts/{contract['id']}", seller, json={"end_date": "2026-12-31", "name": "Serwis 2026"}
+        ).status_code
+        == 200
+    )
     [(actor, updated)] = recorder.of("update")
     assert actor.user_id == seller["id"]
     assert fields_of(updated) == {"end_date": (None, "2026-12-31")}, "only what changed"
@@ -266,7 +306,9 @@ def test_a_set_based_update_reaches_the_change_stream_as_one_bulk_change(recorde
     assert actor.job == "test.end_all"
     assert (bulk.object_type, bulk.operation, bulk.count) == ("contract", "update", 2)
     assert sorted((row.object_id, row.object_name, fields_of(row)["status"]) for row in rows) == [
-        (ids[0], "A", ("active", "ended")), (ids[1], "B", ("active", "ended"))]
+        (ids[0], "A", ("active", "ended")),
+        (ids[1], "B", ("active", "ended")),
+    ]
     assert recorder.of("update") == [], "a bulk change is not also reported row by row"
 
 
@@ -282,14 +324,19 @@ def test_offboarding_counts_and_moves_contracts_set_based_with_events(recorded_a
     host = recorded_app.extensions["opiekun.plugins"]
 
     with recorded_app.app_context():
-        [count] = [item for item in host.user_items(leaving["id"], include_closed=True) if item.object_type == "contract"]
+        [count] = [
+            item for item in host.user_items(leaving["id"], include_closed=True) if item.object_type == "contract"
+        ]
         assert (count.label, count.open, count.closed, count.total) == ("Contracts", 2, 1, 3)
-        [count] = [item for item in host.user_items(leaving["id"], include_closed=False) if item.object_type == "contract"]
+        [count] = [
+            item for item in host.user_items(leaving["id"], include_closed=False) if item.object_type == "contract"
+        ]
         assert (count.open, count.closed) == (2, 0)
 
     recorder.bulk.clear()
-    request = TransferRequest(from_user_id=leaving["id"], to_user_id=heir["id"], object_types=frozenset({"contract"}),
-                              include_closed=False)
+    request = TransferRequest(
+        from_user_id=leaving["id"], to_user_id=heir["id"], object_types=frozenset({"contract"}), include_closed=False
+    )
     with recorded_app.app_context(), acting_as(Actor(user_id=heir["id"], user_name=heir["name"])):
         results = host.transfer_user_items(db.session, request)
         db.session.commit()
@@ -301,7 +348,9 @@ def test_offboarding_counts_and_moves_contracts_set_based_with_events(recorded_a
     assert {fields_of(row)["owner_id"] for row in rows} == {(leaving["id"], heir["id"])}
 
     with recorded_app.app_context():  # again, closed included: only what is left moves
-        results = host.transfer_user_items(db.session, TransferRequest(leaving["id"], heir["id"], frozenset({"contract"})))
+        results = host.transfer_user_items(
+            db.session, TransferRequest(leaving["id"], heir["id"], frozenset({"contract"}))
+        )
         db.session.commit()
     assert [(result.object_type, result.moved) for result in results] == [("contract", 1)]
     assert contract_row(recorded_app, ended_id) == ("ended", heir["id"])
@@ -311,8 +360,9 @@ def test_offboarding_counts_and_moves_contracts_set_based_with_events(recorded_a
 
 
 def test_demo_data_adds_contracts_once(recorded_app):
-    from opiekun.demo import load_demo
     from opiekun_contracts.models import Contract
+
+    from opiekun.demo import load_demo
 
     with recorded_app.app_context():
         assert "contracts" in load_demo(companies=12)
@@ -340,13 +390,16 @@ def wait_for_job(app, job_id: str, timeout: float = 20.0) -> dict:
 
 def test_the_job_ends_expired_contracts_in_the_embedded_mode(app, seller):
     expired, running, open_ended = add_contracts(
-        app, seller["id"],
+        app,
+        seller["id"],
         {"name": "Wygasła", "end_date": TODAY - dt.timedelta(days=1)},
         {"name": "Trwa", "end_date": TODAY},
         {"name": "Bezterminowa", "end_date": None},
     )
     with app.app_context():
-        job_id = enqueue("contracts.end_expired", user_id=seller["id"], user_name=seller["name"], today=TODAY.isoformat())
+        job_id = enqueue(
+            "contracts.end_expired", user_id=seller["id"], user_name=seller["name"], today=TODAY.isoformat()
+        )
     state = wait_for_job(app, job_id)
     assert state["status"] == "done", state
     assert state["result"] == {"ended": 1, "today": "2026-06-15"}

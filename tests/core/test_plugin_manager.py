@@ -1,4 +1,5 @@
 """The plugin manager: discovery, choice, dependency order and clear start-up errors."""
+
 import pytest
 
 from opiekun.plugin_manager import Plugin, PluginError, PluginHost, resolve_plugins
@@ -74,7 +75,9 @@ def test_a_hook_failing_at_start_up_names_its_plugin():
 
     broken = make_plugin("broken", opiekun_blueprints=opiekun_blueprints)
     host = PluginHost([Plugin(broken.MANIFEST, broken, None)])
-    with pytest.raises(PluginError, match=r"plugin 'broken' failed in opiekun_blueprints: RuntimeError: no database configured"):
+    with pytest.raises(
+        PluginError, match=r"plugin 'broken' failed in opiekun_blueprints: RuntimeError: no database configured"
+    ):
         host.blueprints()
 
 

@@ -8,11 +8,11 @@ from flask import render_template
 
 from tests.support.apps import make_settings
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 from opiekun import PluginManifest
 
 MANIFEST = PluginManifest(name="notes_example", version="0.1.0", summary="templates by convention", depends=())
-'''
+"""
 
 
 def load_plugin_from_folder(folder, monkeypatch):

@@ -1,4 +1,5 @@
 """The migrations create exactly what the models declare, on every enabled branch."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 

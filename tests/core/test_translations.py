@@ -4,6 +4,7 @@ The API answers refusals in English; the admin shows them in the user's language
 Message without a translation would show up in English in the Polish admin, so each
 package's catalog must hold every Message its code raises.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,9 @@ def messages_in(package: Path) -> set[str]:
 def test_every_refusal_message_has_its_polish_text(package):
     with (package / "translations" / "pl" / "LC_MESSAGES" / "messages.po").open("rb") as file:
         catalog = read_po(file)
-    untranslated = sorted(msgid for msgid in messages_in(package)
-                          if catalog.get(msgid) is None or not catalog.get(msgid).string)
+    untranslated = sorted(
+        msgid for msgid in messages_in(package) if catalog.get(msgid) is None or not catalog.get(msgid).string
+    )
     assert not untranslated, f"{package.name}: no Polish text for {untranslated}"
 
 

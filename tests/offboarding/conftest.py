@@ -1,5 +1,6 @@
 """Fixtures of the offboarding tests (the all-plugins app of ``tests/conftest.py``: a
 departed user's items come from every plugin)."""
+
 from __future__ import annotations
 
 import pytest

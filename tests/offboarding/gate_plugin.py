@@ -6,6 +6,7 @@ deals, its transfer hook says so in Redis and waits until the test opens the gat
 test can kill the worker while the step's transaction is open, after earlier steps were
 committed.
 """
+
 from __future__ import annotations
 
 import time

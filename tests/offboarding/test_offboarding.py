@@ -5,6 +5,7 @@ paid one too), tasks, his deputyship on a colleague's company and a contract of 
 plugin are previewed, moved (to one user, or split per type and across a team), undone —
 and the bad requests change nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,9 +51,19 @@ def build_portfolio(api, admin, seller, pipeline) -> dict[str, list[int]]:
     add("/contracts", {"name": "Serwis 2026", "company_id": firms[1]["id"], "start_date": today()})
     colleague_firm = created(api.post("/companies", admin, json={"name": "Firma Ady"}))
     ids["deputy_of"] = [colleague_firm["id"]]
-    created(api.post("/ownership/assignments", admin, json={
-        "object_type": "company", "object_ids": [colleague_firm["id"]], "user_id": seller["id"], "kind": "deputy",
-        "valid_from": today(-10)}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": [colleague_firm["id"]],
+                "user_id": seller["id"],
+                "kind": "deputy",
+                "valid_from": today(-10),
+            },
+        )
+    )
     return ids
 
 
@@ -72,9 +83,15 @@ def test_the_preview_counts_everything_the_departed_user_has_per_type_open_and_c
     assert preview["user"]["status"] == "departed"
     counts = {(item["object_type"], item["kind"]): (item["open"], item["closed"]) for item in preview["items"]}
     assert counts == {
-        ("company", "owner"): (3, 0), ("person", "owner"): (2, 0), ("lead", "owner"): (1, 0),
-        ("deal", "owner"): (2, 1), ("offer", "owner"): (1, 0), ("invoice", "owner"): (1, 1),
-        ("task", "responsible"): (2, 1), ("contract", "owner"): (1, 0), ("company", "deputy"): (1, 0),
+        ("company", "owner"): (3, 0),
+        ("person", "owner"): (2, 0),
+        ("lead", "owner"): (1, 0),
+        ("deal", "owner"): (2, 1),
+        ("offer", "owner"): (1, 0),
+        ("invoice", "owner"): (1, 1),
+        ("task", "responsible"): (2, 1),
+        ("contract", "owner"): (1, 0),
+        ("company", "deputy"): (1, 0),
     }
     assert preview["total"] == 3 + 2 + 1 + 3 + 1 + 2 + 3 + 1 + 1
     assert {item["label"] for item in preview["items"]} >= {"Companies", "Tasks", "Contracts"}
@@ -87,7 +104,9 @@ def test_the_preview_counts_everything_the_departed_user_has_per_type_open_and_c
 # --- one recipient ----------------------------------------------------------------------------
 
 
-def test_everything_moves_to_one_colleague_with_history_and_a_notification(app, api, admin, seller, other_seller, pipeline):
+def test_everything_moves_to_one_colleague_with_history_and_a_notification(
+    app, api, admin, seller, other_seller, pipeline
+):
     ids = build_portfolio(api, admin, seller, pipeline)
     with app.app_context():  # Stefan has owned them for a while
         db.session.execute(text(f"UPDATE ownership_assignments SET valid_from = '{today(-30)}' WHERE kind = 'primary'"))
@@ -102,13 +121,17 @@ def test_everything_moves_to_one_colleague_with_history_and_a_notification(app, 
     for path in ("/companies", "/persons", "/leads", "/deals", "/offers", "/invoices", "/tasks", "/contracts"):
         assert set(owners(api, admin, path, ids[path])) == {other_seller["id"]}, path
     assert created(api.get(PREVIEW.format(seller["id"]), admin))["items"] == [], "nothing is left behind"
-    deputies = created(api.get(f"/ownership/assignments?object_type=company&object_id={ids['deputy_of'][0]}&kind=deputy",
-                               admin))["items"]
+    deputies = created(
+        api.get(f"/ownership/assignments?object_type=company&object_id={ids['deputy_of'][0]}&kind=deputy", admin)
+    )["items"]
     assert [(d["user_id"], d["valid_to"]) for d in deputies] == [(seller["id"], today(-1)), (other_seller["id"], None)]
-    [handed_over] = created(api.get(f"/audit?object_type=company&object_id={ids['deputy_of'][0]}&operation=owner_assigned",
-                                    admin))["items"][:1]
+    [handed_over] = created(
+        api.get(f"/audit?object_type=company&object_id={ids['deputy_of'][0]}&operation=owner_assigned", admin)
+    )["items"][:1]
     assert handed_over["context"]["offboarding_transfer_id"] == state["id"], "the deputy's change is in the history"
-    assert [(c["old"], c["new"]) for c in handed_over["changes"] if c["field"] == "user_id"] == [(seller["id"], other_seller["id"])]
+    assert [(c["old"], c["new"]) for c in handed_over["changes"] if c["field"] == "user_id"] == [
+        (seller["id"], other_seller["id"])
+    ]
 
     firm = ids["/companies"][0]
     history = created(api.get(f"/audit?object_type=company&object_id={firm}&operation=update", admin))["items"]
@@ -117,25 +140,44 @@ def test_everything_moves_to_one_colleague_with_history_and_a_notification(app, 
     assert (change["old"], change["new"]) == (seller["id"], other_seller["id"])
     assert (change["old_label"], change["new_label"]) == (seller["name"], other_seller["name"])
     periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}", admin))["items"]
-    assert [p["user_id"] for p in periods if p["kind"] == "primary"] == [seller["id"], other_seller["id"]], \
+    assert [p["user_id"] for p in periods if p["kind"] == "primary"] == [seller["id"], other_seller["id"]], (
         "the former owner stays in the ownership history"
+    )
 
     with app.app_context():
-        notices = db.session.execute(select(Notification.user_id, Notification.kind, Notification.data)
-                                     .where(Notification.kind == "offboarding.received")).all()
+        notices = db.session.execute(
+            select(Notification.user_id, Notification.kind, Notification.data).where(
+                Notification.kind == "offboarding.received"
+            )
+        ).all()
         assert [(user_id, data["counts"]["company"], data["counts"]["task"]) for user_id, _, data in notices] == [
-            (other_seller["id"], 4, 3)]
-        assert db.session.scalar(select(func.count()).select_from(Notification)
-                                 .where(Notification.user_id == seller["id"])) == 0, "the departed user is told nothing"
-        departures = db.session.scalars(select(Notification.user_id).where(Notification.kind == "offboarding.departed")).all()
+            (other_seller["id"], 4, 3)
+        ]
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.user_id == seller["id"])
+            )
+            == 0
+        ), "the departed user is told nothing"
+        departures = db.session.scalars(
+            select(Notification.user_id).where(Notification.kind == "offboarding.departed")
+        ).all()
         assert departures == [admin["id"]], "admins learn that someone's items wait for them"
 
 
 def test_open_items_only_leaves_closed_deals_invoices_and_done_tasks(api, admin, seller, other_seller, pipeline):
     ids = build_portfolio(api, admin, seller, pipeline)
     depart(api, admin, seller)
-    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "include_closed": False,
-                                  "object_types": ["deal", "invoice", "task"]})
+    state = transfer(
+        api,
+        admin,
+        {
+            "from_user_id": seller["id"],
+            "to_user_id": other_seller["id"],
+            "include_closed": False,
+            "object_types": ["deal", "invoice", "task"],
+        },
+    )
     assert state["counts"] == {"deal": {"owner": 2}, "invoice": {"owner": 1}, "task": {"responsible": 2}}
     assert owners(api, admin, "/deals", ids["/deals"]) == [other_seller["id"], other_seller["id"], seller["id"]]
     assert owners(api, admin, "/invoices", ids["/invoices"]) == [other_seller["id"], seller["id"]]
@@ -148,16 +190,27 @@ def test_open_items_only_leaves_closed_deals_invoices_and_done_tasks(api, admin,
 
 def test_a_split_gives_types_whole_to_some_and_shares_the_rest_evenly(api, admin, seller, other_seller, team):
     firms = [created(api.post("/companies", seller, json={"name": f"F{n}"}))["id"] for n in range(10)]
-    persons = [created(api.post("/persons", seller, json={"first_name": "P", "last_name": str(n)}))["id"] for n in range(7)]
+    persons = [
+        created(api.post("/persons", seller, json={"first_name": "P", "last_name": str(n)}))["id"] for n in range(7)
+    ]
     # every other company already went to someone else: a split by id parity would be lopsided
     for firm in firms[::2]:
         created(api.patch(f"/companies/{firm}", admin, json={"owner_id": admin["id"]}))
     depart(api, admin, seller)
 
-    state = transfer(api, admin, {"from_user_id": seller["id"], "split": [
-        {"user_id": other_seller["id"], "object_types": ["person"]},
-        {"user_id": team[0]["id"], "share": 1}, {"user_id": team[1]["id"], "share": 1}, {"user_id": team[2]["id"], "share": 1},
-    ]})
+    state = transfer(
+        api,
+        admin,
+        {
+            "from_user_id": seller["id"],
+            "split": [
+                {"user_id": other_seller["id"], "object_types": ["person"]},
+                {"user_id": team[0]["id"], "share": 1},
+                {"user_id": team[1]["id"], "share": 1},
+                {"user_id": team[2]["id"], "share": 1},
+            ],
+        },
+    )
     assert state["status"] == "done"
     assert set(owners(api, admin, "/persons", persons)) == {other_seller["id"]}
     mine = owners(api, admin, "/companies", firms[1::2])
@@ -168,8 +221,14 @@ def test_a_split_gives_types_whole_to_some_and_shares_the_rest_evenly(api, admin
 def test_weights_split_a_type_in_proportion(api, admin, seller, team):
     firms = [created(api.post("/companies", seller, json={"name": f"F{n}"}))["id"] for n in range(9)]
     depart(api, admin, seller)
-    transfer(api, admin, {"from_user_id": seller["id"], "split": [{"user_id": team[0]["id"], "share": 2},
-                                                                  {"user_id": team[1]["id"], "share": 1}]})
+    transfer(
+        api,
+        admin,
+        {
+            "from_user_id": seller["id"],
+            "split": [{"user_id": team[0]["id"], "share": 2}, {"user_id": team[1]["id"], "share": 1}],
+        },
+    )
     got = owners(api, admin, "/companies", firms)
     assert (got.count(team[0]["id"]), got.count(team[1]["id"])) == (6, 3)
 
@@ -177,10 +236,23 @@ def test_weights_split_a_type_in_proportion(api, admin, seller, team):
 def test_deputies_can_be_promoted_instead_of_handing_records_to_the_recipient(api, admin, seller, other_seller, team):
     covered = created(api.post("/companies", seller, json={"name": "Z zastępcą"}))
     plain = created(api.post("/companies", seller, json={"name": "Bez zastępcy"}))
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [covered["id"]],
-                                                             "user_id": team[0]["id"], "kind": "deputy", "valid_from": today(-3)}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": [covered["id"]],
+                "user_id": team[0]["id"],
+                "kind": "deputy",
+                "valid_from": today(-3),
+            },
+        )
+    )
     depart(api, admin, seller)
-    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True})
+    state = transfer(
+        api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True}
+    )
     assert owners(api, admin, "/companies", [covered["id"], plain["id"]]) == [team[0]["id"], other_seller["id"]]
     assert state["counts"]["company"] == {"promoted_deputy": 1, "owner": 1}
     periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={covered['id']}", admin))["items"]
@@ -190,16 +262,32 @@ def test_deputies_can_be_promoted_instead_of_handing_records_to_the_recipient(ap
 
 def test_records_can_follow_their_company_in_a_split(api, admin, seller, team, pipeline):
     firms = [created(api.post("/companies", seller, json={"name": f"F{n}"}))["id"] for n in range(2)]
-    staff = {firm: [created(api.post("/persons", seller, json={"first_name": "P", "last_name": f"{firm}-{n}",
-                                                                  "company_id": firm}))["id"] for n in range(3)]
-             for firm in firms}
+    staff = {
+        firm: [
+            created(
+                api.post("/persons", seller, json={"first_name": "P", "last_name": f"{firm}-{n}", "company_id": firm})
+            )["id"]
+            for n in range(3)
+        ]
+        for firm in firms
+    }
     deal = created(api.post("/deals", seller, json={"name": "Umowa", "company_id": firms[1]}))["id"]
-    loose = [created(api.post("/persons", seller, json={"first_name": "Bez", "last_name": f"firmy {n}"}))["id"]
-             for n in range(2)]
+    loose = [
+        created(api.post("/persons", seller, json={"first_name": "Bez", "last_name": f"firmy {n}"}))["id"]
+        for n in range(2)
+    ]
     depart(api, admin, seller)
 
-    state = transfer(api, admin, {"from_user_id": seller["id"], "follow_company": True, "object_types": ["person", "company"],
-                                  "split": [{"user_id": team[0]["id"], "share": 1}, {"user_id": team[1]["id"], "share": 1}]})
+    state = transfer(
+        api,
+        admin,
+        {
+            "from_user_id": seller["id"],
+            "follow_company": True,
+            "object_types": ["person", "company"],
+            "split": [{"user_id": team[0]["id"], "share": 1}, {"user_id": team[1]["id"], "share": 1}],
+        },
+    )
     assert state["status"] == "done" and [step["object_type"] for step in state["steps"]][:2] == ["company", "company"]
     for firm in firms:
         [company_owner] = owners(api, admin, "/companies", [firm])
@@ -209,19 +297,37 @@ def test_records_can_follow_their_company_in_a_split(api, admin, seller, team, p
 
 
 def test_deputies_of_moved_records_stay_unless_asked_otherwise(api, admin, seller, other_seller, team):
-    firms = {user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"] for user in (seller, other_seller)}
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": list(firms.values()),
-                                                             "user_id": team[0]["id"], "kind": "deputy", "valid_from": today(-3)}))
+    firms = {
+        user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"]
+        for user in (seller, other_seller)
+    }
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": list(firms.values()),
+                "user_id": team[0]["id"],
+                "kind": "deputy",
+                "valid_from": today(-3),
+            },
+        )
+    )
     depart(api, admin, seller)
     depart(api, admin, other_seller)
     transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[1]["id"]})
     transfer(api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[1]["id"], "deputies_stay": False})
 
     def deputies_in_force(firm: int) -> list[int]:
-        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))["items"]
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))[
+            "items"
+        ]
         return [p["user_id"] for p in periods if p["valid_to"] is None]
 
-    assert deputies_in_force(firms[seller["id"]]) == [team[0]["id"]], "by default the deputies stay (Salesforce: keep the team)"
+    assert deputies_in_force(firms[seller["id"]]) == [team[0]["id"]], (
+        "by default the deputies stay (Salesforce: keep the team)"
+    )
     assert deputies_in_force(firms[other_seller["id"]]) == [], "asked otherwise, their periods end"
     assert owners(api, admin, "/companies", list(firms.values())) == [team[1]["id"]] * 2
 
@@ -243,9 +349,15 @@ def test_undo_puts_items_back_but_keeps_and_lists_what_changed_since(api, admin,
     assert (undone["restored"], undone["kept"]) == (2, 3)
     assert undone["transfer"]["status"] == "undone" and undone["transfer"]["undone_at"]
     assert {(item["object_id"], item["outcome"]) for item in undone["kept_items"]} == {
-        (firms[0], "changed"), (firms[1], "reassigned"), (firms[2], "deleted")}
+        (firms[0], "changed"),
+        (firms[1], "reassigned"),
+        (firms[2], "deleted"),
+    }
     assert owners(api, admin, "/companies", [firms[0], firms[1], firms[3]]) == [
-        other_seller["id"], team[0]["id"], seller["id"]], "changed items are not overwritten"
+        other_seller["id"],
+        team[0]["id"],
+        seller["id"],
+    ], "changed items are not overwritten"
     assert owners(api, admin, "/tasks", [task]) == [seller["id"]]
     kept = created(api.get(f"{TRANSFERS}/{state['id']}/items?kept=true", admin))
     assert kept["total"] == 3
@@ -258,23 +370,49 @@ def test_undo_puts_items_back_but_keeps_and_lists_what_changed_since(api, admin,
 
 def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(api, admin, seller, other_seller, team):
     firms = [created(api.post("/companies", other_seller, json={"name": f"Cudza {n}"}))["id"] for n in range(4)]
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [*firms[:2], firms[3]],
-                                                             "user_id": seller["id"], "kind": "deputy", "valid_from": today(-3)}))
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [firms[2]], "user_id": seller["id"],
-                                                             "valid_from": today(10), "on_overlap": "replace"}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": [*firms[:2], firms[3]],
+                "user_id": seller["id"],
+                "kind": "deputy",
+                "valid_from": today(-3),
+            },
+        )
+    )
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": [firms[2]],
+                "user_id": seller["id"],
+                "valid_from": today(10),
+                "on_overlap": "replace",
+            },
+        )
+    )
     depart(api, admin, seller)
 
     def holders(firm: int, kind: str) -> list[int]:
         """Who holds the record's periods of ``kind`` that are in force or still to come."""
-        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind={kind}", admin))["items"]
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind={kind}", admin))[
+            "items"
+        ]
         return sorted(p["user_id"] for p in periods if p["valid_to"] is None or p["valid_to"] >= today())
 
     state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[0]["id"]})
     assert state["counts"]["company"] == {"deputy": 3, "planned_owner": 1}
     moved = created(api.get(f"{TRANSFERS}/{state['id']}/items", admin))
     assert moved["total"] == 4
-    assert [(item["object_id"], item["object_name"], item["field"], item["old_value"], item["new_value"], item["outcome"])
-            for item in moved["items"]] == [
+    assert [
+        (item["object_id"], item["object_name"], item["field"], item["old_value"], item["new_value"], item["outcome"])
+        for item in moved["items"]
+    ] == [
         (firms[0], "Cudza 0", "deputy", seller["id"], team[0]["id"], None),
         (firms[1], "Cudza 1", "deputy", seller["id"], team[0]["id"], None),
         (firms[2], "Cudza 2", "planned_owner", seller["id"], team[0]["id"], None),
@@ -283,44 +421,80 @@ def test_undo_hands_deputy_and_planned_periods_back_unless_they_changed_since(ap
     assert [holders(firm, "deputy") for firm in firms[:2]] == [[team[0]["id"]]] * 2
     assert holders(firms[2], "primary") == sorted([other_seller["id"], team[0]["id"]])
     # since the transfer, the admin shortened the new deputy's period on the second company
-    periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firms[1]}&kind=deputy", admin))["items"]
+    periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firms[1]}&kind=deputy", admin))[
+        "items"
+    ]
     [theirs] = [p for p in periods if p["user_id"] == team[0]["id"]]
     created(api.patch(f"/ownership/assignments/{theirs['id']}", admin, json={"valid_to": today(30)}))
     # … and removed it on the fourth
-    periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firms[3]}&kind=deputy", admin))["items"]
+    periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firms[3]}&kind=deputy", admin))[
+        "items"
+    ]
     [removed] = [p for p in periods if p["user_id"] == team[0]["id"]]
     assert api.delete(f"/ownership/assignments/{removed['id']}", admin).status_code == 204
 
     undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
-    assert (undone["restored"], undone["kept"]) == (2, 2), "the changed and the removed deputyships are kept, the rest goes back"
+    assert (undone["restored"], undone["kept"]) == (2, 2), (
+        "the changed and the removed deputyships are kept, the rest goes back"
+    )
     assert [(item["object_id"], item["field"], item["outcome"]) for item in undone["kept_items"]] == [
-        (firms[1], "deputy", "changed"), (firms[3], "deputy", "deleted")], "each kept period is listed with the reason"
+        (firms[1], "deputy", "changed"),
+        (firms[3], "deputy", "deleted"),
+    ], "each kept period is listed with the reason"
     kept = created(api.get(f"{TRANSFERS}/{state['id']}/items?kept=true", admin))
-    assert [(item["object_id"], item["outcome"]) for item in kept["items"]] == [(firms[1], "changed"), (firms[3], "deleted")]
+    assert [(item["object_id"], item["outcome"]) for item in kept["items"]] == [
+        (firms[1], "changed"),
+        (firms[3], "deleted"),
+    ]
     restored = created(api.get(f"{TRANSFERS}/{state['id']}/items?outcome=restored", admin))
-    assert [(item["object_id"], item["field"]) for item in restored["items"]] == [(firms[0], "deputy"), (firms[2], "planned_owner")]
+    assert [(item["object_id"], item["field"]) for item in restored["items"]] == [
+        (firms[0], "deputy"),
+        (firms[2], "planned_owner"),
+    ]
     assert holders(firms[0], "deputy") == [seller["id"]]
     assert holders(firms[1], "deputy") == [team[0]["id"]], "changed since the transfer: not overwritten"
     assert holders(firms[2], "primary") == sorted([other_seller["id"], seller["id"]]), "the planned period is his again"
     assert holders(firms[3], "deputy") == [], "a period removed since is not brought back"
-    history = created(api.get(f"/audit?object_type=company&object_id={firms[0]}&operation=owner_assigned", admin))["items"]
+    history = created(api.get(f"/audit?object_type=company&object_id={firms[0]}&operation=owner_assigned", admin))[
+        "items"
+    ]
     assert (history[0]["context"] or {}).get("offboarding_undo_of") == state["id"], "the hand-back is in the history"
     assert api.post(f"{TRANSFERS}/{state['id']}/undo", admin).status_code == 409
     assert holders(firms[0], "deputy") == [seller["id"]], "a refused second undo changes nothing"
 
 
 def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, other_seller, team):
-    firms = {user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"] for user in (seller, other_seller)}
+    firms = {
+        user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"]
+        for user in (seller, other_seller)
+    }
     for (owner_id, firm), deputy in zip(firms.items(), team):
-        created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [firm],
-                                                                 "user_id": deputy["id"], "kind": "deputy", "valid_from": today(-3)}))
+        created(
+            api.post(
+                "/ownership/assignments",
+                admin,
+                json={
+                    "object_type": "company",
+                    "object_ids": [firm],
+                    "user_id": deputy["id"],
+                    "kind": "deputy",
+                    "valid_from": today(-3),
+                },
+            )
+        )
     depart(api, admin, seller)
     depart(api, admin, other_seller)
-    promoted = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[2]["id"], "promote_deputies": True})
-    not_kept = transfer(api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[2]["id"], "deputies_stay": False})
+    promoted = transfer(
+        api, admin, {"from_user_id": seller["id"], "to_user_id": team[2]["id"], "promote_deputies": True}
+    )
+    not_kept = transfer(
+        api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[2]["id"], "deputies_stay": False}
+    )
 
     def deputies_in_force(firm: int) -> list[int]:
-        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))["items"]
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))[
+            "items"
+        ]
         return [p["user_id"] for p in periods if p["valid_to"] is None]
 
     assert owners(api, admin, "/companies", list(firms.values())) == [team[0]["id"], team[2]["id"]]
@@ -328,52 +502,91 @@ def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, ot
 
     for state, deputy in ((promoted, team[0]), (not_kept, team[1])):
         items = created(api.get(f"{TRANSFERS}/{state['id']}/items", admin))["items"]
-        assert [(item["field"], item["old_value"], item["new_value"]) for item in items if item["field"] == "deputy"] == [
-            ("deputy", deputy["id"], None)], "the deputy period the transfer ended is one of its items"
+        assert [
+            (item["field"], item["old_value"], item["new_value"]) for item in items if item["field"] == "deputy"
+        ] == [("deputy", deputy["id"], None)], "the deputy period the transfer ended is one of its items"
         undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
         assert (undone["restored"], undone["kept"]) == (2, 0), "the owner and the ended deputy period"
     assert owners(api, admin, "/companies", list(firms.values())) == [seller["id"], other_seller["id"]]
-    assert [deputies_in_force(firm) for firm in firms.values()] == [[team[0]["id"]], [team[1]["id"]]], \
+    assert [deputies_in_force(firm) for firm in firms.values()] == [[team[0]["id"]], [team[1]["id"]]], (
         "the deputies stand in again, with their periods as they were"
-
+    )
 
 
 def test_undo_makes_again_a_deputy_period_that_began_on_the_transfers_day(api, admin, seller, other_seller, team):
     """An admin names a deputy the day the seller leaves and promotes the deputies at once:
     the deputy period ends on the day it began, so it is deleted; undo makes it again."""
     firms = [created(api.post("/companies", seller, json={"name": f"Jego {n}"}))["id"] for n in range(2)]
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": firms, "user_id": team[0]["id"],
-                                                             "kind": "deputy", "role": "legal", "access": "read",
-                                                             "valid_from": today(), "valid_to": today(60)}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": firms,
+                "user_id": team[0]["id"],
+                "kind": "deputy",
+                "role": "legal",
+                "access": "read",
+                "valid_from": today(),
+                "valid_to": today(60),
+            },
+        )
+    )
     depart(api, admin, seller)
-    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True})
+    state = transfer(
+        api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True}
+    )
 
     def deputies(firm: int) -> list[tuple]:
-        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))["items"]
+        periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))[
+            "items"
+        ]
         return [(p["user_id"], p["role"], p["access"], p["valid_from"], p["valid_to"]) for p in periods]
 
     assert owners(api, admin, "/companies", firms) == [team[0]["id"]] * 2
     assert deputies(firms[0]) == [] and deputies(firms[1]) == [], "promoted on the day it began: the period is gone"
     # since the transfer, the admin named the same deputy again on the second company
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [firms[1]],
-                                                             "user_id": team[0]["id"], "kind": "deputy", "valid_from": today(5)}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={
+                "object_type": "company",
+                "object_ids": [firms[1]],
+                "user_id": team[0]["id"],
+                "kind": "deputy",
+                "valid_from": today(5),
+            },
+        )
+    )
 
     undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
-    assert (undone["restored"], undone["kept"]) == (3, 1), "both owners and one deputy period; the other was made anew since"
-    assert [(item["object_id"], item["field"], item["outcome"]) for item in undone["kept_items"]] == [(firms[1], "deputy", "changed")]
+    assert (undone["restored"], undone["kept"]) == (3, 1), (
+        "both owners and one deputy period; the other was made anew since"
+    )
+    assert [(item["object_id"], item["field"], item["outcome"]) for item in undone["kept_items"]] == [
+        (firms[1], "deputy", "changed")
+    ]
     assert owners(api, admin, "/companies", firms) == [seller["id"]] * 2
     assert deputies(firms[0]) == [(team[0]["id"], "legal", "read", today(), today(60))], "made again as it was"
     assert [period[0] for period in deputies(firms[1])] == [team[0]["id"]], "not doubled"
 
+
 # --- the rules --------------------------------------------------------------------------------
 
 
-def test_bad_transfers_are_refused_with_the_field_named_and_nothing_changes(app, api, admin, seller, other_seller, team):
+def test_bad_transfers_are_refused_with_the_field_named_and_nothing_changes(
+    app, api, admin, seller, other_seller, team
+):
     firm = created(api.post("/companies", seller, json={"name": "Firma"}))["id"]
     departed_colleague = team[2]
     depart(api, admin, departed_colleague)
     active_refusal = api.post(TRANSFERS, admin, json={"from_user_id": seller["id"], "to_user_id": other_seller["id"]})
-    assert active_refusal.status_code == 422 and "allow_active" in active_refusal.get_json()["error"]["fields"]["from_user_id"]
+    assert (
+        active_refusal.status_code == 422
+        and "allow_active" in active_refusal.get_json()["error"]["fields"]["from_user_id"]
+    )
     depart(api, admin, seller)
 
     def refused(body: dict, status: int, field: str) -> None:
@@ -390,18 +603,27 @@ def test_bad_transfers_are_refused_with_the_field_named_and_nothing_changes(app,
     refused({"to_user_id": other_seller["id"], "split": [{"user_id": team[0]["id"], "share": 1}]}, 422, "to_user_id")
     refused({"to_user_id": other_seller["id"], "object_types": ["ufo"]}, 422, "object_types")
     refused({"to_user_id": other_seller["id"], "object_types": []}, 422, "object_types")
-    refused({"split": [{"user_id": other_seller["id"], "object_types": ["person"]}], "object_types": ["company", "person"]},
-            422, "split")
+    refused(
+        {"split": [{"user_id": other_seller["id"], "object_types": ["person"]}], "object_types": ["company", "person"]},
+        422,
+        "split",
+    )
     refused({"split": [{"user_id": other_seller["id"], "object_types": ["company"], "share": 1}]}, 422, "split.0")
     refused({"split": [{"user_id": other_seller["id"], "share": 0}]}, 422, "split.0.share")
-    refused({"split": [{"user_id": other_seller["id"], "share": 1}, {"user_id": other_seller["id"], "share": 1}]},
-            422, "split.1.user_id")
+    refused(
+        {"split": [{"user_id": other_seller["id"], "share": 1}, {"user_id": other_seller["id"], "share": 1}]},
+        422,
+        "split.1.user_id",
+    )
     refused({"split": [{"user_id": departed_colleague["id"], "share": 1}]}, 422, "split.0.user_id")
     refused({"to_user_id": other_seller["id"], "hurry": True}, 422, "hurry")
     unknown_sender = api.post(TRANSFERS, admin, json={"from_user_id": 999_999, "to_user_id": other_seller["id"]})
     assert unknown_sender.status_code == 422 and "from_user_id" in unknown_sender.get_json()["error"]["fields"]
-    huge = api.post(TRANSFERS, admin, json={"from_user_id": seller["id"], "split": [
-        {"user_id": other_seller["id"], "share": 1}] * 101})
+    huge = api.post(
+        TRANSFERS,
+        admin,
+        json={"from_user_id": seller["id"], "split": [{"user_id": other_seller["id"], "share": 1}] * 101},
+    )
     assert huge.status_code == 422
 
     assert count_rows(app, "offboarding_transfers") == 0, "nothing was planned"
@@ -415,7 +637,9 @@ def test_a_second_transfer_of_the_same_user_waits_for_the_first(app, api, admin,
     with app.app_context():  # as if its worker were still at it
         db.session.execute(text("UPDATE offboarding_transfers SET status = 'running'"))
         db.session.commit()
-    again = api.post(TRANSFERS, admin, json={"from_user_id": seller["id"], "to_user_id": admin["id"], "object_types": ["company"]})
+    again = api.post(
+        TRANSFERS, admin, json={"from_user_id": seller["id"], "to_user_id": admin["id"], "object_types": ["company"]}
+    )
     assert again.status_code == 409 and again.get_json()["error"]["transfer_id"] == state["id"]
     undo = api.post(f"{TRANSFERS}/{state['id']}/undo", admin)
     assert undo.status_code == 409, "a running transfer cannot be undone"
@@ -433,7 +657,9 @@ def test_only_admins_and_holders_of_the_permission_see_and_move_items(api, admin
         assert api.post(TRANSFERS, user, json=body).status_code == 403
         assert api.get(TRANSFERS, user).status_code == 403
     assert api.get(PREVIEW.format(seller["id"]), None).status_code == 401
-    created(api.post("/roles", admin, json={"name": "kadry", "label": "Kadry", "permissions": ["offboarding.transfer"]}))
+    created(
+        api.post("/roles", admin, json={"name": "kadry", "label": "Kadry", "permissions": ["offboarding.transfer"]})
+    )
     created(api.patch(f"/users/{manager['id']}", admin, json={"role": "kadry"}))
     api.tokens.clear()
     state = transfer(api, manager, body)
@@ -464,12 +690,18 @@ def test_transfers_are_listed_newest_first_and_filtered(api, admin, seller, othe
     assert [item["id"] for item in mine["items"]] == [first["id"]] and mine["items"][0]["moved"] == 1
     items = created(api.get(f"{TRANSFERS}/{first['id']}/items", admin))
     assert [(item["object_type"], item["field"], item["old_value"], item["new_value"]) for item in items["items"]] == [
-        ("company", "owner_id", seller["id"], team[0]["id"])]
+        ("company", "owner_id", seller["id"], team[0]["id"])
+    ]
 
 
 def test_every_offboarding_route_is_in_the_openapi_document(api):
     paths = api.http.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/offboarding/{user_id}/preview", "/api/v1/offboarding/transfers",
-                 "/api/v1/offboarding/transfers/{transfer_id}", "/api/v1/offboarding/transfers/{transfer_id}/undo",
-                 "/api/v1/offboarding/transfers/{transfer_id}/resume", "/api/v1/offboarding/transfers/{transfer_id}/items"):
+    for path in (
+        "/api/v1/offboarding/{user_id}/preview",
+        "/api/v1/offboarding/transfers",
+        "/api/v1/offboarding/transfers/{transfer_id}",
+        "/api/v1/offboarding/transfers/{transfer_id}/undo",
+        "/api/v1/offboarding/transfers/{transfer_id}/resume",
+        "/api/v1/offboarding/transfers/{transfer_id}/items",
+    ):
         assert path in paths, path

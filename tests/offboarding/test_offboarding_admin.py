@@ -3,6 +3,7 @@ of departed users with what they still have, Stefan's page (the preview and the 
 form — one colleague, or split per type and across a team), the transfer's page (progress,
 undo and what undo kept), "Transfer to…" on a record list filtered by departed owner, and
 the pages closed to anyone without the permission ``offboarding.transfer``."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,8 @@ from sqlalchemy import delete, func, select, update
 from opiekun.extensions import db
 from opiekun.models import Company
 from opiekun.plugins.offboarding.models import MovedItem, Transfer
-from tests.support.admin_browser import flashed, logged_in
 from tests.offboarding.transfer_helpers import FINISHED, created, depart, owners, task_type_id
+from tests.support.admin_browser import flashed, logged_in
 
 OFFBOARDING = "/admin/offboarding/"
 TRANSFERS = "/admin/offboarding/transfers/"
@@ -37,7 +38,7 @@ def transfers(app) -> int:
 
 def start(browser, user: dict, **fields):
     """Send the transfer form of ``user``'s page (every type ticked unless said otherwise)."""
-    ticks = {name: "y" for name in re.findall(r'name="(take_\w+)"', browser.text(user_page(user)))}
+    ticks = dict.fromkeys(re.findall(r'name="(take_\w+)"', browser.text(user_page(user))), "y")
     data = {**ticks, "mode": "one", "include_closed": "y", "deputies_stay": "y", **fields}
     return browser.submit(user_page(user), {name: value for name, value in data.items() if value is not False})
 
@@ -74,7 +75,9 @@ def test_a_users_admin_page_says_what_they_still_have_and_links_to_their_offboar
     assert seller["email"] in without_right and "Przejrzyj i przekaż wszystko" not in without_right
 
 
-def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_it(app, api, admin, seller, other_seller, pipeline):
+def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_it(
+    app, api, admin, seller, other_seller, pipeline
+):
     companies(api, seller, 2)
     won = created(api.post("/deals", seller, json={"name": "Serwis", "stage": "Kontakt"}))
     created(api.post(f"/deals/{won['id']}/win", seller, json={}))
@@ -84,17 +87,24 @@ def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_i
     browser = logged_in(app, admin)
 
     page = re.sub(r"</?strong>", "", browser.text(OFFBOARDING))
-    listing = page[page.index("</form>", page.index('id="open-user"')):]
+    listing = page[page.index("</form>", page.index('id="open-user"')) :]
     assert seller["name"] in listing and other_seller["name"] not in listing, "departed users only"
     assert f'<option value="{other_seller["id"]}">' in page, "any user's page can be opened"
     assert "Firmy: 2" in listing and "Szanse sprzedaży: 2" in listing and "Przejrzyj i przekaż wszystko" in listing
     assert user_page(seller) in listing
-    assert browser.get(f"{OFFBOARDING}open/?user_id={other_seller['id']}").headers["Location"].endswith(user_page(other_seller))
+    assert (
+        browser.get(f"{OFFBOARDING}open/?user_id={other_seller['id']}")
+        .headers["Location"]
+        .endswith(user_page(other_seller))
+    )
 
     page = browser.text(user_page(seller))
-    preview = page[page.index('id="preview-table"'):page.index("</table>", page.index('id="preview-table"'))]
-    rows = re.findall(r"<tr>\s*<td>(?:<a[^>]*>)?([^<]+)(?:</a>)?</td>\s*<td>([^<]+)</td>\s*"
-                      r'<td class="text-right">(\d+)</td>\s*<td class="text-right">(\d+)</td>', preview)
+    preview = page[page.index('id="preview-table"') : page.index("</table>", page.index('id="preview-table"'))]
+    rows = re.findall(
+        r"<tr>\s*<td>(?:<a[^>]*>)?([^<]+)(?:</a>)?</td>\s*<td>([^<]+)</td>\s*"
+        r'<td class="text-right">(\d+)</td>\s*<td class="text-right">(\d+)</td>',
+        preview,
+    )
     assert ("Firmy", "opiekun", "2", "0") in rows and ("Szanse sprzedaży", "opiekun", "1", "1") in rows
     assert ("Zadania", "odpowiedzialny", "1", "0") in rows
     assert 'id="preview-total">5<' in page and 'id="transfer-form"' in page
@@ -103,7 +113,9 @@ def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_i
     assert "Rozpocznij przekazanie" in page
 
 
-def test_a_transfer_to_one_colleague_runs_with_progress_and_moves_what_was_chosen(app, api, admin, seller, other_seller):
+def test_a_transfer_to_one_colleague_runs_with_progress_and_moves_what_was_chosen(
+    app, api, admin, seller, other_seller
+):
     firms = companies(api, seller, 3)
     kind = task_type_id(api, seller)
     task = created(api.post("/tasks", seller, json={"title": "Zadzwonić", "type_id": kind}))
@@ -116,8 +128,9 @@ def test_a_transfer_to_one_colleague_runs_with_progress_and_moves_what_was_chose
     state = wait_until_finished(browser, page_url)
     assert state["status"] == "done" and state["progress"] == {"done": 4, "total": 4}
     assert set(owners(api, admin, "/companies", firms)) == {other_seller["id"]}
-    assert owners(api, admin, "/tasks", [task["id"], done["id"]]) == [other_seller["id"], seller["id"]], \
+    assert owners(api, admin, "/tasks", [task["id"], done["id"]]) == [other_seller["id"], seller["id"]], (
         "open items only: the done task stays"
+    )
 
     page = browser.text(page_url)
     assert 'class="badge badge-success">gotowe<' in page and "4 / 4" in page and 'style="width: 100%"' in page
@@ -151,15 +164,28 @@ def test_a_failed_transfer_is_resumed_from_its_page(app, api, admin, seller, oth
     assert "nie można wznowić" in flashed(refused), "the refusal in the admin's language"
 
 
-def test_a_split_gives_types_to_different_users_and_shares_the_rest_by_weight(app, api, admin, seller, other_seller, manager):
+def test_a_split_gives_types_to_different_users_and_shares_the_rest_by_weight(
+    app, api, admin, seller, other_seller, manager
+):
     firms = companies(api, seller, 6)
-    persons = [created(api.post("/persons", seller, json={"first_name": "P", "last_name": str(n)}))["id"] for n in range(2)]
+    persons = [
+        created(api.post("/persons", seller, json={"first_name": "P", "last_name": str(n)}))["id"] for n in range(2)
+    ]
     depart(api, admin, seller)
     browser = logged_in(app, admin)
 
-    response = start(browser, seller, mode="split", to_person=str(other_seller["id"]),
-                     **{"team-0-user": str(manager["id"]), "team-0-share": "2",
-                        "team-1-user": str(admin["id"]), "team-1-share": "1"})
+    response = start(
+        browser,
+        seller,
+        mode="split",
+        to_person=str(other_seller["id"]),
+        **{
+            "team-0-user": str(manager["id"]),
+            "team-0-share": "2",
+            "team-1-user": str(admin["id"]),
+            "team-1-share": "1",
+        },
+    )
     state = wait_until_finished(browser, started_transfer(response))
     assert state["status"] == "done"
     assert set(owners(api, admin, "/persons", persons)) == {other_seller["id"]}
@@ -167,13 +193,17 @@ def test_a_split_gives_types_to_different_users_and_shares_the_rest_by_weight(ap
     assert (got.count(manager["id"]), got.count(admin["id"])) == (4, 2)
 
 
-def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(app, api, admin, seller, other_seller, manager):
+def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(
+    app, api, admin, seller, other_seller, manager
+):
     firms = companies(api, seller, 2)
     created(api.post("/persons", seller, json={"first_name": "Jan", "last_name": "Nowak"}))
     browser = logged_in(app, admin)
 
     still_active = start(browser, seller, to_user=str(other_seller["id"]))
-    assert still_active.status_code == 200 and "Użytkownik: " in flashed(still_active) and "allow" in flashed(still_active)
+    assert (
+        still_active.status_code == 200 and "Użytkownik: " in flashed(still_active) and "allow" in flashed(still_active)
+    )
     depart(api, admin, seller)
     depart(api, admin, manager)
     to_departed = start(browser, seller, to_user=str(manager["id"]))
@@ -192,15 +222,25 @@ def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(app, 
 def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, admin, seller, other_seller):
     firms = companies(api, seller, 3)
     theirs = created(api.post("/companies", other_seller, json={"name": "Cudza"}))["id"]
-    created(api.post("/ownership/assignments", admin, json={"object_type": "company", "object_ids": [theirs],
-                                                             "user_id": seller["id"], "kind": "deputy"}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            admin,
+            json={"object_type": "company", "object_ids": [theirs], "user_id": seller["id"], "kind": "deputy"},
+        )
+    )
     depart(api, admin, seller)
     browser = logged_in(app, admin)
     page_url = started_transfer(start(browser, seller, to_user=str(other_seller["id"])))
     wait_until_finished(browser, page_url)
     created(api.patch(f"/companies/{firms[0]}", other_seller, json={"phone": "+48 600 100 200"}))
-    [handed] = [period for period in created(api.get(f"/ownership/assignments?object_type=company&object_id={theirs}&kind=deputy",
-                                                     admin))["items"] if period["user_id"] == other_seller["id"]]
+    [handed] = [
+        period
+        for period in created(
+            api.get(f"/ownership/assignments?object_type=company&object_id={theirs}&kind=deputy", admin)
+        )["items"]
+        if period["user_id"] == other_seller["id"]
+    ]
     assert api.delete(f"/ownership/assignments/{handed['id']}", admin).status_code == 204
 
     page = browser.text(page_url)
@@ -210,12 +250,14 @@ def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, ad
     assert "2 elementy wróciły" in message and "pozostawione bez zmian: 2" in message, message
     assert owners(api, admin, "/companies", firms) == [other_seller["id"], seller["id"], seller["id"]]
     page = browser.text(page_url)
-    kept = page[page.index('id="items-table"'):]
+    kept = page[page.index('id="items-table"') :]
     assert "Firma 0" in kept and "Firma 1" not in kept and "zmieniony od tego czasu" in kept
-    assert re.search(r">Cudza</a></td>\s*<td>Zastępca</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td[^>]*>usunięty od tego czasu</td>",
-                     kept), "the deputy period removed since is listed as kept, with the reason"
+    assert re.search(
+        r">Cudza</a></td>\s*<td>Zastępca</td>\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td[^>]*>usunięty od tego czasu</td>",
+        kept,
+    ), "the deputy period removed since is listed as kept, with the reason"
     assert 'id="undo-result"' in page and "Cofnij</button>" not in page
-    outcomes = page[page.index('id="undo-result"'):page.index('id="recipients"')]
+    outcomes = page[page.index('id="undo-result"') : page.index('id="recipients"')]
     assert re.search(r"<td>Firmy</td>\s*<td>Opiekun</td>\s*<td[^>]*>2</td>", outcomes), "per type and field: 2 put back"
     again = browser.submit(f"{page_url}undo/", {}, form_url=ANY_FORM, follow_redirects=True)
     assert "zostało już cofnięte" in flashed(again)
@@ -224,7 +266,9 @@ def test_undo_from_the_admin_puts_items_back_and_lists_what_it_kept(app, api, ad
     assert "was already undone" in flashed(again), "in English for a user who chose English"
 
 
-def test_transfer_to_on_the_company_list_filtered_by_departed_owner_moves_every_page(app, api, admin, seller, other_seller, manager):
+def test_transfer_to_on_the_company_list_filtered_by_departed_owner_moves_every_page(
+    app, api, admin, seller, other_seller, manager
+):
     firms = companies(api, seller, 55, "Hurt")
     active_firm = companies(api, other_seller, 1, "Cudza")[0]
     depart(api, admin, seller)
@@ -259,10 +303,18 @@ def test_without_the_permission_every_offboarding_page_is_forbidden(app, api, ad
     browser = logged_in(app, manager)
     assert OFFBOARDING not in browser.text("/admin/"), "no menu entry"
     assert "Przekaż…" not in browser.text("/admin/company/")
-    for url in (OFFBOARDING, user_page(seller), f"{OFFBOARDING}open/?user_id={seller['id']}", TRANSFERS, page_url,
-                f"{page_url}state.json", f"/admin/company/bulk/offboarding_transfer_to/?ids={firm}"):
+    for url in (
+        OFFBOARDING,
+        user_page(seller),
+        f"{OFFBOARDING}open/?user_id={seller['id']}",
+        TRANSFERS,
+        page_url,
+        f"{page_url}state.json",
+        f"/admin/company/bulk/offboarding_transfer_to/?ids={firm}",
+    ):
         assert browser.get(url).status_code == 403, url
     for url in (user_page(seller), f"{page_url}undo/", f"{page_url}resume/"):
-        assert browser.submit(url, {"mode": "one", "to_user": str(manager["id"])},
-                              form_url=ANY_FORM).status_code == 403, url
+        assert (
+            browser.submit(url, {"mode": "one", "to_user": str(manager["id"])}, form_url=ANY_FORM).status_code == 403
+        ), url
     assert owners(api, admin, "/companies", [firm]) == [other_seller["id"]], "nothing was undone"

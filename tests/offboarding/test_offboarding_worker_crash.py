@@ -5,6 +5,7 @@ steps were committed. The transfer shows what was done; once its heartbeat is st
 admin resumes it, a new worker finishes it, and every item has moved exactly once: one
 moved-item row, one history entry and one new ownership period each.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,9 +21,9 @@ from redis import Redis
 from sqlalchemy import text
 
 from opiekun.extensions import db
-from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables, on_postgres
-from tests.support.api_client import ApiClient
 from tests.offboarding import gate_plugin
+from tests.support.api_client import ApiClient
+from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables, on_postgres
 
 pytestmark = [
     pytest.mark.redis,
@@ -59,15 +60,27 @@ def production(tmp_path_factory, fresh_database):
 
 def worker(production, log: Path, *arguments: str) -> subprocess.Popen:
     app, database_url, url, instance_path, _ = production
-    env = {**os.environ, "OPIEKUN_DATABASE_URL": database_url, "OPIEKUN_REDIS_URL": url,
-           "OPIEKUN_INSTANCE_PATH": str(instance_path), "OPIEKUN_SECRET_KEY": app.config["SECRET_KEY"],
-           "OPIEKUN_PLUGINS": ",".join(PLUGINS), "OPIEKUN_PLUGIN_MODULES": gate_plugin.__name__,
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "OPIEKUN_DATABASE_URL": database_url,
+        "OPIEKUN_REDIS_URL": url,
+        "OPIEKUN_INSTANCE_PATH": str(instance_path),
+        "OPIEKUN_SECRET_KEY": app.config["SECRET_KEY"],
+        "OPIEKUN_PLUGINS": ",".join(PLUGINS),
+        "OPIEKUN_PLUGIN_MODULES": gate_plugin.__name__,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
+    }
     script = Path(sys.executable).with_name("opiekun")
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from opiekun.cli import main; main()"]
     with log.open("w") as output:
-        return subprocess.Popen([*command, "worker", *arguments], env=env, cwd=instance_path, stdout=output,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [*command, "worker", *arguments],
+            env=env,
+            cwd=instance_path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def wait_until(condition, what: str, log: Path, timeout: float = 60):
@@ -94,8 +107,11 @@ def test_killing_the_worker_mid_transfer_and_resuming_moves_every_item_exactly_o
     deals = [api.post("/deals", seller, json={"name": f"Umowa {n}"}).get_json()["id"] for n in range(4)]
     assert api.patch(f"/users/{seller['id']}", admin, json={"status": "departed"}).status_code == 200
 
-    response = api.post(TRANSFERS, admin, json={"from_user_id": seller["id"], "to_user_id": heir["id"],
-                                                 "object_types": ["company", "deal"]})
+    response = api.post(
+        TRANSFERS,
+        admin,
+        json={"from_user_id": seller["id"], "to_user_id": heir["id"], "object_types": ["company", "deal"]},
+    )
     assert response.status_code == 202, response.get_json()
     transfer_id = response.get_json()["id"]
 
@@ -115,8 +131,9 @@ def test_killing_the_worker_mid_transfer_and_resuming_moves_every_item_exactly_o
 
     owner_of = {record_id: api.get(f"/companies/{record_id}", admin).get_json()["owner_id"] for record_id in firms}
     assert set(owner_of.values()) == {heir["id"]}, "the committed step stays done"
-    assert {api.get(f"/deals/{record_id}", admin).get_json()["owner_id"] for record_id in deals} == {seller["id"]}, \
+    assert {api.get(f"/deals/{record_id}", admin).get_json()["owner_id"] for record_id in deals} == {seller["id"]}, (
         "the step that was cut off left nothing behind"
+    )
     state = api.get(f"{TRANSFERS}/{transfer_id}", admin).get_json()
     assert state["status"] == "running" and [step["done"] for step in state["steps"]] == [True, False]
 
@@ -135,11 +152,17 @@ def test_killing_the_worker_mid_transfer_and_resuming_moves_every_item_exactly_o
 
     state = api.get(f"{TRANSFERS}/{transfer_id}", admin).get_json()
     assert state["status"] == "done", (state, second_log.read_text())
-    assert state["progress"] == {"done": 9, "total": 9} and state["counts"] == {"company": {"owner": 5}, "deal": {"owner": 4}}
+    assert state["progress"] == {"done": 9, "total": 9} and state["counts"] == {
+        "company": {"owner": 5},
+        "deal": {"owner": 4},
+    }
     assert {api.get(f"/deals/{record_id}", admin).get_json()["owner_id"] for record_id in deals} == {heir["id"]}
     assert scalar(app, f"SELECT count(*) FROM offboarding_moved_items WHERE transfer_id = {transfer_id}") == 9
     assert scalar(app, "SELECT count(DISTINCT (object_type, object_id)) FROM offboarding_moved_items") == 9
-    moved_entries = scalar(app, "SELECT count(*) FROM audit_entries WHERE operation = 'update' "
-                                f"AND context->>'offboarding_transfer_id' = '{transfer_id}'")
+    moved_entries = scalar(
+        app,
+        "SELECT count(*) FROM audit_entries WHERE operation = 'update' "
+        f"AND context->>'offboarding_transfer_id' = '{transfer_id}'",
+    )
     assert moved_entries == 9, "one history entry per item: nothing moved twice"
     assert scalar(app, f"SELECT count(*) FROM ownership_assignments WHERE user_id = {heir['id']}") == 9

@@ -1,5 +1,6 @@
 """Driving offboarding over the API in the tests: depart a user, start a transfer and wait
 for it, read who owns what."""
+
 from __future__ import annotations
 
 import time
@@ -30,7 +31,9 @@ def owners(api, admin, path: str, ids: list[int]) -> list[int | None]:
     return [created(api.get(f"{path}/{record_id}", admin))[key] for record_id in ids]
 
 
-def wait_for(api, admin, transfer_id: int, until=lambda state: state["status"] in FINISHED, timeout: float = 30) -> dict:
+def wait_for(
+    api, admin, transfer_id: int, until=lambda state: state["status"] in FINISHED, timeout: float = 30
+) -> dict:
     """The transfer's state once ``until`` holds (by default: once it has finished)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -5,6 +5,7 @@ database (SQLite or PostgreSQL), schema through the migrations.
 The ``app`` fixture here overrides the all-plugins app of ``tests/conftest.py`` for every
 test in this folder; the ``api``, ``admin``, ``seller``… fixtures then build on it.
 """
+
 from __future__ import annotations
 
 import pytest

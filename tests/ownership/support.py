@@ -1,4 +1,5 @@
 """Helpers of the ownership tests."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,6 +1,7 @@
 """Ownership in the admin panel, as a sales team uses it: the "Owners" section of a record,
 "Change owner…" on ticked rows and on every record matching the list's filter, the
 "Records by owner" report, and the settings page (admins only)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.support.admin_browser import flashed, logged_in
 from tests.ownership.support import ACTION, day, submit_form
+from tests.support.admin_browser import flashed, logged_in
 
 
 def company(api, user, name="Stal-Bud", **fields) -> dict:
@@ -27,11 +28,20 @@ def owners(app) -> dict[str, int | None]:
 
 def test_the_record_page_shows_its_whole_ownership_history(app, api, seller, other_seller):
     firm = company(api, seller)
-    api.post("/ownership/assignments", seller, json={"object_type": "company", "object_ids": [firm["id"]],
-                                                    "user_id": seller["id"], "valid_from": day(-30), "on_overlap": "replace"})
+    api.post(
+        "/ownership/assignments",
+        seller,
+        json={
+            "object_type": "company",
+            "object_ids": [firm["id"]],
+            "user_id": seller["id"],
+            "valid_from": day(-30),
+            "on_overlap": "replace",
+        },
+    )
     api.patch(f"/companies/{firm['id']}", seller, json={"owner_id": other_seller["id"]})
     page = logged_in(app, seller).text(f"/admin/company/details/?id={firm['id']}")
-    history = page[page.index('id="ownership-history"'):]
+    history = page[page.index('id="ownership-history"') :]
     assert "Opiekunowie" in page or "Owners" in page
     assert history.index(seller["name"]) < history.index(other_seller["name"])
     assert f"{day(-30)} – {day(-1)}" in history
@@ -42,13 +52,27 @@ def test_change_owner_of_ticked_rows_asks_for_the_new_owner_and_dates(app, api, 
     company(api, seller, "Trzecia")
     browser = logged_in(app, seller)
     assert "Zmień opiekuna" in browser.text("/admin/company/")
-    response = browser.submit("/admin/company/action/", {"action": ACTION, "rowid": [str(first["id"]), str(second["id"])]},
-                              form_url="/admin/company/")
+    response = browser.submit(
+        "/admin/company/action/",
+        {"action": ACTION, "rowid": [str(first["id"]), str(second["id"])]},
+        form_url="/admin/company/",
+    )
     assert response.status_code == 302 and "/bulk/" in response.headers["Location"]
     form_url = response.headers["Location"]
     assert "2" in browser.text(form_url)
-    done = submit_form(browser, form_url, {"user": str(other_seller["id"]), "kind": "primary", "role": "sales",
-                                           "valid_from": day(), "valid_to": "", "on_overlap": "replace", "access": "write"})
+    done = submit_form(
+        browser,
+        form_url,
+        {
+            "user": str(other_seller["id"]),
+            "kind": "primary",
+            "role": "sales",
+            "valid_from": day(),
+            "valid_to": "",
+            "on_overlap": "replace",
+            "access": "write",
+        },
+    )
     assert done.status_code == 200
     assert owners(app) == {"Pierwsza": other_seller["id"], "Druga": other_seller["id"], "Trzecia": seller["id"]}
 
@@ -63,8 +87,18 @@ def test_change_owner_of_every_record_matching_the_filter_across_pages(app, api,
     assert "Wszystkie 55 pasujące" in list_page or "All 55 matching" in list_page
     link = re.search(r'href="([^"]*/bulk/ownership_change_owner/\?[^"]*scope=all[^"]*)"', list_page).group(1)
     form_url = link.replace("&amp;", "&")
-    done = submit_form(browser, form_url, {"user": str(manager["id"]), "kind": "primary", "role": "sales",
-                                           "valid_from": day(), "on_overlap": "replace", "access": "write"})
+    done = submit_form(
+        browser,
+        form_url,
+        {
+            "user": str(manager["id"]),
+            "kind": "primary",
+            "role": "sales",
+            "valid_from": day(),
+            "on_overlap": "replace",
+            "access": "write",
+        },
+    )
     assert done.status_code == 200
     result = owners(app)
     assert sum(1 for owner in result.values() if owner == manager["id"]) == 55 and result["Cudza"] == other_seller["id"]
@@ -74,14 +108,28 @@ def test_warn_in_the_form_shows_the_conflict_and_changes_nothing(app, api, selle
     firm = company(api, seller, "Zajęta")
     browser = logged_in(app, seller)
     form_url = f"/admin/company/bulk/{ACTION}/?ids={firm['id']}"
-    page = submit_form(browser, form_url, {"user": str(other_seller["id"]), "kind": "primary", "role": "sales",
-                                           "valid_from": day(), "on_overlap": "warn", "access": "write"})
+    page = submit_form(
+        browser,
+        form_url,
+        {
+            "user": str(other_seller["id"]),
+            "kind": "primary",
+            "role": "sales",
+            "valid_from": day(),
+            "on_overlap": "warn",
+            "access": "write",
+        },
+    )
     message = flashed(page)
-    assert "nachodzące na nowy: 1; niczego nie zmieniono" in message and "konflikty z istniejącymi okresami: 1" in message, message
+    assert (
+        "nachodzące na nowy: 1; niczego nie zmieniono" in message and "konflikty z istniejącymi okresami: 1" in message
+    ), message
     assert owners(app) == {"Zajęta": seller["id"]}
 
 
-def test_roles_not_allowed_to_change_owners_do_not_see_the_action_and_cannot_run_it(app, api, admin, seller, other_seller):
+def test_roles_not_allowed_to_change_owners_do_not_see_the_action_and_cannot_run_it(
+    app, api, admin, seller, other_seller
+):
     firm = company(api, seller)
     api.patch("/ownership/settings/company", admin, json={"change_roles": ["manager"]})
     browser = logged_in(app, seller)
@@ -98,35 +146,50 @@ def test_owner_required_is_a_form_message_in_the_admin(app, api, admin, seller):
     assert owners(app) == {}
 
 
-def test_the_records_by_owner_report_lists_a_users_records_in_a_period_and_departed_users(app, api, admin, seller, other_seller):
+def test_the_records_by_owner_report_lists_a_users_records_in_a_period_and_departed_users(
+    app, api, admin, seller, other_seller
+):
     company(api, seller, "Stefana")
     company(api, other_seller, "Olgi")
     api.patch(f"/users/{other_seller['id']}", admin, json={"status": "departed"})
     browser = logged_in(app, admin)
     page = browser.text(f"/admin/ownership_report/?user_id={seller['id']}&from={day(-7)}&to={day()}")
-    report = page[page.index('id="report"'):]
+    report = page[page.index('id="report"') :]
     assert "Stefana" in report and "Olgi" not in report
     assert f"odszedł: {other_seller['name']} ({other_seller['email']})" in page
     api.patch("/ownership/options", admin, json={"show_departed": False})
     page = browser.text("/admin/ownership_report/")
     assert other_seller["email"] not in page
-    groups = json.loads(re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', browser.text("/admin/company/"), re.S).group(1))
-    assert other_seller["email"] not in json.dumps(groups["Opiekun"], ensure_ascii=False), "owner filters follow the option"
+    groups = json.loads(
+        re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', browser.text("/admin/company/"), re.S).group(1)
+    )
+    assert other_seller["email"] not in json.dumps(groups["Opiekun"], ensure_ascii=False), (
+        "owner filters follow the option"
+    )
 
 
 def test_the_settings_page_is_for_admins(app, api, admin, seller):
     assert logged_in(app, seller).get("/admin/ownership_settings/").status_code == 403
     browser = logged_in(app, admin)
     assert "type-settings" in browser.text("/admin/ownership_settings/")
-    done = submit_form(browser, "/admin/ownership_settings/company/", {"owner_required": "y", "inactivity_days": "45",
-                                                                      "change_roles": ["manager"]})
+    done = submit_form(
+        browser,
+        "/admin/ownership_settings/company/",
+        {"owner_required": "y", "inactivity_days": "45", "change_roles": ["manager"]},
+    )
     assert done.status_code == 200
     settings = api.get("/ownership/settings/company", admin).get_json()
-    assert settings == {"object_type": "company", "owner_required": True, "inactivity_days": 45, "change_roles": ["manager"]}
+    assert settings == {
+        "object_type": "company",
+        "owner_required": True,
+        "inactivity_days": 45,
+        "change_roles": ["manager"],
+    }
 
 
-def test_roles_not_allowed_to_change_owners_see_the_owner_read_only_in_the_record_form(app, api, admin, manager, seller,
-                                                                                      other_seller):
+def test_roles_not_allowed_to_change_owners_see_the_owner_read_only_in_the_record_form(
+    app, api, admin, manager, seller, other_seller
+):
     firm = company(api, seller, "Stal-Bud")
     api.patch("/ownership/settings/company", admin, json={"change_roles": ["manager"]})
     browser = logged_in(app, seller)
@@ -139,11 +202,16 @@ def test_roles_not_allowed_to_change_owners_see_the_owner_read_only_in_the_recor
 
     # an owner posted anyway is refused under the owner field, not with Flask-Admin's generic message
     page = flashed(submit_form(browser, edit_url, {"name": "Inna nazwa", "owner": str(other_seller["id"])}))
-    owner_field = page[page.index('name="owner"'):page.index("</div>", page.index("invalid-feedback"))]
+    owner_field = page[page.index('name="owner"') : page.index("</div>", page.index("invalid-feedback"))]
     assert "Twoja rola nie może tu zmieniać opiekuna" in owner_field
     assert "Nie udało się" not in page
     assert owners(app) == {"Stal-Bud SA": seller["id"]}
 
     # roles that may change owners still can
-    assert submit_form(logged_in(app, manager), edit_url, {"name": "Stal-Bud SA", "owner": str(other_seller["id"])}).status_code == 200
+    assert (
+        submit_form(
+            logged_in(app, manager), edit_url, {"name": "Stal-Bud SA", "owner": str(other_seller["id"])}
+        ).status_code
+        == 200
+    )
     assert owners(app) == {"Stal-Bud SA": other_seller["id"]}

@@ -1,6 +1,7 @@
 """``GET /api/v1/ownership/portfolio`` ("records by owner"): one statement answers the user
 check, the count, the page and the records' names, so these tests pin what it returns:
 every record type's names, deputies and filters, pages and totals, and the errors."""
+
 from __future__ import annotations
 
 from sqlalchemy import text
@@ -26,19 +27,41 @@ def portfolio(api, user, as_user, **arguments) -> dict:
 def test_every_record_type_is_named_deputies_included_newest_first(api, seller, other_seller, manager):
     firm = created(api.post("/companies", seller, json={"name": "Stal-Bud"}))
     person = created(api.post("/persons", seller, json={"first_name": "Anna", "last_name": "Nowak"}))
-    contract = created(api.post("/contracts", seller, json={"name": "Serwis", "company_id": firm["id"], "start_date": day()}))
+    contract = created(
+        api.post("/contracts", seller, json={"name": "Serwis", "company_id": firm["id"], "start_date": day()})
+    )
     theirs = created(api.post("/companies", other_seller, json={"name": "Cudza"}))
-    created(api.post("/ownership/assignments", manager, json={
-        "object_type": "company", "object_ids": [theirs["id"]], "user_id": seller["id"], "kind": "deputy",
-        "valid_from": day(-3), "valid_to": day(3), "access": "read"}))
+    created(
+        api.post(
+            "/ownership/assignments",
+            manager,
+            json={
+                "object_type": "company",
+                "object_ids": [theirs["id"]],
+                "user_id": seller["id"],
+                "kind": "deputy",
+                "valid_from": day(-3),
+                "valid_to": day(3),
+                "access": "read",
+            },
+        )
+    )
 
     answer = portfolio(api, seller, manager)
     assert answer["total"] == 4 and (answer["page"], answer["per_page"]) == (1, 50)
     assert [(item["object_type"], item["object_name"], item["kind"]) for item in answer["items"]] == [
-        ("contract", "Serwis", "primary"), ("person", "Anna Nowak", "primary"), ("company", "Stal-Bud", "primary"),
-        ("company", "Cudza", "deputy")], "newest first: valid_from, then the latest period"
+        ("contract", "Serwis", "primary"),
+        ("person", "Anna Nowak", "primary"),
+        ("company", "Stal-Bud", "primary"),
+        ("company", "Cudza", "deputy"),
+    ], "newest first: valid_from, then the latest period"
     deputy = answer["items"][-1]
-    assert (deputy["object_id"], deputy["valid_from"], deputy["valid_to"], deputy["access"]) == (theirs["id"], day(-3), day(3), "read")
+    assert (deputy["object_id"], deputy["valid_from"], deputy["valid_to"], deputy["access"]) == (
+        theirs["id"],
+        day(-3),
+        day(3),
+        "read",
+    )
     assert {item["user_name"] for item in answer["items"]} == {seller["name"]}
     assert {item["user_id"] for item in answer["items"]} == {seller["id"]}
     assert all(item["id"] and item["created_at"] for item in answer["items"])
@@ -71,9 +94,12 @@ def test_a_user_without_records_has_an_empty_portfolio(api, seller, other_seller
 def test_a_record_of_a_type_no_longer_registered_has_no_name(app, api, seller):
     created(api.post("/companies", seller, json={"name": "Stal-Bud"}))
     with app.app_context():
-        db.session.execute(text(
-            "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, access, created_at) "
-            f"VALUES ('gone', 7, {seller['id']}, 'primary', 'sales', '{day(-1)}', 'write', CURRENT_TIMESTAMP)"))
+        db.session.execute(
+            text(
+                "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, access, created_at) "
+                f"VALUES ('gone', 7, {seller['id']}, 'primary', 'sales', '{day(-1)}', 'write', CURRENT_TIMESTAMP)"
+            )
+        )
         db.session.commit()
     items = portfolio(api, seller, seller)["items"]
     assert [(item["object_type"], item["object_name"]) for item in items] == [("company", "Stal-Bud"), ("gone", None)]

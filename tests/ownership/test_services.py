@@ -1,6 +1,7 @@
 """Ownership's services below the API: the schema matches the migrations, records that
 existed before the plugin get their first period, and owner changes made by other code
 (offboarding's set-based transfer) keep the history."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -33,8 +34,12 @@ def test_the_migration_creates_exactly_what_the_models_declare(app):
 
 def test_records_from_before_the_plugin_get_a_period_from_their_creation_day(app, api, seller):
     with app.app_context():
-        db.session.execute(text("INSERT INTO companies (name, owner_id, created_at, updated_at) "
-                                f"VALUES ('Stara', {seller['id']}, '2024-03-05 10:00:00', '2024-03-05 10:00:00')"))
+        db.session.execute(
+            text(
+                "INSERT INTO companies (name, owner_id, created_at, updated_at) "
+                f"VALUES ('Stara', {seller['id']}, '2024-03-05 10:00:00', '2024-03-05 10:00:00')"
+            )
+        )
         db.session.commit()
         assert sync.apply_periods()["company"] == 0, "owner already right: nothing to change"
         db.session.commit()
@@ -49,11 +54,16 @@ def test_a_set_based_transfer_by_other_code_keeps_the_history(app, api, seller, 
         db.session.commit()
         with acting_as(Actor(job="offboarding")):
             host = app.extensions["opiekun.plugins"]
-            host.transfer_user_items(db.session, TransferRequest(seller["id"], other_seller["id"], frozenset({"company"})))
+            host.transfer_user_items(
+                db.session, TransferRequest(seller["id"], other_seller["id"], frozenset({"company"}))
+            )
             db.session.commit()
         assert {firm.owner_id for firm in db.session.scalars(select(Company))} == {other_seller["id"]}
-        rows = db.session.execute(select(OwnerAssignment.object_id, OwnerAssignment.user_id, OwnerAssignment.valid_from,
-                                         OwnerAssignment.valid_to).order_by(OwnerAssignment.object_id, OwnerAssignment.valid_from)).all()
+        rows = db.session.execute(
+            select(
+                OwnerAssignment.object_id, OwnerAssignment.user_id, OwnerAssignment.valid_from, OwnerAssignment.valid_to
+            ).order_by(OwnerAssignment.object_id, OwnerAssignment.valid_from)
+        ).all()
         expected = []
         for object_id in ids:
             expected += [(object_id, seller["id"], day(-100), day(-1)), (object_id, other_seller["id"], day(), None)]

@@ -1,5 +1,6 @@
 """A person in front of the admin panel: logs in through the form, posts forms with their
 CSRF token, reads the page's text."""
+
 from __future__ import annotations
 
 import html
@@ -56,8 +57,12 @@ class AdminBrowser:
         return groups[label][0]["arg"]
 
     def run_action(self, list_url: str, action: str, ids: list[int]):
-        return self.submit(f"{list_url}action/", {"action": action, "rowid": [str(i) for i in ids]},
-                           form_url=list_url, follow_redirects=True)
+        return self.submit(
+            f"{list_url}action/",
+            {"action": action, "rowid": [str(i) for i in ids]},
+            form_url=list_url,
+            follow_redirects=True,
+        )
 
 
 def flashed(response) -> str:

@@ -1,4 +1,5 @@
 """The API client tests speak through, as an integration does."""
+
 from __future__ import annotations
 
 from opiekun.extensions import db
@@ -16,7 +17,9 @@ class ApiClient:
 
     def create_user(self, email: str, role: str = "user", name: str | None = None, password: str = PASSWORD) -> dict:
         with self.app.app_context():
-            user = User(email=email, name=name or email.split("@")[0].replace(".", " ").title(), role=role, status="active")
+            user = User(
+                email=email, name=name or email.split("@")[0].replace(".", " ").title(), role=role, status="active"
+            )
             user.set_password(password)
             db.session.add(user)
             db.session.commit()

@@ -4,6 +4,7 @@ and emptying tables between tests.
 Choose the database with ``OPIEKUN_TEST_DATABASE_URL`` (unset: a SQLite file in a temp
 folder). ``OPIEKUN_TEST_REDIS_URL`` points the job tests at a real Redis.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,16 +39,29 @@ GENEROUS_LOGIN_LIMIT = "10000 per minute"
 CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
 
 
-def make_settings(instance_path: Path, *, plugins: tuple[str, ...] | None = None, database_url: str | None = None,
-                  redis_url: str | None = None, **other_settings) -> Settings:
+def make_settings(
+    instance_path: Path,
+    *,
+    plugins: tuple[str, ...] | None = None,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    **other_settings,
+) -> Settings:
     url = database_url or f"sqlite:///{instance_path / 'opiekun.db'}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     other_settings.setdefault("login_limit_per_account", GENEROUS_LOGIN_LIMIT)
     other_settings.setdefault("login_limit_per_address", GENEROUS_LOGIN_LIMIT)
     other_settings.setdefault("password_hash_method", CHEAP_PASSWORD_HASH)
-    return Settings(instance_path=instance_path, database_url=url, redis_url=redis_url, plugins=plugins,
-                    secret_key=SECRET_KEY, trace_hooks=False, **other_settings)
+    return Settings(
+        instance_path=instance_path,
+        database_url=url,
+        redis_url=redis_url,
+        plugins=plugins,
+        secret_key=SECRET_KEY,
+        trace_hooks=False,
+        **other_settings,
+    )
 
 
 class FreshDatabase:

@@ -1,4 +1,5 @@
 """Making small plugins inside tests: a module object with a manifest and hook functions."""
+
 from __future__ import annotations
 
 import types
@@ -7,12 +8,14 @@ from collections.abc import Callable
 from opiekun import PluginManifest, hookimpl
 
 
-def make_plugin(name: str, *, depends: tuple[str, ...] = (), auto_install: bool = False, version: str = "0.1.0",
-                **hooks: Callable) -> types.ModuleType:
+def make_plugin(
+    name: str, *, depends: tuple[str, ...] = (), auto_install: bool = False, version: str = "0.1.0", **hooks: Callable
+) -> types.ModuleType:
     """A plugin module called ``name`` implementing ``hooks`` (keyword = hook name)."""
     module = types.ModuleType(f"test_plugin_{name}")
-    module.MANIFEST = PluginManifest(name=name, version=version, summary=f"test plugin {name}", depends=depends,
-                                     auto_install=auto_install)
+    module.MANIFEST = PluginManifest(
+        name=name, version=version, summary=f"test plugin {name}", depends=depends, auto_install=auto_install
+    )
     for hook_name, function in hooks.items():
         function.__name__ = hook_name
         setattr(module, hook_name, hookimpl(function))
@@ -42,7 +45,8 @@ class ChangeRecorder:
             change
             for change_set in self.change_sets
             for change in change_set.records
-            if (operation is None or change.operation == operation) and (object_type is None or change.object_type == object_type)
+            if (operation is None or change.operation == operation)
+            and (object_type is None or change.object_type == object_type)
         ]
 
     def clear(self) -> None:

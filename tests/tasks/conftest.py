@@ -1,5 +1,6 @@
 """Fixtures of the tasks plugin's tests (the app, users and API client come from
 ``tests/conftest.py``)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

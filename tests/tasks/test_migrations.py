@@ -1,13 +1,14 @@
 """The tasks branch's migrations on a database that already holds tasks: ``tasks_0002``
 renames the responsible user's column to ``responsible_id`` keeping every task, its
 participants and reminders, the foreign key and the indexes, and downgrades back."""
+
 from __future__ import annotations
 
 import flask_migrate
 import pytest
-from opiekun.extensions import db
 from sqlalchemy import inspect, text
 
+from opiekun.extensions import db
 from tests.support.apps import build_app
 
 
@@ -25,8 +26,11 @@ def tasks_columns_and_indexes() -> tuple[set[str], set[str], dict[str, str | Non
     inspector = inspect(db.engine)
     columns = {column["name"] for column in inspector.get_columns("tasks")}
     indexes = {index["name"] for index in inspector.get_indexes("tasks")}
-    user_keys = {key["constrained_columns"][0]: key["name"] for key in inspector.get_foreign_keys("tasks")
-                 if key["referred_table"] == "users"}
+    user_keys = {
+        key["constrained_columns"][0]: key["name"]
+        for key in inspector.get_foreign_keys("tasks")
+        if key["referred_table"] == "users"
+    }
     return columns, indexes, user_keys
 
 
@@ -39,17 +43,26 @@ def assert_user_key(user_keys: dict[str, str | None], column: str) -> None:
 
 def add_old_task(connection) -> int:
     """A user, a task they are responsible for (column ``owner_id``), a participant and a reminder."""
-    connection.execute(text("INSERT INTO users (id, email, name, password_hash, status, role, token_generation, created_at) "
-                             "VALUES (7001, 'o@firma.example', 'Ola', 'x', 'active', 'user', 0, CURRENT_TIMESTAMP), "
-                             "(7002, 'p@firma.example', 'Piotr', 'x', 'active', 'user', 0, CURRENT_TIMESTAMP)"))
+    connection.execute(
+        text(
+            "INSERT INTO users (id, email, name, password_hash, status, role, token_generation, created_at) "
+            "VALUES (7001, 'o@firma.example', 'Ola', 'x', 'active', 'user', 0, CURRENT_TIMESTAMP), "
+            "(7002, 'p@firma.example', 'Piotr', 'x', 'active', 'user', 0, CURRENT_TIMESTAMP)"
+        )
+    )
     type_id = connection.execute(text("SELECT min(id) FROM task_types")).scalar_one()
-    connection.execute(text(
-        "INSERT INTO tasks (id, title, type_id, owner_id, created_by_id, priority, private, reminders, done, due_date, "
-        "created_at, updated_at) VALUES (9001, 'Telefon', :type_id, 7001, 7001, 'normal', false, '[30]', false, "
-        "'2030-01-02', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"type_id": type_id})
+    connection.execute(
+        text(
+            "INSERT INTO tasks (id, title, type_id, owner_id, created_by_id, priority, private, reminders, done, due_date, "
+            "created_at, updated_at) VALUES (9001, 'Telefon', :type_id, 7001, 7001, 'normal', false, '[30]', false, "
+            "'2030-01-02', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"type_id": type_id},
+    )
     connection.execute(text("INSERT INTO task_participants (task_id, user_id) VALUES (9001, 7002)"))
-    connection.execute(text("INSERT INTO task_reminders (task_id, minutes_before, remind_at) "
-                            "VALUES (9001, 30, '2030-01-02 08:30:00')"))
+    connection.execute(
+        text("INSERT INTO task_reminders (task_id, minutes_before, remind_at) VALUES (9001, 30, '2030-01-02 08:30:00')")
+    )
     return type_id
 
 
@@ -69,8 +82,13 @@ def test_the_rename_keeps_the_tasks_and_goes_back(migrated_app):
         assert_user_key(user_keys, "responsible_id")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT responsible_id FROM tasks WHERE id = 9001")).scalar_one() == 7001
-            assert connection.execute(text("SELECT user_id FROM task_participants WHERE task_id = 9001")).scalar_one() == 7002
-            assert connection.execute(text("SELECT count(*) FROM task_reminders WHERE task_id = 9001")).scalar_one() == 1
+            assert (
+                connection.execute(text("SELECT user_id FROM task_participants WHERE task_id = 9001")).scalar_one()
+                == 7002
+            )
+            assert (
+                connection.execute(text("SELECT count(*) FROM task_reminders WHERE task_id = 9001")).scalar_one() == 1
+            )
 
         flask_migrate.downgrade(revision="tasks_0001")
         columns, indexes, user_keys = tasks_columns_and_indexes()
@@ -79,6 +97,11 @@ def test_the_rename_keeps_the_tasks_and_goes_back(migrated_app):
         assert_user_key(user_keys, "owner_id")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT owner_id FROM tasks WHERE id = 9001")).scalar_one() == 7001
-            assert connection.execute(text("SELECT count(*) FROM task_participants WHERE task_id = 9001")).scalar_one() == 1
-            assert connection.execute(text("SELECT count(*) FROM task_reminders WHERE task_id = 9001")).scalar_one() == 1
+            assert (
+                connection.execute(text("SELECT count(*) FROM task_participants WHERE task_id = 9001")).scalar_one()
+                == 1
+            )
+            assert (
+                connection.execute(text("SELECT count(*) FROM task_reminders WHERE task_id = 9001")).scalar_one() == 1
+            )
         flask_migrate.upgrade(revision="heads")

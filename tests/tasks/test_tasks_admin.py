@@ -2,6 +2,7 @@
 free/busy task as "Busy", also in the CSV export), forms save through the same rules as
 the API, completing a task offers the next tasks in one step, users set how their tasks
 are shared and admins configure types, statuses and templates."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,16 @@ def type_ids(api, user):
 
 
 def new_task(api, user, **values):
-    response = api.post("/tasks", user, json={"title": "Zadzwonić do ACME", "type_id": type_ids(api, user)["Telefon"],
-                                              "due_date": "2030-01-10", **values})
+    response = api.post(
+        "/tasks",
+        user,
+        json={
+            "title": "Zadzwonić do ACME",
+            "type_id": type_ids(api, user)["Telefon"],
+            "due_date": "2030-01-10",
+            **values,
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -33,7 +42,9 @@ def test_the_task_list_shows_only_what_sharing_allows(app, api, seller, other_se
     export = browser.get("/admin/task/export/csv/").get_data(as_text=True)
     assert "Moje zadanie" in export and "Tajne" not in export and "managera" not in export
     assert browser.get(f"/admin/task/details/?id={busy['id']}", follow_redirects=True).status_code == 200
-    assert "Tajne negocjacje" not in flashed(browser.get(f"/admin/task/details/?id={busy['id']}", follow_redirects=True))
+    assert "Tajne negocjacje" not in flashed(
+        browser.get(f"/admin/task/details/?id={busy['id']}", follow_redirects=True)
+    )
     assert "Zadanie managera" not in flashed(browser.get(f"/admin/task/edit/?id={hidden['id']}", follow_redirects=True))
     assert "Tajne negocjacje" not in browser.text("/admin/task/?search=Tajne")
     everything = logged_in(app, admin).text("/admin/task/")
@@ -46,7 +57,13 @@ def test_list_filters_by_responsible_type_status_due_and_overdue(app, api, selle
     new_task(api, seller, title="Spóźniony telefon", due_date=yesterday)
     new_task(api, seller, title="Przyszły e-mail", type_id=type_ids(api, seller)["E-mail"])
     browser = logged_in(app, admin)
-    labels = {"Overdue": "Zaległe", "Type": "Typ", "Responsible": "Odpowiedzialny", "Due date": "Termin", "Status": "Status"}
+    labels = {
+        "Overdue": "Zaległe",
+        "Type": "Typ",
+        "Responsible": "Odpowiedzialny",
+        "Due date": "Termin",
+        "Status": "Status",
+    }
     page = browser.get("/admin/task/").get_data(as_text=True)
     for english, polish in labels.items():
         assert english in page or polish in page, english
@@ -59,18 +76,47 @@ def test_list_filters_by_responsible_type_status_due_and_overdue(app, api, selle
 def test_a_task_form_saves_through_the_api_rules(app, api, seller):
     browser = logged_in(app, seller)
     types = type_ids(api, seller)
-    response = browser.submit("/admin/task/new/", {
-        "title": "Z formularza", "type_id": str(types["E-mail"]), "responsible_id": str(seller["id"]),
-        "priority": "normal", "start": "2030-02-01T10:00", "end": "2030-02-01T09:00", "reminders": "15",
-        "object_type": "", "due_date": ""}, follow_redirects=True)
-    assert "niektóre wartości są niepoprawne: Koniec: nie może być wcześniej niż początek (2030-02-01T10:00" in flashed(response)
+    response = browser.submit(
+        "/admin/task/new/",
+        {
+            "title": "Z formularza",
+            "type_id": str(types["E-mail"]),
+            "responsible_id": str(seller["id"]),
+            "priority": "normal",
+            "start": "2030-02-01T10:00",
+            "end": "2030-02-01T09:00",
+            "reminders": "15",
+            "object_type": "",
+            "due_date": "",
+        },
+        follow_redirects=True,
+    )
+    assert "niektóre wartości są niepoprawne: Koniec: nie może być wcześniej niż początek (2030-02-01T10:00" in flashed(
+        response
+    )
     assert api.get("/tasks", seller).get_json()["total"] == 0
-    response = browser.submit("/admin/task/new/", {
-        "title": "Z formularza", "type_id": str(types["E-mail"]), "responsible_id": str(seller["id"]),
-        "priority": "high", "start": "2030-02-01T10:00", "end": "2030-02-01T11:00", "reminders": "15, 60",
-        "object_type": "", "due_date": ""}, follow_redirects=True)
+    response = browser.submit(
+        "/admin/task/new/",
+        {
+            "title": "Z formularza",
+            "type_id": str(types["E-mail"]),
+            "responsible_id": str(seller["id"]),
+            "priority": "high",
+            "start": "2030-02-01T10:00",
+            "end": "2030-02-01T11:00",
+            "reminders": "15, 60",
+            "object_type": "",
+            "due_date": "",
+        },
+        follow_redirects=True,
+    )
     (task,) = api.get("/tasks", seller).get_json()["items"]
-    assert (task["title"], task["priority"], task["reminders"], task["due_date"]) == ("Z formularza", "high", [15, 60], "2030-02-01")
+    assert (task["title"], task["priority"], task["reminders"], task["due_date"]) == (
+        "Z formularza",
+        "high",
+        [15, 60],
+        "2030-02-01",
+    )
 
 
 def test_completing_shows_the_proposal_ready_to_accept_in_one_step(app, api, admin, seller):
@@ -78,13 +124,18 @@ def test_completing_shows_the_proposal_ready_to_accept_in_one_step(app, api, adm
     api.patch(f"/task-types/{types['Telefon']}", admin, json={"next_type_ids": [types["Spotkanie"]], "next_delay": 3})
     task = new_task(api, seller)
     browser = logged_in(app, seller)
-    response = browser.submit("/admin/task/complete/", {"id": str(task["id"])}, form_url="/admin/task/", follow_redirects=True)
+    response = browser.submit(
+        "/admin/task/complete/", {"id": str(task["id"])}, form_url="/admin/task/", follow_redirects=True
+    )
     page = flashed(response)
     assert "Spotkanie: Zadzwonić do ACME" in page
     due = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)).isoformat()
     assert due in page
-    accepted = browser.submit(f"/admin/task/proposals/?id={task['id']}", {"accept": "0", "title_0": "Spotkanie: Zadzwonić do ACME",
-                                                                         "due_date_0": due}, follow_redirects=True)
+    accepted = browser.submit(
+        f"/admin/task/proposals/?id={task['id']}",
+        {"accept": "0", "title_0": "Spotkanie: Zadzwonić do ACME", "due_date_0": due},
+        follow_redirects=True,
+    )
     assert accepted.status_code == 200
     titles = sorted((item["title"], item["due_date"]) for item in api.get("/tasks", seller).get_json()["items"])
     assert ("Spotkanie: Zadzwonić do ACME", due) in titles
@@ -98,7 +149,8 @@ def test_read_only_tasks_do_not_open_for_editing(app, api, seller, other_seller)
     assert "Zadzwonić do ACME" in flashed(response)
     token_page = browser.get(f"/admin/task/details/?id={task['id']}").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', token_page) or re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', browser.get("/admin/task/").get_data(as_text=True))
+        r'name="csrf_token"[^>]*value="([^"]+)"', browser.get("/admin/task/").get_data(as_text=True)
+    )
     browser.http.post("/admin/task/delete/", data={"csrf_token": token.group(1), "id": str(task["id"])})
     assert api.get(f"/tasks/{task['id']}", seller).status_code == 200
     assert api.get(f"/tasks/{task['id']}", seller).get_json()["title"] == "Zadzwonić do ACME"
@@ -106,13 +158,19 @@ def test_read_only_tasks_do_not_open_for_editing(app, api, seller, other_seller)
 
 def test_users_share_their_own_tasks_in_the_admin(app, api, seller, other_seller):
     browser = logged_in(app, seller)
-    response = browser.submit("/admin/task_sharing/new/", {"grantee": str(other_seller["id"]), "level": "read",
-                                                           "task_type": "__None", "owner": str(seller["id"])}, follow_redirects=True)
+    response = browser.submit(
+        "/admin/task_sharing/new/",
+        {"grantee": str(other_seller["id"]), "level": "read", "task_type": "__None", "owner": str(seller["id"])},
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     (grant,) = api.get("/task-sharing", seller).get_json()["items"]
     assert (grant["owner_id"], grant["grantee_id"], grant["level"]) == (seller["id"], other_seller["id"], "read")
-    refused = browser.submit("/admin/task_sharing/new/", {"grantee": str(seller["id"]), "level": "full", "task_type": "__None",
-                                                          "owner": str(other_seller["id"])}, follow_redirects=True)
+    refused = browser.submit(
+        "/admin/task_sharing/new/",
+        {"grantee": str(seller["id"]), "level": "full", "task_type": "__None", "owner": str(other_seller["id"])},
+        follow_redirects=True,
+    )
     message = flashed(refused)
     assert "możesz udostępniać tylko własne zadania" in message and "Czyje zadania: nie Twoje" in message, message
     assert api.get("/task-sharing", other_seller).get_json()["total"] == 1
@@ -140,8 +198,10 @@ def test_a_records_page_lists_its_tasks_when_the_core_shows_plugin_sections(app,
     new_task(api, seller, title="Telefon do ACME", object_type="company", object_id=company["id"])
     page = logged_in(app, seller).text(f"/admin/company/details/?id={company['id']}")
     assert "Telefon do ACME" in page
-    assert f"/admin/task/new/?object_type=company&amp;object_id={company['id']}" in page or \
-        f"/admin/task/new/?object_type=company&object_id={company['id']}" in page
+    assert (
+        f"/admin/task/new/?object_type=company&amp;object_id={company['id']}" in page
+        or f"/admin/task/new/?object_type=company&object_id={company['id']}" in page
+    )
 
 
 def listed_ids(browser, url: str) -> list[int]:
@@ -161,7 +221,9 @@ def test_sorting_and_filtering_the_list_do_not_reveal_what_busy_rows_hide(app, a
     by_id = [zulu["id"], alfa["id"]]
     from opiekun.plugins.tasks.admin.task_view import TaskView
 
-    sortable = [TaskView.column_list.index(name) for name in TaskView.column_sortable_list if name in TaskView.column_list]
+    sortable = [
+        TaskView.column_list.index(name) for name in TaskView.column_sortable_list if name in TaskView.column_list
+    ]
     assert len(sortable) == 5
     for sort in sortable:
         assert listed_ids(browser, f"/admin/task/?sort={sort}") == by_id, sort

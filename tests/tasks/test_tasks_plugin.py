@@ -1,17 +1,18 @@
 """The tasks plugin inside the core: task changes reach the change stream, offboarding counts
 and moves a departed user's tasks through the "items of a user" hooks, reminders become
 notifications, and a deployment without the plugin has no trace of it."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from sqlalchemy import inspect, select
+
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
 from opiekun.models import Notification
 from opiekun.user_items import TransferRequest
-from sqlalchemy import inspect, select
-
 from tests.support.api_client import ApiClient
 from tests.support.apps import build_app
 from tests.support.plugins import ChangeRecorder
@@ -40,11 +41,23 @@ def test_task_changes_reach_the_change_stream(client, recorder, task_type_ids):
     seller = client.create_user("s@firma.example")
     colleague = client.create_user("c@firma.example")
     types = task_type_ids(client, seller)
-    task = client.post("/tasks", seller, json={"title": "Telefon", "type_id": types["Telefon"], "due_date": "2030-01-01"}).get_json()
+    task = client.post(
+        "/tasks", seller, json={"title": "Telefon", "type_id": types["Telefon"], "due_date": "2030-01-01"}
+    ).get_json()
     recorder.clear()
-    response = client.patch(f"/tasks/{task['id']}", seller, json={
-        "priority": "high", "participant_ids": [colleague["id"]], "reminders": [30], "title": "Telefon do prezesa",
-        "type_id": types["Spotkanie"], "start": "2030-01-02T10:00:00Z", "private": True})
+    response = client.patch(
+        f"/tasks/{task['id']}",
+        seller,
+        json={
+            "priority": "high",
+            "participant_ids": [colleague["id"]],
+            "reminders": [30],
+            "title": "Telefon do prezesa",
+            "type_id": types["Spotkanie"],
+            "start": "2030-01-02T10:00:00Z",
+            "private": True,
+        },
+    )
     assert response.status_code == 200
     updates = recorder.records("update", "task")
     changed = {change.field: (change.old, change.new) for record in updates for change in record.changes}
@@ -73,7 +86,9 @@ def test_offboarding_counts_and_moves_a_departed_users_tasks(client, recorder, r
     heir = client.create_user("h@firma.example")
     types = task_type_ids(client, leaving)
     for number in range(3):
-        client.post("/tasks", leaving, json={"title": f"Zadanie {number}", "type_id": types["E-mail"], "done": number == 0})
+        client.post(
+            "/tasks", leaving, json={"title": f"Zadanie {number}", "type_id": types["E-mail"], "done": number == 0}
+        )
     client.patch(f"/users/{leaving['id']}", admin, json={"status": "departed"})
     with recorded_app.app_context(), acting_as(Actor(user_id=admin["id"], user_name="Admin")):
         host = recorded_app.extensions["opiekun.plugins"]
@@ -94,8 +109,16 @@ def test_offboarding_counts_and_moves_a_departed_users_tasks(client, recorder, r
 def test_reminders_become_notifications_once(client, recorded_app, task_type_ids):
     seller = client.create_user("r@firma.example")
     types = task_type_ids(client, seller)
-    client.post("/tasks", seller, json={"title": "Spotkanie", "type_id": types["Spotkanie"], "start": "2030-01-02T10:00:00Z",
-                                        "reminders": [15, 60]})
+    client.post(
+        "/tasks",
+        seller,
+        json={
+            "title": "Spotkanie",
+            "type_id": types["Spotkanie"],
+            "start": "2030-01-02T10:00:00Z",
+            "reminders": [15, 60],
+        },
+    )
     with recorded_app.app_context():
         from opiekun.plugins.tasks.jobs import send_reminders
 
@@ -120,14 +143,16 @@ def test_a_deployment_without_tasks_has_no_trace_of_it(tmp_path, fresh_database)
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("day, amount, unit, expected", [
-    (dt.date(2030, 1, 31), 1, "months", dt.date(2030, 2, 28)),
-    (dt.date(2030, 11, 15), 3, "months", dt.date(2031, 2, 15)),
-    (dt.date(2030, 1, 1), 2, "weeks", dt.date(2030, 1, 15)),
-    (dt.date(2030, 1, 1), 0, "days", dt.date(2030, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "day, amount, unit, expected",
+    [
+        (dt.date(2030, 1, 31), 1, "months", dt.date(2030, 2, 28)),
+        (dt.date(2030, 11, 15), 3, "months", dt.date(2031, 2, 15)),
+        (dt.date(2030, 1, 1), 2, "weeks", dt.date(2030, 1, 15)),
+        (dt.date(2030, 1, 1), 0, "days", dt.date(2030, 1, 1)),
+    ],
+)
 def test_delays_in_days_weeks_and_months(day, amount, unit, expected):
     from opiekun.plugins.tasks.services.next_tasks import add_delay
 
     assert add_delay(day, amount, unit) == expected
-

@@ -1,15 +1,36 @@
 """Sharing a user's tasks at four levels — none, free/busy, read only, full access — for all
 task types or per type (Livespace: "Udostępnianie zadań"), enforced on every surface:
 list, read one, edit, delete and the calendar feed. Admins always see everything."""
+
 from __future__ import annotations
 
 import pytest
 from icalendar import Calendar
 
 BUSY_KEYS = {"id", "responsible_id", "start", "end", "due_date", "busy", "access"}
-FULL_KEYS = {"id", "title", "description", "type_id", "status_id", "object_type", "object_id", "responsible_id",
-             "participant_ids", "start", "end", "due_date", "priority", "private", "reminders", "done", "done_at",
-             "created_by_id", "created_at", "updated_at", "access"}
+FULL_KEYS = {
+    "id",
+    "title",
+    "description",
+    "type_id",
+    "status_id",
+    "object_type",
+    "object_id",
+    "responsible_id",
+    "participant_ids",
+    "start",
+    "end",
+    "due_date",
+    "priority",
+    "private",
+    "reminders",
+    "done",
+    "done_at",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+    "access",
+}
 LEVELS = ("none", "free_busy", "read", "full")
 
 
@@ -19,16 +40,25 @@ def type_id(api, user, name):
 
 
 def new_task(api, user, **values):
-    body = {"title": "Spotkanie z zarządem ACME", "type_id": type_id(api, user, "Spotkanie"),
-            "start": "2030-03-04T09:00:00Z", "end": "2030-03-04T10:30:00Z", "description": "Budżet 2031", **values}
+    body = {
+        "title": "Spotkanie z zarządem ACME",
+        "type_id": type_id(api, user, "Spotkanie"),
+        "start": "2030-03-04T09:00:00Z",
+        "end": "2030-03-04T10:30:00Z",
+        "description": "Budżet 2031",
+        **values,
+    }
     response = api.post("/tasks", user, json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
 def share(api, owner, grantee, level, task_type_id=None, as_user=None):
-    response = api.post("/task-sharing", as_user or owner, json={
-        "owner_id": owner["id"], "grantee_id": grantee["id"], "level": level, "task_type_id": task_type_id})
+    response = api.post(
+        "/task-sharing",
+        as_user or owner,
+        json={"owner_id": owner["id"], "grantee_id": grantee["id"], "level": level, "task_type_id": task_type_id},
+    )
     assert response.status_code in (200, 201), response.get_json()
     return response.get_json()
 
@@ -68,8 +98,15 @@ def test_list_shows_what_the_level_allows(api, seller, other_seller, shared_task
     assert item["id"] == shared_task["id"]
     if level == "free_busy":
         assert set(item) == BUSY_KEYS
-        assert item == {"id": shared_task["id"], "responsible_id": seller["id"], "start": "2030-03-04T09:00:00Z",
-                        "end": "2030-03-04T10:30:00Z", "due_date": "2030-03-04", "busy": True, "access": "free_busy"}
+        assert item == {
+            "id": shared_task["id"],
+            "responsible_id": seller["id"],
+            "start": "2030-03-04T09:00:00Z",
+            "end": "2030-03-04T10:30:00Z",
+            "due_date": "2030-03-04",
+            "busy": True,
+            "access": "free_busy",
+        }
     else:
         assert set(item) == FULL_KEYS
         assert item["title"] == "Spotkanie z zarządem ACME" and item["access"] == level
@@ -190,7 +227,9 @@ def test_admins_always_see_and_change_everything(api, admin, seller, other_selle
 
 
 def test_sharing_is_set_by_the_owner_or_an_admin(api, admin, seller, other_seller, manager):
-    refused = api.post("/task-sharing", other_seller, json={"owner_id": seller["id"], "grantee_id": manager["id"], "level": "full"})
+    refused = api.post(
+        "/task-sharing", other_seller, json={"owner_id": seller["id"], "grantee_id": manager["id"], "level": "full"}
+    )
     assert refused.status_code == 403
     grant = share(api, seller, other_seller, "read", as_user=admin)
     assert grant["owner_id"] == seller["id"]
@@ -200,12 +239,15 @@ def test_sharing_is_set_by_the_owner_or_an_admin(api, admin, seller, other_selle
     assert api.delete(f"/task-sharing/{grant['id']}", manager).status_code == 404
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"level": "edit"}, "level"),
-    ({"level": "read", "task_type_id": 999999}, "task_type_id"),
-    ({"level": "read", "grantee_id": 999999}, "grantee_id"),
-    ({"level": "read", "grantee_id": "self"}, "grantee_id"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"level": "edit"}, "level"),
+        ({"level": "read", "task_type_id": 999999}, "task_type_id"),
+        ({"level": "read", "grantee_id": 999999}, "grantee_id"),
+        ({"level": "read", "grantee_id": "self"}, "grantee_id"),
+    ],
+)
 def test_bad_sharing_requests_change_nothing(api, seller, other_seller, body, field):
     payload = {"grantee_id": other_seller["id"], **body}
     if payload["grantee_id"] == "self":
@@ -221,8 +263,15 @@ def test_bad_sharing_requests_change_nothing(api, seller, other_seller, body, fi
 
 def test_calendar_feed_tokens(api, seller, other_seller):
     new_task(api, seller)
-    new_task(api, seller, title="Wysłać ofertę", type_id=type_id(api, seller, "Oferta"), start=None, end=None,
-             due_date="2030-03-05")
+    new_task(
+        api,
+        seller,
+        title="Wysłać ofertę",
+        type_id=type_id(api, seller, "Oferta"),
+        start=None,
+        end=None,
+        due_date="2030-03-05",
+    )
     token = calendar_token(api, seller)
     events = events_of(feed(api, seller, token))
     assert sorted(str(event["summary"]) for event in events) == ["Spotkanie z zarządem ACME", "Wysłać ofertę"]
@@ -266,7 +315,9 @@ def two_busy_tasks(api, seller, other_seller):
     return zulu, alfa
 
 
-@pytest.mark.parametrize("sort", ["title", "-title", "priority", "-priority", "updated_at", "-updated_at", "done", "-done"])
+@pytest.mark.parametrize(
+    "sort", ["title", "-title", "priority", "-priority", "updated_at", "-updated_at", "done", "-done"]
+)
 def test_sorting_busy_entries_ignores_what_they_hide(api, seller, other_seller, sort):
     zulu, alfa = two_busy_tasks(api, seller, other_seller)
     listed = api.get("/tasks", other_seller, query_string={"sort": sort})

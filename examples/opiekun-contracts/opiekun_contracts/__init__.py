@@ -10,6 +10,7 @@ read its manifest. So it imports nothing that declares tables: every hook import
 plugin's other modules *inside* its body, and a disabled plugin leaves no trace — no
 table, route, admin view, permission, job or command.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -69,12 +70,18 @@ def opiekun_record_types() -> Iterable[RecordType]:
     from opiekun_contracts.models import Contract
     from opiekun_contracts.schemas import ContractCreate, ContractFilters, ContractOut, ContractUpdate
 
-    return [RecordType(
-        "contract", Contract, "Contract", "Contracts", "contracts",
-        RecordApi(ContractCreate, ContractUpdate, ContractOut, ContractFilters),
-        closed=lambda: Contract.status == "ended",
-        admin_view=ContractView,
-    )]
+    return [
+        RecordType(
+            "contract",
+            Contract,
+            "Contract",
+            "Contracts",
+            "contracts",
+            RecordApi(ContractCreate, ContractUpdate, ContractOut, ContractFilters),
+            closed=lambda: Contract.status == "ended",
+            admin_view=ContractView,
+        )
+    ]
 
 
 # --- records ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ through the same rules as the API (so ``end_date`` before ``start_date`` is a fo
 message here too). Only say which columns to show and which more to filter by. The core
 creates the view itself, as ``ContractView(record_type)``, because the record type names it.
 """
+
 from __future__ import annotations
 
 from opiekun.admin.views import RecordView

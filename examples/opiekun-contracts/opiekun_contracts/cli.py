@@ -3,6 +3,7 @@
 A command is an ordinary click command; ``with_appcontext`` gives it the app (with the
 deployment's database and plugins), exactly like the core's own commands.
 """
+
 from __future__ import annotations
 
 import click
@@ -13,8 +14,13 @@ from opiekun_contracts.services import ending_within, totals_by_status
 
 
 @click.command("contracts-report")
-@click.option("--days", default=30, show_default=True, type=click.IntRange(0, 3650),
-              help="list the active contracts ending within this many days")
+@click.option(
+    "--days",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0, 3650),
+    help="list the active contracts ending within this many days",
+)
 @with_appcontext
 def contracts_report_command(days: int) -> None:
     """Count and value of the contracts per status, and those ending soon."""
@@ -27,5 +33,7 @@ def contracts_report_command(days: int) -> None:
     ending = ending_within(utcnow().date(), days)
     click.echo(f"ending within {days} day(s): {len(ending)}")
     for contract in ending:
-        click.echo(f"  {contract.end_date.isoformat()}  {contract.name}  "
-                   f"({contract.company or 'no company'}; owner: {contract.owner or 'none'})")
+        click.echo(
+            f"  {contract.end_date.isoformat()}  {contract.name}  "
+            f"({contract.company or 'no company'}; owner: {contract.owner or 'none'})"
+        )

@@ -3,6 +3,7 @@
 Called by ``opiekun demo`` once per database (the core remembers it ran), after the core
 made its users, companies and deals; ``context`` hands them over.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,12 +21,18 @@ def demo_contracts(context: DemoContext) -> list[Contract]:
     for company in context.companies[::3]:
         start = today - dt.timedelta(days=context.rng.randint(30, 700))
         end = start + dt.timedelta(days=365)
-        contracts.append(Contract(
-            name=f"Umowa serwisowa — {company.name}"[:200], company_id=company.id,
-            value=Decimal(context.rng.randrange(12, 240) * 1000), start_date=start, end_date=end,
-            status="ended" if end < today else "active",
-            owner_id=company.owner_id, created_by_id=company.owner_id,
-        ))
+        contracts.append(
+            Contract(
+                name=f"Umowa serwisowa — {company.name}"[:200],
+                company_id=company.id,
+                value=Decimal(context.rng.randrange(12, 240) * 1000),
+                start_date=start,
+                end_date=end,
+                status="ended" if end < today else "active",
+                owner_id=company.owner_id,
+                created_by_id=company.owner_id,
+            )
+        )
     return contracts
 
 

@@ -5,6 +5,7 @@ an app context (on an rq worker in production, in a thread in the embedded mode)
 the enqueuing user (or the job itself) as the acting user of its changes, and commits
 when it returns. Keep its arguments JSON-friendly: they travel through Redis.
 """
+
 from __future__ import annotations
 
 import datetime as dt

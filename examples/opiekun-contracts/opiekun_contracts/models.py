@@ -8,6 +8,7 @@ the core's: it brings ``id``, ``owner_id``, ``created_by_id``, ``created_at`` an
 ``updated_at``, and with them the owner filters, the change stream (audit) and
 offboarding, once the type is registered in ``opiekun_record_types``.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,7 @@ models and describes it in ``/api/v1/openapi.json``: one declaration, no hand-ke
 The building blocks come from :mod:`opiekun.api.schemas`, so bad input (a string too long,
 an id that is not a number, an unknown field) is a 422 naming the field, never a 500.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,9 @@ ContractStatus = Literal["active", "ended"]
 class ContractFields(InputModel):
     """Fields that are optional both when creating and when changing a contract."""
 
-    owner_id: RecordId | None = Field(None, description="the owner (a user id); defaults to you on create; null: no owner")
+    owner_id: RecordId | None = Field(
+        None, description="the owner (a user id); defaults to you on create; null: no owner"
+    )
     value: Money | None = Field(None, description="the contract's value; defaults to 0")
     end_date: Day | None = Field(None, description="the last day of the contract; null: open-ended")
 

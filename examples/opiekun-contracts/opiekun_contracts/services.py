@@ -1,5 +1,6 @@
 """The rules about contracts, in one place: the API, the admin, the job and the command
 line all come here, so they cannot disagree."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,4 +72,3 @@ def ending_within(today: dt.date, days: int) -> list[EndingContract]:
         .order_by(Contract.end_date, Contract.id)
     )
     return [EndingContract(*row) for row in rows]
-

@@ -9,6 +9,7 @@ modules (:mod:`~opiekun.plugins.offboarding.planning`, :mod:`~opiekun.plugins.of
 :mod:`~opiekun.plugins.offboarding.undo`…), the same rules as the API. Every page needs the
 permission ``offboarding.transfer`` (administrators hold it).
 """
+
 from __future__ import annotations
 
 from flask_admin import Admin, BaseView

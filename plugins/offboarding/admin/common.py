@@ -2,6 +2,7 @@
 links between the pages, the viewer, and reading a page's transfer or user (404 when
 there is none).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -14,37 +15,63 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun.labels import FIELD_LABELS, user_label
-from opiekun.errors import NotFound
 from opiekun import pagination
 from opiekun.admin.bounds import requested_page
+from opiekun.errors import NotFound
 from opiekun.extensions import db
+from opiekun.labels import FIELD_LABELS, user_label
 from opiekun.models import User
 from opiekun.record_registry import record_types
-
 
 OFFBOARDING_CATEGORY = _l("Offboarding")
 #: Rows of the moved (or, after undo, kept) items on a transfer's page.
 ITEMS_PER_PAGE = 25
-STATUS_LABELS = {"queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed"),
-                 "undone": _l("undone")}
+STATUS_LABELS = {
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "undone": _l("undone"),
+}
 STATUS_STYLES = {"queued": "secondary", "running": "info", "done": "success", "failed": "danger", "undone": "dark"}
 ORIGIN_LABELS = {"offboarding": _l("offboarding page"), "list": _l("record list")}
-KIND_LABELS = {"owner": _l("owner"), "responsible": _l("responsible"), "deputy": _l("deputy"),
-               "planned_owner": _l("owner from a later date"), "promoted_deputy": _l("deputy promoted to owner")}
+KIND_LABELS = {
+    "owner": _l("owner"),
+    "responsible": _l("responsible"),
+    "deputy": _l("deputy"),
+    "planned_owner": _l("owner from a later date"),
+    "promoted_deputy": _l("deputy promoted to owner"),
+}
 #: The transfer's switches, as the form and the transfer's page name them.
-OPTION_LABELS = {"include_closed": _l("Closed items too"), "promote_deputies": _l("Promote deputies"),
-                 "deputies_stay": _l("Deputies stay"), "follow_company": _l("Records follow their company"),
-                 "allow_active": _l("Allow an active user")}
+OPTION_LABELS = {
+    "include_closed": _l("Closed items too"),
+    "promote_deputies": _l("Promote deputies"),
+    "deputies_stay": _l("Deputies stay"),
+    "follow_company": _l("Records follow their company"),
+    "allow_active": _l("Allow an active user"),
+}
 #: Kinds held through the record's ``owner_id``: the record list filtered by owner shows them.
 OWNED_KINDS = frozenset({"owner", "responsible"})
-OUTCOME_LABELS = {"restored": _l("put back"), "deleted": _l("deleted since"),
-                  "reassigned": _l("given to someone else since"), "changed": _l("changed since")}
+OUTCOME_LABELS = {
+    "restored": _l("put back"),
+    "deleted": _l("deleted since"),
+    "reassigned": _l("given to someone else since"),
+    "changed": _l("changed since"),
+}
 LABELS = {
     **FIELD_LABELS,
-    "from_user": _l("User"), "from_user_id": _l("User"), "to_user_id": _l("Recipient"), "requested_by": _l("Started by"),
-    "object_types": _l("Record types"), "split": _l("Split"), "selection": _l("Selection"), "origin": _l("Started from"),
-    "progress": _l("Moved"), "finished_at": _l("Finished"), "holdings": _l("Still has"), "review": "",
+    "from_user": _l("User"),
+    "from_user_id": _l("User"),
+    "to_user_id": _l("Recipient"),
+    "requested_by": _l("Started by"),
+    "object_types": _l("Record types"),
+    "split": _l("Split"),
+    "selection": _l("Selection"),
+    "origin": _l("Started from"),
+    "progress": _l("Moved"),
+    "finished_at": _l("Finished"),
+    "holdings": _l("Still has"),
+    "review": "",
     "owner_id": _l("Owner"),
 }
 
@@ -87,8 +114,9 @@ def user_labels(ids: Iterable[int | None]) -> dict[int, str]:
 
 def status_badge(status: str) -> Markup:
     """A transfer's status as a coloured badge."""
-    return Markup('<span class="badge badge-{}">{}</span>').format(STATUS_STYLES.get(status, "light"),
-                                                                    label_of(STATUS_LABELS, status))
+    return Markup('<span class="badge badge-{}">{}</span>').format(
+        STATUS_STYLES.get(status, "light"), label_of(STATUS_LABELS, status)
+    )
 
 
 def found(load, *args: Any) -> Any:

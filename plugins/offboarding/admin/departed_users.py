@@ -1,6 +1,7 @@
 """Offboarding → Departed users: who left and what they still have; one user's page with
 the preview and the form starting a transfer; and the section on a user's admin page.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -12,16 +13,26 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun.labels import user_label
 from opiekun.admin import panel_views
 from opiekun.admin.views import OpiekunModelView, RecordView, attempt
 from opiekun.extensions import db
+from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.offboarding import preview, running, transfers
-from opiekun.plugins.offboarding.admin.common import (KIND_LABELS, LABELS, OFFBOARDING_CATEGORY, OWNED_KINDS, found,
-                                                      label_of, status_badge, transfer_url, type_label, user_page_url,
-                                                      viewer)
+from opiekun.plugins.offboarding.admin.common import (
+    KIND_LABELS,
+    LABELS,
+    OFFBOARDING_CATEGORY,
+    OWNED_KINDS,
+    found,
+    label_of,
+    status_badge,
+    transfer_url,
+    type_label,
+    user_page_url,
+    viewer,
+)
 from opiekun.plugins.offboarding.admin.transfer_form import transfer_form, transfer_plan
 from opiekun.plugins.offboarding.models import Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
@@ -42,8 +53,11 @@ def type_totals(user_preview: preview.Preview) -> dict[str, int]:
 def holdings(user_id: int) -> list[tuple[str, int]]:
     """What the user still has: items per record type, in the registry's order."""
     totals = type_totals(preview.preview(user_id))
-    return [(type_label(record_type.name), totals[record_type.name]) for record_type in record_types()
-            if record_type.name in totals]
+    return [
+        (type_label(record_type.name), totals[record_type.name])
+        for record_type in record_types()
+        if record_type.name in totals
+    ]
 
 
 def holdings_formatter(view, context, model: User, name: str) -> Markup:
@@ -63,7 +77,8 @@ def user_page_formatter(view, context, model: User, name: str) -> Markup:
 def review_formatter(view, context, model: User, name: str) -> Markup:
     """The "Review and reassign everything" button of a row."""
     return Markup('<a class="btn btn-sm btn-primary" href="{}">{}</a>').format(
-        user_page_url(model.id), gettext("Review and reassign everything"))
+        user_page_url(model.id), gettext("Review and reassign everything")
+    )
 
 
 class DepartedUsersView(OpiekunModelView):
@@ -88,8 +103,14 @@ class DepartedUsersView(OpiekunModelView):
     def __init__(self, transfer_list: TransferView):
         #: Offboarding → Transfers, whose list a user's page links to (filtered to them).
         self.transfer_list = transfer_list
-        super().__init__(User, db, name=_l("Departed users"), category=OFFBOARDING_CATEGORY, endpoint="offboarding",
-                         url="/admin/offboarding")
+        super().__init__(
+            User,
+            db,
+            name=_l("Departed users"),
+            category=OFFBOARDING_CATEGORY,
+            endpoint="offboarding",
+            url="/admin/offboarding",
+        )
 
     def departed_only(self, query):
         """``query`` limited to departed users."""
@@ -131,20 +152,37 @@ class DepartedUsersView(OpiekunModelView):
             if succeeded:
                 flash(gettext("Transfer started."), "success")
                 return redirect(transfer_url(transfer.id))
-        return self.render("offboarding/user.html", user=user, preview=shown, include_closed=include_closed,
-                           rows=self.preview_rows(shown), types=types, totals=totals, form=form,
-                           under_way=transfers.transfer_under_way(user.id), transfers=self.recent_transfers(user.id),
-                           status_badge=status_badge,
-                           transfers_url=self.transfer_list.user_url(user.id))
+        return self.render(
+            "offboarding/user.html",
+            user=user,
+            preview=shown,
+            include_closed=include_closed,
+            rows=self.preview_rows(shown),
+            types=types,
+            totals=totals,
+            form=form,
+            under_way=transfers.transfer_under_way(user.id),
+            transfers=self.recent_transfers(user.id),
+            status_badge=status_badge,
+            transfers_url=self.transfer_list.user_url(user.id),
+        )
 
     def preview_rows(self, user_preview: preview.Preview) -> list[dict[str, Any]]:
         """The preview's rows as the table shows them, linked to the record list."""
         lists = {view.record_type.name: view for view in panel_views() if isinstance(view, RecordView)}
-        return [{"type": gettext(item.label), "kind": label_of(KIND_LABELS, item.kind), "open": item.open,
-                 "closed": item.closed, "total": item.total,
-                 "url": lists[item.object_type].owner_list_url(user_preview.user.id)
-                 if item.kind in OWNED_KINDS and item.object_type in lists else None}
-                for item in user_preview.items]
+        return [
+            {
+                "type": gettext(item.label),
+                "kind": label_of(KIND_LABELS, item.kind),
+                "open": item.open,
+                "closed": item.closed,
+                "total": item.total,
+                "url": lists[item.object_type].owner_list_url(user_preview.user.id)
+                if item.kind in OWNED_KINDS and item.object_type in lists
+                else None,
+            }
+            for item in user_preview.items
+        ]
 
     @staticmethod
     def recent_transfers(user_id: int) -> list[Transfer]:
@@ -158,8 +196,12 @@ def user_section(user: User) -> list[tuple[str, Markup]]:
     if not has_permission(viewer(), TRANSFER.name):
         return []
     held = preview.preview(user.id).total
-    summary = ngettext("%(num)d item is still theirs.", "%(num)d items are still theirs.", held) if held \
+    summary = (
+        ngettext("%(num)d item is still theirs.", "%(num)d items are still theirs.", held)
+        if held
         else gettext("Nothing is theirs any more.")
+    )
     link = Markup('<a class="btn btn-sm btn-outline-primary ml-2" href="{}">{}</a>').format(
-        user_page_url(user.id), gettext("Review and reassign everything"))
+        user_page_url(user.id), gettext("Review and reassign everything")
+    )
     return [(gettext("Offboarding"), Markup("<p>{} {}</p>").format(summary, link))]

@@ -2,6 +2,7 @@
 record type and across a team — and its translation into the planner's
 :class:`~opiekun.plugins.offboarding.planning.TransferPlan`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,7 +18,6 @@ from opiekun.models import User
 from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, type_label
 from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan
 from opiekun.record_registry import RecordType
-
 
 #: Team rows the transfer form shows at first ("Add a team member" adds more).
 TEAM_ROWS = 3
@@ -50,23 +50,38 @@ class TeamMemberForm(Form):
 class TransferForm(AdminForm):
     """What a transfer moves and to whom; :func:`transfer_form` adds the record types."""
 
-    mode = RadioField(_l("Give"), default="one", choices=[
-        ("one", _l("everything chosen to one user")),
-        ("split", _l("split: record types to different users and/or evenly across a team"))])
+    mode = RadioField(
+        _l("Give"),
+        default="one",
+        choices=[
+            ("one", _l("everything chosen to one user")),
+            ("split", _l("split: record types to different users and/or evenly across a team")),
+        ],
+    )
     to_user = SelectField(_l("Recipient"), coerce=optional_id, choices=recipient_choices, validate_choice=False)
     team = FieldList(FormField(TeamMemberForm), min_entries=TEAM_ROWS, max_entries=MAX_TEAM)
-    include_closed = BooleanField(OPTION_LABELS["include_closed"], default=True,
-                                  description=_l("Won and lost deals, paid invoices, done tasks… (recommended: a client "
-                                                 "who comes back finds an owner)"))
-    promote_deputies = BooleanField(OPTION_LABELS["promote_deputies"],
-                                    description=_l("Records with a deputy in force go to that deputy instead"))
-    deputies_stay = BooleanField(OPTION_LABELS["deputies_stay"], default=True,
-                                 description=_l("Other users' deputy periods on the moved records go on"))
-    follow_company = BooleanField(OPTION_LABELS["follow_company"],
-                                  description=_l("Persons, leads, deals, offers and invoices go to whoever gets their "
-                                                 "company"))
-    allow_active = BooleanField(OPTION_LABELS["allow_active"],
-                                description=_l("The user has not departed yet: move their items anyway"))
+    include_closed = BooleanField(
+        OPTION_LABELS["include_closed"],
+        default=True,
+        description=_l(
+            "Won and lost deals, paid invoices, done tasks… (recommended: a client who comes back finds an owner)"
+        ),
+    )
+    promote_deputies = BooleanField(
+        OPTION_LABELS["promote_deputies"], description=_l("Records with a deputy in force go to that deputy instead")
+    )
+    deputies_stay = BooleanField(
+        OPTION_LABELS["deputies_stay"],
+        default=True,
+        description=_l("Other users' deputy periods on the moved records go on"),
+    )
+    follow_company = BooleanField(
+        OPTION_LABELS["follow_company"],
+        description=_l("Persons, leads, deals, offers and invoices go to whoever gets their company"),
+    )
+    allow_active = BooleanField(
+        OPTION_LABELS["allow_active"], description=_l("The user has not departed yet: move their items anyway")
+    )
 
 
 def transfer_form(types: list[RecordType]) -> type[TransferForm]:
@@ -76,8 +91,9 @@ def transfer_form(types: list[RecordType]) -> type[TransferForm]:
     for record_type in types:
         label = _l(record_type.label_plural)
         fields[f"take_{record_type.name}"] = BooleanField(label, default=True)
-        fields[f"to_{record_type.name}"] = SelectField(label, coerce=optional_id, choices=given_to_choices,
-                                                       validate_choice=False)
+        fields[f"to_{record_type.name}"] = SelectField(
+            label, coerce=optional_id, choices=given_to_choices, validate_choice=False
+        )
     return type("UserTransferForm", (TransferForm,), fields)
 
 
@@ -95,7 +111,9 @@ def split_parts(form: TransferForm, chosen: list[str]) -> tuple[list[SplitPart],
             given.setdefault(user_id, []).append(name)
     parts, labels = [], {}
     for user_id, names in given.items():
-        labels.update(part_labels(len(parts), gettext("Recipient of %(types)s", types=", ".join(map(type_label, names)))))
+        labels.update(
+            part_labels(len(parts), gettext("Recipient of %(types)s", types=", ".join(map(type_label, names))))
+        )
         parts.append(SplitPart(user_id, object_types=tuple(names)))
     for number, member in enumerate(form.team, 1):
         if member.user.data is not None:
@@ -107,9 +125,15 @@ def split_parts(form: TransferForm, chosen: list[str]) -> tuple[list[SplitPart],
 def transfer_plan(form: TransferForm, user: User, types: list[RecordType]) -> tuple[TransferPlan, dict[str, str]]:
     """The form as the planner's plan, and the labels naming its fields in a refusal."""
     chosen = [record_type.name for record_type in types if form[f"take_{record_type.name}"].data]
-    common = {"from_user_id": user.id, "object_types": tuple(chosen), "include_closed": form.include_closed.data,
-              "promote_deputies": form.promote_deputies.data, "deputies_stay": form.deputies_stay.data,
-              "follow_company": form.follow_company.data, "allow_active": form.allow_active.data}
+    common = {
+        "from_user_id": user.id,
+        "object_types": tuple(chosen),
+        "include_closed": form.include_closed.data,
+        "promote_deputies": form.promote_deputies.data,
+        "deputies_stay": form.deputies_stay.data,
+        "follow_company": form.follow_company.data,
+        "allow_active": form.allow_active.data,
+    }
     if form.mode.data == "one":
         return TransferPlan(to_user_id=form.to_user.data, **common), {}
     parts, labels = split_parts(form, chosen)

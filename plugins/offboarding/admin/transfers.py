@@ -1,6 +1,7 @@
 """Offboarding → Transfers: every transfer, by user and status, and a transfer's page with
 its progress, resume and undo, and the moved items (after undo, those kept and why).
 """
+
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, url_for
@@ -11,15 +12,32 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from opiekun.admin.filters import OwnerIsFilter, with_live_options
-from opiekun.labels import user_label
 from opiekun.admin.views import OpiekunModelView, attempt
 from opiekun.extensions import db
+from opiekun.labels import user_label
 from opiekun.plugins.offboarding import moves, running, transfers
-from opiekun.plugins.offboarding.admin.common import (KIND_LABELS, LABELS, OFFBOARDING_CATEGORY, OPTION_LABELS,
-                                                      ORIGIN_LABELS, OUTCOME_LABELS, STATUS_LABELS, choices_of, found,
-                                                      in_registry_order, label_of, page_arg, page_of, record_url,
-                                                      status_badge, transfer_url, type_label, user_labels, user_page_url,
-                                                      viewer)
+from opiekun.plugins.offboarding.admin.common import (
+    KIND_LABELS,
+    LABELS,
+    OFFBOARDING_CATEGORY,
+    OPTION_LABELS,
+    ORIGIN_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    choices_of,
+    found,
+    in_registry_order,
+    label_of,
+    page_arg,
+    page_of,
+    record_url,
+    status_badge,
+    transfer_url,
+    type_label,
+    user_labels,
+    user_page_url,
+    viewer,
+)
 from opiekun.plugins.offboarding.models import STATUSES, Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.plugins.offboarding.schemas import TransferOut
@@ -62,8 +80,17 @@ class TransferView(OpiekunModelView):
     can_edit = False
     can_delete = False
     column_display_actions = False
-    column_list = ("id", "from_user", "status", "origin", "object_types", "progress", "requested_by", "created_at",
-                   "finished_at")
+    column_list = (
+        "id",
+        "from_user",
+        "status",
+        "origin",
+        "object_types",
+        "progress",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    )
     column_labels = LABELS
     column_sortable_list = ("id", "status", "created_at", "finished_at")
     column_default_sort = ("id", True)
@@ -76,8 +103,14 @@ class TransferView(OpiekunModelView):
     form_columns = ("status",)
 
     def __init__(self):
-        super().__init__(Transfer, db, name=_l("Transfers"), category=OFFBOARDING_CATEGORY,
-                         endpoint="offboarding_transfers", url="/admin/offboarding/transfers")
+        super().__init__(
+            Transfer,
+            db,
+            name=_l("Transfers"),
+            category=OFFBOARDING_CATEGORY,
+            endpoint="offboarding_transfers",
+            url="/admin/offboarding/transfers",
+        )
 
     def user_url(self, user_id: int) -> str:
         """The list filtered to the transfers of one user."""
@@ -96,19 +129,41 @@ class TransferView(OpiekunModelView):
         page = page_arg()
         items, pages = page_of(moves.moved_items(transfer.id, kept_only=undone), page)
         steps = transfer.steps
-        names = user_labels([transfer.requested_by_id, transfer.undone_by_id, *(step.to_user_id for step in steps),
-                             *(item.old_value for item in items), *(item.new_value for item in items)])
+        names = user_labels(
+            [
+                transfer.requested_by_id,
+                transfer.undone_by_id,
+                *(step.to_user_id for step in steps),
+                *(item.old_value for item in items),
+                *(item.new_value for item in items),
+            ]
+        )
         return self.render(
-            "offboarding/transfer.html", transfer=transfer, names=names, steps=steps, items=items, page=page,
-            pages=pages, undone=undone, counts=transfers.counts_by_type(transfer),
+            "offboarding/transfer.html",
+            transfer=transfer,
+            names=names,
+            steps=steps,
+            items=items,
+            page=page,
+            pages=pages,
+            undone=undone,
+            counts=transfers.counts_by_type(transfer),
             outcomes=in_registry_order(moves.outcome_counts(transfer.id), lambda key: key[0]) if undone else {},
-            resumable=running.is_resumable(transfer), undoable=transfer.status in ("done", "failed"),
-            state_url=url_for(".transfer_state", transfer_id=transfer.id), user_url=user_page_url(transfer.from_user_id),
-            status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES}, kind_labels=KIND_LABELS,
-            outcome_labels=OUTCOME_LABELS, what_labels={**LABELS, **KIND_LABELS},
-            origin_labels=ORIGIN_LABELS, type_label=type_label,
-            record_url=record_url, status_badge=status_badge, options=switched_on(transfer),
-            page_url=lambda number: url_for(".transfer_page", transfer_id=transfer.id, page=number + 1))
+            resumable=running.is_resumable(transfer),
+            undoable=transfer.status in ("done", "failed"),
+            state_url=url_for(".transfer_state", transfer_id=transfer.id),
+            user_url=user_page_url(transfer.from_user_id),
+            status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES},
+            kind_labels=KIND_LABELS,
+            outcome_labels=OUTCOME_LABELS,
+            what_labels={**LABELS, **KIND_LABELS},
+            origin_labels=ORIGIN_LABELS,
+            type_label=type_label,
+            record_url=record_url,
+            status_badge=status_badge,
+            options=switched_on(transfer),
+            page_url=lambda number: url_for(".transfer_page", transfer_id=transfer.id, page=number + 1),
+        )
 
     @expose("/<int:transfer_id>/state.json")
     def transfer_state(self, transfer_id: int):
@@ -131,7 +186,13 @@ class TransferView(OpiekunModelView):
         found(transfers.get_transfer, transfer_id)
         succeeded, result = attempt(lambda: undo_transfer(transfer_id, viewer()), LABELS)
         if succeeded:
-            flash(ngettext("Undone: %(num)d item put back, %(kept)d kept (listed below).",
-                           "Undone: %(num)d items put back, %(kept)d kept (listed below).",
-                           result.restored, kept=result.kept), "success")
+            flash(
+                ngettext(
+                    "Undone: %(num)d item put back, %(kept)d kept (listed below).",
+                    "Undone: %(num)d items put back, %(kept)d kept (listed below).",
+                    result.restored,
+                    kept=result.kept,
+                ),
+                "success",
+            )
         return redirect(transfer_url(transfer_id))

@@ -10,12 +10,12 @@ Revises: ownership_0002
 Create Date: 2026-11-23
 
 """
+
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision = 'ownership_0003'
-down_revision = 'ownership_0002'
+revision = "ownership_0003"
+down_revision = "ownership_0002"
 branch_labels = None
 depends_on = None
 
@@ -24,15 +24,17 @@ CONSTRAINT = "ownership_no_overlapping_primary"
 
 def _exclusion(columns: str) -> None:
     op.execute(f"ALTER TABLE ownership_assignments DROP CONSTRAINT {CONSTRAINT}")
-    op.execute(f"ALTER TABLE ownership_assignments ADD CONSTRAINT {CONSTRAINT} EXCLUDE USING gist ({columns}, "
-               "daterange(valid_from, valid_to, '[]') WITH &&) WHERE (kind = 'primary')")
+    op.execute(
+        f"ALTER TABLE ownership_assignments ADD CONSTRAINT {CONSTRAINT} EXCLUDE USING gist ({columns}, "
+        "daterange(valid_from, valid_to, '[]') WITH &&) WHERE (kind = 'primary')"
+    )
 
 
 def upgrade():
-    if op.get_bind().dialect.name == 'postgresql':
+    if op.get_bind().dialect.name == "postgresql":
         _exclusion("object_id WITH =, object_type WITH =")
 
 
 def downgrade():
-    if op.get_bind().dialect.name == 'postgresql':
+    if op.get_bind().dialect.name == "postgresql":
         _exclusion("object_type WITH =, object_id WITH =")

@@ -22,13 +22,13 @@ Revises: ownership_0003
 Create Date: 2026-11-23
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision = 'ownership_0004'
-down_revision = 'ownership_0003'
+revision = "ownership_0004"
+down_revision = "ownership_0003"
 branch_labels = None
 depends_on = None
 
@@ -77,26 +77,38 @@ END
 
 def upgrade():
     dialect = op.get_bind().dialect.name
-    if dialect == 'postgresql':
+    if dialect == "postgresql":
         op.execute(f"ALTER TABLE ownership_assignments DROP CONSTRAINT {CHECK}")
         op.execute(POSTGRESQL_CHECK)
         for event in ("INSERT", "UPDATE"):
-            op.execute(f"CREATE TRIGGER {CHECK}_{event.lower()} AFTER {event} ON ownership_assignments "
-                       f"REFERENCING NEW TABLE AS written_rows FOR EACH STATEMENT EXECUTE FUNCTION {CHECK}()")
-    elif dialect == 'sqlite':
+            op.execute(
+                f"CREATE TRIGGER {CHECK}_{event.lower()} AFTER {event} ON ownership_assignments "
+                f"REFERENCING NEW TABLE AS written_rows FOR EACH STATEMENT EXECUTE FUNCTION {CHECK}()"
+            )
+    elif dialect == "sqlite":
         op.execute(_sqlite_trigger("INSERT"))
         op.execute(_sqlite_trigger("UPDATE"))
     # not in a batch: on SQLite a batch may copy the table, which would drop its triggers
-    op.create_index('ux_ownership_one_open_primary', 'ownership_assignments', ['object_type', 'object_id'],
-                    unique=True, sqlite_where=sa.text(OPEN_PRIMARY), postgresql_where=sa.text(OPEN_PRIMARY))
+    op.create_index(
+        "ux_ownership_one_open_primary",
+        "ownership_assignments",
+        ["object_type", "object_id"],
+        unique=True,
+        sqlite_where=sa.text(OPEN_PRIMARY),
+        postgresql_where=sa.text(OPEN_PRIMARY),
+    )
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    op.drop_index('ux_ownership_one_open_primary', 'ownership_assignments')
+    op.drop_index("ux_ownership_one_open_primary", "ownership_assignments")
     for event in ("insert", "update"):
-        op.execute(f"DROP TRIGGER IF EXISTS {CHECK}_{event}" + (" ON ownership_assignments" if dialect == 'postgresql' else ""))
-    if dialect == 'postgresql':
+        op.execute(
+            f"DROP TRIGGER IF EXISTS {CHECK}_{event}" + (" ON ownership_assignments" if dialect == "postgresql" else "")
+        )
+    if dialect == "postgresql":
         op.execute(f"DROP FUNCTION {CHECK}()")
-        op.execute(f"ALTER TABLE ownership_assignments ADD CONSTRAINT {CHECK} EXCLUDE USING gist (object_id WITH =, "
-                   "object_type WITH =, daterange(valid_from, valid_to, '[]') WITH &&) WHERE (kind = 'primary')")
+        op.execute(
+            f"ALTER TABLE ownership_assignments ADD CONSTRAINT {CHECK} EXCLUDE USING gist (object_id WITH =, "
+            "object_type WITH =, daterange(valid_from, valid_to, '[]') WITH &&) WHERE (kind = 'primary')"
+        )

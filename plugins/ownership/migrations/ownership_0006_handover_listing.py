@@ -12,30 +12,30 @@ Revises: ownership_0005
 Create Date: 2026-11-24
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision = 'ownership_0006'
-down_revision = 'ownership_0005'
+revision = "ownership_0006"
+down_revision = "ownership_0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('ownership_handovers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('object_name', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('moved_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('vanished', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('role', sa.String(length=50), nullable=True))
-        batch_op.add_column(sa.Column('access', sa.String(length=10), nullable=True))
+    with op.batch_alter_table("ownership_handovers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("object_name", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("moved_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("vanished", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("role", sa.String(length=50), nullable=True))
+        batch_op.add_column(sa.Column("access", sa.String(length=10), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('ownership_handovers', schema=None) as batch_op:
-        batch_op.drop_column('access')
-        batch_op.drop_column('role')
-        batch_op.drop_column('vanished')
-        batch_op.drop_column('moved_at')
-        batch_op.drop_column('object_name')
+    with op.batch_alter_table("ownership_handovers", schema=None) as batch_op:
+        batch_op.drop_column("access")
+        batch_op.drop_column("role")
+        batch_op.drop_column("vanished")
+        batch_op.drop_column("moved_at")
+        batch_op.drop_column("object_name")

@@ -1,11 +1,16 @@
 """Configuring tasks (holders of ``tasks.configure``): task types, statuses and their
 switch, templates, post-sale templates; and the list of every configuration view."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
 from opiekun.admin.views import OpiekunModelView
 from opiekun.extensions import db
 from opiekun.lookups import MAX_ID
@@ -26,9 +31,6 @@ from opiekun.plugins.tasks.models import (
 )
 from opiekun.plugins.tasks.permissions import CONFIGURE
 from opiekun.plugins.tasks.services import configuration, templates
-from sqlalchemy import select
-from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import NumberRange, Optional, ValidationError
 
 
 class ConfigurationView(OpiekunModelView):
@@ -51,16 +53,42 @@ def unique_name(model_class, model) -> None:
 
 class TaskTypeView(ConfigurationView):
     """Task types and what follows each (the defaults exist from the first visit)."""
-    column_list = ("name", "active", "position", "next_types", "next_mode", "next_delay", "next_delay_unit", "next_delay_from")
+
+    column_list = (
+        "name",
+        "active",
+        "position",
+        "next_types",
+        "next_mode",
+        "next_delay",
+        "next_delay_unit",
+        "next_delay_from",
+    )
     column_formatters = {
         "next_types": lambda view, context, model, name: ", ".join(next_type.name for next_type in model.next_types),
-        "next_mode": value_name, "next_delay_unit": value_name, "next_delay_from": value_name,
+        "next_mode": value_name,
+        "next_delay_unit": value_name,
+        "next_delay_from": value_name,
     }
-    form_columns = ("name", "active", "position", "next_types", "next_mode", "next_delay", "next_delay_unit", "next_delay_from")
-    form_choices = {"next_mode": choices_of(NEXT_MODES), "next_delay_unit": choices_of(DELAY_UNITS),
-                    "next_delay_from": choices_of(DELAY_FROM)}
-    form_args = {"next_delay": {"validators": [NumberRange(min=0, max=3650)]},
-                 "position": {"validators": [Optional(), NumberRange(min=0, max=100000)]}}
+    form_columns = (
+        "name",
+        "active",
+        "position",
+        "next_types",
+        "next_mode",
+        "next_delay",
+        "next_delay_unit",
+        "next_delay_from",
+    )
+    form_choices = {
+        "next_mode": choices_of(NEXT_MODES),
+        "next_delay_unit": choices_of(DELAY_UNITS),
+        "next_delay_from": choices_of(DELAY_FROM),
+    }
+    form_args = {
+        "next_delay": {"validators": [NumberRange(min=0, max=3650)]},
+        "position": {"validators": [Optional(), NumberRange(min=0, max=100000)]},
+    }
 
     def __init__(self):
         super().__init__(TaskType, _l("Task types"), "task_types")
@@ -77,6 +105,7 @@ class TaskTypeView(ConfigurationView):
 
 class TaskStatusView(ConfigurationView):
     """Task statuses, with the switch that turns them on or off."""
+
     column_list = ("name", "active", "position")
     form_columns = ("name", "active", "position")
     form_args = {"position": {"validators": [Optional(), NumberRange(min=0, max=100000)]}}
@@ -109,22 +138,32 @@ class TaskStatusView(ConfigurationView):
 
 class TaskTemplateView(ConfigurationView):
     """Task templates with their items (inline); an item given to a user needs an active one."""
+
     can_delete = True
     column_list = ("name", "object_types", "items")
     column_formatters = {
         "object_types": lambda view, context, model, name: ", ".join(model.object_types or []),
-        "items": lambda view, context, model, name: "; ".join(f"{item.title} (+{item.delay_days})" for item in model.items),
+        "items": lambda view, context, model, name: "; ".join(
+            f"{item.title} (+{item.delay_days})" for item in model.items
+        ),
     }
     form_columns = ("name", "object_types")
     form_overrides = {"object_types": SelectMultipleField}
     form_args = {"object_types": {"choices": record_type_choices}}
-    inline_models = [(TaskTemplateItem, {
-        "form_columns": ("id", "title", "type", "delay_days", "responsible", "user_id"),
-        "column_labels": {**FIELD_LABELS, "user_id": _l("User (when responsible is a user)")},
-        "form_choices": {"responsible": choices_of(("ask", "record_owner", "user"))},
-        "form_args": {"delay_days": {"validators": [NumberRange(min=0, max=3650)]},
-                      "user_id": {"validators": [Optional(), NumberRange(min=1, max=MAX_ID)]}},
-    })]
+    inline_models = [
+        (
+            TaskTemplateItem,
+            {
+                "form_columns": ("id", "title", "type", "delay_days", "responsible", "user_id"),
+                "column_labels": {**FIELD_LABELS, "user_id": _l("User (when responsible is a user)")},
+                "form_choices": {"responsible": choices_of(("ask", "record_owner", "user"))},
+                "form_args": {
+                    "delay_days": {"validators": [NumberRange(min=0, max=3650)]},
+                    "user_id": {"validators": [Optional(), NumberRange(min=1, max=MAX_ID)]},
+                },
+            },
+        )
+    ]
 
     def __init__(self):
         super().__init__(TaskTemplate, _l("Task templates"), "task_templates")
@@ -135,7 +174,9 @@ class TaskTemplateView(ConfigurationView):
             for position, item in enumerate(model.items, start=1):
                 item.position = position
                 if item.responsible == "user":
-                    status = db.session.scalar(select(User.status).where(User.id == item.user_id)) if item.user_id else None
+                    status = (
+                        db.session.scalar(select(User.status).where(User.id == item.user_id)) if item.user_id else None
+                    )
                     if status != "active":
                         raise ValidationError(gettext("A task given to a user needs an active user's id."))
                 else:
@@ -149,6 +190,7 @@ def pipeline_choices() -> list[tuple[int, str]]:
 
 class PostSaleTemplateView(ConfigurationView):
     """The template a pipeline's deals get when won or lost; saved through the services."""
+
     can_delete = True
     column_list = ("pipeline_id", "outcome", "template")
     form_columns = ("pipeline_id", "outcome", "template")
@@ -161,8 +203,11 @@ class PostSaleTemplateView(ConfigurationView):
         super().__init__(PostSaleTemplate, _l("Post-sale templates"), "task_post_sale")
 
     def create_model(self, form):
-        values = {"pipeline_id": form.pipeline_id.data, "outcome": form.outcome.data,
-                  "template_id": form.template.data.id if form.template.data else 0}
+        values = {
+            "pipeline_id": form.pipeline_id.data,
+            "outcome": form.outcome.data,
+            "template_id": form.template.data.id if form.template.data else 0,
+        }
         succeeded, post_sale = attempt_task_change(lambda: templates.save_post_sale(viewer(), values))
         return post_sale if succeeded else False
 

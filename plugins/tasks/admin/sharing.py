@@ -1,22 +1,24 @@
 """How a user's tasks are shared, in the admin: users manage their own grants, holders
 of ``tasks.share_others`` anyone's."""
+
 from __future__ import annotations
 
 from flask import request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms.validators import DataRequired
+
 from opiekun.admin.forms import active_users
-from opiekun.labels import user_label
 from opiekun.admin.views import OpiekunModelView
 from opiekun.extensions import db
+from opiekun.labels import user_label
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, TASKS_CATEGORY, choices_of, value_name
 from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer
 from opiekun.plugins.tasks.models import SHARING_LEVELS, TaskShare
 from opiekun.plugins.tasks.permissions import SHARE_OTHERS
 from opiekun.plugins.tasks.services import sharing
-from wtforms.validators import DataRequired
 
 
 class TaskShareView(OpiekunModelView):
@@ -28,13 +30,17 @@ class TaskShareView(OpiekunModelView):
         "owner": lambda view, context, model, name: user_label(model.owner),
         "grantee": lambda view, context, model, name: user_label(model.grantee),
         "level": value_name,
-        "task_type": lambda view, context, model, name: model.task_type.name if model.task_type else gettext("all types"),
+        "task_type": lambda view, context, model, name: (
+            model.task_type.name if model.task_type else gettext("all types")
+        ),
     }
     form_columns = ("owner", "grantee", "task_type", "level")
     form_choices = {"level": choices_of(SHARING_LEVELS)}
-    form_args = {"owner": {"query_factory": active_users, "get_label": user_label},
-                 "grantee": {"query_factory": active_users, "get_label": user_label, "validators": [DataRequired()]},
-                 "task_type": {"allow_blank": True, "blank_text": _l("(all types)")}}
+    form_args = {
+        "owner": {"query_factory": active_users, "get_label": user_label},
+        "grantee": {"query_factory": active_users, "get_label": user_label, "validators": [DataRequired()]},
+        "task_type": {"allow_blank": True, "blank_text": _l("(all types)")},
+    }
 
     def __init__(self):
         super().__init__(TaskShare, db, name=_l("Task sharing"), category=TASKS_CATEGORY, endpoint="task_sharing")
@@ -65,11 +71,17 @@ class TaskShareView(OpiekunModelView):
 
     def save(self, form, previous: TaskShare | None):
         """Replace ``previous`` (if any) with the grant the form describes; the new grant, or False."""
+
         def replace_share() -> TaskShare:
             if previous is not None:
                 sharing.delete_share(viewer(), previous.id)
-            share, _ = sharing.set_share(viewer(), form.owner.data.id, form.grantee.data.id,
-                                          form.task_type.data.id if form.task_type.data else None, form.level.data)
+            share, _ = sharing.set_share(
+                viewer(),
+                form.owner.data.id,
+                form.grantee.data.id,
+                form.task_type.data.id if form.task_type.data else None,
+                form.level.data,
+            )
             return share
 
         succeeded, share = attempt_task_change(replace_share)

@@ -1,13 +1,15 @@
 """What the task list shows and filters by: columns that show nothing of a free/busy task
 but that it is busy, and the filters the record views do not have."""
+
 from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+
 from opiekun.admin.filters import YesNoFilter
-from opiekun.labels import user_label
 from opiekun.extensions import db
+from opiekun.labels import user_label
 from opiekun.models import utcnow
 from opiekun.plugins.tasks.admin.labels import BUSY_LABEL
 from opiekun.plugins.tasks.admin.viewer import visibility
@@ -30,6 +32,7 @@ class OverdueFilter(YesNoFilter):
 
 class DoneFilter(YesNoFilter):
     """Done, or not."""
+
     def condition(self, column):
         return column.is_(True)
 

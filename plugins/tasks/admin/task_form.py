@@ -1,15 +1,11 @@
 """The task form: the API-shaped values it gives the services, reminders as minutes."""
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
 from flask_babel import gettext
-from opiekun.admin.forms import AdminForm
-from opiekun.lookups import MAX_ID
-from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, choices_of
-from opiekun.plugins.tasks.models import PRIORITIES
-from opiekun.plugins.tasks.services import configuration
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +17,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from opiekun.admin.forms import AdminForm
+from opiekun.lookups import MAX_ID
+from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, choices_of
+from opiekun.plugins.tasks.models import PRIORITIES
+from opiekun.plugins.tasks.services import configuration
 
 
 class RemindersField(StringField):
@@ -47,6 +49,7 @@ def optional_int(value):
 
 class TaskForm(AdminForm):
     """The task form: the fields of the API's task, with the same limits."""
+
     title = StringField(FIELD_LABELS["title"], validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(FIELD_LABELS["description"], validators=[Optional(), Length(max=5000)])
     type_id = SelectField(FIELD_LABELS["type_id"], coerce=int)
@@ -74,12 +77,19 @@ def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
 def form_values(form: TaskForm) -> dict[str, Any]:
     """The form as the API-shaped values the services take."""
     values = {
-        "title": form.title.data.strip(), "description": (form.description.data or "").strip() or None,
-        "type_id": form.type_id.data, "responsible_id": form.responsible_id.data,
+        "title": form.title.data.strip(),
+        "description": (form.description.data or "").strip() or None,
+        "type_id": form.type_id.data,
+        "responsible_id": form.responsible_id.data,
         "participant_ids": list(form.participant_ids.data or []),
-        "object_type": form.object_type.data or None, "object_id": form.object_id.data if form.object_type.data else None,
-        "start": as_utc(form.start.data), "end": as_utc(form.end.data), "priority": form.priority.data,
-        "private": bool(form.private.data), "reminders": form.reminders.data or [], "done": bool(form.done.data),
+        "object_type": form.object_type.data or None,
+        "object_id": form.object_id.data if form.object_type.data else None,
+        "start": as_utc(form.start.data),
+        "end": as_utc(form.end.data),
+        "priority": form.priority.data,
+        "private": bool(form.private.data),
+        "reminders": form.reminders.data or [],
+        "done": bool(form.done.data),
     }
     if configuration.settings()["statuses_enabled"]:
         values["status_id"] = form.status_id.data

@@ -1,6 +1,7 @@
 """The task list and its pages: only what the sharing rules let the user see (free/busy
 rows as "Busy"), the form saving through the services, completing proposing the next
 tasks, and the "Mark as done" bulk action."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,12 +14,15 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
+from wtforms.validators import ValidationError
+
 from opiekun.admin.actions import BulkAction
 from opiekun.admin.filters import OwnerIsFilter, with_live_options
 from opiekun.admin.forms import active_users
-from opiekun.labels import user_label
 from opiekun.admin.views import RecordView
 from opiekun.errors import NotFound, Refused
+from opiekun.labels import user_label
 from opiekun.models import utcnow
 from opiekun.plugins.tasks.admin.labels import (
     FIELD_LABELS,
@@ -42,8 +46,6 @@ from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer, visi
 from opiekun.plugins.tasks.models import Task
 from opiekun.plugins.tasks.services import configuration, next_tasks, task_lists, tasks
 from opiekun.plugins.tasks.services.visibility import visible_task
-from sqlalchemy.orm import selectinload
-from wtforms.validators import ValidationError
 
 
 class TaskView(RecordView):
@@ -51,9 +53,25 @@ class TaskView(RecordView):
     as "Busy"), the form saves through the services, completing proposes the next tasks."""
 
     column_list = ("title", "type", "status", "due_date", "start", "owner", "priority", "done", "object_type")
-    column_details_list = ("title", "description", "type", "status", "owner", "participants", "object_type",
-                           "due_date", "start", "end", "priority", "private", "reminders", "done", "done_at",
-                           "created_at", "updated_at")
+    column_details_list = (
+        "title",
+        "description",
+        "type",
+        "status",
+        "owner",
+        "participants",
+        "object_type",
+        "due_date",
+        "start",
+        "end",
+        "priority",
+        "private",
+        "reminders",
+        "done",
+        "done_at",
+        "created_at",
+        "updated_at",
+    )
     column_sortable_list = ("title", "due_date", "start", "priority", "done", "updated_at")
     column_default_sort = ("due_date", False)
     column_searchable_list = ("title",)
@@ -62,15 +80,27 @@ class TaskView(RecordView):
 
     column_labels = FIELD_LABELS
     column_formatters = {
-        "title": redacted(plain), "type": redacted(type_name), "status": redacted(status_name),
-        "priority": redacted(value_name), "done": redacted(plain), "object_type": redacted(record_link),
+        "title": redacted(plain),
+        "type": redacted(type_name),
+        "status": redacted(status_name),
+        "priority": redacted(value_name),
+        "done": redacted(plain),
+        "object_type": redacted(record_link),
         "owner": responsible_name,
         "participants": lambda view, context, model, name: ", ".join(user_label(user) for user in model.participants),
     }
     column_formatters_export = {
-        name: redacted(formatter) for name, formatter in
-        {"title": plain, "type": type_name, "status": status_name, "priority": plain, "done": plain,
-         "object_type": lambda view, context, model, name: f"{model.object_type or ''} {model.object_id or ''}".strip()}.items()
+        name: redacted(formatter)
+        for name, formatter in {
+            "title": plain,
+            "type": type_name,
+            "status": status_name,
+            "priority": plain,
+            "done": plain,
+            "object_type": lambda view, context, model, name: (
+                f"{model.object_type or ''} {model.object_id or ''}".strip()
+            ),
+        }.items()
     } | {"owner": responsible_name}
     #: the task's own filters, after the record views' ones
     column_filters = (
@@ -86,8 +116,12 @@ class TaskView(RecordView):
     def get_filters(self):
         """The record views' filters and the task's own, with the owner filter named for
         tasks: the owner is the responsible user."""
-        return [self.handle_filter(OwnerIsFilter(Task.owner_id, _l("Responsible"))) if isinstance(flt, OwnerIsFilter) else flt
-                for flt in super().get_filters()]
+        return [
+            self.handle_filter(OwnerIsFilter(Task.owner_id, _l("Responsible")))
+            if isinstance(flt, OwnerIsFilter)
+            else flt
+            for flt in super().get_filters()
+        ]
 
     # --- what the user may see ---
 
@@ -179,8 +213,12 @@ class TaskView(RecordView):
         if change.proposed_next:
             url = url_for(".proposals_view", id=change.task.id)
             proposed = ", ".join(proposal.type_name for proposal in change.proposed_next)
-            flash(Markup('{} <a class="btn btn-sm btn-primary" href="{}">{}</a>').format(
-                gettext("Task done. Next tasks are proposed:") + " " + proposed, url, gettext("Review and add")), "info")
+            flash(
+                Markup('{} <a class="btn btn-sm btn-primary" href="{}">{}</a>').format(
+                    gettext("Task done. Next tasks are proposed:") + " " + proposed, url, gettext("Review and add")
+                ),
+                "info",
+            )
         elif change.created_next:
             flash(gettext("Task done; %(count)d next task(s) created.", count=len(change.created_next)), "info")
 
@@ -225,7 +263,9 @@ class TaskView(RecordView):
                     if str(index) not in chosen:
                         continue
                     values = proposal.as_values()
-                    values["title"] = (request.form.get(f"title_{index}") or proposal.title).strip()[:300] or proposal.title
+                    values["title"] = (request.form.get(f"title_{index}") or proposal.title).strip()[
+                        :300
+                    ] or proposal.title
                     day = request.form.get(f"due_date_{index}")
                     if day:
                         try:
@@ -267,8 +307,10 @@ def mark_done(record_type, ids: list[int]) -> str:
             proposals.append(change.task.id)
     message = gettext("%(count)d task(s) marked as done.", count=done)
     if proposals:
-        links = Markup(", ").join(Markup('<a href="{}">#{}</a>').format(url_for("task.proposals_view", id=task_id), task_id)
-                                  for task_id in proposals)
+        links = Markup(", ").join(
+            Markup('<a href="{}">#{}</a>').format(url_for("task.proposals_view", id=task_id), task_id)
+            for task_id in proposals
+        )
         return Markup("{} {} {}").format(message, gettext("Next tasks are proposed for:"), links)
     return message
 

@@ -1,9 +1,11 @@
 """The logged-in user as the task views see them: who, what they may see (once per
 request), and running a change so that its refusals name the task fields."""
+
 from __future__ import annotations
 
 from flask import g
 from flask_login import current_user
+
 from opiekun.admin.views import attempt
 from opiekun.models import User
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS

@@ -14,32 +14,32 @@ Revises: tasks_0001
 Create Date: 2026-11-25
 
 """
+
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
-revision = 'tasks_0002'
-down_revision = 'tasks_0001'
+revision = "tasks_0002"
+down_revision = "tasks_0001"
 branch_labels = None
 depends_on = None
 
 #: (column, index by responsible user, type and day) before and after the rename
-OWNER = ('owner_id', 'ix_tasks_owner_type_due')
-RESPONSIBLE = ('responsible_id', 'ix_tasks_responsible_type_due')
+OWNER = ("owner_id", "ix_tasks_owner_type_due")
+RESPONSIBLE = ("responsible_id", "ix_tasks_responsible_type_due")
 
 
 def _rename(before: tuple[str, str], after: tuple[str, str]) -> None:
     """Rename the column of ``tasks`` named in ``before`` to the one in ``after``, with its
     indexes (and its foreign key where the database names it)."""
     (old, old_index), (new, new_index) = before, after
-    with op.batch_alter_table('tasks', schema=None, recreate='never') as batch_op:
+    with op.batch_alter_table("tasks", schema=None, recreate="never") as batch_op:
         batch_op.drop_index(old_index)
-        batch_op.drop_index(f'ix_tasks_{old}')
+        batch_op.drop_index(f"ix_tasks_{old}")
         batch_op.alter_column(old, new_column_name=new)
-        batch_op.create_index(f'ix_tasks_{new}', [new], unique=False)
-        batch_op.create_index(new_index, [new, 'type_id', 'due_date'], unique=False)
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute(f'ALTER TABLE tasks RENAME CONSTRAINT fk_tasks_{old}_users TO fk_tasks_{new}_users')
+        batch_op.create_index(f"ix_tasks_{new}", [new], unique=False)
+        batch_op.create_index(new_index, [new, "type_id", "due_date"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE tasks RENAME CONSTRAINT fk_tasks_{old}_users TO fk_tasks_{new}_users")
 
 
 def upgrade():

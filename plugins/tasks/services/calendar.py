@@ -1,18 +1,20 @@
 """Calendar feeds: the long-lived, read-only tokens calendar apps subscribe with, and
 which tasks a feed shows (as the token's holder may see them). Writing the iCalendar text
 is :mod:`opiekun.plugins.tasks.calendar_feed`."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import current_app
+from sqlalchemy import or_, select
+
 from opiekun.errors import Message, Refused
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.tasks.models import CalendarKey, Task
 from opiekun.plugins.tasks.services.task_lists import SeenTask, seen
 from opiekun.plugins.tasks.services.visibility import Visibility
-from sqlalchemy import or_, select
 
 CALENDAR_SALT = "opiekun.tasks.calendar"
 
@@ -31,7 +33,9 @@ def calendar_generation(user_id: int) -> int:
 def calendar_token(user: User) -> str:
     """A long-lived token for calendar apps: read-only, for the feeds only, revoked by
     :func:`rotate_calendar_token`, by a password change or by leaving."""
-    return _calendar_serializer().dumps({"uid": user.id, "cal": calendar_generation(user.id), "gen": user.token_generation or 0})
+    return _calendar_serializer().dumps(
+        {"uid": user.id, "cal": calendar_generation(user.id), "gen": user.token_generation or 0}
+    )
 
 
 def rotate_calendar_token(user: User) -> str:
@@ -58,8 +62,12 @@ def user_for_calendar_token(token: str) -> User | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         return None
     user = db.session.get(User, payload["uid"])
-    if (user is None or user.status != "active" or payload.get("gen") != (user.token_generation or 0)
-            or payload.get("cal") != calendar_generation(user.id)):
+    if (
+        user is None
+        or user.status != "active"
+        or payload.get("gen") != (user.token_generation or 0)
+        or payload.get("cal") != calendar_generation(user.id)
+    ):
         return None
     return user
 
@@ -75,7 +83,14 @@ def calendar_tasks(holder: User, owner_id: int) -> list[SeenTask]:
     if not visibility.may_see_calendar_of(owner_id):
         raise Refused(Message("this user's calendar is not shared with you"))
     since = utcnow().date() - dt.timedelta(days=FEED_DAYS_BACK)
-    statement = (select(Task).where(visibility.condition("free_busy"), Task.owner_id == owner_id,
-                                    or_(Task.due_date >= since, Task.start >= dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)))
-                 .order_by(Task.due_date, Task.id).limit(FEED_LIMIT))
+    statement = (
+        select(Task)
+        .where(
+            visibility.condition("free_busy"),
+            Task.owner_id == owner_id,
+            or_(Task.due_date >= since, Task.start >= dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)),
+        )
+        .order_by(Task.due_date, Task.id)
+        .limit(FEED_LIMIT)
+    )
     return seen(visibility, db.session.scalars(statement).unique().all())

@@ -1,9 +1,12 @@
 """What admins configure: the plugin's settings (statuses on or off), the task types
 (with what follows each) and the statuses; the defaults exist from the start."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from sqlalchemy import func, insert, select
 
 from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
@@ -11,7 +14,6 @@ from opiekun.models import User, utcnow
 from opiekun.plugins.tasks.models import DEFAULT_STATUSES, DEFAULT_TYPES, TaskStatus, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.stored_settings import SettingsStore
-from sqlalchemy import func, insert, select
 
 DEFAULT_SETTINGS = {"statuses_enabled": False}
 #: The plugin's settings, kept together as one JSON object (key ``tasks.settings``).
@@ -22,15 +24,30 @@ def ensure_defaults() -> None:
     """The default task types and statuses exist (created once, when none exist at all;
     admins rename and deactivate them afterwards, never delete them)."""
     if db.session.scalar(select(TaskType.id).limit(1)) is None:
-        db.session.execute(insert(TaskType), [
-            {"name": name, "active": True, "position": position, "next_mode": "suggest", "next_delay": 1,
-             "next_delay_unit": "days", "next_delay_from": "done", "created_at": utcnow()}
-            for position, name in enumerate(DEFAULT_TYPES, start=1)
-        ])
+        db.session.execute(
+            insert(TaskType),
+            [
+                {
+                    "name": name,
+                    "active": True,
+                    "position": position,
+                    "next_mode": "suggest",
+                    "next_delay": 1,
+                    "next_delay_unit": "days",
+                    "next_delay_from": "done",
+                    "created_at": utcnow(),
+                }
+                for position, name in enumerate(DEFAULT_TYPES, start=1)
+            ],
+        )
     if db.session.scalar(select(TaskStatus.id).limit(1)) is None:
-        db.session.execute(insert(TaskStatus), [
-            {"name": name, "active": True, "position": position} for position, name in enumerate(DEFAULT_STATUSES, start=1)
-        ])
+        db.session.execute(
+            insert(TaskStatus),
+            [
+                {"name": name, "active": True, "position": position}
+                for position, name in enumerate(DEFAULT_STATUSES, start=1)
+            ],
+        )
 
 
 def settings() -> dict[str, Any]:
@@ -61,8 +78,9 @@ def save_task_type(actor: User, task_type: TaskType | None, values: Mapping[str,
     """Create (``task_type`` None) or change a task type, with the types that follow it."""
     require_permission(actor, CONFIGURE)
     creating = task_type is None
-    task_type = task_type or TaskType(active=True, next_mode="suggest", next_delay=1, next_delay_unit="days",
-                                      next_delay_from="done")
+    task_type = task_type or TaskType(
+        active=True, next_mode="suggest", next_delay=1, next_delay_unit="days", next_delay_from="done"
+    )
     values = dict(values)
     problems = {name: Message("must not be null") for name, value in values.items() if value is None}
     if problems:
@@ -74,7 +92,10 @@ def save_task_type(actor: User, task_type: TaskType | None, values: Mapping[str,
         found = db.session.scalars(select(TaskType).where(TaskType.id.in_(next_ids))).all() if next_ids else []
         unknown = sorted(set(next_ids) - {found_type.id for found_type in found})
         if unknown:
-            raise Invalid(Message("some values are not valid"), {"next_type_ids": Message("no task types with ids %(ids)s", ids=unknown)})
+            raise Invalid(
+                Message("some values are not valid"),
+                {"next_type_ids": Message("no task types with ids %(ids)s", ids=unknown)},
+            )
     if creating and "position" not in values:
         values["position"] = (db.session.scalar(select(func.max(TaskType.position))) or 0) + 1
     for name, value in values.items():

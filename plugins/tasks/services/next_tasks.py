@@ -1,6 +1,7 @@
 """What comes after a task: when one is done, its type proposes the next tasks (or, in
 ``trigger`` mode, they are created at once), due a delay after the day it was done or its
 own date."""
+
 from __future__ import annotations
 
 import calendar
@@ -25,8 +26,14 @@ class ProposedTask:
 
     def as_values(self) -> dict[str, Any]:
         """The proposal as the values :func:`~opiekun.plugins.tasks.services.tasks.create_task` takes."""
-        return {"title": self.title, "type_id": self.type_id, "due_date": self.due_date,
-                "responsible_id": self.responsible_id, "object_type": self.object_type, "object_id": self.object_id}
+        return {
+            "title": self.title,
+            "type_id": self.type_id,
+            "due_date": self.due_date,
+            "responsible_id": self.responsible_id,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+        }
 
 
 def add_delay(day: dt.date, amount: int, unit: str) -> dt.date:
@@ -45,6 +52,16 @@ def next_tasks(task: Task, done_day: dt.date) -> list[ProposedTask]:
     task_type = task.type
     base = done_day if task_type.next_delay_from == "done" or task.due_date is None else task.due_date
     due = add_delay(base, task_type.next_delay, task_type.next_delay_unit)
-    return [ProposedTask(next_type.id, next_type.name, f"{next_type.name}: {task.title}"[:300], due, task.owner_id,
-                         task.object_type, task.object_id)
-            for next_type in task_type.next_types if next_type.active]
+    return [
+        ProposedTask(
+            next_type.id,
+            next_type.name,
+            f"{next_type.name}: {task.title}"[:300],
+            due,
+            task.owner_id,
+            task.object_type,
+            task.object_id,
+        )
+        for next_type in task_type.next_types
+        if next_type.active
+    ]

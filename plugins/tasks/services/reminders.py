@@ -1,14 +1,16 @@
 """Reminders: one ``task_reminders`` row per entry of a task's ``reminders``, kept in
 line with the task, so the job finds what is due with one indexed query and notifies the
 responsible user once."""
+
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import and_, delete, insert, literal, select, update
+
 from opiekun.extensions import db
 from opiekun.models import utcnow
 from opiekun.plugins.tasks.models import Task, TaskReminder
-from sqlalchemy import and_, delete, insert, literal, select, update
 
 #: A reminder of a task without a time counts from 9:00 UTC of its day.
 DAY_REMINDER_TIME = dt.time(9, 0)
@@ -29,10 +31,18 @@ def sync_reminders(task: Task) -> None:
     at = reminder_time(task)
     if at is None or task.done or not task.reminders:
         return
-    db.session.execute(insert(TaskReminder), [
-        {"task_id": task.id, "minutes_before": minutes, "remind_at": at - dt.timedelta(minutes=minutes), "sent_at": None}
-        for minutes in task.reminders
-    ])
+    db.session.execute(
+        insert(TaskReminder),
+        [
+            {
+                "task_id": task.id,
+                "minutes_before": minutes,
+                "remind_at": at - dt.timedelta(minutes=minutes),
+                "sent_at": None,
+            }
+            for minutes in task.reminders
+        ],
+    )
 
 
 def send_due_reminders(now: dt.datetime | None = None) -> int:
@@ -41,11 +51,24 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
 
     now = now or utcnow()
     due = and_(TaskReminder.sent_at.is_(None), TaskReminder.remind_at <= now)
-    source = (select(Task.owner_id, literal("task_reminder"), literal("Przypomnienie: ") + Task.title, literal("task"),
-                     Task.id, literal(now, type_=TaskReminder.remind_at.type))
-              .join(TaskReminder, TaskReminder.task_id == Task.id)
-              .where(due, Task.done.is_(False), Task.owner_id.is_not(None)))
-    db.session.execute(insert(Notification).from_select(
-        ["user_id", "kind", "message", "object_type", "object_id", "created_at"], source))
-    result = db.session.execute(update(TaskReminder).where(due).values(sent_at=now).execution_options(synchronize_session=False))
+    source = (
+        select(
+            Task.owner_id,
+            literal("task_reminder"),
+            literal("Przypomnienie: ") + Task.title,
+            literal("task"),
+            Task.id,
+            literal(now, type_=TaskReminder.remind_at.type),
+        )
+        .join(TaskReminder, TaskReminder.task_id == Task.id)
+        .where(due, Task.done.is_(False), Task.owner_id.is_not(None))
+    )
+    db.session.execute(
+        insert(Notification).from_select(
+            ["user_id", "kind", "message", "object_type", "object_id", "created_at"], source
+        )
+    )
+    result = db.session.execute(
+        update(TaskReminder).where(due).values(sent_at=now).execution_options(synchronize_session=False)
+    )
     return result.rowcount or 0

@@ -1,28 +1,49 @@
 """Lists of tasks as a viewer may see them: filters, sorting that reveals nothing a
 free/busy row hides, and each row with the viewer's level on it."""
+
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import and_, case, null, or_, select
+
 from opiekun.errors import Invalid, Message
 from opiekun.models import User, utcnow
 from opiekun.pagination import page_of
 from opiekun.plugins.tasks.models import Task, task_participants
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility
-from sqlalchemy import and_, case, null, or_, select
 
 #: Filters that look at what only ``read`` shows: using one limits the list to tasks the
 #: viewer may read (a free/busy viewer must not learn titles by searching them, nor which
 #: busy entries are done by filtering on ``done`` or ``overdue``).
-DETAIL_FILTERS = frozenset({"q", "type_id", "status_id", "object_type", "object_id", "priority", "participant_id", "private",
-                            "done", "overdue"})
+DETAIL_FILTERS = frozenset(
+    {
+        "q",
+        "type_id",
+        "status_id",
+        "object_type",
+        "object_id",
+        "priority",
+        "participant_id",
+        "private",
+        "done",
+        "overdue",
+    }
+)
 
 
 #: What a task list may be sorted by (ties are broken by id).
-SORTS = {"due_date": Task.due_date, "start": Task.start, "created_at": Task.created_at, "updated_at": Task.updated_at,
-         "priority": Task.priority, "title": Task.title, "done": Task.done}
+SORTS = {
+    "due_date": Task.due_date,
+    "start": Task.start,
+    "created_at": Task.created_at,
+    "updated_at": Task.updated_at,
+    "priority": Task.priority,
+    "title": Task.title,
+    "done": Task.done,
+}
 
 
 def filters_need_read(names: Iterable[str]) -> bool:
@@ -44,7 +65,10 @@ def task_order(visibility: Visibility, name: str, descending: bool = False) -> l
     by the field where the viewer may read it (empty values last), then by id. The API's
     ``sort`` and the admin's sortable columns both come here."""
     if name not in SORTS:
-        raise Invalid(Message("cannot sort by that"), {"sort": Message("sort by one of %(sorts)s", sorts=", ".join(sorted(SORTS)))})
+        raise Invalid(
+            Message("cannot sort by that"),
+            {"sort": Message("sort by one of %(sorts)s", sorts=", ".join(sorted(SORTS)))},
+        )
     key = readable(visibility, SORTS[name])
     if descending:
         return [key.desc().nulls_last(), Task.id.desc()]
@@ -54,6 +78,7 @@ def task_order(visibility: Visibility, name: str, descending: bool = False) -> l
 @dataclass(frozen=True)
 class TaskFilters:
     """What a task list is narrowed to (the API's list query, the admin's filters)."""
+
     responsible_id: int | None = None
     responsible_none: bool = False
     type_id: int | None = None
@@ -94,10 +119,17 @@ def filter_conditions(filters: TaskFilters, today: dt.date | None = None) -> lis
     if filters.due_to is not None:
         conditions.append(Task.due_date <= filters.due_to)
     if filters.participant_id is not None:
-        conditions.append(Task.id.in_(select(task_participants.c.task_id).where(task_participants.c.user_id == filters.participant_id)))
+        conditions.append(
+            Task.id.in_(
+                select(task_participants.c.task_id).where(task_participants.c.user_id == filters.participant_id)
+            )
+        )
     if filters.q:
-        conditions.append(or_(Task.title.icontains(filters.q, autoescape=True),
-                              Task.description.icontains(filters.q, autoescape=True)))
+        conditions.append(
+            or_(
+                Task.title.icontains(filters.q, autoescape=True), Task.description.icontains(filters.q, autoescape=True)
+            )
+        )
     return conditions
 
 
@@ -123,7 +155,9 @@ class SeenTask:
     level: str
 
 
-def list_tasks(viewer: User, filters: TaskFilters, page: int, per_page: int, sort: str | None = None) -> tuple[list[SeenTask], int]:
+def list_tasks(
+    viewer: User, filters: TaskFilters, page: int, per_page: int, sort: str | None = None
+) -> tuple[list[SeenTask], int]:
     """One page of the tasks ``viewer`` may see, each with its level, and how many there are."""
     visibility = Visibility.of(viewer)
     rows, total = page_of(sorted_tasks(visible_tasks(viewer, filters, visibility), sort, visibility), page, per_page)

@@ -1,6 +1,7 @@
 """Creating, changing, completing and deleting tasks, with the same rules for the API,
 the admin, templates and jobs: values are validated first, giving a task to someone else
 needs the right to, and completing one proposes (or creates) the next ones."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opiekun.errors import Invalid, Message, Refused
+from sqlalchemy import delete, select, update
+
 from opiekun.changes import FieldChange, RecordChange, record_event
+from opiekun.errors import Invalid, Message, Refused
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.permissions import has_permission
@@ -19,7 +22,6 @@ from opiekun.plugins.tasks.services.next_tasks import ProposedTask, next_tasks
 from opiekun.plugins.tasks.services.reminders import sync_reminders
 from opiekun.plugins.tasks.services.validation import validate_values
 from opiekun.plugins.tasks.services.visibility import Visibility, visible_task
-from sqlalchemy import delete, select, update
 
 
 def apply_values(task: Task, values: Mapping[str, Any]) -> None:
@@ -49,11 +51,27 @@ def set_participants(task: Task, user_ids: Sequence[int]) -> None:
     task.participants = sorted(users, key=lambda user: user.id)
     db.session.flush()
     for user_id in sorted(after - before):
-        record_event(db.session, RecordChange("task", task.id, task.display_name, "participant_added",
-                                              (FieldChange("participant_ids", None, user_id),)))
+        record_event(
+            db.session,
+            RecordChange(
+                "task",
+                task.id,
+                task.display_name,
+                "participant_added",
+                (FieldChange("participant_ids", None, user_id),),
+            ),
+        )
     for user_id in sorted(before - after):
-        record_event(db.session, RecordChange("task", task.id, task.display_name, "participant_removed",
-                                              (FieldChange("participant_ids", user_id, None),)))
+        record_event(
+            db.session,
+            RecordChange(
+                "task",
+                task.id,
+                task.display_name,
+                "participant_removed",
+                (FieldChange("participant_ids", user_id, None),),
+            ),
+        )
 
 
 def save_task(task: Task, values: Mapping[str, Any], creating: bool) -> Task:
@@ -92,14 +110,21 @@ def create_task(actor: User | None, values: Mapping[str, Any]) -> Task:
     if problems:
         raise Invalid(Message("some values are not valid"), problems)
     if actor is not None and not may_assign_to(actor, values["responsible_id"], values["type_id"]):
-        raise Refused(Message("you may create tasks for another user only with full access to their tasks "
-                                "or the permission %(permission)r", permission=ASSIGN.name), {"responsible_id": Message("not allowed")})
+        raise Refused(
+            Message(
+                "you may create tasks for another user only with full access to their tasks "
+                "or the permission %(permission)r",
+                permission=ASSIGN.name,
+            ),
+            {"responsible_id": Message("not allowed")},
+        )
     return save_task(task, values, creating=True)
 
 
 @dataclass
 class TaskChange:
     """A changed task, the actor's level on it, and the next tasks its completion proposed or created."""
+
     task: Task
     level: str
     proposed_next: list[ProposedTask] = field(default_factory=list)
@@ -121,10 +146,14 @@ def update_task(actor: User, task_id: int, values: Mapping[str, Any]) -> TaskCha
     if completing:
         proposals = next_tasks(task, utcnow().date())
         if task.type.next_mode == "trigger":
-            change.created_next = [save_task(Task(created_by_id=actor.id, priority="normal", private=False, done=False,
-                                              reminders=[]), {**proposal.as_values(), "participant_ids": [],
-                                                              "reminders": []}, creating=True)
-                                   for proposal in proposals]
+            change.created_next = [
+                save_task(
+                    Task(created_by_id=actor.id, priority="normal", private=False, done=False, reminders=[]),
+                    {**proposal.as_values(), "participant_ids": [], "reminders": []},
+                    creating=True,
+                )
+                for proposal in proposals
+            ]
         else:
             change.proposed_next = proposals
     return change
@@ -142,5 +171,8 @@ def detach_from_deleted_records(session, deleted: Mapping[str, list[int]]) -> No
     """Tasks on records that were deleted stay, on no record (one UPDATE per type)."""
     table = Task.__table__
     for object_type, ids in deleted.items():
-        session.execute(update(table).where(table.c.object_type == object_type, table.c.object_id.in_(ids))
-                        .values(object_type=None, object_id=None))
+        session.execute(
+            update(table)
+            .where(table.c.object_type == object_type, table.c.object_id.in_(ids))
+            .values(object_type=None, object_id=None)
+        )

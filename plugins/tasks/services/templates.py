@@ -1,14 +1,17 @@
 """Task templates (a named list of tasks created on a record in one step, each due a
 number of days after it is applied) and post-sale templates (the template a pipeline's
 deals get when they are won or lost)."""
+
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from opiekun.errors import Conflict, Invalid, Message, Refused
+from sqlalchemy import select
+
 from opiekun.changes import current_actor
+from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.extensions import db
 from opiekun.lookups import find_by_id, get_by_id
 from opiekun.models import Pipeline, User, utcnow
@@ -18,7 +21,6 @@ from opiekun.plugins.tasks.services.configuration import unique_name
 from opiekun.plugins.tasks.services.tasks import save_task
 from opiekun.plugins.tasks.services.validation import check_object, check_user
 from opiekun.record_registry import record_types
-from sqlalchemy import select
 
 #: Record types a new template may be applied to unless it says otherwise.
 DEFAULT_TEMPLATE_TYPES = ("person", "company", "lead", "deal")
@@ -58,9 +60,14 @@ def save_template(actor: User, template: TaskTemplate | None, values: Mapping[st
         template.object_types = list(dict.fromkeys(values["object_types"]))
     if "items" in values:
         template.items = [
-            TaskTemplateItem(position=position, title=item["title"], type_id=item["type_id"], delay_days=item["delay_days"],
-                             responsible="user" if isinstance(item["responsible"], int) else item["responsible"],
-                             user_id=item["responsible"] if isinstance(item["responsible"], int) else None)
+            TaskTemplateItem(
+                position=position,
+                title=item["title"],
+                type_id=item["type_id"],
+                delay_days=item["delay_days"],
+                responsible="user" if isinstance(item["responsible"], int) else item["responsible"],
+                user_id=item["responsible"] if isinstance(item["responsible"], int) else None,
+            )
             for position, item in enumerate(values["items"], start=1)
         ]
     if creating:
@@ -74,9 +81,16 @@ def template_or_404(template_id: int) -> TaskTemplate:
     return get_by_id(TaskTemplate, template_id, Message("no task template with id %(id)s", id=template_id))
 
 
-def apply_template(actor: User | None, template: TaskTemplate, object_type: str, object_id: int,
-                   responsible_id: int | None = None, *, today: dt.date | None = None,
-                   check_rights: bool = True) -> list[Task]:
+def apply_template(
+    actor: User | None,
+    template: TaskTemplate,
+    object_type: str,
+    object_id: int,
+    responsible_id: int | None = None,
+    *,
+    today: dt.date | None = None,
+    check_rights: bool = True,
+) -> list[Task]:
     """Create the template's tasks on a record, due ``delay_days`` after ``today`` (the day
     it is applied). ``responsible_id`` names who gets the items marked ``ask``."""
     problems = check_object(object_type, object_id)
@@ -84,8 +98,11 @@ def apply_template(actor: User | None, template: TaskTemplate, object_type: str,
         raise Invalid(Message("the record is not valid"), problems)
     if object_type not in (template.object_types or ()):
         types = ", ".join(template.object_types or ())
-        applies_to = (Message("template %(name)r applies to: %(types)s", name=template.name, types=types) if types
-                      else Message("template %(name)r applies to: nothing", name=template.name))
+        applies_to = (
+            Message("template %(name)r applies to: %(types)s", name=template.name, types=types)
+            if types
+            else Message("template %(name)r applies to: nothing", name=template.name)
+        )
         raise Invalid(Message("the template does not apply to this record type"), {"object_type": applies_to})
     record_type = record_types().get(object_type)
     record = db.session.get(record_type.model, object_id)
@@ -93,7 +110,9 @@ def apply_template(actor: User | None, template: TaskTemplate, object_type: str,
         from opiekun.record_rules import may_change
 
         if not may_change(actor, record_type, record, "update"):
-            raise Refused(Message("you may not add tasks to this %(type)s: it belongs to another user", type=object_type))
+            raise Refused(
+                Message("you may not add tasks to this %(type)s: it belongs to another user", type=object_type)
+            )
     asks = any(item.responsible == "ask" for item in template.items)
     if responsible_id is not None:
         user_problems: dict[str, str] = {}
@@ -101,8 +120,10 @@ def apply_template(actor: User | None, template: TaskTemplate, object_type: str,
         if user_problems:
             raise Invalid(Message("some values are not valid"), user_problems)
     elif asks and check_rights:
-        raise Invalid(Message("the template asks who is responsible"),
-                      {"responsible_id": Message("required: the template has items marked 'ask'")})
+        raise Invalid(
+            Message("the template asks who is responsible"),
+            {"responsible_id": Message("required: the template has items marked 'ask'")},
+        )
     today = today or utcnow().date()
     fallback = responsible_id or record.owner_id or (actor.id if actor else None)
     created = []
@@ -115,10 +136,23 @@ def apply_template(actor: User | None, template: TaskTemplate, object_type: str,
             owner = responsible_id or fallback
         else:
             owner = record.owner_id or fallback
-        task = Task(created_by_id=actor.id if actor else None, priority="normal", private=False, done=False, reminders=[])
-        created.append(save_task(task, {"title": item.title, "type_id": item.type_id, "responsible_id": owner,
-                                    "object_type": object_type, "object_id": object_id,
-                                    "due_date": today + dt.timedelta(days=item.delay_days)}, creating=True))
+        task = Task(
+            created_by_id=actor.id if actor else None, priority="normal", private=False, done=False, reminders=[]
+        )
+        created.append(
+            save_task(
+                task,
+                {
+                    "title": item.title,
+                    "type_id": item.type_id,
+                    "responsible_id": owner,
+                    "object_type": object_type,
+                    "object_id": object_id,
+                    "due_date": today + dt.timedelta(days=item.delay_days),
+                },
+                creating=True,
+            )
+        )
     return created
 
 
@@ -135,12 +169,23 @@ def save_post_sale(actor: User, values: Mapping[str, Any]) -> PostSaleTemplate:
         problems["template_id"] = Message("template %(name)r does not apply to deals", name=template.name)
     if problems:
         raise Invalid(Message("some values are not valid"), problems)
-    existing = db.session.scalar(select(PostSaleTemplate.id).where(
-        PostSaleTemplate.pipeline_id == values["pipeline_id"], PostSaleTemplate.outcome == values["outcome"]))
+    existing = db.session.scalar(
+        select(PostSaleTemplate.id).where(
+            PostSaleTemplate.pipeline_id == values["pipeline_id"], PostSaleTemplate.outcome == values["outcome"]
+        )
+    )
     if existing is not None:
-        raise Conflict(Message("the pipeline already has a template for %(outcome)s deals (id %(id)s); delete it first",
-                               outcome=values["outcome"], id=existing), {"outcome": Message("already set")})
-    post_sale = PostSaleTemplate(pipeline_id=values["pipeline_id"], outcome=values["outcome"], template_id=values["template_id"])
+        raise Conflict(
+            Message(
+                "the pipeline already has a template for %(outcome)s deals (id %(id)s); delete it first",
+                outcome=values["outcome"],
+                id=existing,
+            ),
+            {"outcome": Message("already set")},
+        )
+    post_sale = PostSaleTemplate(
+        pipeline_id=values["pipeline_id"], outcome=values["outcome"], template_id=values["template_id"]
+    )
     db.session.add(post_sale)
     db.session.flush()
     return post_sale
@@ -157,8 +202,11 @@ def delete_post_sale(actor: User, post_sale_id: int) -> None:
 def deal_closed(deal, outcome: str) -> list[Task]:
     """The pipeline's post-sale template for ``outcome``, applied to the deal (called by
     the core's deal-closed hook, inside the closing transaction)."""
-    template = db.session.scalar(select(TaskTemplate).join(PostSaleTemplate, PostSaleTemplate.template_id == TaskTemplate.id)
-                                 .where(PostSaleTemplate.pipeline_id == deal.pipeline_id, PostSaleTemplate.outcome == outcome))
+    template = db.session.scalar(
+        select(TaskTemplate)
+        .join(PostSaleTemplate, PostSaleTemplate.template_id == TaskTemplate.id)
+        .where(PostSaleTemplate.pipeline_id == deal.pipeline_id, PostSaleTemplate.outcome == outcome)
+    )
     if template is None:
         return []
     actor_id = current_actor().user_id

@@ -1,24 +1,29 @@
 """A user's tasks for offboarding (the core's "items of a user" hooks): how many they are
 responsible for, and giving them to someone else."""
+
 from __future__ import annotations
+
+from sqlalchemy import and_, func, select
 
 from opiekun.changes import update_records
 from opiekun.extensions import db
 from opiekun.plugins.tasks.models import Task
 from opiekun.user_items import in_share
-from sqlalchemy import and_, func, select
 
 
 def count_user_tasks(user_id: int) -> tuple[int, int]:
     """How many tasks the user is responsible for: open, done."""
     open_count, done_count = db.session.execute(
         select(func.count().filter(Task.done.is_(False)), func.count().filter(Task.done.is_(True)))
-        .select_from(Task).where(Task.owner_id == user_id)).one()
+        .select_from(Task)
+        .where(Task.owner_id == user_id)
+    ).one()
     return open_count or 0, done_count or 0
 
 
-def transfer_user_tasks(session, from_user_id: int, to_user_id: int, include_closed: bool,
-                        share: tuple[int, int] | None) -> int:
+def transfer_user_tasks(
+    session, from_user_id: int, to_user_id: int, include_closed: bool, share: tuple[int, int] | None
+) -> int:
     """Give the user's tasks to ``to_user_id`` in one set-based UPDATE (with change events)."""
     selected = Task.owner_id == from_user_id
     if not include_closed:

@@ -1,9 +1,12 @@
 """Checking a task's values before anything is saved: ``{field: problem}`` for every
 value that cannot be taken (users, record links, types, statuses, times, participants)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from sqlalchemy import select
 
 from opiekun.errors import Message
 from opiekun.extensions import db
@@ -12,7 +15,6 @@ from opiekun.models import User
 from opiekun.plugins.tasks.models import Task, TaskStatus, TaskType
 from opiekun.plugins.tasks.services.configuration import settings
 from opiekun.record_registry import record_types
-from sqlalchemy import select
 
 MAX_PARTICIPANTS = 50
 
@@ -38,7 +40,11 @@ def check_object(object_type: str | None, object_id: int | None, field_prefix: s
     record_type = record_types().get(object_type)
     if record_type is None or object_type == "task":
         known = ", ".join(name for name in record_types().names() if name != "task")
-        return {field_prefix + "object_type": Message("unknown record type %(type)r; one of: %(known)s", type=object_type, known=known)}
+        return {
+            field_prefix + "object_type": Message(
+                "unknown record type %(type)r; one of: %(known)s", type=object_type, known=known
+            )
+        }
     if find_by_id(record_type.model, object_id) is None:
         return {field_prefix + "object_id": Message("no %(type)s with id %(id)s", type=object_type, id=object_id)}
     return {}
@@ -49,7 +55,9 @@ NOT_NULL = ("title", "type_id", "responsible_id", "priority", "private", "done",
 
 def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
     """``{field: problem}`` for ``values`` applied to ``task`` (nothing is applied)."""
-    problems: dict[str, str] = {field: Message("must not be null") for field in NOT_NULL if field in values and values[field] is None}
+    problems: dict[str, str] = {
+        field: Message("must not be null") for field in NOT_NULL if field in values and values[field] is None
+    }
     if values.get("type_id") is not None:
         task_type = find_by_id(TaskType, values["type_id"])
         if task_type is None:
@@ -77,7 +85,9 @@ def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
         elif departed:
             problems["participant_ids"] = Message("users %(ids)s have departed", ids=departed)
     if "object_type" in values or "object_id" in values:
-        problems.update(check_object(values.get("object_type", task.object_type), values.get("object_id", task.object_id)))
+        problems.update(
+            check_object(values.get("object_type", task.object_type), values.get("object_id", task.object_id))
+        )
     start = values["start"] if "start" in values else task.start
     end = values["end"] if "end" in values else task.end
     if end is not None and start is None:

@@ -15,20 +15,22 @@ The author of a task given to someone else keeps ``read`` access to it, as a par
 A task the viewer cannot see at all answers 404 (its existence is not revealed); a task
 seen at a lower level than an action needs answers 403.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Integer, and_, bindparam, literal, or_, select, true
+
 from opiekun.errors import Message, NotFound, Refused
 from opiekun.extensions import db
+from opiekun.lookups import get_by_id
 from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, Task, TaskShare, task_participants
 from opiekun.plugins.tasks.permissions import SEE_ALL
-from opiekun.lookups import get_by_id
-from sqlalchemy import Integer, and_, bindparam, literal, or_, select, true
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(SHARING_LEVELS)}
 #: Above this many participations the visibility rule uses a subquery instead of a list.
@@ -61,7 +63,8 @@ class Visibility:
             return cls(viewer.id, everything=True)
         visibility = cls(viewer.id)
         rows = db.session.execute(
-            select(TaskShare.owner_id, TaskShare.task_type_id, TaskShare.level).where(TaskShare.grantee_id == viewer.id))
+            select(TaskShare.owner_id, TaskShare.task_type_id, TaskShare.level).where(TaskShare.grantee_id == viewer.id)
+        )
         for owner_id, type_id, level in rows:
             if type_id is None:
                 visibility.general[owner_id] = level
@@ -159,8 +162,9 @@ class Visibility:
         """Whether any grant lets the viewer see ``owner_id``'s calendar."""
         if self.everything or owner_id == self.viewer_id:
             return True
-        return (self.general.get(owner_id, "none") != "none"
-                or any(owner == owner_id and level != "none" for (owner, _), level in self.specific.items()))
+        return self.general.get(owner_id, "none") != "none" or any(
+            owner == owner_id and level != "none" for (owner, _), level in self.specific.items()
+        )
 
 
 def _inline(value: int):
@@ -176,8 +180,13 @@ def participation_of(viewer_id: int, task_ids: Sequence[int]) -> set[int]:
     """Which of ``task_ids`` the viewer takes part in (one query for a page of tasks)."""
     if not task_ids:
         return set()
-    return set(db.session.scalars(select(task_participants.c.task_id).where(
-        task_participants.c.user_id == viewer_id, task_participants.c.task_id.in_(task_ids))))
+    return set(
+        db.session.scalars(
+            select(task_participants.c.task_id).where(
+                task_participants.c.user_id == viewer_id, task_participants.c.task_id.in_(task_ids)
+            )
+        )
+    )
 
 
 def no_task(task_id: int) -> Message:
@@ -196,5 +205,7 @@ def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple
     if level == "none":
         raise NotFound(no_task(task_id))
     if not at_least(level, needed):
-        raise Refused(Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed))
+        raise Refused(
+            Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed)
+        )
     return task, level

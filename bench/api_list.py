@@ -579,7 +579,7 @@ def main() -> int:
                     api.add(
                         run_load(
                             label,
-                            lambda: ApiWorker(port, token, paths),
+                            lambda paths=paths: ApiWorker(port, token, paths),
                             args.requests // args.rounds,
                             args.concurrency,
                             args.seconds / args.rounds,
@@ -589,7 +589,9 @@ def main() -> int:
                     raw.add(
                         run_load(
                             label,
-                            lambda: RawWorker(database, count_sql, page_sql, parameters),
+                            lambda count_sql=count_sql, page_sql=page_sql, parameters=parameters: RawWorker(
+                                database, count_sql, page_sql, parameters
+                            ),
                             args.requests // args.rounds,
                             args.concurrency,
                             args.seconds / args.rounds,

@@ -400,7 +400,10 @@ def print_export(result: dict) -> None:
             f"baseline of {side['baseline_mb']:.0f} MB; file {side['file_mb']:.1f} MB"
         )
     ratio = plugin["best"] / bare["best"]
-    pairs = [(p["rows"] / p["seconds"]) / (b["rows"] / b["seconds"]) for p, b in zip(result["plugin"], result["bare"])]
+    pairs = [
+        (p["rows"] / p["seconds"]) / (b["rows"] / b["seconds"])
+        for p, b in zip(result["plugin"], result["bare"], strict=False)
+    ]
     print(
         f"    throughput ratio plugin/bare (best runs): {ratio:.3f}x  goal >= 0.8x: "
         f"{'met' if ratio >= 0.8 else 'MISSED'}; run by run: {', '.join(f'{r:.3f}' for r in pairs)}"

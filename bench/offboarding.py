@@ -865,7 +865,10 @@ def main() -> None:
                     runs["loop"].append(details["loop"]["extrapolated"])
 
             best = {name: min(values) for name, values in runs.items()}
-            rate = lambda seconds: f"{args.items / seconds:9,.0f} items/s"
+
+            def rate(seconds):
+                return f"{args.items / seconds:9,.0f} items/s"
+
             print(
                 f"\n(1) transfer of {args.items:,} mixed items to one user, audit + ownership + tasks + offboarding on; "
                 f"{args.repeat} run(s) each: best / median / worst"

@@ -6,6 +6,7 @@ through :class:`~opiekun.plugin_manager.PluginHost`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -142,10 +143,8 @@ def _create_sqlite_file(database_url: str) -> None:
     path = make_url(database_url).database
     if not path or path == ":memory:" or path.startswith("file:") or not Path(path).parent.is_dir():
         return
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
 
 
 def _init_database(app: Flask, plugins: PluginHost) -> None:

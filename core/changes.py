@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -74,7 +75,7 @@ class Actor:
 SYSTEM = Actor()
 
 _current_actor: ContextVar[Actor] = ContextVar("opiekun_actor", default=SYSTEM)
-_current_context: ContextVar[Mapping[str, Any]] = ContextVar("opiekun_change_context", default={})
+_current_context: ContextVar[Mapping[str, Any]] = ContextVar("opiekun_change_context", default=MappingProxyType({}))
 
 
 def current_actor() -> Actor:

@@ -41,8 +41,8 @@ def load_for_change(model: type[ModelT], record_id: int) -> ModelT | None:
     begin_writing(db.session)
     statement = (
         select(model)
-        .where(model.id == record_id)
-        .with_for_update(of=model)  # type: ignore[attr-defined]
+        .where(model.id == record_id)  # type: ignore[attr-defined]
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
     )
     return db.session.scalars(statement).unique().one_or_none()

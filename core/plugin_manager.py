@@ -232,7 +232,7 @@ class PluginHost:
         return self._flatten("opiekun_models")
 
     def migrations_dirs(self) -> dict[str, str]:
-        return {plugin: folder for plugin, folder in self._each("opiekun_migrations_dir")}
+        return dict(self._each("opiekun_migrations_dir"))
 
     def record_types(self) -> list[RecordType]:
         return self._flatten("opiekun_record_types")

@@ -172,7 +172,7 @@ class _BulkPlan:
         object_id = record[0]
         url = None if self._url is None else f"{self._url[0]}{object_id}{self._url[1]}"
         texts = [encode(object_id), encode(record[1]), encode(url)]
-        for old, reference in zip(record[2:], self._references):
+        for old, reference in zip(record[2:], self._references, strict=False):
             texts.append(encode(change_value(old)))
             texts.append(encode(self._labels.get((reference, old)) if reference is not None else None))
         return url, texts

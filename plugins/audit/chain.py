@@ -143,7 +143,7 @@ class Template:
         parts = _SLOT_IN_TEXT.split(text)
         texts = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
         slots = [f"{{{index}}}" for index in parts[1::2]]
-        self._format = "".join(text + slot for text, slot in zip(texts, slots)) + texts[-1]
+        self._format = "".join(text + slot for text, slot in zip(texts, slots, strict=False)) + texts[-1]
 
     @classmethod
     def of_entry(cls, entry: Mapping[str, Any]) -> Template:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
@@ -174,10 +175,8 @@ def export_job(filters: dict) -> dict:
     target = export_path(job_id)
     partial = target.with_suffix(".part")
     rows = export_history(history_filter, partial, progress=lambda done: report_progress(done, total))
-    try:
+    with contextlib.suppress(FileNotFoundError):  # deleted by forget_exports while it was written
         os.replace(partial, target)
-    except FileNotFoundError:  # deleted by forget_exports while it was written
-        pass
     if _anonymizations() != anonymizations or not target.exists():
         target.unlink(missing_ok=True)
         raise ExportOutdated("a person was anonymized while the export ran; start the export again")

@@ -46,7 +46,7 @@ def record_change_set(session, change_set: ChangeSet) -> None:
     }
     rows = entries_of_records(connection, change_set.records, config, common)
     if rows:
-        for row, entry_hash in zip(rows, chain.chain(key, last_hash, rows)):
+        for row, entry_hash in zip(rows, chain.chain(key, last_hash, rows), strict=False):
             row["hash"] = entry_hash
         insert_entries(connection, rows)
         last_hash = rows[-1]["hash"]

@@ -259,14 +259,17 @@ class OwnershipSettingsView(LoginRequired, BaseView):
             request.form if request.method == "POST" else None,
             data={"roles": ", ".join(settings.owner_roles()), "show_departed": show_departed_users()},
         )
-        if request.method == "POST" and options.validate():
-            if commit_or_report(
+        if (
+            request.method == "POST"
+            and options.validate()
+            and commit_or_report(
                 lambda: (
                     settings.update_options(options.roles.data.split(","), options.show_departed.data)
                     or gettext("Saved.")
                 )
-            ):
-                return redirect(url_for(".index"))
+            )
+        ):
+            return redirect(url_for(".index"))
         types = [(record_type, settings.settings_for(record_type.name)) for record_type in record_types()]
         return self.render("ownership/settings.html", options=options, types=types)
 

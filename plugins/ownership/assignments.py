@@ -377,7 +377,7 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
                 {"access": Message("only deputies may have read access")},
             )
     valid_from = values.get("valid_from", assignment.valid_from)
-    valid_to = values["valid_to"] if "valid_to" in values else assignment.valid_to
+    valid_to = values.get("valid_to", assignment.valid_to)
     check_period(valid_from, valid_to)
     _require_room_for(assignment, valid_from, valid_to)
     for field, value in values.items():

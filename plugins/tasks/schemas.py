@@ -4,7 +4,7 @@ validate requests and describe the routes in ``/api/v1/openapi.json``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, RootModel, StrictBool
 
@@ -102,7 +102,7 @@ class BusyTaskOut(OutputModel):
     access: Literal["free_busy"] = "free_busy"
 
 
-AnyTaskOut = Union[TaskOut, BusyTaskOut]
+AnyTaskOut = TaskOut | BusyTaskOut
 
 
 class ProposedTaskOut(OutputModel):
@@ -128,7 +128,7 @@ class OneTaskOut(RootModel[AnyTaskOut]):
     """One task: all of it (``read``/``full``), or only its time (``free_busy``)."""
 
 
-class ChangedTaskOut(RootModel[Union[TaskChangeOut, BusyTaskOut]]):
+class ChangedTaskOut(RootModel[TaskChangeOut | BusyTaskOut]):
     """The changed task (with the next tasks after completing it)."""
 
 
@@ -243,7 +243,7 @@ class TaskStatusPage(OutputModel):
 # --- templates -----------------------------------------------------------------------------
 
 
-Responsible = Union[RecordId, Literal["ask", "record_owner"]]
+Responsible = RecordId | Literal["ask", "record_owner"]
 
 
 class TemplateItemIn(InputModel):

@@ -468,7 +468,7 @@ def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, ot
         user["id"]: created(api.post("/companies", user, json={"name": user["name"]}))["id"]
         for user in (seller, other_seller)
     }
-    for (owner_id, firm), deputy in zip(firms.items(), team):
+    for (_owner_id, firm), deputy in zip(firms.items(), team, strict=False):
         created(
             api.post(
                 "/ownership/assignments",

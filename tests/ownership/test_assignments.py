@@ -264,7 +264,7 @@ def test_a_deputy_stands_in_with_the_access_given(api, seller, other_seller, adm
     assert answer["owner_id"] == seller["id"] and [d["user_id"] for d in answer["deputies"]] == [other_seller["id"]]
     assert api.patch(f"/companies/{firm['id']}", other_seller, json={"city": "Kraków"}).status_code == 403
 
-    [deputyship] = [item for item in api.get(f"{ASSIGNMENTS}?kind=deputy", admin).get_json()["items"]]
+    [deputyship] = list(api.get(f"{ASSIGNMENTS}?kind=deputy", admin).get_json()["items"])
     assert api.patch(f"{ASSIGNMENTS}/{deputyship['id']}", seller, json={"access": "write"}).status_code == 200
     assert api.patch(f"/companies/{firm['id']}", other_seller, json={"city": "Kraków"}).status_code == 200
     assert api.get(f"/companies/{firm['id']}", seller).get_json()["owner_id"] == seller["id"], (

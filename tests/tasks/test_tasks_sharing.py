@@ -76,7 +76,7 @@ def feed(api, owner, holder_token):
 def events_of(response):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/calendar"
-    return [component for component in Calendar.from_ical(response.data).walk("VEVENT")]
+    return list(Calendar.from_ical(response.data).walk("VEVENT"))
 
 
 @pytest.fixture

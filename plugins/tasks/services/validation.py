@@ -88,8 +88,8 @@ def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
         problems.update(
             check_object(values.get("object_type", task.object_type), values.get("object_id", task.object_id))
         )
-    start = values["start"] if "start" in values else task.start
-    end = values["end"] if "end" in values else task.end
+    start = values.get("start", task.start)
+    end = values.get("end", task.end)
     if end is not None and start is None:
         problems["end"] = Message("an end needs a start")
     elif start is not None and end is not None and end < start:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.engine import Connection
 
@@ -24,6 +23,7 @@ from opiekun.models import Person
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED, lock_head
 from opiekun.plugins.audit.verification import recorded_redactions
+from opiekun.record_registry import record_types
 
 #: The person fields that hold personal data (replaced in the record and its history).
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "position")
@@ -175,7 +175,7 @@ def _redact_labels(changes: list, reference_fields: set[str], person_id: int) ->
 def _person_reference_fields() -> dict[str, set[str]]:
     """Per record type, the fields that point at persons (their labels name the person)."""
     fields: dict[str, set[str]] = {}
-    for record_type in current_app.extensions["opiekun.record_types"]:
+    for record_type in record_types():
         for column in record_type.model.__table__.c:
             if any(foreign_key.column.table is Person.__table__ for foreign_key in column.foreign_keys):
                 fields.setdefault(record_type.name, set()).add(column.key)

@@ -51,6 +51,7 @@ from opiekun.plugins.audit.schemas import (
     VerifyOut,
 )
 from opiekun.plugins.audit.verification import verify_history
+from opiekun.record_registry import record_types
 
 TAGS = ["Audit"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -289,7 +290,7 @@ def anonymize_record():
     personal data (422 for any other type or an unknown id)."""
     require(ANONYMIZE.name)
     body = request_body()
-    if body.object_type not in current_app.extensions["opiekun.record_types"]:
+    if body.object_type not in record_types():
         raise Invalid(
             Message("unknown record type"), {"object_type": Message("no record type %(type)r", type=body.object_type)}
         )

@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -22,6 +21,7 @@ from opiekun.changes import BulkChange, change_value
 from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
+from opiekun.record_registry import record_types
 
 #: Records read from a bulk change's rows table at a time.
 BULK_PAGE = 5000
@@ -37,7 +37,7 @@ def append_bulk(
     referenced rows, looked up once per page) are read from the change's rows table; the entry's
     canonical text and its stored ``changes`` are filled into templates of the rest; each page
     is written with one COPY (PostgreSQL) or one executemany INSERT. Returns the new head hash."""
-    record_type = current_app.extensions["opiekun.record_types"].get(bulk.object_type)
+    record_type = record_types().get(bulk.object_type)
     plan = _BulkPlan(connection, record_type, bulk, fields, common)
     rows = bulk.rows
     links = _ChainLinks(key, last_hash)

@@ -17,6 +17,7 @@ from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
 from opiekun.plugins.audit.entries import bump_settings_version
 from opiekun.plugins.audit.models import AuditTypeSetting
+from opiekun.record_registry import record_types
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def recording_config(connection: Connection, version: int) -> dict[str, TypeConf
 
 def type_settings(object_type: str) -> dict[str, Any]:
     """What is recorded for ``object_type`` (``NotFound`` for an unknown record type)."""
-    if object_type not in current_app.extensions["opiekun.record_types"]:
+    if object_type not in record_types():
         raise NotFound(Message("no record type %(type)r", type=object_type))
     row = db.session.get(AuditTypeSetting, object_type)
     return {
@@ -86,7 +87,7 @@ def _check_excluded_fields(object_type: str, excluded_fields: list[str] | None) 
     """Refuse fields the record type does not have."""
     if excluded_fields is None:
         return
-    model = current_app.extensions["opiekun.record_types"].get(object_type).model
+    model = record_types().get(object_type).model
     unknown = sorted(set(excluded_fields) - set(model.__table__.c.keys()))
     if unknown:
         raise Invalid(

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, func, select
 
 from opiekun.errors import Invalid, Message
@@ -18,6 +17,7 @@ from opiekun.lookups import is_possible_id
 from opiekun.models import User
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES
 from opiekun.plugins.audit.models import AuditEntry
+from opiekun.record_registry import record_types
 
 #: The operations the change stream makes of every record type (plugins add their events).
 BASE_OPERATIONS = ("create", "update", "delete", ANONYMIZE)
@@ -88,7 +88,7 @@ def _read_ids(params: Mapping[str, Any], values: dict[str, Any], problems: dict[
 def known_object_types() -> list[str]:
     """The record types of this app, then types that only the history still knows (a
     removed plugin's)."""
-    registered = current_app.extensions["opiekun.record_types"].names()
+    registered = record_types().names()
     recorded = db.session.scalars(select(AuditEntry.object_type).distinct()).all()
     return [*registered, *sorted(set(recorded) - set(registered))]
 

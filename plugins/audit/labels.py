@@ -12,25 +12,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from opiekun.extensions import db
+from opiekun.record_registry import record_types
 
 #: Columns that name a row of a table that is no record type, in order of preference.
 NAME_COLUMNS = ("name", "title", "number", "email")
 
 
 def field_label(field: str) -> str:
-    """A field's label as its English message id (the admin translates it when shown), kept
-    in the entry so it survives the removal of the plugin that defined the field."""
+    """A field's label in English, its message id (the admin translates it when shown),
+    kept in the entry so it survives the removal of the plugin that defined the field."""
     from opiekun.labels import FIELD_LABELS
 
     for key in (field, field.removesuffix("_id")):
         label = FIELD_LABELS.get(key)
         if label is not None:
-            return str(getattr(label, "_args", (label,))[0])
+            with force_locale("en"):  # the catalogs translate from English: no English catalog, the message id
+                return str(label)
     return field.removesuffix("_id").replace("_", " ").capitalize()
 
 
@@ -44,7 +47,7 @@ class Reference:
 
 def _label_expression(target: type) -> ColumnElement | None:
     """How to name a row of ``target``: a record type's display name, else a name column."""
-    registry = current_app.extensions["opiekun.record_types"]
+    registry = record_types()
     if registry.for_model(target) is not None:
         return target.display_name_expression()
     for name in NAME_COLUMNS:

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.engine import Connection
 
 from opiekun.changes import ChangeSet, FieldChange, RecordChange
@@ -25,6 +24,7 @@ from opiekun.plugins.audit.bulk_recording import append_bulk
 from opiekun.plugins.audit.configuration import EVERYTHING, TypeConfig, recording_config
 from opiekun.plugins.audit.entries import ANONYMIZE, REDACTED, insert_entries, lock_head, move_head, normalized
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
+from opiekun.record_registry import record_types
 
 
 def record_change_set(session, change_set: ChangeSet) -> None:
@@ -63,7 +63,7 @@ def record_change_set(session, change_set: ChangeSet) -> None:
 
 def object_url(object_type: str, object_id: int | None) -> str | None:
     """The admin page of the record, kept in its entries."""
-    record_type = current_app.extensions["opiekun.record_types"].get(object_type)
+    record_type = record_types().get(object_type)
     return record_type.admin_url(object_id) if record_type is not None and object_id is not None else None
 
 
@@ -97,7 +97,7 @@ def _recorded_changes(
 ) -> tuple[list[_KeptChange], dict[Reference, set]]:
     """The events to record with their recorded fields and references, and the ids each
     reference must be labelled for."""
-    registry = current_app.extensions["opiekun.record_types"]
+    registry = record_types()
     kept = []
     wanted: dict[Reference, set] = defaultdict(set)
     for change in records:

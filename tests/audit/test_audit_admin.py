@@ -65,6 +65,24 @@ def test_the_history_page_filters_and_exports_exactly_what_it_shows(app, api, ad
     )
 
 
+def test_the_history_page_comes_in_pages(app, api, admin, seller, monkeypatch):
+    from opiekun.plugins.audit import admin as audit_admin
+
+    monkeypatch.setattr(audit_admin, "PAGE_SIZE", 2)
+    for name in ("Strona 1", "Strona 2", "Strona 3"):
+        api.post("/companies", seller, json={"name": name})
+    browser = logged_in(app, admin)
+    newest = [entry["id"] for entry in history(api, admin, object_type="company")]
+    first = entry_ids(page_text(browser, "/admin/audit/"))
+    second = entry_ids(page_text(browser, "/admin/audit/?page=2"))
+    assert first + second == newest and len(second) == 1
+    assert "1 / 2" in page_text(browser, "/admin/audit/")
+    for page in ("0", "abc", "-1", "1000001", "99999999999999999999"):
+        shown = entry_ids(page_text(browser, f"/admin/audit/?page={page}"))
+        assert shown == first, f"?page={page} opens the first page"
+    assert entry_ids(page_text(browser, "/admin/audit/?page=3")) == [], "beyond the last page: empty"
+
+
 def test_each_record_page_has_its_history(app, api, admin, seller):
     company = api.post("/companies", seller, json={"name": "Z historią"}).get_json()
     api.patch(f"/companies/{company['id']}", seller, json={"name": "Z historią 2"})

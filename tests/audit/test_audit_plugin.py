@@ -160,3 +160,14 @@ def test_verification_reports_its_progress(app, api, admin, seller):
     with app.app_context():
         verdict = verify_history(progress=seen.append, progress_every=2)
     assert verdict.ok and verdict.checked == 5 and seen == [2, 4]
+
+
+def test_an_entry_names_a_field_in_english_whatever_the_users_language(app):
+    from flask_babel import force_locale, gettext
+
+    from opiekun.plugins.audit.labels import field_label
+
+    with app.test_request_context(), force_locale("pl"):
+        assert gettext("City") != "City", "the Polish catalog is in use"
+        assert [field_label(name) for name in ("city", "owner_id", "lucky_number")] == ["City", "Owner", "Lucky number"]
+        assert gettext("City") != "City", "the user's language is back"

@@ -318,3 +318,33 @@ def test_without_the_permission_every_offboarding_page_is_forbidden(app, api, ad
             browser.submit(url, {"mode": "one", "to_user": str(manager["id"])}, form_url=ANY_FORM).status_code == 403
         ), url
     assert owners(api, admin, "/companies", [firm]) == [other_seller["id"]], "nothing was undone"
+
+
+def moved_names(browser, page_url: str) -> list[str]:
+    """The records named in the moved items' table of one page of a transfer."""
+    page = browser.text(page_url)
+    table = page[page.index('id="items-table"') : page.index("</table>", page.index('id="items-table"'))]
+    return re.findall(r">(Hurt \d+)</a>", table)
+
+
+def test_unknown_pages_are_404_and_the_moved_items_come_in_pages(app, api, admin, seller, other_seller):
+    browser = logged_in(app, admin)
+    for url in (
+        f"{OFFBOARDING}user/999999/",
+        f"{OFFBOARDING}user/{2**40}/",
+        f"{TRANSFERS}999999/",
+        f"{TRANSFERS}{2**40}/state.json",
+    ):
+        assert browser.get(url).status_code == 404, url
+    for url in (f"{TRANSFERS}999999/undo/", f"{TRANSFERS}999999/resume/"):
+        assert browser.submit(url, {}, form_url=ANY_FORM).status_code == 404, url
+
+    firms = companies(api, seller, 26, "Hurt")
+    depart(api, admin, seller)
+    page_url = started_transfer(start(browser, seller, to_user=str(other_seller["id"])))
+    wait_until_finished(browser, page_url)
+    first, second = moved_names(browser, page_url), moved_names(browser, f"{page_url}?page=2")
+    assert len(first) == 25 and len(second) == 1 and len(set(first + second)) == len(firms)
+    for page in ("0", "abc", "-1", "1000001", "99999999999999999999"):
+        assert moved_names(browser, f"{page_url}?page={page}") == first, f"?page={page} opens the first page"
+    assert moved_names(browser, f"{page_url}?page=3") == [], "beyond the last page: empty"

@@ -27,10 +27,11 @@ for partner in examples/*/; do
   [ -f "$partner/pyproject.toml" ] && python -m pip install -q -e "$partner"
 done
 
-# --- PostgreSQL and Redis (production-mode tests) ---------------------------------------------
+# --- PostgreSQL, Redis (production-mode tests) and Chromium (browser tests) -------------------
 need_packages=()
 command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_packages+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)   # the browser tests' Chromium
 if [ ${#need_packages[@]} -gt 0 ]; then
   say "installing ${need_packages[*]} with apt-get"
   if [ "$(id -u)" -ne 0 ]; then echo "need root to apt-get install ${need_packages[*]}" >&2; exit 1; fi
@@ -62,13 +63,14 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --d
   --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log" >/dev/null
 
 status=0
-say "tests on the embedded default (SQLite, in-process jobs)"
-python -m pytest -q -p no:cacheprovider "$@" || status=$?
+say "tests on the embedded default (SQLite, in-process jobs), browser tests included"
+# the browser tests save screenshots of their last page to test-results/screenshots/
+OPIEKUN_REQUIRE_BROWSER=1 python -m pytest -q -p no:cacheprovider "$@" || status=$?
 
-say "tests in production mode (PostgreSQL, Redis, rq workers)"
+say "tests in production mode (PostgreSQL, Redis, rq workers); the browser tests ran above"
 OPIEKUN_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \
 OPIEKUN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-  python -m pytest -q -p no:cacheprovider "$@" || status=$?
+  python -m pytest -q -p no:cacheprovider -m "not browser" "$@" || status=$?
 
 if [ "$status" -ne 0 ]; then say "FAILED"; else say "all tests passed on both databases"; fi
 exit "$status"

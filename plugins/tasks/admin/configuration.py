@@ -12,6 +12,7 @@ from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from opiekun.admin.views import OpiekunModelView
+from opiekun.errors import Conflict
 from opiekun.extensions import db
 from opiekun.lookups import MAX_ID
 from opiekun.models import Pipeline, User
@@ -45,10 +46,14 @@ class ConfigurationView(OpiekunModelView):
 
 
 def unique_name(model_class, model) -> None:
-    """A form error when another row of ``model_class`` has the model's name."""
-    other = db.session.scalar(select(model_class.id).where(model_class.name == model.name, model_class.id != model.id))
-    if other is not None:
-        raise ValidationError(gettext("The name is already used."))
+    """A form error when another row of ``model_class`` has the model's name: the service's
+    rule (:func:`configuration.unique_name`, case-insensitive), asked before the new row is
+    flushed, so that a row being created is never taken for the other one."""
+    with db.session.no_autoflush:
+        try:
+            configuration.unique_name(model_class, model.name or "", model.id)
+        except Conflict as error:
+            raise ValidationError(gettext("The name is already used.")) from error
 
 
 class TaskTypeView(ConfigurationView):

@@ -142,6 +142,16 @@ def delete_record(record_type: RecordType, record: Any) -> None:
     db.session.flush()
 
 
+def closing_outcome(old_status: str | None, new_status: str | None) -> str | None:
+    """``won`` or ``lost`` when a change of status from ``old_status`` (``None``: a new
+    deal) to ``new_status`` closes the deal, else ``None``. The API sets a deal's status
+    only through win and lose; the admin's form may set it, and then closes the deal
+    through :func:`close_deal` too, so the deal-closed hook fires exactly once."""
+    if old_status in (None, "open") and new_status in ("won", "lost"):
+        return new_status
+    return None
+
+
 def close_deal(deal: Deal, outcome: str, reason: str | None) -> Deal:
     """Win or lose an open deal; plugins react through the deal-closed hook."""
     if deal.status != "open":

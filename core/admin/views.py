@@ -41,7 +41,7 @@ from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
 from opiekun.labels import FIELD_LABELS, user_label, value_label
 from opiekun.lookups import find_by_id, load_for_change
-from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Notification, Pipeline, PipelineStage, Role, User, utcnow
+from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Deal, Notification, Pipeline, PipelineStage, Role, User, utcnow
 from opiekun.passwords import password_problem
 from opiekun.permissions import declared_permissions, has_permission
 from opiekun.privileges import (
@@ -303,6 +303,21 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, M
 # --- records ------------------------------------------------------------------------------
 
 
+def close_deal_if_form_closed_it(deal: Deal, is_created: bool) -> None:
+    """A deal whose form set it won or lost is closed by :func:`record_rules.close_deal`
+    (the deal-closed hook fires: post-sale tasks, partners), as the API's win and lose do."""
+    history = inspect(deal).attrs.status.history
+    old_status = None if is_created else (history.deleted[0] if history.deleted else deal.status)
+    outcome = record_rules.closing_outcome(old_status, deal.status)
+    if outcome is None:
+        return
+    deal.status = "open"
+    try:
+        record_rules.close_deal(deal, outcome, deal.lost_reason)
+    except DomainError as error:
+        raise ValidationError(translated(error.message)) from error
+
+
 class RecordView(OpiekunModelView):
     """The admin list and forms of one record type; every record type gets one.
 
@@ -512,6 +527,8 @@ class RecordView(OpiekunModelView):
             if "owner" not in request.form and hasattr(model, "owner"):
                 model.owner = current_user._get_current_object()
         self.check_record(model, "create" if is_created else "update")
+        if isinstance(model, Deal):
+            close_deal_if_form_closed_it(model, is_created)
 
     def check_record(self, record: Any, operation: str) -> None:
         """The API's checks: no required value missing, links to existing rows, an active

@@ -168,6 +168,16 @@ class TaskView(RecordView):
         """The viewer's level on ``task`` (templates show the Done button for ``full``)."""
         return visibility().level_of(task)
 
+    def row_actions_for(self, task: Task, actions: list) -> list:
+        """The row's icons the viewer may use: all with full access, only "view" with read
+        access, none on a free/busy row (it opens nothing)."""
+        level = self.level(task)
+        if level == "full":
+            return actions
+        if level == "read":
+            return [action for action in actions if getattr(action, "template_name", "").startswith("row_actions.view")]
+        return []
+
     # --- the form ---
 
     def fill_choices(self, form: TaskForm, task: Task | None = None) -> TaskForm:

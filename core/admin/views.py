@@ -26,6 +26,7 @@ from flask_admin.model import typefmt
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import CheckConstraint, func, inspect, select, update
 from sqlalchemy.orm import RelationshipDirection
@@ -37,6 +38,7 @@ from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
+from opiekun.api.schemas import CONTROL_CHARACTERS
 from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
 from opiekun.labels import FIELD_LABELS, user_label, value_label
@@ -657,8 +659,53 @@ class RecordView(OpiekunModelView):
 
     def record_sections(self, record: Any) -> list[tuple[str, Any]]:
         """What plugins show on the record's page below its fields (hook
-        ``opiekun_admin_record_sections``)."""
-        return current_app.extensions["opiekun.plugins"].admin_record_sections(self.record_type, record)
+        ``opiekun_admin_record_sections``); on an open deal the user may change, first
+        the buttons that win or lose it."""
+        sections = current_app.extensions["opiekun.plugins"].admin_record_sections(self.record_type, record)
+        if isinstance(record, Deal) and record.status == "open" and self.change_refusal(record, "update") is None:
+            sections = [(gettext("Close the deal"), self.closing_form(record)), *sections]
+        return sections
+
+    def closing_form(self, deal: Deal) -> Markup:
+        """ "Won" and "Lost" (with the reason) for an open deal, posting to :meth:`close_view`."""
+        return Markup(
+            '<form method="POST" action="{action}" class="form-inline">'
+            '<input type="hidden" name="csrf_token" value="{token}"><input type="hidden" name="id" value="{id}">'
+            '<button type="submit" name="outcome" value="won" class="btn btn-success mr-3">{won}</button>'
+            '<label class="mr-2" for="lost-reason">{reason}</label>'
+            '<input type="text" id="lost-reason" name="reason" maxlength="500" class="form-control mr-2">'
+            '<button type="submit" name="outcome" value="lost" class="btn btn-danger">{lost}</button></form>'
+        ).format(
+            action=url_for(".close_view"),
+            token=generate_csrf(),
+            id=deal.id,
+            won=gettext("Won"),
+            reason=gettext("Reason for losing"),
+            lost=gettext("Lost"),
+        )
+
+    @expose("/close/", methods=("POST",))
+    def close_view(self):
+        """Win or lose a deal (:func:`record_rules.close_deal`: the deal-closed hook fires,
+        as with the API's win and lose)."""
+        deal_id, outcome = request.form.get("id", ""), request.form.get("outcome")
+        deal = find_by_id(self.model, int(deal_id), for_change=True) if deal_id.isdigit() else None
+        if not isinstance(deal, Deal) or outcome not in ("won", "lost"):
+            abort(404)
+        reason = request.form.get("reason", "").strip()[:500] or None
+        refusal = self.change_refusal(deal, "update")
+        if refusal is None and reason and CONTROL_CHARACTERS.search(reason):
+            refusal = gettext("Control characters are not allowed (only tab and line breaks).")
+        if refusal:
+            flash(refusal, "error")
+        else:
+            commit_or_report(
+                lambda: (
+                    record_rules.close_deal(deal, outcome, reason)
+                    and (gettext("The deal is won.") if outcome == "won" else gettext("The deal is lost."))
+                )
+            )
+        return redirect(url_for(".details_view", id=deal.id))
 
     # --- links ---
 

@@ -42,8 +42,27 @@ class TaskShareView(OpiekunModelView):
         "task_type": {"allow_blank": True, "blank_text": _l("(all types)")},
     }
 
+    list_template = "tasks/sharing_list.html"
+
     def __init__(self):
         super().__init__(TaskShare, db, name=_l("Task sharing"), category=TASKS_CATEGORY, endpoint="task_sharing")
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("received_shares", self.received_shares())
+        return super().render(template, **kwargs)
+
+    def received_shares(self) -> list[dict[str, str]]:
+        """Whose tasks the viewer sees and how (grants others made to them), for the list page."""
+        shares = db.session.scalars(sharing.list_shares(viewer(), grantee_id=viewer().id)).all()
+        return [
+            {
+                "owner": user_label(share.owner),
+                "task_type": share.task_type.name if share.task_type else gettext("all types"),
+                "level": value_name(None, None, share, "level"),
+            }
+            for share in shares
+            if share.owner_id != viewer().id
+        ]
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

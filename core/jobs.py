@@ -265,7 +265,9 @@ def job_state(job_id: str) -> dict[str, Any] | None:
         job = Job.fetch(job_id, connection=connection())
     except NoSuchJobError:
         return None
-    status = job.get_status(refresh=True)
+    # One read: the status from the same snapshot as the progress (a second read could see
+    # the job finished with the progress of a moment before).
+    status = job.get_status(refresh=False)
     result = job.return_value() if status == JobStatus.FINISHED else None
     error = None
     if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):

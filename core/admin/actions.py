@@ -6,6 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import null, select
+
+from opiekun.extensions import db
+from opiekun.models import User
+
 
 @dataclass(frozen=True)
 class BulkAction:
@@ -42,6 +47,10 @@ class BulkAction:
         return self.form is not None or self.whole_list
 
 
+#: How many of the chosen records a bulk form lists by name (the rest are counted).
+PREVIEWED_RECORDS = 20
+
+
 @dataclass(frozen=True)
 class RecordSelection:
     """The records a bulk action acts on: ``ids`` ticked on a page, or (``ids is None``)
@@ -56,3 +65,15 @@ class RecordSelection:
     @property
     def whole_list(self) -> bool:
         return self.ids is None
+
+    def first_records(self, limit: int = PREVIEWED_RECORDS) -> list[Any]:
+        """The first ``limit`` records chosen, by id: ``(id, name, owner's name)`` rows (the
+        owner's name is ``None`` for a record without owner or a type without owners), so
+        that a bulk form says exactly which records will change."""
+        model = self.record_type.model
+        owner_id = getattr(model, "owner_id", None)
+        owner_name = User.name if owner_id is not None else null()
+        statement = select(model.id, model.display_name_expression().label("name"), owner_name.label("owner_name"))
+        if owner_id is not None:
+            statement = statement.outerjoin(User, User.id == owner_id)
+        return list(db.session.execute(statement.where(self.condition).order_by(model.id).limit(limit)))

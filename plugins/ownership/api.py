@@ -119,6 +119,7 @@ def create_assignments():
         created=counts.created,
         skipped=counts.skipped,
         replaced=counts.replaced,
+        unchanged=counts.unchanged,
     ), 201
 
 

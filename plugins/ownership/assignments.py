@@ -83,12 +83,14 @@ class AssignmentRequest:
 @dataclass(frozen=True)
 class AssignmentCounts:
     """What :func:`assign_owners` did: records chosen, periods created, records left alone
-    (``keep``), earlier periods ended or dropped (``replace``)."""
+    (``keep``), earlier periods ended or dropped (``replace``), and records that already
+    had what was asked (``unchanged``: nothing written, nothing in their history)."""
 
     matched: int
     created: int
     skipped: int
     replaced: int
+    unchanged: int = 0
 
 
 def check_choice(field: str, value: str, allowed: Sequence[str]) -> None:
@@ -122,6 +124,12 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
         if matched == 0:
             return AssignmentCounts(0, 0, 0, 0)
         lock_records(record_type, batch.ids)
+        already = _same_period_covering(
+            record_type.name, request.kind, owner.id, role, access, valid_from, request.valid_to
+        )
+        unchanged = batch.discard(exists().where(assignments_table.c.object_id == batch.table.c.object_id, already))
+        if unchanged == matched:
+            return AssignmentCounts(matched, 0, 0, 0, unchanged)
         clash = _clashing(record_type.name, request.kind, owner.id, valid_from, request.valid_to, batch)
         skipped = replaced = 0
         if request.on_overlap == "warn":
@@ -145,7 +153,7 @@ def assign_owners(request: AssignmentRequest, user: User | None) -> AssignmentCo
         )
         if request.kind == "primary":
             _follow_new_primary(record_type, batch, owner.id, valid_from, request.valid_to, replaced)
-    return AssignmentCounts(matched, created, skipped, replaced)
+    return AssignmentCounts(matched, created, skipped, replaced, unchanged)
 
 
 def _checked_choices(request: AssignmentRequest) -> tuple[str, str]:
@@ -200,6 +208,27 @@ def _follow_new_primary(
             update_records(db.session, model, model.id.in_(batch.ids), {"owner_id": owner_id})
     elif replaced:
         sync_owners(record_type, model.id.in_(batch.ids))
+
+
+def _same_period_covering(
+    object_type: str, kind: str, user_id: int, role: str, access: str, valid_from: dt.date, valid_to: dt.date | None
+):
+    """SQL: a period of the same user, kind, role and access that already covers every day
+    of ``valid_from … valid_to`` (asking for it again is a no-op)."""
+    covers_the_end = (
+        assignments_table.c.valid_to.is_(None)
+        if valid_to is None
+        else or_(assignments_table.c.valid_to.is_(None), assignments_table.c.valid_to >= valid_to)
+    )
+    return and_(
+        assignments_table.c.object_type == object_type,
+        assignments_table.c.kind == kind,
+        assignments_table.c.user_id == user_id,
+        assignments_table.c.role == role,
+        assignments_table.c.access == access,
+        assignments_table.c.valid_from <= valid_from,
+        covers_the_end,
+    )
 
 
 def _clashing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Date, Integer, Row, String, bindparam, case, func, null, select, true
@@ -191,3 +192,34 @@ def record_name_expression(registry: RecordTypeRegistry, object_type, object_id)
         for record_type in registry
     ]
     return case(*lookups, else_=null()) if lookups else null()
+
+
+def portfolio_totals(user_id: int, first_day: dt.date, last_day: dt.date, kind: str | None = None) -> dict[str, int]:
+    """How many of a user's periods meeting ``first_day … last_day`` there are per record
+    type (the portfolio's totals; an index-only scan of the user's periods)."""
+    _check_portfolio_arguments(user_id, first_day, last_day, None)
+    statement = (
+        select(assignments_table.c.object_type, func.count().label("count"))
+        .where(assignments_table.c.user_id == user_id, overlapping(first_day, last_day))
+        .group_by(assignments_table.c.object_type)
+    )
+    if kind is not None:
+        statement = statement.where(assignments_table.c.kind == kind)
+    return {row.object_type: row.count for row in db.session.execute(statement)}
+
+
+def whole_portfolio(
+    user_id: int, first_day: dt.date, last_day: dt.date, kind: str | None = None, object_type: str | None = None
+) -> Iterator[Row]:
+    """Every row of the portfolio, page after page (for an export)."""
+    page = 1
+    while True:
+        result = portfolio(user_id, first_day, last_day, kind, object_type, page=page, per_page=EXPORT_PAGE)
+        yield from result.items
+        if page * EXPORT_PAGE >= result.total:
+            return
+        page += 1
+
+
+#: Rows read at once by :func:`whole_portfolio`.
+EXPORT_PAGE = 1000

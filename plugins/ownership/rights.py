@@ -137,3 +137,11 @@ def owner_change_of(record: Any) -> tuple[int | None, int | None, bool]:
         return record.owner_id, record.owner_id, False
     owner = record.owner.id if record.owner is not None else None
     return owner, owner, False
+
+
+def may_change_owners_of(user: User | None, record_type: RecordType, record_id: int) -> bool:
+    """``user`` may give the record owner periods, change or end them (the record's page
+    offers the buttons when this holds; the services check the same rules)."""
+    return may_change_owners(user, record_type.name) and not refused_records(
+        user, record_type, record_type.model.id == record_id
+    )

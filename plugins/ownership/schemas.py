@@ -103,6 +103,8 @@ class AssignmentCounts(OutputModel):
     created: int
     skipped: int
     replaced: int
+    #: records that already had this owner for the whole period: nothing was written
+    unchanged: int
 
 
 class AssignmentUpdate(InputModel):

@@ -215,3 +215,104 @@ def test_roles_not_allowed_to_change_owners_see_the_owner_read_only_in_the_recor
         == 200
     )
     assert owners(app) == {"Stal-Bud SA": other_seller["id"]}
+
+
+# --- the period forms of a record's page refuse what the user may not do ------------------------
+
+
+def deputy_period(api, manager, firm_id: int, user_id: int) -> int:
+    response = api.post(
+        "/ownership/assignments",
+        manager,
+        json={"object_type": "company", "object_ids": [firm_id], "user_id": user_id, "kind": "deputy"},
+    )
+    assert response.status_code == 201, response.get_json()
+    items = api.get(f"/ownership/assignments?object_type=company&object_id={firm_id}&kind=deputy", manager)
+    return items.get_json()["items"][0]["id"]
+
+
+def periods_of(api, manager, firm_id: int) -> list:
+    return api.get(f"/ownership/assignments?object_type=company&object_id={firm_id}", manager).get_json()["items"]
+
+
+def test_a_colleagues_forged_period_posts_are_refused_and_change_nothing(app, api, manager, seller, other_seller):
+    firm = company(api, seller, "Cudza")
+    period_id = deputy_period(api, manager, firm["id"], manager["id"])
+    before = periods_of(api, manager, firm["id"])
+    colleague = logged_in(app, other_seller)
+    token = colleague.csrf_token("/admin/")
+    posts = {
+        f"/admin/ownership_periods/add/company/{firm['id']}/": {
+            "user": str(other_seller["id"]),
+            "kind": "primary",
+            "role": "sales",
+            "access": "write",
+            "valid_from": day(),
+            "on_overlap": "replace",
+            "confirm": "replace",
+        },
+        f"/admin/ownership_periods/{period_id}/edit/": {
+            "user": str(other_seller["id"]),
+            "role": "sales",
+            "valid_from": day(),
+        },
+        f"/admin/ownership_periods/{period_id}/end/": {"last_day": day()},
+        f"/admin/ownership_periods/{period_id}/delete/": {},
+    }
+    for url, data in posts.items():
+        assert colleague.http.post(url, data={"csrf_token": token, **data}).status_code == 403, url
+    assert colleague.get(f"/admin/ownership_periods/add/company/{firm['id']}/").status_code == 403
+    assert periods_of(api, manager, firm["id"]) == before
+    assert api.get(f"/companies/{firm['id']}", manager).get_json()["owner_id"] == seller["id"]
+
+
+def test_unknown_records_and_periods_are_404(app, api, manager, seller):
+    firm = company(api, seller)
+    browser = logged_in(app, manager)
+    token = browser.csrf_token("/admin/")
+    for url in (
+        "/admin/ownership_periods/add/company/999999/",
+        "/admin/ownership_periods/add/nosuchtype/1/",
+        f"/admin/ownership_periods/add/company/{2**40}/",
+        "/admin/ownership_periods/999999/edit/",
+        "/admin/ownership_periods/",
+    ):
+        assert browser.get(url).status_code == 404, url
+    for url in ("/admin/ownership_periods/999999/end/", "/admin/ownership_periods/999999/delete/"):
+        assert browser.http.post(url, data={"csrf_token": token}).status_code == 404, url
+    assert len(periods_of(api, manager, firm["id"])) == 1
+
+
+def test_ending_a_period_before_it_starts_is_refused_in_polish_and_changes_nothing(app, api, manager, seller):
+    firm = company(api, seller)
+    period_id = deputy_period(api, manager, firm["id"], manager["id"])
+    browser = logged_in(app, manager)
+    token = browser.csrf_token(f"/admin/company/details/?id={firm['id']}")
+    before = periods_of(api, manager, firm["id"])
+    response = browser.http.post(
+        f"/admin/ownership_periods/{period_id}/end/",
+        data={"csrf_token": token, "last_day": day(-10)},
+        follow_redirects=True,
+    )
+    assert f"nie może być wcześniej niż początek okresu ({day()})" in flashed(response), flashed(response)
+    assert periods_of(api, manager, firm["id"]) == before
+
+
+def test_control_characters_in_the_period_form_are_refused(app, api, manager, seller, other_seller):
+    firm = company(api, seller)
+    browser = logged_in(app, manager)
+    url = f"/admin/ownership_periods/add/company/{firm['id']}/"
+    response = submit_form(
+        browser,
+        url,
+        {
+            "user": str(other_seller["id"]),
+            "kind": "deputy",
+            "role": "sales\x07",
+            "access": "write",
+            "valid_from": day(),
+            "on_overlap": "warn",
+        },
+    )
+    assert response.status_code == 200
+    assert len(periods_of(api, manager, firm["id"])) == 1

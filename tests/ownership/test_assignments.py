@@ -99,7 +99,14 @@ def test_bulk_owner_change_by_ids_is_immediate_and_keeps_history(api, seller, ot
         on_overlap="replace",
     )
     assert response.status_code == 201, response.get_json()
-    assert response.get_json() == {"object_type": "company", "matched": 3, "created": 3, "skipped": 0, "replaced": 3}
+    assert response.get_json() == {
+        "object_type": "company",
+        "matched": 3,
+        "created": 3,
+        "skipped": 0,
+        "replaced": 3,
+        "unchanged": 0,
+    }
     listed = api.get(f"/companies?owner_id={other_seller['id']}", seller).get_json()
     assert listed["total"] == 3
     # periods that began today give way to the new one (one primary per record per day)
@@ -148,7 +155,14 @@ def test_keep_leaves_records_that_already_have_an_owner_in_that_period(api, sell
     owned = company(api, seller, "Ma opiekuna")
     free = company(api, seller, "Bez opiekuna", owner_id=None)
     response = assign(api, seller, object_ids=[owned["id"], free["id"]], user_id=other_seller["id"], on_overlap="keep")
-    assert response.get_json() == {"object_type": "company", "matched": 2, "created": 1, "skipped": 1, "replaced": 0}
+    assert response.get_json() == {
+        "object_type": "company",
+        "matched": 2,
+        "created": 1,
+        "skipped": 1,
+        "replaced": 0,
+        "unchanged": 0,
+    }
     assert api.get(f"/companies/{owned['id']}", seller).get_json()["owner_id"] == seller["id"]
     assert api.get(f"/companies/{free['id']}", seller).get_json()["owner_id"] == other_seller["id"]
 
@@ -304,9 +318,9 @@ def test_an_assignment_can_be_changed_and_removed_with_the_owner_kept_in_sync(ap
     assert api.get(f"{ASSIGNMENTS}/{period['id']}", seller).status_code == 404
 
 
-def test_a_changed_period_may_not_overlap_another_primary_period(api, seller):
+def test_a_changed_period_may_not_overlap_another_primary_period(api, seller, other_seller):
     firm = company(api, seller)
-    assign(api, seller, object_ids=[firm["id"]], user_id=seller["id"], valid_from=day(10), on_overlap="replace")
+    assign(api, seller, object_ids=[firm["id"]], user_id=other_seller["id"], valid_from=day(10), on_overlap="replace")
     first, second = api.get(f"{ASSIGNMENTS}?object_type=company&object_id={firm['id']}", seller).get_json()["items"]
     response = api.patch(f"{ASSIGNMENTS}/{first['id']}", seller, json={"valid_to": day(20)})
     assert response.status_code == 409 and "valid_from" in response.get_json()["error"]["fields"]
@@ -431,3 +445,22 @@ def test_the_database_refuses_overlapping_primary_periods_itself(app, api, selle
     assert [(period["kind"], period["valid_from"], period["valid_to"]) for period in periods] == [
         ("primary", day(), None)
     ]
+
+
+# --- asking for what is already so changes nothing ----------------------------------------------
+
+
+def test_a_different_role_access_or_a_longer_period_is_a_change(api, admin, seller, other_seller):
+    firm = company(api, seller)
+    limited = assign(
+        api, admin, object_ids=[firm["id"]], user_id=other_seller["id"], valid_to=day(30), on_overlap="replace"
+    )
+    assert limited.get_json()["created"] == 1
+    longer = assign(api, admin, object_ids=[firm["id"]], user_id=other_seller["id"], on_overlap="replace")
+    assert (longer.get_json()["created"], longer.get_json()["unchanged"]) == (1, 0)
+    other_role = assign(
+        api, admin, object_ids=[firm["id"]], user_id=other_seller["id"], role="service", on_overlap="replace"
+    )
+    assert (other_role.get_json()["created"], other_role.get_json()["unchanged"]) == (1, 0)
+    again = assign(api, admin, object_ids=[firm["id"]], user_id=other_seller["id"], role="service", on_overlap="warn")
+    assert again.status_code == 201 and again.get_json()["unchanged"] == 1, again.get_json()

@@ -1,0 +1,34 @@
+"""The words the ownership pages show for stored values (kinds, overlap policies, access)
+and for a period, in the user's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from opiekun.plugins.ownership import settings
+from opiekun.plugins.ownership.models import OwnerAssignment
+
+KIND_LABELS = {"primary": _l("Primary owner"), "deputy": _l("Deputy")}
+POLICY_LABELS = {
+    "keep": _l("Keep the current owner"),
+    "warn": _l("Warn and change nothing"),
+    "replace": _l("Replace without warning"),
+}
+ACCESS_LABELS = {"write": _l("Read and change"), "read": _l("Read only")}
+
+
+def choices(labels: dict) -> list[tuple[str, str]]:
+    """``labels`` as the choices of a select field."""
+    return [(value, str(label)) for value, label in labels.items()]
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """The owner roles of the settings."""
+    return [(role, role) for role in settings.owner_roles()]
+
+
+def period_text(assignment: OwnerAssignment) -> str:
+    """``2026-01-01 – 2026-06-30`` (or ``– indefinite``)."""
+    end = assignment.valid_to.isoformat() if assignment.valid_to else gettext("indefinite")
+    return f"{assignment.valid_from.isoformat()} – {end}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from opiekun.auth import find_user_by_email
 from opiekun.changes import current_actor
 from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
@@ -23,6 +24,14 @@ LAST_ADMIN_MESSAGE = Message("the last active admin must stay an active admin; m
 def show_departed_users() -> bool:
     """Whether lists of users to filter by offer departed users (:data:`SHOW_DEPARTED_USERS`)."""
     return bool(SHOW_DEPARTED_USERS.read())
+
+
+def require_unique_email(email: str, user_id: int | None = None) -> None:
+    """No other user may have ``email`` (compared case-insensitively): 409 otherwise.
+    ``user_id`` is the user being changed (their own address is no conflict)."""
+    existing = find_user_by_email(email)
+    if existing is not None and existing.id != user_id:
+        raise Conflict(Message("a user with this e-mail exists"), {"email": Message("already used by another user")})
 
 
 def is_last_active_admin(user: User) -> bool:

@@ -55,7 +55,7 @@ from opiekun.privileges import (
 from opiekun.record_registry import RecordType
 from opiekun.redirects import local_path_or
 from opiekun.spreadsheets import csv_field
-from opiekun.users import change_password, change_role, mark_departed, reactivate
+from opiekun.users import change_password, change_role, mark_departed, reactivate, require_unique_email
 
 log = logging.getLogger(__name__)
 
@@ -812,9 +812,7 @@ class UserView(OpiekunModelView):
         labels = {name: field.label.text for name, field in form._fields.items()}
         with db.session.no_autoflush:
             model.email = (model.email or "").strip().lower()
-            other = db.session.scalar(select(User.id).where(func.lower(User.email) == model.email, User.id != model.id))
-            if other is not None:
-                raise ValidationError(gettext("Another user already has this e-mail."))
+            obeying(require_unique_email, model.email, model.id, labels=labels)
             new_password = form.password.data or None
             if is_created:
                 if not new_password:

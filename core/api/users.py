@@ -11,14 +11,14 @@ from opiekun.api.errors import Unauthorized
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Email, ErrorBody, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
-from opiekun.auth import authenticate, current_api_user, find_user_by_email, issue_token
-from opiekun.errors import Conflict, Invalid, Message, Refused
+from opiekun.auth import authenticate, current_api_user, issue_token
+from opiekun.errors import Invalid, Message, Refused
 from opiekun.extensions import db
 from opiekun.lookups import get_by_id
 from opiekun.models import USER_STATUSES, User
 from opiekun.permissions import has_permission, role_exists
 from opiekun.privileges import require_user_change_allowed, require_user_creation_allowed
-from opiekun.users import change_password, change_role, mark_departed, reactivate
+from opiekun.users import change_password, change_role, mark_departed, reactivate, require_unique_email
 
 RoleName = Text(50, min_length=1)
 #: How strong a password must be is :mod:`opiekun.passwords`' rule (422 naming the field).
@@ -120,12 +120,6 @@ def _require_manage_users() -> None:
         raise Refused(Message("only users with the permission 'users.manage' may do this"))
 
 
-def _check_unique_email(email: str, user_id: int | None = None) -> None:
-    existing = find_user_by_email(email)
-    if existing is not None and existing.id != user_id:
-        raise Conflict(Message("a user with this e-mail exists"), {"email": Message("already used by another user")})
-
-
 def _check_role(role: str) -> None:
     if not role_exists(role):
         raise Invalid(
@@ -140,7 +134,7 @@ def create_user():
     body = request_body()
     _check_role(body.role)
     require_user_creation_allowed(current_api_user(), body.role)
-    _check_unique_email(body.email)
+    require_unique_email(body.email)
     user = User(email=body.email.lower(), name=body.name, role=body.role, status="active")
     change_password(current_api_user(), user, body.password)
     db.session.add(user)
@@ -178,7 +172,7 @@ def update_user(user_id: int):
     changes = requested_changes(user, values)
     require_user_change_allowed(caller, user, changes)
     if "email" in changes:
-        _check_unique_email(changes["email"], user.id)
+        require_unique_email(changes["email"], user.id)
         user.email = changes["email"].lower()
     if "role" in changes:
         _check_role(changes["role"])

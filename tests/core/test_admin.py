@@ -144,7 +144,7 @@ def test_a_taken_email_and_a_missing_password_are_refused(app, admin, seller):
     taken = browser.submit(
         "/admin/users/new/", {"name": "X", "email": seller["email"].upper(), "role": "user", "password": "haslo-12345"}
     )
-    assert "Inny użytkownik ma już ten adres e-mail." in flashed(taken)
+    assert "już używany przez innego użytkownika" in flashed(taken), "the API's rule, in Polish"
     no_password = browser.submit("/admin/users/new/", {"name": "Y", "email": "y@firma.example", "role": "user"})
     assert "Nowy użytkownik musi mieć hasło." in flashed(no_password)
     with app.app_context():

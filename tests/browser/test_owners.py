@@ -163,3 +163,33 @@ def test_records_by_owner_pages_filters_counts_and_exports_to_excel(page, api, m
     assert rows[0] == ("Rekord", "Typ", "Typ opiekuna", "Rola opiekuna", "Data od", "Data do")
     assert len(rows) == 56 and {row[1] for row in rows[1:]} == {"Firma"}
     assert sorted(row[0] for row in rows[1:]) == [f"Klient {number:02d}" for number in range(1, 56)]
+
+
+def test_a_manager_gives_every_record_matching_a_filter_a_new_owner_across_pages(
+    page, api, manager, seller, other_seller
+):
+    for number in range(1, 56):
+        company(api, seller, f"Hurtownia {number:02d}")
+    company(api, other_seller, "Cudza firma")
+    log_in(page, manager)
+    page.goto("/admin/company/")
+    page.get_by_role("link", name="Dodaj filtr").click()
+    page.locator(".dropdown-menu.show").get_by_role("link", name="Opiekun", exact=True).click()
+    page.locator("select.filter-val").last.select_option(label=seller["name"], force=True)  # under select2
+    page.get_by_role("button", name="Zastosuj").click()
+    expect(page.get_by_role("link", name="Wszystkie 55 pasujące")).to_be_visible()
+
+    page.get_by_role("link", name="Wszystkie 55 pasujące").click()
+    page.locator(".dropdown-menu.show").get_by_role("link", name="Zmień opiekuna…").click()
+    expect(page.locator("#bulk-scope")).to_contain_text(
+        "Wszystkie 55 rekordów pasujących do filtra listy (wszystkie strony):"
+    )
+    expect(page.locator("#bulk-records")).to_contain_text("i jeszcze 35")
+    expect(page.locator("#bulk-records")).not_to_contain_text("Cudza firma")
+    page.get_by_label("Nowy opiekun").select_option(label=manager["name"])
+    page.get_by_role("button", name="Zapisz", exact=True).click()
+
+    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 55 rekordów.")
+    owners = {firm["name"]: firm["owner_id"] for firm in api.get("/companies?per_page=100", manager).get_json()["items"]}
+    assert sum(owner == manager["id"] for owner in owners.values()) == 55
+    assert owners["Cudza firma"] == other_seller["id"]

@@ -79,7 +79,7 @@ def outcome_message(kind: str, counts: assignments.AssignmentCounts) -> str:
         details.append(
             ngettext("%(num)d earlier period ended", "%(num)d earlier periods ended or shortened", counts.replaced)
         )
-    return f"{done} {'; '.join(details)}." if details else done
+    return f"{done.rstrip('.')} ({'; '.join(details)})." if details else done
 
 
 def change_owner(record_type: RecordType, selection: RecordSelection, values: dict[str, Any]) -> str:

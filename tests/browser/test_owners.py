@@ -66,7 +66,7 @@ def test_a_new_owner_over_the_current_one_is_asked_about_before_anything_is_save
     assert api.get(f"/companies/{firm['id']}", manager).get_json()["owner_id"] == seller["id"], "nothing saved yet"
 
     question.get_by_role("button", name="Tak, zastąp je").click()
-    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 1 rekordu.")
+    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 1 rekordu (zakończono wcześniejszy okres: 1).")
     assert api.get(f"/companies/{firm['id']}", manager).get_json()["owner_id"] == other_seller["id"]
 
 
@@ -178,6 +178,7 @@ def test_a_manager_gives_every_record_matching_a_filter_a_new_owner_across_pages
     page.locator("select.filter-val").last.select_option(label=seller["name"], force=True)  # under select2
     page.get_by_role("button", name="Zastosuj").click()
     expect(page.get_by_role("link", name="Wszystkie 55 pasujące")).to_be_visible()
+    page.wait_for_load_state("load")  # the menus open once the page's scripts ran
 
     page.get_by_role("link", name="Wszystkie 55 pasujące").click()
     page.locator(".dropdown-menu.show").get_by_role("link", name="Zmień opiekuna…").click()
@@ -189,7 +190,7 @@ def test_a_manager_gives_every_record_matching_a_filter_a_new_owner_across_pages
     page.get_by_label("Nowy opiekun").select_option(label=manager["name"])
     page.get_by_role("button", name="Zapisz", exact=True).click()
 
-    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 55 rekordów.")
+    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 55 rekordów (zakończono lub skrócono wcześniejsze okresy: 55).")
     owners = {firm["name"]: firm["owner_id"] for firm in api.get("/companies?per_page=100", manager).get_json()["items"]}
     assert sum(owner == manager["id"] for owner in owners.values()) == 55
     assert owners["Cudza firma"] == other_seller["id"]

@@ -106,6 +106,27 @@ def apply_values(record_type: RecordType, record: Any, values: Mapping[str, Any]
             setattr(record, field, value)
 
 
+def require_valid_values(record_type: RecordType, values: Mapping[str, Any]) -> None:
+    """No required field null, no id pointing nowhere (:class:`Invalid` naming the fields)."""
+    problems = {**null_problems(record_type.model, values), **reference_problems(record_type.model, values)}
+    if problems:
+        raise Invalid(Message("some values are not valid"), problems)
+
+
+def require_plugins_accept(record_type: RecordType, record: Any, operation: str) -> None:
+    """Every plugin accepts the record as it is now (hook ``opiekun_validate_record``)."""
+    problems = current_app.extensions["opiekun.plugins"].validate_record(record_type, record, operation)
+    if problems:
+        raise Invalid(Message("the record cannot be saved"), problems)
+
+
+def check_record(record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str) -> None:
+    """The checks of :func:`save_record` on a record whose ``values`` are already applied
+    (the admin's form fills the record in first): valid values, then the plugins' word."""
+    require_valid_values(record_type, values)
+    require_plugins_accept(record_type, record, operation)
+
+
 def save_record(
     record_type: RecordType, record: Any, values: Mapping[str, Any], operation: str, user: User | None
 ) -> Any:
@@ -118,13 +139,9 @@ def save_record(
     if operation == "create":
         values.setdefault("owner_id", user.id if user else None)
         record.created_by_id = user.id if user else None
-    problems = {**null_problems(record_type.model, values), **reference_problems(record_type.model, values)}
-    if problems:
-        raise Invalid(Message("some values are not valid"), problems)
+    require_valid_values(record_type, values)
     apply_values(record_type, record, values)
-    problems = current_app.extensions["opiekun.plugins"].validate_record(record_type, record, operation)
-    if problems:
-        raise Invalid(Message("the record cannot be saved"), problems)
+    require_plugins_accept(record_type, record, operation)
     if operation == "create":
         db.session.add(record)
     db.session.flush()

@@ -533,19 +533,12 @@ class RecordView(OpiekunModelView):
             close_deal_if_form_closed_it(model, is_created)
 
     def check_record(self, record: Any, operation: str) -> None:
-        """The API's checks: no required value missing, links to existing rows, an active
-        owner, and no plugin objecting. Raises ``ValidationError`` (nothing saved)."""
+        """The API's checks (:func:`record_rules.check_record`: no required value missing,
+        links to existing rows, an active owner, no plugin objecting), as a
+        ``ValidationError`` naming the form's fields (nothing saved)."""
         with db.session.no_autoflush:
             values = changed_values(record, everything=operation == "create")
-            problems = {
-                **record_rules.null_problems(self.model, values),
-                **record_rules.reference_problems(self.model, values),
-            }
-            if not problems:
-                plugins = current_app.extensions["opiekun.plugins"]
-                problems = plugins.validate_record(self.record_type, record, operation)
-        if problems:
-            raise ValidationError(describe_problems(problems, self.column_labels))
+            obeying(record_rules.check_record, self.record_type, record, values, operation, labels=self.column_labels)
 
     def delete_model(self, model) -> bool:
         """Delete through :func:`opiekun.record_rules.delete_record` (links to it are cleared

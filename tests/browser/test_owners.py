@@ -66,7 +66,9 @@ def test_a_new_owner_over_the_current_one_is_asked_about_before_anything_is_save
     assert api.get(f"/companies/{firm['id']}", manager).get_json()["owner_id"] == seller["id"], "nothing saved yet"
 
     question.get_by_role("button", name="Tak, zastąp je").click()
-    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 1 rekordu (zakończono wcześniejszy okres: 1).")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "Zmieniono opiekuna 1 rekordu (zakończono wcześniejszy okres: 1)."
+    )
     assert api.get(f"/companies/{firm['id']}", manager).get_json()["owner_id"] == other_seller["id"]
 
 
@@ -190,7 +192,11 @@ def test_a_manager_gives_every_record_matching_a_filter_a_new_owner_across_pages
     page.get_by_label("Nowy opiekun").select_option(label=manager["name"])
     page.get_by_role("button", name="Zapisz", exact=True).click()
 
-    expect(page.locator(".alert-success")).to_contain_text("Zmieniono opiekuna 55 rekordów (zakończono lub skrócono wcześniejsze okresy: 55).")
-    owners = {firm["name"]: firm["owner_id"] for firm in api.get("/companies?per_page=100", manager).get_json()["items"]}
+    expect(page.locator(".alert-success")).to_contain_text(
+        "Zmieniono opiekuna 55 rekordów (zakończono lub skrócono wcześniejsze okresy: 55)."
+    )
+    owners = {
+        firm["name"]: firm["owner_id"] for firm in api.get("/companies?per_page=100", manager).get_json()["items"]
+    }
     assert sum(owner == manager["id"] for owner in owners.values()) == 55
     assert owners["Cudza firma"] == other_seller["id"]

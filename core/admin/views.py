@@ -163,7 +163,17 @@ def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> 
 def describe_problems(problems: Mapping[str, str], labels: Mapping[str, str] | None = None) -> str:
     """``{field: problem}`` as one form message, fields named by their labels."""
     labels = {**FIELD_LABELS, **(labels or {})}
-    return "; ".join(f"{labels.get(field, field)}: {translated(problem)}" for field, problem in problems.items())
+    return "; ".join(f"{field_name(field, labels)}: {translated(problem)}" for field, problem in problems.items())
+
+
+def field_name(field: str, labels: Mapping[str, str]) -> str:
+    """A field as the form names it: its label, or for a path the form has no label for,
+    ``items.0.responsible`` (the API's path into a list) becomes "Tasks › 1 ›
+    Responsible" (each part by its label, positions counted from 1)."""
+    if field in labels:
+        return str(labels[field])
+    parts = field.split(".")
+    return " › ".join(str(int(part) + 1) if part.isdigit() else str(labels.get(part, part)) for part in parts)
 
 
 def parse_ids(ids: list[str]) -> list[int]:

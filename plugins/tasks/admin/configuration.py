@@ -3,16 +3,17 @@ switch, templates, post-sale templates; and the list of every configuration view
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import NumberRange, Optional
 
 from opiekun.admin.views import OpiekunModelView
-from opiekun.errors import Conflict
 from opiekun.extensions import db
 from opiekun.lookups import MAX_ID
 from opiekun.models import Pipeline, User
@@ -35,7 +36,9 @@ from opiekun.plugins.tasks.services import configuration, templates
 
 
 class ConfigurationView(OpiekunModelView):
-    """A configuration list of the tasks category (``tasks.configure``; nothing is deleted but templates)."""
+    """A configuration list of the tasks category (``tasks.configure``; nothing is deleted
+    but templates). Views with a :attr:`save` service create and change rows through it,
+    as the API does: the form's values go to the service, which holds every rule."""
 
     required_permission = CONFIGURE.name
     can_delete = False
@@ -44,16 +47,36 @@ class ConfigurationView(OpiekunModelView):
     def __init__(self, model, name, endpoint):
         super().__init__(model, db, name=name, category=TASKS_CATEGORY, endpoint=endpoint)
 
+    @staticmethod
+    def save(actor: User, row, values: dict[str, Any]):
+        """The service saving a row (``row`` None: a new one); subclasses name theirs."""
+        raise NotImplementedError
 
-def unique_name(model_class, model) -> None:
-    """A form error when another row of ``model_class`` has the model's name: the service's
-    rule (:func:`configuration.unique_name`, case-insensitive), asked before the new row is
-    flushed, so that a row being created is never taken for the other one."""
-    with db.session.no_autoflush:
-        try:
-            configuration.unique_name(model_class, model.name or "", model.id)
-        except Conflict as error:
-            raise ValidationError(gettext("The name is already used.")) from error
+    def service_values(self, form) -> dict[str, Any]:
+        """The form's values as the service takes them (the fields' data by default)."""
+        return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+    def create_model(self, form):
+        succeeded, row = attempt_task_change(lambda: self.save(viewer(), None, self.service_values(form)))
+        return row if succeeded else False
+
+    def update_model(self, form, model) -> bool:
+        succeeded, _ = attempt_task_change(lambda: self.save(viewer(), model, self.service_values(form)))
+        return succeeded
+
+
+def defaults_in_place() -> None:
+    """The default task types and statuses exist, committed (as the API's lists do): a
+    page that offers them must not offer rows its request would roll back."""
+    if configuration.ensure_defaults():
+        db.session.commit()
+
+
+def without_empty_position(values: dict[str, Any]) -> dict[str, Any]:
+    """An empty position is left to the service (a new row goes last; a changed one stays)."""
+    if values.get("position") is None:
+        values.pop("position", None)
+    return values
 
 
 class TaskTypeView(ConfigurationView):
@@ -98,14 +121,16 @@ class TaskTypeView(ConfigurationView):
     def __init__(self):
         super().__init__(TaskType, _l("Task types"), "task_types")
 
+    save = staticmethod(configuration.save_task_type)
+
     def get_query(self):
-        configuration.ensure_defaults()
+        defaults_in_place()
         return super().get_query()
 
-    def on_model_change(self, form, model, is_created):
-        unique_name(TaskType, model)
-        if model.position is None:
-            model.position = 0
+    def service_values(self, form) -> dict[str, Any]:
+        values = super().service_values(form)
+        values["next_type_ids"] = [next_type.id for next_type in values.pop("next_types") or ()]
+        return without_empty_position(values)
 
 
 class TaskStatusView(ConfigurationView):
@@ -120,17 +145,17 @@ class TaskStatusView(ConfigurationView):
         super().__init__(TaskStatus, _l("Task statuses"), "task_statuses")
 
     def get_query(self):
-        configuration.ensure_defaults()
+        defaults_in_place()
         return super().get_query()
 
     def render(self, template, **kwargs):
         kwargs.setdefault("statuses_enabled", configuration.settings()["statuses_enabled"])
         return super().render(template, **kwargs)
 
-    def on_model_change(self, form, model, is_created):
-        unique_name(TaskStatus, model)
-        if model.position is None:
-            model.position = 0
+    save = staticmethod(configuration.save_task_status)
+
+    def service_values(self, form) -> dict[str, Any]:
+        return without_empty_position(super().service_values(form))
 
     @expose("/switch/", methods=("POST",))
     def switch_view(self):
@@ -173,19 +198,31 @@ class TaskTemplateView(ConfigurationView):
     def __init__(self):
         super().__init__(TaskTemplate, _l("Task templates"), "task_templates")
 
-    def on_model_change(self, form, model, is_created):
-        unique_name(TaskTemplate, model)
-        with db.session.no_autoflush:
-            for position, item in enumerate(model.items, start=1):
-                item.position = position
-                if item.responsible == "user":
-                    status = (
-                        db.session.scalar(select(User.status).where(User.id == item.user_id)) if item.user_id else None
-                    )
-                    if status != "active":
-                        raise ValidationError(gettext("A task given to a user needs an active user's id."))
-                else:
-                    item.user_id = None
+    save = staticmethod(templates.save_template)
+
+    def create_form(self, obj=None):
+        defaults_in_place()  # the items' types to choose from
+        return super().create_form(obj)
+
+    def edit_form(self, obj=None):
+        defaults_in_place()
+        return super().edit_form(obj)
+
+    def service_values(self, form) -> dict[str, Any]:
+        """The name, record types and the items kept (those not ticked for deletion)."""
+        items = [
+            {
+                "title": entry.form.title.data,
+                "type_id": entry.form.type.data.id if entry.form.type.data else 0,
+                "delay_days": entry.form.delay_days.data,
+                "responsible": entry.form.user_id.data or 0
+                if entry.form.responsible.data == "user"
+                else entry.form.responsible.data,
+            }
+            for entry in form.items.entries
+            if not form.items.should_delete(entry)
+        ]
+        return {"name": form.name.data, "object_types": form.object_types.data or [], "items": items}
 
 
 def pipeline_choices() -> list[tuple[int, str]]:

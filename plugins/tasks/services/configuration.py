@@ -20,10 +20,13 @@ DEFAULT_SETTINGS = {"statuses_enabled": False}
 STORED_SETTINGS = SettingsStore("tasks").setting("settings", default=DEFAULT_SETTINGS)
 
 
-def ensure_defaults() -> None:
+def ensure_defaults() -> bool:
     """The default task types and statuses exist (created once, when none exist at all;
-    admins rename and deactivate them afterwards, never delete them)."""
+    admins rename and deactivate them afterwards, never delete them). Whether any were
+    created now (the caller commits)."""
+    created = False
     if db.session.scalar(select(TaskType.id).limit(1)) is None:
+        created = True
         db.session.execute(
             insert(TaskType),
             [
@@ -41,6 +44,7 @@ def ensure_defaults() -> None:
             ],
         )
     if db.session.scalar(select(TaskStatus.id).limit(1)) is None:
+        created = True
         db.session.execute(
             insert(TaskStatus),
             [
@@ -48,6 +52,7 @@ def ensure_defaults() -> None:
                 for position, name in enumerate(DEFAULT_STATUSES, start=1)
             ],
         )
+    return created
 
 
 def settings() -> dict[str, Any]:

@@ -36,11 +36,28 @@ def transfers(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Transfer))
 
 
-def start(browser, user: dict, **fields):
-    """Send the transfer form of ``user``'s page (every type ticked unless said otherwise)."""
+def summarize(browser, user: dict, **fields):
+    """Send the transfer form of ``user``'s page (every type ticked unless said otherwise):
+    the page answers with the summary to confirm, or the refusal."""
     ticks = dict.fromkeys(re.findall(r'name="(take_\w+)"', browser.text(user_page(user))), "y")
     data = {**ticks, "mode": "one", "include_closed": "y", "deputies_stay": "y", **fields}
     return browser.submit(user_page(user), {name: value for name, value in data.items() if value is not False})
+
+
+def confirmation(response) -> str | None:
+    """The value of the summary's "Confirm and start the transfer" (``None``: no summary)."""
+    match = re.search(r'name="confirmed" value="([^"]+)"', response.get_data(as_text=True))
+    return match.group(1) if match else None
+
+
+def start(browser, user: dict, **fields):
+    """Send the transfer form of ``user``'s page, then confirm its summary, as the admin does
+    (a refusal of the form is answered at once)."""
+    summary = summarize(browser, user, **fields)
+    fingerprint = confirmation(summary)
+    if fingerprint is None:
+        return summary
+    return summarize(browser, user, **fields, confirmed=fingerprint)
 
 
 def started_transfer(response) -> str:
@@ -110,7 +127,7 @@ def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_i
     assert 'id="preview-total">5<' in page and 'id="transfer-form"' in page
     open_only = browser.text(user_page(seller) + "?include_closed=0")
     assert 'id="preview-total">4<' in open_only
-    assert "Rozpocznij przekazanie" in page
+    assert "Pokaż, co zostanie przekazane" in page
 
 
 def test_a_transfer_to_one_colleague_runs_with_progress_and_moves_what_was_chosen(

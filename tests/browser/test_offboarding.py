@@ -133,6 +133,7 @@ def test_an_admin_transfers_everything_to_one_colleague_and_follows_progress(
     expect(page.locator("#counts")).to_contain_text("Firmy")
     items = page.locator("#items-table")
     expect(items.locator("tr", has_text="Firma 0")).to_contain_text("Olga Inna")
+    expect(items.locator("tr", has_text="Zadzwonić do klienta")).to_contain_text("Odpowiedzialny")  # as counted
     expect(items.locator("tr", has_text="Zadzwonić do klienta")).to_contain_text("Olga Inna")
 
     for path, ids in (

@@ -2,8 +2,9 @@
 had, as the help page "Zwolnij użytkownika" tells it — but in one place, for every kind of
 item. She marks him departed and sees what he holds, gives it all to one colleague and
 follows the transfer to its end, or splits it among the team; she undoes a transfer, and
-what a colleague changed since stays with that colleague. The transfer form says what will
-happen before anything moves."""
+what a colleague changed since stays with that colleague. From a record list she gives a
+departed owner's companies to someone with "Przekaż…". Every form says what will happen
+before anything moves."""
 
 from __future__ import annotations
 
@@ -250,3 +251,74 @@ def test_an_admin_undoes_a_transfer_keeping_what_changed_since(page, api, admin,
 
     companies = owners(api, admin, "/companies", portfolio["companies"])
     assert companies == [other_seller["id"]] + [seller["id"]] * 5, companies
+
+
+def test_transfer_to_on_a_list_says_up_front_that_a_colleagues_record_is_selected(
+    page, api, admin, seller, other_seller, manager, portfolio
+):
+    theirs = created(api.post("/companies", other_seller, json={"name": "Cudza"}))["id"]
+    depart(api, admin, seller)
+    log_in(page, admin)
+    from_menu(page, "Rekordy", "Firmy")
+
+    page.locator("tr", has_text="Cudza").get_by_role("checkbox").check()
+    page.locator("tr", has_text="Firma 1").get_by_role("checkbox").check()
+    page.get_by_role("button", name="Z wybranych").click()
+    page.locator(".dropdown-menu.show").get_by_role("link", name="Przekaż…").click()
+    expect(page.locator("#bulk-scope")).to_have_text("Wybrane rekordy: 2.")
+    expect(page.locator("#summary-active")).to_have_text(
+        "1 rekord należy do aktywnego użytkownika (Olga Inna): przekazać można tylko rekordy opiekunów, którzy "
+        "odeszli. Przefiltruj listę po „Opiekun odszedł”; tak jak jest, nic się nie zmieni."
+    )
+    page.get_by_label("Przekaż do").select_option(label=manager["name"])
+    page.get_by_role("button", name="Przekaż", exact=True).click()
+    expect(page.locator(".alert-danger").first).to_have_text(
+        re.compile(
+            "zaznaczenie zawiera rekordy aktywnych użytkowników: Zaznaczone rekordy: aktywni opiekunowie: 1; "
+            "przefiltruj listę po „Opiekun odszedł”"
+        )
+    )
+
+    assert owners(api, admin, "/companies", [theirs, portfolio["companies"][1]]) == [other_seller["id"], seller["id"]]
+    assert created(api.get("/offboarding/transfers", admin))["total"] == 0
+
+
+def test_an_admin_gives_every_company_of_a_departed_owner_to_a_colleague_from_the_filtered_list(
+    page, api, admin, seller, other_seller, manager, portfolio
+):
+    theirs = created(api.post("/companies", other_seller, json={"name": "Cudza"}))["id"]
+    depart(api, admin, seller)
+    log_in(page, admin)
+    from_menu(page, "Rekordy", "Firmy")
+
+    page.get_by_text("Dodaj filtr").click()
+    page.get_by_role("link", name="Opiekun odszedł").click()
+    with page.expect_navigation():  # the filtered list, loaded with its scripts
+        page.get_by_role("button", name="Zastosuj").click()
+    expect(page.locator("table.model-list tbody tr")).to_have_count(6)
+    page.get_by_text("Wszystkie 6 pasujące").click()
+    page.locator(".dropdown-menu.show").get_by_role("link", name="Przekaż…").click()
+    expect(page.locator("#bulk-scope")).to_have_text(
+        "Wszystkie 6 rekordów pasujących do filtra listy (wszystkie strony)."
+    )
+    expect(page.locator("#bulk-summary")).to_contain_text(
+        "6 rekordów opiekunów, którzy odeszli, trafi do użytkownika wybranego poniżej:"
+    )
+    expect(page.locator("#summary-owners")).to_have_text(
+        "Stefan Sprzedawca: 6 rekordów — Firma 0, Firma 1, Firma 2, Firma 3, Firma 4 i 1 inny"
+    )
+    expect(page.get_by_label("Przekaż do")).to_have_value("__None")  # nobody until the admin chooses
+    page.get_by_role("button", name="Przekaż", exact=True).click()
+    expect(page.get_by_text("To pole jest wymagane.")).to_be_visible()
+    assert set(owners(api, admin, "/companies", portfolio["companies"])) == {seller["id"]}, "nothing moved yet"
+    page.get_by_label("Przekaż do").select_option(label=manager["name"])
+    page.get_by_role("button", name="Przekaż", exact=True).click()
+    expect(page.locator(".alert-success")).to_contain_text("6 rekordów przekazano do: Marta Manager")
+
+    assert set(owners(api, admin, "/companies", portfolio["companies"])) == {manager["id"]}
+    assert owners(api, admin, "/companies", [theirs]) == [other_seller["id"]]
+    [listed] = created(api.get("/offboarding/transfers", admin))["items"]
+    assert (listed["status"], listed["origin"]) == ("done", "list"), listed
+    expect(page.locator("table.model-list")).not_to_contain_text("Firma")  # no company of a departed owner left
+    from_menu(page, "Rekordy", "Firmy")
+    expect(page.locator("table.model-list tbody tr", has_text="Firma 5")).to_contain_text("Marta Manager")

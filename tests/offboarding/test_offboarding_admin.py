@@ -293,15 +293,19 @@ def test_transfer_to_on_the_company_list_filtered_by_departed_owner_moves_every_
 
     unfiltered = browser.text("/admin/company/")
     link = re.search(r'href="([^"]*/bulk/offboarding_transfer_to/\?[^"]*scope=all[^"]*)"', unfiltered).group(1)
+    warned = browser.text(link)
+    assert "1 rekord należy do aktywnego użytkownika (Olga Inna)" in warned, "said before anything is tried"
     refused = browser.submit(link, {"user": str(manager["id"])}, follow_redirects=True)
     assert "zaznaczenie zawiera rekordy aktywnych użytkowników" in flashed(refused) and transfers(app) == 0
+    assert "Zaznaczone rekordy: aktywni opiekunowie: 1" in flashed(refused), "the field named in Polish"
 
     departed_filter = browser.filter_arg("/admin/company/", "Opiekun odszedł")
     listed = browser.text(f"/admin/company/?flt0_{departed_filter}=1")
     assert "Wszystkie 55 pasujące" in listed and "Przekaż…" in listed
     link = re.search(r'href="([^"]*/bulk/offboarding_transfer_to/\?[^"]*scope=all[^"]*)"', listed).group(1)
     form = browser.text(link)
-    assert "55" in form and "Przekaż do" in form
+    assert "Wszystkie 55 rekordów pasujących do filtra listy" in form and "Przekaż do" in form
+    assert "Stefan Sprzedawca</strong>: 55 rekordów — Hurt 0, Hurt 1, Hurt 2, Hurt 3, Hurt 4 i 50 innych" in form
     done = browser.submit(link, {"user": str(manager["id"])}, follow_redirects=True)
     assert "55 rekordów przekazano" in flashed(done)
     assert set(owners(api, admin, "/companies", firms)) == {manager["id"]}

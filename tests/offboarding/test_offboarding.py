@@ -647,6 +647,16 @@ def test_bad_transfers_are_refused_with_the_field_named_and_nothing_changes(
         422,
         "split",
     )
+    uncovered = api.post(
+        TRANSFERS,
+        admin,
+        json={
+            "from_user_id": seller["id"],
+            "object_types": ["company", "person"],
+            "split": [{"user_id": other_seller["id"], "object_types": ["person"]}],
+        },
+    )
+    assert uncovered.get_json()["error"]["fields"]["split"] == "nobody is given: company", "types by name in the API"
     refused({"split": [{"user_id": other_seller["id"], "object_types": ["company"], "share": 1}]}, 422, "split.0")
     refused({"split": [{"user_id": other_seller["id"], "share": 0}]}, 422, "split.0.share")
     refused(

@@ -219,14 +219,16 @@ def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(
 
     still_active = start(browser, seller, to_user=str(other_seller["id"]))
     assert (
-        still_active.status_code == 200 and "Użytkownik: " in flashed(still_active) and "allow" in flashed(still_active)
+        still_active.status_code == 200
+        and "Użytkownik: " in flashed(still_active)
+        and "zaznacz „Zezwól na aktywnego użytkownika”" in flashed(still_active)
     )
     depart(api, admin, seller)
     depart(api, admin, manager)
     to_departed = start(browser, seller, to_user=str(manager["id"]))
     assert "Odbiorca: " in flashed(to_departed) and "odszedł i nie może otrzymywać elementów" in flashed(to_departed)
     uncovered = start(browser, seller, mode="split", to_company=str(other_seller["id"]))
-    assert "Podział: " in flashed(uncovered) and "person" in flashed(uncovered)
+    assert "Podział: nikt nie dostaje: Osoby" in flashed(uncovered), "the type by its Polish label"
     departed_member = start(browser, seller, mode="split", **{"team-0-user": "", "team-1-user": str(manager["id"])})
     assert "Członek zespołu 2: " in flashed(departed_member)
     nothing_ticked = start(browser, seller, to_user=str(other_seller["id"]), take_company=False, take_person=False)

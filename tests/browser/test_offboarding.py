@@ -143,6 +143,10 @@ def test_an_admin_transfers_everything_to_one_colleague_and_follows_progress(
         ("/tasks", portfolio["tasks"]),
     ):
         assert set(owners(api, admin, path, ids)) == {other_seller["id"]}, path
+    [notice] = created(api.get("/notifications", other_seller))["items"]
+    assert notice["message"] == (
+        "Otrzymujesz 10 elementów użytkownika Stefan Sprzedawca (Firmy: 6, Szanse sprzedaży: 3, Zadania: 1)."
+    ), "the colleague is told what they got, in Polish"
     page.get_by_role("link", name="Strona odejścia użytkownika").click()
     expect(page.locator("#nothing-left")).to_have_text("Nic nie zostało: wszystkie elementy przekazano.")
     page.go_back()

@@ -236,15 +236,16 @@ def test_an_admin_undoes_a_transfer_keeping_what_changed_since(page, api, admin,
     log_in(page, admin)
     asked = accept_dialogs(page)
     from_menu(page, "Odejścia", "Przekazania")
-    page.get_by_role("link", name=f"#{done['id']}", exact=True).click()
+    with page.expect_navigation():  # the transfer's page, loaded with its scripts (the confirmation)
+        page.get_by_role("link", name=f"#{done['id']}", exact=True).click()
     expect(page.locator("#transfer-status")).to_have_text("gotowe")
     page.get_by_role("button", name="Cofnij").click()
 
+    expect(page.locator(".alert-success")).to_contain_text("5 elementów wróciło")
     assert asked == [
         "Przywrócić wszystkie przeniesione elementy do: Stefan Sprzedawca? Elementy zmienione od czasu przekazania "
         "zostaną tam, gdzie są, i pojawią się na liście."
     ], asked
-    expect(page.locator(".alert-success")).to_contain_text("5 elementów wróciło")
     expect(page.locator(".alert-success")).to_contain_text("pozostawione bez zmian: 1")
     expect(page.locator("#transfer-status")).to_have_text("cofnięte")
     expect(page.get_by_role("button", name="Cofnij")).to_have_count(0)

@@ -14,7 +14,7 @@ Write their texts as :class:`Message` so that the admin can translate them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -34,15 +34,34 @@ class Message(str):
         return text
 
     def translated(self) -> str:
-        """The text in the current user's language (the English text without a catalog)."""
+        """The text in the current user's language (the English text without a catalog);
+        values that are themselves translatable (a :class:`Message`, a :class:`Translatable`)
+        are put in translated."""
         from flask_babel import gettext
 
-        return gettext(self.msgid, **self.values)
+        return gettext(self.msgid, **{name: translated(value) for name, value in self.values.items()})
+
+
+class Translatable(str):
+    """A value of a :class:`Message` that the API shows as it is (record type names:
+    ``"person, lead"``) and the admin in the user's language (``"Osoby, Leady"``): the text,
+    and a function giving its translation."""
+
+    in_language: Callable[[], str]
+
+    def __new__(cls, text: str, in_language: Callable[[], str]) -> Translatable:
+        value = super().__new__(cls, text)
+        value.in_language = in_language
+        return value
+
+    def translated(self) -> str:
+        return self.in_language()
 
 
 def translated(text: str) -> str:
-    """``text`` in the user's language when it is a :class:`Message`, else as it is."""
-    return text.translated() if isinstance(text, Message) else text
+    """``text`` in the user's language when it is a :class:`Message` or a
+    :class:`Translatable`, else as it is."""
+    return text.translated() if isinstance(text, (Message, Translatable)) else text
 
 
 class DomainError(Exception):
@@ -81,4 +100,14 @@ class Gone(DomainError):
     """Something that existed is no longer there for good (an expired audit export)."""
 
 
-__all__ = ["Conflict", "DomainError", "Gone", "Invalid", "Message", "NotFound", "Refused", "translated"]
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Gone",
+    "Invalid",
+    "Message",
+    "NotFound",
+    "Refused",
+    "Translatable",
+    "translated",
+]

@@ -30,6 +30,10 @@ class BulkAction:
         current filter and search, across all pages, not only the rows ticked on one page.
     :param allowed: ``allowed(user, record_type)``; when it answers ``False`` the action is
         neither shown nor run (a rule finer than a permission, e.g. a per-type setting).
+    :param summary: ``summary(record_type, selection)`` says, on the action's page, what the
+        action will do to the selection before it runs (which records, whose, how many of
+        each kind): HTML (``Markup``) or text. ``None``: the page says only how many
+        records are selected.
     """
 
     name: str
@@ -40,6 +44,7 @@ class BulkAction:
     form: Callable[[], type] | None = None
     whole_list: bool = False
     allowed: Callable[[Any, Any], bool] | None = None
+    summary: Callable[[Any, RecordSelection], Any] | None = None
 
     @property
     def takes_selection(self) -> bool:

@@ -636,7 +636,8 @@ class RecordView(OpiekunModelView):
     @expose("/bulk/<action_name>/", methods=("GET", "POST"))
     def bulk_form(self, action_name: str):
         """The page of a bulk action with a form: its fields, how many records it will
-        change, and running it (whole or not at all) on submit."""
+        change (and the action's summary of what it will do to them), and running it
+        (whole or not at all) on submit."""
         bulk_action = self._bulk_actions.get(action_name)
         if bulk_action is None:
             abort(404)
@@ -648,13 +649,20 @@ class RecordView(OpiekunModelView):
         return_url = local_path_or(request.args.get("url"), self.list_url())
         if request.method == "POST" and form.validate():
             values = {key: field.data for key, field in form._fields.items() if key != "csrf_token"}
-            if commit_or_report(lambda: bulk_action.handler(self.record_type, selection, values)):
+            # a refusal names the form's fields by their labels, and the records acted on
+            labels = {"selection": gettext("Selected records")}
+            labels.update((key, field.label.text) for key, field in form._fields.items())
+            succeeded, message = attempt(lambda: bulk_action.handler(self.record_type, selection, values), labels)
+            if succeeded:
+                if message:
+                    flash(message, "success")
                 return redirect(return_url)
         return self.render(
             "opiekun/admin/bulk_form.html",
             form=form,
             bulk_action=bulk_action,
             selection=selection,
+            summary=bulk_action.summary(self.record_type, selection) if bulk_action.summary else None,
             return_url=return_url,
         )
 

@@ -26,15 +26,19 @@ def counts_by_recipient(transfer: Transfer) -> dict[int, dict[str, int]]:
 def notify_recipients(transfer: Transfer) -> None:
     """Each recipient learns, in the app, how many items of which types they got and from
     whom. The departed user is told nothing: they are gone."""
-    from flask_babel import gettext
+    from flask_babel import gettext, ngettext
 
-    labels = {record_type.name: record_type.label_plural for record_type in record_types()}
+    labels = {record_type.name: gettext(record_type.label_plural) for record_type in record_types()}
     sender = transfer.from_user
     for user_id, per_type in counts_by_recipient(transfer).items():
         total = sum(per_type.values())
         listing = ", ".join(f"{labels.get(name, name)}: {count}" for name, count in per_type.items())
-        message = gettext(
-            "You received %(count)s items of %(name)s (%(listing)s).", count=total, name=sender.name, listing=listing
+        message = ngettext(
+            "You received %(num)d item of %(name)s (%(listing)s).",
+            "You received %(num)d items of %(name)s (%(listing)s).",
+            total,
+            name=sender.name,
+            listing=listing,
         )
         db.session.add(
             Notification(

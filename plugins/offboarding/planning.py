@@ -5,18 +5,18 @@ The job runs the steps (:mod:`.running`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from opiekun.errors import Conflict, Invalid, Message
+from opiekun.errors import Conflict, Invalid, Message, Translatable
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.preview import Preview, get_user, preview
-from opiekun.plugins.offboarding.transfers import transfer_under_way
+from opiekun.plugins.offboarding.transfers import split_parts, transfer_under_way
 from opiekun.record_registry import record_types
 
 
@@ -57,6 +57,21 @@ class PlannedStep:
     to_user_id: int
     share: tuple[int, int] | None = None
     follow_company: bool = False
+
+
+def type_names(names: Iterable[str]) -> Translatable:
+    """Record types named in a refusal: by name in the API (``person, lead``), by their
+    plural labels in the admin (``Osoby, Leady``)."""
+    names = list(names)
+
+    def labels() -> str:
+        from flask_babel import gettext
+
+        registry = record_types()
+        labels = {record_type.name: gettext(record_type.label_plural) for record_type in registry}
+        return ", ".join(labels.get(name, name) for name in names)
+
+    return Translatable(", ".join(names), labels)
 
 
 def check_sender(plan: TransferPlan) -> User:
@@ -134,19 +149,27 @@ def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
             if name not in chosen:
                 raise Invalid(
                     Message("type not chosen"),
-                    {f"{where}.object_types": Message("%(name)s is not among the types to transfer", name=name)},
+                    {
+                        f"{where}.object_types": Message(
+                            "%(name)s is not among the types to transfer", name=type_names([name])
+                        )
+                    },
                 )
             if name in given:
                 raise Invalid(
                     Message("a type is given twice"),
-                    {f"{where}.object_types": Message("%(name)s is already given to another user", name=name)},
+                    {
+                        f"{where}.object_types": Message(
+                            "%(name)s is already given to another user", name=type_names([name])
+                        )
+                    },
                 )
             given[name] = part.user_id
     left = [name for name in chosen if name not in given]
     if left and not sharers:
         raise Invalid(
             Message("the split does not cover every type"),
-            {"split": Message("nobody is given: %(names)s", names=", ".join(left))},
+            {"split": Message("nobody is given: %(names)s", names=type_names(left))},
         )
     steps = [PlannedStep(name, given[name]) for name in chosen if name in given]
     for name in left:
@@ -196,6 +219,61 @@ def _with_company_followers(steps: list[PlannedStep]) -> list[PlannedStep]:
         for user_id in receivers
     ]
     return company_steps + followers + [step for step in steps if step.object_type != "company"]
+
+
+@dataclass(frozen=True)
+class ExpectedStep:
+    """One step of a plan and what it would move if the transfer started now."""
+
+    step: PlannedStep
+    #: The part of its record type the recipient gets when the type is shared (see
+    #: :func:`~opiekun.plugins.offboarding.transfers.split_parts`); ``None``: all of it.
+    part: tuple[int, int] | None
+    #: Items it would move now; ``None`` for the records that follow their company (known
+    #: once the companies have moved).
+    count: int | None
+
+
+@dataclass(frozen=True)
+class ExpectedTransfer:
+    """What starting a plan would do now: who gets what, and how many items in all."""
+
+    sender: User
+    steps: list[ExpectedStep]
+    total: int
+    #: Records follow their company or go to their deputy: the counts of the steps are then
+    #: at most what each recipient gets.
+    approximate: bool
+
+
+def items_in_share(count: int, share: tuple[int, int] | None) -> int:
+    """How many of ``count`` items a step with ``share`` moves: ``take`` of every ``of``, in
+    id order, as :func:`opiekun.user_items.in_share` selects them (everything without one)."""
+    if share is None:
+        return count
+    take, of = share
+    return count // of * take + min(count % of, take)
+
+
+def expected_transfer(plan: TransferPlan) -> ExpectedTransfer:
+    """What :func:`create_transfer` would plan for ``plan`` and move now, step by step, from
+    the preview's counts — checked the same way (the same refusals), nothing saved: what
+    the admin confirms before the transfer starts."""
+    sender, steps, total = plan_steps(plan)
+    left: dict[str, dict[str, int]] = {}
+    for item in preview(sender.id, plan.include_closed).items:
+        per_kind = left.setdefault(item.object_type, {})
+        per_kind[item.kind] = per_kind.get(item.kind, 0) + item.total
+    expected = []
+    for step, part in zip(steps, split_parts(steps), strict=True):
+        count = None
+        if not step.follow_company:  # each plugin shares its own kind of items, one after another
+            per_kind = left.get(step.object_type, {})
+            moved = {kind: items_in_share(held, step.share) for kind, held in per_kind.items()}
+            per_kind.update({kind: per_kind[kind] - taken for kind, taken in moved.items()})
+            count = sum(moved.values())
+        expected.append(ExpectedStep(step, part, count))
+    return ExpectedTransfer(sender, expected, total, approximate=plan.follow_company or plan.promote_deputies)
 
 
 def refuse_second_transfer(user_id: int) -> None:

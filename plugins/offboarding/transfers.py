@@ -4,6 +4,10 @@ the change-context keys that tie every change of a transfer (or of its undo) to 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from math import gcd
+from typing import Protocol
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -58,3 +62,44 @@ def counts_by_type(transfer: Transfer) -> dict[str, dict[str, int]]:
             per_type = counts.setdefault(step.object_type, {})
             per_type[kind] = per_type.get(kind, 0) + count
     return counts
+
+
+class StepLike(Protocol):
+    """A step, planned (:class:`~opiekun.plugins.offboarding.planning.PlannedStep`) or stored
+    (:class:`~opiekun.plugins.offboarding.models.TransferStep`)."""
+
+    @property
+    def object_type(self) -> str: ...
+
+    @property
+    def share(self) -> tuple[int, int] | None: ...
+
+    @property
+    def follow_company(self) -> bool: ...
+
+
+def split_parts(steps: Sequence[StepLike]) -> list[tuple[int, int] | None]:
+    """For each step, the part of its record type it gives when the type is shared across a
+    team: ``(numerator, denominator)`` of the sharer's weight over every sharer's weights,
+    in lowest terms (weights 1, 1, 1: ``(1, 3)`` each); ``None`` for a type given whole and
+    for the records that follow their company.
+
+    The steps store how the job runs a share (``take`` of every ``of`` left, the last
+    sharer everything left); the part of the whole is what a person means."""
+    parts: list[tuple[int, int] | None] = [None] * len(steps)
+    sharing: dict[str, list[int]] = {}
+    for index, step in enumerate(steps):
+        if not step.follow_company:
+            sharing.setdefault(step.object_type, []).append(index)
+    for indexes in sharing.values():
+        first = steps[indexes[0]].share
+        if len(indexes) < 2 or first is None:
+            continue  # the type goes whole to one user
+        total = left = first[1]
+        for index in indexes:
+            share = steps[index].share
+            weight = share[0] if share is not None else left  # the last sharer: every weight left
+            divisor = gcd(weight, total)
+            parts[index] = (weight // divisor, total // divisor)
+            left -= weight
+    return parts

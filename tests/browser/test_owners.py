@@ -122,7 +122,7 @@ def test_change_owner_names_the_records_and_a_no_op_is_reported_as_nothing_chang
     expect(records).to_contain_text(f"Pierwsza sp. z o.o. — opiekun: {seller['name']}")
     expect(records).to_contain_text(f"Druga S.A. — opiekun: {seller['name']}")
     page.get_by_label("Nowy opiekun").select_option(label=seller["name"])
-    page.get_by_role("button", name="Zapisz", exact=True).click()
+    page.get_by_role("button", name="Zmień opiekuna", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text(
         "Nic nie zmieniono: 2 rekordy mają już tego opiekuna w tym okresie."
     )
@@ -190,7 +190,7 @@ def test_a_manager_gives_every_record_matching_a_filter_a_new_owner_across_pages
     expect(page.locator("#bulk-records")).to_contain_text("i jeszcze 35")
     expect(page.locator("#bulk-records")).not_to_contain_text("Cudza firma")
     page.get_by_label("Nowy opiekun").select_option(label=manager["name"])
-    page.get_by_role("button", name="Zapisz", exact=True).click()
+    page.get_by_role("button", name="Zmień opiekuna", exact=True).click()
 
     expect(page.locator(".alert-success")).to_contain_text(
         "Zmieniono opiekuna 55 rekordów (zakończono lub skrócono wcześniejsze okresy: 55)."

@@ -233,6 +233,45 @@ def test_weights_split_a_type_in_proportion(api, admin, seller, team):
     assert (got.count(team[0]["id"]), got.count(team[1]["id"])) == (6, 3)
 
 
+def test_what_a_split_would_move_is_counted_before_it_starts_as_it_then_moves(app, api, admin, seller, team):
+    """The summary the admin confirms comes from the planner: per step, the part of its type
+    (weight over all weights) and how many items it moves — the counts the job then moves."""
+    from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan, expected_transfer
+
+    for n in range(10):
+        created(api.post("/companies", seller, json={"name": f"F{n}"}))
+    for n in range(3):
+        created(api.post("/persons", seller, json={"first_name": "P", "last_name": str(n)}))
+    depart(api, admin, seller)
+    split = [
+        {"user_id": team[0]["id"], "object_types": ["person"]},
+        {"user_id": team[1]["id"], "share": 2},
+        {"user_id": team[2]["id"], "share": 1},
+        {"user_id": admin["id"], "share": 1},
+    ]
+    plan = TransferPlan(from_user_id=seller["id"], split=tuple(SplitPart(**part) for part in split))
+    with app.app_context():
+        expected = expected_transfer(plan)
+        following = expected_transfer(
+            TransferPlan(from_user_id=seller["id"], to_user_id=admin["id"], follow_company=True)
+        )
+    planned = [(step.step.object_type, step.step.to_user_id, step.part, step.count) for step in expected.steps]
+    assert planned == [
+        ("person", team[0]["id"], None, 3),
+        ("company", team[1]["id"], (1, 2), 6),  # 2 of every 4, in id order: ranks 0, 1, 4, 5, 8, 9
+        ("company", team[2]["id"], (1, 4), 2),
+        ("company", admin["id"], (1, 4), 2),
+    ]
+    assert expected.total == 13 and not expected.approximate
+    assert created(api.get(TRANSFERS, admin))["total"] == 0, "nothing planned or moved"
+
+    state = transfer(api, admin, {"from_user_id": seller["id"], "split": split})
+    assert [(step["object_type"], step["to_user_id"], step["moved"]) for step in state["steps"]] == [
+        (object_type, user_id, count) for object_type, user_id, _, count in planned
+    ]
+    assert following.approximate and [step.count for step in following.steps if step.step.follow_company] == [None]
+
+
 def test_deputies_can_be_promoted_instead_of_handing_records_to_the_recipient(api, admin, seller, other_seller, team):
     covered = created(api.post("/companies", seller, json={"name": "Z zastępcą"}))
     plain = created(api.post("/companies", seller, json={"name": "Bez zastępcy"}))
@@ -608,6 +647,16 @@ def test_bad_transfers_are_refused_with_the_field_named_and_nothing_changes(
         422,
         "split",
     )
+    uncovered = api.post(
+        TRANSFERS,
+        admin,
+        json={
+            "from_user_id": seller["id"],
+            "object_types": ["company", "person"],
+            "split": [{"user_id": other_seller["id"], "object_types": ["person"]}],
+        },
+    )
+    assert uncovered.get_json()["error"]["fields"]["split"] == "nobody is given: company", "types by name in the API"
     refused({"split": [{"user_id": other_seller["id"], "object_types": ["company"], "share": 1}]}, 422, "split.0")
     refused({"split": [{"user_id": other_seller["id"], "share": 0}]}, 422, "split.0.share")
     refused(

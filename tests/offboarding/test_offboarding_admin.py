@@ -36,11 +36,28 @@ def transfers(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Transfer))
 
 
-def start(browser, user: dict, **fields):
-    """Send the transfer form of ``user``'s page (every type ticked unless said otherwise)."""
+def summarize(browser, user: dict, **fields):
+    """Send the transfer form of ``user``'s page (every type ticked unless said otherwise):
+    the page answers with the summary to confirm, or the refusal."""
     ticks = dict.fromkeys(re.findall(r'name="(take_\w+)"', browser.text(user_page(user))), "y")
     data = {**ticks, "mode": "one", "include_closed": "y", "deputies_stay": "y", **fields}
     return browser.submit(user_page(user), {name: value for name, value in data.items() if value is not False})
+
+
+def confirmation(response) -> str | None:
+    """The value of the summary's "Confirm and start the transfer" (``None``: no summary)."""
+    match = re.search(r'name="confirmed" value="([^"]+)"', response.get_data(as_text=True))
+    return match.group(1) if match else None
+
+
+def start(browser, user: dict, **fields):
+    """Send the transfer form of ``user``'s page, then confirm its summary, as the admin does
+    (a refusal of the form is answered at once)."""
+    summary = summarize(browser, user, **fields)
+    fingerprint = confirmation(summary)
+    if fingerprint is None:
+        return summary
+    return summarize(browser, user, **fields, confirmed=fingerprint)
 
 
 def started_transfer(response) -> str:
@@ -110,7 +127,7 @@ def test_departed_users_are_listed_with_what_they_have_and_their_page_previews_i
     assert 'id="preview-total">5<' in page and 'id="transfer-form"' in page
     open_only = browser.text(user_page(seller) + "?include_closed=0")
     assert 'id="preview-total">4<' in open_only
-    assert "Rozpocznij przekazanie" in page
+    assert "Pokaż, co zostanie przekazane" in page
 
 
 def test_a_transfer_to_one_colleague_runs_with_progress_and_moves_what_was_chosen(
@@ -202,14 +219,16 @@ def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(
 
     still_active = start(browser, seller, to_user=str(other_seller["id"]))
     assert (
-        still_active.status_code == 200 and "Użytkownik: " in flashed(still_active) and "allow" in flashed(still_active)
+        still_active.status_code == 200
+        and "Użytkownik: " in flashed(still_active)
+        and "zaznacz „Zezwól na aktywnego użytkownika”" in flashed(still_active)
     )
     depart(api, admin, seller)
     depart(api, admin, manager)
     to_departed = start(browser, seller, to_user=str(manager["id"]))
     assert "Odbiorca: " in flashed(to_departed) and "odszedł i nie może otrzymywać elementów" in flashed(to_departed)
     uncovered = start(browser, seller, mode="split", to_company=str(other_seller["id"]))
-    assert "Podział: " in flashed(uncovered) and "person" in flashed(uncovered)
+    assert "Podział: nikt nie dostaje: Osoby" in flashed(uncovered), "the type by its Polish label"
     departed_member = start(browser, seller, mode="split", **{"team-0-user": "", "team-1-user": str(manager["id"])})
     assert "Członek zespołu 2: " in flashed(departed_member)
     nothing_ticked = start(browser, seller, to_user=str(other_seller["id"]), take_company=False, take_person=False)
@@ -276,15 +295,19 @@ def test_transfer_to_on_the_company_list_filtered_by_departed_owner_moves_every_
 
     unfiltered = browser.text("/admin/company/")
     link = re.search(r'href="([^"]*/bulk/offboarding_transfer_to/\?[^"]*scope=all[^"]*)"', unfiltered).group(1)
+    warned = browser.text(link)
+    assert "1 rekord należy do aktywnego użytkownika (Olga Inna)" in warned, "said before anything is tried"
     refused = browser.submit(link, {"user": str(manager["id"])}, follow_redirects=True)
     assert "zaznaczenie zawiera rekordy aktywnych użytkowników" in flashed(refused) and transfers(app) == 0
+    assert "Zaznaczone rekordy: aktywni opiekunowie: 1" in flashed(refused), "the field named in Polish"
 
     departed_filter = browser.filter_arg("/admin/company/", "Opiekun odszedł")
     listed = browser.text(f"/admin/company/?flt0_{departed_filter}=1")
     assert "Wszystkie 55 pasujące" in listed and "Przekaż…" in listed
     link = re.search(r'href="([^"]*/bulk/offboarding_transfer_to/\?[^"]*scope=all[^"]*)"', listed).group(1)
     form = browser.text(link)
-    assert "55" in form and "Przekaż do" in form
+    assert "Wszystkie 55 rekordów pasujących do filtra listy" in form and "Przekaż do" in form
+    assert "Stefan Sprzedawca</strong>: 55 rekordów — Hurt 0, Hurt 1, Hurt 2, Hurt 3, Hurt 4 i 50 innych" in form
     done = browser.submit(link, {"user": str(manager["id"])}, follow_redirects=True)
     assert "55 rekordów przekazano" in flashed(done)
     assert set(owners(api, admin, "/companies", firms)) == {manager["id"]}

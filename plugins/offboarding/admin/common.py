@@ -112,6 +112,16 @@ def user_labels(ids: Iterable[int | None]) -> dict[int, str]:
     return {user.id: user_label(user) for user in db.session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
+def part_label(part: tuple[int, int] | None, follow_company: bool = False) -> str:
+    """What a step gives of its record type: all of it, a part of a shared type ("1/3"),
+    or the records of the companies the recipient gets."""
+    if follow_company:
+        return gettext("records of the companies they get")
+    if part is None:
+        return gettext("all")
+    return "{}/{}".format(*part)
+
+
 def status_badge(status: str) -> Markup:
     """A transfer's status as a coloured badge."""
     return Markup('<span class="badge badge-{}">{}</span>').format(

@@ -19,7 +19,7 @@ from opiekun.extensions import db
 from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.permissions import has_permission
-from opiekun.plugins.offboarding import preview, running, transfers
+from opiekun.plugins.offboarding import planning, preview, running, transfers
 from opiekun.plugins.offboarding.admin.common import (
     KIND_LABELS,
     LABELS,
@@ -33,7 +33,7 @@ from opiekun.plugins.offboarding.admin.common import (
     user_page_url,
     viewer,
 )
-from opiekun.plugins.offboarding.admin.transfer_form import transfer_form, transfer_plan
+from opiekun.plugins.offboarding.admin.transfer_form import TransferSummary, transfer_form, transfer_plan
 from opiekun.plugins.offboarding.models import Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.record_registry import record_types
@@ -146,12 +146,28 @@ class DepartedUsersView(OpiekunModelView):
         totals = type_totals(everything)
         types = [record_type for record_type in record_types() if record_type.name in totals]
         form = transfer_form(types)(request.form if request.method == "POST" else None)
+        summary = None
         if request.method == "POST" and form.validate():
             plan, labels = transfer_plan(form, user, types)
-            succeeded, transfer = attempt(lambda: running.start_transfer(plan, viewer()), {**LABELS, **labels})
+            labels = {**LABELS, **labels}
+            succeeded, expected = attempt(lambda: planning.expected_transfer(plan), labels)
             if succeeded:
-                flash(gettext("Transfer started."), "success")
-                return redirect(transfer_url(transfer.id))
+                summary = TransferSummary.of(expected, plan, form)
+                confirmed = request.form.get("confirmed")
+                if confirmed == summary.fingerprint:
+                    succeeded, transfer = attempt(lambda: running.start_transfer(plan, viewer()), labels)
+                    if succeeded:
+                        flash(gettext("Transfer started."), "success")
+                        return redirect(transfer_url(transfer.id))
+                    summary = None
+                elif confirmed:
+                    flash(
+                        gettext(
+                            "The form or the items of %(name)s changed since the summary: check the new one and confirm again.",
+                            name=user.name,
+                        ),
+                        "warning",
+                    )
         return self.render(
             "offboarding/user.html",
             user=user,
@@ -161,6 +177,7 @@ class DepartedUsersView(OpiekunModelView):
             types=types,
             totals=totals,
             form=form,
+            summary=summary,
             under_way=transfers.transfer_under_way(user.id),
             transfers=self.recent_transfers(user.id),
             status_badge=status_badge,

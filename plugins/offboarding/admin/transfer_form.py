@@ -5,6 +5,8 @@ record type and across a team — and its translation into the planner's
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext
@@ -15,8 +17,8 @@ from wtforms.validators import NumberRange, Optional
 from opiekun.admin.forms import AdminForm, active_users
 from opiekun.labels import user_label
 from opiekun.models import User
-from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, type_label
-from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan
+from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, part_label, type_label, user_labels
+from opiekun.plugins.offboarding.planning import ExpectedTransfer, SplitPart, TransferPlan
 from opiekun.record_registry import RecordType
 
 #: Team rows the transfer form shows at first ("Add a team member" adds more).
@@ -138,3 +140,66 @@ def transfer_plan(form: TransferForm, user: User, types: list[RecordType]) -> tu
         return TransferPlan(to_user_id=form.to_user.data, **common), {}
     parts, labels = split_parts(form, chosen)
     return TransferPlan(split=tuple(parts), **common), labels
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One step as the summary shows it: a record type, the part of it, how many items."""
+
+    object_type: str
+    type: str
+    part: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class RecipientSummary:
+    """What one recipient would get."""
+
+    name: str
+    rows: list[SummaryRow]
+
+    @property
+    def total(self) -> int | None:
+        """Their items in all (``None`` when records following their company are among them)."""
+        counts = [row.count for row in self.rows]
+        return None if None in counts else sum(count for count in counts if count is not None)
+
+
+@dataclass(frozen=True)
+class TransferSummary:
+    """What the form's transfer would do if it started now — to whom each record type (or
+    share of one) goes, and how many items — for the admin to confirm before it starts."""
+
+    recipients: list[RecipientSummary]
+    total: int
+    options: list[str]
+    follow_company: bool
+    promote_deputies: bool
+    #: What the admin confirms: the plan and its counts; a form changed since (or items
+    #: that changed meanwhile) need a new summary.
+    fingerprint: str
+
+    @classmethod
+    def of(cls, expected: ExpectedTransfer, plan: TransferPlan, form: TransferForm) -> TransferSummary:
+        names = user_labels(step.step.to_user_id for step in expected.steps)
+        grouped: dict[int, list[SummaryRow]] = {}
+        for step in expected.steps:
+            grouped.setdefault(step.step.to_user_id, []).append(
+                SummaryRow(
+                    step.step.object_type,
+                    type_label(step.step.object_type),
+                    part_label(step.part, step.step.follow_company),
+                    step.count,
+                )
+            )
+        options = [str(label) for name, label in OPTION_LABELS.items() if form[name].data]
+        seen = repr((plan, [(step.step, step.count) for step in expected.steps]))
+        return cls(
+            recipients=[RecipientSummary(names[user_id], rows) for user_id, rows in grouped.items()],
+            total=expected.total,
+            options=options,
+            follow_company=plan.follow_company,
+            promote_deputies=plan.promote_deputies,
+            fingerprint=hashlib.sha256(seen.encode()).hexdigest()[:32],
+        )

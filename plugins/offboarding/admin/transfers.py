@@ -23,6 +23,7 @@ from opiekun.plugins.offboarding.admin.common import (
     OPTION_LABELS,
     ORIGIN_LABELS,
     OUTCOME_LABELS,
+    OWNED_KINDS,
     STATUS_LABELS,
     choices_of,
     found,
@@ -30,6 +31,7 @@ from opiekun.plugins.offboarding.admin.common import (
     label_of,
     page_arg,
     page_of,
+    part_label,
     record_url,
     status_badge,
     transfer_url,
@@ -48,6 +50,17 @@ def switched_on(transfer: Transfer) -> list[str]:
     """The options the transfer was started with."""
     options = {**(transfer.options or {}), "include_closed": transfer.include_closed}
     return [str(label) for name, label in OPTION_LABELS.items() if options.get(name)]
+
+
+def what_label(counts: dict[str, dict[str, int]], object_type: str, field: str) -> str:
+    """How a moved item was held, as the per-type counts name it: a record's ``owner_id`` is
+    its owner, or the responsible user where the type's plugin counts it so (tasks); other
+    items are their kind (``deputy``…) or the field's label."""
+    if field == "owner_id":
+        owned = [kind for kind in counts.get(object_type, {}) if kind in OWNED_KINDS]
+        if len(owned) == 1:
+            field = owned[0]
+    return label_of({**LABELS, **KIND_LABELS}, field)
 
 
 def transfer_link_formatter(view, context, model: Transfer, name: str) -> Markup:
@@ -138,16 +151,19 @@ class TransferView(OpiekunModelView):
                 *(item.new_value for item in items),
             ]
         )
+        counts = transfers.counts_by_type(transfer)
         return self.render(
             "offboarding/transfer.html",
             transfer=transfer,
             names=names,
             steps=steps,
+            parts=transfers.split_parts(steps),
+            part_label=part_label,
             items=items,
             page=page,
             pages=pages,
             undone=undone,
-            counts=transfers.counts_by_type(transfer),
+            counts=counts,
             outcomes=in_registry_order(moves.outcome_counts(transfer.id), lambda key: key[0]) if undone else {},
             resumable=running.is_resumable(transfer),
             undoable=transfer.status in ("done", "failed"),
@@ -156,7 +172,7 @@ class TransferView(OpiekunModelView):
             status_labels={status: label_of(STATUS_LABELS, status) for status in STATUSES},
             kind_labels=KIND_LABELS,
             outcome_labels=OUTCOME_LABELS,
-            what_labels={**LABELS, **KIND_LABELS},
+            what_label=lambda object_type, field: what_label(counts, object_type, field),
             origin_labels=ORIGIN_LABELS,
             type_label=type_label,
             record_url=record_url,

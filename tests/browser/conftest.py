@@ -81,7 +81,8 @@ def page(page, request):
     page.set_default_timeout(15_000)
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    name = request.node.name.replace("/", "_")  # a parameter may hold a slash
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def log_in(page, user: dict, password: str = PASSWORD) -> None:

@@ -89,3 +89,15 @@ def test_a_template_item_given_to_an_unknown_user_is_refused_and_nothing_saved(a
     page.get_by_role("button", name="Zapisz", exact=True).click()
     expect(page.locator(".alert-danger")).to_be_visible()
     assert "Dla nikogo" not in templates_of(api, admin)
+
+
+def test_an_admin_renames_a_task_type_and_switches_it_off(admin_page, api, admin):
+    page = admin_page
+    open_from_menu(page, "Zadania", "Typy zadań")
+    page.locator("tr", has_text="Telefon").get_by_title("Edytuj rekord").click()
+    page.get_by_label("Nazwa").fill("Telefon do klienta")
+    page.get_by_label("Aktywny").uncheck()
+    page.get_by_role("button", name="Zapisz", exact=True).click()
+    expect(page.locator("table")).to_contain_text("Telefon do klienta")
+    types = {item["name"]: item for item in api.get("/task-types", admin).get_json()["items"]}
+    assert types["Telefon do klienta"]["active"] is False and "Telefon" not in types

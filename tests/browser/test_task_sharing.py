@@ -48,3 +48,34 @@ def test_a_colleague_sees_only_the_icons_their_level_allows(page, api, seller, o
             name for name, marker in (("view", "/details/"), ("edit", "/edit/"), ("delete", "Usuń")) if marker in target
         }
     assert shown == icons
+
+
+@pytest.mark.parametrize(
+    ("level_label", "colleague_sees_title"),
+    [("wolny/zajęty", False), ("tylko do odczytu", True), ("pełny dostęp", True)],
+    ids=["free_busy", "read", "full"],
+)
+def test_a_salesperson_shares_tasks_in_the_panel_and_the_colleague_sees_them(
+    page, api, seller, other_seller, level_label, colleague_sees_title
+):
+    meeting(api, seller)
+    log_in(page, seller)
+    page.goto("/admin/task_sharing/")
+    page.get_by_role("link", name="Tworzenie").first.click()
+    page.wait_for_load_state("load")
+    # the selects are under select2 (its search box has their label too): by id
+    page.locator("select#grantee").select_option(label=other_seller["name"], force=True)
+    page.locator("select#level").select_option(label=level_label, force=True)
+    page.get_by_role("button", name="Zapisz", exact=True).click()
+    expect(page.locator("table.model-list")).to_contain_text(other_seller["name"])
+    expect(page.locator("table.model-list")).to_contain_text(level_label)
+
+    page.context.clear_cookies()
+    log_in(page, other_seller)
+    page.goto("/admin/task/")
+    rows = page.locator("table.model-list tbody")
+    expect(rows).to_contain_text("2030-03-04")
+    if colleague_sees_title:
+        expect(rows).to_contain_text("Spotkanie z zarządem ACME")
+    else:
+        expect(rows).not_to_contain_text("Spotkanie z zarządem ACME")

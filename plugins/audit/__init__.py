@@ -76,17 +76,20 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
 def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
     """The history page (filters, export, history of one record) and the integrity page."""
     from opiekun.plugins.audit.admin import AuditIntegrityView, AuditView
+    from opiekun.plugins.audit.anonymization_admin import AnonymizeView
 
-    return [AuditView(), AuditIntegrityView()]
+    return [AuditView(), AuditIntegrityView(), AnonymizeView()]
 
 
 @hookimpl
 def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Iterable[tuple[str, str]]:
     """A "History" section on every record's admin page: its latest entries and a link to
-    its whole history (shown to those who may see the history)."""
+    its whole history (shown to those who may see the history); on a person's page, the
+    button that anonymizes them (for those who may)."""
     from opiekun.plugins.audit.admin import history_section
+    from opiekun.plugins.audit.anonymization_admin import anonymize_section
 
-    return history_section(record_type, record)
+    return [*history_section(record_type, record), *anonymize_section(record_type, record)]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ verification trusts since the chain authenticates that entry (see ``README.md``)
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, select, update
@@ -49,6 +50,33 @@ def anonymized_values(person_id: int) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class AnonymizationPreview:
+    """What :func:`anonymize_person` would do now, for the confirmation a person reads first."""
+
+    person: Person
+    #: the personal fields holding a value now (replaced or emptied)
+    fields: tuple[str, ...]
+    #: history entries of the person whose name and personal values will be redacted
+    own_entries: int
+    #: other records' entries naming the person (a deal's contact) whose labels will be redacted
+    referring_entries: int
+
+
+def anonymization_preview(person_id: int) -> AnonymizationPreview:
+    """What anonymizing the person would scrub (nothing is changed). Raises as
+    :func:`anonymize_person` does: :class:`NotFound`, :class:`Conflict` when done already."""
+    _check_anonymizable(person_id)
+    connection = db.session.connection()
+    person = db.session.get(Person, person_id)
+    return AnonymizationPreview(
+        person=person,
+        fields=tuple(field for field in PERSONAL_FIELDS if getattr(person, field) not in (None, "")),
+        own_entries=sum(1 for _ in _own_entries_rewritten(connection, person_id)),
+        referring_entries=sum(1 for _ in _references_rewritten(connection, person_id)),
+    )
+
+
 def anonymize_person(person_id: int) -> Mapping[str, Any]:
     """Replace a person's personal data in the record and in every earlier history entry
     (theirs, and labels naming them in other records' entries); one ``anonymize`` entry,
@@ -80,16 +108,26 @@ def anonymize_person(person_id: int) -> Mapping[str, Any]:
     return {"person_id": person_id, "rewritten_entries": len(rewrites)}
 
 
+def find_person(person_id: int) -> Person | None:
+    """The person ``person_id``, if there is one."""
+    return find_by_id(Person, person_id)
+
+
+def anonymization_entry(person_id: int) -> int | None:
+    """The id of the history entry that anonymized the person (``None``: not anonymized)."""
+    return db.session.scalar(
+        select(ENTRIES.c.id)
+        .where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id, ENTRIES.c.operation == ANONYMIZE)
+        .limit(1)
+    )
+
+
 def _check_anonymizable(person_id: int) -> None:
     """``NotFound`` for an unknown person, ``Conflict`` for one anonymized already."""
     person = find_by_id(Person, person_id)
     if person is None:
         raise NotFound(Message("no person with id %(id)s", id=person_id))
-    already = db.session.scalar(
-        select(ENTRIES.c.id)
-        .where(ENTRIES.c.object_type == "person", ENTRIES.c.object_id == person_id, ENTRIES.c.operation == ANONYMIZE)
-        .limit(1)
-    )
+    already = anonymization_entry(person_id)
     if already is not None:
         raise Conflict(
             Message("person %(id)s was anonymized already (history entry #%(entry)s)", id=person_id, entry=already)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from opiekun.extensions import db
 from opiekun.jobs import job_state
 from tests.audit.history_helpers import history, workbook_rows
-from tests.support.admin_browser import logged_in
+from tests.support.admin_browser import flashed, logged_in
 
 
 def page_text(browser, url: str) -> str:
@@ -153,3 +153,37 @@ def test_others_may_not_see_the_history_pages(app, api, seller):
     for url in ("/admin/audit/", "/admin/audit/export.xlsx", "/admin/audit-integrity/"):
         assert browser.get(url).status_code == 403, url
     assert app.test_client().get("/admin/audit/").status_code == 302, "guests go to the login page"
+
+
+# --- anonymizing a person from the panel ---------------------------------------------------------
+
+
+def a_person(api, user) -> dict:
+    response = api.post(
+        "/persons", user, json={"first_name": "Ewa", "last_name": "Nowak", "email": "ewa@nowak.example"}
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_a_forged_anonymization_by_a_salesperson_is_refused_and_changes_nothing(app, api, seller):
+    person = a_person(api, seller)
+    browser = logged_in(app, seller)
+    token = browser.csrf_token("/admin/")
+    response = browser.http.post(f"/admin/audit_anonymize/person/{person['id']}/", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert api.get(f"/persons/{person['id']}", seller).get_json()["email"] == "ewa@nowak.example"
+
+
+def test_anonymizing_an_unknown_person_is_404_and_twice_is_told(app, api, admin, seller):
+    person = a_person(api, seller)
+    browser = logged_in(app, admin)
+    token = browser.csrf_token("/admin/")
+    for url in ("/admin/audit_anonymize/person/999999/", f"/admin/audit_anonymize/person/{2**40}/"):
+        assert browser.get(url).status_code == 404, url
+        assert browser.http.post(url, data={"csrf_token": token}).status_code == 404, url
+    url = f"/admin/audit_anonymize/person/{person['id']}/"
+    assert browser.http.post(url, data={"csrf_token": token}).status_code == 302
+    again = browser.http.post(url, data={"csrf_token": token}, follow_redirects=True)
+    assert "została już zanonimizowana" in flashed(again)
+    assert browser.http.post(url, data={}).status_code == 400, "no CSRF token, no change"

@@ -158,8 +158,11 @@ def opiekun_admin_record_sections(record_type: RecordType, record: Any) -> Itera
 def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
     """Return sections to show on the admin page of one user (below their fields), as
     ``(title, html)`` pairs of safe markup, like :func:`opiekun_admin_record_sections`.
-    Check the viewer's permissions yourself (``flask_login.current_user``); example:
-    offboarding's "Items" section with "Review and reassign everything"."""
+    Called for the user pages of the Users list (their managers) and for "My account",
+    the logged-in user's own page (``user`` is then ``current_user``; everyone has it).
+    Check the viewer's permissions yourself (``flask_login.current_user``); examples:
+    offboarding's "Items" section with "Review and reassign everything", the tasks
+    plugin's calendar link (on one's own page only)."""
 
 
 @hookspec

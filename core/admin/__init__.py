@@ -10,6 +10,7 @@ from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 
+from opiekun.admin.account import AccountView
 from opiekun.admin.views import (
     PANEL_VIEWS,
     HomeView,
@@ -57,6 +58,7 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
         add(UserView())
         add(RoleView())
         add(PluginsView())
+        add(AccountView())
         for view in plugins.admin_views(admin):
             add(view)
     app.context_processor(_language_context)

@@ -110,10 +110,20 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
 
 @hookimpl
 def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
-    """Task types, statuses, settings, templates, post-sale templates, sharing."""
+    """Task types, statuses, settings, templates, post-sale templates, sharing; the page
+    that gives the user a new calendar link."""
+    from opiekun.plugins.tasks.admin.calendar_link import CalendarLinkView
     from opiekun.plugins.tasks.admin.configuration import configuration_views
 
-    return configuration_views()
+    return [*configuration_views(), CalendarLinkView()]
+
+
+@hookimpl
+def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
+    """On the user's own page ("My account"): their calendar link, to copy or replace."""
+    from opiekun.plugins.tasks.admin.calendar_link import calendar_section
+
+    return calendar_section(user)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ Thin handlers: every rule (validation, sharing levels, who may configure) lives 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response
 from sqlalchemy import select
 
 from opiekun.api import API_PREFIX
@@ -21,7 +21,7 @@ from opiekun.extensions import db
 from opiekun.lookups import MAX_ID, get_by_id
 from opiekun.models import User
 from opiekun.pagination import page_of
-from opiekun.plugins.tasks.calendar_feed import feed_of
+from opiekun.plugins.tasks.calendar_feed import feed_of, feed_url
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,
     TaskStatus,
@@ -176,10 +176,7 @@ def update_settings():
 
 
 def _calendar_token_answer(token: str) -> CalendarTokenOut:
-    user = current_api_user()
-    return CalendarTokenOut(
-        token=token, url=url_for("tasks_calendar.feed", user_id=user.id, token=token, _external=True)
-    )
+    return CalendarTokenOut(token=token, url=feed_url(current_api_user().id, token))
 
 
 @validate(answers={200: CalendarTokenOut}, tags=TASKS, operation_id="get_calendar_token")

@@ -55,6 +55,14 @@ def _event(seen_task, stamp: dt.datetime, host: str) -> Event | None:
     return event
 
 
+def feed_url(user_id: int, token: str) -> str:
+    """The address a calendar app subscribes to: ``user_id``'s tasks, read with ``token``
+    (served by the API's ``calendar_feed``)."""
+    from flask import url_for
+
+    return url_for("tasks_calendar.feed", user_id=user_id, token=token, _external=True)
+
+
 def feed_of(owner: User, seen_tasks: Sequence, host: str = "opiekun") -> bytes:
     """The feed of ``owner``'s tasks (each with the holder's level)."""
     feed = Calendar()

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.support.apps import PASSWORD
@@ -92,6 +93,20 @@ def log_in(page, user: dict, password: str = PASSWORD) -> None:
     page.get_by_label("Hasło").fill(password)
     page.get_by_role("button", name="Zaloguj").click()
     page.wait_for_url("**/admin/")
+
+
+def open_user_menu(page) -> None:
+    """The menu under the user's name (once the page's scripts ran: before, it does not open)."""
+    page.wait_for_load_state("load")
+    page.locator("#user-menu-toggle").click()
+    expect(page.locator("#user-menu .dropdown-menu")).to_be_visible()
+
+
+def log_out(page) -> None:
+    """Through the user menu, as a person does; lands on the login page."""
+    open_user_menu(page)
+    page.get_by_role("button", name="Wyloguj").click()
+    page.wait_for_url("**/login**")
 
 
 @pytest.fixture

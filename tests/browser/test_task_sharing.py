@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_out
 
 
 def meeting(api, owner) -> dict:
@@ -70,7 +70,7 @@ def test_a_salesperson_shares_tasks_in_the_panel_and_the_colleague_sees_them(
     expect(page.locator("table.model-list")).to_contain_text(other_seller["name"])
     expect(page.locator("table.model-list")).to_contain_text(level_label)
 
-    page.context.clear_cookies()
+    log_out(page)
     log_in(page, other_seller)
     page.goto("/admin/task/")
     rows = page.locator("table.model-list tbody")

@@ -235,3 +235,8 @@ def test_sorting_and_filtering_the_list_do_not_reveal_what_busy_rows_hide(app, a
     assert listed_ids(owner, "/admin/task/?sort=0") == [alfa["id"], zulu["id"]], "the owner sorts by the titles"
     done_argument = owner.filter_arg("/admin/task/", "Done" if "Done" in page else "Wykonane")
     assert listed_ids(owner, f"/admin/task/?flt0_{done_argument}=1") == [zulu["id"]]
+
+
+def test_a_new_calendar_link_needs_the_csrf_token(app, seller):
+    browser = logged_in(app, seller)
+    assert browser.http.post("/admin/task_calendar_link/rotate/").status_code == 400

@@ -110,12 +110,13 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
 
 @hookimpl
 def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
-    """Task types, statuses, settings, templates, post-sale templates, sharing; the page
-    that gives the user a new calendar link."""
+    """Task types, statuses, settings, templates, post-sale templates, sharing; the pages
+    behind the calendar link's "new address" and a record's "Apply the template"."""
+    from opiekun.plugins.tasks.admin.apply_template import ApplyTemplateView
     from opiekun.plugins.tasks.admin.calendar_link import CalendarLinkView
     from opiekun.plugins.tasks.admin.configuration import configuration_views
 
-    return [*configuration_views(), CalendarLinkView()]
+    return [*configuration_views(), CalendarLinkView(), ApplyTemplateView()]
 
 
 @hookimpl

@@ -240,3 +240,34 @@ def test_sorting_and_filtering_the_list_do_not_reveal_what_busy_rows_hide(app, a
 def test_a_new_calendar_link_needs_the_csrf_token(app, seller):
     browser = logged_in(app, seller)
     assert browser.http.post("/admin/task_calendar_link/rotate/").status_code == 400
+
+
+def test_applying_a_template_refuses_forged_posts_and_unknown_ids_creating_nothing(
+    app, api, admin, seller, other_seller
+):
+    types = {item["name"]: item["id"] for item in api.get("/task-types", admin).get_json()["items"]}
+    template = api.post(
+        "/task-templates",
+        admin,
+        json={
+            "name": "Powitanie",
+            "object_types": ["company"],
+            "items": [{"title": "Telefon", "type_id": types["Telefon"], "responsible": "record_owner"}],
+        },
+    ).get_json()
+    firm = api.post("/companies", seller, json={"name": "Stal-Bud"}).get_json()
+    colleague = logged_in(app, other_seller)
+    token = colleague.csrf_token("/admin/")
+    url = f"/admin/task_apply_template/company/{firm['id']}/"
+    refused = colleague.http.post(url, data={"csrf_token": token, "template_id": template["id"]}, follow_redirects=True)
+    assert "nie możesz dodawać zadań do tego rekordu (company): należy do innego użytkownika" in flashed(refused)
+    for bad_url, data in (
+        (url, {"template_id": "999999"}),
+        (url, {"template_id": "abc"}),
+        (url, {"template_id": template["id"], "responsible_id": str(2**40)}),
+        ("/admin/task_apply_template/company/999999/", {"template_id": template["id"]}),
+        ("/admin/task_apply_template/nosuchtype/1/", {"template_id": template["id"]}),
+    ):
+        assert colleague.http.post(bad_url, data={"csrf_token": token, **data}).status_code == 404, (bad_url, data)
+    listed = api.get("/tasks", admin, query_string={"object_type": "company", "object_id": firm["id"]}).get_json()
+    assert listed["items"] == []

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from opiekun.extensions import db
+from opiekun.plugins.tasks.admin.apply_template import apply_form
 from opiekun.plugins.tasks.admin.viewer import viewer, visibility
 from opiekun.plugins.tasks.models import Task
 from opiekun.plugins.tasks.services import task_lists
@@ -38,4 +39,4 @@ def record_tasks_section(record_type, record) -> tuple[str, Markup]:
         url_for("task.record_tasks_view", object_type=record_type.name, object_id=record.id),
         gettext("All tasks on this record"),
     )
-    return str(_l("Tasks")), body
+    return str(_l("Tasks")), body + apply_form(record_type, record)

@@ -1,0 +1,92 @@
+"""Applying a task template to a record, from the record's page: the "Tasks" section
+offers the templates for its record type (and who gets the items marked "ask when
+applying"); the tasks are created by :func:`templates.apply_template`, as the API's
+``POST /task-templates/<id>/apply`` creates them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from markupsafe import Markup
+from sqlalchemy import select
+
+from opiekun.admin.forms import active_users
+from opiekun.admin.views import LoginRequired
+from opiekun.extensions import db
+from opiekun.labels import user_label
+from opiekun.lookups import find_by_id, is_possible_id
+from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer
+from opiekun.plugins.tasks.models import TaskTemplate
+from opiekun.plugins.tasks.services import templates
+from opiekun.record_registry import RecordType, record_types
+from opiekun.record_rules import may_change
+
+
+def templates_for(record_type: RecordType) -> list[TaskTemplate]:
+    """The templates that apply to ``record_type``, by name."""
+    every = db.session.scalars(select(TaskTemplate).order_by(TaskTemplate.name)).all()
+    return [template for template in every if record_type.name in (template.object_types or ())]
+
+
+def apply_form(record_type: RecordType, record: Any) -> Markup:
+    """The form under a record's tasks (empty for whom may not add tasks to the record, or
+    when no template applies to its type)."""
+    offered = templates_for(record_type)
+    if not offered or not may_change(viewer(), record_type, record, "update"):
+        return Markup("")
+    return Markup(
+        render_template(
+            "tasks/apply_template.html",
+            offered=offered,
+            users=active_users(),
+            user_label=user_label,
+            action=url_for("task_apply_template.apply", object_type=record_type.name, object_id=record.id),
+        )
+    )
+
+
+class ApplyTemplateView(LoginRequired, BaseView):
+    """Where the form posts (not in the menu)."""
+
+    def __init__(self):
+        super().__init__(name=_l("Apply a task template"), endpoint="task_apply_template")
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self):
+        """The form lives on record pages."""
+        abort(404)
+
+    @expose("/<object_type>/<int:object_id>/", methods=("POST",))
+    def apply(self, object_type: str, object_id: int):
+        """Create the template's tasks on the record; back to its page, saying how many."""
+        record_type = record_types().get(object_type)
+        record = find_by_id(record_type.model, object_id) if record_type is not None else None
+        template_id = request.form.get("template_id", "")
+        template = find_by_id(TaskTemplate, int(template_id)) if template_id.isdigit() else None
+        if record is None or template is None:
+            abort(404)
+        responsible = request.form.get("responsible_id", "")
+        responsible_id = int(responsible) if responsible.isdigit() and is_possible_id(int(responsible)) else None
+        if responsible and responsible_id is None:
+            abort(404)
+        succeeded, created = attempt_task_change(
+            lambda: templates.apply_template(viewer(), template, object_type, object_id, responsible_id)
+        )
+        if succeeded:
+            flash(
+                ngettext(
+                    "%(num)d task created from the template %(name)s.",
+                    "%(num)d tasks created from the template %(name)s.",
+                    len(created),
+                    name=template.name,
+                ),
+                "success",
+            )
+        return redirect(record_type.admin_url(record.id))

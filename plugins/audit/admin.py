@@ -36,6 +36,7 @@ from opiekun.plugins.audit.history import (
 )
 from opiekun.plugins.audit.permissions import VIEW
 from opiekun.plugins.audit.verification import verify_history
+from opiekun.record_registry import record_types
 
 PAGE_SIZE = 50
 SECTION_ENTRIES = 10
@@ -57,6 +58,13 @@ def shown_field(item: dict) -> str:
     """A changed field's label in the user's language."""
     label = item.get("field_label")
     return gettext(label) if label else item.get("field", "")
+
+
+def shown_type(object_type: str) -> str:
+    """A record type as the user's language names it (plural: the filter's choices and
+    the list's column); a type no longer registered by its name."""
+    record_type = record_types().get(object_type)
+    return gettext(record_type.label_plural) if record_type else object_type
 
 
 def shown_operation(operation: str) -> str:
@@ -126,6 +134,7 @@ class AuditView(LoginRequired, BaseView):
             shown_value=shown_value,
             shown_field=shown_field,
             shown_operation=shown_operation,
+            shown_type=shown_type,
             export_url=url_for(".export", **params),
         )
 

@@ -32,11 +32,19 @@ def cli() -> None:
 @cli.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Create or upgrade the schema of the core and every enabled plugin."""
+    """Create or upgrade the schema of the core and every enabled plugin; on a database
+    without any pipeline, create the default sales pipeline."""
+    from opiekun.extensions import db
     from opiekun.migration_runner import upgrade_schema
+    from opiekun.sales_pipeline import ensure_default_pipeline
 
     upgrade_schema()
     click.echo(f"schema is up to date ({', '.join(['core', *current_app.extensions['opiekun.plugins'].names])})")
+    pipeline = ensure_default_pipeline()
+    db.session.commit()
+    if pipeline is not None:
+        stages = ", ".join(stage.name for stage in pipeline.stages)
+        click.echo(f"default sales pipeline created: {pipeline.name} ({stages})")
 
 
 @cli.command("create-admin")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
+from opiekun.sales_pipeline import ensure_default_pipeline
 from opiekun.stored_settings import SettingsStore
 
 DEMO_PASSWORD = "demo-haslo-2026"
@@ -133,20 +134,13 @@ def _load_team() -> list[User]:
 def _load_core(context: DemoContext, companies: int) -> None:
     rng = context.rng
     owners = context.users
-    pipeline = Pipeline(
-        name="Sprzedaż",
-        stages=[
-            PipelineStage(name=name, position=position, probability=probability)
-            for position, (name, probability) in enumerate(
-                [("Kontakt", 10), ("Analiza potrzeb", 30), ("Oferta", 50), ("Negocjacje", 75), ("Decyzja", 90)], start=1
-            )
-        ],
-    )
+    ensure_default_pipeline()
+    pipeline = db.session.scalars(select(Pipeline).order_by(Pipeline.id)).first()
     service = Pipeline(
         name="Serwis",
         stages=[PipelineStage(name="Zgłoszenie", position=1), PipelineStage(name="Realizacja", position=2)],
     )
-    db.session.add_all([pipeline, service])
+    db.session.add(service)
     db.session.flush()
     context.pipelines = [pipeline, service]
     today = utcnow().date()

@@ -86,6 +86,14 @@ VALUE_LABELS = {
     "contacted": _l("contacted"),
     "qualified": _l("qualified"),
     "disqualified": _l("disqualified"),
+    # owner periods (ownership) and tasks, as the change history shows their values
+    "primary": _l("primary owner"),
+    "deputy": _l("deputy"),
+    "write": _l("read and change"),
+    "read": _l("read only"),
+    "low": _l("low"),
+    "normal": _l("normal"),
+    "high": _l("high"),
 }
 
 

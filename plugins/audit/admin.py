@@ -49,8 +49,12 @@ def shown_value(value: Any, label: Any) -> str:
     """A field value as a reader wants it: the label (a user's or stage's name) first."""
     if label is not None:
         return str(label)
-    if value is None:
+    if value is None or value == [] or value == "":
         return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list):
+        return ", ".join(shown_value(item, None) for item in value)
     return value_label(value) if isinstance(value, str) else str(value)
 
 
@@ -75,8 +79,11 @@ def shown_operation(operation: str) -> str:
         "delete": _l("deleted"),
         "anonymize": _l("anonymized"),
         "purge": _l("purged"),
+        "owner_assigned": _l("owner assigned"),
+        "owner_assignment_changed": _l("owner period changed"),
+        "owner_unassigned": _l("owner period removed"),
     }
-    return str(names.get(operation, operation.replace("_", " ")))
+    return str(names.get(operation, gettext(operation.replace("_", " "))))
 
 
 #: The history filter's parameters as its form names them (a refusal names the field).

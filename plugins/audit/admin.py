@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -34,6 +34,7 @@ from opiekun.plugins.audit.history import (
     page_of_entries,
     users_for_filter,
 )
+from opiekun.plugins.audit.labels import operation_label
 from opiekun.plugins.audit.permissions import VIEW
 from opiekun.plugins.audit.verification import verify_history
 from opiekun.record_registry import record_types
@@ -73,17 +74,7 @@ def shown_type(object_type: str) -> str:
 
 def shown_operation(operation: str) -> str:
     """An operation as the history names it (``update`` → "changed")."""
-    names = {
-        "create": _l("created"),
-        "update": _l("changed"),
-        "delete": _l("deleted"),
-        "anonymize": _l("anonymized"),
-        "purge": _l("purged"),
-        "owner_assigned": _l("owner assigned"),
-        "owner_assignment_changed": _l("owner period changed"),
-        "owner_unassigned": _l("owner period removed"),
-    }
-    return str(names.get(operation, gettext(operation.replace("_", " "))))
+    return operation_label(operation)
 
 
 #: The history filter's parameters as its form names them (a refusal names the field).
@@ -153,10 +144,16 @@ class AuditView(LoginRequired, BaseView):
         history_filter, problems = self._filter()
         if history_filter is None:
             abort(400)
+        language = str(get_locale() or "pl")
         if count_entries(history_filter) <= inline_export_limit():
-            return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
+            name = f"{gettext('history')}-{dt.date.today().isoformat()}.xlsx"
+            return send_workbook(history_filter, name, language)
         job_id = enqueue(
-            jobs.EXPORT, user_id=current_user.id, user_name=current_user.name, filters=history_filter.as_params()
+            jobs.EXPORT,
+            user_id=current_user.id,
+            user_name=current_user.name,
+            filters=history_filter.as_params(),
+            language=language,
         )
         return redirect(url_for(".export_progress", job_id=job_id))
 
@@ -180,7 +177,7 @@ class AuditView(LoginRequired, BaseView):
         except DomainError as error:  # expired, or deleted after an anonymization: say so on the history page
             flash(translated(error.message), "error")
             return redirect(url_for(".index"))
-        return send_file(path, as_attachment=True, download_name=f"history-{job_id[:8]}.xlsx")
+        return send_file(path, as_attachment=True, download_name=f"{gettext('history')}-{job_id[:8]}.xlsx")
 
 
 def own_job(job_id: str, name: str) -> dict:

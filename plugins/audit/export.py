@@ -42,17 +42,69 @@ HEADER = (
 )
 
 
+class Vocabulary:
+    """The words of a workbook in one language: the header, the sheet's title, and the
+    operations, record types and field labels of its rows (each translated once, then
+    cached: an export may hold millions of rows). ``language=None`` is the API's workbook:
+    English, stored values as they are (integrators read the codes)."""
+
+    def __init__(self, language: str | None = None):
+        self.language = language
+        self._cache: dict[tuple[str, str], str] = {}
+        with self._locale():
+            self.header = tuple(self._word(text) for text in HEADER)
+            self.sheet_title = self._word(SHEET_TITLE)[:28]
+
+    def _locale(self):
+        from flask_babel import force_locale
+
+        return force_locale(self.language or "en")
+
+    def _word(self, text: str) -> str:
+        if self.language is None:
+            return text
+        from flask_babel import gettext
+
+        return gettext(text)
+
+    def _cached(self, kind: str, value: str, translate: Callable[[str], str]) -> str:
+        if self.language is None or not value:
+            return value
+        key = (kind, value)
+        if key not in self._cache:
+            with self._locale():
+                self._cache[key] = translate(value)
+        return self._cache[key]
+
+    def operation(self, operation: str) -> str:
+        from opiekun.plugins.audit.labels import operation_label
+
+        return self._cached("operation", operation, operation_label)
+
+    def record_type(self, object_type: str) -> str:
+        from opiekun.plugins.audit.labels import record_type_label
+
+        return self._cached("type", object_type, record_type_label)
+
+    def field(self, label: str) -> str:
+        return self._cached("field", label, self._word)
+
+
+#: The API's workbook (English, stored codes).
+ENGLISH = Vocabulary()
+
+
 def _shown(value: Any, label: Any) -> str:
     if label is not None and label != value:
         return f"{label}" if value is None else f"{label} [{value}]"
     return "" if value is None else str(value)
 
 
-def changes_text(changes: list | None) -> str:
+def changes_text(changes: list | None, vocabulary: Vocabulary = ENGLISH) -> str:
     """``Label: old → new`` per changed field, one per line."""
     lines = []
     for item in changes or ():
-        label = item.get("field_label") or item.get("field")
+        label = vocabulary.field(item.get("field_label") or item.get("field"))
         lines.append(
             f"{label}: {_shown(item.get('old'), item.get('old_label'))} → {_shown(item.get('new'), item.get('new_label'))}"
         )
@@ -95,16 +147,16 @@ def _export_columns(dialect_name: str) -> tuple:
     )
 
 
-def entry_rows(history_filter: HistoryFilter) -> Iterator[tuple]:
+def entry_rows(history_filter: HistoryFilter, vocabulary: Vocabulary = ENGLISH) -> Iterator[tuple]:
     """The filtered entries as sheet rows (plain tuples), newest first, read
     ``READ_BATCH`` at a time (server-side cursor on PostgreSQL)."""
     connection = db.session.connection().execution_options(stream_results=True, yield_per=READ_BATCH)
     result = connection.execute(filtered_entries(history_filter, _export_columns(connection.dialect.name)))
     for batch in result.partitions():
-        yield from _sheet_rows(batch)
+        yield from _sheet_rows(batch, vocabulary)
 
 
-def _sheet_rows(batch) -> list[tuple]:
+def _sheet_rows(batch, vocabulary: Vocabulary = ENGLISH) -> list[tuple]:
     """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text, every
     text inert (:func:`~opiekun.spreadsheets.xlsx_text`). Made in one go per batch:
     measurably cheaper than a generator step per entry between openpyxl's cells."""
@@ -115,12 +167,12 @@ def _sheet_rows(batch) -> list[tuple]:
             user_id,
             xlsx_text(user_name),
             xlsx_text(job),
-            xlsx_text(object_type),
+            xlsx_text(vocabulary.record_type(object_type)),
             object_id,
             xlsx_text(object_name),
             xlsx_text(object_url),
-            xlsx_text(operation),
-            xlsx_text(changes_text(json.loads(changes))) if changes else "",
+            xlsx_text(vocabulary.operation(operation)),
+            xlsx_text(changes_text(json.loads(changes), vocabulary)) if changes else "",
             xlsx_text(context_text(json.loads(context))) if context else "",
         )
         for (
@@ -147,9 +199,11 @@ def write_workbook(
     max_rows: int = EXCEL_MAX_ROWS,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 10_000,
+    vocabulary: Vocabulary = ENGLISH,
 ) -> int:
-    """Write ``rows`` under ``HEADER`` into a new workbook at ``target``; returns how many
-    rows were written. An empty ``rows`` still makes a valid file (the header only)."""
+    """Write ``rows`` under the vocabulary's header into a new workbook at ``target``;
+    returns how many rows were written. An empty ``rows`` still makes a valid file (the
+    header only)."""
     workbook = Workbook(write_only=True)
     sheet = None
     in_sheet = max_rows
@@ -158,7 +212,7 @@ def write_workbook(
     for row in rows:
         if in_sheet >= max_rows:
             sheets += 1
-            sheet = _new_sheet(workbook, sheets)
+            sheet = _new_sheet(workbook, sheets, vocabulary)
             in_sheet = 1
         sheet.append(row)
         in_sheet += 1
@@ -166,21 +220,26 @@ def write_workbook(
         if progress is not None and written % progress_every == 0:
             progress(written)
     if sheet is None:
-        _new_sheet(workbook, 1)
+        _new_sheet(workbook, 1, vocabulary)
     workbook.save(str(target))
     return written
 
 
-def _new_sheet(workbook: Workbook, number: int):
-    sheet = workbook.create_sheet(SHEET_TITLE if number == 1 else f"{SHEET_TITLE} ({number})")
+def _new_sheet(workbook: Workbook, number: int, vocabulary: Vocabulary):
+    title = vocabulary.sheet_title
+    sheet = workbook.create_sheet(title if number == 1 else f"{title} ({number})")
     sheet.column_dimensions["B"].width = 20
     sheet.column_dimensions["H"].width = 30
     sheet.column_dimensions["K"].width = 60
     sheet.freeze_panes = "A2"
-    sheet.append(HEADER)
+    sheet.append(vocabulary.header)
     return sheet
 
 
-def export_history(history_filter: HistoryFilter, target: str | Path, **options: Any) -> int:
-    """Write the entries matching ``history_filter`` to ``target`` (.xlsx)."""
-    return write_workbook(entry_rows(history_filter), target, **options)
+def export_history(
+    history_filter: HistoryFilter, target: str | Path, language: str | None = None, **options: Any
+) -> int:
+    """Write the entries matching ``history_filter`` to ``target`` (.xlsx), in
+    ``language`` (the admin's: the user's) or as the API's English workbook (``None``)."""
+    vocabulary = Vocabulary(language) if language else ENGLISH
+    return write_workbook(entry_rows(history_filter, vocabulary), target, vocabulary=vocabulary, **options)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
@@ -22,6 +23,32 @@ from opiekun.record_registry import record_types
 
 #: Columns that name a row of a table that is no record type, in order of preference.
 NAME_COLUMNS = ("name", "title", "number", "email")
+
+
+#: How the history names its operations (``update`` → "changed"); others by their words.
+OPERATION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "anonymize": _l("anonymized"),
+    "purge": _l("purged"),
+    "owner_assigned": _l("owner assigned"),
+    "owner_assignment_changed": _l("owner period changed"),
+    "owner_unassigned": _l("owner period removed"),
+}
+
+
+def operation_label(operation: str) -> str:
+    """An operation in the user's language ("changed", "owner assigned")."""
+    label = OPERATION_LABELS.get(operation)
+    return str(label) if label is not None else gettext(operation.replace("_", " "))
+
+
+def record_type_label(object_type: str) -> str:
+    """A record type in the user's language, singular ("Firma"); a type no longer
+    registered by its name."""
+    record_type = record_types().get(object_type)
+    return gettext(record_type.label) if record_type else object_type
 
 
 def field_label(field: str) -> str:

@@ -7,9 +7,11 @@ users are turned away."""
 from __future__ import annotations
 
 import html
+import io
 import re
 import time
 
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from opiekun.extensions import db
@@ -187,3 +189,29 @@ def test_anonymizing_an_unknown_person_is_404_and_twice_is_told(app, api, admin,
     again = browser.http.post(url, data={"csrf_token": token}, follow_redirects=True)
     assert "została już zanonimizowana" in flashed(again)
     assert browser.http.post(url, data={}).status_code == 400, "no CSRF token, no change"
+
+
+def test_a_large_export_from_the_panel_runs_in_the_background_in_the_users_language(app, api, admin, seller):
+    for name in ("Alfa", "Beta", "Gamma"):
+        api.post("/companies", seller, json={"name": name})
+    browser = logged_in(app, admin)
+    app.config["AUDIT_EXPORT_INLINE_ROWS"] = 1
+    try:
+        started = browser.get("/admin/audit/export.xlsx?object_type=company")
+    finally:
+        app.config.pop("AUDIT_EXPORT_INLINE_ROWS")
+    assert started.status_code == 302 and "/exports/" in started.headers["Location"]
+    progress_url = started.headers["Location"]
+    deadline = time.monotonic() + 30
+    while "Pobierz" not in page_text(browser, progress_url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    download = browser.get(progress_url.rstrip("/") + ".xlsx")
+    assert download.status_code == 200
+    assert "historia-" in download.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(download.get_data()))["Historia"]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:4] == ("ID", "Data (UTC)", "ID użytkownika", "Użytkownik")
+    assert {row[5] for row in rows} == {"Firma"} and {row[9] for row in rows} == {"utworzenie"}
+    api_file = api.get("/audit/export.xlsx", admin, query_string={"object_type": "company"})
+    api_header = next(load_workbook(io.BytesIO(api_file.get_data()))["History"].iter_rows(values_only=True))
+    assert api_header[3] == "User", "the API's workbook stays English for integrators"

@@ -38,9 +38,15 @@ def test_an_admin_filters_the_history_and_exports_exactly_that_to_excel(
         page.get_by_role("link", name="Eksportuj listę (.xlsx)").click()
     saved = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(saved)
-    sheet = load_workbook(saved).worksheets[0]
+    assert saved.name.startswith("historia-")
+    sheet = load_workbook(saved)["Historia"]  # the user's language: sheet, headers, words
     header, *data = list(sheet.iter_rows(values_only=True))
     assert len(data) == 1, data
     entry = dict(zip(header, data[0], strict=True))
-    assert (entry["User"], entry["Record"], entry["Operation"]) == (seller["name"], "Agro-Tech", "update")
-    assert "Poznań" in entry["Changes"]
+    assert (entry["Użytkownik"], entry["Typ rekordu"], entry["Rekord"], entry["Operacja"]) == (
+        seller["name"],
+        "Firma",
+        "Agro-Tech",
+        "edycja",
+    )
+    assert "Miasto:  → Poznań" in entry["Zmiany"]  # empty before

@@ -24,6 +24,7 @@ from opiekun.extensions import db
 from opiekun.jobs import enqueue
 from opiekun.labels import value_label
 from opiekun.plugins.audit import chain, jobs
+from opiekun.plugins.audit.entries import REDACTED
 from opiekun.plugins.audit.history import (
     HistoryFilter,
     check_filter,
@@ -48,6 +49,8 @@ DEFAULT_VERIFY_INLINE_ROWS = 50_000
 
 def shown_value(value: Any, label: Any) -> str:
     """A field value as a reader wants it: the label (a user's or stage's name) first."""
+    if REDACTED in (value, label):
+        return gettext("(anonymized)")
     if label is not None:
         return str(label)
     if value is None or value == [] or value == "":

@@ -38,6 +38,8 @@ def test_an_admin_anonymizes_a_person_after_reading_what_will_be_scrubbed(page, 
     scrubbed = api.get(f"/persons/{person['id']}", admin).get_json()
     assert (scrubbed["first_name"], scrubbed["email"], scrubbed["phone"]) == ("Anonymized", None, None)
     expect(page.locator("body")).not_to_contain_text("Kowalski")
+    expect(page.locator("#record-history")).to_contain_text("(zanonimizowano)")  # the history says so, in Polish
+    expect(page.locator("#record-history")).not_to_contain_text("(anonymized)")
     expect(page.get_by_role("link", name="Anonimizuj tę osobę (RODO)…")).to_have_count(0)
 
     page.goto(f"/admin/audit_anonymize/person/{person['id']}/")

@@ -39,6 +39,7 @@ def test_a_manager_adds_a_deputy_from_the_record_page_and_sees_who_owned_it_on_a
     history = page.locator("#ownership-history")
     expect(history).to_contain_text(other_seller["name"])
     expect(history).to_contain_text("Tylko odczyt")
+    expect(history).to_contain_text("sprzedaż")  # the default owner role, in Polish
     assert (other_seller["id"], "deputy", "read", day(), None) in periods_of(api, manager, firm["id"])
 
     page.get_by_label("Opiekun w dniu").fill(day(-400))

@@ -16,6 +16,8 @@ POLICY_LABELS = {
     "replace": _l("Replace without warning"),
 }
 ACCESS_LABELS = {"write": _l("Read and change"), "read": _l("Read only")}
+#: The default owner roles in the user's language; roles an admin adds are shown as typed.
+ROLE_LABELS = {"sales": _l("sales"), "service": _l("service"), "legal": _l("legal"), "finance": _l("finance")}
 
 
 def choices(labels: dict) -> list[tuple[str, str]]:
@@ -23,9 +25,14 @@ def choices(labels: dict) -> list[tuple[str, str]]:
     return [(value, str(label)) for value, label in labels.items()]
 
 
+def role_label(role: str) -> str:
+    """An owner role as the user reads it."""
+    return str(ROLE_LABELS.get(role, role))
+
+
 def role_choices() -> list[tuple[str, str]]:
     """The owner roles of the settings."""
-    return [(role, role) for role in settings.owner_roles()]
+    return [(role, role_label(role)) for role in settings.owner_roles()]
 
 
 def period_text(assignment: OwnerAssignment) -> str:

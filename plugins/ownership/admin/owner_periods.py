@@ -34,6 +34,7 @@ from opiekun.plugins.ownership.admin.labels import (
     choices,
     period_text,
     role_choices,
+    role_label,
 )
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.rights import may_change_owners_of
@@ -82,6 +83,7 @@ def owners_section(record_type: RecordType, record: Any) -> tuple[str, Markup]:
         kind_labels=KIND_LABELS,
         access_labels=ACCESS_LABELS,
         period_text=period_text,
+        role_label=role_label,
         user_label=user_label,
     )
     return gettext("Owners"), Markup(html)

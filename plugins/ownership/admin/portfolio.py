@@ -23,7 +23,7 @@ from opiekun.extensions import db
 from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.plugins.ownership import periods, reports
-from opiekun.plugins.ownership.admin.labels import KIND_LABELS, period_text
+from opiekun.plugins.ownership.admin.labels import KIND_LABELS, period_text, role_label
 from opiekun.record_registry import record_types
 from opiekun.spreadsheets import xlsx_text
 from opiekun.users import show_departed_users
@@ -111,6 +111,7 @@ class RecordsByOwnerView(LoginRequired, BaseView):
             kind_labels=KIND_LABELS,
             registry=record_types(),
             user_label=user_label,
+            role_label=role_label,
             period=period_text,
         )
 
@@ -161,7 +162,7 @@ def portfolio_workbook(rows: Iterable[Row]) -> Workbook:
                 xlsx_text(row.object_name or ""),
                 gettext(record_type.label) if record_type else row.object_type,
                 str(KIND_LABELS.get(row.kind, row.kind)),
-                xlsx_text(row.role),
+                xlsx_text(role_label(row.role)),
                 row.valid_from,
                 row.valid_to,
             ]

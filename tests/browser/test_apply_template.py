@@ -1,5 +1,6 @@
 """A salesperson applies a task template to a company from its page, naming who gets the
-items the template leaves to ask about; a colleague cannot add tasks to it."""
+items the template leaves to ask about (among the users they may give tasks to); a manager
+gives them to a colleague; a colleague cannot add tasks to the company."""
 
 from __future__ import annotations
 
@@ -47,12 +48,26 @@ def test_a_salesperson_applies_a_template_naming_who_gets_the_asked_items(page, 
     expect(page.locator(".alert-danger")).to_contain_text("szablon wymaga wskazania odpowiedzialnego")
     assert tasks_on(api, seller, firm["id"]) == {}, "nothing half-created"
 
+    responsible = page.get_by_label("Odpowiedzialny za pozycje „pytaj przy użyciu”")
+    expect(responsible.locator("option", has_text=other_seller["name"])).to_have_count(0)  # no tasks.assign
     page.get_by_label("Szablon zadań").select_option(label="Nowy klient (pyta o odpowiedzialnego)")
-    page.get_by_label("Odpowiedzialny za pozycje „pytaj przy użyciu”").select_option(label=other_seller["name"])
+    responsible.select_option(label=seller["name"])
     page.get_by_role("button", name="Zastosuj szablon").click()
     expect(page.locator(".alert-success")).to_contain_text("Utworzono 2 zadania z szablonu Nowy klient.")
     expect(page.locator("body")).to_contain_text("Telefon powitalny")
     expect(page.locator("body")).to_contain_text("Umowa do podpisu")
+    assert tasks_on(api, admin, firm["id"]) == {"Telefon powitalny": seller["id"], "Umowa do podpisu": seller["id"]}
+
+
+def test_a_manager_gives_the_asked_items_to_a_salesperson(page, api, admin, manager, seller, other_seller):
+    new_client_template(api, admin)
+    firm = company(api, seller, "Stal-Mont")
+    log_in(page, manager)
+    page.goto(f"/admin/company/details/?id={firm['id']}")
+    page.get_by_label("Szablon zadań").select_option(label="Nowy klient (pyta o odpowiedzialnego)")
+    page.get_by_label("Odpowiedzialny za pozycje „pytaj przy użyciu”").select_option(label=other_seller["name"])
+    page.get_by_role("button", name="Zastosuj szablon").click()
+    expect(page.locator(".alert-success")).to_contain_text("Utworzono 2 zadania z szablonu Nowy klient.")
     assert tasks_on(api, admin, firm["id"]) == {
         "Telefon powitalny": seller["id"],
         "Umowa do podpisu": other_seller["id"],

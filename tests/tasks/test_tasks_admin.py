@@ -261,10 +261,12 @@ def test_applying_a_template_refuses_forged_posts_and_unknown_ids_creating_nothi
     url = f"/admin/task_apply_template/company/{firm['id']}/"
     refused = colleague.http.post(url, data={"csrf_token": token, "template_id": template["id"]}, follow_redirects=True)
     assert "nie możesz dodawać zadań do tego rekordu (company): należy do innego użytkownika" in flashed(refused)
+    for gone in ("999999", "abc", "\u0661", "\u00b2"):
+        answer = colleague.http.post(url, data={"csrf_token": token, "template_id": gone}, follow_redirects=True)
+        assert "Ten szablon zadań już nie istnieje" in flashed(answer), gone
     for bad_url, data in (
-        (url, {"template_id": "999999"}),
-        (url, {"template_id": "abc"}),
         (url, {"template_id": template["id"], "responsible_id": str(2**40)}),
+        (url, {"template_id": template["id"], "responsible_id": "\u00b2"}),
         ("/admin/task_apply_template/company/999999/", {"template_id": template["id"]}),
         ("/admin/task_apply_template/nosuchtype/1/", {"template_id": template["id"]}),
     ):

@@ -487,6 +487,33 @@ def test_a_template_creates_its_tasks_with_due_dates_computed_when_applied(api, 
     ]
 
 
+def test_a_template_gives_the_asked_items_only_to_whom_the_caller_may_give_tasks(
+    api, admin, manager, seller, other_seller, company
+):
+    types = types_by_name(api, seller)
+    template = create(
+        api,
+        admin,
+        "/task-templates",
+        {
+            "name": "Oddzwonienie",
+            "items": [{"title": "Telefon", "type_id": types["Telefon"]["id"], "responsible": "ask"}],
+        },
+    )
+    url = f"/task-templates/{template['id']}/apply"
+    to_olga = {"object_type": "company", "object_id": company["id"], "responsible_id": other_seller["id"]}
+    refused = api.post(url, seller, json=to_olga)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["fields"] == {"responsible_id": "not allowed"}
+    listed = api.get("/tasks", admin, query_string={"object_type": "company", "object_id": company["id"]})
+    assert listed.get_json()["items"] == [], "nothing was created"
+    api.post("/task-sharing", other_seller, json={"grantee_id": seller["id"], "level": "full"})
+    assert api.post(url, seller, json=to_olga).status_code == 201, "full access to Olga's tasks is enough"
+    assert api.post(url, manager, json=to_olga).status_code == 201, "managers hold tasks.assign"
+    tasks = api.get("/tasks", admin, query_string={"object_type": "company", "object_id": company["id"]})
+    assert [task["responsible_id"] for task in tasks.get_json()["items"]] == [other_seller["id"]] * 2
+
+
 def test_templates_refuse_bad_input(api, admin, seller, pipeline):
     types = types_by_name(api, seller)
     item = {"title": "Telefon", "type_id": types["Telefon"]["id"], "delay_days": 1}

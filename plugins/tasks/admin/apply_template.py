@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun.admin.forms import active_users
 from opiekun.admin.views import LoginRequired
 from opiekun.extensions import db
 from opiekun.labels import user_label
@@ -22,6 +22,7 @@ from opiekun.lookups import find_by_id, is_possible_id
 from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer
 from opiekun.plugins.tasks.models import TaskTemplate
 from opiekun.plugins.tasks.services import templates
+from opiekun.plugins.tasks.services.tasks import assignable_users
 from opiekun.record_registry import RecordType, record_types
 from opiekun.record_rules import may_change
 
@@ -36,17 +37,24 @@ def apply_form(record_type: RecordType, record: Any) -> Markup:
     """The form under a record's tasks (empty for whom may not add tasks to the record, or
     when no template applies to its type)."""
     offered = templates_for(record_type)
-    if not offered or not may_change(viewer(), record_type, record, "update"):
+    actor = viewer()
+    if not offered or not may_change(actor, record_type, record, "update"):
         return Markup("")
+    asked_types = {item.type_id for template in offered for item in template.items if item.responsible == "ask"}
     return Markup(
         render_template(
             "tasks/apply_template.html",
             offered=offered,
-            users=active_users(),
+            users=assignable_users(actor, asked_types),
             user_label=user_label,
             action=url_for("task_apply_template.apply", object_type=record_type.name, object_id=record.id),
         )
     )
+
+
+def form_id(value: str) -> int | None:
+    """An id sent by a form (ASCII digits in the range of ids), or None."""
+    return int(value) if value.isascii() and value.isdigit() and is_possible_id(int(value)) else None
 
 
 class ApplyTemplateView(LoginRequired, BaseView):
@@ -69,11 +77,14 @@ class ApplyTemplateView(LoginRequired, BaseView):
         record_type = record_types().get(object_type)
         record = find_by_id(record_type.model, object_id) if record_type is not None else None
         template_id = request.form.get("template_id", "")
-        template = find_by_id(TaskTemplate, int(template_id)) if template_id.isdigit() else None
-        if record is None or template is None:
+        template = find_by_id(TaskTemplate, form_id(template_id)) if form_id(template_id) else None
+        if record is None:
             abort(404)
+        if template is None:
+            flash(_("That task template no longer exists: choose another one."), "error")
+            return redirect(record_type.admin_url(record.id))
         responsible = request.form.get("responsible_id", "")
-        responsible_id = int(responsible) if responsible.isdigit() and is_possible_id(int(responsible)) else None
+        responsible_id = form_id(responsible)
         if responsible and responsible_id is None:
             abort(404)
         succeeded, created = attempt_task_change(

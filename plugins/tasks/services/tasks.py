@@ -5,7 +5,7 @@ needs the right to, and completing one proposes (or creates) the next ones."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,9 +89,41 @@ def save_task(task: Task, values: Mapping[str, Any], creating: bool) -> Task:
 
 def may_assign_to(actor: User, responsible_id: int | None, type_id: int) -> bool:
     """Whether ``actor`` may make ``responsible_id`` responsible for a task of type ``type_id``."""
-    if responsible_id == actor.id or has_permission(actor, ASSIGN.name) or has_permission(actor, SEE_ALL.name):
-        return True
-    return Visibility.of(actor).scope_level(responsible_id, type_id) == "full"
+    return assignment_rule(actor)(responsible_id, type_id)
+
+
+def assignment_rule(actor: User):
+    """``may_assign_to`` for one actor, as a function of (responsible, type): the actor's
+    permissions and shares are read once."""
+    if has_permission(actor, ASSIGN.name) or has_permission(actor, SEE_ALL.name):
+        return lambda responsible_id, type_id: True
+    visibility = Visibility.of(actor)
+
+    def may_assign(responsible_id: int | None, type_id: int) -> bool:
+        return responsible_id == actor.id or visibility.scope_level(responsible_id, type_id) == "full"
+
+    return may_assign
+
+
+def assignable_users(actor: User, type_ids: Iterable[int]) -> list[User]:
+    """The active users ``actor`` may make responsible for tasks of every type in
+    ``type_ids`` (whom the panel offers where a user is chosen for new tasks), by name."""
+    may_assign = assignment_rule(actor)
+    type_ids = set(type_ids)
+    active = db.session.scalars(select(User).where(User.status == "active").order_by(User.name, User.id))
+    return [user for user in active if all(may_assign(user.id, type_id) for type_id in type_ids)]
+
+
+def refuse_assignment() -> Refused:
+    """The refusal for a task given to someone the actor may not give tasks to."""
+    return Refused(
+        Message(
+            "you may create tasks for another user only with full access to their tasks "
+            "or the permission %(permission)r",
+            permission=ASSIGN.name,
+        ),
+        {"responsible_id": Message("not allowed")},
+    )
 
 
 def create_task(actor: User | None, values: Mapping[str, Any]) -> Task:
@@ -110,14 +142,7 @@ def create_task(actor: User | None, values: Mapping[str, Any]) -> Task:
     if problems:
         raise Invalid(Message("some values are not valid"), problems)
     if actor is not None and not may_assign_to(actor, values["responsible_id"], values["type_id"]):
-        raise Refused(
-            Message(
-                "you may create tasks for another user only with full access to their tasks "
-                "or the permission %(permission)r",
-                permission=ASSIGN.name,
-            ),
-            {"responsible_id": Message("not allowed")},
-        )
+        raise refuse_assignment()
     return save_task(task, values, creating=True)
 
 

@@ -18,7 +18,7 @@ from opiekun.models import Pipeline, User, utcnow
 from opiekun.plugins.tasks.models import PostSaleTemplate, Task, TaskTemplate, TaskTemplateItem, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.services.configuration import unique_name
-from opiekun.plugins.tasks.services.tasks import save_task
+from opiekun.plugins.tasks.services.tasks import assignment_rule, refuse_assignment, save_task
 from opiekun.plugins.tasks.services.validation import check_object, check_user
 from opiekun.record_registry import record_types
 
@@ -81,6 +81,23 @@ def template_or_404(template_id: int) -> TaskTemplate:
     return get_by_id(TaskTemplate, template_id, Message("no task template with id %(id)s", id=template_id))
 
 
+def item_responsible(
+    item: TaskTemplateItem, record: Any, actor: User | None, responsible_id: int | None
+) -> tuple[int | None, bool]:
+    """Who gets the task of a template ``item`` applied to ``record``, and whether that is
+    the user chosen when applying (``responsible_id``): the user the item names (while
+    active), the one chosen (items marked ``ask``), or the record's owner; when that is
+    nobody, the one chosen, the record's owner, or the actor."""
+    if item.responsible == "user":
+        if db.session.scalar(select(User.status).where(User.id == item.user_id)) == "active":
+            return item.user_id, False
+    elif item.responsible == "record_owner" and record.owner_id is not None:
+        return record.owner_id, False
+    if responsible_id is not None:
+        return responsible_id, True
+    return record.owner_id or (actor.id if actor else None), False
+
+
 def apply_template(
     actor: User | None,
     template: TaskTemplate,
@@ -125,17 +142,14 @@ def apply_template(
             {"responsible_id": Message("required: the template has items marked 'ask'")},
         )
     today = today or utcnow().date()
-    fallback = responsible_id or record.owner_id or (actor.id if actor else None)
+    owners = [item_responsible(item, record, actor, responsible_id) for item in template.items]
+    if check_rights and actor is not None:
+        may_assign = assignment_rule(actor)
+        for item, (owner, chosen) in zip(template.items, owners, strict=True):
+            if chosen and not may_assign(owner, item.type_id):
+                raise refuse_assignment()
     created = []
-    for item in template.items:
-        if item.responsible == "user":
-            owner = item.user_id
-            if db.session.scalar(select(User.status).where(User.id == owner)) != "active":
-                owner = fallback
-        elif item.responsible == "ask":
-            owner = responsible_id or fallback
-        else:
-            owner = record.owner_id or fallback
+    for item, (owner, _) in zip(template.items, owners, strict=True):
         task = Task(
             created_by_id=actor.id if actor else None, priority="normal", private=False, done=False, reminders=[]
         )

@@ -15,4 +15,5 @@ def opiekun_permissions() -> Iterable[Permission]:
         Permission("records.delete", "Delete records", ("manager", "user")),
         Permission("pipelines.manage", "Create and change sales pipelines", ("manager",)),
         Permission("jobs.view_all", "See every background job's progress", ("manager",)),
+        Permission("dashboard.team", "See the team's figures on the start page", ("manager",)),
     ]

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from wtforms import Form
 
     from opiekun.admin.actions import BulkAction
+    from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
     from opiekun.demo import DemoContext
     from opiekun.jobs import JobDefinition, Schedule
@@ -51,6 +52,7 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 __all__ = [
     "opiekun_admin_bulk_actions",
     "opiekun_admin_form",
+    "opiekun_admin_home_panels",
     "opiekun_admin_record_sections",
     "opiekun_admin_user_sections",
     "opiekun_admin_views",
@@ -163,6 +165,18 @@ def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
     Check the viewer's permissions yourself (``flask_login.current_user``); examples:
     offboarding's "Items" section with "Review and reassign everything", the tasks
     plugin's calendar link (on one's own page only)."""
+
+
+@hookspec
+def opiekun_admin_home_panels(user: User) -> Iterable[HomePanel]:
+    """Return panels for the start page of ``user`` (the logged-in user), as
+    :class:`opiekun.admin.home.HomePanel` s: figures (each a number linked to the filtered
+    list it counts), rows of links, an optional chart (:func:`opiekun.admin.home.bar_chart`).
+    Panels with ``team=True`` are shown only to users holding ``dashboard.team`` (the
+    team's work, under "Team"); check your own permissions too. Called on every visit of the
+    start page: count with indexed queries, never by loading rows. Examples: the tasks
+    plugin's "My tasks" (today and overdue) and the team's overdue tasks; offboarding's
+    departed users who still own records and transfers under way or failed."""
 
 
 @hookspec

@@ -23,6 +23,7 @@ from opiekun import PROJECT_NAME, hookspecs
 from opiekun.manifest import PluginManifest
 
 if TYPE_CHECKING:
+    from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.permissions import Permission
@@ -252,6 +253,9 @@ class PluginHost:
 
     def admin_user_sections(self, user: Any) -> list[tuple[str, Any]]:
         return self._flatten("opiekun_admin_user_sections", user=user)
+
+    def admin_home_panels(self, user: Any) -> list[HomePanel]:
+        return self._flatten("opiekun_admin_home_panels", user=user)
 
     def admin_form(self, record_type: RecordType, form: Any, record: Any) -> None:
         self.manager.hook.opiekun_admin_form(record_type=record_type, form=form, record=record)

@@ -5,12 +5,15 @@ hook. Everything is built per app by :func:`init_admin`: nothing here is bound t
 
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
+
+from flask import Flask, Response
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 
 from opiekun.admin.account import AccountView
+from opiekun.admin.home import format_count
 from opiekun.admin.views import (
     PANEL_VIEWS,
     HomeView,
@@ -27,6 +30,8 @@ from opiekun.admin.views import (
 __all__ = ["LoginRequired", "RecordView", "init_admin", "panel_views"]
 
 BASE_TEMPLATE = "opiekun/admin/master.html"
+#: Corrections to Flask-Admin's own texts (domain ``admin``), read before its catalogs.
+FLASK_ADMIN_TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations_flask_admin"
 #: Each language named in itself, as the switch in the menu shows it.
 LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
 
@@ -40,6 +45,7 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
         app,
         name="Opiekun",
         index_view=index_view,
+        translations_path=str(FLASK_ADMIN_TRANSLATIONS),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template=BASE_TEMPLATE),
     )
     views: list[BaseView] = [index_view]
@@ -62,8 +68,24 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
         for view in plugins.admin_views(admin):
             add(view)
     app.context_processor(_language_context)
+    app.jinja_env.filters["count_format"] = format_count
+    app.after_request(_declare_page_language)
     app.extensions["opiekun.admin"] = admin
     return admin
+
+
+def _declare_page_language(response: Response) -> Response:
+    """Say in which language a page is written: ``<html lang="pl">`` (screen readers,
+    spelling, hyphenation) and ``Content-Language``. Flask-Admin's base template writes a
+    bare ``<html>`` with no block around it, so the tag is completed here."""
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return response
+    language = str(get_locale() or "pl")
+    response.headers.setdefault("Content-Language", language)
+    body = response.get_data()
+    if b"<html>" in body[:200]:
+        response.set_data(body.replace(b"<html>", f'<html lang="{language}">'.encode(), 1))
+    return response
 
 
 def _language_context() -> dict:

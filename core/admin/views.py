@@ -294,6 +294,12 @@ def format_day(view, value: dt.date, name: str) -> str:
     return value.isoformat()
 
 
+def format_yes_no(view, value: bool, name: str) -> Markup:
+    """A yes/no value as Flask-Admin's icon, titled in the user's language."""
+    icon, answer = ("fa-check-circle", gettext("yes")) if value else ("fa-minus-circle", gettext("no"))
+    return Markup('<span class="fa {}" title="{}"></span>').format(icon, answer)
+
+
 class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, ModelView):
     """What every model view of the panel shares: login (and permission), CSRF-protected
     forms, translated column labels, readable dates, filters with live choices, query
@@ -302,9 +308,35 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, M
     form_base_class = AdminForm
     page_size = 50
     column_labels = FIELD_LABELS
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+    column_type_formatters = {
+        **typefmt.BASE_FORMATTERS,
+        bool: format_yes_no,
+        dt.datetime: format_timestamp,
+        dt.date: format_day,
+    }
     column_type_formatters_detail = column_type_formatters
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+
+    def list_url(self, **arguments: Any) -> str:
+        """This view's list, from any page (``get_url('.index_view')`` works only inside it)."""
+        return url_for(f"{self.endpoint}.index_view", **arguments)
+
+    def filtered_url(self, *conditions: tuple[type | str, Any]) -> str:
+        """This list with filters set, from any page: each condition names a filter of the
+        list — by its class (exactly) or by its column's name — and the value to filter by.
+        E.g. ``view.filtered_url((OwnerIsFilter, 7), ("status", "failed"))``."""
+        arguments = {}
+        for position, (wanted, value) in enumerate(conditions):
+            index, list_filter = self.list_filter(wanted)
+            arguments[f"flt{position}_{self.get_filter_arg(index, list_filter)}"] = value
+        return self.list_url(**arguments)
+
+    def list_filter(self, wanted: type | str) -> tuple[int, Any]:
+        """The list's filter ``wanted`` (a class, or a column's name) and its index."""
+        for index, list_filter in enumerate(self._filters or ()):
+            if type(list_filter) is wanted or getattr(getattr(list_filter, "column", None), "key", None) == wanted:
+                return index, list_filter
+        raise LookupError(f"the list {self.endpoint!r} has no filter {wanted!r}")
 
     def get_export_value(self, model, name):
         """Every exported field is inert in a spreadsheet (no ``=…`` formulas): the one
@@ -722,14 +754,7 @@ class RecordView(OpiekunModelView):
 
     def owner_list_url(self, user_id: int) -> str:
         """This list filtered to the records ``user_id`` owns."""
-        for index, list_filter in enumerate(self._filters or ()):
-            if isinstance(list_filter, OwnerIsFilter):
-                return self.list_url(**{f"flt0_{self.get_filter_arg(index, list_filter)}": user_id})
-        return self.list_url()
-
-    def list_url(self, **arguments: Any) -> str:
-        """This view's list, from any page (``get_url('.index_view')`` works only inside it)."""
-        return url_for(f"{self.endpoint}.index_view", **arguments)
+        return self.filtered_url((OwnerIsFilter, user_id))
 
 
 # --- users and roles ----------------------------------------------------------------------
@@ -742,7 +767,9 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 def permission_choices() -> list[tuple[str, str]]:
-    return [(name, f"{permission.label} ({name})") for name, permission in sorted(declared_permissions().items())]
+    return [
+        (name, f"{gettext(permission.label)} ({name})") for name, permission in sorted(declared_permissions().items())
+    ]
 
 
 class NewPasswordField(PasswordField):
@@ -1022,6 +1049,12 @@ def notification_link_formatter(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(record_type.admin_url(model.object_id), model.message)
 
 
+def notification_kind_label(kind: str) -> str:
+    """What a notification is about, in the user's language: a plugin names its kinds
+    (``offboarding.departed``) in its catalog, with the kind as the msgid."""
+    return gettext(kind)
+
+
 def read_formatter(view, context, model, name):
     return gettext("no") if model.read_at is None else model.read_at.strftime("%Y-%m-%d %H:%M")
 
@@ -1034,8 +1067,13 @@ class NotificationsView(OpiekunModelView):
     can_delete = False
     can_view_details = True
     column_list = ("created_at", "kind", "message", "read_at")
+    column_details_list = column_list
     column_default_sort = ("created_at", True)
-    column_formatters = {"message": notification_link_formatter, "read_at": read_formatter}
+    column_formatters = {
+        "message": notification_link_formatter,
+        "read_at": read_formatter,
+        "kind": lambda view, context, model, name: notification_kind_label(model.kind),
+    }
     list_template = "opiekun/admin/notifications_list.html"
 
     def __init__(self):
@@ -1079,41 +1117,20 @@ class NotificationsView(OpiekunModelView):
         return redirect(self.get_url(".index_view"))
 
 
-def unread_notifications(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
-
-
 class HomeView(LoginRequired, AdminIndexView):
-    """The start page: how many records of each type the user owns, unread notifications,
-    and links to the lists."""
+    """The start page: the panels of :mod:`opiekun.admin.home` — the user's own work, then
+    the team's for whom may see it — from the core and the plugins."""
 
     @expose("/")
     def index(self):
+        from opiekun.admin.home import core_panels, sees_team
+
+        host = current_app.extensions["opiekun.plugins"]
+        panels = [*core_panels(current_user), *host.admin_home_panels(current_user)]
+        team_shown = sees_team(current_user)
+        panels = sorted((panel for panel in panels if team_shown or not panel.team), key=lambda panel: panel.order)
         return self.render(
             "opiekun/admin/home.html",
-            record_counts=self.owned_record_counts(),
-            unread=unread_notifications(current_user.id),
+            mine=[panel for panel in panels if not panel.team],
+            team=[panel for panel in panels if panel.team],
         )
-
-    def owned_record_counts(self) -> list[dict[str, Any]]:
-        """Per record view: how many records the user owns, out of how many, and links."""
-        return [self.record_count(view) for view in panel_views() if isinstance(view, RecordView)]
-
-    @staticmethod
-    def record_count(view: RecordView) -> dict[str, Any]:
-        model = view.record_type.model
-        mine, total = db.session.execute(
-            select(func.count().filter(model.owner_id == current_user.id), func.count()).select_from(model)
-        ).one()
-        return {
-            "label": view.name,
-            "mine": mine,
-            "total": total,
-            "mine_url": view.owner_list_url(current_user.id),
-            "all_url": view.list_url(),
-            "create_url": url_for(f"{view.endpoint}.create_view") if view.can_create else None,
-        }

@@ -157,6 +157,7 @@ class AuditView(LoginRequired, BaseView):
             user_name=current_user.name,
             filters=history_filter.as_params(),
             language=language,
+            site_url=request.host_url,
         )
         return redirect(url_for(".export_progress", job_id=job_id))
 

@@ -99,7 +99,13 @@ def inline_export_limit() -> int:
 
 def _start_export(history_filter: HistoryFilter) -> ExportStarted:
     user = current_api_user()
-    job_id = enqueue(jobs.EXPORT, user_id=user.id, user_name=user.name, filters=history_filter.as_params())
+    job_id = enqueue(
+        jobs.EXPORT,
+        user_id=user.id,
+        user_name=user.name,
+        filters=history_filter.as_params(),
+        site_url=request.host_url,
+    )
     return ExportStarted(
         job_id=job_id,
         status="queued",
@@ -110,13 +116,14 @@ def _start_export(history_filter: HistoryFilter) -> ExportStarted:
 
 def send_workbook(history_filter: HistoryFilter, download_name: str, language: str | None = None):
     """Write the export to a temporary file in the instance folder and stream it back
-    (in ``language`` for the admin; the API's workbook is English)."""
+    (in ``language`` for the admin; the API's workbook is English), its links to records
+    absolute under the address it was asked on."""
     from opiekun.plugins.audit.export import export_history
 
     handle, path = tempfile.mkstemp(suffix=".xlsx", dir=jobs.export_folder())
     os.close(handle)
     try:
-        export_history(history_filter, path, language)
+        export_history(history_filter, path, language, request.host_url)
         stream = open(path, "rb")  # noqa: SIM115 - closed by the response
     finally:
         os.unlink(path)  # the open handle keeps the data until the response is sent

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
 from opiekun.extensions import db
@@ -147,16 +148,20 @@ def _export_columns(dialect_name: str) -> tuple:
     )
 
 
-def entry_rows(history_filter: HistoryFilter, vocabulary: Vocabulary = ENGLISH) -> Iterator[tuple]:
+def entry_rows(
+    history_filter: HistoryFilter, vocabulary: Vocabulary = ENGLISH, site_url: str | None = None
+) -> Iterator[tuple]:
     """The filtered entries as sheet rows (plain tuples), newest first, read
-    ``READ_BATCH`` at a time (server-side cursor on PostgreSQL)."""
+    ``READ_BATCH`` at a time (server-side cursor on PostgreSQL); links to records are
+    absolute under ``site_url`` (where the export was asked), so they open from Excel."""
+    site = site_url.rstrip("/") if site_url else ""
     connection = db.session.connection().execution_options(stream_results=True, yield_per=READ_BATCH)
     result = connection.execute(filtered_entries(history_filter, _export_columns(connection.dialect.name)))
     for batch in result.partitions():
-        yield from _sheet_rows(batch, vocabulary)
+        yield from _sheet_rows(batch, vocabulary, site)
 
 
-def _sheet_rows(batch, vocabulary: Vocabulary = ENGLISH) -> list[tuple]:
+def _sheet_rows(batch, vocabulary: Vocabulary = ENGLISH, site: str = "") -> list[tuple]:
     """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text, every
     text inert (:func:`~opiekun.spreadsheets.xlsx_text`). Made in one go per batch:
     measurably cheaper than a generator step per entry between openpyxl's cells."""
@@ -170,7 +175,7 @@ def _sheet_rows(batch, vocabulary: Vocabulary = ENGLISH) -> list[tuple]:
             xlsx_text(vocabulary.record_type(object_type)),
             object_id,
             xlsx_text(object_name),
-            xlsx_text(object_url),
+            xlsx_text(site + object_url if object_url and object_url.startswith("/") else object_url),
             xlsx_text(vocabulary.operation(operation)),
             xlsx_text(changes_text(json.loads(changes), vocabulary)) if changes else "",
             xlsx_text(context_text(json.loads(context))) if context else "",
@@ -201,9 +206,9 @@ def write_workbook(
     progress_every: int = 10_000,
     vocabulary: Vocabulary = ENGLISH,
 ) -> int:
-    """Write ``rows`` under the vocabulary's header into a new workbook at ``target``;
-    returns how many rows were written. An empty ``rows`` still makes a valid file (the
-    header only)."""
+    """Write ``rows`` under the vocabulary's header into a new workbook at ``target``, with
+    Excel's filter on the header; returns how many rows were written. An empty ``rows``
+    still makes a valid file (the header only)."""
     workbook = Workbook(write_only=True)
     sheet = None
     in_sheet = max_rows
@@ -211,6 +216,8 @@ def write_workbook(
     written = 0
     for row in rows:
         if in_sheet >= max_rows:
+            if sheet is not None:
+                _add_filter(sheet, in_sheet)
             sheets += 1
             sheet = _new_sheet(workbook, sheets, vocabulary)
             in_sheet = 1
@@ -220,9 +227,15 @@ def write_workbook(
         if progress is not None and written % progress_every == 0:
             progress(written)
     if sheet is None:
-        _new_sheet(workbook, 1, vocabulary)
+        sheet, in_sheet = _new_sheet(workbook, 1, vocabulary), 1
+    _add_filter(sheet, in_sheet)
     workbook.save(str(target))
     return written
+
+
+def _add_filter(sheet, rows: int) -> None:
+    """Excel's filter buttons on the header, over the sheet's ``rows`` (header included)."""
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(ENGLISH.header))}{max(rows, 1)}"
 
 
 def _new_sheet(workbook: Workbook, number: int, vocabulary: Vocabulary):
@@ -237,9 +250,15 @@ def _new_sheet(workbook: Workbook, number: int, vocabulary: Vocabulary):
 
 
 def export_history(
-    history_filter: HistoryFilter, target: str | Path, language: str | None = None, **options: Any
+    history_filter: HistoryFilter,
+    target: str | Path,
+    language: str | None = None,
+    site_url: str | None = None,
+    **options: Any,
 ) -> int:
     """Write the entries matching ``history_filter`` to ``target`` (.xlsx), in
-    ``language`` (the admin's: the user's) or as the API's English workbook (``None``)."""
+    ``language`` (the admin's: the user's) or as the API's English workbook (``None``);
+    links to records are absolute when ``site_url`` (where the export was asked) is given."""
     vocabulary = Vocabulary(language) if language else ENGLISH
-    return write_workbook(entry_rows(history_filter, vocabulary), target, vocabulary=vocabulary, **options)
+    rows = entry_rows(history_filter, vocabulary, site_url)
+    return write_workbook(rows, target, vocabulary=vocabulary, **options)

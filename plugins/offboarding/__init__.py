@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from opiekun.admin.actions import BulkAction
+    from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
     from opiekun.jobs import JobDefinition
     from opiekun.models import User
@@ -106,6 +107,15 @@ def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
     from opiekun.plugins.offboarding.admin.departed_users import user_section
 
     return user_section(user)
+
+
+@hookimpl
+def opiekun_admin_home_panels(user: User) -> Iterable[HomePanel]:
+    """The start page, for the team: departed users who still own records, and transfers
+    under way or failed."""
+    from opiekun.plugins.offboarding.admin.home_panels import home_panels
+
+    return home_panels(user)
 
 
 @hookimpl

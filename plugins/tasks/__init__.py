@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from opiekun.admin.actions import BulkAction
+    from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
     from opiekun.demo import DemoContext
     from opiekun.jobs import JobDefinition, Schedule
@@ -125,6 +126,15 @@ def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
     from opiekun.plugins.tasks.admin.calendar_link import calendar_section
 
     return calendar_section(user)
+
+
+@hookimpl
+def opiekun_admin_home_panels(user: User) -> Iterable[HomePanel]:
+    """The start page: my tasks today and overdue, tasks shared with me; for the team, the
+    overdue tasks per responsible user."""
+    from opiekun.plugins.tasks.admin.home_panels import home_panels
+
+    return home_panels(user)
 
 
 @hookimpl

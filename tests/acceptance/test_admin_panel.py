@@ -93,7 +93,7 @@ def test_owner_filters_find_my_records_unowned_ones_and_those_of_departed_users(
     assert listed("Opiekun odszedł", 1) == {"Firma Olgi"}
     assert listed("Opiekun odszedł", 0) == {"Firma Stefana", "Firma niczyja"}
     departed_owner = browser.text(f"/admin/company/?flt0_{browser.filter_arg('/admin/company/', 'Opiekun odszedł')}=1")
-    assert f"odszedł: {other_seller['name']} ({other_seller['email']})" in departed_owner
+    assert f"{other_seller['name']} (nie pracuje już, {other_seller['email']})" in departed_owner
 
 
 def test_the_owner_filter_offers_departed_users_marked_as_such(app, api, admin, other_seller):

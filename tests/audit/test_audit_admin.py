@@ -212,6 +212,8 @@ def test_a_large_export_from_the_panel_runs_in_the_background_in_the_users_langu
     header, *rows = list(sheet.iter_rows(values_only=True))
     assert header[:4] == ("ID", "Data (UTC)", "ID użytkownika", "Użytkownik")
     assert {row[5] for row in rows} == {"Firma"} and {row[9] for row in rows} == {"utworzenie"}
+    assert all(row[8].startswith("http://localhost/admin/company/details/?id=") for row in rows), "absolute links"
+    assert sheet.auto_filter.ref == f"A1:L{len(rows) + 1}"
     api_file = api.get("/audit/export.xlsx", admin, query_string={"object_type": "company"})
     api_header = next(load_workbook(io.BytesIO(api_file.get_data()))["History"].iter_rows(values_only=True))
     assert api_header[3] == "User", "the API's workbook stays English for integrators"

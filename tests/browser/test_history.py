@@ -50,3 +50,8 @@ def test_an_admin_filters_the_history_and_exports_exactly_that_to_excel(
         "edycja",
     )
     assert "Miasto:  → Poznań" in entry["Zmiany"]  # empty before
+    site = page.url.split("/admin")[0]
+    assert entry["Link"].startswith(f"{site}/admin/company/details/?id="), "opens from Excel"
+    assert sheet.auto_filter.ref == "A1:L2", "Excel's filter buttons on the header"
+    page.goto(entry["Link"])
+    expect(page.locator("body")).to_contain_text("Agro-Tech")

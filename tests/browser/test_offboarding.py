@@ -83,7 +83,7 @@ def test_an_admin_marks_a_salesperson_departed_and_sees_what_they_hold(page, api
 
     page.get_by_role("link", name="Powiadomienia").click()
     expect(page.locator("table.model-list")).to_contain_text(
-        "Użytkownik Stefan Sprzedawca odszedł: przejrzyj i przekaż jego elementy."
+        "Stefan Sprzedawca nie pracuje już w firmie: przejrzyj i przekaż elementy tej osoby."
     )
 
     from_menu(page, "Odejścia", "Użytkownicy, którzy odeszli")

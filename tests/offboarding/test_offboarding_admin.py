@@ -226,7 +226,9 @@ def test_a_bad_form_shows_the_message_naming_the_field_and_changes_nothing(
     depart(api, admin, seller)
     depart(api, admin, manager)
     to_departed = start(browser, seller, to_user=str(manager["id"]))
-    assert "Odbiorca: " in flashed(to_departed) and "odszedł i nie może otrzymywać elementów" in flashed(to_departed)
+    assert "Odbiorca: " in flashed(
+        to_departed
+    ) and "nie pracuje już w firmie i nie może otrzymywać elementów" in flashed(to_departed)
     uncovered = start(browser, seller, mode="split", to_company=str(other_seller["id"]))
     assert "Podział: nikt nie dostaje: Osoby" in flashed(uncovered), "the type by its Polish label"
     departed_member = start(browser, seller, mode="split", **{"team-0-user": "", "team-1-user": str(manager["id"])})

@@ -156,7 +156,7 @@ def test_the_records_by_owner_report_lists_a_users_records_in_a_period_and_depar
     page = browser.text(f"/admin/ownership_report/?user_id={seller['id']}&from={day(-7)}&to={day()}")
     report = page[page.index('id="report"') :]
     assert "Stefana" in report and "Olgi" not in report
-    assert f"odszedł: {other_seller['name']} ({other_seller['email']})" in page
+    assert f"{other_seller['name']} (nie pracuje już, {other_seller['email']})" in page
     api.patch("/ownership/options", admin, json={"show_departed": False})
     page = browser.text("/admin/ownership_report/")
     assert other_seller["email"] not in page

@@ -127,11 +127,7 @@ class TransferView(OpiekunModelView):
 
     def user_url(self, user_id: int) -> str:
         """The list filtered to the transfers of one user."""
-        # every filter is a filter object, so a declared filter's index is its index in the list
-        for index, list_filter in enumerate(self.column_filters):
-            if isinstance(list_filter, OwnerIsFilter):
-                return self.get_url(".index_view", **{f"flt0_{self.get_filter_arg(index, list_filter)}": user_id})
-        return self.get_url(".index_view")
+        return self.filtered_url((OwnerIsFilter, user_id))
 
     @expose("/<int:transfer_id>/")
     def transfer_page(self, transfer_id: int):

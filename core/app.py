@@ -27,15 +27,16 @@ from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
 from opiekun.config import Settings, make_instance_folder
+from opiekun.error_pages import error_page
 from opiekun.errors import Conflict, Message
 from opiekun.extensions import csrf, db, login_manager, migrate
 from opiekun.input_guards import install_input_guards
+from opiekun.labels import LANGUAGES
 from opiekun.login_throttle import init_login_throttle
 from opiekun.plugin_manager import PluginHost
 from opiekun.record_registry import RecordTypeRegistry
 from opiekun.security_headers import install_security_headers
 
-LANGUAGES = ("pl", "en")
 CORE_FOLDER = Path(__file__).parent
 
 
@@ -168,9 +169,9 @@ def _init_web(app: Flask, plugins: PluginHost, registry: RecordTypeRegistry) -> 
     login_manager.login_view = "auth.login"
     # a Babel of its own per app: Flask-Babel caches catalogs on the instance, and each app
     # has its own plugins' translation folders
-    Babel(app, locale_selector=auth.select_locale)
+    Babel(app, locale_selector=auth.select_locale, timezone_selector=auth.select_time_zone)
     csrf.init_app(app)
-    install_error_handlers(app)
+    install_error_handlers(app, page_for=error_page)
     app.register_error_handler(IntegrityError, _integrity_error)
 
     api_blueprint = build_api_blueprint(registry)

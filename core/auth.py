@@ -35,6 +35,7 @@ from wtforms.validators import DataRequired, Length
 from opiekun import login_sessions
 from opiekun.changes import Actor, restore_actor, set_actor
 from opiekun.extensions import db, login_manager
+from opiekun.local_time import time_zone_name_of
 from opiekun.login_throttle import note_failed_login
 from opiekun.models import User
 from opiekun.passwords import hash_method, password_matches
@@ -175,6 +176,12 @@ def select_locale() -> str:
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or "pl"
+
+
+def select_time_zone() -> str:
+    """The time zone times are shown in: the user's, else the deployment's."""
+    user = current_user if has_request_context() and getattr(current_user, "is_authenticated", False) else None
+    return time_zone_name_of(user)
 
 
 def admin_actor_middleware() -> None:

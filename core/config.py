@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from opiekun.local_time import DEFAULT_TIME_ZONE, is_time_zone
+
 #: The shortest secret key accepted: it signs sessions, API tokens, calendar links and the
 #: audit hash chain, so it must not be guessable.
 MIN_SECRET_KEY_BYTES = 32
@@ -100,9 +102,15 @@ class Settings:
     #: how passwords are hashed (werkzeug's method string). Only code sets it, never the
     #: environment: the test suite uses a cheap hash to run fast; deployments keep scrypt.
     password_hash_method: str = "scrypt"
+    #: the time zone of users who chose none (``OPIEKUN_TIME_ZONE``, an IANA name)
+    time_zone: str = DEFAULT_TIME_ZONE
 
     def __post_init__(self) -> None:
         check_secret_key(self.secret_key, "the secret key (OPIEKUN_SECRET_KEY)")
+        if not is_time_zone(self.time_zone):
+            raise ConfigurationError(
+                f"OPIEKUN_TIME_ZONE {self.time_zone!r} is not a time zone; use an IANA name such as Europe/Warsaw"
+            )
 
     @property
     def embedded_jobs(self) -> bool:
@@ -129,6 +137,7 @@ class Settings:
             plugin_modules=tuple(
                 name.strip() for name in os.environ.get("OPIEKUN_PLUGIN_MODULES", "").split(",") if name.strip()
             ),
+            time_zone=os.environ.get("OPIEKUN_TIME_ZONE") or DEFAULT_TIME_ZONE,
             **_login_settings(),
         )
 

@@ -6,11 +6,20 @@ records."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from opiekun.errors import Translatable
+from opiekun.record_registry import record_types
+
 #: Column labels of the core's models; a partner's columns fall back to Flask-Admin's
 #: prettified column name.
+#: The panel's languages, each named in itself (as the language switch shows them).
+LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
+LANGUAGES = tuple(LANGUAGE_NAMES)
+
 FIELD_LABELS = {
     "id": _l("ID"),
     "name": _l("Name"),
@@ -47,6 +56,8 @@ FIELD_LABELS = {
     "updated_at": _l("Updated"),
     "role": _l("Role"),
     "departed_at": _l("Departed on"),
+    "locale": _l("Language"),
+    "time_zone": _l("Time zone"),
     "password": _l("Password"),
     "label": _l("Label"),
     "permissions": _l("Permissions"),
@@ -112,3 +123,38 @@ def user_label(user) -> str:
     if user.status == "departed":
         return gettext("departed: %(name)s (%(email)s)", name=user.name, email=user.email)
     return user.name
+
+
+#: How refusals name the core's rows that are not record types.
+NOUN_LABELS = {
+    "user": _l("User"),
+    "role": _l("Role"),
+    "pipeline": _l("Pipeline"),
+    "pipelinestage": _l("Pipeline stage"),
+    "notification": _l("Notification"),
+}
+
+
+def record_type_label(name: str) -> Translatable:
+    """A record type named in a refusal: ``company`` in the API, its label ("Firma") in
+    the admin; the code itself when no enabled plugin registers it."""
+
+    def label() -> str:
+        record_type = record_types().get(name)
+        if record_type is not None:
+            return gettext(record_type.label)
+        return str(NOUN_LABELS.get(name, name))
+
+    return Translatable(name, label)
+
+
+def record_types_label(names: Iterable[str]) -> Translatable:
+    """Record types named in a refusal: ``person, company`` in the API, their plural
+    labels ("Osoby, Firmy") in the admin."""
+    names = list(names)
+
+    def labels() -> str:
+        plurals = {record_type.name: gettext(record_type.label_plural) for record_type in record_types()}
+        return ", ".join(plurals.get(name, name) for name in names)
+
+    return Translatable(", ".join(names), labels)

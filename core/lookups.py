@@ -17,6 +17,7 @@ from sqlalchemy import select
 from opiekun.changes import begin_writing
 from opiekun.errors import Message, NotFound
 from opiekun.extensions import db
+from opiekun.labels import record_type_label
 
 #: The largest id a 32-bit integer column holds; larger ids cannot exist.
 MAX_ID = 2_147_483_647
@@ -65,7 +66,9 @@ def get_by_id(model: type[ModelT], object_id: int, not_found: str | None = None,
     translate it). ``for_change``: read it locked, as :func:`load_for_change` does."""
     row = find_by_id(model, object_id, for_change=for_change)
     if row is None:
-        raise NotFound(not_found or Message("no %(type)s with id %(id)s", type=noun_of(model), id=object_id))
+        raise NotFound(
+            not_found or Message("no %(type)s with id %(id)s", type=record_type_label(noun_of(model)), id=object_id)
+        )
     return row
 
 

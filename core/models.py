@@ -100,6 +100,8 @@ class User(Model):
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     departed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str | None] = mapped_column(String(10))
+    #: The IANA time zone the user sees and types times in; None: the deployment's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     #: Bumped to revoke every API token issued before (password change, departure).
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -298,6 +300,13 @@ class PipelineStage(Model):
         return self.name
 
 
+#: The currency of amounts a record states no currency for (offers, invoices).
+DEFAULT_CURRENCY = "PLN"
+#: Numeric columns of these names are amounts of money: shown with their currency (the
+#: record's ``currency`` column, else :data:`DEFAULT_CURRENCY`).
+MONEY_COLUMNS = ("value", "amount")
+
+
 class Deal(RecordMixin, Model):
     __tablename__ = "deals"
     __object_type__ = "deal"
@@ -309,7 +318,7 @@ class Deal(RecordMixin, Model):
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("pipeline_stages.id"))
     value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
-    currency: Mapped[str] = mapped_column(String(3), default="PLN")
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
     status: Mapped[str] = mapped_column(String(10), default="open")
     close_date: Mapped[dt.date | None] = mapped_column(Date)
     lost_reason: Mapped[str | None] = mapped_column(String(500))

@@ -22,7 +22,7 @@ from opiekun.permissions import declared_permissions, has_permission, permission
 from opiekun.users import LAST_ADMIN_MESSAGE, is_last_active_admin
 
 #: What a user without ``users.manage`` may change on their own account.
-OWN_ACCOUNT_FIELDS = frozenset({"name", "password"})
+OWN_ACCOUNT_FIELDS = frozenset({"name", "password", "locale", "time_zone"})
 #: What nobody changes on their own account (another user manager does it).
 NOT_ON_ONESELF = frozenset({"role", "status"})
 
@@ -52,7 +52,7 @@ def require_user_change_allowed(actor: User | None, user: User, changes: Mapping
         _require_own_change_allowed(actor, user, changes)
         return
     if not has_permission(actor, "users.manage"):
-        raise Refused(Message("you may change only your own name and password"))
+        raise Refused(Message("you may change only your own name, password, language and time zone"))
     require_user_within_reach(actor, user.role)
     if "role" in changes:
         require_role_assignable(actor, changes["role"])
@@ -60,7 +60,7 @@ def require_user_change_allowed(actor: User | None, user: User, changes: Mapping
 
 def _require_own_change_allowed(actor: User, user: User, changes: Mapping[str, Any]) -> None:
     if not has_permission(actor, "users.manage") and changes.keys() - OWN_ACCOUNT_FIELDS:
-        raise Refused(Message("you may change only your own name and password"))
+        raise Refused(Message("you may change only your own name, password, language and time zone"))
     own = sorted(NOT_ON_ONESELF & changes.keys())
     if own:
         if is_last_active_admin(user):  # the more useful answer for the last admin

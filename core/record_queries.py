@@ -13,6 +13,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import aliased
 
 from opiekun.errors import Invalid, Message
+from opiekun.labels import record_type_label
 from opiekun.lookups import get_by_id
 from opiekun.models import User
 from opiekun.record_registry import RecordType
@@ -62,7 +63,7 @@ def sorted_records(record_type: RecordType, statement: Select[Any], sort: str | 
     if name not in model.__table__.c:
         raise Invalid(
             Message("cannot sort by that"),
-            {"sort": Message("%(type)s has no field %(field)r", type=record_type.name, field=name)},
+            {"sort": Message("%(type)s has no field %(field)r", type=record_type_label(record_type.name), field=name)},
         )
     column = model.__table__.c[name]
     return statement.order_by(column.desc() if sort.startswith("-") else column.asc(), model.id.desc())
@@ -74,6 +75,6 @@ def get_record(record_type: RecordType, record_id: int, *, for_change: bool = Fa
     return get_by_id(
         record_type.model,
         record_id,
-        Message("no %(type)s with id %(id)s", type=record_type.name, id=record_id),
+        Message("no %(type)s with id %(id)s", type=record_type_label(record_type.name), id=record_id),
         for_change=for_change,
     )

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from opiekun.changes import current_actor, update_records
 from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.extensions import db
+from opiekun.labels import record_type_label
 from opiekun.lookups import noun_of
 from opiekun.models import Deal, Pipeline, PipelineStage, User, utcnow
 from opiekun.permissions import has_permission
@@ -50,7 +51,7 @@ def reference_problems(model: type[Any], values: Mapping[str, Any]) -> dict[str,
                 elif noun == "pipeline":
                     problems[field] = Message("no pipeline with id %(id)s", id=value)
                 else:
-                    problems[field] = Message("no %(type)s with id %(id)s", type=noun, id=value)
+                    problems[field] = Message("no %(type)s with id %(id)s", type=record_type_label(noun), id=value)
             elif isinstance(row, User) and field == "owner_id" and row.status != "active":
                 problems[field] = Message("user %(id)s has departed and cannot own records", id=value)
     return problems
@@ -83,11 +84,17 @@ def require_change_right(user: User, record_type: RecordType, record: Any, actio
     if not may_change(user, record_type, record, action):
         if action == "update":
             raise Refused(
-                Message("you may not update this %(type)s: it belongs to another user", type=record_type.name)
+                Message(
+                    "you may not update this %(type)s: it belongs to another user",
+                    type=record_type_label(record_type.name),
+                )
             )
         if action == "delete":
             raise Refused(
-                Message("you may not delete this %(type)s: it belongs to another user", type=record_type.name)
+                Message(
+                    "you may not delete this %(type)s: it belongs to another user",
+                    type=record_type_label(record_type.name),
+                )
             )
         raise Refused(
             Message(

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from flask import Flask, Response
 from flask_admin import Admin, BaseView
+from flask_admin import babel as flask_admin_babel
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 
 from opiekun.admin.account import AccountView
+from opiekun.admin.dates import picker_settings
 from opiekun.admin.home import format_count
 from opiekun.admin.views import (
     PANEL_VIEWS,
@@ -26,26 +28,46 @@ from opiekun.admin.views import (
     UserView,
     panel_views,
 )
+from opiekun.labels import LANGUAGE_NAMES
 
 __all__ = ["LoginRequired", "RecordView", "init_admin", "panel_views"]
 
 BASE_TEMPLATE = "opiekun/admin/master.html"
 #: Corrections to Flask-Admin's own texts (domain ``admin``), read before its catalogs.
 FLASK_ADMIN_TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations_flask_admin"
-#: Each language named in itself, as the switch in the menu shows it.
-LANGUAGE_NAMES = {"pl": "Polski", "en": "English"}
+
+
+class CorrectedFlaskAdminTexts(type(flask_admin_babel.domain)):
+    """Flask-Admin's message domain with our corrections winning. Flask-Admin lists a
+    ``translations_path`` first, but Babel's merge lets the later catalog (its own) win,
+    and its catalogs are cached by whichever page asked first (with no view: without our
+    folder). Here our folder always comes, and comes last."""
+
+    @property
+    def translation_directories(self) -> list[str]:
+        ours = str(FLASK_ADMIN_TRANSLATIONS)
+        return [folder for folder in super().translation_directories if folder != ours] + [ours]
+
+
+def _correct_flask_admin_texts() -> None:
+    """Flask-Admin's gettext functions are bound to one module-level domain: give it the
+    corrected lookup (once per process; every app uses the same corrections)."""
+    domain = flask_admin_babel.domain
+    if not isinstance(domain, CorrectedFlaskAdminTexts):
+        domain.__class__ = CorrectedFlaskAdminTexts
+        domain.cache.clear()
 
 
 def init_admin(app: Flask, plugins, registry) -> Admin:
     """Build the panel of ``app``: the core's views, one record view per record type (its
     ``admin_view`` or :class:`RecordView`), then the views plugins contribute. The views
     are kept for :func:`panel_views` in the order they were added."""
+    _correct_flask_admin_texts()
     index_view = HomeView(url="/admin")
     admin = Admin(
         app,
         name="Opiekun",
         index_view=index_view,
-        translations_path=str(FLASK_ADMIN_TRANSLATIONS),
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template=BASE_TEMPLATE),
     )
     views: list[BaseView] = [index_view]
@@ -69,6 +91,7 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
             add(view)
     app.context_processor(_language_context)
     app.jinja_env.filters["count_format"] = format_count
+    app.jinja_env.globals["date_picker_settings"] = picker_settings
     app.after_request(_declare_page_language)
     app.extensions["opiekun.admin"] = admin
     return admin

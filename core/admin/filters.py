@@ -4,13 +4,13 @@ builds them for each record type's model."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from opiekun.admin.dates import DateRangeFilter
 from opiekun.extensions import db
 from opiekun.labels import user_label
 from opiekun.models import User
@@ -123,17 +123,6 @@ class OwnerDepartedFilter(YesNoFilter):
     @staticmethod
     def _departed_users():
         return select(User.id).where(User.status == "departed")
-
-
-class DateRangeFilter(DateBetweenFilter):
-    """A timestamp between two days, both included (the end day counts until midnight)."""
-
-    def apply(self, query, value, alias=None):
-        first_day, last_day = value
-        start = dt.datetime.combine(first_day, dt.time.min, tzinfo=dt.UTC)
-        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-        column = self.get_column(alias)
-        return query.filter(column >= start, column < end)
 
 
 def record_filters(model: type) -> list[BaseSQLAFilter]:

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -21,14 +22,16 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form.widgets import Select2Widget
 from flask_admin.model import typefmt
-from flask_babel import gettext
+from flask_admin.model.form import converts
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import CheckConstraint, func, inspect, select, update
+from sqlalchemy import CheckConstraint, Numeric, func, inspect, select, update
 from sqlalchemy.orm import RelationshipDirection
 from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
@@ -36,14 +39,28 @@ from wtforms.validators import Length, Optional, ValidationError
 from opiekun import record_rules
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.bounds import BoundedListArguments
+from opiekun.admin.dates import LocalDateField, LocalDateTimeField, LocalFilterConverter
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
 from opiekun.api.schemas import CONTROL_CHARACTERS
 from opiekun.errors import DomainError, translated
 from opiekun.extensions import db
-from opiekun.labels import FIELD_LABELS, user_label, value_label
+from opiekun.labels import FIELD_LABELS, LANGUAGE_NAMES, user_label, value_label
+from opiekun.local_time import deployment_time_zone, time_zone_names
 from opiekun.lookups import find_by_id, load_for_change
-from opiekun.models import BUILTIN_ROLES, USER_STATUSES, Deal, Notification, Pipeline, PipelineStage, Role, User, utcnow
+from opiekun.models import (
+    BUILTIN_ROLES,
+    DEFAULT_CURRENCY,
+    MONEY_COLUMNS,
+    USER_STATUSES,
+    Deal,
+    Notification,
+    Pipeline,
+    PipelineStage,
+    Role,
+    User,
+    utcnow,
+)
 from opiekun.passwords import password_problem
 from opiekun.permissions import declared_permissions, has_permission
 from opiekun.privileges import (
@@ -152,10 +169,16 @@ def commit_or_report(work: Callable[[], str | None]) -> bool:
     return succeeded
 
 
+def capitalized(text: str) -> str:
+    """``text`` starting with a capital letter (the rest as it is)."""
+    return text[:1].upper() + text[1:]
+
+
 def error_message(error: Exception, labels: Mapping[str, str] | None = None) -> str:
-    """What a refused change says in the admin, in the user's language where the service
-    wrote a :class:`~opiekun.errors.Message`: the message, then each field's problem."""
-    message = translated(getattr(error, "message", None) or str(error))
+    """What a refused change says in the admin, as a sentence in the user's language where
+    the service wrote a :class:`~opiekun.errors.Message` (the API's lower-case English
+    stays as it is): the message, then each field's problem."""
+    message = capitalized(translated(getattr(error, "message", None) or str(error)))
     fields = getattr(error, "fields", None)
     return f"{message}: {describe_problems(fields, labels)}" if fields else message
 
@@ -286,12 +309,32 @@ def value_formatter(view, context, model, name) -> str:
 
 
 def format_timestamp(view, value: dt.datetime, name: str) -> str:
-    """Timestamps to the minute, in UTC (as stored)."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    """Timestamps to the minute, on the user's clock, in their language's format."""
+    return format_datetime(value, "short")
 
 
 def format_day(view, value: dt.date, name: str) -> str:
-    return value.isoformat()
+    """Days in the user's language's format (``6.12.2026``)."""
+    return format_date(value, "short")
+
+
+def format_number(view, value: Decimal | float, name: str) -> str:
+    """Numbers in the user's language's format (``1 234,50``)."""
+    return format_decimal(value)
+
+
+def money_columns(model: type) -> list[str]:
+    """The model's amounts of money: numeric columns named as in :data:`MONEY_COLUMNS`."""
+    columns = inspect(model).columns
+    return [name for name in MONEY_COLUMNS if name in columns and isinstance(columns[name].type, Numeric)]
+
+
+def money_formatter(view, context, model, name) -> str:
+    """An amount with its currency in the user's format (``12 345,50 zł``)."""
+    value = getattr(model, name)
+    if value is None:
+        return ""
+    return format_currency(value, getattr(model, "currency", None) or DEFAULT_CURRENCY)
 
 
 def format_yes_no(view, value: bool, name: str) -> Markup:
@@ -300,12 +343,28 @@ def format_yes_no(view, value: bool, name: str) -> Markup:
     return Markup('<span class="fa {}" title="{}"></span>').format(icon, answer)
 
 
+class LocalDatesConverter(AdminModelConverter):
+    """Flask-Admin's form fields, with dates and times typed in the user's format and on
+    their clock (:mod:`opiekun.admin.dates`)."""
+
+    @converts("Date")
+    def convert_date(self, field_args, **extra):
+        return LocalDateField(**field_args)
+
+    @converts("DateTime")
+    def convert_datetime(self, field_args, **extra):
+        return LocalDateTimeField(**field_args)
+
+
 class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, ModelView):
     """What every model view of the panel shares: login (and permission), CSRF-protected
-    forms, translated column labels, readable dates, filters with live choices, query
-    strings within the database's bounds, CSV exports without formulas."""
+    forms, translated column labels, dates and times in the user's format and time zone,
+    filters with live choices, query strings within the database's bounds, CSV exports
+    without formulas."""
 
     form_base_class = AdminForm
+    model_form_converter = LocalDatesConverter
+    filter_converter = LocalFilterConverter()
     page_size = 50
     column_labels = FIELD_LABELS
     column_type_formatters = {
@@ -313,6 +372,8 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, M
         bool: format_yes_no,
         dt.datetime: format_timestamp,
         dt.date: format_day,
+        Decimal: format_number,
+        float: format_number,
     }
     column_type_formatters_detail = column_type_formatters
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
@@ -450,6 +511,7 @@ class RecordView(OpiekunModelView):
         formatters: dict[str, Callable] = {"owner": owner_formatter}
         formatters.update({name: reference_formatter(target) for name, target in references.items()})
         formatters.update(dict.fromkeys(allowed_values(model), value_formatter))
+        formatters.update(dict.fromkeys(money_columns(model), money_formatter))
         return formatters
 
     def value_filters(self, model: type, choices: Mapping[str, tuple[str, ...]]) -> list[FilterEqual]:
@@ -772,6 +834,27 @@ def permission_choices() -> list[tuple[str, str]]:
     ]
 
 
+def none_if_empty(value: str | None) -> str | None:
+    """A select's empty choice as None (the default: the browser's language, the
+    deployment's time zone)."""
+    return value or None
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The panel's languages, each named in itself, after "the browser's"."""
+    return [("", gettext("The browser's language")), *LANGUAGE_NAMES.items()]
+
+
+def language_formatter(view, context, model, name) -> str:
+    return LANGUAGE_NAMES.get(model.locale, gettext("The browser's language"))
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every time zone, after the deployment's default (named)."""
+    default = gettext("The company's time zone (%(zone)s)", zone=deployment_time_zone())
+    return [("", default), *((name, name) for name in time_zone_names())]
+
+
 class NewPasswordField(PasswordField):
     """A new password when filled in (empty keeps the current one). The view sets it through
     :func:`opiekun.users.change_password`, not by populating the model."""
@@ -809,8 +892,9 @@ class UserView(OpiekunModelView):
     column_list = ("name", "email", "role", "status", "departed_at")
     column_searchable_list = ("name", "email")
     column_default_sort = "name"
-    column_formatters = {"role": value_formatter, "status": value_formatter}
-    form_columns = ("name", "email", "role", "password", "current_password")
+    column_formatters = {"role": value_formatter, "status": value_formatter, "locale": language_formatter}
+    column_details_list = ("name", "email", "role", "status", "locale", "time_zone", "departed_at", "created_at")
+    form_columns = ("name", "email", "role", "locale", "time_zone", "password", "current_password")
     form_extra_fields = {
         "password": NewPasswordField(
             _l("Password"),
@@ -823,8 +907,12 @@ class UserView(OpiekunModelView):
             description=_l("Needed to change your own password."),
         ),
     }
-    form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": role_choices}}
+    form_overrides = {"role": SelectField, "locale": SelectField, "time_zone": SelectField}
+    form_args = {
+        "role": {"choices": role_choices},
+        "locale": {"choices": language_choices, "coerce": none_if_empty},
+        "time_zone": {"choices": time_zone_choices, "coerce": none_if_empty},
+    }
 
     def __init__(self):
         self.column_filters = [
@@ -870,7 +958,7 @@ class UserView(OpiekunModelView):
         state = inspect(user)
         changes = {
             field: getattr(user, field)
-            for field in ("name", "email", "role")
+            for field in ("name", "email", "role", "locale", "time_zone")
             if state.attrs[field].history.has_changes()
         }
         if new_password:
@@ -911,7 +999,7 @@ class UserView(OpiekunModelView):
             for user in leaving:
                 require_user_change_allowed(current_user, user, {"status": "departed"})
                 mark_departed(user)
-            return gettext("%(count)d user(s) marked as departed.", count=len(leaving))
+            return ngettext("%(num)d user marked as departed.", "%(num)d users marked as departed.", len(leaving))
 
         commit_or_report(depart_all)
 
@@ -922,7 +1010,7 @@ class UserView(OpiekunModelView):
             for user in returning:
                 require_user_change_allowed(current_user, user, {"status": "active"})
                 reactivate(user)
-            return gettext("%(count)d user(s) reactivated.", count=len(returning))
+            return ngettext("%(num)d user reactivated.", "%(num)d users reactivated.", len(returning))
 
         commit_or_report(reactivate_all)
 
@@ -1055,6 +1143,10 @@ def notification_kind_label(kind: str) -> str:
     return gettext(kind)
 
 
+def marked_read_message(count: int) -> str:
+    return ngettext("%(num)d notification marked as read.", "%(num)d notifications marked as read.", count)
+
+
 def read_formatter(view, context, model, name):
     return gettext("no") if model.read_at is None else model.read_at.strftime("%Y-%m-%d %H:%M")
 
@@ -1105,15 +1197,11 @@ class NotificationsView(OpiekunModelView):
     @action("mark_read", _l("Mark as read"))
     def action_mark_read(self, ids: list[str]) -> None:
         selected = parse_ids(ids)
-        commit_or_report(
-            lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.in_(selected)))
-        )
+        commit_or_report(lambda: marked_read_message(self.mark_read(Notification.id.in_(selected))))
 
     @expose("/read-all/", methods=("POST",))
     def read_all(self):
-        commit_or_report(
-            lambda: gettext("%(count)d marked as read.", count=self.mark_read(Notification.id.is_not(None)))
-        )
+        commit_or_report(lambda: marked_read_message(self.mark_read(Notification.id.is_not(None))))
         return redirect(self.get_url(".index_view"))
 
 

@@ -7,7 +7,7 @@ subclasses are for what only HTTP knows (a malformed body, a missing token, a ra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -105,8 +105,9 @@ def _is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def install_error_handlers(app: Flask) -> None:
-    """API and domain errors answer JSON; werkzeug's errors do too when the path is under /api/."""
+def install_error_handlers(app: Flask, page_for: Callable[[HTTPException], Any]) -> None:
+    """API and domain errors answer JSON; werkzeug's errors do too when the path is under
+    /api/, elsewhere ``page_for`` answers them (a page in the user's language)."""
 
     app.register_error_handler(ApiError, error_response)
     app.register_error_handler(DomainError, error_response)
@@ -114,7 +115,7 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if not _is_api_request():
-            return error
+            return page_for(error)
         status = error.code or 500
         return error_response(
             ApiError(error.description or error.name, status=status, code=_HTTP_CODES.get(status, "error"))

@@ -1,10 +1,10 @@
 """Users and API tokens."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import Blueprint
-from pydantic import create_model
+from pydantic import AfterValidator, create_model
 from sqlalchemy import or_, select
 
 from opiekun.api.errors import Unauthorized
@@ -14,6 +14,8 @@ from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, issue_token
 from opiekun.errors import Invalid, Message, Refused
 from opiekun.extensions import db
+from opiekun.labels import LANGUAGES
+from opiekun.local_time import is_time_zone
 from opiekun.lookups import get_by_id
 from opiekun.models import USER_STATUSES, User
 from opiekun.permissions import has_permission, role_exists
@@ -24,6 +26,20 @@ RoleName = Text(50, min_length=1)
 #: How strong a password must be is :mod:`opiekun.passwords`' rule (422 naming the field).
 Password = Text(200, min_length=1)
 UserStatus = Literal[USER_STATUSES]  # type: ignore[valid-type]
+#: Fields a PATCH may set to null: the user goes back to the browser's language, the
+#: deployment's time zone.
+BACK_TO_DEFAULT = frozenset({"locale", "time_zone"})
+
+
+def known_time_zone(name: str) -> str:
+    if not is_time_zone(name):
+        raise ValueError("not a time zone; use an IANA name such as Europe/Warsaw")
+    return name
+
+
+#: An IANA time zone name (``Europe/Warsaw``); times in the panel are shown in it.
+TimeZoneName = Annotated[Text(64, min_length=1), AfterValidator(known_time_zone)]
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 
 
 class TokenRequest(InputModel):
@@ -46,6 +62,10 @@ class UserOut(OutputModel):
     departed_at: dt.datetime | None
     created_at: dt.datetime
     display_name: str
+    #: the user's language in the panel (null: the browser's)
+    locale: str | None
+    #: the user's time zone (null: the deployment's, ``OPIEKUN_TIME_ZONE``)
+    time_zone: str | None
 
 
 class UserCreate(InputModel):
@@ -53,6 +73,8 @@ class UserCreate(InputModel):
     name: Text(200, min_length=1)
     password: Password
     role: RoleName = "user"
+    locale: Language | None = None
+    time_zone: TimeZoneName | None = None
 
 
 class UserUpdate(InputModel):
@@ -63,6 +85,8 @@ class UserUpdate(InputModel):
     current_password: Text(200, min_length=1) | None = None
     role: RoleName | None = None
     status: UserStatus | None = None
+    locale: Language | None = None
+    time_zone: TimeZoneName | None = None
 
 
 class UserListQuery(PageQuery):
@@ -135,7 +159,14 @@ def create_user():
     _check_role(body.role)
     require_user_creation_allowed(current_api_user(), body.role)
     require_unique_email(body.email)
-    user = User(email=body.email.lower(), name=body.name, role=body.role, status="active")
+    user = User(
+        email=body.email.lower(),
+        name=body.name,
+        role=body.role,
+        status="active",
+        locale=body.locale,
+        time_zone=body.time_zone,
+    )
     change_password(current_api_user(), user, body.password)
     db.session.add(user)
     db.session.commit()
@@ -149,7 +180,14 @@ def get_user(user_id: int):
 
 def requested_changes(user: User, values: dict) -> dict:
     """The fields of ``values`` that would change ``user`` (a password always does)."""
-    current = {"email": user.email, "name": user.name, "role": user.role, "status": user.status}
+    current = {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "status": user.status,
+        "locale": user.locale,
+        "time_zone": user.time_zone,
+    }
     return {
         field: value
         for field, value in values.items()
@@ -163,11 +201,9 @@ def update_user(user_id: int):
     user = get_user_or_404(user_id)
     body = request_body()
     values = body.model_dump(exclude_unset=True)
-    if None in values.values():
-        raise Invalid(
-            Message("fields cannot be emptied"),
-            {name: Message("must not be null") for name, value in values.items() if value is None},
-        )
+    emptied = {name for name, value in values.items() if value is None} - BACK_TO_DEFAULT
+    if emptied:
+        raise Invalid(Message("fields cannot be emptied"), {name: Message("must not be null") for name in emptied})
     current_password = values.pop("current_password", None)
     changes = requested_changes(user, values)
     require_user_change_allowed(caller, user, changes)
@@ -177,8 +213,9 @@ def update_user(user_id: int):
     if "role" in changes:
         _check_role(changes["role"])
         change_role(user, changes["role"])
-    if "name" in changes:
-        user.name = changes["name"]
+    for field in ("name", "locale", "time_zone"):
+        if field in changes:
+            setattr(user, field, changes[field])
     if "password" in changes:
         change_password(caller, user, changes["password"], current_password)
     if changes.get("status") == "departed":

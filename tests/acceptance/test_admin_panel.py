@@ -213,7 +213,7 @@ def test_marking_a_user_departed_and_the_last_admin_is_refused(app, admin, selle
 
     refused = browser.run_action("/admin/users/", "mark_departed", [admin["id"]])
     assert (
-        "ostatni aktywny administrator musi pozostać aktywnym administratorem; najpierw nadaj komuś innemu rolę "
+        "Ostatni aktywny administrator musi pozostać aktywnym administratorem; najpierw nadaj komuś innemu rolę "
         "administratora: Status: ostatni aktywny administrator"
     ) in flashed(refused)
     with app.app_context():

@@ -242,13 +242,13 @@ def test_the_admin_user_form_refuses_what_the_api_refuses(app, api, admin, peopl
         {"name": admin["name"], "email": admin["email"], "role": "admin", "password": NEW_PASSWORD},
     )
     assert reset.status_code == 200
-    assert "tylko administratorzy mogą zmieniać administratora" in flashed(reset)
+    assert "Tylko administratorzy mogą zmieniać administratora" in flashed(reset)
     assert user_row(app, admin["id"]) == before
 
     promoted = browser.submit(
         f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"], "role": "admin"}
     )
-    assert "tylko administratorzy mogą nadawać rolę administratora" in flashed(promoted)
+    assert "Tylko administratorzy mogą nadawać rolę administratora" in flashed(promoted)
     widened = browser.submit(
         f"/admin/users/edit/?id={seller['id']}", {"name": seller["name"], "email": seller["email"], "role": "auditors"}
     )
@@ -259,13 +259,13 @@ def test_the_admin_user_form_refuses_what_the_api_refuses(app, api, admin, peopl
         f"/admin/users/edit/?id={people_manager['id']}",
         {"name": people_manager["name"], "email": people_manager["email"], "role": "user"},
     )
-    assert "nikt nie zmienia własnej roli ani stanu" in flashed(mine)
+    assert "Nikt nie zmienia własnej roli ani stanu" in flashed(mine)
     assert user_row(app, people_manager["id"])["role"] == "people"
 
     created = browser.submit(
         "/admin/users/new/", {"name": "Boss", "email": "boss@firma.example", "role": "admin", "password": NEW_PASSWORD}
     )
-    assert "tylko administratorzy mogą nadawać rolę administratora" in flashed(created)
+    assert "Tylko administratorzy mogą nadawać rolę administratora" in flashed(created)
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "boss@firma.example")) is None
 
@@ -274,16 +274,16 @@ def test_the_users_list_actions_leave_admins_to_admins(app, api, admin, people_m
     other_admin = api.create_user("second.admin@firma.example", role="admin", name="Bogdan Admin")
     browser = logged_in(app, people_manager)
     page = browser.run_action("/admin/users/", "mark_departed", [other_admin["id"]])
-    assert "tylko administratorzy mogą zmieniać administratora" in flashed(page)
+    assert "Tylko administratorzy mogą zmieniać administratora" in flashed(page)
     assert user_row(app, other_admin["id"])["status"] == "active"
 
     mine = browser.run_action("/admin/users/", "mark_departed", [people_manager["id"]])
-    assert "nikt nie zmienia własnej roli ani stanu" in flashed(mine)
+    assert "Nikt nie zmienia własnej roli ani stanu" in flashed(mine)
     assert user_row(app, people_manager["id"])["status"] == "active"
 
     assert api.patch(f"/users/{other_admin['id']}", admin, json={"status": "departed"}).status_code == 200
     back = browser.run_action("/admin/users/", "reactivate", [other_admin["id"]])
-    assert "tylko administratorzy mogą zmieniać administratora" in flashed(back)
+    assert "Tylko administratorzy mogą zmieniać administratora" in flashed(back)
     assert user_row(app, other_admin["id"])["status"] == "departed"
 
     # a plain user is still theirs to manage, whole or nothing
@@ -318,18 +318,18 @@ def test_the_admin_roles_view_grants_only_what_the_caller_holds(app, api, admin,
             "permissions": ["users.manage", "roles.manage", "pipelines.manage", "records.delete", "audit.view"],
         },
     )
-    assert "nikt nie zmienia własnej roli" in flashed(own)
+    assert "Nikt nie zmienia własnej roli" in flashed(own)
     assert role_permissions(app, "people") == ["pipelines.manage", "records.delete", "roles.manage", "users.manage"]
 
     renamed = browser.submit(
         f"/admin/roles/edit/?id={auditors_id}",
         {"name": "auditors2", "label": "Auditors", "permissions": ["audit.view"]},
     )
-    assert "nie możesz zmieniać roli z uprawnieniami, których nie masz: audit.view" in flashed(renamed)
+    assert "Nie możesz zmieniać roli z uprawnieniami, których nie masz: audit.view" in flashed(renamed)
     deleted = browser.submit(
         "/admin/roles/delete/", {"id": str(auditors_id)}, form_url="/admin/roles/", follow_redirects=True
     )
-    assert "nie możesz zmieniać roli z uprawnieniami, których nie masz: audit.view" in flashed(deleted)
+    assert "Nie możesz zmieniać roli z uprawnieniami, których nie masz: audit.view" in flashed(deleted)
     with app.app_context():
         assert db.session.scalar(select(Role.name).where(Role.id == auditors_id)) == "auditors"
 

@@ -301,7 +301,7 @@ def test_an_admin_gives_every_company_of_a_departed_owner_to_a_colleague_from_th
     with page.expect_navigation():  # the filtered list, loaded with its scripts
         page.get_by_role("button", name="Zastosuj").click()
     expect(page.locator("table.model-list tbody tr")).to_have_count(6)
-    page.get_by_text("Wszystkie 6 pasujące").click()
+    page.get_by_text("Wszystkie 6 pasujących").click()
     page.locator(".dropdown-menu.show").get_by_role("link", name="Przekaż…").click()
     expect(page.locator("#bulk-scope")).to_have_text(
         "Wszystkie 6 rekordów pasujących do filtra listy (wszystkie strony):"

@@ -180,10 +180,10 @@ def test_a_manager_gives_every_record_matching_a_filter_a_new_owner_across_pages
     page.locator(".dropdown-menu.show").get_by_role("link", name="Opiekun", exact=True).click()
     page.locator("select.filter-val").last.select_option(label=seller["name"], force=True)  # under select2
     page.get_by_role("button", name="Zastosuj").click()
-    expect(page.get_by_role("link", name="Wszystkie 55 pasujące")).to_be_visible()
+    expect(page.get_by_role("link", name="Wszystkie 55 pasujących")).to_be_visible()
     page.wait_for_load_state("load")  # the menus open once the page's scripts ran
 
-    page.get_by_role("link", name="Wszystkie 55 pasujące").click()
+    page.get_by_role("link", name="Wszystkie 55 pasujących").click()
     page.locator(".dropdown-menu.show").get_by_role("link", name="Zmień opiekuna…").click()
     expect(page.locator("#bulk-scope")).to_contain_text(
         "Wszystkie 55 rekordów pasujących do filtra listy (wszystkie strony):"

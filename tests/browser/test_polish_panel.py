@@ -8,6 +8,7 @@ built in code, Flask-Admin's own strings."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -88,6 +89,13 @@ ENGLISH_WORDS = {
     "history",
     "true",
     "false",
+    "date",
+    "between",
+    "equals",
+    "greater",
+    "smaller",
+    "contains",
+    "empty",
 }
 
 
@@ -95,6 +103,17 @@ def menu_pages(page) -> list[str]:
     """Every page the menu leads to (dropdowns included), as paths."""
     links = page.eval_on_selector_all("nav a[href^='/admin']", "links => links.map(link => link.getAttribute('href'))")
     return sorted({urlparse(link).path for link in links if "logout" not in link})
+
+
+def filter_menu_texts(page) -> str:
+    """The list's filters as its "Add filter" menu shows them once opened: each filter's
+    name and its operations ("pomiędzy", "równa się")."""
+    data = page.locator("#filter-groups-data")
+    if not data.count():
+        return ""
+    groups = json.loads(data.text_content())
+    operations = [item["operation"] for items in groups.values() for item in items]
+    return " ".join([*groups, *operations])
 
 
 def leftovers(page, english: set[str]) -> list[str]:
@@ -112,6 +131,7 @@ def leftovers(page, english: set[str]) -> list[str]:
     shown += " ".join(
         page.eval_on_selector_all("[title], [placeholder]", "els => els.map(e => e.title || e.placeholder)")
     )
+    shown += " " + filter_menu_texts(page)
     phrases = {text for text in english if re.search(rf"(?<![\w-]){re.escape(text)}(?![\w-])", shown)}
     # addresses, paths and permission names (records.delete) are names, not words
     shown_without_addresses = re.sub(r"\S+@\S+|\S+://\S+|/\S+|\b\w+\.\w+\b", " ", shown)

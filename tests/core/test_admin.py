@@ -4,7 +4,9 @@ roles, pipelines, notifications and the home page."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
+import pytest
 from sqlalchemy import select
 
 from opiekun.admin.views import allowed_values, changed_values
@@ -13,25 +15,43 @@ from opiekun.models import Company, Lead, Notification, Pipeline, Role, User
 from tests.support.admin_browser import flashed, logged_in
 
 
-def _set_created_at(app, company_id: int, day: dt.date) -> None:
+def _set_created_at(app, company_id: int, moment: dt.datetime) -> None:
     with app.app_context():
         company = db.session.get(Company, company_id)
-        company.created_at = dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.UTC)
+        company.created_at = moment
         db.session.commit()
 
 
 # --- record lists and forms -----------------------------------------------------------------
 
 
-def test_the_created_range_includes_its_last_day(app, api, admin):
+@pytest.mark.parametrize("days", ["01.01.2026 – 31.01.2026", "2026-01-01 to 2026-01-31"])
+def test_the_created_range_is_whole_days_on_the_users_clock(app, api, admin, days):
+    """Typed the Polish way (or as Flask-Admin's ISO links), the range ends at midnight in
+    Warsaw: 22:30 UTC on 31 January is still January there, 23:30 UTC is 1 February."""
     january = api.post("/companies", admin, json={"name": "Styczniowa"}).get_json()
     february = api.post("/companies", admin, json={"name": "Lutowa"}).get_json()
-    _set_created_at(app, january["id"], dt.date(2026, 1, 31))
-    _set_created_at(app, february["id"], dt.date(2026, 2, 1))
+    _set_created_at(app, january["id"], dt.datetime(2026, 1, 31, 22, 30, tzinfo=dt.UTC))
+    _set_created_at(app, february["id"], dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC))
     browser = logged_in(app, admin)
     arg = browser.filter_arg("/admin/company/", "Utworzono")
-    page = browser.text(f"/admin/company/?flt0_{arg}=2026-01-01+to+2026-01-31")
+    page = browser.text(f"/admin/company/?flt0_{arg}={quote(days)}")
     assert "Styczniowa" in page and "Lutowa" not in page
+    details = browser.text(f"/admin/company/details/?id={january['id']}")
+    assert "31.01.2026, 23:30" in details  # shown on the same clock
+
+
+def test_a_user_in_another_time_zone_sees_and_filters_by_their_own_days(app, api, admin):
+    """An admin who works from New York: the company created at 03:00 UTC on 1 February
+    was created on 31 January (22:00) for them, and is listed under January."""
+    company = api.post("/companies", admin, json={"name": "Nowojorska"}).get_json()
+    _set_created_at(app, company["id"], dt.datetime(2026, 2, 1, 3, 0, tzinfo=dt.UTC))
+    assert api.patch(f"/users/{admin['id']}", admin, json={"time_zone": "America/New_York"}).status_code == 200
+    browser = logged_in(app, admin)
+    arg = browser.filter_arg("/admin/company/", "Utworzono")
+    page = browser.text(f"/admin/company/?flt0_{arg}={quote('31.01.2026 – 31.01.2026')}")
+    assert "Nowojorska" in page
+    assert "31.01.2026, 22:00" in browser.text(f"/admin/company/details/?id={company['id']}")
 
 
 def test_fixed_values_are_read_from_the_check_constraints():
@@ -234,9 +254,18 @@ def test_a_refusal_message_is_english_in_the_api_and_translated_in_the_admin(app
     assert api_error_for(refusal).body()["error"]["fields"]["status"] == "already undone"
     with app.test_request_context(headers={"Accept-Language": "pl"}):
         shown = error_message(refusal, {"status": "Stan"})
-    assert shown == "przekazanie 7 zostało już cofnięte: Stan: już cofnięte; note: plain text stays as it is"
+    assert shown == "Przekazanie nr 7 zostało już cofnięte: Stan: już cofnięte; note: plain text stays as it is"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert (
             error_message(refusal)
-            == "transfer 7 was already undone: Status: already undone; note: plain text stays as it is"
+            == "Transfer 7 was already undone: Status: already undone; note: plain text stays as it is"
         )
+
+
+def test_flask_admins_texts_come_with_our_corrections_whatever_page_was_first(app, admin):
+    """Flask-Admin's catalog says "50 rzeczy" for the page size; ours says "50 na stronie",
+    also when the first page of the process had no admin view (the login page)."""
+    browser = logged_in(app, admin)
+    browser.get("/login")
+    page = browser.text("/admin/company/")
+    assert "50 na stronie" in page and "rzeczy" not in page

@@ -124,3 +124,18 @@ def test_the_command_line_refuses_a_short_key_with_the_message_not_a_traceback(e
     assert (
         finished.stderr.startswith("Error: OPIEKUN_SECRET_KEY is 9 bytes long") and "Traceback" not in finished.stderr
     )
+
+
+def test_the_deployments_time_zone_comes_from_the_environment(environment, monkeypatch):
+    monkeypatch.setenv("OPIEKUN_SECRET_KEY", "k" * 32)
+    assert Settings.from_environment(environment).time_zone == "Europe/Warsaw"
+    monkeypatch.setenv("OPIEKUN_TIME_ZONE", "America/Sao_Paulo")
+    assert Settings.from_environment(environment).time_zone == "America/Sao_Paulo"
+
+
+@pytest.mark.parametrize("zone", ["Warszawa", "Europe/Nowhere", "../etc/passwd"])
+def test_an_unknown_time_zone_is_refused_at_start_with_the_fix(environment, monkeypatch, zone):
+    monkeypatch.setenv("OPIEKUN_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("OPIEKUN_TIME_ZONE", zone)
+    with pytest.raises(ConfigurationError, match="Europe/Warsaw"):
+        Settings.from_environment(environment)

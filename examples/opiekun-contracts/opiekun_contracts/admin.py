@@ -10,9 +10,14 @@ creates the view itself, as ``ContractView(record_type)``, because the record ty
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from opiekun.admin.views import RecordView
 
 
 class ContractView(RecordView):
     column_list = ("name", "company", "value", "start_date", "end_date", "status", "owner")
     column_filters = ("start_date", "end_date", "value")
+    #: labels of the columns the core does not know (the core's — name, value, owner… —
+    #: come with RecordView); translated by this package's catalog
+    column_labels = {**RecordView.column_labels, "start_date": _l("Start date"), "end_date": _l("End date")}

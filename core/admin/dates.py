@@ -1,0 +1,255 @@
+"""Dates and times in the panel as the user reads and types them: in their language's format
+(``06.12.2026`` in Polish) and on their clock (:mod:`opiekun.local_time`), never UTC.
+
+One table says how each language writes a date; from it come the form fields, the list
+filters (which also take the ISO form, so old links keep working) and the settings of
+Flask-Admin's date pickers (``local_dates.html`` applies them through
+``faForm.addFieldConverter``, Flask-Admin's hook for styling inputs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from babel.dates import get_day_names, get_month_names
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.form import DatePickerWidget, DateTimePickerWidget
+from flask_babel import get_locale, get_timezone, gettext
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, DateTimeField
+
+from opiekun.local_time import as_local, as_utc, days_as_utc
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """How one language writes a date: for Python (``strptime``) and for the pickers
+    (moment.js tokens)."""
+
+    python: str
+    picker: str
+
+    @property
+    def python_minutes(self) -> str:
+        return f"{self.python} %H:%M"
+
+    @property
+    def picker_minutes(self) -> str:
+        return f"{self.picker} HH:mm"
+
+
+ISO = DateFormat("%Y-%m-%d", "YYYY-MM-DD")
+#: by language; a language not listed writes ISO dates
+DATE_FORMATS = {"pl": DateFormat("%d.%m.%Y", "DD.MM.YYYY"), "en": ISO}
+#: between the two days of a range, in every language (Flask-Admin's " to " is read too)
+RANGE_SEPARATOR = " – "
+RANGE_SEPARATORS = (RANGE_SEPARATOR, " to ", " - ")
+
+
+def language() -> str:
+    return str(get_locale() or "pl")
+
+
+def date_format() -> DateFormat:
+    """How the current user's language writes a date."""
+    return DATE_FORMATS.get(language(), ISO)
+
+
+def time_zone_name() -> str:
+    return str(get_timezone())
+
+
+def read_date(text: str) -> dt.date:
+    """A date typed in the user's format (or ISO). ValueError if it is none."""
+    text = text.strip()
+    for pattern in dict.fromkeys((date_format().python, ISO.python)):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def read_moment(text: str) -> dt.datetime:
+    """A date and time typed in the user's format (or ISO, seconds allowed) on their
+    clock, as UTC. ValueError if it is none."""
+    text = text.strip()
+    patterns = (date_format().python_minutes, ISO.python_minutes, f"{ISO.python} %H:%M:%S")
+    for pattern in dict.fromkeys(patterns):
+        try:
+            return as_utc(dt.datetime.strptime(text, pattern), time_zone_name())
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def split_range(text: str) -> list[str]:
+    for separator in RANGE_SEPARATORS:
+        if separator in text:
+            return text.split(separator)
+    return [text]
+
+
+# --- form fields --------------------------------------------------------------------------
+
+
+class LocalDateField(DateField):
+    """A date typed in the user's format with Flask-Admin's picker (ISO accepted too)."""
+
+    widget = DatePickerWidget()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.pop("format", None)
+        super().__init__(*args, format=[date_format().python, ISO.python], **kwargs)
+
+    def __call__(self, **kwargs: Any):
+        kwargs.setdefault("data-date-format", date_format().picker)
+        kwargs.setdefault("placeholder", date_format().picker.lower().replace("y", "r"))
+        return super().__call__(**kwargs)
+
+
+class LocalDateTimeField(DateTimeField):
+    """A date and time typed on the user's clock in their format; stored as UTC."""
+
+    widget = DateTimePickerWidget()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.pop("format", None)
+        super().__init__(*args, format=date_format().python_minutes, **kwargs)
+
+    def __call__(self, **kwargs: Any):
+        kwargs.setdefault("data-date-format", date_format().picker_minutes)
+        return super().__call__(**kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.data is None:
+            return ""
+        return as_local(self.data, time_zone_name()).strftime(date_format().python_minutes)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = read_moment(" ".join(valuelist))
+        except ValueError:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid datetime value.")) from None
+
+
+# --- list filters -------------------------------------------------------------------------
+
+
+class LocalDateValue:
+    """Mixin for Flask-Admin's date filters: the value is one date in the user's format."""
+
+    def clean(self, value: str) -> dt.date:
+        return read_date(value)
+
+    def validate(self, value: str) -> bool:
+        try:
+            read_date(value)
+        except ValueError:
+            return False
+        return True
+
+
+class LocalDateRange:
+    """Mixin for Flask-Admin's date range filters: two dates in the user's format,
+    separated by :data:`RANGE_SEPARATOR` (or Flask-Admin's " to "), the first not later."""
+
+    def clean(self, value: str) -> list[dt.date]:
+        return [read_date(part) for part in split_range(value)]
+
+    def validate(self, value: str) -> bool:
+        try:
+            days = self.clean(value)
+        except ValueError:
+            return False
+        return len(days) == 2 and days[0] <= days[1]
+
+    def operation(self):
+        return _l("between")
+
+
+class DateEqualFilter(LocalDateValue, sqla_filters.DateEqualFilter):
+    pass
+
+
+class DateNotEqualFilter(LocalDateValue, sqla_filters.DateNotEqualFilter):
+    pass
+
+
+class DateGreaterFilter(LocalDateValue, sqla_filters.DateGreaterFilter):
+    pass
+
+
+class DateSmallerFilter(LocalDateValue, sqla_filters.DateSmallerFilter):
+    pass
+
+
+class DateBetweenFilter(LocalDateRange, sqla_filters.DateBetweenFilter):
+    pass
+
+
+class DateNotBetweenFilter(LocalDateRange, sqla_filters.DateNotBetweenFilter):
+    def operation(self):
+        return _l("not between")
+
+
+class DateRangeFilter(LocalDateRange, sqla_filters.DateBetweenFilter):
+    """A timestamp between two days of the user's calendar, both included (the last day
+    counts until midnight on the user's clock)."""
+
+    def apply(self, query, value, alias=None):
+        start, end = days_as_utc(value[0], value[1], time_zone_name())
+        column = self.get_column(alias)
+        return query.filter(column >= start, column < end)
+
+
+class LocalFilterConverter(sqla_filters.FilterConverter):
+    """Flask-Admin's filters for each column type, with dates read in the user's format and
+    timestamps filtered by the days of the user's calendar."""
+
+    date_filters = (
+        DateEqualFilter,
+        DateNotEqualFilter,
+        DateGreaterFilter,
+        DateSmallerFilter,
+        DateBetweenFilter,
+        DateNotBetweenFilter,
+        sqla_filters.FilterEmpty,
+    )
+    datetime_filters = (DateRangeFilter, sqla_filters.FilterEmpty)
+
+
+# --- the pickers --------------------------------------------------------------------------
+
+
+def picker_settings() -> dict[str, Any]:
+    """What ``local_dates.html`` gives Flask-Admin's date pickers: the user's format, the
+    range separator and the texts, month and day names of the user's language."""
+    locale = get_locale()
+    days = get_day_names("narrow", locale=locale)  # Monday = 0
+    return {
+        "date": date_format().picker,
+        "dateTime": date_format().picker_minutes,
+        "separator": RANGE_SEPARATOR,
+        "locale": {
+            "applyLabel": gettext("Apply"),
+            "cancelLabel": gettext("Cancel"),
+            "fromLabel": gettext("From"),
+            "toLabel": gettext("To"),
+            "weekLabel": gettext("W"),
+            "customRangeLabel": gettext("Custom range"),
+            "daysOfWeek": [days[(index + 6) % 7] for index in range(7)],  # the picker starts at Sunday
+            "monthNames": [
+                name.capitalize() for _, name in sorted(get_month_names("abbreviated", "stand-alone", locale).items())
+            ],
+            "firstDay": (locale.first_week_day + 1) % 7 if locale is not None else 1,
+        },
+    }

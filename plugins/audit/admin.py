@@ -7,12 +7,11 @@ Permissions are checked here on the server (``audit.view``).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -23,6 +22,7 @@ from opiekun.errors import DomainError, NotFound, Refused, translated
 from opiekun.extensions import db
 from opiekun.jobs import enqueue
 from opiekun.labels import value_label
+from opiekun.local_time import today_in
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.entries import REDACTED
 from opiekun.plugins.audit.history import (
@@ -102,9 +102,10 @@ class AuditView(LoginRequired, BaseView):
         )
 
     def _filter(self) -> tuple[HistoryFilter | None, dict[str, str]]:
-        """The filter of the query string, or ``None`` and why not (per field label)."""
+        """The filter of the query string (its days are the user's), or ``None`` and why
+        not (per field label)."""
         try:
-            history_filter = HistoryFilter.from_params(request.args)
+            history_filter = HistoryFilter.from_params({**request.args, "time_zone": str(get_timezone())})
             check_filter(history_filter)
             return history_filter, {}
         except DomainError as error:
@@ -147,10 +148,10 @@ class AuditView(LoginRequired, BaseView):
         history_filter, problems = self._filter()
         if history_filter is None:
             abort(400)
-        language = str(get_locale() or "pl")
+        language, time_zone = str(get_locale() or "pl"), str(get_timezone())
         if count_entries(history_filter) <= inline_export_limit():
-            name = f"{gettext('history')}-{dt.date.today().isoformat()}.xlsx"
-            return send_workbook(history_filter, name, language)
+            name = f"{gettext('history')}-{today_in(time_zone).isoformat()}.xlsx"
+            return send_workbook(history_filter, name, language, time_zone)
         job_id = enqueue(
             jobs.EXPORT,
             user_id=current_user.id,
@@ -158,6 +159,7 @@ class AuditView(LoginRequired, BaseView):
             filters=history_filter.as_params(),
             language=language,
             site_url=request.host_url,
+            time_zone=time_zone,
         )
         return redirect(url_for(".export_progress", job_id=job_id))
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.engine import Connection
 
@@ -40,10 +41,11 @@ _SET_REWRITTEN = (
 
 
 def anonymized_values(person_id: int) -> dict[str, Any]:
-    """What replaces the person's personal data in the record."""
+    """What replaces the person's personal data in the record: a name in the language of
+    whoever anonymizes ("Zanonimizowana osoba #12", "Anonymized person #12")."""
     return {
-        "first_name": "Anonymized",
-        "last_name": f"person #{person_id}",
+        "first_name": gettext("Anonymized"),
+        "last_name": gettext("person #%(id)s", id=person_id),
         "email": None,
         "phone": None,
         "position": None,

@@ -114,16 +114,18 @@ def _start_export(history_filter: HistoryFilter) -> ExportStarted:
     )
 
 
-def send_workbook(history_filter: HistoryFilter, download_name: str, language: str | None = None):
+def send_workbook(
+    history_filter: HistoryFilter, download_name: str, language: str | None = None, time_zone: str | None = None
+):
     """Write the export to a temporary file in the instance folder and stream it back
-    (in ``language`` for the admin; the API's workbook is English), its links to records
-    absolute under the address it was asked on."""
+    (in ``language`` on the clock of ``time_zone`` for the admin; the API's workbook is
+    English, in UTC), its links to records absolute under the address it was asked on."""
     from opiekun.plugins.audit.export import export_history
 
     handle, path = tempfile.mkstemp(suffix=".xlsx", dir=jobs.export_folder())
     os.close(handle)
     try:
-        export_history(history_filter, path, language, request.host_url)
+        export_history(history_filter, path, language, request.host_url, time_zone)
         stream = open(path, "rb")  # noqa: SIM115 - closed by the response
     finally:
         os.unlink(path)  # the open handle keeps the data until the response is sent

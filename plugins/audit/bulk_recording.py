@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from opiekun.changes import BulkChange, change_value
 from opiekun.plugins.audit import chain
-from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED
+from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED, recorded_operation
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
 from opiekun.record_registry import record_types
 
@@ -97,13 +97,14 @@ class _BulkPlan:
         self.old_columns = [rows.c[f"old_{name}"] for name in fields]
         self.name_column = _name_column(model, bulk)
         self._url = _url_parts(record_type)
+        self.operation = recorded_operation(bulk.operation, fields)
         entry = {
             **common,
             "object_type": bulk.object_type,
             "object_id": chain.Slot(0),
             "object_name": chain.Slot(1),
             "object_url": chain.Slot(2),
-            "operation": bulk.operation,
+            "operation": self.operation,
             "changes": items,
         }
         self.canonical = chain.Template.of_entry(entry)
@@ -116,7 +117,6 @@ class _BulkPlan:
             common["job"],
             bulk.object_type,
         )
-        self.operation = bulk.operation
 
     def _field_items(
         self, bulk: BulkChange, fields: list[str], references: Mapping[str, Reference | None]

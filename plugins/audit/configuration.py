@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from opiekun.errors import Invalid, Message, NotFound
 from opiekun.extensions import db
-from opiekun.plugins.audit.entries import bump_settings_version
+from opiekun.plugins.audit.entries import KIND_OF, bump_settings_version
 from opiekun.plugins.audit.models import AuditTypeSetting
 from opiekun.record_registry import record_types
 
@@ -29,8 +29,9 @@ class TypeConfig:
     excluded_fields: frozenset[str]
 
     def records(self, operation: str) -> bool:
-        """Whether changes made by ``operation`` are recorded."""
-        return self.operations is None or operation in self.operations
+        """Whether entries of ``operation`` are recorded: it, or what it is a kind of, is
+        chosen (``update`` records owner changes too)."""
+        return self.operations is None or not self.operations.isdisjoint({operation, KIND_OF.get(operation)})
 
 
 #: The configuration of a record type nobody configured: everything is recorded.

@@ -9,7 +9,7 @@ writes through the caller's connection with core statements, never the ORM unit 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -28,6 +28,26 @@ ANONYMIZE = "anonymize"
 PURGE = "purge"
 #: What replaces personal data in the record's history.
 REDACTED = "(anonymized)"
+#: An update that changes the record's owner (``owner_id``, which every record type has) is
+#: recorded as this operation: one entry, "owner changed", listing every field it changed.
+OWNER_CHANGED = "owner_changed"
+OWNER_FIELD = "owner_id"
+#: The operation a recorded operation is a kind of: an owner change is an update, so a
+#: filter or a per-type setting naming ``update`` takes in owner changes too.
+KIND_OF = {OWNER_CHANGED: "update"}
+
+
+def recorded_operation(operation: str, fields: Collection[str]) -> str:
+    """The operation an entry is recorded with: an update whose recorded ``fields`` include
+    the owner is an owner change; every other event keeps the change stream's name."""
+    return OWNER_CHANGED if operation == "update" and OWNER_FIELD in fields else operation
+
+
+def operations_named(operation: str) -> list[str]:
+    """The recorded operations that a filter naming ``operation`` matches: the operation
+    and its kinds (``update``: updates and owner changes)."""
+    return [operation, *(kind for kind, broader in KIND_OF.items() if broader == operation)]
+
 
 _LOCK_HEAD = select(CHAIN_HEAD).where(CHAIN_HEAD.c.id == CHAIN_HEAD_ID).with_for_update()
 

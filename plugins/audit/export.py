@@ -4,7 +4,9 @@ openpyxl's write-only mode keeps only the current row in memory (rows go to a te
 file per sheet, zipped when the workbook is saved), and the entries are read with a
 server-side cursor in batches, so memory stays flat for millions of rows. A sheet holds at
 most 1,048,576 rows (Excel's limit, header included): the export continues on "History
-(2)", "History (3)"… Timestamps are real Excel dates (UTC; Excel has no time zones).
+(2)", "History (3)"… Timestamps are real Excel dates; Excel has no time zones, so they are
+written on one clock, named in the header: UTC in the API's workbook, the user's time zone
+in the admin's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
 from opiekun.extensions import db
+from opiekun.local_time import as_local
 from opiekun.plugins.audit.entries import ENTRIES
 from opiekun.plugins.audit.history import HistoryFilter, filtered_entries
 from opiekun.spreadsheets import xlsx_text
@@ -44,17 +47,26 @@ HEADER = (
 
 
 class Vocabulary:
-    """The words of a workbook in one language: the header, the sheet's title, and the
-    operations, record types and field labels of its rows (each translated once, then
-    cached: an export may hold millions of rows). ``language=None`` is the API's workbook:
-    English, stored values as they are (integrators read the codes)."""
+    """The words of a workbook in one language and the clock of its dates: the header, the
+    sheet's title, and the operations, record types and field labels of its rows (each
+    translated once, then cached: an export may hold millions of rows). ``language=None``
+    is the API's workbook: English, stored values as they are (integrators read the
+    codes), dates in UTC."""
 
-    def __init__(self, language: str | None = None):
+    def __init__(self, language: str | None = None, time_zone: str | None = None):
         self.language = language
+        self.time_zone = time_zone or "UTC"
         self._cache: dict[tuple[str, str], str] = {}
         with self._locale():
             self.header = tuple(self._word(text) for text in HEADER)
+            if self.time_zone != "UTC":
+                self.header = (self.header[0], self._date_header(), *self.header[2:])
             self.sheet_title = self._word(SHEET_TITLE)[:28]
+
+    def _date_header(self) -> str:
+        from flask_babel import gettext
+
+        return gettext("Date (%(zone)s)", zone=self.time_zone)
 
     def _locale(self):
         from flask_babel import force_locale
@@ -119,22 +131,30 @@ def context_text(context: Mapping | None) -> str:
     return ", ".join(f"{key}={value}" for key, value in sorted(context.items()) if key != "redacted")
 
 
-def _naive_utc_at(dialect_name: str):
-    """``at`` as a naive UTC timestamp straight from the database (Excel has no time
-    zones), skipping the per-row time-zone conversion in Python."""
+def _naive_at(dialect_name: str, time_zone: str):
+    """``at`` as a naive timestamp on the clock of ``time_zone`` (Excel has no time zones):
+    PostgreSQL converts it while reading, skipping the per-row conversion in Python; SQLite
+    keeps UTC without a zone (:func:`_clock` converts it)."""
     if dialect_name == "postgresql":
-        return func.timezone("UTC", ENTRIES.c.at).label("at")
-    return type_coerce(ENTRIES.c.at, DateTime()).label("at")  # SQLite keeps UTC without a zone
+        return func.timezone(time_zone, ENTRIES.c.at).label("at")
+    return type_coerce(ENTRIES.c.at, DateTime()).label("at")
 
 
-def _export_columns(dialect_name: str) -> tuple:
-    """The columns of a sheet row, as cheap for the driver as possible: ``at`` naive UTC,
-    ``changes`` and ``context`` as their JSON text (decoded once, by :func:`_sheet_rows`,
-    instead of by the driver's JSON loader and the column type)."""
+def _clock(dialect_name: str, time_zone: str) -> Callable[[Any], Any] | None:
+    """What still turns a read ``at`` into the time on the workbook's clock (None: nothing)."""
+    if dialect_name == "postgresql" or time_zone == "UTC":
+        return None
+    return lambda at: as_local(at, time_zone) if at is not None else None
+
+
+def _export_columns(dialect_name: str, time_zone: str = "UTC") -> tuple:
+    """The columns of a sheet row, as cheap for the driver as possible: ``at`` naive on the
+    workbook's clock, ``changes`` and ``context`` as their JSON text (decoded once, by
+    :func:`_sheet_rows`, instead of by the driver's JSON loader and the column type)."""
     columns = ENTRIES.c
     return (
         columns.id,
-        _naive_utc_at(dialect_name),
+        _naive_at(dialect_name, time_zone),
         columns.user_id,
         columns.user_name,
         columns.job,
@@ -156,19 +176,24 @@ def entry_rows(
     absolute under ``site_url`` (where the export was asked), so they open from Excel."""
     site = site_url.rstrip("/") if site_url else ""
     connection = db.session.connection().execution_options(stream_results=True, yield_per=READ_BATCH)
-    result = connection.execute(filtered_entries(history_filter, _export_columns(connection.dialect.name)))
+    dialect = connection.dialect.name
+    result = connection.execute(filtered_entries(history_filter, _export_columns(dialect, vocabulary.time_zone)))
+    clock = _clock(dialect, vocabulary.time_zone)
     for batch in result.partitions():
-        yield from _sheet_rows(batch, vocabulary, site)
+        yield from _sheet_rows(batch, vocabulary, site, clock)
 
 
-def _sheet_rows(batch, vocabulary: Vocabulary = ENGLISH, site: str = "") -> list[tuple]:
+def _sheet_rows(
+    batch, vocabulary: Vocabulary = ENGLISH, site: str = "", clock: Callable[[Any], Any] | None = None
+) -> list[tuple]:
     """A batch of entries as sheet rows, ``changes`` and ``context`` as readable text, every
-    text inert (:func:`~opiekun.spreadsheets.xlsx_text`). Made in one go per batch:
-    measurably cheaper than a generator step per entry between openpyxl's cells."""
+    text inert (:func:`~opiekun.spreadsheets.xlsx_text`), ``at`` on the workbook's clock.
+    Made in one go per batch: measurably cheaper than a generator step per entry between
+    openpyxl's cells."""
     return [
         (
             entry_id,
-            at,
+            clock(at) if clock is not None else at,
             user_id,
             xlsx_text(user_name),
             xlsx_text(job),
@@ -254,11 +279,13 @@ def export_history(
     target: str | Path,
     language: str | None = None,
     site_url: str | None = None,
+    time_zone: str | None = None,
     **options: Any,
 ) -> int:
     """Write the entries matching ``history_filter`` to ``target`` (.xlsx), in
-    ``language`` (the admin's: the user's) or as the API's English workbook (``None``);
-    links to records are absolute when ``site_url`` (where the export was asked) is given."""
-    vocabulary = Vocabulary(language) if language else ENGLISH
+    ``language`` on the clock of ``time_zone`` (the admin's: the user's) or as the API's
+    English workbook in UTC (``None``); links to records are absolute when ``site_url``
+    (where the export was asked) is given."""
+    vocabulary = Vocabulary(language, time_zone) if language or time_zone else ENGLISH
     rows = entry_rows(history_filter, vocabulary, site_url)
     return write_workbook(rows, target, vocabulary=vocabulary, **options)

@@ -13,14 +13,15 @@ from sqlalchemy import and_, func, select
 
 from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
+from opiekun.local_time import days_as_utc, is_time_zone
 from opiekun.lookups import is_possible_id
 from opiekun.models import User
-from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES
+from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, OWNER_CHANGED, operations_named
 from opiekun.plugins.audit.models import AuditEntry
 from opiekun.record_registry import record_types
 
-#: The operations the change stream makes of every record type (plugins add their events).
-BASE_OPERATIONS = ("create", "update", "delete", ANONYMIZE)
+#: The operations the history records of every record type (plugins add their events).
+BASE_OPERATIONS = ("create", "update", OWNER_CHANGED, "delete", ANONYMIZE)
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ class HistoryFilter:
     object_type: str | None = None
     object_id: int | None = None
     operation: str | None = None
+    #: whose days ``date_from`` and ``date_to`` are: the admin's user's; the API's are UTC
+    time_zone: str = "UTC"
 
     def as_params(self) -> dict[str, str]:
         """The filter as query-string values (a job's arguments, the admin's links)."""
         params = {
+            "time_zone": self.time_zone if self.time_zone != "UTC" else None,
             "from": self.date_from,
             "to": self.date_to,
             "user_id": self.user_id,
@@ -58,6 +62,8 @@ class HistoryFilter:
             text = str(params.get(name) or "").strip()
             if text:
                 values[name] = text
+        if is_time_zone(params.get("time_zone")):
+            values["time_zone"] = params["time_zone"]
         if problems:
             raise Invalid(Message("some filters are not valid"), problems)
         return cls(**values)
@@ -114,22 +120,22 @@ def check_filter(history_filter: HistoryFilter) -> None:
         raise Invalid(Message("some filters are not valid"), problems)
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-
-
 def filtered_entries(history_filter: HistoryFilter, columns=None):
-    """The SELECT of the entries matching the filter, newest first."""
+    """The SELECT of the entries matching the filter, newest first (an operation matches
+    its kinds too: :func:`~opiekun.plugins.audit.entries.operations_named`)."""
     statement = select(*(columns or [ENTRIES])).select_from(ENTRIES)
     conditions = []
+    zone = history_filter.time_zone
     if history_filter.date_from:
-        conditions.append(ENTRIES.c.at >= _day_start(history_filter.date_from))
+        conditions.append(ENTRIES.c.at >= days_as_utc(history_filter.date_from, history_filter.date_from, zone)[0])
     if history_filter.date_to:
-        conditions.append(ENTRIES.c.at < _day_start(history_filter.date_to + dt.timedelta(days=1)))
-    for name in ("user_id", "object_type", "object_id", "operation"):
+        conditions.append(ENTRIES.c.at < days_as_utc(history_filter.date_to, history_filter.date_to, zone)[1])
+    for name in ("user_id", "object_type", "object_id"):
         value = getattr(history_filter, name)
         if value is not None:
             conditions.append(ENTRIES.c[name] == value)
+    if history_filter.operation is not None:  # ``update`` finds owner changes too
+        conditions.append(ENTRIES.c.operation.in_(operations_named(history_filter.operation)))
     if conditions:
         statement = statement.where(and_(*conditions))
     return statement.order_by(ENTRIES.c.id.desc())

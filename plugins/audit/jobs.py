@@ -157,10 +157,13 @@ def finished_export(job_id: str, state: dict) -> Path:
     return path
 
 
-def export_job(filters: dict, language: str | None = None, site_url: str | None = None) -> dict:
+def export_job(
+    filters: dict, language: str | None = None, site_url: str | None = None, time_zone: str | None = None
+) -> dict:
     """Job ``audit.export``: write the entries matching ``filters`` (query-string names),
-    in ``language`` when the admin started it (the user's), else the API's English; links
-    to records are absolute under ``site_url``, the address the export was asked on.
+    in ``language`` on the clock of ``time_zone`` when the admin started it (the user's),
+    else the API's English in UTC; links to records are absolute under ``site_url``, the
+    address the export was asked on.
 
     Expired exports are deleted first. When a person is anonymized while it runs (the
     counter of :func:`forget_exports` changed), the file is discarded and the job fails
@@ -177,7 +180,7 @@ def export_job(filters: dict, language: str | None = None, site_url: str | None 
     target = export_path(job_id)
     partial = target.with_suffix(".part")
     rows = export_history(
-        history_filter, partial, language, site_url, progress=lambda done: report_progress(done, total)
+        history_filter, partial, language, site_url, time_zone, progress=lambda done: report_progress(done, total)
     )
     with contextlib.suppress(FileNotFoundError):  # deleted by forget_exports while it was written
         os.replace(partial, target)

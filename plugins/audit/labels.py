@@ -29,6 +29,7 @@ NAME_COLUMNS = ("name", "title", "number", "email")
 OPERATION_LABELS = {
     "create": _l("created"),
     "update": _l("changed"),
+    "owner_changed": _l("owner changed"),
     "delete": _l("deleted"),
     "anonymize": _l("anonymized"),
     "purge": _l("purged"),

@@ -22,7 +22,15 @@ from opiekun.changes import ChangeSet, FieldChange, RecordChange
 from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.bulk_recording import append_bulk
 from opiekun.plugins.audit.configuration import EVERYTHING, TypeConfig, recording_config
-from opiekun.plugins.audit.entries import ANONYMIZE, REDACTED, insert_entries, lock_head, move_head, normalized
+from opiekun.plugins.audit.entries import (
+    ANONYMIZE,
+    REDACTED,
+    insert_entries,
+    lock_head,
+    move_head,
+    normalized,
+    recorded_operation,
+)
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
 from opiekun.record_registry import record_types
 
@@ -52,10 +60,8 @@ def record_change_set(session, change_set: ChangeSet) -> None:
         last_hash = rows[-1]["hash"]
     for bulk in change_set.bulk:
         type_config = config.get(bulk.object_type, EVERYTHING)
-        if not type_config.records(bulk.operation):
-            continue
         fields = [name for name in bulk.new_values if name not in type_config.excluded_fields]
-        if not fields:
+        if not fields or not type_config.records(recorded_operation(bulk.operation, fields)):
             continue
         last_hash = append_bulk(connection, key, last_hash, bulk, fields, common)
         move_head(connection, last_hash)
@@ -67,15 +73,17 @@ def object_url(object_type: str, object_id: int | None) -> str | None:
     return record_type.admin_url(object_id) if record_type is not None and object_id is not None else None
 
 
-#: A change to record: the event, its fields that are recorded, and their references.
-_KeptChange = tuple[RecordChange, list[FieldChange], dict[str, Reference]]
+#: A change to record: the event, the operation it is recorded as, its fields that are
+#: recorded, and their references.
+_KeptChange = tuple[RecordChange, str, list[FieldChange], dict[str, Reference]]
 
 
 def entries_of_records(
     connection: Connection, records: Iterable[RecordChange], config: Mapping[str, TypeConfig], common: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The entry rows (not yet hashed) of the per-record events the configuration records,
-    with the labels of referenced rows (one query per referenced table)."""
+    with the labels of referenced rows (one query per referenced table); an update of the
+    owner is recorded as an owner change (:func:`~opiekun.plugins.audit.entries.recorded_operation`)."""
     kept, wanted = _recorded_changes(records, config)
     labels = labels_of(connection, wanted) if wanted else {}
     return [
@@ -85,10 +93,10 @@ def entries_of_records(
             "object_id": change.object_id,
             "object_name": change.object_name,
             "object_url": object_url(change.object_type, change.object_id),
-            "operation": change.operation,
+            "operation": operation,
             "changes": normalized(_field_items(change, fields, references, labels)),
         }
-        for change, fields, references in kept
+        for change, operation, fields, references in kept
     ]
 
 
@@ -102,11 +110,12 @@ def _recorded_changes(
     wanted: dict[Reference, set] = defaultdict(set)
     for change in records:
         type_config = config.get(change.object_type, EVERYTHING)
-        if not type_config.records(change.operation):
-            continue
         fields = [field for field in change.changes if field.field not in type_config.excluded_fields]
         if change.operation == "update" and change.changes and not fields:
             continue  # only excluded fields changed
+        operation = recorded_operation(change.operation, [field.field for field in fields])
+        if not type_config.records(operation):
+            continue
         record_type = registry.get(change.object_type)
         references = {}
         for field in fields:
@@ -114,7 +123,7 @@ def _recorded_changes(
             if reference is not None:
                 references[field.field] = reference
                 wanted[reference].update((field.old, field.new))
-        kept.append((change, fields, references))
+        kept.append((change, operation, fields, references))
     return kept, wanted
 
 

@@ -2,6 +2,12 @@
 many records at once (:func:`assign_owners`, all or nothing, set-based); one period is
 changed or removed on its own (:func:`change_assignment`, :func:`remove_assignment`). Each
 write is announced on the change stream, and ``owner_id`` follows today's primary.
+
+A write that changes a record's owner today is announced once: as the owner change (the
+record's update of ``owner_id``, with the old and new owner), without a period event
+(``owner_assigned``, ``owner_assignment_changed``, ``owner_unassigned``) beside it, so the
+record's history has one entry for one owner change. The periods themselves are in
+``ownership_assignments`` (the "Owners" section, the owner on a day, the portfolio).
 """
 
 from __future__ import annotations
@@ -192,6 +198,11 @@ def _records_user_may_change(record_type: RecordType, request: AssignmentRequest
     return condition
 
 
+def _in_force_today(valid_from: dt.date, valid_to: dt.date | None) -> bool:
+    """Whether a period of these days is in force today."""
+    return valid_from <= today() and (valid_to is None or valid_to >= today())
+
+
 def _follow_new_primary(
     record_type: RecordType,
     batch: RecordBatch,
@@ -203,7 +214,7 @@ def _follow_new_primary(
     """The batch's records get the new primary as ``owner_id`` if the period is in force
     today; a period of later days that replaced today's may leave them without owner."""
     model = record_type.model
-    if valid_from <= today() and (valid_to is None or valid_to >= today()):
+    if _in_force_today(valid_from, valid_to):
         with change_context(**{SYNC_FLAG: True}):
             update_records(db.session, model, model.id.in_(batch.ids), {"owner_id": owner_id})
     elif replaced:
@@ -339,7 +350,8 @@ def _insert_assignments(
     access: str,
     created_by_id: int | None,
 ) -> int:
-    """One ``INSERT … SELECT`` of the new periods, and one set of ``owner_assigned`` events."""
+    """One ``INSERT … SELECT`` of the new periods, and their ``owner_assigned`` events
+    (:func:`_announce_new_periods`). Returns how many periods were written."""
     session = db.session
     now = utcnow()
     source = select(
@@ -363,7 +375,24 @@ def _insert_assignments(
         "valid_to": valid_to,
         "access": access,
     }
-    return batch.announce(record_type.name, "owner_assigned", values, at=now)
+    _announce_new_periods(record_type, batch, values, now)
+    return batch.count()
+
+
+def _announce_new_periods(
+    record_type: RecordType, batch: RecordBatch, values: Mapping[str, Any], at: dt.datetime
+) -> None:
+    """``owner_assigned`` events for the batch's new periods (``values``), but for the
+    records whose owner a primary period in force today changes: their owner change, made
+    next (:func:`_follow_new_primary`), is what the change stream tells of them. Read before
+    that change, on the locked records; the batch keeps every record for it."""
+    if values["kind"] != "primary" or not _in_force_today(values["valid_from"], values["valid_to"]):
+        batch.announce(record_type.name, "owner_assigned", values, at=at)
+        return
+    model = record_type.model
+    with RecordBatch(db.session, PERIOD_EVENT_FIELDS) as keeping_their_owner:
+        keeping_their_owner.add_records(model, and_(model.id.in_(batch.ids), model.owner_id == values["user_id"]))
+        keeping_their_owner.announce(record_type.name, "owner_assigned", values, at=at)
 
 
 def _require_right_on(assignment: OwnerAssignment, user: User | None) -> tuple[RecordType, Any]:
@@ -418,14 +447,26 @@ def change_assignment(assignment: OwnerAssignment, values: Mapping[str, Any], us
         for name in before
         if before[name] != after[name]
     )
-    if changes:
-        record_event(
-            db.session,
-            RecordChange(record_type.name, record.id, record.display_name, "owner_assignment_changed", changes),
-        )
-    if assignment.kind == "primary":
-        sync_owners(record_type, record_type.model.id == record.id, backfill=False)
+    owner_changed = _follow_primary_periods(record_type, record, assignment)
+    _announce_period_write(record_type, record, "owner_assignment_changed", changes, owner_changed)
     return assignment
+
+
+def _follow_primary_periods(record_type: RecordType, record: Any, assignment: OwnerAssignment) -> bool:
+    """After a write of one of the record's periods: its ``owner_id`` follows the primary in
+    force today (a deputy's period changes no owner). Returns whether the owner changed."""
+    if assignment.kind != "primary":
+        return False
+    return bool(sync_owners(record_type, record_type.model.id == record.id, backfill=False))
+
+
+def _announce_period_write(
+    record_type: RecordType, record: Any, operation: str, changes: tuple[FieldChange, ...], owner_changed: bool
+) -> None:
+    """The period event of a write of one period (``operation``, the period's ``changes``),
+    unless the write changed the record's owner today: that owner change tells it."""
+    if changes and not owner_changed:
+        record_event(db.session, RecordChange(record_type.name, record.id, record.display_name, operation, changes))
 
 
 def _require_room_for(assignment: OwnerAssignment, valid_from: dt.date, valid_to: dt.date | None) -> None:
@@ -500,8 +541,5 @@ def remove_assignment(assignment: OwnerAssignment, user: User | None) -> None:
     )
     db.session.delete(assignment)
     db.session.flush()
-    record_event(
-        db.session, RecordChange(record_type.name, record.id, record.display_name, "owner_unassigned", changes)
-    )
-    if assignment.kind == "primary":
-        sync_owners(record_type, record_type.model.id == record.id, backfill=False)
+    owner_changed = _follow_primary_periods(record_type, record, assignment)
+    _announce_period_write(record_type, record, "owner_unassigned", changes, owner_changed)

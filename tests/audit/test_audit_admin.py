@@ -6,10 +6,12 @@ users are turned away."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import re
 import time
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -210,10 +212,15 @@ def test_a_large_export_from_the_panel_runs_in_the_background_in_the_users_langu
     assert "historia-" in download.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(download.get_data()))["Historia"]
     header, *rows = list(sheet.iter_rows(values_only=True))
-    assert header[:4] == ("ID", "Data (UTC)", "ID użytkownika", "Użytkownik")
+    assert header[:4] == ("ID", "Data (Europe/Warsaw)", "ID użytkownika", "Użytkownik")
     assert {row[5] for row in rows} == {"Firma"} and {row[9] for row in rows} == {"utworzenie"}
     assert all(row[8].startswith("http://localhost/admin/company/details/?id=") for row in rows), "absolute links"
     assert sheet.auto_filter.ref == f"A1:L{len(rows) + 1}"
     api_file = api.get("/audit/export.xlsx", admin, query_string={"object_type": "company"})
-    api_header = next(load_workbook(io.BytesIO(api_file.get_data()))["History"].iter_rows(values_only=True))
+    api_header, *api_rows = load_workbook(io.BytesIO(api_file.get_data()))["History"].iter_rows(values_only=True)
     assert api_header[3] == "User", "the API's workbook stays English for integrators"
+    assert api_header[1] == "Date (UTC)"
+    utc_times = {row[0]: row[1] for row in api_rows}
+    for row in rows:  # the same moments, on the admin's clock (Warsaw) and in UTC
+        offset = ZoneInfo("Europe/Warsaw").utcoffset(utc_times[row[0]])
+        assert abs(row[1] - utc_times[row[0]] - offset) < dt.timedelta(seconds=1), row

@@ -27,7 +27,7 @@ def test_create_update_delete_appear_with_before_and_after_and_labels(api, admin
     api.delete(f"/companies/{company['id']}", admin)
 
     entries = history(api, admin, object_type="company", object_id=company["id"])
-    assert [entry["operation"] for entry in entries] == ["delete", "update", "create"], "newest first"
+    assert [entry["operation"] for entry in entries] == ["delete", "owner_changed", "create"], "newest first"
     deleted, updated, created = entries
 
     assert created["user_id"] == seller["id"] and created["user_name"] == seller["name"]
@@ -37,7 +37,9 @@ def test_create_update_delete_appear_with_before_and_after_and_labels(api, admin
     assert changes_of(created)["owner_id"] == (None, seller["id"])
     assert labels_of(created)["owner_id"] == (None, seller["name"]), "ids of users are shown by name"
 
-    assert changes_of(updated) == {"city": ("Kraków", "Gdańsk"), "owner_id": (seller["id"], other_seller["id"])}
+    assert changes_of(updated) == {"city": ("Kraków", "Gdańsk"), "owner_id": (seller["id"], other_seller["id"])}, (
+        "an edit that changes the owner is one owner change listing every field"
+    )
     assert labels_of(updated)["owner_id"] == (seller["name"], other_seller["name"])
     field_labels = {item["field"]: item["field_label"] for item in updated["changes"]}
     assert field_labels == {"city": "City", "owner_id": "Owner"}

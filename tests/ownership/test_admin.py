@@ -84,7 +84,7 @@ def test_change_owner_of_every_record_matching_the_filter_across_pages(app, api,
     browser = logged_in(app, manager)
     arg = browser.filter_arg("/admin/company/", "Opiekun")
     list_page = browser.text(f"/admin/company/?flt0_{arg}={seller['id']}")
-    assert "Wszystkie 55 pasujące" in list_page or "All 55 matching" in list_page
+    assert "Wszystkie 55 pasujących" in list_page or "All 55 matching" in list_page
     link = re.search(r'href="([^"]*/bulk/ownership_change_owner/\?[^"]*scope=all[^"]*)"', list_page).group(1)
     form_url = link.replace("&amp;", "&")
     done = submit_form(

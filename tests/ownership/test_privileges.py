@@ -206,5 +206,5 @@ def test_a_settings_holder_cannot_let_its_own_role_change_owners(app, api, admin
     )
     browser = logged_in(app, office)
     page = flashed(submit_form(browser, "/admin/ownership_settings/company/", {"change_roles": ["manager", "office"]}))
-    assert "nikt nie pozwala własnej roli zmieniać opiekunów" in page
+    assert "Nikt nie pozwala własnej roli zmieniać opiekunów" in page
     assert api.get("/ownership/settings/company", admin).get_json()["change_roles"] == ["manager", "user"]

@@ -280,16 +280,28 @@ def test_every_owner_change_reaches_the_change_stream_with_old_and_new_owner(tmp
     assert response.status_code == 201
     owner_rows = {(row[1], row[3], row[4], row[5]) for row in recorder.bulk_rows if row[3] == "owner_id"}
     assert owner_rows == {(object_id, "owner_id", str(seller["id"]), str(other["id"])) for object_id in ids}
-    assigned = [
-        change_set
-        for change_set in recorder.change_sets
-        for bulk in change_set.bulk
-        if bulk.operation == "owner_assigned"
-    ]
-    assert assigned and assigned[0].actor.user_id == seller["id"]
+    assert [change_set.actor.user_id for change_set in recorder.change_sets] == [seller["id"]]
+    assert not [row for row in recorder.bulk_rows if row[3] == "user_id"], (
+        "a period that changes today's owner is told by the owner change alone (one history entry)"
+    )
+
+    recorder.clear()
+    later = api.post(
+        A,
+        other,
+        json={
+            "object_type": "company",
+            "object_ids": ids,
+            "user_id": seller["id"],
+            "valid_from": day(30),
+            "on_overlap": "replace",
+        },
+    )
+    assert later.status_code == 201, later.get_json()
+    assert [bulk.operation for change_set in recorder.change_sets for bulk in change_set.bulk] == ["owner_assigned"]
     assert {(row[1], row[5]) for row in recorder.bulk_rows if row[3] == "user_id"} == {
-        (i, str(other["id"])) for i in ids
-    }
+        (i, str(seller["id"])) for i in ids
+    }, "a planned period changes no owner today: its own event tells it"
 
     recorder.clear()
     [period] = [

@@ -15,6 +15,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
+from opiekun import local_time
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, Pipeline, PipelineStage, User, utcnow
@@ -143,7 +144,7 @@ def _load_core(context: DemoContext, companies: int) -> None:
     db.session.add(service)
     db.session.flush()
     context.pipelines = [pipeline, service]
-    today = utcnow().date()
+    today = local_time.today()
     for number in range(1, companies + 1):
         owner = rng.choice(owners)
         company = Company(

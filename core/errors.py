@@ -15,7 +15,7 @@ Write their texts as :class:`Message` so that the admin can translate them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Self
 
 
 class Message(str):
@@ -28,7 +28,7 @@ class Message(str):
     msgid: str
     values: dict[str, Any]
 
-    def __new__(cls, msgid: str, **values: Any) -> Message:
+    def __new__(cls, msgid: str, **values: Any) -> Self:
         text = super().__new__(cls, msgid % values if values else msgid)
         text.msgid, text.values = msgid, values
         return text
@@ -40,6 +40,31 @@ class Message(str):
         from flask_babel import gettext
 
         return gettext(self.msgid, **{name: translated(value) for name, value in self.values.items()})
+
+
+class PluralMessage(Message):
+    """A :class:`Message` that says a count: its text takes the number's plural form —
+    English's two in the API, the user's language's in the admin (Polish has three: "1
+    opiekun", "2 opiekunów"…). Extract it with ``pybabel extract -k PluralMessage:1,2``.
+
+    ``PluralMessage("%(num)d owner is active", "%(num)d owners are active", 3)`` is
+    "3 owners are active" in the API; the admin shows ``ngettext`` of it in the user's
+    language (``num`` is the count, as in Flask-Babel's ``ngettext``)."""
+
+    singular: str
+    plural: str
+    num: int
+
+    def __new__(cls, singular: str, plural: str, num: int, **values: Any) -> Self:
+        text = super().__new__(cls, singular if num == 1 else plural, num=num, **values)
+        text.singular, text.plural, text.num = singular, plural, num
+        return text
+
+    def translated(self) -> str:
+        from flask_babel import ngettext
+
+        values = {name: translated(value) for name, value in self.values.items() if name != "num"}
+        return ngettext(self.singular, self.plural, self.num, **values)
 
 
 class Translatable(str):
@@ -107,6 +132,7 @@ __all__ = [
     "Invalid",
     "Message",
     "NotFound",
+    "PluralMessage",
     "Refused",
     "Translatable",
     "translated",

@@ -6,9 +6,10 @@ records."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
-from flask_babel import gettext
+from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 
 from opiekun.errors import Translatable
@@ -158,3 +159,9 @@ def record_types_label(names: Iterable[str]) -> Translatable:
         return ", ".join(plurals.get(name, name) for name in names)
 
     return Translatable(", ".join(names), labels)
+
+
+def moment_text(moment: dt.datetime) -> Translatable:
+    """A moment named in a refusal: ISO 8601 in UTC in the API, the user's clock and format
+    in the admin ("1.02.2030, 10:00")."""
+    return Translatable(moment.astimezone(dt.UTC).isoformat(), lambda: format_datetime(moment, "short"))

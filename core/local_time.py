@@ -72,3 +72,9 @@ def days_as_utc(first_day: dt.date, last_day: dt.date, time_zone: str) -> tuple[
 def today_in(time_zone: str) -> dt.date:
     """Today's date on the clock of ``time_zone``."""
     return dt.datetime.now(zone(time_zone)).date()
+
+
+def today() -> dt.date:
+    """The company's today: the date on the deployment's clock. Days of the domain — an
+    owner's period, a task's due date, a contract's end — are the company's days."""
+    return today_in(deployment_time_zone())

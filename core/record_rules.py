@@ -12,12 +12,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from opiekun import local_time
 from opiekun.changes import current_actor, update_records
 from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.extensions import db
 from opiekun.labels import record_type_label
 from opiekun.lookups import noun_of
-from opiekun.models import Deal, Pipeline, PipelineStage, User, utcnow
+from opiekun.models import Deal, Pipeline, PipelineStage, User
 from opiekun.permissions import has_permission
 from opiekun.record_registry import RecordType, record_types
 
@@ -186,7 +187,7 @@ def close_deal(deal: Deal, outcome: str, reason: str | None) -> Deal:
         raise Conflict(Message("the deal is already %(status)s", status=deal.status))
     deal.status = outcome
     deal.lost_reason = reason if outcome == "lost" else None
-    deal.close_date = deal.close_date or utcnow().date()
+    deal.close_date = deal.close_date or local_time.today()
     db.session.flush()
     current_app.extensions["opiekun.plugins"].deal_closed(db.session, deal, outcome, reason, current_actor())
     return deal

@@ -12,15 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names, get_month_names
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import DatePickerWidget, DateTimePickerWidget
 from flask_babel import get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DateTimeField
+from wtforms import DateField, DateTimeLocalField
 
-from opiekun.local_time import as_local, as_utc, days_as_utc
+from opiekun.local_time import days_as_utc, today_in, zone
 
 
 @dataclass(frozen=True)
@@ -61,25 +62,30 @@ def time_zone_name() -> str:
     return str(get_timezone())
 
 
+def user_zone() -> ZoneInfo:
+    """The user's time zone, for WTForms' ``DateTimeLocalField(tz=user_zone)``: the browser
+    sends a naive time, read on this clock (a ``zoneinfo`` zone: Flask-Babel's pytz zones
+    would attach a historic offset)."""
+    return zone(time_zone_name())
+
+
+def user_today() -> dt.date:
+    """Today on the user's clock."""
+    return today_in(time_zone_name())
+
+
+def range_text(first_day: dt.date, last_day: dt.date) -> str:
+    """Two days as a range filter's value in the user's format (``1.12.2026 – 31.12.2026``)."""
+    pattern = date_format().python
+    return f"{first_day.strftime(pattern)}{RANGE_SEPARATOR}{last_day.strftime(pattern)}"
+
+
 def read_date(text: str) -> dt.date:
     """A date typed in the user's format (or ISO). ValueError if it is none."""
     text = text.strip()
     for pattern in dict.fromkeys((date_format().python, ISO.python)):
         try:
             return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def read_moment(text: str) -> dt.datetime:
-    """A date and time typed in the user's format (or ISO, seconds allowed) on their
-    clock, as UTC. ValueError if it is none."""
-    text = text.strip()
-    patterns = (date_format().python_minutes, ISO.python_minutes, f"{ISO.python} %H:%M:%S")
-    for pattern in dict.fromkeys(patterns):
-        try:
-            return as_utc(dt.datetime.strptime(text, pattern), time_zone_name())
         except ValueError:
             continue
     raise ValueError(text)
@@ -110,35 +116,20 @@ class LocalDateField(DateField):
         return super().__call__(**kwargs)
 
 
-class LocalDateTimeField(DateTimeField):
-    """A date and time typed on the user's clock in their format; stored as UTC."""
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time typed on the user's clock in their format with Flask-Admin's
+    picker; the data is aware (the user's zone), stored as UTC by the model's column."""
 
     widget = DateTimePickerWidget()
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.pop("format", None)
-        super().__init__(*args, format=date_format().python_minutes, **kwargs)
+        formats = list(dict.fromkeys((date_format().python_minutes, ISO.python_minutes, f"{ISO.python} %H:%M:%S")))
+        super().__init__(*args, format=formats, tz=user_zone, **kwargs)
 
     def __call__(self, **kwargs: Any):
         kwargs.setdefault("data-date-format", date_format().picker_minutes)
         return super().__call__(**kwargs)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        if self.data is None:
-            return ""
-        return as_local(self.data, time_zone_name()).strftime(date_format().python_minutes)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = read_moment(" ".join(valuelist))
-        except ValueError:
-            self.data = None
-            raise ValueError(self.gettext("Not a valid datetime value.")) from None
 
 
 # --- list filters -------------------------------------------------------------------------

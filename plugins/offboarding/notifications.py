@@ -1,9 +1,11 @@
 """What offboarding tells users in the app: the administrators, that a user departed; each
-recipient, what a transfer gave them.
+recipient, what a transfer gave them — each in their own language (the text is written
+when the notification is made, so in the recipient's ``locale``, not the actor's).
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,23 +25,39 @@ def counts_by_recipient(transfer: Transfer) -> dict[int, dict[str, int]]:
     return counts
 
 
-def notify_recipients(transfer: Transfer) -> None:
-    """Each recipient learns, in the app, how many items of which types they got and from
-    whom. The departed user is told nothing: they are gone."""
+def language_of(locale: str | None) -> str:
+    """The language a user reads the app in: theirs when the app has it, else the default."""
+    languages = current_app.config.get("LANGUAGES") or ()
+    return locale if locale in languages else current_app.config.get("BABEL_DEFAULT_LOCALE", "pl")
+
+
+def received_text(total: int, sender_name: str, per_type: dict[str, int]) -> str:
+    """What a recipient got, in the current language: "Otrzymujesz 10 elementów użytkownika
+    Stefan Sprzedawca (Firmy: 6, Szanse sprzedaży: 3, Zadania: 1)."."""
     from flask_babel import gettext, ngettext
 
     labels = {record_type.name: gettext(record_type.label_plural) for record_type in record_types()}
+    listing = ", ".join(f"{labels.get(name, name)}: {count}" for name, count in per_type.items())
+    return ngettext(
+        "You received %(num)d item of %(name)s (%(listing)s).",
+        "You received %(num)d items of %(name)s (%(listing)s).",
+        total,
+        name=sender_name,
+        listing=listing,
+    )
+
+
+def notify_recipients(transfer: Transfer) -> None:
+    """Each recipient learns, in the app and in their language, how many items of which
+    types they got and from whom. The departed user is told nothing: they are gone."""
+    from flask_babel import force_locale
+
     sender = transfer.from_user
-    for user_id, per_type in counts_by_recipient(transfer).items():
-        total = sum(per_type.values())
-        listing = ", ".join(f"{labels.get(name, name)}: {count}" for name, count in per_type.items())
-        message = ngettext(
-            "You received %(num)d item of %(name)s (%(listing)s).",
-            "You received %(num)d items of %(name)s (%(listing)s).",
-            total,
-            name=sender.name,
-            listing=listing,
-        )
+    received = counts_by_recipient(transfer)
+    locales = dict(db.session.execute(select(User.id, User.locale).where(User.id.in_(list(received)))).all())
+    for user_id, per_type in received.items():
+        with force_locale(language_of(locales.get(user_id))):
+            message = received_text(sum(per_type.values()), sender.name, per_type)
         db.session.add(
             Notification(
                 user_id=user_id,
@@ -53,21 +71,27 @@ def notify_recipients(transfer: Transfer) -> None:
 
 
 def notify_admins_of_departure(session: Session, user: User, actor) -> None:
-    """One in-app notification per active administrator (the one who acted included)."""
-    from flask_babel import gettext
+    """One in-app notification per active administrator (the one who acted included), in
+    their language."""
+    from flask_babel import force_locale, gettext
 
-    message = gettext("%(name)s has departed: review and reassign their items.", name=user.name)
-    admins = session.scalars(
-        select(User.id).where(User.role == "admin", User.status == "active", User.id != user.id)
+    admins = session.execute(
+        select(User.id, User.locale).where(User.role == "admin", User.status == "active", User.id != user.id)
     ).all()
+    messages: dict[str, str] = {}
+    for _, locale in admins:
+        language = language_of(locale)
+        if language not in messages:
+            with force_locale(language):
+                messages[language] = gettext("%(name)s has departed: review and reassign their items.", name=user.name)
     session.add_all(
         Notification(
             user_id=admin_id,
             kind="offboarding.departed",
-            message=message,
+            message=messages[language_of(locale)],
             object_type="user",
             object_id=user.id,
             data={"user_id": user.id},
         )
-        for admin_id in admins
+        for admin_id, locale in admins
     )

@@ -14,6 +14,7 @@ from opiekun.errors import Conflict, Message
 from opiekun.extensions import db
 from opiekun.jobs import enqueue_on_commit, error_summary
 from opiekun.models import User, utcnow
+from opiekun.plugins.offboarding.messages import status_label
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.notifications import notify_recipients
 from opiekun.plugins.offboarding.planning import TransferPlan, create_transfer
@@ -126,8 +127,8 @@ def check_resumable(transfer: Transfer) -> None:
             },
         )
     raise Conflict(
-        Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
-        {"status": Message("a %(status)s transfer cannot be resumed", status=transfer.status)},
+        Message("transfer %(id)s is %(status)s", id=transfer.id, status=status_label(transfer.status)),
+        {"status": Message("a %(status)s transfer cannot be resumed", status=status_label(transfer.status))},
     )
 
 

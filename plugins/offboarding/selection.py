@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 
 from opiekun.changes import change_context, update_records
-from opiekun.errors import Invalid, Message
+from opiekun.errors import Invalid, Message, PluralMessage
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
@@ -81,8 +81,10 @@ def transfer_selection(record_type: RecordType, condition, to_user_id: int, user
         raise Invalid(
             Message("the selection holds records of active users"),
             {
-                "selection": Message(
-                    "%(count)s of the owners are active; filter by “owner is departed”", count=len(owners.active)
+                "selection": PluralMessage(
+                    "%(num)d owner is active; filter by “owner is departed”",
+                    "%(num)d owners are active; filter by “owner is departed”",
+                    len(owners.active),
                 )
             },
         )

@@ -13,6 +13,7 @@ from opiekun.changes import change_context, update_records
 from opiekun.errors import Conflict, Message
 from opiekun.extensions import db
 from opiekun.models import User, utcnow
+from opiekun.plugins.offboarding.messages import status_label
 from opiekun.plugins.offboarding.models import MovedItem
 from opiekun.plugins.offboarding.moves import outcome_counts
 from opiekun.plugins.offboarding.transfers import UNDO_CONTEXT, get_transfer, plugin_hooks
@@ -90,7 +91,7 @@ def undo_transfer(transfer_id: int, user: User | None) -> UndoResult:
         )
     if transfer.status not in ("done", "failed"):
         raise Conflict(
-            Message("transfer %(id)s is %(status)s", id=transfer.id, status=transfer.status),
+            Message("transfer %(id)s is %(status)s", id=transfer.id, status=status_label(transfer.status)),
             {"status": Message("wait until the transfer has finished")},
         )
     registry = record_types()

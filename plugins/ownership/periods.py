@@ -13,9 +13,9 @@ import datetime as dt
 from sqlalchemy import and_, delete, exists, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from opiekun import local_time
 from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
-from opiekun.models import utcnow
 from opiekun.plugins.ownership.models import OwnerAssignment
 
 #: The table of owner periods (``ownership_assignments``).
@@ -44,8 +44,8 @@ PERIOD_EVENT_FIELDS = {
 
 
 def today() -> dt.date:
-    """Ownership days are UTC days, like every date the API stores."""
-    return utcnow().date()
+    """Ownership days are the company's days (:func:`opiekun.local_time.today`)."""
+    return local_time.today()
 
 
 def in_force(day: dt.date):

@@ -3,8 +3,12 @@
 Each task with a day or a time becomes a ``VEVENT`` (calendar apps show events, while
 many ignore ``VTODO``): an appointment from ``start`` to ``end`` (an hour when no end),
 a task with only a day as an all-day event. A task seen at ``free_busy`` level carries
-no title, description, record or type: its summary is just "Zajęty (busy)" and it is
-marked ``CLASS:CONFIDENTIAL``.
+no title, description, record or type: its summary is just "Busy" and it is marked
+``CLASS:CONFIDENTIAL``.
+
+The feed's own words ("Busy", "Type", "Record", "Done", record types) are in the language
+of the user whose feed it is (their ``locale``; Polish by default): a calendar app sends
+no session and no useful ``Accept-Language``.
 """
 
 from __future__ import annotations
@@ -12,12 +16,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from flask import current_app
+from flask_babel import force_locale, gettext
 from icalendar import Calendar, Event
 
 from opiekun.models import User, utcnow
+from opiekun.record_registry import record_types
 
-BUSY_SUMMARY = "Zajęty (busy)"
 PRIORITY_VALUES = {"high": 1, "normal": 5, "low": 9}
+
+
+def feed_language(user: User) -> str:
+    """The language ``user``'s feed is written in: theirs when the panel has it, else the
+    default (Polish)."""
+    languages = current_app.config.get("LANGUAGES") or ()
+    return user.locale if user.locale in languages else current_app.config.get("BABEL_DEFAULT_LOCALE", "pl")
+
+
+def record_text(object_type: str, object_id: int | None) -> str:
+    """The record a task is on, by its type's label in the feed's language ("Firma #12")."""
+    record_type = record_types().get(object_type)
+    label = gettext(record_type.label) if record_type is not None else object_type
+    return gettext("Record: %(type)s #%(id)s", type=label, id=object_id)
 
 
 def _event(seen_task, stamp: dt.datetime, host: str) -> Event | None:
@@ -35,7 +55,7 @@ def _event(seen_task, stamp: dt.datetime, host: str) -> Event | None:
         return None
     event.add("transp", "OPAQUE")
     if level == "free_busy":
-        event.add("summary", BUSY_SUMMARY)
+        event.add("summary", gettext("Busy"))
         event.add("class", "CONFIDENTIAL")
         return event
     event.add("summary", task.title)
@@ -44,11 +64,11 @@ def _event(seen_task, stamp: dt.datetime, host: str) -> Event | None:
     event.add("categories", [task.type.name])
     if task.private:
         event.add("class", "PRIVATE")
-    details = [f"Typ: {task.type.name}"]
+    details = [gettext("Type: %(name)s", name=task.type.name)]
     if task.object_type:
-        details.append(f"Rekord: {task.object_type} #{task.object_id}")
+        details.append(record_text(task.object_type, task.object_id))
     if task.done:
-        details.append("Wykonane")
+        details.append(gettext("Done"))
     if task.description:
         details.append(task.description)
     event.add("description", "\n".join(details))
@@ -64,15 +84,16 @@ def feed_url(user_id: int, token: str) -> str:
 
 
 def feed_of(owner: User, seen_tasks: Sequence, host: str = "opiekun") -> bytes:
-    """The feed of ``owner``'s tasks (each with the holder's level)."""
+    """The feed of ``owner``'s tasks (each with the holder's level), in ``owner``'s language."""
     feed = Calendar()
     feed.add("prodid", "-//Opiekun//tasks//PL")
     feed.add("version", "2.0")
     feed.add("calscale", "GREGORIAN")
     feed.add("x-wr-calname", f"Opiekun: {owner.name}")
     stamp = utcnow().replace(microsecond=0)
-    for seen_task in seen_tasks:
-        event = _event(seen_task, stamp, host)
-        if event is not None:
-            feed.add_component(event)
+    with force_locale(feed_language(owner)):
+        for seen_task in seen_tasks:
+            event = _event(seen_task, stamp, host)
+            if event is not None:
+                feed.add_component(event)
     return feed.to_ical()

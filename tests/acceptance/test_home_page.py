@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import re
 
+from opiekun import local_time
 from tests.support.admin_browser import logged_in
 
 
@@ -41,7 +42,7 @@ def task(api, user, title: str, due: dt.date, responsible: dict | None = None, d
 
 
 def test_a_salesperson_sees_their_own_work_and_each_number_opens_its_list(app, api, admin, seller, other_seller):
-    today = dt.datetime.now(dt.UTC).date()
+    today = local_time.today()
     mine = [api.post("/companies", seller, json={"name": name}).get_json() for name in ("Alfa", "Beta")]
     api.post("/companies", other_seller, json={"name": "Gamma"})
     due_today = task(api, seller, "Telefon do Alfy", today)
@@ -69,7 +70,7 @@ def test_a_salesperson_sees_their_own_work_and_each_number_opens_its_list(app, a
 
 
 def test_an_admin_sees_what_needs_the_teams_attention(app, api, admin, seller, other_seller):
-    today = dt.datetime.now(dt.UTC).date()
+    today = local_time.today()
     nobody_s = api.post("/companies", admin, json={"name": "Bez opiekuna", "owner_id": None}).get_json()
     for name in ("S1", "S2", "S3"):
         api.post("/companies", seller, json={"name": name})

@@ -13,6 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
+from opiekun import local_time
 from opiekun.extensions import db
 from opiekun.models import Company, User
 from tests.support.admin_browser import AdminBrowser, logged_in
@@ -264,7 +265,7 @@ def test_the_bulk_action_page_never_returns_to_another_site(app, seller, other_s
             "user": str(other_seller["id"]),
             "kind": "primary",
             "role": "sales",
-            "valid_from": dt.date.today().isoformat(),
+            "valid_from": local_time.today().isoformat(),
             "on_overlap": "replace",
             "access": "write",
         },

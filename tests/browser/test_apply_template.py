@@ -45,7 +45,7 @@ def test_a_salesperson_applies_a_template_naming_who_gets_the_asked_items(page, 
     page.goto(f"/admin/company/details/?id={firm['id']}")
     page.get_by_label("Szablon zadań").select_option(label="Nowy klient (pyta o odpowiedzialnego)")
     page.get_by_role("button", name="Zastosuj szablon").click()
-    expect(page.locator(".alert-danger")).to_contain_text("szablon wymaga wskazania odpowiedzialnego")
+    expect(page.locator(".alert-danger")).to_contain_text("Szablon wymaga wskazania odpowiedzialnego")
     assert tasks_on(api, seller, firm["id"]) == {}, "nothing half-created"
 
     responsible = page.get_by_label("Odpowiedzialny za pozycje „pytaj przy użyciu”")

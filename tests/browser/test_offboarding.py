@@ -88,7 +88,7 @@ def test_an_admin_marks_a_salesperson_departed_and_sees_what_they_hold(page, api
 
     from_menu(page, "Odejścia", "Użytkownicy, którzy odeszli")
     row = page.locator("tr", has_text=seller["email"])
-    expect(row).to_contain_text("Firmy: 6, Szanse sprzedaży: 3, Zadania: 1 (razem 10)")
+    expect(row).to_contain_text("Firmy: 6, Szanse sprzedaży: 3, Zadania: 1 (razem 10 elementów)")
     row.get_by_role("link", name="Przejrzyj i przekaż wszystko").click()
 
     preview = page.locator("#preview-table")
@@ -120,7 +120,7 @@ def test_an_admin_transfers_everything_to_one_colleague_and_follows_progress(
         ("Olga Inna", "Szanse sprzedaży", "wszystkie", "3"),
         ("Olga Inna", "Zadania", "wszystkie", "1"),
     ]
-    expect(summary).to_contain_text("razem: 10")
+    expect(summary).to_contain_text("razem 10 elementów")
     expect(summary).to_contain_text("Opcje: Również zamknięte elementy, Zastępcy zostają.")
     assert set(owners(api, admin, "/companies", portfolio["companies"])) == {seller["id"]}, "nothing moved yet"
 
@@ -208,7 +208,7 @@ def test_the_split_form_says_who_gets_what_before_anything_moves(
         ("Marta Manager", "Szanse sprzedaży", "1/3", "1"),
         ("Marta Manager", "Zadania", "1/3", "0"),
     ]
-    expect(page.locator("#transfer-summary")).to_contain_text("razem: 7")
+    expect(page.locator("#transfer-summary")).to_contain_text("razem 7 elementów")
 
     page.get_by_label("Waga członka zespołu 1").fill("1")  # changed after the summary, then confirmed
     page.get_by_role("button", name="Potwierdź i rozpocznij przekazanie").click()
@@ -246,7 +246,7 @@ def test_an_admin_undoes_a_transfer_keeping_what_changed_since(page, api, admin,
         "Przywrócić wszystkie przeniesione elementy do: Stefan Sprzedawca? Elementy zmienione od czasu przekazania "
         "zostaną tam, gdzie są, i pojawią się na liście."
     ], asked
-    expect(page.locator(".alert-success")).to_contain_text("pozostawione bez zmian: 1")
+    expect(page.locator(".alert-success")).to_contain_text("1 element pozostał bez zmian")
     expect(page.locator("#transfer-status")).to_have_text("cofnięte")
     expect(page.get_by_role("button", name="Cofnij")).to_have_count(0)
     kept = page.locator("#items-table tbody tr")
@@ -279,7 +279,7 @@ def test_transfer_to_on_a_list_says_up_front_that_a_colleagues_record_is_selecte
     page.get_by_role("button", name="Przekaż", exact=True).click()
     expect(page.locator(".alert-danger").first).to_have_text(
         re.compile(
-            "zaznaczenie zawiera rekordy aktywnych użytkowników: Zaznaczone rekordy: aktywni opiekunowie: 1; "
+            "Zaznaczenie zawiera rekordy aktywnych użytkowników: Zaznaczone rekordy: 1 opiekun jest aktywny; "
             "przefiltruj listę po „Opiekun odszedł”"
         )
     )

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.ownership.support import day
+from tests.ownership.support import day, polish_day
 
 
 def company(api, user, name: str) -> dict:
@@ -44,11 +44,13 @@ def test_a_manager_adds_a_deputy_from_the_record_page_and_sees_who_owned_it_on_a
 
     page.get_by_label("Opiekun w dniu").fill(day(-400))
     page.locator("#owners-on-day").get_by_role("button", name="Pokaż").click()
-    expect(page.locator("#owners-on-day-answer")).to_contain_text(f"W dniu {day(-400)} rekord nie miał opiekuna.")
+    expect(page.locator("#owners-on-day-answer")).to_contain_text(
+        f"W dniu {polish_day(-400)} rekord nie miał opiekuna."
+    )
     page.get_by_label("Opiekun w dniu").fill(day())
     page.locator("#owners-on-day").get_by_role("button", name="Pokaż").click()
     answer = page.locator("#owners-on-day-answer")
-    expect(answer).to_contain_text(f"Opiekun w dniu {day()}: {seller['name']}")
+    expect(answer).to_contain_text(f"Opiekun w dniu {polish_day()}: {seller['name']}")
     expect(answer).to_contain_text(f"Zastępcy: {other_seller['name']} (Tylko odczyt)")
 
 
@@ -93,8 +95,8 @@ def test_a_manager_changes_a_deputy_period_and_then_ends_it(page, api, manager, 
     deputy_row = page.locator("#ownership-history tr", has_text="Zastępca")
     deputy_row.get_by_label("Ostatni dzień").fill(day(7))
     deputy_row.get_by_role("button", name="Zakończ okres").click()
-    expect(page.locator(".alert-success")).to_contain_text(f"Okres kończy się {day(7)}.")
-    expect(page.locator("#ownership-history")).to_contain_text(f"{day()} – {day(7)}")
+    expect(page.locator(".alert-success")).to_contain_text(f"Okres kończy się {polish_day(7)}.")
+    expect(page.locator("#ownership-history")).to_contain_text(f"{polish_day()} – {polish_day(7)}")
     assert (other_seller["id"], "deputy", "read", day(), day(7)) in periods_of(api, manager, firm["id"])
 
 
@@ -163,7 +165,7 @@ def test_records_by_owner_pages_filters_counts_and_exports_to_excel(page, api, m
     workbook = load_workbook(saved)
     sheet = workbook["Rekordy wg opiekuna"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("Rekord", "Typ", "Typ opiekuna", "Rola opiekuna", "Data od", "Data do")
+    assert rows[0] == ("Rekord", "Typ", "Typ opiekuna", "Rola opiekuna", "Od", "Do")
     assert len(rows) == 56 and {row[1] for row in rows[1:]} == {"Firma"}
     assert sorted(row[0] for row in rows[1:]) == [f"Klient {number:02d}" for number in range(1, 56)]
 

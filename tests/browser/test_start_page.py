@@ -9,6 +9,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
+from opiekun import local_time
 from tests.browser.conftest import log_in
 
 
@@ -20,7 +21,7 @@ def add_task(api, user, title: str, due: dt.date) -> dict:
 
 
 def test_a_salesperson_opens_their_overdue_tasks_from_the_start_page(page, api, seller):
-    today = dt.datetime.now(dt.UTC).date()
+    today = local_time.today()
     for name in ("Agro-Tech", "Bud-Mar", "Cer-Pol"):
         api.post("/companies", seller, json={"name": name})
     add_task(api, seller, "Telefon do Agro-Tech", today)
@@ -40,7 +41,7 @@ def test_a_salesperson_opens_their_overdue_tasks_from_the_start_page(page, api, 
 def test_an_admin_goes_from_the_start_page_to_reassigning_a_departed_sellers_records(
     page, api, admin, manager, seller, other_seller
 ):
-    today = dt.datetime.now(dt.UTC).date()
+    today = local_time.today()
     for number in range(7):
         api.post("/companies", seller, json={"name": f"Firma Stefana {number}"})
     for number in range(4):

@@ -24,7 +24,7 @@ def test_an_admin_creates_a_task_type_and_is_told_when_its_name_is_taken(admin_p
     page.get_by_role("link", name="Tworzenie").first.click()
     page.get_by_label("Nazwa").fill("WIZYTA u klienta")  # the same name, other case
     page.get_by_role("button", name="Zapisz", exact=True).click()
-    expect(page.locator(".alert-danger")).to_contain_text("nazwa 'WIZYTA u klienta' jest już zajęta")  # the API's words
+    expect(page.locator(".alert-danger")).to_contain_text("Nazwa 'WIZYTA u klienta' jest już zajęta")  # the API's words
     expect(page.get_by_label("Nazwa")).to_have_value("WIZYTA u klienta")  # the form is kept for correcting
 
 

@@ -21,12 +21,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
-from opiekun import PluginManifest, hookimpl
+from opiekun import PluginManifest, hookimpl, local_time
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.cli import cli
 from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
-from opiekun.models import Company, utcnow
+from opiekun.models import Company
 from opiekun.plugin_manager import discover_plugins
 from opiekun.user_items import TransferRequest
 from tests.support.api_client import ApiClient
@@ -140,7 +140,7 @@ def test_its_migration_creates_exactly_the_table_the_model_declares(app):
 
 
 def test_the_report_command_counts_contracts_and_lists_those_ending_soon(app, seller):
-    today = utcnow().date()  # the command's today
+    today = local_time.today()  # the command's today: the company's
     add_contracts(
         app,
         seller["id"],
@@ -370,7 +370,7 @@ def test_demo_data_adds_contracts_once(recorded_app):
         assert len(contracts) == 4, "one for every third company"
         assert all(contract.owner_id == contract.company.owner_id for contract in contracts)
         assert {contract.status for contract in contracts} <= {"active", "ended"}
-        assert all(contract.end_date < utcnow().date() for contract in contracts if contract.status == "ended")
+        assert all(contract.end_date < local_time.today() for contract in contracts if contract.status == "ended")
         assert load_demo(companies=12) == []
         assert db.session.scalar(select(func.count()).select_from(Contract)) == 4
 

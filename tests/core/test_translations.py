@@ -18,11 +18,23 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = [ROOT / "core", *sorted(path.parent for path in (ROOT / "plugins").glob("*/translations"))]
+PACKAGES = [
+    ROOT / "core",
+    *sorted(path.parent for path in (ROOT / "plugins").glob("*/translations")),
+    *sorted(path.parent for path in (ROOT / "examples").glob("*/*/translations")),
+]
 
 
 #: The marks the code and templates translate texts with (``_l`` is ``lazy_gettext``).
-KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "_l": None, "ngettext": (1, 2), "Message": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "_l": None,
+    "ngettext": (1, 2),
+    "Message": None,
+    "PluralMessage": (1, 2),
+}
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
@@ -79,3 +91,19 @@ def test_the_check_finds_the_messages_of_a_plugin():
     """Guard against a check that cannot fail: ownership's refusals are found."""
     found = messages_in(ROOT / "plugins" / "ownership")
     assert "the user has departed" in found and len(found) > 30
+
+
+def test_no_text_is_translated_two_ways_by_two_catalogs():
+    """The catalogs of the core and of every plugin are merged into one for the panel (the
+    last read wins): a text two of them translate differently would change its meaning on
+    pages of the other ("Due date": "Termin płatności" of an invoice, "Termin" of a task).
+    Texts that mean different things need different msgids."""
+    translations: dict[str, dict[str, str]] = {}
+    for package in PACKAGES:
+        for message in catalog_of(package):
+            msgid = message.id if isinstance(message.id, str) else message.id[0]
+            if msgid and message.string:
+                shown = message.string if isinstance(message.string, str) else "|".join(message.string)
+                translations.setdefault(msgid, {})[package.name] = shown
+    clashes = {msgid: by_package for msgid, by_package in translations.items() if len(set(by_package.values())) > 1}
+    assert not clashes, "\n".join(f"{msgid!r}: {by_package}" for msgid, by_package in sorted(clashes.items()))

@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, text
 
+from opiekun import local_time
 from opiekun.extensions import db
 from opiekun.models import Notification
 from tests.offboarding.transfer_helpers import TRANSFERS, created, depart, owners, task_type_id, transfer
@@ -20,7 +21,7 @@ PREVIEW = "/offboarding/{}/preview"
 
 
 def today(offset: int = 0) -> str:
-    return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
+    return (local_time.today() + dt.timedelta(days=offset)).isoformat()
 
 
 def build_portfolio(api, admin, seller, pipeline) -> dict[str, list[int]]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Company
-from tests.ownership.support import ACTION, day, submit_form
+from tests.ownership.support import ACTION, day, polish_day, submit_form
 from tests.support.admin_browser import flashed, logged_in
 
 
@@ -44,7 +44,7 @@ def test_the_record_page_shows_its_whole_ownership_history(app, api, seller, oth
     history = page[page.index('id="ownership-history"') :]
     assert "Opiekunowie" in page or "Owners" in page
     assert history.index(seller["name"]) < history.index(other_seller["name"])
-    assert f"{day(-30)} – {day(-1)}" in history
+    assert f"{polish_day(-30)} – {polish_day(-1)}" in history, "the period in the Polish format"
 
 
 def test_change_owner_of_ticked_rows_asks_for_the_new_owner_and_dates(app, api, seller, other_seller):

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
+from opiekun import local_time
 from opiekun.extensions import db
 from opiekun.models import Company, utcnow
 from tests.ownership.support import day
@@ -242,7 +243,7 @@ def test_owners_of_inactive_records_are_released_and_told(app, api, admin, selle
         )
         db.session.execute(
             update(OwnerAssignment).values(
-                created_at=utcnow() - dt.timedelta(days=31), valid_from=utcnow().date() - dt.timedelta(days=40)
+                created_at=utcnow() - dt.timedelta(days=31), valid_from=local_time.today() - dt.timedelta(days=40)
             )
         )
         db.session.commit()

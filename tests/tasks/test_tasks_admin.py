@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from opiekun import local_time
 from tests.support.admin_browser import flashed, logged_in
 
 
@@ -53,7 +54,7 @@ def test_the_task_list_shows_only_what_sharing_allows(app, api, seller, other_se
 
 
 def test_list_filters_by_responsible_type_status_due_and_overdue(app, api, seller, admin):
-    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    yesterday = (local_time.today() - dt.timedelta(days=1)).isoformat()
     new_task(api, seller, title="Spóźniony telefon", due_date=yesterday)
     new_task(api, seller, title="Przyszły e-mail", type_id=type_ids(api, seller)["E-mail"])
     browser = logged_in(app, admin)
@@ -91,8 +92,9 @@ def test_a_task_form_saves_through_the_api_rules(app, api, seller):
         },
         follow_redirects=True,
     )
-    assert "niektóre wartości są niepoprawne: Koniec: nie może być wcześniej niż początek (2030-02-01T10:00" in flashed(
-        response
+    assert (
+        "Niektóre wartości są niepoprawne: Koniec: nie może być wcześniej niż początek (1.02.2030, 10:00)"
+        in flashed(response)
     )
     assert api.get("/tasks", seller).get_json()["total"] == 0
     response = browser.submit(
@@ -129,7 +131,7 @@ def test_completing_shows_the_proposal_ready_to_accept_in_one_step(app, api, adm
     )
     page = flashed(response)
     assert "Spotkanie: Zadzwonić do ACME" in page
-    due = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=3)).isoformat()
+    due = (local_time.today() + dt.timedelta(days=3)).isoformat()
     assert due in page
     accepted = browser.submit(
         f"/admin/task/proposals/?id={task['id']}",
@@ -172,7 +174,7 @@ def test_users_share_their_own_tasks_in_the_admin(app, api, seller, other_seller
         follow_redirects=True,
     )
     message = flashed(refused)
-    assert "możesz udostępniać tylko własne zadania" in message and "Czyje zadania: nie Twoje" in message, message
+    assert "Możesz udostępniać tylko własne zadania: Czyje zadania: nie Twoje" in message, message
     assert api.get("/task-sharing", other_seller).get_json()["total"] == 1
     other = logged_in(app, other_seller)
     page = other.text("/admin/task_sharing/")
@@ -260,7 +262,7 @@ def test_applying_a_template_refuses_forged_posts_and_unknown_ids_creating_nothi
     token = colleague.csrf_token("/admin/")
     url = f"/admin/task_apply_template/company/{firm['id']}/"
     refused = colleague.http.post(url, data={"csrf_token": token, "template_id": template["id"]}, follow_redirects=True)
-    assert "nie możesz dodawać zadań do tego rekordu (company): należy do innego użytkownika" in flashed(refused)
+    assert "Nie możesz dodawać zadań do tego rekordu (Firma), bo należy do innego użytkownika." in flashed(refused)
     for gone in ("999999", "abc", "\u0661", "\u00b2"):
         answer = colleague.http.post(url, data={"csrf_token": token, "template_id": gone}, follow_redirects=True)
         assert "Ten szablon zadań już nie istnieje" in flashed(answer), gone
@@ -273,3 +275,22 @@ def test_applying_a_template_refuses_forged_posts_and_unknown_ids_creating_nothi
         assert colleague.http.post(bad_url, data={"csrf_token": token, **data}).status_code == 404, (bad_url, data)
     listed = api.get("/tasks", admin, query_string={"object_type": "company", "object_id": firm["id"]}).get_json()
     assert listed["items"] == []
+
+
+def test_a_tasks_time_is_typed_and_shown_on_the_users_clock(app, api, seller):
+    """10:00 typed in Warsaw in winter is 09:00 UTC in the API; the form shows 10:00 again,
+    and a user in New York sees the same task at 04:00."""
+    browser = logged_in(app, seller)
+    types = type_ids(api, seller)
+    fields = {"title": "Spotkanie", "type_id": str(types["E-mail"]), "responsible_id": str(seller["id"])}
+    response = browser.submit(
+        "/admin/task/new/",
+        {**fields, "priority": "normal", "start": "2030-02-01T10:00", "reminders": "", "object_type": ""},
+        form_url="/admin/task/new/",
+    )
+    assert response.status_code == 302, flashed(response)
+    task = api.get("/tasks", seller).get_json()["items"][0]
+    assert task["start"].startswith("2030-02-01T09:00") and task["due_date"] == "2030-02-01"
+    assert 'value="2030-02-01T10:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")
+    api.patch(f"/users/{seller['id']}", seller, json={"time_zone": "America/New_York"})
+    assert 'value="2030-02-01T04:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")

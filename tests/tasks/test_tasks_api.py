@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from opiekun import local_time
 from opiekun.extensions import db
 from opiekun.models import Setting
 
@@ -27,7 +28,7 @@ def create(api, user, path, body, status=201):
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return local_time.today()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from opiekun.models import utcnow
+from opiekun.local_time import today as company_today
 from opiekun_contracts.services import ending_within, totals_by_status
 
 
@@ -30,7 +30,7 @@ def contracts_report_command(days: int) -> None:
         return
     for total in totals:
         click.echo(f"{total.status}: {total.count} contract(s), value {total.value:.2f}")
-    ending = ending_within(utcnow().date(), days)
+    ending = ending_within(company_today(), days)
     click.echo(f"ending within {days} day(s): {len(ending)}")
     for contract in ending:
         click.echo(

@@ -10,13 +10,13 @@ import datetime as dt
 from decimal import Decimal
 
 from opiekun.demo import DemoContext
-from opiekun.models import utcnow
+from opiekun.local_time import today as company_today
 from opiekun_contracts.models import Contract
 
 
 def demo_contracts(context: DemoContext) -> list[Contract]:
     """One contract per third company, owned like the company; some already ended."""
-    today = utcnow().date()
+    today = company_today()
     contracts = []
     for company in context.companies[::3]:
         start = today - dt.timedelta(days=context.rng.randint(30, 700))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from opiekun.jobs import JobDefinition, Schedule
-from opiekun.models import utcnow
+from opiekun.local_time import today as company_today
 from opiekun_contracts.services import end_expired_contracts
 
 END_EXPIRED = "contracts.end_expired"
@@ -19,9 +19,9 @@ END_EXPIRED = "contracts.end_expired"
 
 def end_expired(today: str | None = None) -> dict[str, object]:
     """Job ``contracts.end_expired``: end active contracts whose end date is before
-    ``today`` (``YYYY-MM-DD``; default: today in UTC). Safe to run again: contracts
+    ``today`` (``YYYY-MM-DD``; default: the company's today, on the deployment's clock). Safe to run again: contracts
     already ended are not touched twice."""
-    day = dt.date.fromisoformat(today) if today else utcnow().date()
+    day = dt.date.fromisoformat(today) if today else company_today()
     return {"ended": end_expired_contracts(day), "today": day.isoformat()}
 
 

@@ -1,6 +1,6 @@
 """What the offboarding pages share: the labels of statuses, kinds, outcomes and options,
-links between the pages, the viewer, and reading a page's transfer or user (404 when
-there is none).
+the texts that count items (in the user's language's plural forms), links between the
+pages, the viewer, and reading a page's transfer or user (404 when there is none).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import abort, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -79,6 +79,33 @@ LABELS = {
 def viewer() -> User:
     """The logged-in user (the object itself, not the proxy)."""
     return current_user._get_current_object()
+
+
+# --- counts, in the user's language's plural forms ("1 element", "2 elementy", "5 elementów")
+
+
+def items_in_all(count: int) -> str:
+    """How many items in all ("razem 22 elementy")."""
+    return ngettext("%(num)d item in all", "%(num)d items in all", count)
+
+
+def items_put_back(count: int) -> str:
+    """What undo put back ("5 elementów wróciło na miejsce")."""
+    return ngettext("%(num)d item put back", "%(num)d items put back", count)
+
+
+def items_kept(count: int) -> str:
+    """What undo kept as it was ("2 elementy pozostały bez zmian")."""
+    return ngettext("%(num)d item kept as it was", "%(num)d items kept as they were", count)
+
+
+def undone_text(restored: int, kept: int) -> str:
+    """The flash after undo: how many items went back and how many stayed."""
+    if not kept:
+        return gettext("Undone: %(restored)s.", restored=items_put_back(restored))
+    return gettext(
+        "Undone: %(restored)s, %(kept)s (listed below).", restored=items_put_back(restored), kept=items_kept(kept)
+    )
 
 
 def label_of(labels: dict, value: str | None) -> str:

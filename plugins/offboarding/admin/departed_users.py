@@ -26,6 +26,7 @@ from opiekun.plugins.offboarding.admin.common import (
     OFFBOARDING_CATEGORY,
     OWNED_KINDS,
     found,
+    items_in_all,
     label_of,
     status_badge,
     transfer_url,
@@ -66,7 +67,7 @@ def holdings_formatter(view, context, model: User, name: str) -> Markup:
     if not held:
         return Markup('<span class="text-muted">{}</span>').format(gettext("nothing left"))
     listing = Markup(", ").join(Markup("{}: <strong>{}</strong>").format(label, count) for label, count in held)
-    return Markup("{} ({})").format(listing, gettext("%(count)d in all", count=sum(count for _, count in held)))
+    return Markup("{} ({})").format(listing, items_in_all(sum(count for _, count in held)))
 
 
 def user_page_formatter(view, context, model: User, name: str) -> Markup:
@@ -182,6 +183,7 @@ class DepartedUsersView(OpiekunModelView):
             transfers=self.recent_transfers(user.id),
             status_badge=status_badge,
             transfers_url=self.transfer_list.user_url(user.id),
+            items_in_all=items_in_all,
         )
 
     def preview_rows(self, user_preview: preview.Preview) -> list[dict[str, Any]]:

@@ -107,19 +107,24 @@ def transfer_to_summary(record_type: RecordType, selection: RecordSelection) -> 
     return Markup("").join(parts)
 
 
+def records_transferred(moved: int, name: str, owners: int) -> str:
+    """What "Transfer to…" did: how many records went to whom, from how many former owners
+    ("22 rekordy przekazano do: Marta Manager (od 5 byłych opiekunów).")."""
+    return ngettext(
+        "%(num)d record transferred to %(name)s (%(owners)s).",
+        "%(num)d records transferred to %(name)s (%(owners)s).",
+        moved,
+        name=name,
+        owners=ngettext("from %(num)d former owner", "from %(num)d former owners", owners),
+    )
+
+
 def transfer_to(record_type: RecordType, selection: RecordSelection, values: dict[str, Any]) -> str:
     """Give the selected records of departed owners to the chosen user (one undoable
     transfer per former owner)."""
     recipient = values["user"]
     transfers = transfer_selection(record_type, selection.condition, recipient.id, viewer())
-    moved = sum(transfer.moved for transfer in transfers)
-    return ngettext(
-        "%(num)d record transferred to %(name)s (%(owners)d former owner(s)).",
-        "%(num)d records transferred to %(name)s (%(owners)d former owner(s)).",
-        moved,
-        name=recipient.name,
-        owners=len(transfers),
-    )
+    return records_transferred(sum(transfer.moved for transfer in transfers), recipient.name, len(transfers))
 
 
 def transfer_to_action(record_type: RecordType) -> BulkAction:

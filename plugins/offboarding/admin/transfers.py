@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -28,6 +28,8 @@ from opiekun.plugins.offboarding.admin.common import (
     choices_of,
     found,
     in_registry_order,
+    items_kept,
+    items_put_back,
     label_of,
     page_arg,
     page_of,
@@ -36,6 +38,7 @@ from opiekun.plugins.offboarding.admin.common import (
     status_badge,
     transfer_url,
     type_label,
+    undone_text,
     user_labels,
     user_page_url,
     viewer,
@@ -175,6 +178,8 @@ class TransferView(OpiekunModelView):
             status_badge=status_badge,
             options=switched_on(transfer),
             page_url=lambda number: url_for(".transfer_page", transfer_id=transfer.id, page=number + 1),
+            items_put_back=items_put_back,
+            items_kept=items_kept,
         )
 
     @expose("/<int:transfer_id>/state.json")
@@ -198,13 +203,5 @@ class TransferView(OpiekunModelView):
         found(transfers.get_transfer, transfer_id)
         succeeded, result = attempt(lambda: undo_transfer(transfer_id, viewer()), LABELS)
         if succeeded:
-            flash(
-                ngettext(
-                    "Undone: %(num)d item put back, %(kept)d kept (listed below).",
-                    "Undone: %(num)d items put back, %(kept)d kept (listed below).",
-                    result.restored,
-                    kept=result.kept,
-                ),
-                "success",
-            )
+            flash(undone_text(result.restored, result.kept), "success")
         return redirect(transfer_url(transfer_id))

@@ -3,7 +3,7 @@ and for a period, in the user's language."""
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 
 from opiekun.plugins.ownership import settings
@@ -36,6 +36,6 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 def period_text(assignment: OwnerAssignment) -> str:
-    """``2026-01-01 – 2026-06-30`` (or ``– indefinite``)."""
-    end = assignment.valid_to.isoformat() if assignment.valid_to else gettext("indefinite")
-    return f"{assignment.valid_from.isoformat()} – {end}"
+    """``1.01.2026 – 30.06.2026`` in the user's format (or ``– bezterminowo``)."""
+    end = format_date(assignment.valid_to, "short") if assignment.valid_to else gettext("indefinite")
+    return f"{format_date(assignment.valid_from, 'short')} – {end}"

@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -197,7 +197,7 @@ class OwnerPeriodsView(LoginRequired, BaseView):
             )
         )
         if succeeded:
-            flash(gettext("The period ends on %(day)s.", day=last_day.isoformat()), "success")
+            flash(gettext("The period ends on %(day)s.", day=format_date(last_day, "short")), "success")
         return redirect(record_type.admin_url(record.id))
 
     @expose("/<int:assignment_id>/delete/", methods=("POST",))

@@ -91,13 +91,15 @@ class ApplyTemplateView(LoginRequired, BaseView):
             lambda: templates.apply_template(viewer(), template, object_type, object_id, responsible_id)
         )
         if succeeded:
-            flash(
-                ngettext(
-                    "%(num)d task created from the template %(name)s.",
-                    "%(num)d tasks created from the template %(name)s.",
-                    len(created),
-                    name=template.name,
-                ),
-                "success",
-            )
+            flash(tasks_created_from(len(created), template.name), "success")
         return redirect(record_type.admin_url(record.id))
+
+
+def tasks_created_from(count: int, template_name: str) -> str:
+    """How many tasks a template created ("Utworzono 5 zadań z szablonu Nowy klient.")."""
+    return ngettext(
+        "%(num)d task created from the template %(name)s.",
+        "%(num)d tasks created from the template %(name)s.",
+        count,
+        name=template_name,
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField
@@ -17,7 +17,14 @@ from opiekun.admin.views import OpiekunModelView
 from opiekun.extensions import db
 from opiekun.lookups import MAX_ID
 from opiekun.models import Pipeline, User
-from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, TASKS_CATEGORY, choices_of, record_type_choices, value_name
+from opiekun.plugins.tasks.admin.labels import (
+    FIELD_LABELS,
+    TASKS_CATEGORY,
+    choices_of,
+    record_type_choices,
+    record_type_names,
+    value_name,
+)
 from opiekun.plugins.tasks.admin.sharing import TaskShareView
 from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer
 from opiekun.plugins.tasks.models import (
@@ -166,16 +173,19 @@ class TaskStatusView(ConfigurationView):
         return redirect(url_for(".index_view"))
 
 
+def template_item_text(item: TaskTemplateItem) -> str:
+    """A template's item in the list: its title and when it is due ("Telefon (+2 dni)")."""
+    return ngettext("%(title)s (+%(num)d day)", "%(title)s (+%(num)d days)", item.delay_days or 0, title=item.title)
+
+
 class TaskTemplateView(ConfigurationView):
     """Task templates with their items (inline); an item given to a user needs an active one."""
 
     can_delete = True
     column_list = ("name", "object_types", "items")
     column_formatters = {
-        "object_types": lambda view, context, model, name: ", ".join(model.object_types or []),
-        "items": lambda view, context, model, name: "; ".join(
-            f"{item.title} (+{item.delay_days})" for item in model.items
-        ),
+        "object_types": lambda view, context, model, name: record_type_names(model.object_types),
+        "items": lambda view, context, model, name: "; ".join(template_item_text(item) for item in model.items),
     }
     form_columns = ("name", "object_types")
     form_overrides = {"object_types": SelectMultipleField}
@@ -230,6 +240,12 @@ def pipeline_choices() -> list[tuple[int, str]]:
     return [(pipeline.id, pipeline.name) for pipeline in db.session.scalars(select(Pipeline).order_by(Pipeline.name))]
 
 
+def pipeline_name(post_sale: PostSaleTemplate) -> str:
+    """The pipeline of a post-sale template, by name (not its id)."""
+    pipeline = db.session.get(Pipeline, post_sale.pipeline_id)
+    return pipeline.name if pipeline is not None else str(post_sale.pipeline_id)
+
+
 class PostSaleTemplateView(ConfigurationView):
     """The template a pipeline's deals get when won or lost; saved through the services."""
 
@@ -239,7 +255,7 @@ class PostSaleTemplateView(ConfigurationView):
     form_choices = {"outcome": choices_of(OUTCOMES)}
     form_overrides = {"pipeline_id": SelectField}
     form_args = {"pipeline_id": {"label": _l("Pipeline"), "coerce": int, "choices": pipeline_choices}}
-    column_formatters = {"outcome": value_name}
+    column_formatters = {"outcome": value_name, "pipeline_id": lambda view, context, model, name: pipeline_name(model)}
 
     def __init__(self):
         super().__init__(PostSaleTemplate, _l("Post-sale templates"), "task_post_sale")

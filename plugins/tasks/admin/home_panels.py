@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import url_for
-from flask_admin.contrib.sqla.filters import DateBetweenFilter
 from flask_babel import format_date, gettext
 from sqlalchemy import func, select
 
 from opiekun.admin import panel_views
+from opiekun.admin.dates import DateBetweenFilter, range_text, user_today
 from opiekun.admin.filters import YES, OwnerIsFilter
 from opiekun.admin.home import SHOWN_ROWS, Figure, HomeLink, HomePanel, sees_team
 from opiekun.extensions import db
 from opiekun.labels import user_label
-from opiekun.models import User, utcnow
+from opiekun.models import User
 from opiekun.plugins.tasks.admin.task_columns import DoneFilter, OverdueFilter
 from opiekun.plugins.tasks.admin.task_view import TaskView
 from opiekun.plugins.tasks.models import Task, TaskShare
@@ -38,7 +38,6 @@ def my_tasks_panel(user: User, today: dt.date) -> HomePanel:
     urgent = db.session.scalars(
         select(Task).where(mine, NOT_DONE, Task.due_date <= today).order_by(Task.due_date, Task.id).limit(SHOWN_ROWS)
     ).all()
-    today_text = today.isoformat()
     return HomePanel(
         key="my-tasks",
         title=gettext("My tasks"),
@@ -47,7 +46,7 @@ def my_tasks_panel(user: User, today: dt.date) -> HomePanel:
                 gettext("Due today"),
                 due_today,
                 tasks.filtered_url(
-                    (OwnerIsFilter, user.id), (DateBetweenFilter, f"{today_text} to {today_text}"), (DoneFilter, "0")
+                    (OwnerIsFilter, user.id), (DateBetweenFilter, range_text(today, today)), (DoneFilter, "0")
                 ),
             ),
             Figure(
@@ -123,7 +122,7 @@ def team_overdue_panel(today: dt.date) -> HomePanel:
 
 def home_panels(user: User) -> list[HomePanel]:
     """The plugin's panels for ``user`` (team panels are shown by the core to whom may see them)."""
-    today = utcnow().date()
+    today = user_today()
     panels = [my_tasks_panel(user, today), shared_with_me_panel(user)]
     if sees_team(user):
         panels.append(team_overdue_panel(today))

@@ -3,6 +3,8 @@ filters offer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -24,6 +26,7 @@ FIELD_LABELS = {
     "owner": _l("Responsible"),
     "responsible_id": _l("Responsible"),
     "participant_ids": _l("Participants"),
+    "participants": _l("Participants"),
     "object_type": _l("Record type"),
     "object_id": _l("Record"),
     "due_date": _l("Due date"),
@@ -86,9 +89,11 @@ VALUE_LABELS = {
 }
 
 
-def choices_of(values) -> list[tuple[str, str]]:
-    """``(value, label)`` choices of ``values`` (the label translated)."""
-    return [(value, str(VALUE_LABELS.get(value, value))) for value in values]
+def choices_of(values) -> list[tuple[str, Any]]:
+    """``(value, label)`` choices of ``values``; each label stays lazy, translated when the
+    select is drawn, so choices made when a view is built (``form_choices``) speak the
+    language of whoever opens the form."""
+    return [(value, VALUE_LABELS.get(value, value)) for value in values]
 
 
 def type_choices(active_only: bool = False) -> list[tuple[str, str]]:
@@ -111,6 +116,12 @@ def record_type_choices() -> list[tuple[str, str]]:
     """The record types a task can be on, as choices."""
     registry = current_app.extensions["opiekun.record_types"]
     return [(record_type.name, str(_l(record_type.label))) for record_type in registry if record_type.name != "task"]
+
+
+def record_type_names(names) -> str:
+    """Record types by their plural labels, in the user's language ("Firmy, Szanse sprzedaży")."""
+    registry = current_app.extensions["opiekun.record_types"]
+    return ", ".join(str(_l(registry.get(name).label_plural)) if name in registry else name for name in names or ())
 
 
 def value_name(view, context, model, name):

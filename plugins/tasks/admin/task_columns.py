@@ -7,10 +7,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from opiekun.admin.dates import user_today
 from opiekun.admin.filters import YesNoFilter
 from opiekun.extensions import db
 from opiekun.labels import user_label
-from opiekun.models import utcnow
 from opiekun.plugins.tasks.admin.labels import BUSY_LABEL
 from opiekun.plugins.tasks.admin.viewer import visibility
 from opiekun.plugins.tasks.models import Task
@@ -24,7 +24,7 @@ class OverdueFilter(YesNoFilter):
     task_filter = "overdue"  # the services' name of the filter (its column is the due date)
 
     def condition(self, column):
-        return (Task.done.is_(False)) & (column < utcnow().date())
+        return (Task.done.is_(False)) & (column < user_today())
 
     def opposite(self, column):
         return ~self.condition(column) | column.is_(None)

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from opiekun.admin.dates import user_zone
 from opiekun.admin.forms import AdminForm
 from opiekun.lookups import MAX_ID
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, choices_of
@@ -59,8 +60,9 @@ class TaskForm(AdminForm):
     object_type = SelectField(FIELD_LABELS["object_type"], validate_choice=False)
     object_id = IntegerField(FIELD_LABELS["object_id"], validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
     due_date = DateField(FIELD_LABELS["due_date"], validators=[Optional()])
-    start = DateTimeLocalField(FIELD_LABELS["start"] + " (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    end = DateTimeLocalField(FIELD_LABELS["end"] + " (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    #: the browser's date-and-time inputs, on the user's clock (stored as UTC)
+    start = DateTimeLocalField(FIELD_LABELS["start"], format="%Y-%m-%dT%H:%M", tz=user_zone, validators=[Optional()])
+    end = DateTimeLocalField(FIELD_LABELS["end"], format="%Y-%m-%dT%H:%M", tz=user_zone, validators=[Optional()])
     priority = SelectField(FIELD_LABELS["priority"], choices=lambda: choices_of(PRIORITIES), default="normal")
     private = BooleanField(FIELD_LABELS["private"])
     reminders = RemindersField(FIELD_LABELS["reminders"])
@@ -68,10 +70,8 @@ class TaskForm(AdminForm):
 
 
 def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
-    """A form's naive time, read as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+    """A form's time (aware: on the user's clock) as UTC."""
+    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 def form_values(form: TaskForm) -> dict[str, Any]:

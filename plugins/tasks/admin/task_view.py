@@ -8,9 +8,9 @@ import datetime as dt
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.helpers import get_form_data
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -18,7 +18,8 @@ from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
 from opiekun.admin.actions import BulkAction
-from opiekun.admin.filters import OwnerIsFilter, with_live_options
+from opiekun.admin.dates import DateBetweenFilter
+from opiekun.admin.filters import EmptyFilter, OwnerDepartedFilter, OwnerIsFilter, with_live_options
 from opiekun.admin.forms import active_users
 from opiekun.admin.views import RecordView
 from opiekun.errors import NotFound, Refused
@@ -113,12 +114,19 @@ class TaskView(RecordView):
         FilterEqual(Task.object_id, _l("Record")),
     )
 
+    #: The record views' owner filters, named for tasks: the owner is the responsible user.
+    RESPONSIBLE_FILTERS = {
+        OwnerIsFilter: _l("Responsible"),
+        EmptyFilter: _l("No responsible user"),
+        OwnerDepartedFilter: _l("Responsible user has departed"),
+    }
+
     def get_filters(self):
-        """The record views' filters and the task's own, with the owner filter named for
-        tasks: the owner is the responsible user."""
+        """The record views' filters and the task's own, with the owner's filters named for
+        tasks ("Odpowiedzialny", not "Opiekun")."""
         return [
-            self.handle_filter(OwnerIsFilter(Task.owner_id, _l("Responsible")))
-            if isinstance(flt, OwnerIsFilter)
+            self.handle_filter(type(flt)(Task.owner_id, self.RESPONSIBLE_FILTERS[type(flt)]))
+            if type(flt) in self.RESPONSIBLE_FILTERS and getattr(flt, "column", None) is Task.owner_id
             else flt
             for flt in super().get_filters()
         ]
@@ -230,7 +238,7 @@ class TaskView(RecordView):
                 "info",
             )
         elif change.created_next:
-            flash(gettext("Task done; %(count)d next task(s) created.", count=len(change.created_next)), "info")
+            flash(next_tasks_created(len(change.created_next)), "info")
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
@@ -288,7 +296,7 @@ class TaskView(RecordView):
             succeeded, created = attempt_task_change(accept_chosen)
             if not succeeded:
                 return redirect(url_for(".proposals_view", id=task_id))
-            flash(gettext("%(count)d task(s) added.", count=len(created)), "success")
+            flash(tasks_added(len(created)), "success")
             return redirect(url_for(".index_view"))
         return self.render("tasks/proposals.html", task=task, proposals=proposals)
 
@@ -304,6 +312,24 @@ class TaskView(RecordView):
         return redirect(url_for(".index_view", **arguments))
 
 
+# --- what the views say, in the user's language and its plural forms -----------------------
+
+
+def next_tasks_created(count: int) -> str:
+    """After a task was done: how many next tasks its type created ("utworzono 2 kolejne zadania")."""
+    return ngettext("Task done; %(num)d next task created.", "Task done; %(num)d next tasks created.", count)
+
+
+def tasks_added(count: int) -> str:
+    """How many proposed tasks were added ("Dodano 5 zadań.")."""
+    return ngettext("%(num)d task added.", "%(num)d tasks added.", count)
+
+
+def tasks_marked_done(count: int) -> str:
+    """How many tasks "Mark as done" completed ("Oznaczono 2 zadania jako wykonane.")."""
+    return ngettext("%(num)d task marked as done.", "%(num)d tasks marked as done.", count)
+
+
 def mark_done(record_type, ids: list[int]) -> str:
     """Bulk action: complete the selected tasks the user has full access to."""
     done, proposals = 0, []
@@ -315,7 +341,7 @@ def mark_done(record_type, ids: list[int]) -> str:
         done += 1
         if change.proposed_next:
             proposals.append(change.task.id)
-    message = gettext("%(count)d task(s) marked as done.", count=done)
+    message = tasks_marked_done(done)
     if proposals:
         links = Markup(", ").join(
             Markup('<a href="{}">#{}</a>').format(url_for("task.proposals_view", id=task_id), task_id)

@@ -11,7 +11,8 @@ all come here, so they cannot disagree. One module per concern:
 * :mod:`.configuration` — settings, task types and statuses;
 * :mod:`.templates` — task templates and post-sale templates;
 * :mod:`.calendar` — calendar-feed tokens and the tasks a feed shows;
-* :mod:`.user_items` — a user's tasks for offboarding.
+* :mod:`.user_items` — a user's tasks for offboarding;
+* :mod:`.wording` — sharing levels and deal outcomes named in refusals (labels in the admin).
 
 They raise the domain's refusals (:mod:`opiekun.errors`): ``NotFound`` for a task the
 viewer cannot see at all, ``Refused`` below the level an action needs, ``Invalid`` with a

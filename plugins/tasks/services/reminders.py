@@ -1,15 +1,15 @@
 """Reminders: one ``task_reminders`` row per entry of a task's ``reminders``, kept in
 line with the task, so the job finds what is due with one indexed query and notifies the
-responsible user once."""
+responsible user once, in their language ("Przypomnienie: …", "Reminder: …")."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, insert, literal, select, update
+from sqlalchemy import and_, case, delete, insert, literal, select, update
 
 from opiekun.extensions import db
-from opiekun.models import utcnow
+from opiekun.models import User, utcnow
 from opiekun.plugins.tasks.models import Task, TaskReminder
 
 #: A reminder of a task without a time counts from 9:00 UTC of its day.
@@ -45,8 +45,24 @@ def sync_reminders(task: Task) -> None:
     )
 
 
+def reminder_prefix():
+    """The SQL text a reminder's notification starts with, in its user's language
+    ("Przypomnienie: " by default)."""
+    from flask import current_app
+    from flask_babel import force_locale, gettext
+
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "pl")
+    prefixes = {}
+    for language in dict.fromkeys((default, *(current_app.config.get("LANGUAGES") or ()))):
+        with force_locale(language):
+            prefixes[language] = gettext("Reminder") + ": "
+    others = [(User.locale == language, literal(text)) for language, text in prefixes.items() if language != default]
+    return case(*others, else_=literal(prefixes[default])) if others else literal(prefixes[default])
+
+
 def send_due_reminders(now: dt.datetime | None = None) -> int:
-    """Notify the responsible users of reminders that are due, once each (set-based)."""
+    """Notify the responsible users of reminders that are due, once each (set-based), each
+    in their language."""
     from opiekun.models import Notification
 
     now = now or utcnow()
@@ -55,13 +71,14 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
         select(
             Task.owner_id,
             literal("task_reminder"),
-            literal("Przypomnienie: ") + Task.title,
+            reminder_prefix() + Task.title,
             literal("task"),
             Task.id,
             literal(now, type_=TaskReminder.remind_at.type),
         )
         .join(TaskReminder, TaskReminder.task_id == Task.id)
-        .where(due, Task.done.is_(False), Task.owner_id.is_not(None))
+        .join(User, User.id == Task.owner_id)
+        .where(due, Task.done.is_(False))
     )
     db.session.execute(
         insert(Notification).from_select(

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, null, or_, select
 
+from opiekun import local_time
 from opiekun.errors import Invalid, Message
-from opiekun.models import User, utcnow
+from opiekun.models import User
 from opiekun.pagination import page_of
 from opiekun.plugins.tasks.models import Task, task_participants
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility
@@ -101,7 +102,7 @@ class TaskFilters:
 
 def filter_conditions(filters: TaskFilters, today: dt.date | None = None) -> list:
     """The WHERE conditions of ``filters`` (``overdue`` counts from ``today``)."""
-    today = today or utcnow().date()
+    today = today or local_time.today()
     conditions = []
     if filters.responsible_none:
         conditions.append(Task.owner_id.is_(None))

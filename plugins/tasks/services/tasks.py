@@ -4,16 +4,17 @@ needs the right to, and completing one proposes (or creates) the next ones."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from opiekun import local_time
 from opiekun.changes import FieldChange, RecordChange, record_event
 from opiekun.errors import Invalid, Message, Refused
 from opiekun.extensions import db
+from opiekun.local_time import as_local, deployment_time_zone
 from opiekun.models import User, utcnow
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.models import Task, TaskReminder
@@ -36,7 +37,7 @@ def apply_values(task: Task, values: Mapping[str, Any]) -> None:
         else:
             setattr(task, name, value)
     if "start" in values and values["start"] is not None and "due_date" not in values:
-        task.due_date = values["start"].astimezone(dt.UTC).date()
+        task.due_date = as_local(values["start"], deployment_time_zone()).date()  # the company's day
     if "done" in values:
         task.done_at = utcnow() if values["done"] else None
 
@@ -169,7 +170,7 @@ def update_task(actor: User, task_id: int, values: Mapping[str, Any]) -> TaskCha
     level = Visibility.of(actor).level_of(task)
     change = TaskChange(task, level)
     if completing:
-        proposals = next_tasks(task, utcnow().date())
+        proposals = next_tasks(task, local_time.today())
         if task.type.next_mode == "trigger":
             change.created_next = [
                 save_task(

@@ -10,16 +10,19 @@ from typing import Any
 
 from sqlalchemy import select
 
+from opiekun import local_time
 from opiekun.changes import current_actor
 from opiekun.errors import Conflict, Invalid, Message, Refused
 from opiekun.extensions import db
+from opiekun.labels import record_type_label, record_types_label
 from opiekun.lookups import find_by_id, get_by_id
-from opiekun.models import Pipeline, User, utcnow
+from opiekun.models import Pipeline, User
 from opiekun.plugins.tasks.models import PostSaleTemplate, Task, TaskTemplate, TaskTemplateItem, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.services.configuration import unique_name
 from opiekun.plugins.tasks.services.tasks import assignment_rule, refuse_assignment, save_task
 from opiekun.plugins.tasks.services.validation import check_object, check_user
+from opiekun.plugins.tasks.services.wording import outcome_label
 from opiekun.record_registry import record_types
 
 #: Record types a new template may be applied to unless it says otherwise.
@@ -114,10 +117,10 @@ def apply_template(
     if problems:
         raise Invalid(Message("the record is not valid"), problems)
     if object_type not in (template.object_types or ()):
-        types = ", ".join(template.object_types or ())
+        types = record_types_label(template.object_types or ())
         applies_to = (
             Message("template %(name)r applies to: %(types)s", name=template.name, types=types)
-            if types
+            if template.object_types
             else Message("template %(name)r applies to: nothing", name=template.name)
         )
         raise Invalid(Message("the template does not apply to this record type"), {"object_type": applies_to})
@@ -128,7 +131,10 @@ def apply_template(
 
         if not may_change(actor, record_type, record, "update"):
             raise Refused(
-                Message("you may not add tasks to this %(type)s: it belongs to another user", type=object_type)
+                Message(
+                    "you may not add tasks to this %(type)s: it belongs to another user",
+                    type=record_type_label(object_type),
+                )
             )
     asks = any(item.responsible == "ask" for item in template.items)
     if responsible_id is not None:
@@ -141,7 +147,7 @@ def apply_template(
             Message("the template asks who is responsible"),
             {"responsible_id": Message("required: the template has items marked 'ask'")},
         )
-    today = today or utcnow().date()
+    today = today or local_time.today()
     owners = [item_responsible(item, record, actor, responsible_id) for item in template.items]
     if check_rights and actor is not None:
         may_assign = assignment_rule(actor)
@@ -192,7 +198,7 @@ def save_post_sale(actor: User, values: Mapping[str, Any]) -> PostSaleTemplate:
         raise Conflict(
             Message(
                 "the pipeline already has a template for %(outcome)s deals (id %(id)s); delete it first",
-                outcome=values["outcome"],
+                outcome=outcome_label(values["outcome"]),
                 id=existing,
             ),
             {"outcome": Message("already set")},

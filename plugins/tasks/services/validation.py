@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from opiekun.errors import Message
 from opiekun.extensions import db
+from opiekun.labels import moment_text, record_type_label, record_types_label
 from opiekun.lookups import find_by_id
 from opiekun.models import User
 from opiekun.plugins.tasks.models import Task, TaskStatus, TaskType
@@ -39,14 +40,18 @@ def check_object(object_type: str | None, object_id: int | None, field_prefix: s
         return {field_prefix + missing: Message("give object_type and object_id together (or neither)")}
     record_type = record_types().get(object_type)
     if record_type is None or object_type == "task":
-        known = ", ".join(name for name in record_types().names() if name != "task")
+        known = record_types_label(name for name in record_types().names() if name != "task")
         return {
             field_prefix + "object_type": Message(
                 "unknown record type %(type)r; one of: %(known)s", type=object_type, known=known
             )
         }
     if find_by_id(record_type.model, object_id) is None:
-        return {field_prefix + "object_id": Message("no %(type)s with id %(id)s", type=object_type, id=object_id)}
+        return {
+            field_prefix + "object_id": Message(
+                "no %(type)s with id %(id)s", type=record_type_label(object_type), id=object_id
+            )
+        }
     return {}
 
 
@@ -93,7 +98,7 @@ def validate_values(task: Task, values: Mapping[str, Any]) -> dict[str, str]:
     if end is not None and start is None:
         problems["end"] = Message("an end needs a start")
     elif start is not None and end is not None and end < start:
-        problems["end"] = Message("must not be before start (%(start)s)", start=start.isoformat())
+        problems["end"] = Message("must not be before start (%(start)s)", start=moment_text(start))
     reminders = values.get("reminders") or []
     if len(set(reminders)) != len(reminders):
         problems["reminders"] = Message("a reminder is given twice")

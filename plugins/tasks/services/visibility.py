@@ -31,6 +31,7 @@ from opiekun.models import User
 from opiekun.permissions import has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, Task, TaskShare, task_participants
 from opiekun.plugins.tasks.permissions import SEE_ALL
+from opiekun.plugins.tasks.services.wording import level_label
 
 LEVEL_RANK = {level: rank for rank, level in enumerate(SHARING_LEVELS)}
 #: Above this many participations the visibility rule uses a subquery instead of a list.
@@ -206,6 +207,10 @@ def visible_task(viewer: User, task_id: int, needed: str = "free_busy") -> tuple
         raise NotFound(no_task(task_id))
     if not at_least(level, needed):
         raise Refused(
-            Message("your access to this task is %(level)r; this needs %(needed)r", level=level, needed=needed)
+            Message(
+                "your access to this task is %(level)r; this needs %(needed)r",
+                level=level_label(level),
+                needed=level_label(needed),
+            )
         )
     return task, level

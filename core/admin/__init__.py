@@ -14,7 +14,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 
 from opiekun.admin.account import AccountView
-from opiekun.admin.dates import picker_settings
+from opiekun.admin.dates import date_placeholder, date_text, picker_settings
 from opiekun.admin.home import format_count
 from opiekun.admin.views import (
     PANEL_VIEWS,
@@ -91,7 +91,9 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
             add(view)
     app.context_processor(_language_context)
     app.jinja_env.filters["count_format"] = format_count
-    app.jinja_env.globals["date_picker_settings"] = picker_settings
+    app.jinja_env.globals.update(
+        date_picker_settings=picker_settings, date_text=date_text, date_placeholder=date_placeholder
+    )
     app.after_request(_declare_page_language)
     app.extensions["opiekun.admin"] = admin
     return admin

@@ -91,6 +91,24 @@ def read_date(text: str) -> dt.date:
     raise ValueError(text)
 
 
+def date_or_none(text: str | None) -> dt.date | None:
+    """A day a page's date input sent (the user's format or ISO); None when empty or not a day."""
+    try:
+        return read_date(text or "")
+    except ValueError:
+        return None
+
+
+def date_text(day: dt.date | None) -> str:
+    """A day as a date input shows it, in the user's format (``6.12.2026`` → ``06.12.2026``)."""
+    return day.strftime(date_format().python) if day is not None else ""
+
+
+def date_placeholder() -> str:
+    """What a date input shows when empty: its format, in the user's words (``dd.mm.rrrr``)."""
+    return gettext("dd.mm.yyyy") if date_format() is not ISO else "yyyy-mm-dd"
+
+
 def split_range(text: str) -> list[str]:
     for separator in RANGE_SEPARATORS:
         if separator in text:
@@ -112,7 +130,8 @@ class LocalDateField(DateField):
 
     def __call__(self, **kwargs: Any):
         kwargs.setdefault("data-date-format", date_format().picker)
-        kwargs.setdefault("placeholder", date_format().picker.lower().replace("y", "r"))
+        kwargs.setdefault("placeholder", date_placeholder())
+        kwargs.setdefault("autocomplete", "off")
         return super().__call__(**kwargs)
 
 
@@ -124,7 +143,8 @@ class LocalDateTimeField(DateTimeLocalField):
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.pop("format", None)
-        formats = list(dict.fromkeys((date_format().python_minutes, ISO.python_minutes, f"{ISO.python} %H:%M:%S")))
+        formats = [date_format().python_minutes, ISO.python_minutes, f"{ISO.python} %H:%M:%S", f"{ISO.python}T%H:%M"]
+        formats = list(dict.fromkeys(formats))
         super().__init__(*args, format=formats, tz=user_zone, **kwargs)
 
     def __call__(self, **kwargs: Any):

@@ -17,6 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from opiekun.admin.bounds import requested_page
+from opiekun.admin.dates import date_or_none
 from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
 from opiekun.errors import DomainError, NotFound, Refused, translated
 from opiekun.extensions import db
@@ -105,7 +106,12 @@ class AuditView(LoginRequired, BaseView):
         """The filter of the query string (its days are the user's), or ``None`` and why
         not (per field label)."""
         try:
-            history_filter = HistoryFilter.from_params({**request.args, "time_zone": str(get_timezone())})
+            days = {
+                name: date_or_none(request.args[name]) or request.args[name]
+                for name in ("from", "to")
+                if name in request.args
+            }
+            history_filter = HistoryFilter.from_params({**request.args, **days, "time_zone": str(get_timezone())})
             check_filter(history_filter)
             return history_filter, {}
         except DomainError as error:
@@ -129,6 +135,7 @@ class AuditView(LoginRequired, BaseView):
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             params=params,
+            history_filter=history_filter,
             problems=problems,
             users=users_for_filter(),
             object_types=known_object_types(),

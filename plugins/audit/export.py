@@ -21,8 +21,9 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
 from opiekun.extensions import db
+from opiekun.labels import VALUE_LABELS, value_label
 from opiekun.local_time import as_local
-from opiekun.plugins.audit.entries import ENTRIES
+from opiekun.plugins.audit.entries import ENTRIES, REDACTED
 from opiekun.plugins.audit.history import HistoryFilter, filtered_entries
 from opiekun.spreadsheets import xlsx_text
 
@@ -102,12 +103,32 @@ class Vocabulary:
     def field(self, label: str) -> str:
         return self._cached("field", label, self._word)
 
+    def value(self, value: Any, label: Any) -> str:
+        """A changed field's old or new value: the API's workbook writes what is stored
+        (a referenced row as ``label [id]``); a person's, as the history page shows it —
+        "—" for nothing, tak/nie, translated values (``open`` → "otwarta")."""
+        if self.language is None:
+            return _stored(value, label)
+        if REDACTED in (value, label):
+            return self._cached("word", "(anonymized)", self._word)
+        if label is not None and label != value:
+            return f"{label}" if value is None else f"{label} [{value}]"
+        if value is None or value == "" or value == []:
+            return "—"
+        if isinstance(value, bool):
+            return self._cached("word", "yes" if value else "no", self._word)
+        if isinstance(value, list):
+            return ", ".join(self.value(item, None) for item in value)
+        if isinstance(value, str) and value in VALUE_LABELS:
+            return self._cached("value", value, value_label)
+        return str(value)
+
 
 #: The API's workbook (English, stored codes).
 ENGLISH = Vocabulary()
 
 
-def _shown(value: Any, label: Any) -> str:
+def _stored(value: Any, label: Any) -> str:
     if label is not None and label != value:
         return f"{label}" if value is None else f"{label} [{value}]"
     return "" if value is None else str(value)
@@ -115,11 +136,12 @@ def _shown(value: Any, label: Any) -> str:
 
 def changes_text(changes: list | None, vocabulary: Vocabulary = ENGLISH) -> str:
     """``Label: old → new`` per changed field, one per line."""
+    shown = _stored if vocabulary.language is None else vocabulary.value  # the API's: no lookups
     lines = []
     for item in changes or ():
         label = vocabulary.field(item.get("field_label") or item.get("field"))
         lines.append(
-            f"{label}: {_shown(item.get('old'), item.get('old_label'))} → {_shown(item.get('new'), item.get('new_label'))}"
+            f"{label}: {shown(item.get('old'), item.get('old_label'))} → {shown(item.get('new'), item.get('new_label'))}"
         )
     return "\n".join(lines)
 

@@ -214,6 +214,7 @@ def test_a_large_export_from_the_panel_runs_in_the_background_in_the_users_langu
     header, *rows = list(sheet.iter_rows(values_only=True))
     assert header[:4] == ("ID", "Data (Europe/Warsaw)", "ID użytkownika", "Użytkownik")
     assert {row[5] for row in rows} == {"Firma"} and {row[9] for row in rows} == {"utworzenie"}
+    assert any(row[10].startswith("Nazwa: — → Alfa") for row in rows), "nothing shown as '—', as on the page"
     assert all(row[8].startswith("http://localhost/admin/company/details/?id=") for row in rows), "absolute links"
     assert sheet.auto_filter.ref == f"A1:L{len(rows) + 1}"
     api_file = api.get("/audit/export.xlsx", admin, query_string={"object_type": "company"})

@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=pl-PL",  # a Polish team's browser: its own date inputs read dd.mm.rrrr
 ]
 
 

@@ -49,7 +49,7 @@ def test_an_admin_filters_the_history_and_exports_exactly_that_to_excel(
         "Agro-Tech",
         "edycja",
     )
-    assert "Miasto:  → Poznań" in entry["Zmiany"]  # empty before
+    assert "Miasto: — → Poznań" in entry["Zmiany"]  # empty before: "—", as on the page
     site = page.url.split("/admin")[0]
     assert entry["Link"].startswith(f"{site}/admin/company/details/?id="), "opens from Excel"
     assert sheet.auto_filter.ref == "A1:L2", "Excel's filter buttons on the header"

@@ -72,3 +72,21 @@ def test_a_user_moves_to_another_time_zone_on_my_account(page, app, api, seller)
     expect(page.locator(".alert-success")).to_contain_text("Ustawienia zostały zapisane.")
     page.goto(f"/admin/company/details/?id={company['id']}")
     expect(page.locator("body")).to_contain_text("6.12.2026, 03:15")
+
+
+def test_the_record_pages_own_date_inputs_take_the_polish_format(page, api, seller):
+    """Not the browser's date input (its format is the browser's language's): the panel's
+    text input with the Polish picker, read back whichever way it was typed."""
+    company = api.post("/companies", seller, json={"name": "Dniówka"}).get_json()
+    log_in(page, seller)
+    page.goto(f"/admin/company/details/?id={company['id']}")
+    page.wait_for_load_state("load")
+    on_day = page.get_by_label("Opiekun w dniu")
+    expect(on_day).to_have_value(re.compile(r"^\d\d\.\d\d\.\d{4}$"))
+    on_day.click()
+    expect(page.locator(".daterangepicker:visible")).to_contain_text("Zastosuj")
+    on_day.fill("01.01.2020")
+    page.keyboard.press("Escape")
+    page.locator("#owners-on-day").get_by_role("button", name="Pokaż").click()
+    expect(page.locator("#owners-on-day-answer")).to_contain_text("W dniu 1.01.2020 rekord nie miał opiekuna.")
+    expect(page.get_by_label("Opiekun w dniu")).to_have_value("01.01.2020")

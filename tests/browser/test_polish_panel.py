@@ -133,6 +133,9 @@ def leftovers(page, english: set[str]) -> list[str]:
     )
     shown += " " + filter_menu_texts(page)
     phrases = {text for text in english if re.search(rf"(?<![\w-]){re.escape(text)}(?![\w-])", shown)}
+    # the browser's own date inputs show its language's format (12/06/2026), not the panel's
+    if page.locator("input[type=date], input[type=datetime-local]").count():
+        phrases.add("<input type=date>")
     # addresses, paths and permission names (records.delete) are names, not words
     shown_without_addresses = re.sub(r"\S+@\S+|\S+://\S+|/\S+|\b\w+\.\w+\b", " ", shown)
     words = {word for word in re.findall(r"\w+", shown_without_addresses) if word.lower() in ENGLISH_WORDS}

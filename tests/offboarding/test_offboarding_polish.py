@@ -156,7 +156,7 @@ def test_the_pages_count_items_in_polish(app, api, admin, seller, other_seller):
     listing = re.sub(r"</?strong>", "", browser.text(OFFBOARDING))
     assert "Firmy: 5 (razem 5 elementów)" in listing
     page = browser.text(user_page(seller))
-    assert re.search(r"nie pracuje już\s*</span>\s*od \d{4}-\d\d-\d\d", page), "departed since a day, not 'dnia'"
+    assert re.search(r"nie pracuje już\s*</span>\s*od \d{1,2}\.\d\d\.\d{4}", page), "departed since a day, not 'dnia'"
     summary = flashed(summarize(browser, seller, to_user=str(other_seller["id"])))
     assert "Zostanie przekazanych 5 elementów użytkownika Stefan Sprzedawca" in summary
     assert "razem 5 elementów" in summary
@@ -167,7 +167,7 @@ def test_the_pages_count_items_in_polish(app, api, admin, seller, other_seller):
     assert "Cofnięto: 5 elementów wróciło na miejsce." in flashed(undone)
     header = browser.text(transfer_page)
     assert re.search(
-        r"Cofnięto \d{4}-\d\d-\d\d \d\d:\d\d \(Ada Admin\): 5 elementów wróciło na miejsce, 0 elementów pozostało bez zmian\.",
+        r"Cofnięto \d{1,2}\.\d\d\.\d{4}, \d\d:\d\d \(Ada Admin\): 5 elementów wróciło na miejsce, 0 elementów pozostało bez zmian\.",
         header,
     )
 

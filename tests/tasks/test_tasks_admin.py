@@ -131,8 +131,9 @@ def test_completing_shows_the_proposal_ready_to_accept_in_one_step(app, api, adm
     )
     page = flashed(response)
     assert "Spotkanie: Zadzwonić do ACME" in page
-    due = (local_time.today() + dt.timedelta(days=3)).isoformat()
-    assert due in page
+    due_day = local_time.today() + dt.timedelta(days=3)
+    due = due_day.strftime("%d.%m.%Y")
+    assert f'value="{due}"' in page, "the proposed day, the Polish way"
     accepted = browser.submit(
         f"/admin/task/proposals/?id={task['id']}",
         {"accept": "0", "title_0": "Spotkanie: Zadzwonić do ACME", "due_date_0": due},
@@ -140,7 +141,7 @@ def test_completing_shows_the_proposal_ready_to_accept_in_one_step(app, api, adm
     )
     assert accepted.status_code == 200
     titles = sorted((item["title"], item["due_date"]) for item in api.get("/tasks", seller).get_json()["items"])
-    assert ("Spotkanie: Zadzwonić do ACME", due) in titles
+    assert ("Spotkanie: Zadzwonić do ACME", due_day.isoformat()) in titles
 
 
 def test_read_only_tasks_do_not_open_for_editing(app, api, seller, other_seller):
@@ -291,6 +292,6 @@ def test_a_tasks_time_is_typed_and_shown_on_the_users_clock(app, api, seller):
     assert response.status_code == 302, flashed(response)
     task = api.get("/tasks", seller).get_json()["items"][0]
     assert task["start"].startswith("2030-02-01T09:00") and task["due_date"] == "2030-02-01"
-    assert 'value="2030-02-01T10:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")
+    assert 'value="01.02.2030 10:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")
     api.patch(f"/users/{seller['id']}", seller, json={"time_zone": "America/New_York"})
-    assert 'value="2030-02-01T04:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")
+    assert 'value="01.02.2030 04:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")

@@ -9,10 +9,11 @@ from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
 from opiekun.admin.actions import BulkAction, RecordSelection
+from opiekun.admin.dates import LocalDateField
 from opiekun.admin.forms import AdminForm, active_users
 from opiekun.labels import user_label
 from opiekun.plugins.ownership import assignments, periods, settings
@@ -35,8 +36,8 @@ def change_owner_form() -> type:
         )
         kind = SelectField(_l("Owner kind"), choices=choices(KIND_LABELS), default="primary")
         role = SelectField(_l("Owner role"), choices=role_choices)
-        valid_from = DateField(_l("From"), default=periods.today, validators=[DataRequired()])
-        valid_to = DateField(_l("To (empty: indefinite)"), validators=[Optional()])
+        valid_from = LocalDateField(_l("From"), default=periods.today, validators=[DataRequired()])
+        valid_to = LocalDateField(_l("To (empty: indefinite)"), validators=[Optional()])
         on_overlap = SelectField(_l("When periods overlap"), choices=choices(POLICY_LABELS), default="replace")
         access = SelectField(_l("Deputy's access"), choices=choices(ACCESS_LABELS), default="write")
 

@@ -15,9 +15,10 @@ from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
+from opiekun.admin.dates import LocalDateField, date_or_none
 from opiekun.admin.forms import AdminForm, active_users
 from opiekun.admin.views import LoginRequired, attempt, error_message
 from opiekun.errors import Conflict, DomainError
@@ -48,8 +49,8 @@ class AddPeriodForm(AdminForm):
     kind = SelectField(_l("Owner kind"), choices=choices(KIND_LABELS), default="primary")
     role = SelectField(_l("Owner role"), choices=role_choices)
     access = SelectField(_l("Deputy's access"), choices=choices(ACCESS_LABELS), default="write")
-    valid_from = DateField(_l("From"), default=periods.today, validators=[DataRequired()])
-    valid_to = DateField(_l("To (empty: indefinite)"), validators=[Optional()])
+    valid_from = LocalDateField(_l("From"), default=periods.today, validators=[DataRequired()])
+    valid_to = LocalDateField(_l("To (empty: indefinite)"), validators=[Optional()])
     on_overlap = SelectField(_l("When periods overlap"), choices=choices(POLICY_LABELS), default="warn")
 
 
@@ -59,8 +60,8 @@ class EditPeriodForm(AdminForm):
     user = QuerySelectField(_l("User"), query_factory=active_users, get_label=user_label, validators=[DataRequired()])
     role = SelectField(_l("Owner role"), choices=role_choices)
     access = SelectField(_l("Deputy's access"), choices=choices(ACCESS_LABELS))
-    valid_from = DateField(_l("From"), validators=[DataRequired()])
-    valid_to = DateField(_l("To (empty: indefinite)"), validators=[Optional()])
+    valid_from = LocalDateField(_l("From"), validators=[DataRequired()])
+    valid_to = LocalDateField(_l("To (empty: indefinite)"), validators=[Optional()])
 
 
 # --- the "Owners" section of a record's page ------------------------------------------------
@@ -90,10 +91,7 @@ def owners_section(record_type: RecordType, record: Any) -> tuple[str, Markup]:
 
 
 def _day_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return date_or_none(request.args.get(name))
 
 
 # --- the forms ---------------------------------------------------------------------------------
@@ -229,10 +227,7 @@ class OwnerPeriodsView(LoginRequired, BaseView):
 
 
 def _form_day(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.form.get(name, ""))
-    except ValueError:
-        return None
+    return date_or_none(request.form.get(name))
 
 
 def _flash_refusal(error: DomainError) -> None:

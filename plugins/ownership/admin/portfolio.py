@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import Row, select
 
 from opiekun.admin.bounds import requested_page
+from opiekun.admin.dates import date_or_none
 from opiekun.admin.views import LoginRequired, error_message
 from opiekun.errors import DomainError
 from opiekun.extensions import db
@@ -63,10 +64,7 @@ class PortfolioFilter:
 
 
 def _day(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text or "")
-    except ValueError:
-        return None
+    return date_or_none(text)
 
 
 class RecordsByOwnerView(LoginRequired, BaseView):

@@ -8,8 +8,6 @@ from typing import Any
 from flask_babel import gettext
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -18,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from opiekun.admin.dates import user_zone
+from opiekun.admin.dates import LocalDateField, LocalDateTimeField
 from opiekun.admin.forms import AdminForm
 from opiekun.lookups import MAX_ID
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, choices_of
@@ -59,10 +57,10 @@ class TaskForm(AdminForm):
     participant_ids = SelectMultipleField(FIELD_LABELS["participant_ids"], coerce=int)
     object_type = SelectField(FIELD_LABELS["object_type"], validate_choice=False)
     object_id = IntegerField(FIELD_LABELS["object_id"], validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
-    due_date = DateField(FIELD_LABELS["due_date"], validators=[Optional()])
-    #: the browser's date-and-time inputs, on the user's clock (stored as UTC)
-    start = DateTimeLocalField(FIELD_LABELS["start"], format="%Y-%m-%dT%H:%M", tz=user_zone, validators=[Optional()])
-    end = DateTimeLocalField(FIELD_LABELS["end"], format="%Y-%m-%dT%H:%M", tz=user_zone, validators=[Optional()])
+    due_date = LocalDateField(FIELD_LABELS["due_date"], validators=[Optional()])
+    #: typed on the user's clock in their format (stored as UTC)
+    start = LocalDateTimeField(FIELD_LABELS["start"], validators=[Optional()])
+    end = LocalDateTimeField(FIELD_LABELS["end"], validators=[Optional()])
     priority = SelectField(FIELD_LABELS["priority"], choices=lambda: choices_of(PRIORITIES), default="normal")
     private = BooleanField(FIELD_LABELS["private"])
     reminders = RemindersField(FIELD_LABELS["reminders"])

@@ -4,8 +4,6 @@ tasks, and the "Mark as done" bulk action."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -18,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
 from opiekun.admin.actions import BulkAction
-from opiekun.admin.dates import DateBetweenFilter
+from opiekun.admin.dates import DateBetweenFilter, date_or_none
 from opiekun.admin.filters import EmptyFilter, OwnerDepartedFilter, OwnerIsFilter, with_live_options
 from opiekun.admin.forms import active_users
 from opiekun.admin.views import RecordView
@@ -286,10 +284,9 @@ class TaskView(RecordView):
                     ] or proposal.title
                     day = request.form.get(f"due_date_{index}")
                     if day:
-                        try:
-                            values["due_date"] = dt.date.fromisoformat(day)
-                        except ValueError:
-                            raise ValidationError(gettext("Not a valid date: %(day)s", day=day)) from None
+                        values["due_date"] = date_or_none(day)
+                        if values["due_date"] is None:
+                            raise ValidationError(gettext("Not a valid date: %(day)s", day=day))
                     created.append(tasks.create_task(viewer(), values))
                 return created
 

@@ -31,7 +31,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--lang=pl-PL",  # a Polish team's browser: its own date inputs read dd.mm.rrrr
 ]
 
 

@@ -161,7 +161,7 @@ def test_killing_the_worker_mid_transfer_and_resuming_moves_every_item_exactly_o
     assert scalar(app, "SELECT count(DISTINCT (object_type, object_id)) FROM offboarding_moved_items") == 9
     moved_entries = scalar(
         app,
-        "SELECT count(*) FROM audit_entries WHERE operation = 'update' "
+        "SELECT count(*) FROM audit_entries WHERE operation = 'owner_changed' "
         f"AND context->>'offboarding_transfer_id' = '{transfer_id}'",
     )
     assert moved_entries == 9, "one history entry per item: nothing moved twice"

@@ -209,7 +209,7 @@ class PostgresDatabase(Database):
         return f"""
             INSERT INTO companies (name, tax_id, email, phone, website, city, address, owner_id, created_by_id,
                                    created_at, updated_at)
-            SELECT 'Firma ' || n.surname || ' ' || g, lpad(((g * 7919) % 9999999999)::text, 10, '0'),
+            SELECT 'Firma ' || n.surname || ' ' || g, lpad(((g::bigint * 7919) % 9999999999)::text, 10, '0'),
                    'biuro' || g || '@firma' || (g % 97) || '.example', '+48 600 ' || lpad((g % 1000000)::text, 6, '0'),
                    'https://firma' || g || '.example', n.city, 'ul. Długa ' || (g % 200 + 1),
                    {int(first_owner)} + g % {int(owners)}, {int(admin_id)},

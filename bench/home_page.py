@@ -79,36 +79,41 @@ def log_in(client, email: str, password: str) -> None:
         raise RuntimeError(f"could not log in as {email}: {answer.status_code}")
 
 
-def measure(client, requests: int, warmup: int) -> tuple[list[float], int]:
-    """Milliseconds per start page, and the SQL statements one page ran."""
+def measure(client, requests: int, warmup: int) -> tuple[list[float], list[tuple[float, str]]]:
+    """Milliseconds per start page, and the SQL statements of the last page with their
+    milliseconds."""
     from sqlalchemy import event
 
     from opiekun.extensions import db
 
     for _ in range(warmup):
         client.get("/admin/")
-    statements = []
+    statements: list[tuple[float, str]] = []
+    started: list[float] = []
 
-    def count(*_args) -> None:
-        statements.append(1)
+    def before(_connection, _cursor, statement, *_args) -> None:
+        started.append(time.perf_counter())
+
+    def after(_connection, _cursor, statement, *_args) -> None:
+        statements.append(((time.perf_counter() - started.pop()) * 1000, " ".join(statement.split())))
 
     timings = []
     with client.application.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     try:
-        for number in range(requests):
+        for _ in range(requests):
             statements.clear()
             began = time.perf_counter()
             answer = client.get("/admin/")
             timings.append((time.perf_counter() - began) * 1000)
             if answer.status_code != 200:
                 raise RuntimeError(f"/admin/ answered {answer.status_code}")
-            if number == 0:
-                per_page = len(statements)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return timings, per_page
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return timings, statements
 
 
 def main() -> int:
@@ -121,6 +126,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--slowest", type=int, default=3, help="show this many slowest statements of a page")
     args = parser.parse_args()
     if not (0 < args.companies <= 5_000_000 and 10 <= args.users <= 10_000 and 0 < args.requests <= 1000):
         parser.error("keep it bounded: companies ≤ 5M, 10 ≤ users ≤ 10k, requests ≤ 1000")
@@ -167,8 +173,11 @@ def main() -> int:
             p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) >= 20 else max(timings)
             print(
                 f"    {who}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms "
-                f"over {len(timings)} pages; {statements} SQL statements per page"
+                f"over {len(timings)} pages; {len(statements)} SQL statements per page, "
+                f"{sum(ms for ms, _ in statements):.0f} ms in the database"
             )
+            for ms, statement in sorted(statements, reverse=True)[: args.slowest]:
+                print(f"        {ms:6.1f} ms  {statement[:160]}")
     finally:
         database.drop()
     return 0

@@ -9,7 +9,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
 from opiekun.admin import panel_views
-from opiekun.admin.home import SHOWN_ROWS, Figure, HomeLink, HomePanel, format_count, sees_team
+from opiekun.admin.home import SHOWN_ROWS, Figure, HomeLink, HomePanel, format_count, records_per_owner, sees_team
 from opiekun.extensions import db
 from opiekun.models import User
 from opiekun.permissions import has_permission
@@ -21,17 +21,15 @@ from opiekun.record_registry import record_types
 
 
 def records_of_departed_owners() -> dict[int, int]:
-    """``{departed user id: records they own}`` over every record type, tasks included (one
-    grouped query per type, on the indexed ``owner_id``)."""
-    departed = select(User.id).where(User.status == "departed")
+    """``{departed user id: records they own}`` over every record type, tasks included —
+    from the page's counts per owner (:func:`~opiekun.admin.home.records_per_owner`, which
+    the load per owner reads too), so no record table is counted twice."""
+    departed = set(db.session.scalars(select(User.id).where(User.status == "departed")))
     held: dict[int, int] = {}
     for record_type in record_types():
-        model = record_type.model
-        rows = db.session.execute(
-            select(model.owner_id, func.count()).where(model.owner_id.in_(departed)).group_by(model.owner_id)
-        )
-        for owner_id, count in rows:
-            held[owner_id] = held.get(owner_id, 0) + count
+        for owner_id, count in records_per_owner(record_type.model).items():
+            if owner_id in departed:
+                held[owner_id] = held.get(owner_id, 0) + count
     return held
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from opiekun import auth, changes, jobs, login_sessions
+from opiekun import auth, changes, jobs, login_sessions, migration_runner
 from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
@@ -63,7 +63,10 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     plugins = PluginHost.from_installed(
-        settings.plugins, trace=settings.trace_hooks, extra_modules=[*settings.plugin_modules, *extra_plugins]
+        settings.plugins,
+        trace=settings.trace_hooks,
+        extra_modules=[*settings.plugin_modules, *extra_plugins],
+        disabled=settings.plugins_disabled,
     )
     app.extensions["opiekun.plugins"] = plugins
     plugins.load_models()
@@ -156,7 +159,9 @@ def _init_database(app: Flask, plugins: PluginHost) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(CORE_FOLDER / "migrations"))
+    migration_runner.give_alembic_every_branch()
     app.extensions["opiekun.migrations"] = plugins.migrations_dirs()
+    app.extensions["opiekun.dormant_migrations"] = plugins.dormant_migrations_dirs()
     changes.install_listeners()
 
 

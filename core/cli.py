@@ -35,11 +35,19 @@ def init_command() -> None:
     """Create or upgrade the schema of the core and every enabled plugin; on a database
     without any pipeline, create the default sales pipeline."""
     from opiekun.extensions import db
-    from opiekun.migration_runner import upgrade_schema
+    from opiekun.migration_runner import SchemaError, dormant_states, upgrade_schema
     from opiekun.sales_pipeline import ensure_default_pipeline
 
-    upgrade_schema()
+    try:
+        upgrade_schema()
+    except SchemaError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"schema is up to date ({', '.join(['core', *current_app.extensions['opiekun.plugins'].names])})")
+    for state in dormant_states():
+        click.echo(
+            f"plugin {state.name} is off: its tables and data are kept (revision {state.database_revision}); "
+            "switch it on again to use them"
+        )
     pipeline = ensure_default_pipeline()
     db.session.commit()
     if pipeline is not None:
@@ -81,9 +89,12 @@ def create_admin_command(email: str, password: str, name: str) -> None:
 def demo_command(companies: int) -> None:
     """Load demo data (a second run adds nothing twice)."""
     from opiekun.demo import DEMO_PASSWORD, DEMO_TEAM, load_demo
-    from opiekun.migration_runner import upgrade_schema
+    from opiekun.migration_runner import SchemaError, upgrade_schema
 
-    upgrade_schema()
+    try:
+        upgrade_schema()
+    except SchemaError as error:
+        raise click.ClickException(str(error)) from error
     loaded = load_demo(companies=companies)
     click.echo(f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data was already loaded; nothing added")
     click.echo(f"demo users (password {DEMO_PASSWORD}): {', '.join(email for email, *_ in DEMO_TEAM)}")

@@ -102,6 +102,8 @@ class Settings:
     #: how passwords are hashed (werkzeug's method string). Only code sets it, never the
     #: environment: the test suite uses a cheap hash to run fast; deployments keep scrypt.
     password_hash_method: str = "scrypt"
+    #: plugins switched off by name, the others kept (``OPIEKUN_PLUGINS_DISABLED``)
+    plugins_disabled: tuple[str, ...] = ()
     #: the time zone of users who chose none (``OPIEKUN_TIME_ZONE``, an IANA name)
     time_zone: str = DEFAULT_TIME_ZONE
 
@@ -137,9 +139,15 @@ class Settings:
             plugin_modules=tuple(
                 name.strip() for name in os.environ.get("OPIEKUN_PLUGIN_MODULES", "").split(",") if name.strip()
             ),
+            plugins_disabled=_names(os.environ.get("OPIEKUN_PLUGINS_DISABLED", "")),
             time_zone=os.environ.get("OPIEKUN_TIME_ZONE") or DEFAULT_TIME_ZONE,
             **_login_settings(),
         )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A comma list of names (``tasks, audit``)."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def _login_settings() -> dict:

@@ -101,26 +101,29 @@ def discover_plugins(extra_modules: Iterable[str | ModuleType] = ()) -> dict[str
 
 
 def resolve_plugins(
-    installed: Mapping[str, Plugin], requested: Iterable[str] | None
+    installed: Mapping[str, Plugin], requested: Iterable[str] | None, disabled: Iterable[str] = ()
 ) -> tuple[list[Plugin], dict[str, str]]:
     """Which plugins run, in dependency order, and why the others do not.
 
-    ``requested`` is ``OPIEKUN_PLUGINS`` as a list, or ``None`` for "all installed". A
-    requested plugin that is unknown or whose dependency is off is an error; with the
-    default, a plugin whose dependency is not installed is skipped with a reason. Plugins
-    marked ``auto_install`` join as soon as all their dependencies are on.
+    ``requested`` is ``OPIEKUN_PLUGINS`` as a list, or ``None`` for "all installed";
+    ``disabled`` (``OPIEKUN_PLUGINS_DISABLED``) switches named plugins off and keeps the
+    rest. A requested plugin that is unknown or whose dependency is off is an error; with
+    the default, a plugin whose dependency is not installed or disabled is skipped with a
+    reason. Plugins marked ``auto_install`` join as soon as all their dependencies are on
+    (unless disabled).
     """
     skipped: dict[str, str] = {}
-    if requested is None:
-        wanted = set(installed)
-    else:
-        wanted = set(requested)
-        unknown = sorted(wanted - set(installed))
+    blocked = set(disabled)
+    for variable, names in (("OPIEKUN_PLUGINS", set(requested or ())), ("OPIEKUN_PLUGINS_DISABLED", blocked)):
+        unknown = sorted(names - set(installed))
         if unknown:
             raise PluginError(
-                f"unknown plugin {', '.join(repr(name) for name in unknown)} in OPIEKUN_PLUGINS; "
+                f"unknown plugin {', '.join(repr(name) for name in unknown)} in {variable}; "
                 f"installed: {', '.join(sorted(installed)) or 'none'}"
             )
+    wanted = (set(installed) if requested is None else set(requested)) - blocked
+    skipped.update(dict.fromkeys(sorted(blocked), "switched off by OPIEKUN_PLUGINS_DISABLED"))
+    requested = None if requested is None else [name for name in requested if name not in blocked]
     while True:  # drop (or refuse) plugins whose dependencies are off, until stable
         missing = {name: sorted(set(installed[name].manifest.depends) - wanted) for name in sorted(wanted)}
         missing = {name: deps for name, deps in missing.items() if deps}
@@ -135,7 +138,7 @@ def resolve_plugins(
                 f"needs {', '.join(deps)}, which {'is' if len(deps) == 1 else 'are'} not {'installed' if not_installed else 'enabled'}"
             )
             wanted.discard(name)
-    for name in sorted(set(installed) - wanted - set(skipped)):  # Odoo's auto_install
+    for name in sorted(set(installed) - wanted - set(skipped) - blocked):  # Odoo's auto_install
         manifest = installed[name].manifest
         if manifest.auto_install and set(manifest.depends) <= wanted:
             wanted.add(name)
@@ -166,9 +169,17 @@ def _dependency_order(installed: Mapping[str, Plugin], wanted: set[str]) -> list
 class PluginHost:
     """The enabled plugins of one app, behind one typed method per hook."""
 
-    def __init__(self, plugins: list[Plugin], skipped: Mapping[str, str] | None = None, trace: bool = False):
+    def __init__(
+        self,
+        plugins: list[Plugin],
+        skipped: Mapping[str, str] | None = None,
+        trace: bool = False,
+        installed: Mapping[str, Plugin] | None = None,
+    ):
         self.plugins = plugins
         self.skipped = dict(skipped or {})
+        #: every installed plugin, enabled or not (the dormant ones keep their schema branch)
+        self.installed = dict(installed or {plugin.name: plugin for plugin in plugins})
         self.manager = pluggy.PluginManager(PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
         # pluggy calls the last registered implementation first: register in reverse so
@@ -187,12 +198,17 @@ class PluginHost:
 
     @classmethod
     def from_installed(
-        cls, requested: Iterable[str] | None, trace: bool = False, extra_modules: Iterable[str | ModuleType] = ()
+        cls,
+        requested: Iterable[str] | None,
+        trace: bool = False,
+        extra_modules: Iterable[str | ModuleType] = (),
+        disabled: Iterable[str] = (),
     ) -> PluginHost:
-        plugins, skipped = resolve_plugins(discover_plugins(extra_modules), requested)
+        installed = discover_plugins(extra_modules)
+        plugins, skipped = resolve_plugins(installed, requested, disabled)
         for name, reason in skipped.items():
             log.warning("plugin %s is off: %s", name, reason)
-        return cls(plugins, skipped, trace)
+        return cls(plugins, skipped, trace, installed)
 
     @property
     def names(self) -> list[str]:
@@ -234,6 +250,25 @@ class PluginHost:
 
     def migrations_dirs(self) -> dict[str, str]:
         return dict(self._each("opiekun_migrations_dir"))
+
+    def dormant(self) -> list[Plugin]:
+        """The installed plugins that are off in this app (not chosen, or a dependency off)."""
+        enabled = set(self.names)
+        return [plugin for name, plugin in sorted(self.installed.items()) if name not in enabled]
+
+    def dormant_migrations_dirs(self) -> dict[str, str]:
+        """The migration folders of the installed plugins that are off: Alembic must know
+        their revisions (the database may hold them) without upgrading their branches.
+        Asked of each plugin alone, through a pluggy manager of its own."""
+        folders = {}
+        for plugin in self.dormant():
+            alone = pluggy.PluginManager(PROJECT_NAME)
+            alone.add_hookspecs(hookspecs)
+            alone.register(plugin.module, name=plugin.name)
+            folder = alone.hook.opiekun_migrations_dir()
+            if folder:
+                folders[plugin.name] = folder[0]
+        return folders
 
     def record_types(self) -> list[RecordType]:
         return self._flatten("opiekun_record_types")

@@ -1,0 +1,141 @@
+"""Teams switch plugins off and on again on a live database (issue 18, first step): with
+any subset of plugins, ``opiekun init`` upgrades the enabled branches and leaves the
+others' tables, data and revisions alone (it says which are dormant); switched on again,
+a plugin finds its data, its branch upgraded from where it stopped. A revision of a
+plugin that is no longer installed is an error naming the plugin, not a traceback.
+``OPIEKUN_PLUGINS_DISABLED`` switches named plugins off and keeps the rest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from opiekun.extensions import db
+from opiekun.manifest import PluginManifest
+from opiekun.plugin_manager import Plugin, PluginError, discover_plugins, resolve_plugins
+from tests.support.api_client import ApiClient
+from tests.support.apps import SECRET_KEY, build_app
+
+
+def opiekun(database_url: str, folder: Path, *arguments: str, **environment: str) -> subprocess.CompletedProcess:
+    """The ``opiekun`` command as a team's operator runs it, on ``database_url``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
+    env.update(
+        OPIEKUN_DATABASE_URL=database_url,
+        OPIEKUN_INSTANCE_PATH=str(folder),
+        OPIEKUN_SECRET_KEY=SECRET_KEY,
+        **environment,
+    )
+    command = Path(sys.executable).parent / "opiekun"
+    return subprocess.run([str(command), *arguments], env=env, capture_output=True, text=True, timeout=120, cwd=folder)
+
+
+def revisions(database_url: str) -> set[str]:
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    finally:
+        engine.dispose()
+
+
+def count_rows(database_url: str, table: str) -> int:
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_plugins_switched_off_keep_their_data_and_come_back_with_it(tmp_path, fresh_database):
+    url = fresh_database.url()
+    everything = build_app(tmp_path / "all", url)
+    api = ApiClient(everything)
+    admin = api.create_user("admin@firma.example", role="admin", name="Ada Admin")
+    company = api.post("/companies", admin, json={"name": "Agro-Tech"}).get_json()
+    type_id = api.get("/task-types", admin).get_json()["items"][0]["id"]
+    task = api.post(
+        "/tasks",
+        admin,
+        json={"title": "Telefon", "type_id": type_id, "object_type": "company", "object_id": company["id"]},
+    )
+    assert task.status_code == 201, task.get_json()
+    with everything.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+    off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS="ownership,audit")
+    assert off.returncode == 0, off.stderr
+    assert "schema is up to date (core, audit, ownership)" in off.stdout
+    assert "plugin tasks is off: its tables and data are kept (revision tasks_0002)" in off.stdout
+    assert "Traceback" not in off.stderr
+    assert "tasks_0002" in revisions(url) and count_rows(url, "tasks") == 1, "dormant, not dropped"
+
+    reduced = build_app(tmp_path / "reduced", url, plugins=("ownership", "audit"))
+    api_reduced = ApiClient(reduced)
+    assert api_reduced.get("/tasks", admin).status_code == 404, "the routes of a plugin that is off are gone"
+    assert api_reduced.get(f"/companies/{company['id']}", admin).status_code == 200
+    with reduced.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+    back = opiekun(url, tmp_path, "init")
+    assert back.returncode == 0, back.stderr
+    assert "is off" not in back.stdout
+    again = build_app(tmp_path / "again", url)
+    listed = ApiClient(again).get("/tasks", admin).get_json()
+    assert [item["title"] for item in listed["items"]] == ["Telefon"], "the data is back"
+    with again.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_dormant_branch_is_upgraded_when_its_plugin_comes_back(tmp_path, fresh_database):
+    """A plugin off while its code moved on: back on, its branch goes from where it stopped."""
+    url = fresh_database.url()
+    assert opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="tasks").returncode == 0
+    assert not any(revision.startswith("tasks_") for revision in revisions(url))
+    first = opiekun(url, tmp_path, "db", "upgrade", "tasks_0001")
+    assert first.returncode == 0, first.stderr
+    assert "tasks_0001" in revisions(url)
+
+    still_off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="tasks")
+    assert still_off.returncode == 0, still_off.stderr
+    assert "plugin tasks is off: its tables and data are kept (revision tasks_0001)" in still_off.stdout
+    assert "tasks_0001" in revisions(url), "not upgraded while off"
+
+    on = opiekun(url, tmp_path, "init")
+    assert on.returncode == 0, on.stderr
+    assert "tasks_0002" in revisions(url)
+
+
+def test_a_revision_of_a_plugin_no_longer_installed_is_named_with_the_fix(tmp_path, fresh_database):
+    url = fresh_database.url()
+    assert opiekun(url, tmp_path, "init").returncode == 0
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('visits_0001')"))
+    engine.dispose()
+    refused = opiekun(url, tmp_path, "init")
+    assert refused.returncode == 1
+    assert "the database holds revision 'visits_0001' of the plugin 'visits', which is not installed" in refused.stderr
+    assert "install the plugin 'visits' again" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_plugins_disabled_by_name_keep_the_others_and_their_dependents_say_why():
+    visits = PluginManifest(name="visits", version="1.0", summary="Visits", depends=("tasks",))
+    installed = {**discover_plugins(), "visits": Plugin(visits, ModuleType("visits"), None)}
+    plugins, skipped = resolve_plugins(installed, None, disabled=["tasks"])
+    names = [plugin.name for plugin in plugins]
+    assert "tasks" not in names and {"audit", "ownership", "offboarding"} <= set(names)
+    assert skipped["tasks"] == "switched off by OPIEKUN_PLUGINS_DISABLED"
+    assert skipped["visits"] == "needs tasks, which is not enabled", "a plugin needing it is off too, saying why"
+    with pytest.raises(PluginError, match="unknown plugin 'nope' in OPIEKUN_PLUGINS_DISABLED"):
+        resolve_plugins(installed, None, disabled=["nope"])

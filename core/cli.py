@@ -171,17 +171,22 @@ def scheduler_command() -> None:
 @cli.command("plugins")
 @with_appcontext
 def plugins_command() -> None:
-    """List the enabled plugins (name, version, dependencies, hooks) and the skipped ones."""
-    host = current_app.extensions["opiekun.plugins"]
-    if not host.plugins:
-        click.echo("no plugins enabled")
-    for plugin in host.plugins:
-        manifest = plugin.manifest
+    """Every installed plugin: enabled or off (and why), version, dependencies, hooks, and
+    its schema: the revision the database holds against its code's (dormant when off)."""
+    from opiekun.plugin_states import plugin_states
+
+    states = plugin_states()
+    if not states:
+        click.echo("no plugins installed")
+    for state in states:
+        manifest = state.plugin.manifest
         depends = f" (needs {', '.join(manifest.depends)})" if manifest.depends else ""
-        click.echo(f"{manifest.name} {manifest.version}{depends} — {manifest.summary}")
-        click.echo(f"    hooks: {', '.join(host.hooks_of(plugin.name)) or 'none'}")
-    for name, reason in sorted(host.skipped.items()):
-        click.echo(f"{name}: off — {reason}")
+        running = "enabled" if state.enabled else f"off: {state.off_because}"
+        click.echo(f"{manifest.name} {manifest.version}{depends} — {running}")
+        click.echo(f"    {manifest.summary}")
+        click.echo(f"    schema: {state.schema_text}")
+        if state.enabled:
+            click.echo(f"    hooks: {', '.join(state.hooks) or 'none'}")
 
 
 @cli.command("openapi")

@@ -28,6 +28,7 @@ from opiekun.admin.views import (
     UserView,
     panel_views,
 )
+from opiekun.errors import translated
 from opiekun.labels import LANGUAGE_NAMES
 
 __all__ = ["LoginRequired", "RecordView", "init_admin", "panel_views"]
@@ -92,7 +93,10 @@ def init_admin(app: Flask, plugins, registry) -> Admin:
     app.context_processor(_language_context)
     app.jinja_env.filters["count_format"] = format_count
     app.jinja_env.globals.update(
-        date_picker_settings=picker_settings, date_text=date_text, date_placeholder=date_placeholder
+        date_picker_settings=picker_settings,
+        date_text=date_text,
+        date_placeholder=date_placeholder,
+        translated=translated,  # a Message (a refusal, a plugin's state) in the user's language
     )
     app.after_request(_declare_page_language)
     app.extensions["opiekun.admin"] = admin

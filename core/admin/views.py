@@ -1117,16 +1117,17 @@ class PipelineView(EditableWithPermission, OpiekunModelView):
 
 
 class PluginsView(LoginRequired, BaseView):
-    """The enabled plugins with the hooks they implement, and the ones left off (and why)."""
+    """Every installed plugin: enabled (with its hooks) or off and why, and its schema
+    (:mod:`opiekun.plugin_states`, what ``opiekun plugins`` prints)."""
 
     def __init__(self):
         super().__init__(name=_l("Plugins"), category=ADMINISTRATION_CATEGORY, endpoint="plugins")
 
     @expose("/")
     def index(self):
-        host = current_app.extensions["opiekun.plugins"]
-        enabled = [{"plugin": plugin, "hooks": host.hooks_of(plugin.name)} for plugin in host.plugins]
-        return self.render("opiekun/admin/plugins.html", enabled=enabled, skipped=host.skipped)
+        from opiekun.plugin_states import plugin_states
+
+        return self.render("opiekun/admin/plugins.html", states=plugin_states())
 
 
 def notification_link_formatter(view, context, model, name):

@@ -96,7 +96,9 @@ def test_the_plugins_command_lists_it_with_its_hooks(app):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     [index] = [number for number, line in enumerate(lines) if line.startswith("contracts 1.0.0")]
-    assert "opiekun_record_types" in lines[index + 1] and "opiekun_jobs" in lines[index + 1]
+    assert lines[index] == "contracts 1.0.0 — enabled"
+    assert lines[index + 2] == "    schema: up to date (contracts_0001)"
+    assert "opiekun_record_types" in lines[index + 3] and "opiekun_jobs" in lines[index + 3]
 
 
 # --- enabled: everything it contributes is there ------------------------------------------

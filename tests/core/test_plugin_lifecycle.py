@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from opiekun.extensions import db
 from opiekun.manifest import PluginManifest
 from opiekun.plugin_manager import Plugin, PluginError, discover_plugins, resolve_plugins
+from tests.support.admin_browser import logged_in
 from tests.support.api_client import ApiClient
 from tests.support.apps import SECRET_KEY, build_app
 
@@ -139,3 +140,29 @@ def test_plugins_disabled_by_name_keep_the_others_and_their_dependents_say_why()
     assert skipped["visits"] == "needs tasks, which is not enabled", "a plugin needing it is off too, saying why"
     with pytest.raises(PluginError, match="unknown plugin 'nope' in OPIEKUN_PLUGINS_DISABLED"):
         resolve_plugins(installed, None, disabled=["nope"])
+
+
+def test_every_installed_plugin_is_listed_with_its_state_and_schema(tmp_path, fresh_database):
+    """``opiekun plugins`` and the panel's plugins page: enabled or off and why, and the
+    tables a plugin that is off keeps."""
+    url = fresh_database.url()
+    assert opiekun(url, tmp_path, "init").returncode == 0
+    listed = opiekun(url, tmp_path, "plugins", OPIEKUN_PLUGINS_DISABLED="tasks")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    [tasks] = [number for number, line in enumerate(lines) if line.startswith("tasks ")]
+    assert lines[tasks].endswith("— off: switched off by OPIEKUN_PLUGINS_DISABLED")
+    assert lines[tasks + 2] == "    schema: tables kept while off (database tasks_0002, code tasks_0002)"
+    assert any(line.startswith("audit ") and line.endswith("— enabled") for line in lines)
+
+    reduced = build_app(tmp_path / "reduced", url, plugins_disabled=("tasks",))
+    admin = ApiClient(reduced).create_user("admin@firma.example", role="admin", name="Ada Admin")
+    page = logged_in(reduced, admin).text("/admin/plugins/")
+    row = page[page.index('id="plugin-tasks"') :].split("</tr>")[0]
+    assert "wyłączony" in row and "wyłączony przez OPIEKUN_PLUGINS_DISABLED" in row
+    assert "tabele zachowane na czas wyłączenia (baza tasks_0002, kod tasks_0002)" in row
+    audit_row = page[page.index('id="plugin-audit"') :].split("</tr>")[0]
+    assert "włączony" in audit_row and "aktualne (audit_0001)" in audit_row and "opiekun_records_changed" in audit_row
+    with reduced.app_context():
+        db.session.remove()
+        db.engine.dispose()

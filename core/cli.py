@@ -168,11 +168,19 @@ def scheduler_command() -> None:
     cron_scheduler(current_app, connection()).start()
 
 
-@cli.command("plugins")
-@with_appcontext
-def plugins_command() -> None:
+@cli.group("plugins", invoke_without_command=True)
+@click.pass_context
+def plugins_command(context: click.Context) -> None:
     """Every installed plugin: enabled or off (and why), version, dependencies, hooks, and
     its schema: the revision the database holds against its code's (dormant when off)."""
+    if context.invoked_subcommand is None:
+        context.invoke(list_plugins)
+
+
+@plugins_command.command("list")
+@with_appcontext
+def list_plugins() -> None:
+    """Every installed plugin with its state (what ``opiekun plugins`` prints)."""
     from opiekun.plugin_states import plugin_states
 
     states = plugin_states()
@@ -187,6 +195,39 @@ def plugins_command() -> None:
         click.echo(f"    schema: {state.schema_text}")
         if state.enabled:
             click.echo(f"    hooks: {', '.join(state.hooks) or 'none'}")
+
+
+@plugins_command.command("uninstall")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation (scripts)")
+@with_appcontext
+def uninstall_plugin(name: str, yes: bool) -> None:
+    """Drop a plugin's tables and data: its schema branch downgraded to base, its settings,
+    permissions granted to roles and notifications removed. The plugin must be off
+    (OPIEKUN_PLUGINS_DISABLED=NAME) and no enabled plugin may need it; the core keeps running."""
+    from opiekun.migration_runner import SchemaError
+    from opiekun.plugin_lifecycle import uninstall, uninstall_plan
+    from opiekun.plugin_manager import PluginError
+
+    try:
+        plan = uninstall_plan(name)
+    except PluginError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"uninstalling the plugin {name} drops:")
+    for table_name, rows in plan.tables.items():
+        click.echo(f"    table {table_name}: {rows} row(s)")
+    if not plan.tables:
+        click.echo("    no tables (none were created)")
+    click.echo(f"    settings: {plan.settings}; notifications of its kinds: {plan.notifications}")
+    for role, permissions in plan.role_permissions.items():
+        click.echo(f"    permissions of the role {role}: {', '.join(permissions)}")
+    if not yes and not click.confirm("This cannot be undone. Uninstall?", default=False):
+        raise click.ClickException("nothing was changed")
+    try:
+        uninstall(plan)
+    except (PluginError, SchemaError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"plugin {name} uninstalled: its tables and data are gone; switch it on again to start it afresh")
 
 
 @cli.command("openapi")

@@ -166,6 +166,15 @@ def _dependency_order(installed: Mapping[str, Plugin], wanted: set[str]) -> list
     return ordered
 
 
+def ask_plugin_alone(plugin: Plugin, hook_name: str, **kwargs: Any) -> list[Any]:
+    """Call one hook of one plugin — a plugin that is off (its migrations, its models) —
+    through a pluggy manager of its own, so nothing of it joins the app."""
+    alone = pluggy.PluginManager(PROJECT_NAME)
+    alone.add_hookspecs(hookspecs)
+    alone.register(plugin.module, name=plugin.name)
+    return getattr(alone.hook, hook_name)(**kwargs)
+
+
 class PluginHost:
     """The enabled plugins of one app, behind one typed method per hook."""
 
@@ -262,10 +271,7 @@ class PluginHost:
         Asked of each plugin alone, through a pluggy manager of its own."""
         folders = {}
         for plugin in self.dormant():
-            alone = pluggy.PluginManager(PROJECT_NAME)
-            alone.add_hookspecs(hookspecs)
-            alone.register(plugin.module, name=plugin.name)
-            folder = alone.hook.opiekun_migrations_dir()
+            folder = ask_plugin_alone(plugin, "opiekun_migrations_dir")
             if folder:
                 folders[plugin.name] = folder[0]
         return folders

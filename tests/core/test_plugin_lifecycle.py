@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from opiekun.extensions import db
 from opiekun.manifest import PluginManifest
@@ -24,8 +24,11 @@ from tests.support.api_client import ApiClient
 from tests.support.apps import SECRET_KEY, build_app
 
 
-def opiekun(database_url: str, folder: Path, *arguments: str, **environment: str) -> subprocess.CompletedProcess:
-    """The ``opiekun`` command as a team's operator runs it, on ``database_url``."""
+def opiekun(
+    database_url: str, folder: Path, *arguments: str, input_text: str | None = None, **environment: str
+) -> subprocess.CompletedProcess:
+    """The ``opiekun`` command as a team's operator runs it, on ``database_url`` (answering
+    its question with ``input_text``)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
     env.update(
         OPIEKUN_DATABASE_URL=database_url,
@@ -34,7 +37,9 @@ def opiekun(database_url: str, folder: Path, *arguments: str, **environment: str
         **environment,
     )
     command = Path(sys.executable).parent / "opiekun"
-    return subprocess.run([str(command), *arguments], env=env, capture_output=True, text=True, timeout=120, cwd=folder)
+    return subprocess.run(
+        [str(command), *arguments], env=env, capture_output=True, text=True, timeout=120, cwd=folder, input=input_text
+    )
 
 
 def revisions(database_url: str) -> set[str]:
@@ -166,3 +171,64 @@ def test_every_installed_plugin_is_listed_with_its_state_and_schema(tmp_path, fr
     with reduced.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_path, fresh_database):
+    """audit off → uninstalled (its tables, settings, permissions and notices gone; the
+    rest works) → switched on again: a fresh, empty history."""
+    url = fresh_database.url()
+    everything = build_app(tmp_path / "all", url)
+    api = ApiClient(everything)
+    admin = api.create_user("admin@firma.example", role="admin", name="Ada Admin")
+    company = api.post("/companies", admin, json={"name": "Agro-Tech"}).get_json()
+    assert (
+        api.post(
+            "/roles", admin, json={"name": "audytor", "label": "Audytor", "permissions": ["audit.view"]}
+        ).status_code
+        == 201
+    )
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO settings (key, value) VALUES ('audit.retention_days', '30')"))
+        connection.execute(
+            text(
+                "INSERT INTO notifications (user_id, kind, message, created_at) "
+                f"VALUES ({admin['id']}, 'audit.export_ready', 'Eksport gotowy', CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+    assert count_rows(url, "audit_entries") >= 1
+    with everything.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+    refused = opiekun(url, tmp_path, "plugins", "uninstall", "audit", "--yes")
+    assert refused.returncode == 1 and "the plugin 'audit' is enabled: switch it off first" in refused.stderr
+    kept = opiekun(url, tmp_path, "plugins", "uninstall", "audit", input_text="n\n", OPIEKUN_PLUGINS_DISABLED="audit")
+    assert kept.returncode == 1 and "nothing was changed" in kept.stderr
+    assert "table audit_entries: " in kept.stdout and "permissions of the role audytor: audit.view" in kept.stdout
+    assert count_rows(url, "audit_entries") >= 1
+
+    done = opiekun(url, tmp_path, "plugins", "uninstall", "audit", "--yes", OPIEKUN_PLUGINS_DISABLED="audit")
+    assert done.returncode == 0, done.stderr
+    assert not any(revision.startswith("audit_") for revision in revisions(url))
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        assert not {name for name in tables if name.startswith("audit_")}, tables
+        assert connection.execute(text("SELECT count(*) FROM settings WHERE key LIKE 'audit.%'")).scalar_one() == 0
+        assert (
+            connection.execute(text("SELECT count(*) FROM notifications WHERE kind LIKE 'audit.%'")).scalar_one() == 0
+        )
+        permissions = connection.execute(text("SELECT permissions FROM roles WHERE name = 'audytor'")).scalar_one()
+        assert "audit.view" not in str(permissions)
+    engine.dispose()
+
+    without = build_app(tmp_path / "without", url, plugins_disabled=("audit",))
+    assert ApiClient(without).get(f"/companies/{company['id']}", admin).status_code == 200, "the core keeps running"
+    with without.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    fresh = opiekun(url, tmp_path, "init")
+    assert fresh.returncode == 0, fresh.stderr
+    assert count_rows(url, "audit_entries") == 0, "installed again: a fresh history"

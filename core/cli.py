@@ -230,6 +230,29 @@ def uninstall_plugin(name: str, yes: bool) -> None:
     click.echo(f"plugin {name} uninstalled: its tables and data are gone; switch it on again to start it afresh")
 
 
+@plugins_command.command("migration")
+@click.argument("name")
+@click.option("-m", "--message", required=True, help="what the revision does")
+@click.option(
+    "--head",
+    type=click.Choice(["base"]),
+    default=None,
+    help="base: the plugin's first revision (its branch, depending on the core and its dependencies)",
+)
+@with_appcontext
+def plugin_migration(name: str, message: str, head: str | None) -> None:
+    """Write the next revision of a plugin's schema branch (or its first, with --head base)
+    into its migrations folder; fill in upgrade() and downgrade(), then run opiekun init."""
+    from opiekun.plugin_lifecycle import new_revision
+    from opiekun.plugin_manager import PluginError
+
+    try:
+        written = new_revision(name, message, first=head == "base")
+    except PluginError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"revision written: {written}")
+
+
 @cli.command("openapi")
 @click.option(
     "--output",

@@ -1,4 +1,5 @@
-"""Uninstalling a plugin from a live database: its branch downgraded to base (its tables
+"""A plugin's schema on a live database: a new revision of its branch
+(:func:`new_revision`, for ``opiekun plugins migration``), and uninstalling it: its branch downgraded to base (its tables
 dropped), and what the core keeps for it removed — its settings (``<plugin>.…`` keys),
 its permissions granted to roles (``<plugin>.…``) and the notifications of its kinds
 (``<plugin>.…``). Only a plugin that is off may go, and none that an enabled plugin needs.
@@ -10,14 +11,16 @@ The history (audit entries) of its records stays: the history is never rewritten
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from flask import current_app
 from sqlalchemy import delete, func, inspect, select, table
 
 from opiekun.extensions import db
-from opiekun.migration_runner import SchemaError, alembic_config, branch_states
+from opiekun.migration_runner import CORE_BRANCH, SchemaError, alembic_config, branch_states
 from opiekun.models import Notification, Role, Setting
 from opiekun.plugin_manager import Plugin, PluginError, ask_plugin_alone
 
@@ -115,3 +118,59 @@ def _table_names(plugin: Plugin) -> list[str]:
         names.update(mapped.name for mapped in mapper.tables)
         names.update(relation.secondary.name for relation in mapper.relationships if relation.secondary is not None)
     return sorted(names)
+
+
+def new_revision(name: str, message: str, first: bool = False) -> Path:
+    """Write the plugin's next revision (``<plugin>_0002``…, after its branch's head) or,
+    with ``first``, the first of its branch (``<plugin>_0001``: ``branch_labels`` = its
+    name, ``depends_on`` the core's newest revision and those of the plugins it needs) into
+    its ``opiekun_migrations_dir`` folder; returns the file. The revision is empty: write
+    its ``upgrade`` and ``downgrade``, then ``opiekun init`` applies it."""
+    host = current_app.extensions["opiekun.plugins"]
+    plugin = host.installed.get(name)
+    if plugin is None:
+        raise PluginError(
+            f"no installed plugin is called {name!r}; installed: {', '.join(sorted(host.installed)) or 'none'}"
+        )
+    folders = ask_plugin_alone(plugin, "opiekun_migrations_dir")
+    if not folders or not folders[0]:
+        raise PluginError(
+            f"the plugin {name!r} has no migrations folder: implement the hook opiekun_migrations_dir "
+            "returning the folder of its revisions"
+        )
+    folder = Path(folders[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    config = alembic_config()
+    script = ScriptDirectory.from_config(config)
+    known = name in {label for revision in script.walk_revisions() for label in revision.branch_labels}
+    if first and known:
+        raise PluginError(f"the plugin {name!r} has a branch already: leave out --head base to add its next revision")
+    if not first and not known:
+        raise PluginError(f"the plugin {name!r} has no revision yet: give --head base for its first one")
+    try:
+        if first:
+            needed = [CORE_BRANCH, *plugin.manifest.depends]
+            depends_on = [script.get_revisions(f"{branch}@head")[0].revision for branch in needed]
+            written = command.revision(
+                config,
+                message=message,
+                head="base",
+                branch_label=name,
+                version_path=str(folder),
+                rev_id=f"{name}_0001",
+                depends_on=depends_on,
+            )
+        else:
+            head = script.get_revisions(f"{name}@head")[0].revision
+            written = command.revision(
+                config, message=message, head=f"{name}@head", version_path=str(folder), rev_id=_next_id(name, head)
+            )
+    except CommandError as error:
+        raise PluginError(f"the revision of the plugin {name!r} could not be written: {error}") from error
+    return Path(written.path)
+
+
+def _next_id(name: str, head: str) -> str:
+    """``<plugin>_0003`` after ``<plugin>_0002`` (the project's numbering)."""
+    number = head.rsplit("_", 1)[-1]
+    return f"{name}_{int(number) + 1:04d}" if number.isdigit() else f"{name}_{head}_next"

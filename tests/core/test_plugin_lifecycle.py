@@ -232,3 +232,75 @@ def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_pa
     fresh = opiekun(url, tmp_path, "init")
     assert fresh.returncode == 0, fresh.stderr
     assert count_rows(url, "audit_entries") == 0, "installed again: a fresh history"
+
+
+PARTNER_PLUGIN = '''
+from pathlib import Path
+
+from opiekun import PluginManifest, hookimpl
+
+MANIFEST = PluginManifest(name="visits", version="0.1.0", summary="Visits at customers")
+
+
+@hookimpl
+def opiekun_migrations_dir():
+    """The folder of the plugin's revisions."""
+    return str(Path(__file__).parent / "migrations")
+'''
+
+
+def fill_in(revision: Path, upgrade: str, downgrade: str) -> None:
+    """What a partner writes into the generated revision."""
+    text_of = revision.read_text()
+    assert "def upgrade():\n    pass" in text_of and "def downgrade():\n    pass" in text_of
+    revision.write_text(
+        text_of.replace("def upgrade():\n    pass", f"def upgrade():\n    {upgrade}").replace(
+            "def downgrade():\n    pass", f"def downgrade():\n    {downgrade}"
+        )
+    )
+
+
+def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path, fresh_database):
+    """``opiekun plugins migration`` writes a revision that imports and that ``opiekun init``
+    applies: the first of the branch (``--head base``), then the next."""
+    package = tmp_path / "partner" / "visits_plugin"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(PARTNER_PLUGIN)
+    environment = {"OPIEKUN_PLUGIN_MODULES": "visits_plugin", "PYTHONPATH": str(tmp_path / "partner")}
+    url = fresh_database.url()
+    assert opiekun(url, tmp_path, "init", **environment).returncode == 0
+
+    not_yet = opiekun(url, tmp_path, "plugins", "migration", "visits", "-m", "visits table", **environment)
+    assert not_yet.returncode == 1 and "give --head base for its first one" in not_yet.stderr
+    first = opiekun(
+        url, tmp_path, "plugins", "migration", "visits", "-m", "visits table", "--head", "base", **environment
+    )
+    assert first.returncode == 0, first.stderr
+    [written] = (package / "migrations").glob("visits_0001*.py")
+    source = written.read_text()
+    assert "revision = 'visits_0001'" in source and "branch_labels = ('visits',)" in source
+    assert "depends_on = ['core_0003']" in source or "depends_on = 'core_0003'" in source
+    fill_in(
+        written,
+        'op.create_table("visits", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("place", sa.String(200)))',
+        'op.drop_table("visits")',
+    )
+    applied = opiekun(url, tmp_path, "init", **environment)
+    assert applied.returncode == 0, applied.stderr
+    assert "visits_0001" in revisions(url) and count_rows(url, "visits") == 0
+
+    following = opiekun(url, tmp_path, "plugins", "migration", "visits", "-m", "a note per visit", **environment)
+    assert following.returncode == 0, following.stderr
+    [second] = (package / "migrations").glob("visits_0002*.py")
+    assert "down_revision = 'visits_0001'" in second.read_text()
+    fill_in(
+        second,
+        'op.add_column("visits", sa.Column("note", sa.Text()))',
+        'with op.batch_alter_table("visits") as batch:\n        batch.drop_column("note")',
+    )
+    assert opiekun(url, tmp_path, "init", **environment).returncode == 0
+    assert "visits_0002" in revisions(url)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        assert "note" in {column["name"] for column in inspect(connection).get_columns("visits")}
+    engine.dispose()

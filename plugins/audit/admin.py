@@ -22,7 +22,7 @@ from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_
 from opiekun.errors import DomainError, NotFound, Refused, translated
 from opiekun.extensions import db
 from opiekun.jobs import enqueue
-from opiekun.labels import value_label
+from opiekun.labels import record_types_label, value_label
 from opiekun.local_time import today_in
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.entries import REDACTED
@@ -39,7 +39,6 @@ from opiekun.plugins.audit.history import (
 from opiekun.plugins.audit.labels import operation_label
 from opiekun.plugins.audit.permissions import VIEW
 from opiekun.plugins.audit.verification import verify_history
-from opiekun.record_registry import record_types
 
 PAGE_SIZE = 50
 SECTION_ENTRIES = 10
@@ -72,8 +71,7 @@ def shown_field(item: dict) -> str:
 def shown_type(object_type: str) -> str:
     """A record type as the user's language names it (plural: the filter's choices and
     the list's column); a type no longer registered by its name."""
-    record_type = record_types().get(object_type)
-    return gettext(record_type.label_plural) if record_type else object_type
+    return translated(record_types_label([object_type]))
 
 
 def shown_operation(operation: str) -> str:

@@ -5,14 +5,15 @@ The job runs the steps (:mod:`.running`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from opiekun.errors import Conflict, Invalid, Message, Translatable
+from opiekun.errors import Conflict, Invalid, Message
 from opiekun.extensions import db
+from opiekun.labels import record_types_label
 from opiekun.models import User
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.preview import Preview, get_user, preview
@@ -57,21 +58,6 @@ class PlannedStep:
     to_user_id: int
     share: tuple[int, int] | None = None
     follow_company: bool = False
-
-
-def type_names(names: Iterable[str]) -> Translatable:
-    """Record types named in a refusal: by name in the API (``person, lead``), by their
-    plural labels in the admin (``Osoby, Leady``)."""
-    names = list(names)
-
-    def labels() -> str:
-        from flask_babel import gettext
-
-        registry = record_types()
-        labels = {record_type.name: gettext(record_type.label_plural) for record_type in registry}
-        return ", ".join(labels.get(name, name) for name in names)
-
-    return Translatable(", ".join(names), labels)
 
 
 def check_sender(plan: TransferPlan) -> User:
@@ -151,7 +137,7 @@ def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
                     Message("type not chosen"),
                     {
                         f"{where}.object_types": Message(
-                            "%(name)s is not among the types to transfer", name=type_names([name])
+                            "%(name)s is not among the types to transfer", name=record_types_label([name])
                         )
                     },
                 )
@@ -160,7 +146,7 @@ def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
                     Message("a type is given twice"),
                     {
                         f"{where}.object_types": Message(
-                            "%(name)s is already given to another user", name=type_names([name])
+                            "%(name)s is already given to another user", name=record_types_label([name])
                         )
                     },
                 )
@@ -169,7 +155,7 @@ def _split_steps(plan: TransferPlan, chosen: list[str]) -> list[PlannedStep]:
     if left and not sharers:
         raise Invalid(
             Message("the split does not cover every type"),
-            {"split": Message("nobody is given: %(names)s", names=type_names(left))},
+            {"split": Message("nobody is given: %(names)s", names=record_types_label(left))},
         )
     steps = [PlannedStep(name, given[name]) for name in chosen if name in given]
     for name in left:

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from opiekun import pagination
 from opiekun.admin.bounds import requested_page
-from opiekun.errors import NotFound
+from opiekun.errors import NotFound, translated
 from opiekun.extensions import db
-from opiekun.labels import FIELD_LABELS, user_label
+from opiekun.labels import FIELD_LABELS, record_types_label, user_label
 from opiekun.models import User
 from opiekun.record_registry import record_types
 
@@ -120,8 +120,7 @@ def choices_of(labels: dict) -> list[tuple[str, str]]:
 
 def type_label(name: str) -> str:
     """A record type's plural label in the user's language (its name if it is gone)."""
-    record_type = record_types().get(name)
-    return gettext(record_type.label_plural) if record_type is not None else name
+    return translated(record_types_label([name]))
 
 
 def in_registry_order(per_type: dict[Any, Any], type_of: Callable[[Any], str] = lambda key: key) -> dict[Any, Any]:

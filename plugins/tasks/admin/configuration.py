@@ -14,7 +14,9 @@ from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional
 
 from opiekun.admin.views import OpiekunModelView
+from opiekun.errors import translated
 from opiekun.extensions import db
+from opiekun.labels import record_types_label
 from opiekun.lookups import MAX_ID
 from opiekun.models import Pipeline, User
 from opiekun.plugins.tasks.admin.labels import (
@@ -22,7 +24,6 @@ from opiekun.plugins.tasks.admin.labels import (
     TASKS_CATEGORY,
     choices_of,
     record_type_choices,
-    record_type_names,
     value_name,
 )
 from opiekun.plugins.tasks.admin.sharing import TaskShareView
@@ -184,7 +185,7 @@ class TaskTemplateView(ConfigurationView):
     can_delete = True
     column_list = ("name", "object_types", "items")
     column_formatters = {
-        "object_types": lambda view, context, model, name: record_type_names(model.object_types),
+        "object_types": lambda view, context, model, name: translated(record_types_label(model.object_types or ())),
         "items": lambda view, context, model, name: "; ".join(template_item_text(item) for item in model.items),
     }
     form_columns = ("name", "object_types")

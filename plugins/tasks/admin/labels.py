@@ -118,12 +118,6 @@ def record_type_choices() -> list[tuple[str, str]]:
     return [(record_type.name, str(_l(record_type.label))) for record_type in registry if record_type.name != "task"]
 
 
-def record_type_names(names) -> str:
-    """Record types by their plural labels, in the user's language ("Firmy, Szanse sprzedaży")."""
-    registry = current_app.extensions["opiekun.record_types"]
-    return ", ".join(str(_l(registry.get(name).label_plural)) if name in registry else name for name in names or ())
-
-
 def value_name(view, context, model, name):
     """A column formatter: the value's translated label."""
     return str(VALUE_LABELS.get(getattr(model, name), getattr(model, name)))

@@ -295,3 +295,15 @@ def test_a_tasks_time_is_typed_and_shown_on_the_users_clock(app, api, seller):
     assert 'value="01.02.2030 10:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")
     api.patch(f"/users/{seller['id']}", seller, json={"time_zone": "America/New_York"})
     assert 'value="01.02.2030 04:00"' in browser.text(f"/admin/task/edit/?id={task['id']}")
+
+
+def test_a_records_tasks_link_opens_the_list_filtered_to_that_record(app, api, seller):
+    first = api.post("/companies", seller, json={"name": "Agro-Tech"}).get_json()
+    second = api.post("/companies", seller, json={"name": "Bud-Mar"}).get_json()
+    new_task(api, seller, title="Telefon do Agro-Techu", object_type="company", object_id=first["id"])
+    new_task(api, seller, title="Telefon do Bud-Maru", object_type="company", object_id=second["id"])
+    browser = logged_in(app, seller)
+    opened = browser.get(f"/admin/task/on/company/{first['id']}/")
+    assert opened.status_code == 302 and "flt0_" in opened.headers["Location"] and "flt1_" in opened.headers["Location"]
+    page = browser.text(opened.headers["Location"])
+    assert "Telefon do Agro-Techu" in page and "Telefon do Bud-Maru" not in page

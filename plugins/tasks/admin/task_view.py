@@ -300,13 +300,7 @@ class TaskView(RecordView):
     @expose("/on/<object_type>/<int:object_id>/")
     def record_tasks_view(self, object_type: str, object_id: int):
         """The tasks on one record: the list, filtered to it."""
-        arguments = {}
-        for index, list_filter in enumerate(self._filters or ()):
-            if getattr(list_filter, "column", None) is Task.object_type and isinstance(list_filter, FilterEqual):
-                arguments[f"flt0_{self.get_filter_arg(index, list_filter)}"] = object_type
-            if getattr(list_filter, "column", None) is Task.object_id and isinstance(list_filter, FilterEqual):
-                arguments[f"flt1_{self.get_filter_arg(index, list_filter)}"] = object_id
-        return redirect(url_for(".index_view", **arguments))
+        return redirect(self.filtered_url(("object_type", object_type), ("object_id", object_id)))
 
 
 # --- what the views say, in the user's language and its plural forms -----------------------

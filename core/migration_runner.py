@@ -67,12 +67,13 @@ class BranchState:
 
 def enabled_branches() -> list[str]:
     """The branches ``opiekun init`` upgrades: the core's and the enabled plugins'."""
-    return [CORE_BRANCH, *(name for name in current_app.extensions["opiekun.migrations"] if name in branch_names())]
+    known = branch_names()
+    return [CORE_BRANCH, *(name for name in current_app.extensions["opiekun.migrations"] if name in known)]
 
 
-def branch_names() -> set[str]:
+def branch_names(script: ScriptDirectory | None = None) -> set[str]:
     """Every branch label Alembic knows (the core's and the installed plugins')."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = script or ScriptDirectory.from_config(alembic_config())
     return {label for revision in script.walk_revisions() for label in revision.branch_labels}
 
 
@@ -89,7 +90,7 @@ def branch_states() -> dict[str, BranchState]:
     with db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
     states = {}
-    for label in sorted(branch_names()):
+    for label in sorted(branch_names(script)):
         heads = script.get_revisions(f"{label}@head")
         code = heads[0].revision if heads else None
         held = next((revision for revision in current if _on_branch(script, revision, label)), None)

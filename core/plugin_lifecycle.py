@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, func, inspect, select, table
 
 from opiekun.extensions import db
-from opiekun.migration_runner import CORE_BRANCH, SchemaError, alembic_config, branch_states
+from opiekun.migration_runner import CORE_BRANCH, SchemaError, alembic_config, branch_names, branch_states
 from opiekun.models import Notification, Role, Setting
 from opiekun.plugin_manager import Plugin, PluginError, ask_plugin_alone
 
@@ -91,11 +91,7 @@ def uninstall(plan: UninstallPlan) -> None:
 
 def _removable(name: str) -> Plugin:
     host = current_app.extensions["opiekun.plugins"]
-    plugin = host.installed.get(name)
-    if plugin is None:
-        raise PluginError(
-            f"no installed plugin is called {name!r}; installed: {', '.join(sorted(host.installed)) or 'none'}"
-        )
+    plugin = _installed(name)
     if name in host.names:
         raise PluginError(
             f"the plugin {name!r} is enabled: switch it off first (OPIEKUN_PLUGINS_DISABLED={name}), then uninstall it"
@@ -106,6 +102,17 @@ def _removable(name: str) -> Plugin:
             f"the plugin {name!r} is needed by {', '.join(needing)}, which is enabled: switch it off first"
         )
     return plugin
+
+
+def _installed(name: str) -> Plugin:
+    """The installed plugin ``name`` (enabled or not); :class:`PluginError` naming the
+    installed ones when there is none."""
+    installed = current_app.extensions["opiekun.plugins"].installed
+    if name not in installed:
+        raise PluginError(
+            f"no installed plugin is called {name!r}; installed: {', '.join(sorted(installed)) or 'none'}"
+        )
+    return installed[name]
 
 
 def _table_names(plugin: Plugin) -> list[str]:
@@ -126,12 +133,7 @@ def new_revision(name: str, message: str, first: bool = False) -> Path:
     name, ``depends_on`` the core's newest revision and those of the plugins it needs) into
     its ``opiekun_migrations_dir`` folder; returns the file. The revision is empty: write
     its ``upgrade`` and ``downgrade``, then ``opiekun init`` applies it."""
-    host = current_app.extensions["opiekun.plugins"]
-    plugin = host.installed.get(name)
-    if plugin is None:
-        raise PluginError(
-            f"no installed plugin is called {name!r}; installed: {', '.join(sorted(host.installed)) or 'none'}"
-        )
+    plugin = _installed(name)
     folders = ask_plugin_alone(plugin, "opiekun_migrations_dir")
     if not folders or not folders[0]:
         raise PluginError(
@@ -142,7 +144,7 @@ def new_revision(name: str, message: str, first: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
-    known = name in {label for revision in script.walk_revisions() for label in revision.branch_labels}
+    known = name in branch_names(script)
     if first and known:
         raise PluginError(f"the plugin {name!r} has a branch already: leave out --head base to add its next revision")
     if not first and not known:

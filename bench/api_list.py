@@ -268,6 +268,21 @@ class SqliteDatabase(Database):
             FROM g JOIN bench_names AS b ON b.i = (g.n / 7) % {len(SURNAMES)}"""
 
 
+def fresh_database(args, parser: argparse.ArgumentParser, folder: Path) -> Database:
+    """The benchmark's own database: a new one on the loopback PostgreSQL server named by
+    ``--url`` (or ``OPIEKUN_BENCH_DATABASE_URL``, ``OPIEKUN_TEST_DATABASE_URL``), or a SQLite
+    file in ``folder``."""
+    if args.database != "postgresql":
+        return SqliteDatabase(folder)
+    url = args.url or os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        parser.error("give a PostgreSQL server URL with --url (or OPIEKUN_BENCH_DATABASE_URL)")
+    host = urllib.parse.urlsplit(url.replace("postgresql+psycopg://", "postgresql://")).hostname
+    if host not in ("127.0.0.1", "localhost", "::1", None, ""):
+        parser.error("the benchmark talks to loopback only: use a PostgreSQL on 127.0.0.1")
+    return PostgresDatabase(url)
+
+
 # --- measuring ----------------------------------------------------------------------------------------
 
 
@@ -524,18 +539,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-"))
     database: Database | None = None
     try:
-        if args.database == "postgresql":
-            url = (
-                args.url or os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
-            )
-            if not url or not url.startswith("postgresql"):
-                parser.error("give a PostgreSQL server URL with --url (or OPIEKUN_BENCH_DATABASE_URL)")
-            host = urllib.parse.urlsplit(url.replace("postgresql+psycopg://", "postgresql://")).hostname
-            if host not in ("127.0.0.1", "localhost", "::1", None, ""):
-                parser.error("the benchmark talks to loopback only: use a PostgreSQL on 127.0.0.1")
-            database = PostgresDatabase(url)
-        else:
-            database = SqliteDatabase(folder)
+        database = fresh_database(args, parser, folder)
 
         env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
         env.update(

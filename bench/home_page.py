@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -36,8 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_list import (  # noqa: E402 - the sibling benchmark's database set-up
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
-    PostgresDatabase,
-    SqliteDatabase,
+    fresh_database,
     log,
     run_opiekun,
 )
@@ -132,16 +130,7 @@ def main() -> int:
         parser.error("keep it bounded: companies ≤ 5M, 10 ≤ users ≤ 10k, requests ≤ 1000")
 
     folder = Path(tempfile.mkdtemp(prefix="opiekun-bench-"))
-    if args.database == "postgresql":
-        url = args.url or os.environ.get("OPIEKUN_BENCH_DATABASE_URL") or os.environ.get("OPIEKUN_TEST_DATABASE_URL")
-        if not url or not url.startswith("postgresql"):
-            parser.error("give a PostgreSQL server URL with --url (or OPIEKUN_BENCH_DATABASE_URL)")
-        host = urllib.parse.urlsplit(url.replace("postgresql+psycopg://", "postgresql://")).hostname
-        if host not in ("127.0.0.1", "localhost", "::1", None, ""):
-            parser.error("the benchmark talks to loopback only: use a PostgreSQL on 127.0.0.1")
-        database = PostgresDatabase(url)
-    else:
-        database = SqliteDatabase(folder)
+    database = fresh_database(args, parser, folder)
     try:
         env = {
             "OPIEKUN_DATABASE_URL": database.url(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -109,7 +109,7 @@ class TaskView(RecordView):
         OverdueFilter(Task.due_date, _l("Overdue")),
         DoneFilter(Task.done, _l("Done")),
         with_live_options(FilterEqual(Task.object_type, _l("Record type")), record_type_choices),
-        FilterEqual(Task.object_id, _l("Record")),
+        IntEqualFilter(Task.object_id, _l("Record")),  # an integer column: PostgreSQL compares no text with it
     )
 
     #: The record views' owner filters, named for tasks: the owner is the responsible user.

@@ -48,11 +48,31 @@ def init_command() -> None:
             f"plugin {state.name} is off: its tables and data are kept (revision {state.database_revision}); "
             "switch it on again to use them"
         )
+    _catch_up_resumed_plugins()
     pipeline = ensure_default_pipeline()
     db.session.commit()
     if pipeline is not None:
         stages = ", ".join(stage.name for stage in pipeline.stages)
         click.echo(f"default sales pipeline created: {pipeline.name} ({stages})")
+
+
+def _catch_up_resumed_plugins() -> None:
+    """Plugins back after being off catch up with the records changed meanwhile."""
+    from opiekun.plugin_activity import note_plugin_activity, reconcile_resumed_plugins
+    from opiekun.plugin_manager import PluginError
+
+    def report(reconciled) -> None:
+        gap = reconciled.gap
+        span = f"{gap.off_from:%Y-%m-%d %H:%M} – {gap.off_until:%Y-%m-%d %H:%M} UTC"
+        click.echo(f"plugin {gap.plugin} is back (off {span}); caught up with the records changed meanwhile:")
+        for line in reconciled.lines or ["nothing to change"]:
+            click.echo(f"    {line}")
+
+    note_plugin_activity()
+    try:
+        reconcile_resumed_plugins(report)
+    except PluginError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @cli.command("create-admin")
@@ -95,6 +115,7 @@ def demo_command(companies: int) -> None:
         upgrade_schema()
     except SchemaError as error:
         raise click.ClickException(str(error)) from error
+    _catch_up_resumed_plugins()
     loaded = load_demo(companies=companies)
     click.echo(f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data was already loaded; nothing added")
     click.echo(f"demo users (password {DEMO_PASSWORD}): {', '.join(email for email, *_ in DEMO_TEAM)}")
@@ -193,6 +214,19 @@ def list_plugins() -> None:
         click.echo(f"{manifest.name} {manifest.version}{depends} — {running}")
         click.echo(f"    {manifest.summary}")
         click.echo(f"    schema: {state.schema_text}")
+        if state.off_since is not None:
+            click.echo(f"    off since {state.off_since:%Y-%m-%d %H:%M} UTC")
+        gap = state.last_gap
+        if gap is not None:
+            span = f"{gap.off_from:%Y-%m-%d %H:%M} – {gap.off_until:%Y-%m-%d %H:%M} UTC"
+            if gap.reconciled_at is None:
+                click.echo(
+                    f"    back after being off {span}: run opiekun init to catch up with the records changed meanwhile"
+                )
+            else:
+                click.echo(f"    last off {span}; caught up {gap.reconciled_at:%Y-%m-%d %H:%M} UTC:")
+                for line in state.gap_lines:
+                    click.echo(f"        {line}")
         if state.enabled:
             click.echo(f"    hooks: {', '.join(state.hooks) or 'none'}")
 
@@ -219,6 +253,7 @@ def uninstall_plugin(name: str, yes: bool) -> None:
     if not plan.tables:
         click.echo("    no tables (none were created)")
     click.echo(f"    settings: {plan.settings}; notifications of its kinds: {plan.notifications}")
+    click.echo(f"    its background jobs waiting in the queue: {plan.waiting_jobs}")
     for role, permissions in plan.role_permissions.items():
         click.echo(f"    permissions of the role {role}: {', '.join(permissions)}")
     if not yes and not click.confirm("This cannot be undone. Uninstall?", default=False):

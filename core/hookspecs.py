@@ -41,8 +41,9 @@ if TYPE_CHECKING:
     from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
     from opiekun.demo import DemoContext
+    from opiekun.errors import Message
     from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import Deal, User
+    from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
@@ -66,6 +67,7 @@ __all__ = [
     "opiekun_models",
     "opiekun_moved_items",
     "opiekun_permissions",
+    "opiekun_plugin_resumed",
     "opiekun_record_access",
     "opiekun_record_types",
     "opiekun_records_changed",
@@ -262,6 +264,24 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     before commit; a rolled-back change never reaches this hook after the fact. Write what
     you derive through ``session`` (prefer set-based ``INSERT … SELECT`` over
     ``change_set.bulk``); do not commit. See :mod:`opiekun.changes`.
+    """
+
+
+@hookspec
+def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message | str] | None:
+    """Your plugin is back on after being off from ``gap.off_from`` to ``gap.off_until``
+    (UTC): catch up with the core records that changed meanwhile without reaching
+    ``opiekun_records_changed`` — deleted, created, given another owner.
+
+    Called for **your plugin alone**, by ``opiekun init`` (after its schema branch is
+    upgraded), once per gap, inside one transaction of its own: write through ``session``,
+    do not commit; raising rolls your catching up back and ``opiekun init`` stops naming your
+    plugin (the gap is retried on the next run). Work set-based (anti-joins against the
+    record tables, not a loop over records) and idempotent. Return what you changed, one
+    :class:`~opiekun.errors.Message` per line (``Message("%(count)d periods of deleted
+    records removed", count=3)``): ``opiekun init`` prints them, the plugins page shows them
+    translated. Changes you make through :func:`opiekun.changes.update_records` reach the
+    history as made by the job ``opiekun init``.
     """
 
 

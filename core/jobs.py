@@ -287,6 +287,29 @@ def job_state(job_id: str) -> dict[str, Any] | None:
     }
 
 
+def waiting_jobs(name_prefix: str) -> list[Job]:
+    """The jobs whose name starts with ``name_prefix`` (``"tasks."``: a plugin's) that have
+    not started: queued, deferred or scheduled for later."""
+    redis = connection()
+    waiting_queue = queue()
+    ids = [
+        *waiting_queue.get_job_ids(),
+        *waiting_queue.deferred_job_registry.get_job_ids(),
+        *waiting_queue.scheduled_job_registry.get_job_ids(),
+    ]
+    jobs = [job for job in Job.fetch_many(ids, connection=redis) if job is not None]
+    return [job for job in jobs if str(job.meta.get("name", job.description or "")).startswith(name_prefix)]
+
+
+def remove_waiting_jobs(name_prefix: str) -> int:
+    """Remove the jobs :func:`waiting_jobs` finds (a plugin uninstalled: no worker could run
+    them); returns how many."""
+    jobs = waiting_jobs(name_prefix)
+    for job in jobs:
+        job.delete()
+    return len(jobs)
+
+
 def cron_scheduler(app: Flask, redis: Redis, logging_level: str | int = logging.INFO) -> CronScheduler:
     """rq's cron scheduler with every enabled plugin's schedules registered.
 

@@ -180,6 +180,32 @@ class LoginSession(Model):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class PluginActivity(Model):
+    """Whether a plugin was last seen on or off, and since when (one row per plugin that has
+    been on at least once; see :mod:`opiekun.plugin_activity`)."""
+
+    __tablename__ = "plugin_activity"
+
+    plugin: Mapped[str] = mapped_column(String(50), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PluginGap(Model):
+    """A time a plugin was off while the rest of the deployment ran: core records changed
+    without it. ``reconciled_at`` is set once the plugin has caught up with them;
+    ``summary`` holds what that changed (messages as msgid and values, shown translated)."""
+
+    __tablename__ = "plugin_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(String(50), index=True)
+    off_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    off_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    reconciled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[list | None] = mapped_column(JSON)
+
+
 class RecordMixin:
     """Columns and behaviour shared by every CRM record, built-in or a partner's.
 

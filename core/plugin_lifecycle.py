@@ -1,12 +1,14 @@
 """A plugin's schema on a live database: a new revision of its branch
-(:func:`new_revision`, for ``opiekun plugins migration``), and uninstalling it: its branch downgraded to base (its tables
-dropped), and what the core keeps for it removed — its settings (``<plugin>.…`` keys),
-its permissions granted to roles (``<plugin>.…``) and the notifications of its kinds
-(``<plugin>.…``). Only a plugin that is off may go, and none that an enabled plugin needs.
-The history (audit entries) of its records stays: the history is never rewritten.
+(:func:`new_revision`, for ``opiekun plugins migration``), and uninstalling it.
 
-:func:`uninstall_plan` says what would go (for the confirmation); :func:`uninstall` does it.
-"""
+Uninstalling downgrades the plugin's branch to base (its tables dropped) and removes what
+the core keeps for it: its settings (``<plugin>.…`` keys), its permissions granted to
+roles (``<plugin>.…``), the notifications of its kinds (``<plugin>.…``), the record of its
+times on and off, and its jobs waiting in the queue. Only a plugin that is off may go,
+and none that an enabled plugin needs. The history (audit entries) of its records stays:
+the history is never rewritten.
+
+:func:`uninstall_plan` says what would go (for the confirmation); :func:`uninstall` does it."""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from flask import current_app
 from sqlalchemy import delete, func, inspect, select, table
 
 from opiekun.extensions import db
+from opiekun.jobs import remove_waiting_jobs, waiting_jobs
 from opiekun.migration_runner import CORE_BRANCH, SchemaError, alembic_config, branch_names, branch_states
 from opiekun.models import Notification, Role, Setting
+from opiekun.plugin_activity import forget_plugin
 from opiekun.plugin_manager import Plugin, PluginError, ask_plugin_alone
 
 
@@ -36,6 +40,8 @@ class UninstallPlan:
     revision: str | None
     settings: int
     notifications: int
+    #: its background jobs waiting in the queue (queued, deferred or scheduled)
+    waiting_jobs: int
     #: role name → the plugin's permissions it holds
     role_permissions: dict[str, list[str]] = field(default_factory=dict)
 
@@ -65,12 +71,14 @@ def uninstall_plan(name: str) -> UninstallPlan:
             select(func.count()).where(Notification.kind.startswith(prefix, autoescape=True))
         ),
         role_permissions={role: permissions for role, permissions in roles.items() if permissions},
+        waiting_jobs=len(waiting_jobs(prefix)),
     )
 
 
 def uninstall(plan: UninstallPlan) -> None:
     """Drop the plugin's tables (its branch downgraded to base), then remove its settings,
-    role permissions and notifications in one transaction."""
+    role permissions, notifications and times on and off in one transaction, and last its
+    jobs waiting in the queue."""
     name = plan.plugin
     _removable(name)
     if plan.revision is not None:
@@ -86,7 +94,9 @@ def uninstall(plan: UninstallPlan) -> None:
         kept = [permission for permission in role.permissions or [] if not permission.startswith(prefix)]
         if kept != list(role.permissions or []):
             role.permissions = kept
+    forget_plugin(name)
     db.session.commit()
+    remove_waiting_jobs(prefix)
 
 
 def _removable(name: str) -> Plugin:

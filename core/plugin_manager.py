@@ -344,6 +344,13 @@ class PluginHost:
     def records_changed(self, session: Any, change_set: ChangeSet) -> None:
         self.manager.hook.opiekun_records_changed(session=session, change_set=change_set)
 
+    def plugin_resumed(self, plugin_name: str, session: Any, gap: Any) -> list[Any]:
+        """Ask the plugin ``plugin_name`` alone (through pluggy: traced like any hook) to
+        catch up after ``gap``; its answers (lists of lines)."""
+        others = [plugin for name, plugin in self.manager.list_name_plugin() if name != plugin_name]
+        caller = self.manager.subset_hook_caller("opiekun_plugin_resumed", remove_plugins=others)
+        return caller(session=session, gap=gap)
+
     def deal_closed(self, session: Any, deal: Any, outcome: str, reason: str | None, actor: Actor) -> None:
         self.manager.hook.opiekun_deal_closed(session=session, deal=deal, outcome=outcome, reason=reason, actor=actor)
 

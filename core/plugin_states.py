@@ -1,16 +1,20 @@
 """Every installed plugin and where it stands — for ``opiekun plugins`` and the panel's
 plugins page: enabled or off (and why: not chosen, switched off, a dependency off), and
 its schema branch: the revision the database holds against its code's newest (tables of a
-plugin that is off are *dormant*: kept, with their data, until it is switched on again)."""
+plugin that is off are *dormant*: kept, with their data, until it is switched on again);
+since when it is off, and its latest time off with what catching up after it changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
 
 from opiekun.errors import Message
 from opiekun.migration_runner import BranchState, branch_states
+from opiekun.models import PluginGap
+from opiekun.plugin_activity import gaps_of, off_since, summary_lines
 from opiekun.plugin_manager import Plugin
 
 
@@ -24,6 +28,15 @@ class PluginState:
     off_because: Message | None
     hooks: tuple[str, ...]
     schema: BranchState | None
+    #: when it was switched off (it is off, and has been on before)
+    off_since: dt.datetime | None = None
+    #: its latest time off, once it is back (caught up with, or still to be)
+    last_gap: PluginGap | None = None
+
+    @property
+    def gap_lines(self) -> list[Message]:
+        """What catching up after the latest time off changed (empty: not yet, or none)."""
+        return summary_lines(self.last_gap) if self.last_gap is not None else []
 
     @property
     def name(self) -> str:
@@ -65,6 +78,8 @@ def plugin_states() -> list[PluginState]:
             off_because=None if name in enabled else _off_because(plugin, enabled, settings),
             hooks=tuple(host.hooks_of(name)) if name in enabled else (),
             schema=branches.get(name),
+            off_since=activity.since if (activity := off_since(name)) else None,
+            last_gap=gaps[-1] if (gaps := gaps_of(name)) else None,
         )
         for name, plugin in sorted(host.installed.items())
     ]

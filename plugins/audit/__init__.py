@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from opiekun.changes import ChangeSet
+    from opiekun.errors import Message
     from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.models import PluginGap
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
 
@@ -62,6 +64,21 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     from opiekun.plugins.audit.recording import record_change_set
 
     record_change_set(session, change_set)
+
+
+@hookimpl
+def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
+    """Back after a time off: the changes of that time were not recorded and cannot be;
+    the gap is stated (here, and above every history list it touches), not filled in."""
+    from opiekun.errors import Message
+
+    return [
+        Message(
+            "no history was recorded from %(start)s to %(end)s (UTC): the history lists say so",
+            start=f"{gap.off_from:%Y-%m-%d %H:%M}",
+            end=f"{gap.off_until:%Y-%m-%d %H:%M}",
+        )
+    ]
 
 
 @hookimpl

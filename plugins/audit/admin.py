@@ -31,6 +31,7 @@ from opiekun.plugins.audit.history import (
     check_filter,
     count_entries,
     filtered_entries,
+    history_gaps,
     known_object_types,
     known_operations,
     page_of_entries,
@@ -143,6 +144,7 @@ class AuditView(LoginRequired, BaseView):
             shown_operation=shown_operation,
             shown_type=shown_type,
             export_url=url_for(".export", **params),
+            gaps=history_gaps(history_filter) if history_filter is not None else [],
         )
 
     @expose("/export.xlsx")
@@ -257,5 +259,6 @@ def history_section(record_type, record) -> list[tuple[str, str]]:
         shown_field=shown_field,
         shown_operation=shown_operation,
         history_url=url_for("audit.index", object_type=record_type.name, object_id=record.id),
+        gaps=history_gaps(history_filter, since=getattr(record, "created_at", None)),
     )
     return [(gettext("History"), Markup(html))]

@@ -141,6 +141,34 @@ def filtered_entries(history_filter: HistoryFilter, columns=None):
     return statement.order_by(ENTRIES.c.id.desc())
 
 
+@dataclass(frozen=True)
+class HistoryGap:
+    """A time the history was not recorded (the plugin was off): changes of that time
+    have no entries, and nothing can bring them back."""
+
+    off_from: dt.datetime
+    off_until: dt.datetime
+
+
+def history_gaps(history_filter: HistoryFilter, since: dt.datetime | None = None) -> list[HistoryGap]:
+    """The times the history was off that overlap the filter's days (and end after
+    ``since``: a record's creation), oldest first."""
+    from opiekun.plugin_activity import gaps_of
+
+    zone = history_filter.time_zone
+    start = (
+        days_as_utc(history_filter.date_from, history_filter.date_from, zone)[0] if history_filter.date_from else None
+    )
+    end = days_as_utc(history_filter.date_to, history_filter.date_to, zone)[1] if history_filter.date_to else None
+    if since is not None and (start is None or since > start):
+        start = since
+    return [
+        HistoryGap(gap.off_from, gap.off_until)
+        for gap in gaps_of("audit")
+        if (start is None or gap.off_until > start) and (end is None or gap.off_from < end)
+    ]
+
+
 def count_entries(history_filter: HistoryFilter) -> int:
     """How many entries match the filter."""
     statement = filtered_entries(history_filter, [func.count()]).order_by(None)

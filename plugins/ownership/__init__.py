@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
     from opiekun.admin.actions import BulkAction
     from opiekun.changes import ChangeSet
+    from opiekun.errors import Message
     from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import User
+    from opiekun.models import PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
@@ -150,6 +151,15 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     from opiekun.plugins.ownership.sync import on_records_changed
 
     on_records_changed(session, change_set)
+
+
+@hookimpl
+def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
+    """Back after a time off: periods of records deleted meanwhile go, owners given
+    meanwhile get their periods, and the rest follow their periods."""
+    from opiekun.plugins.ownership.catch_up import catch_up
+
+    return catch_up(session, gap)
 
 
 @hookimpl

@@ -52,7 +52,11 @@ def backfill_assignments(record_type: RecordType, condition) -> int:
         literal(utcnow(), OwnerAssignment.created_at.type),
     ).where(condition, model.owner_id.is_not(None), not_(has_period))
     columns = ["object_type", "object_id", "user_id", "kind", "role", "valid_from", "access", "created_at"]
-    return db.session.execute(insert(assignments_table).from_select(columns, source)).rowcount
+    # counted first: an INSERT … SELECT's rowcount is -1 through psycopg
+    count = db.session.scalar(select(func.count()).select_from(source.subquery()))
+    if count:
+        db.session.execute(insert(assignments_table).from_select(columns, source))
+    return count
 
 
 def sync_owners(record_type: RecordType, condition=None, day: dt.date | None = None, backfill: bool = True) -> int:

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
     from opiekun.demo import DemoContext
+    from opiekun.errors import Message
     from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import Deal, User
+    from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult
@@ -204,6 +205,23 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
         from opiekun.plugins.tasks.services.tasks import detach_from_deleted_records
 
         detach_from_deleted_records(session, deleted)
+
+
+@hookimpl
+def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
+    """Back after a time off: tasks of records deleted meanwhile stay, on no record (as
+    when the plugin hears of a deletion)."""
+    from opiekun.errors import PluralMessage
+    from opiekun.plugins.tasks.services.tasks import detach_from_missing_records
+
+    detached = detach_from_missing_records(session)
+    return [
+        PluralMessage(
+            "%(num)d task of records deleted meanwhile kept on no record",
+            "%(num)d tasks of records deleted meanwhile kept on no record",
+            detached,
+        )
+    ]
 
 
 @hookimpl

@@ -279,7 +279,7 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     [written] = (package / "migrations").glob("visits_0001*.py")
     source = written.read_text()
     assert "revision = 'visits_0001'" in source and "branch_labels = ('visits',)" in source
-    assert "depends_on = ['core_0003']" in source or "depends_on = 'core_0003'" in source
+    assert "depends_on = ['core_0004']" in source or "depends_on = 'core_0004'" in source
     fill_in(
         written,
         'op.create_table("visits", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("place", sa.String(200)))',

@@ -97,14 +97,17 @@ def _psycopg(url: str) -> str:
 
 
 def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settings):
-    """An app of its own (own database), e.g. with other plugins; schema via migrations."""
+    """An app of its own (own database), e.g. with other plugins; schema via migrations,
+    then the plugins that are on noted, as ``opiekun init`` does."""
     from opiekun.migration_runner import upgrade_schema
+    from opiekun.plugin_activity import note_plugin_activity
 
     app = create_app(make_settings(instance_path, database_url=database_url, **settings), extra_plugins=extra_plugins)
     app.config["TESTING"] = True
     app.config["WTF_CSRF_ENABLED"] = True
     with app.app_context():
         upgrade_schema()
+        note_plugin_activity()
     return app
 
 

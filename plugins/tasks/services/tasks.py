@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 
 from opiekun import local_time
 from opiekun.changes import FieldChange, RecordChange, record_event
@@ -191,6 +191,25 @@ def delete_task(actor: User, task_id: int) -> None:
     db.session.execute(delete(TaskReminder).where(TaskReminder.task_id == task.id))
     db.session.delete(task)
     db.session.flush()
+
+
+def detach_from_missing_records(session) -> int:
+    """Tasks whose record no longer exists (deleted while the plugin was off) stay, on no
+    record, as :func:`detach_from_deleted_records` leaves them; returns how many."""
+    from opiekun.record_registry import record_types
+
+    table = Task.__table__
+    detached = 0
+    for record_type in record_types():
+        if record_type.model is Task:
+            continue
+        missing = ~exists().where(record_type.model.id == table.c.object_id)
+        detached += session.execute(
+            update(table)
+            .where(table.c.object_type == record_type.name, missing)
+            .values(object_type=None, object_id=None)
+        ).rowcount
+    return detached
 
 
 def detach_from_deleted_records(session, deleted: Mapping[str, list[int]]) -> None:

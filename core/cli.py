@@ -75,6 +75,35 @@ def _catch_up_resumed_plugins() -> None:
         raise click.ClickException(str(error)) from error
 
 
+def _refuse_an_outdated_schema() -> None:
+    """``serve``, ``worker`` and ``scheduler`` start only on a schema the code can use (a
+    plugin switched on, or an upgrade, needs ``opiekun init`` first); a plugin back from a
+    time off that has not caught up yet is said, not refused."""
+    from sqlalchemy import select
+
+    from opiekun.extensions import db
+    from opiekun.migration_runner import outdated_branches
+    from opiekun.models import PluginGap
+
+    outdated = outdated_branches()
+    if outdated:
+        described = ", ".join(
+            f"{state.name} (database {state.database_revision or 'none'}, code {state.code_revision})"
+            for state in outdated
+        )
+        raise click.ClickException(f"the database schema is behind the code: {described}; run opiekun init first")
+    enabled = current_app.extensions["opiekun.plugins"].names
+    waiting = db.session.scalars(
+        select(PluginGap.plugin).where(PluginGap.reconciled_at.is_(None), PluginGap.plugin.in_(enabled))
+    ).all()
+    for name in sorted(set(waiting)):
+        click.echo(
+            f"warning: plugin {name} is back after a time off but has not caught up with the records "
+            "changed meanwhile: run opiekun init",
+            err=True,
+        )
+
+
 @cli.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--password", required=True)
@@ -132,6 +161,8 @@ def serve_command(host: str, port: int, workers: int | None) -> None:
     from opiekun.app import create_app
 
     app = create_app()
+    with app.app_context():
+        _refuse_an_outdated_schema()
     embedded = app.extensions.get("opiekun.embedded_jobs")
     if embedded is not None:
         workers = 1  # the SQLite file and the in-process job queue belong to one process
@@ -173,6 +204,7 @@ def worker_command(burst: bool) -> None:
 
     if "opiekun.embedded_jobs" in current_app.extensions:
         raise click.ClickException("OPIEKUN_REDIS_URL is not set: in the embedded mode jobs run inside 'opiekun serve'")
+    _refuse_an_outdated_schema()
     Worker([Queue(QUEUE_NAME, connection=connection())], connection=connection()).work(burst=burst, with_scheduler=True)
 
 
@@ -186,6 +218,7 @@ def scheduler_command() -> None:
         raise click.ClickException(
             "OPIEKUN_REDIS_URL is not set: in the embedded mode schedules run inside 'opiekun serve'"
         )
+    _refuse_an_outdated_schema()
     cron_scheduler(current_app, connection()).start()
 
 

@@ -98,6 +98,13 @@ def branch_states() -> dict[str, BranchState]:
     return states
 
 
+def outdated_branches() -> list[BranchState]:
+    """The core's and the enabled plugins' branches the database does not hold at the
+    code's newest revision (not created, or behind): ``opiekun init`` is due."""
+    states = branch_states()
+    return [states[name] for name in enabled_branches() if name in states and not states[name].up_to_date]
+
+
 def _on_branch(script: ScriptDirectory, revision_id: str, label: str) -> bool:
     try:
         revision = script.get_revision(revision_id)

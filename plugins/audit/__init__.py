@@ -72,13 +72,7 @@ def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message
     the gap is stated (here, and above every history list it touches), not filled in."""
     from opiekun.errors import Message
 
-    return [
-        Message(
-            "no history was recorded from %(start)s to %(end)s (UTC): the history lists say so",
-            start=f"{gap.off_from:%Y-%m-%d %H:%M}",
-            end=f"{gap.off_until:%Y-%m-%d %H:%M}",
-        )
-    ]
+    return [Message("changes made while the history was off were not recorded; the history lists say so")]
 
 
 @hookimpl

@@ -7,9 +7,9 @@ followed); planned periods that began or ended meanwhile did not change ``owner_
 
 1. periods of records that no longer exist are removed;
 2. a record whose ``owner_id`` differs from its primary owner on the day the plugin went
-   off was given that owner by someone meanwhile: its primary period ends yesterday and
-   the given owner's starts today (as :func:`~.sync.follow_owner_changes` does for a change
-   it hears of);
+   off (and from today's) was given that owner by someone meanwhile: its primary period
+   ends yesterday and the given owner's starts today (as :func:`~.sync.follow_owner_changes`
+   does for a change it hears of);
 3. records created meanwhile get their first period (:func:`~.sync.backfill_assignments`);
 4. every other record follows its periods (:func:`~.sync.sync_owners`): planned changes
    of the time off take effect.
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from opiekun import local_time
 from opiekun.errors import Message, PluralMessage
 from opiekun.models import PluginGap
-from opiekun.plugins.ownership.periods import assignments_table, in_force
+from opiekun.plugins.ownership.periods import assignments_table, in_force, today
 from opiekun.plugins.ownership.sync import backfill_assignments, follow_owner_changes, sync_owners
 from opiekun.record_registry import RecordType, record_types
 
@@ -36,7 +36,8 @@ CHUNK = 500
 
 
 def catch_up(session: Session, gap: PluginGap) -> list[Message]:
-    """Periods and owners of every record type in line after ``gap``; what changed."""
+    """Periods and owners of every record type in line after ``gap``; what changed (no
+    line for what found nothing to do)."""
     day_off = local_time.as_local(gap.off_from, local_time.deployment_time_zone()).date()
     removed = given = first = followed = 0
     for record_type in record_types():
@@ -44,7 +45,7 @@ def catch_up(session: Session, gap: PluginGap) -> list[Message]:
         given += _follow_owners_given_meanwhile(session, record_type, day_off)
         first += backfill_assignments(record_type, true())
         followed += sync_owners(record_type, backfill=False)
-    return [
+    lines = [
         PluralMessage(
             "%(num)d owner period of records deleted meanwhile removed",
             "%(num)d owner periods of records deleted meanwhile removed",
@@ -66,6 +67,7 @@ def catch_up(session: Session, gap: PluginGap) -> list[Message]:
             followed,
         ),
     ]
+    return [line for line in lines if line.num]
 
 
 def _remove_periods_of_deleted_records(session: Session, record_type: RecordType) -> int:
@@ -84,8 +86,15 @@ def _follow_owners_given_meanwhile(session: Session, record_type: RecordType, da
         assignments_table.c.object_id == model.id,
         assignments_table.c.kind == "primary",
     )
-    owner_when_off = select(assignments_table.c.user_id).where(primary, in_force(day_off)).limit(1).scalar_subquery()
-    given_meanwhile = and_(exists().where(primary), model.owner_id.is_distinct_from(owner_when_off))
+
+    def owner_on(day: dt.date):
+        return select(assignments_table.c.user_id).where(primary, in_force(day)).limit(1).scalar_subquery()
+
+    given_meanwhile = and_(
+        exists().where(primary),
+        model.owner_id.is_distinct_from(owner_on(day_off)),
+        model.owner_id.is_distinct_from(owner_on(today())),  # not caught up with already
+    )
     given = session.execute(select(model.id, model.owner_id).where(given_meanwhile).order_by(model.id)).all()
     by_owner: dict[int | None, list[int]] = {}
     for record_id, owner_id in given:

@@ -215,6 +215,8 @@ def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message
     from opiekun.plugins.tasks.services.tasks import detach_from_missing_records
 
     detached = detach_from_missing_records(session)
+    if not detached:
+        return []
     return [
         PluralMessage(
             "%(num)d task of records deleted meanwhile kept on no record",

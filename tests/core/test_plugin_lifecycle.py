@@ -304,3 +304,17 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     with engine.connect() as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("visits")}
     engine.dispose()
+
+
+def test_the_app_does_not_serve_a_plugin_whose_tables_are_not_ready(tmp_path, fresh_database):
+    """A plugin switched on without ``opiekun init``: ``opiekun serve`` refuses, naming the
+    branch and the fix, instead of answering 500 on its pages."""
+    url = fresh_database.url()
+    assert opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="tasks").returncode == 0
+    refused = opiekun(url, tmp_path, "serve", "--port", "0")
+    assert refused.returncode == 1
+    assert (
+        "the database schema is behind the code: tasks (database none, code tasks_0002); run opiekun init first"
+        in refused.stderr
+    )
+    assert "Traceback" not in refused.stderr

@@ -68,3 +68,78 @@ def test_a_set_based_transfer_by_other_code_keeps_the_history(app, api, seller, 
         for object_id in ids:
             expected += [(object_id, seller["id"], day(-100), day(-1)), (object_id, other_seller["id"], day(), None)]
         assert [(r[0], r[1], r[2].isoformat(), r[3].isoformat() if r[3] else None) for r in rows] == expected
+
+
+def test_back_from_a_time_off_planned_changes_apply_and_owners_given_meanwhile_keep_their_records(
+    app, api, seller, other_seller
+):
+    """Off for five days: a change planned for three days ago takes effect; an owner given
+    by hand meanwhile gets a period from today; a deleted record's periods go; a record
+    created meanwhile gets its first period. A second run changes nothing."""
+    import datetime as dt
+
+    from opiekun.models import PluginGap, utcnow
+    from opiekun.plugins.ownership.catch_up import catch_up
+
+    long_ago = utcnow() - dt.timedelta(days=20)
+
+    def company(name: str, owner: dict) -> int:
+        return db.session.execute(
+            text(
+                "INSERT INTO companies (name, owner_id, created_at, updated_at) "
+                "VALUES (:name, :owner, :at, :at) RETURNING id"
+            ),
+            {"name": name, "owner": owner["id"], "at": long_ago},
+        ).scalar_one()
+
+    def period(object_id: int, user: dict, valid_from: str, valid_to: str | None = None) -> None:
+        db.session.execute(
+            text(
+                "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, "
+                "valid_to, access, created_at) VALUES ('company', :id, :user, 'primary', 'owner', :start, :end, "
+                "'write', :at)"
+            ),
+            {"id": object_id, "user": user["id"], "start": valid_from, "end": valid_to, "at": utcnow()},
+        )
+
+    def periods(object_id: int) -> list[tuple]:
+        rows = db.session.execute(
+            select(OwnerAssignment.user_id, OwnerAssignment.valid_from, OwnerAssignment.valid_to)
+            .where(OwnerAssignment.object_id == object_id, OwnerAssignment.object_type == "company")
+            .order_by(OwnerAssignment.valid_from)
+        )
+        return [(user_id, start.isoformat(), end.isoformat() if end else None) for user_id, start, end in rows]
+
+    with app.app_context():
+        planned = company("Planowana", seller)
+        period(planned, seller, day(-10), day(-3))
+        period(planned, other_seller, day(-2))
+        given = company("Przekazana ręcznie", seller)
+        period(given, seller, day(-10))
+        db.session.execute(
+            text("UPDATE companies SET owner_id = :owner WHERE id = :id"), {"owner": other_seller["id"], "id": given}
+        )
+        period(999_999, seller, day(-10))  # a company deleted while the plugin was off
+        created = company("Nowa", seller)
+        db.session.commit()
+
+        gap = PluginGap(plugin="ownership", off_from=utcnow() - dt.timedelta(days=5), off_until=utcnow())
+        with acting_as(Actor(job="opiekun init")):
+            lines = [str(line) for line in catch_up(db.session, gap)]
+        db.session.commit()
+        assert lines == [
+            "1 owner period of records deleted meanwhile removed",
+            "1 record was given another owner meanwhile: that owner's period starts today",
+            "1 record created meanwhile got its first owner period",
+            "1 record took the owner its periods name (changes planned for the time off)",
+        ]
+        assert db.session.get(Company, planned).owner_id == other_seller["id"]
+        assert periods(given) == [(seller["id"], day(-10), day(-1)), (other_seller["id"], day(0), None)]
+        assert db.session.get(Company, given).owner_id == other_seller["id"]
+        assert periods(999_999) == []
+        assert periods(created) == [(seller["id"], long_ago.date().isoformat(), None)]
+
+        with acting_as(Actor(job="opiekun init")):
+            again = [str(line) for line in catch_up(db.session, gap)]
+        db.session.commit()
+        assert again == [], "a second run finds nothing to do"

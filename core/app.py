@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from opiekun import auth, changes, jobs, login_sessions, migration_runner, plugin_activity
+from opiekun import auth, changes, jobs, login_sessions, migration_runner
 from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
@@ -81,8 +81,6 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
     for command in plugins.cli_commands():
         app.cli.add_command(command)
     plugins.app_ready(app)
-    with app.app_context():
-        plugin_activity.note_plugin_activity()
     return app
 
 

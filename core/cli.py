@@ -75,15 +75,18 @@ def _catch_up_resumed_plugins() -> None:
         raise click.ClickException(str(error)) from error
 
 
-def _refuse_an_outdated_schema() -> None:
+def _check_before_running() -> None:
     """``serve``, ``worker`` and ``scheduler`` start only on a schema the code can use (a
-    plugin switched on, or an upgrade, needs ``opiekun init`` first); a plugin back from a
-    time off that has not caught up yet is said, not refused."""
+    plugin switched on, or an upgrade, needs ``opiekun init`` first). They note which
+    plugins run (a plugin off since the last start begins a time off, one back ends it —
+    other commands, run with other settings for a look, do not count); a plugin back from
+    a time off that has not caught up yet is said, not refused."""
     from sqlalchemy import select
 
     from opiekun.extensions import db
     from opiekun.migration_runner import outdated_branches
     from opiekun.models import PluginGap
+    from opiekun.plugin_activity import note_plugin_activity
 
     outdated = outdated_branches()
     if outdated:
@@ -92,6 +95,7 @@ def _refuse_an_outdated_schema() -> None:
             for state in outdated
         )
         raise click.ClickException(f"the database schema is behind the code: {described}; run opiekun init first")
+    note_plugin_activity()
     enabled = current_app.extensions["opiekun.plugins"].names
     waiting = db.session.scalars(
         select(PluginGap.plugin).where(PluginGap.reconciled_at.is_(None), PluginGap.plugin.in_(enabled))
@@ -162,7 +166,7 @@ def serve_command(host: str, port: int, workers: int | None) -> None:
 
     app = create_app()
     with app.app_context():
-        _refuse_an_outdated_schema()
+        _check_before_running()
     embedded = app.extensions.get("opiekun.embedded_jobs")
     if embedded is not None:
         workers = 1  # the SQLite file and the in-process job queue belong to one process
@@ -204,7 +208,7 @@ def worker_command(burst: bool) -> None:
 
     if "opiekun.embedded_jobs" in current_app.extensions:
         raise click.ClickException("OPIEKUN_REDIS_URL is not set: in the embedded mode jobs run inside 'opiekun serve'")
-    _refuse_an_outdated_schema()
+    _check_before_running()
     Worker([Queue(QUEUE_NAME, connection=connection())], connection=connection()).work(burst=burst, with_scheduler=True)
 
 
@@ -218,7 +222,7 @@ def scheduler_command() -> None:
         raise click.ClickException(
             "OPIEKUN_REDIS_URL is not set: in the embedded mode schedules run inside 'opiekun serve'"
         )
-    _refuse_an_outdated_schema()
+    _check_before_running()
     cron_scheduler(current_app, connection()).start()
 
 

@@ -2,9 +2,10 @@
 
 A plugin that is off does not hear of the core records changed meanwhile: a company
 deleted keeps its owner periods and its tasks, an owner changed in a form starts no new
-period, a record created has no history entry. So the core notes, at every start, which
-installed plugins are on (:func:`note_plugin_activity`, table ``plugin_activity``); a
-plugin seen on again after being off leaves a *gap* (``plugin_gaps``: from when to when).
+period, a record created has no history entry. So the core notes which installed plugins
+are on whenever the deployment runs with them — ``opiekun init``, ``serve``, ``worker``,
+``scheduler`` (:func:`note_plugin_activity`, table ``plugin_activity``); a plugin seen on
+again after being off leaves a *gap* (``plugin_gaps``: from when to when).
 ``opiekun init`` then asks each plugin back from a gap to catch up
 (:func:`reconcile_resumed_plugins`, the hook ``opiekun_plugin_resumed``) and keeps what
 that changed; the plugins page and ``opiekun plugins`` show it. The audit plugin shows its

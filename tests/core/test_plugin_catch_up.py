@@ -114,3 +114,15 @@ def test_a_plugin_switched_on_for_the_first_time_has_no_time_off(tmp_path, fresh
     assert first.returncode == 0, first.stderr
     assert "is back" not in first.stdout
     assert query(url, "SELECT count(*) FROM plugin_gaps") == [(0,)]
+
+
+def test_a_command_run_with_other_plugins_for_a_look_starts_no_time_off(tmp_path, fresh_database):
+    """Only running the deployment (init, serve, worker, scheduler) counts: an operator who
+    looks at what uninstalling audit would drop, with audit switched off for that command,
+    leaves the history without a false gap."""
+    url = fresh_database.url()
+    assert opiekun(url, tmp_path, "init").returncode == 0
+    looked = opiekun(url, tmp_path, "plugins", "uninstall", "audit", input_text="n\n", OPIEKUN_PLUGINS_DISABLED="audit")
+    assert looked.returncode == 1 and "nothing was changed" in looked.stderr
+    assert query(url, "SELECT enabled FROM plugin_activity WHERE plugin = 'audit'") == [(True,)]
+    assert "is back" not in opiekun(url, tmp_path, "init").stdout

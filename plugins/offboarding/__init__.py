@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from opiekun.admin.actions import BulkAction
     from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
+    from opiekun.errors import Message
     from opiekun.jobs import JobDefinition
-    from opiekun.models import User
+    from opiekun.models import PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
 
@@ -72,6 +73,25 @@ def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
     from opiekun.plugins.offboarding.notifications import notify_admins_of_departure
 
     notify_admins_of_departure(session, user, actor)
+
+
+@hookimpl
+def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
+    """Back after a time off: the administrators are told of the users who departed
+    meanwhile, as when the plugin hears of a departure."""
+    from opiekun.errors import PluralMessage
+    from opiekun.plugins.offboarding.notifications import notify_of_departures_while_off
+
+    departed = notify_of_departures_while_off(session, gap)
+    if not departed:
+        return []
+    return [
+        PluralMessage(
+            "%(num)d user departed meanwhile: the administrators are told to review their items",
+            "%(num)d users departed meanwhile: the administrators are told to review their items",
+            departed,
+        )
+    ]
 
 
 @hookimpl

@@ -95,3 +95,16 @@ def notify_admins_of_departure(session: Session, user: User, actor) -> None:
         )
         for admin_id, locale in admins
     )
+
+
+def notify_of_departures_while_off(session: Session, gap) -> int:
+    """Users who departed while the plugin was off (``gap``): the administrators get the
+    notification its ``opiekun_user_departed`` would have given; returns how many users."""
+    departed = session.scalars(
+        select(User).where(
+            User.status == "departed", User.departed_at >= gap.off_from, User.departed_at <= gap.off_until
+        )
+    ).all()
+    for user in departed:
+        notify_admins_of_departure(session, user, None)
+    return len(departed)

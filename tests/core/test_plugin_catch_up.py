@@ -1,8 +1,9 @@
 """Plugins back after a time off catch up with the records changed meanwhile (issue 18):
-a team switches ownership, tasks and audit off, works on, and switches them on again.
-``opiekun init`` then removes the owner periods of deleted records, starts the periods
-of owners given meanwhile, keeps the tasks of deleted records on no record, and states
-the history's gap — on the command line, on the plugins page and above the history."""
+a team switches ownership, tasks, audit and offboarding off, works on, and switches them
+on again. ``opiekun init`` then removes the owner periods of deleted records, starts the
+periods of owners given meanwhile, keeps the tasks of deleted records on no record, tells
+the administrators of users who departed meanwhile, and states the history's gap — on
+the command line, on the plugins page and above the history."""
 
 from __future__ import annotations
 
@@ -59,16 +60,18 @@ def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhil
     assert periods_of(url, deleted["id"]) == [(anna["id"], True)]
     closed(everything)
 
-    off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="ownership,tasks,audit")
+    off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="ownership,tasks,audit,offboarding")
     assert off.returncode == 0, off.stderr
-    listed = opiekun(url, tmp_path, "plugins", OPIEKUN_PLUGINS_DISABLED="ownership,tasks,audit")
+    listed = opiekun(url, tmp_path, "plugins", OPIEKUN_PLUGINS_DISABLED="ownership,tasks,audit,offboarding")
     assert "    off since " in listed.stdout
 
-    reduced = build_app(tmp_path / "reduced", url, plugins_disabled=("ownership", "tasks", "audit"))
+    reduced = build_app(tmp_path / "reduced", url, plugins_disabled=("ownership", "tasks", "audit", "offboarding"))
     api_off = ApiClient(reduced)
     assert api_off.delete(f"/companies/{deleted['id']}", admin).status_code == 204
     assert api_off.patch(f"/companies/{given['id']}", admin, json={"owner_id": piotr["id"]}).status_code == 200
     created = api_off.post("/companies", admin, json={"name": "Drukarnia", "owner_id": piotr["id"]}).get_json()
+    leaver = api_off.create_user("leaver@firma.example", name="Leon Odchodzący")
+    assert api_off.patch(f"/users/{leaver['id']}", admin, json={"status": "departed"}).status_code == 200
     closed(reduced)
     assert periods_of(url, deleted["id"]) == [(anna["id"], True)], "nobody told ownership while it was off"
 
@@ -81,12 +84,16 @@ def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhil
     assert "1 record created meanwhile got its first owner period" in out
     assert "plugin tasks is back" in out and "1 task of records deleted meanwhile kept on no record" in out
     assert "plugin audit is back" in out and "changes made while the history was off were not recorded" in out
+    assert "plugin offboarding is back" in out
+    assert "1 user departed meanwhile: the administrators are told to review their items" in out
 
     assert periods_of(url, deleted["id"]) == []
     assert periods_of(url, given["id"]) == [(piotr["id"], True)], "the owner given meanwhile owns it from today"
     assert periods_of(url, kept["id"]) == [(anna["id"], True)], "an unchanged record keeps its period"
     assert periods_of(url, created["id"]) == [(piotr["id"], True)]
     assert query(url, "SELECT object_type, object_id FROM tasks WHERE id = :id", id=task["id"]) == [(None, None)]
+    told = query(url, "SELECT user_id, object_id FROM notifications WHERE kind = 'offboarding.departed'")
+    assert sorted(told) == [(admin["id"], leaver["id"])], "the active admin is told, once"
 
     again = opiekun(url, tmp_path, "init")
     assert again.returncode == 0 and "is back" not in again.stdout, "caught up once"

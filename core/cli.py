@@ -82,13 +82,17 @@ def _check_before_running() -> None:
     other commands, run with other settings for a look, do not count); a plugin back from
     a time off that has not caught up yet is said, not refused."""
     from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from opiekun.extensions import db
     from opiekun.migration_runner import outdated_branches
     from opiekun.models import PluginGap
     from opiekun.plugin_activity import note_plugin_activity
 
-    outdated = outdated_branches()
+    try:
+        outdated = outdated_branches()
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"the database cannot be read: {error}") from error
     if outdated:
         described = ", ".join(
             f"{state.name} (database {state.database_revision or 'none'}, code {state.code_revision})"

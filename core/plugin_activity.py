@@ -53,12 +53,6 @@ def note_plugin_activity() -> list[PluginGap]:
         db.session.rollback()
         log.warning("could not note which plugins are on: %s", error)
         return []
-    for gap in closed:
-        log.warning(
-            "plugin %s is back after being off since %s: run `opiekun init` to bring its data up to date",
-            gap.plugin,
-            gap.off_from.isoformat(timespec="minutes"),
-        )
     return closed
 
 

@@ -23,9 +23,20 @@ from opiekun import PROJECT_NAME, hookspecs
 from opiekun.manifest import PluginManifest
 
 if TYPE_CHECKING:
+    import click
+    from flask import Blueprint, Flask
+    from flask_admin import Admin, BaseView
+    from sqlalchemy import Select
+    from sqlalchemy.orm import Session
+    from wtforms import Form
+
+    from opiekun.admin.actions import BulkAction
     from opiekun.admin.home import HomePanel
     from opiekun.changes import Actor, ChangeSet
+    from opiekun.demo import DemoContext
+    from opiekun.errors import Message
     from opiekun.jobs import JobDefinition, Schedule
+    from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
     from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
@@ -229,28 +240,21 @@ class PluginHost:
         return sorted(caller.name for caller in self.manager.get_hookcallers(module) or [])
 
     # --- calling helpers ------------------------------------------------------------------
+    # Every hook goes through pluggy (so OPIEKUN_TRACE_HOOKS logs it and hook wrappers see
+    # it); a start-up hook that raises stops the start with a message naming its plugin.
 
-    def _each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call a start-up hook plugin by plugin, so a failure names its plugin."""
-        caller = getattr(self.manager.hook, hook_name)
-        results = []
-        for implementation in reversed(caller.get_hookimpls()):
-            arguments = {name: kwargs[name] for name in implementation.argnames}
-            try:
-                result = implementation.function(**arguments)
-            except PluginError:
-                raise
-            except Exception as error:
-                plugin = implementation.plugin_name
-                raise PluginError(
-                    f"plugin {plugin!r} failed in {hook_name}: {type(error).__name__}: {error}"
-                ) from error
-            if result is not None:
-                results.append((implementation.plugin_name, result))
-        return results
+    def _call(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a start-up hook on every enabled plugin; its non-None answers."""
+        return _naming_the_plugin(getattr(self.manager.hook, hook_name), hook_name, kwargs)
 
     def _flatten(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        return [item for _, items in self._each(hook_name, **kwargs) for item in items]
+        return [item for items in self._call(hook_name, **kwargs) for item in items]
+
+    def _ask_one(self, plugin_name: str, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook on the plugin ``plugin_name`` alone (still through pluggy)."""
+        others = [plugin for name, plugin in self.manager.list_name_plugin() if name != plugin_name]
+        caller = self.manager.subset_hook_caller(hook_name, remove_plugins=others)
+        return _naming_the_plugin(caller, hook_name, kwargs)
 
     # --- start-up hooks -------------------------------------------------------------------
 
@@ -258,7 +262,9 @@ class PluginHost:
         return self._flatten("opiekun_models")
 
     def migrations_dirs(self) -> dict[str, str]:
-        return dict(self._each("opiekun_migrations_dir"))
+        """Each implementer's folder of revisions, by its name (the core's among them)."""
+        folders = {name: self._ask_one(name, "opiekun_migrations_dir") for name, _ in self.manager.list_name_plugin()}
+        return {name: answers[0] for name, answers in folders.items() if answers}
 
     def dormant(self) -> list[Plugin]:
         """The installed plugins that are off in this app (not chosen, or a dependency off)."""
@@ -279,32 +285,32 @@ class PluginHost:
     def record_types(self) -> list[RecordType]:
         return self._flatten("opiekun_record_types")
 
-    def blueprints(self) -> list[Any]:
+    def blueprints(self) -> list[Blueprint]:
         return self._flatten("opiekun_blueprints")
 
-    def admin_views(self, admin: Any) -> list[Any]:
+    def admin_views(self, admin: Admin) -> list[BaseView]:
         return self._flatten("opiekun_admin_views", admin=admin)
 
-    def admin_bulk_actions(self, record_type: RecordType) -> list[Any]:
+    def admin_bulk_actions(self, record_type: RecordType) -> list[BulkAction]:
         return self._flatten("opiekun_admin_bulk_actions", record_type=record_type)
 
-    def admin_record_sections(self, record_type: RecordType, record: Any) -> list[tuple[str, Any]]:
+    def admin_record_sections(self, record_type: RecordType, record: Any) -> list[tuple[str, str]]:
         answers = self.manager.hook.opiekun_admin_record_sections(record_type=record_type, record=record)
         return [section for sections in answers for section in sections]
 
-    def admin_user_sections(self, user: Any) -> list[tuple[str, Any]]:
+    def admin_user_sections(self, user: User) -> list[tuple[str, str]]:
         return self._flatten("opiekun_admin_user_sections", user=user)
 
-    def admin_home_panels(self, user: Any) -> list[HomePanel]:
+    def admin_home_panels(self, user: User) -> list[HomePanel]:
         return self._flatten("opiekun_admin_home_panels", user=user)
 
-    def admin_form(self, record_type: RecordType, form: Any, record: Any) -> None:
+    def admin_form(self, record_type: RecordType, form: Form, record: Any | None) -> None:
         self.manager.hook.opiekun_admin_form(record_type=record_type, form=form, record=record)
 
     def permissions(self) -> list[Permission]:
         return self._flatten("opiekun_permissions")
 
-    def cli_commands(self) -> list[Any]:
+    def cli_commands(self) -> list[click.Command]:
         return self._flatten("opiekun_cli_commands")
 
     def jobs(self) -> list[JobDefinition]:
@@ -313,17 +319,14 @@ class PluginHost:
     def schedules(self) -> list[Schedule]:
         return self._flatten("opiekun_schedules")
 
-    def app_ready(self, app: Any) -> None:
-        self._each("opiekun_app_ready", app=app)
+    def app_ready(self, app: Flask) -> None:
+        self._call("opiekun_app_ready", app=app)
 
     # --- run-time hooks -------------------------------------------------------------------
 
-    def demo_data(self, plugin_name: str, context: Any) -> None:
+    def demo_data(self, plugin_name: str, context: DemoContext) -> None:
         """Run one plugin's demo-data hook (the demo loader tracks which plugins ran)."""
-        module = self.manager.get_plugin(plugin_name)
-        implementation = getattr(module, "opiekun_demo_data", None)
-        if implementation is not None:
-            implementation(context=context)
+        self._ask_one(plugin_name, "opiekun_demo_data", context=context)
 
     def validate_record(self, record_type: RecordType, record: Any, operation: str) -> dict[str, str]:
         problems: dict[str, str] = {}
@@ -333,7 +336,7 @@ class PluginHost:
             problems.update(answer)
         return problems
 
-    def record_access(self, user: Any, record_type: RecordType, record: Any, action: str) -> bool | None:
+    def record_access(self, user: User, record_type: RecordType, record: Any, action: str) -> bool | None:
         answers = self.manager.hook.opiekun_record_access(
             user=user, record_type=record_type, record=record, action=action
         )
@@ -341,36 +344,62 @@ class PluginHost:
             return False
         return True if True in answers else None
 
-    def records_changed(self, session: Any, change_set: ChangeSet) -> None:
+    def records_changed(self, session: Session, change_set: ChangeSet) -> None:
         self.manager.hook.opiekun_records_changed(session=session, change_set=change_set)
 
-    def plugin_resumed(self, plugin_name: str, session: Any, gap: Any) -> list[Any]:
-        """Ask the plugin ``plugin_name`` alone (through pluggy: traced like any hook) to
-        catch up after ``gap``; its answers (lists of lines)."""
+    def plugin_resumed(self, plugin_name: str, session: Session, gap: PluginGap) -> list[Iterable[Message | str]]:
+        """Ask the plugin ``plugin_name`` alone to catch up after ``gap``; its answers
+        (lists of lines)."""
         others = [plugin for name, plugin in self.manager.list_name_plugin() if name != plugin_name]
         caller = self.manager.subset_hook_caller("opiekun_plugin_resumed", remove_plugins=others)
         return caller(session=session, gap=gap)
 
-    def deal_closed(self, session: Any, deal: Any, outcome: str, reason: str | None, actor: Actor) -> None:
+    def deal_closed(self, session: Session, deal: Deal, outcome: str, reason: str | None, actor: Actor) -> None:
         self.manager.hook.opiekun_deal_closed(session=session, deal=deal, outcome=outcome, reason=reason, actor=actor)
 
-    def user_departed(self, session: Any, user: Any, actor: Actor) -> None:
+    def user_departed(self, session: Session, user: User, actor: Actor) -> None:
         self.manager.hook.opiekun_user_departed(session=session, user=user, actor=actor)
 
     def user_items(self, user_id: int, include_closed: bool) -> list[ItemCount]:
         answers = self.manager.hook.opiekun_user_items(user_id=user_id, include_closed=include_closed)
         return [item for items in answers for item in items]
 
-    def transfer_user_items(self, session: Any, request: TransferRequest) -> list[TransferResult]:
+    def transfer_user_items(self, session: Session, request: TransferRequest) -> list[TransferResult]:
         answers = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
         return [result for results in answers for result in results]
 
-    def undo_transfer(self, session: Any, request: UndoRequest) -> None:
+    def undo_transfer(self, session: Session, request: UndoRequest) -> None:
         self.manager.hook.opiekun_undo_transfer(session=session, request=request)
 
-    def moved_items(self, transfer_id: int) -> list[Any]:
+    def moved_items(self, transfer_id: int) -> list[Select]:
         """The plugins' SELECTs of the rows of their own that a transfer moved."""
         return self.manager.hook.opiekun_moved_items(transfer_id=transfer_id)
+
+
+def _naming_the_plugin(caller: Any, hook_name: str, kwargs: Mapping[str, Any]) -> list[Any]:
+    """``caller(**kwargs)``; an error raised in a plugin's implementation becomes a
+    :class:`PluginError` naming that plugin (found in the traceback)."""
+    try:
+        return caller(**kwargs)
+    except PluginError:
+        raise
+    except Exception as error:
+        plugin = _plugin_that_raised(caller, error)
+        raise PluginError(f"plugin {plugin!r} failed in {hook_name}: {type(error).__name__}: {error}") from error
+
+
+def _plugin_that_raised(caller: Any, error: BaseException) -> str:
+    """The plugin whose implementation is the outermost frame of ``error`` among the
+    caller's implementations ("?" when none is)."""
+    plugins = {
+        implementation.function.__code__: implementation.plugin_name for implementation in caller.get_hookimpls()
+    }
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code in plugins:
+            return plugins[frame.tb_frame.f_code]
+        frame = frame.tb_next
+    return "?"
 
 
 def _trace_before(hook_name: str, hook_impls: list, kwargs: dict) -> None:

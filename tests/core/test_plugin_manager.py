@@ -81,6 +81,43 @@ def test_a_hook_failing_at_start_up_names_its_plugin():
         host.blueprints()
 
 
+def test_start_up_hooks_go_through_pluggy_so_tracing_and_wrappers_see_them(caplog):
+    """OPIEKUN_TRACE_HOOKS logs the start-up hooks too, and a partner's hook wrapper gets
+    their real results (before, start-up hooks were called around pluggy)."""
+    import logging
+
+    from opiekun import hookimpl
+    from opiekun.permissions import Permission
+
+    extra = Permission("audit.extra", "An extra right", ())
+    wrapping = make_plugin("wrapping")
+
+    @hookimpl(wrapper=True)
+    def opiekun_permissions():
+        answers = yield
+        return [*answers, [extra]]
+
+    wrapping.opiekun_permissions = opiekun_permissions
+    host = PluginHost([Plugin(wrapping.MANIFEST, wrapping, None)], trace=True)
+    with caplog.at_level(logging.INFO, logger="opiekun.plugin_manager"):
+        permissions = host.permissions()
+    assert extra in permissions and permissions[0].name == "users.manage"
+    assert any("hook opiekun_permissions -> " in message for message in caplog.messages), caplog.messages
+
+
+def test_one_plugins_hook_is_asked_through_pluggy_too(caplog):
+    import logging
+
+    answered = []
+    alpha = make_plugin("alpha", opiekun_demo_data=lambda context: answered.append(("alpha", context)))
+    beta = make_plugin("beta", opiekun_demo_data=lambda context: answered.append(("beta", context)))
+    host = PluginHost([Plugin(alpha.MANIFEST, alpha, None), Plugin(beta.MANIFEST, beta, None)], trace=True)
+    with caplog.at_level(logging.INFO, logger="opiekun.plugin_manager"):
+        host.demo_data("beta", context="demo")
+    assert answered == [("beta", "demo")]
+    assert "hook opiekun_demo_data -> beta" in caplog.messages
+
+
 def test_hooks_are_called_core_first_then_in_dependency_order():
     calls = []
     first = make_plugin("alpha", opiekun_permissions=lambda: calls.append("alpha") or [])

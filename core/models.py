@@ -24,7 +24,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    cast,
     func,
+    literal,
     select,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -233,12 +235,18 @@ class RecordMixin:
 
     @property
     def display_name(self) -> str:
+        """How the record is named in lists, history and messages: its ``name``, else
+        ``"<object_type> #<id>"``. Override it (and :meth:`display_name_expression`) when
+        the model names its records otherwise."""
         return getattr(self, "name", None) or f"{self.__object_type__} #{self.id}"
 
     @classmethod
     def display_name_expression(cls):
-        """The SQL twin of :attr:`display_name`, for set-based statements."""
-        return cls.name
+        """The SQL twin of :attr:`display_name`, for set-based statements: the ``name``
+        column, else ``'<object_type> #' || id`` (any model, with or without ``name``)."""
+        if "name" in cls.__table__.columns:
+            return cls.name
+        return literal(f"{cls.__object_type__} #") + cast(cls.id, String)
 
     def __str__(self) -> str:
         return self.display_name

@@ -283,7 +283,18 @@ class PluginHost:
         return folders
 
     def record_types(self) -> list[RecordType]:
-        return self._flatten("opiekun_record_types")
+        """Every record type, the core's first; a record type that cannot work stops the
+        start with its plugin's name and the fix (:meth:`RecordType.problems`)."""
+        registered = []
+        for name, _ in reversed(self.manager.list_name_plugin()):
+            for record_type in (item for items in self._ask_one(name, "opiekun_record_types") for item in items):
+                problems = record_type.problems()
+                if problems:
+                    raise PluginError(
+                        f"plugin {name!r}: the record type {record_type.name!r} cannot work: {'; '.join(problems)}"
+                    )
+                registered.append(record_type)
+        return registered
 
     def blueprints(self) -> list[Blueprint]:
         return self._flatten("opiekun_blueprints")

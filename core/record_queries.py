@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, or_, select
 from sqlalchemy.orm import aliased
 
 from opiekun.errors import Invalid, Message
@@ -46,11 +46,19 @@ def filtered_records(record_type: RecordType, list_filter: RecordListFilter) -> 
         owner = aliased(User)
         statement = statement.join(owner, model.owner_id == owner.id).where(owner.status == list_filter.owner_status)
     if list_filter.q:
-        columns = [getattr(model, name) for name in record_type.search_columns]
-        statement = statement.where(or_(*(column.icontains(list_filter.q, autoescape=True) for column in columns)))
+        statement = statement.where(search_condition(record_type, list_filter.q))
     for field, value in list_filter.field_filters().items():
         statement = statement.where(getattr(model, field) == value)
     return statement
+
+
+def search_condition(record_type: RecordType, text: str) -> ColumnElement[bool]:
+    """``?q=``: ``text`` anywhere in one of the type's search columns, case aside; a type
+    with no text columns to search is searched by its id."""
+    model: Any = record_type.model
+    if not record_type.search_columns:
+        return cast(model.id, String) == text.strip()
+    return or_(*(getattr(model, name).icontains(text, autoescape=True) for name in record_type.search_columns))
 
 
 def sorted_records(record_type: RecordType, statement: Select[Any], sort: str | None) -> Select[Any]:

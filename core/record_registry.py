@@ -47,7 +47,8 @@ class RecordType:
     :param api: schemas for the generic API; ``None`` when the plugin serves its own routes.
     :param closed: returns a SQL condition true for closed records (won/lost deals,
         paid invoices…); ``None`` when the type has no notion of closed.
-    :param search_columns: columns searched by ``?q=`` and the admin search box.
+    :param search_columns: columns searched by ``?q=`` and the admin search box; default:
+        ``name`` when the model has that column, else every text column it has.
     :param admin_view: the Flask-Admin list/form class for the type (a subclass of
         :class:`opiekun.admin.views.RecordView` with its columns); ``None``: the core's
         default record view. The core instantiates it as ``admin_view(record_type)``.
@@ -65,13 +66,61 @@ class RecordType:
     api_path: str | None = None
     api: RecordApi | None = None
     closed: Callable[[], ColumnElement[bool]] | None = None
-    search_columns: tuple[str, ...] = ("name",)
+    search_columns: tuple[str, ...] = ()
     admin_view: type | None = None
     owner_items: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.search_columns:
+            object.__setattr__(self, "search_columns", default_search_columns(self.model))
+
+    def problems(self) -> list[str]:
+        """What keeps this record type from working, each with its fix (empty: none).
+        The app checks every record type at start-up and refuses to start on a problem."""
+        from opiekun.models import RecordMixin
+
+        problems = []
+        if not (isinstance(self.model, type) and issubclass(self.model, RecordMixin)):
+            problems.append(f"its model {self.model!r} must mix in opiekun.models.RecordMixin")
+            return problems
+        if getattr(self.model, "__object_type__", "") != self.name:
+            problems.append(f"its model's __object_type__ must be {self.name!r}, the record type's name")
+        columns = _columns_of(self.model)
+        unknown = [name for name in self.search_columns if name not in columns]
+        if unknown:
+            problems.append(
+                f"search_columns names {', '.join(unknown)}, which {self.model.__name__} has not; "
+                f"name some of its columns: {', '.join(sorted(columns))}"
+            )
+        if self.admin_view is not None:
+            from opiekun.admin.views import RecordView
+
+            if not (isinstance(self.admin_view, type) and issubclass(self.admin_view, RecordView)):
+                problems.append("admin_view must be a subclass of opiekun.admin.views.RecordView")
+        return problems
 
     def admin_url(self, object_id: int) -> str:
         """The admin page of one record of this type."""
         return f"/admin/{self.name}/details/?id={object_id}"
+
+
+def default_search_columns(model: type) -> tuple[str, ...]:
+    """``name`` when the model has that column, else its text columns (maybe none)."""
+    columns = _columns_of(model)
+    if "name" in columns:
+        return ("name",)
+    return tuple(name for name, column in columns.items() if _is_text(column))
+
+
+def _columns_of(model: type) -> dict[str, Any]:
+    table = getattr(model, "__table__", None)
+    return {column.key: column for column in table.columns} if table is not None else {}
+
+
+def _is_text(column: Any) -> bool:
+    from sqlalchemy import String
+
+    return isinstance(column.type, String) and not column.foreign_keys
 
 
 class RecordTypeRegistry:

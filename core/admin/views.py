@@ -552,7 +552,7 @@ class RecordView(OpiekunModelView):
         for key, relationship in many_to_one_relationships(model).items():
             target_type = registry.for_model(relationship.mapper.class_)
             if target_type is not None:
-                lookups[key] = {"fields": list(target_type.search_columns), "page_size": 20}
+                lookups[key] = {"fields": list(target_type.search_columns) or ["id"], "page_size": 20}
         return lookups
 
     @staticmethod
@@ -563,9 +563,9 @@ class RecordView(OpiekunModelView):
         loaders = {}
         for name, target in references.items():
             target_type = registry.for_model(target)
-            fields = (
-                list(target_type.search_columns) if target_type else [target.__table__.primary_key.columns.keys()[0]]
-            )
+            fields = (target_type and list(target_type.search_columns)) or [
+                target.__table__.primary_key.columns.keys()[0]
+            ]
             loaders[name] = QueryAjaxModelLoader(name, db, target, fields=fields)
         return loaders
 

@@ -1,0 +1,107 @@
+"""Safe record types (issue 19): a partner's record type works whatever its model looks
+like, and one that cannot work stops the start naming its plugin and the fix.
+
+Before: a model without a ``name`` column took the app down at start-up (a bare
+Flask-Admin ``AttributeError``), and once ``search_columns`` was set, deleting *any*
+company answered 500 and offboarding failed halfway — the core asked every record type
+for ``name``."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from opiekun.extensions import db
+from opiekun.plugin_manager import Plugin, PluginError, PluginHost
+from opiekun.record_registry import RecordType
+from tests.core.test_plugin_catch_up import closed
+from tests.offboarding.transfer_helpers import TRANSFERS, created, depart, transfer
+from tests.support import visits_plugin
+from tests.support.admin_browser import logged_in
+from tests.support.api_client import ApiClient
+from tests.support.apps import build_app
+from tests.support.plugins import make_plugin
+
+
+@pytest.fixture
+def visits_app(tmp_path, fresh_database):
+    app = build_app(tmp_path, fresh_database.url(), extra_plugins=[visits_plugin])
+    yield app
+    closed(app)
+
+
+def test_a_record_type_without_a_name_column_works_everywhere(visits_app):
+    api = ApiClient(visits_app)
+    admin = api.create_user("admin@firma.example", role="admin", name="Ada Admin")
+    seller = api.create_user("seller@firma.example", name="Stefan Sprzedawca")
+    colleague = api.create_user("colleague@firma.example", name="Olga Inna")
+    visit = created(
+        api.post("/visits", seller, json={"place": "Poznań, ul. Długa 1", "visited_on": "2026-12-01", "note": "oferta"})
+    )
+    created(api.post("/visits", seller, json={"place": "Gniezno", "visited_on": "2026-12-02"}))
+
+    found = api.get("/visits", seller, query_string={"q": "długa"}).get_json()
+    assert [item["id"] for item in found["items"]] == [visit["id"]], "searched in its text columns"
+    assert [item["id"] for item in api.get("/visits", seller, query_string={"q": "OFERTA"}).get_json()["items"]] == [
+        visit["id"]
+    ]
+
+    company = created(api.post("/companies", admin, json={"name": "Agro-Tech"}))
+    assert api.delete(f"/companies/{company['id']}", admin).status_code == 204, "was 500"
+
+    browser = logged_in(visits_app, admin)
+    page = browser.text("/admin/visit/")
+    assert "Poznań, ul. Długa 1" in page and 'name="search"' in page
+    assert "Poznań, ul. Długa 1" in browser.text("/admin/visit/?search=d%C5%82uga")
+    history = browser.text(f"/admin/audit/?object_type=visit&object_id={visit['id']}")
+    assert f"visit #{visit['id']}" in history, "named by type and id"
+
+    depart(api, admin, seller)
+    preview = created(api.get(f"/offboarding/{seller['id']}/preview", admin))
+    assert "visit" in str(preview)
+    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": colleague["id"]})
+    assert state["status"] == "done", state
+    assert created(api.get(f"/visits/{visit['id']}", admin))["owner_id"] == colleague["id"]
+    undone = created(api.post(f"{TRANSFERS}/{state['id']}/undo", admin))
+    assert undone["transfer"]["status"] == "undone", undone
+    assert created(api.get(f"/visits/{visit['id']}", admin))["owner_id"] == seller["id"]
+
+
+def test_the_test_plugins_migration_creates_what_its_model_declares(visits_app):
+    with visits_app.app_context(), db.engine.connect() as connection:
+
+        def only_visits(obj, name, type_, reflected, compare_to) -> bool:
+            table = obj if type_ == "table" else getattr(obj, "table", None)
+            return table is None or table.name in visits_plugin.TABLES
+
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": only_visits})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_a_record_type_that_cannot_work_stops_the_start_naming_its_plugin_and_the_fix():
+    from tests.support.visits_plugin.models import Visit
+
+    broken = make_plugin(
+        "broken_visits",
+        opiekun_record_types=lambda: [RecordType("visit", Visit, "Visit", "Visits", search_columns=("title",))],
+    )
+    host = PluginHost([Plugin(broken.MANIFEST, broken, None)])
+    with pytest.raises(PluginError) as refused:
+        host.record_types()
+    assert str(refused.value) == (
+        "plugin 'broken_visits': the record type 'visit' cannot work: search_columns names title, which Visit has "
+        "not; name some of its columns: created_at, created_by_id, id, note, owner_id, place, updated_at, visited_on"
+    )
+
+    misnamed = make_plugin("misnamed", opiekun_record_types=lambda: [RecordType("wizyta", Visit, "Visit", "Visits")])
+    with pytest.raises(PluginError, match=r"plugin 'misnamed': .*__object_type__ must be 'wizyta'"):
+        PluginHost([Plugin(misnamed.MANIFEST, misnamed, None)]).record_types()
+
+
+def test_search_columns_default_to_name_or_else_the_text_columns():
+    from opiekun.models import Company
+    from tests.support.visits_plugin.models import Visit
+
+    assert RecordType("company", Company, "Company", "Companies").search_columns == ("name",)
+    assert RecordType("visit", Visit, "Visit", "Visits").search_columns == ("place", "note")

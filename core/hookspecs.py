@@ -69,6 +69,7 @@ __all__ = [
     "opiekun_permissions",
     "opiekun_plugin_resumed",
     "opiekun_record_access",
+    "opiekun_record_deleting",
     "opiekun_record_types",
     "opiekun_records_changed",
     "opiekun_schedules",
@@ -253,6 +254,28 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
     Return ``True`` to allow beyond the core's rule (owner, no owner, or the
     ``records.edit_others`` permission), ``False`` to forbid, ``None`` for no opinion. Any
     ``False`` wins over every ``True``.
+    """
+
+
+@hookspec
+def opiekun_record_deleting(session: Session, record_type: RecordType, record: Any) -> None:
+    """A record of any type is about to be deleted — through the API, the panel (its
+    page or a bulk delete) or a service — by someone allowed to delete it.
+
+    Called on every enabled plugin, inside the deleting transaction, before the core
+    clears the links other record types hold to it (their columns pointing at it become
+    null, with change events) and before the row goes. Either:
+
+    * **refuse**: raise :class:`~opiekun.errors.Conflict` with a
+      :class:`~opiekun.errors.Message` saying why and what to do ("the company has 2 active
+      contracts: end them first"). Nothing is deleted; the API answers 409 with your
+      message, the panel shows it translated. Or
+    * **clean up** what your plugin holds about the record — rows of tables that are not
+      record types, whose foreign key would otherwise refuse the deletion — through
+      ``session`` (do not commit).
+
+    Answer only for the record types you care about (check ``record_type.name``). What
+    happened after the deletion reaches ``opiekun_records_changed`` as a ``delete``.
     """
 
 

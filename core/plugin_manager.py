@@ -355,6 +355,9 @@ class PluginHost:
             return False
         return True if True in answers else None
 
+    def record_deleting(self, session: Session, record_type: RecordType, record: Any) -> None:
+        self.manager.hook.opiekun_record_deleting(session=session, record_type=record_type, record=record)
+
     def records_changed(self, session: Session, change_set: ChangeSet) -> None:
         self.manager.hook.opiekun_records_changed(session=session, change_set=change_set)
 

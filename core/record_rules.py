@@ -157,7 +157,10 @@ def save_record(
 
 
 def delete_record(record_type: RecordType, record: Any) -> None:
-    """Delete ``record``; records pointing at it lose the link (with change events)."""
+    """Delete ``record``: the plugins first have their word (hook
+    ``opiekun_record_deleting``: a refusal raises, nothing is deleted; or they clean up
+    their own rows), then records pointing at it lose the link (with change events)."""
+    current_app.extensions["opiekun.plugins"].record_deleting(db.session, record_type, record)
     table_name = record_type.model.__tablename__
     for other in record_types():
         for column in other.model.__table__.c:

@@ -227,3 +227,32 @@ def test_in_the_admin_a_seller_lists_and_adds_contracts_and_the_date_rule_holds(
     assert [(item["owner_id"], item["company_id"], item["end_date"]) for item in added] == [
         (seller["id"], company["id"], "2027-01-31")
     ]
+
+
+# --- the delete hook: a partner's rule about deleting core records ---------------------------
+
+
+def test_a_company_with_an_active_contract_is_not_deleted_and_says_why(api, admin, company, contract):
+    """The example plugin refuses through ``opiekun_record_deleting``: a 409 with its own
+    message, nothing deleted; once the contract has ended the company goes, and the
+    contract stays without it."""
+    refused = api.delete(f"/companies/{company['id']}", admin)
+    assert refused.status_code == 409
+    assert error_of(refused)["message"] == "Agrotech sp. z o.o. has 1 active contract: end it first"
+    assert api.get(f"/companies/{company['id']}", admin).status_code == 200
+    assert api.get(f"/contracts/{contract['id']}", admin).get_json()["company_id"] == company["id"]
+
+    assert api.patch(f"/contracts/{contract['id']}", admin, json={"status": "ended"}).status_code == 200
+    assert api.delete(f"/companies/{company['id']}", admin).status_code == 204
+    assert api.get(f"/contracts/{contract['id']}", admin).get_json()["company_id"] is None
+
+
+def test_the_panel_shows_the_plugins_refusal_in_polish(app, api, admin, company, contract):
+    from tests.support.admin_browser import logged_in
+
+    browser = logged_in(app, admin)
+    page = browser.submit(
+        "/admin/company/delete/", {"id": str(company["id"])}, form_url="/admin/company/", follow_redirects=True
+    )
+    assert "Agrotech sp. z o.o. ma 1 aktywną umowę: najpierw ją zakończ" in html.unescape(page.get_data(as_text=True))
+    assert api.get(f"/companies/{company['id']}", admin).status_code == 200

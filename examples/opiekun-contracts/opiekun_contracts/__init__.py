@@ -22,6 +22,7 @@ from opiekun.permissions import Permission, has_permission
 
 if TYPE_CHECKING:
     import click
+    from sqlalchemy.orm import Session
 
     from opiekun.demo import DemoContext
     from opiekun.jobs import JobDefinition, Schedule
@@ -105,6 +106,17 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
     if record_type.name == "contract" and action == "update" and has_permission(user, APPROVE.name):
         return True
     return None
+
+
+@hookimpl
+def opiekun_record_deleting(session: Session, record_type: RecordType, record: Any) -> None:
+    """A company with active contracts cannot be deleted: 409 in the API, the message in
+    the panel, nothing deleted. Called for every record type: answer only for companies."""
+    if record_type.name != "company":
+        return
+    from opiekun_contracts.services import refuse_deleting_a_company_with_active_contracts
+
+    refuse_deleting_a_company_with_active_contracts(record)
 
 
 # --- surfaces -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 
 from opiekun.changes import update_records
+from opiekun.errors import Conflict, PluralMessage
 from opiekun.extensions import db
 from opiekun.models import Company, User
 from opiekun_contracts.models import Contract
@@ -20,6 +21,24 @@ def date_problems(contract: Contract) -> dict[str, str]:
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
         return {"end_date": f"must not be before start_date ({contract.start_date.isoformat()})"}
     return {}
+
+
+def refuse_deleting_a_company_with_active_contracts(company: Company) -> None:
+    """A company with active contracts stays until they end (raises
+    :class:`~opiekun.errors.Conflict`); its ended contracts just lose the link (the core
+    clears links of record types to a deleted record)."""
+    active = db.session.scalar(
+        select(func.count()).where(Contract.company_id == company.id, Contract.status == "active")
+    )
+    if active:
+        raise Conflict(
+            PluralMessage(
+                "%(name)s has %(num)d active contract: end it first",
+                "%(name)s has %(num)d active contracts: end them first",
+                active,
+                name=company.name,
+            )
+        )
 
 
 def end_expired_contracts(today: dt.date) -> int:

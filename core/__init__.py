@@ -1,10 +1,11 @@
 """Opiekun: a CRM back office built from a small Flask core and pluggy plugins.
 
-A partner's plugin needs only this package root::
+A plugin imports the core only from its public namespace, :mod:`opiekun.plugin` (with
+:mod:`opiekun.plugin.api` and :mod:`opiekun.plugin.admin`)::
 
-    from opiekun import hookimpl, PluginManifest
+    from opiekun.plugin import PluginManifest, hookimpl
 
-and the contract in :mod:`opiekun.hookspecs`.
+and implements the hooks of :mod:`opiekun.hookspecs`.
 """
 
 from importlib.metadata import PackageNotFoundError, version

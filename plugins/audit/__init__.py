@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, __version__, hookimpl
+from opiekun.plugin import VERSION, PluginManifest, hookimpl
 
 if TYPE_CHECKING:
     import click
@@ -25,17 +25,12 @@ if TYPE_CHECKING:
     from flask_admin import Admin, BaseView
     from sqlalchemy.orm import Session
 
-    from opiekun.changes import ChangeSet
-    from opiekun.errors import Message
-    from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import PluginGap
-    from opiekun.permissions import Permission
-    from opiekun.record_registry import RecordType
+    from opiekun.plugin import ChangeSet, JobDefinition, Message, Permission, PluginGap, RecordType, Schedule
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
     name="audit",
-    version=__version__,
+    version=VERSION,
     summary="Change history of every record: filters, Excel export, anonymization, tamper evidence",
 )
 
@@ -70,7 +65,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
 def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
     """Back after a time off: the changes of that time were not recorded and cannot be;
     the gap is stated (here, and above every history list it touches), not filled in."""
-    from opiekun.errors import Message
+    from opiekun.plugin import Message
 
     return [Message("changes made while the history was off were not recorded; the history lists say so")]
 

@@ -16,14 +16,24 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from opiekun.admin.bounds import requested_page
-from opiekun.admin.dates import date_or_none
-from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, current_user_holds
-from opiekun.errors import DomainError, NotFound, Refused, translated
-from opiekun.extensions import db
-from opiekun.jobs import enqueue
-from opiekun.labels import record_types_label, value_label
-from opiekun.local_time import today_in
+from opiekun.plugin import (
+    DomainError,
+    NotFound,
+    Refused,
+    db,
+    enqueue,
+    record_types_label,
+    today_in,
+    translated,
+    value_label,
+)
+from opiekun.plugin.admin import (
+    ADMINISTRATION_CATEGORY,
+    LoginRequired,
+    current_user_holds,
+    date_or_none,
+    requested_page,
+)
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.entries import REDACTED
 from opiekun.plugins.audit.history import (

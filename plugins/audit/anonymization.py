@@ -16,16 +16,21 @@ from flask_babel import gettext
 from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.engine import Connection
 
-from opiekun.changes import change_context, update_records
-from opiekun.errors import Conflict, Message, NotFound
-from opiekun.extensions import db
-from opiekun.jobs import enqueue_on_commit
-from opiekun.lookups import find_by_id
-from opiekun.models import Person
+from opiekun.plugin import (
+    Conflict,
+    Message,
+    NotFound,
+    Person,
+    change_context,
+    db,
+    enqueue_on_commit,
+    find_by_id,
+    record_types,
+    update_records,
+)
 from opiekun.plugins.audit import chain, jobs
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED, lock_head
 from opiekun.plugins.audit.verification import recorded_redactions
-from opiekun.record_registry import record_types
 
 #: The person fields that hold personal data (replaced in the record and its history).
 PERSONAL_FIELDS = ("first_name", "last_name", "email", "phone", "position")

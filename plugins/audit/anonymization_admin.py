@@ -13,12 +13,10 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from opiekun.admin.views import LoginRequired, attempt, current_user_holds
-from opiekun.errors import Conflict, NotFound
-from opiekun.labels import FIELD_LABELS
+from opiekun.plugin import FIELD_LABELS, Conflict, NotFound, RecordType, record_types
+from opiekun.plugin.admin import LoginRequired, attempt, current_user_holds
 from opiekun.plugins.audit import anonymization
 from opiekun.plugins.audit.permissions import ANONYMIZE
-from opiekun.record_registry import RecordType, record_types
 
 
 def anonymize_section(record_type: RecordType, record: Any) -> list[tuple[str, Markup]]:

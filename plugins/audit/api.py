@@ -21,13 +21,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, send_file
 from pydantic import ValidationError
 
-from opiekun.api.schemas import OutputModel, QueryModel
-from opiekun.api.spec import request_body, request_query, validate
-from opiekun.auth import current_api_user
-from opiekun.errors import Invalid, Message, NotFound, Refused
-from opiekun.extensions import db
-from opiekun.jobs import enqueue
-from opiekun.permissions import has_permission
+from opiekun.plugin import Invalid, Message, NotFound, Refused, db, enqueue, has_permission, record_types
+from opiekun.plugin.api import OutputModel, QueryModel, current_api_user, request_body, request_query, validate
 from opiekun.plugins.audit import anonymization, jobs
 from opiekun.plugins.audit.configuration import change_type_settings, type_settings
 from opiekun.plugins.audit.history import HistoryFilter, check_filter, count_entries, page_of_entries
@@ -51,7 +46,6 @@ from opiekun.plugins.audit.schemas import (
     VerifyOut,
 )
 from opiekun.plugins.audit.verification import verify_history
-from opiekun.record_registry import record_types
 
 TAGS = ["Audit"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

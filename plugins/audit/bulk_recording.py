@@ -17,11 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from opiekun.changes import BulkChange, change_value
+from opiekun.plugin import BulkChange, change_value, record_types
 from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED, recorded_operation
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
-from opiekun.record_registry import record_types
 
 #: Records read from a bulk change's rows table at a time.
 BULK_PAGE = 5000

@@ -28,7 +28,7 @@ def verify_command() -> None:
 @with_appcontext
 def purge_command() -> None:
     """Delete entries older than the retention setting now (what the nightly job does)."""
-    from opiekun.extensions import db
+    from opiekun.plugin import db
     from opiekun.plugins.audit.retention import purge_old_entries
 
     result = purge_old_entries()

@@ -13,11 +13,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from opiekun.errors import Invalid, Message, NotFound
-from opiekun.extensions import db
+from opiekun.plugin import Invalid, Message, NotFound, db, record_types
 from opiekun.plugins.audit.entries import KIND_OF, bump_settings_version
 from opiekun.plugins.audit.models import AuditTypeSetting
-from opiekun.record_registry import record_types
 
 
 @dataclass(frozen=True)

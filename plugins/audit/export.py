@@ -20,12 +20,9 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
-from opiekun.extensions import db
-from opiekun.labels import VALUE_LABELS, value_label
-from opiekun.local_time import as_local
+from opiekun.plugin import VALUE_LABELS, as_local, db, value_label, xlsx_text
 from opiekun.plugins.audit.entries import ENTRIES, REDACTED
 from opiekun.plugins.audit.history import HistoryFilter, filtered_entries
-from opiekun.spreadsheets import xlsx_text
 
 #: Excel's row limit per sheet (the header row included).
 EXCEL_MAX_ROWS = 1_048_576

@@ -11,14 +11,9 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from opiekun.errors import Invalid, Message
-from opiekun.extensions import db
-from opiekun.local_time import days_as_utc, is_time_zone
-from opiekun.lookups import is_possible_id
-from opiekun.models import User
+from opiekun.plugin import Invalid, Message, User, days_as_utc, db, gaps_of, is_possible_id, is_time_zone, record_types
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, OWNER_CHANGED, operations_named
 from opiekun.plugins.audit.models import AuditEntry
-from opiekun.record_registry import record_types
 
 #: The operations the history records of every record type (plugins add their events).
 BASE_OPERATIONS = ("create", "update", OWNER_CHANGED, "delete", ANONYMIZE)
@@ -153,8 +148,6 @@ class HistoryGap:
 def history_gaps(history_filter: HistoryFilter, since: dt.datetime | None = None) -> list[HistoryGap]:
     """The times the history was off that overlap the filter's days (and end after
     ``since``: a record's creation), oldest first."""
-    from opiekun.plugin_activity import gaps_of
-
     zone = history_filter.time_zone
     start = (
         days_as_utc(history_filter.date_from, history_filter.date_from, zone)[0] if history_filter.date_from else None

@@ -27,9 +27,18 @@ from pathlib import Path
 from flask import current_app
 from rq import get_current_job
 
-from opiekun.config import ConfigurationError
-from opiekun.errors import Gone, Message, NotFound, Refused
-from opiekun.jobs import JobDefinition, Schedule, connection, job_state, report_progress
+from opiekun.plugin import (
+    ConfigurationError,
+    Gone,
+    JobDefinition,
+    Message,
+    NotFound,
+    Refused,
+    Schedule,
+    job_state,
+    report_progress,
+)
+from opiekun.plugin import job_connection as connection
 from opiekun.plugins.audit.history import HistoryFilter, count_entries
 from opiekun.plugins.audit.retention import purge_old_entries
 from opiekun.plugins.audit.verification import verify_history

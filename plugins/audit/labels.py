@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from opiekun.extensions import db
-from opiekun.record_registry import record_types
+from opiekun.plugin import db, record_types
 
 #: Columns that name a row of a table that is no record type, in order of preference.
 NAME_COLUMNS = ("name", "title", "number", "email")
@@ -55,7 +54,7 @@ def record_type_label(object_type: str) -> str:
 def field_label(field: str) -> str:
     """A field's label in English, its message id (the admin translates it when shown),
     kept in the entry so it survives the removal of the plugin that defined the field."""
-    from opiekun.labels import FIELD_LABELS
+    from opiekun.plugin import FIELD_LABELS
 
     for key in (field, field.removesuffix("_id")):
         label = FIELD_LABELS.get(key)

@@ -12,8 +12,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from opiekun.extensions import db
-from opiekun.models import UTCDateTime, utcnow
+from opiekun.plugin import UTCDateTime, db, utcnow
 
 
 class AuditEntry(db.Model):

@@ -1,6 +1,6 @@
 """The rights the audit plugin checks (administrators hold every permission)."""
 
-from opiekun.permissions import Permission
+from opiekun.plugin import Permission
 
 VIEW = Permission("audit.view", "See and export the change history of all records", ())
 ANONYMIZE = Permission("audit.anonymize", "Anonymize persons (personal data in records and history)", ())

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from opiekun.changes import ChangeSet, FieldChange, RecordChange
+from opiekun.plugin import ChangeSet, FieldChange, RecordChange, record_types
 from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.bulk_recording import append_bulk
 from opiekun.plugins.audit.configuration import EVERYTHING, TypeConfig, recording_config
@@ -32,7 +32,6 @@ from opiekun.plugins.audit.entries import (
     recorded_operation,
 )
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
-from opiekun.record_registry import record_types
 
 
 def record_change_set(session, change_set: ChangeSet) -> None:

@@ -13,11 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from opiekun.extensions import db
-from opiekun.models import utcnow
+from opiekun.plugin import SettingsStore, StoredSetting, db, utcnow
 from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.entries import ENTRIES, PURGE, append_entry, lock_head
-from opiekun.stored_settings import SettingsStore, StoredSetting
 
 #: ``audit.retention_months``: the months the history is kept; unset (``None``): for ever.
 RETENTION_MONTHS: StoredSetting[int | None] = SettingsStore("audit").setting("retention_months", None)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, create_model
 
-from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
+from opiekun.plugin.api import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
 from opiekun.plugins.audit.history import HistoryFilter
 
 TypeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,49}$")]

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from opiekun.extensions import db
+from opiekun.plugin import db
 from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, PURGE, read_head
 

@@ -17,26 +17,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from opiekun import PluginManifest, __version__, hookimpl
+from opiekun.plugin import VERSION, PluginManifest, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
     from flask_admin import Admin, BaseView
     from sqlalchemy.orm import Session
 
-    from opiekun.admin.actions import BulkAction
-    from opiekun.admin.home import HomePanel
-    from opiekun.changes import Actor, ChangeSet
-    from opiekun.errors import Message
-    from opiekun.jobs import JobDefinition
-    from opiekun.models import PluginGap, User
-    from opiekun.permissions import Permission
-    from opiekun.record_registry import RecordType
+    from opiekun.plugin import Actor, ChangeSet, JobDefinition, Message, Permission, PluginGap, RecordType, User
+    from opiekun.plugin.admin import BulkAction, HomePanel
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
     name="offboarding",
-    version=__version__,
+    version=VERSION,
     summary="Transfer everything a departed user had to others: preview, split, progress, resume, undo",
 )
 
@@ -79,7 +73,7 @@ def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
 def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
     """Back after a time off: the administrators are told of the users who departed
     meanwhile, as when the plugin hears of a departure."""
-    from opiekun.errors import PluralMessage
+    from opiekun.plugin import PluralMessage
     from opiekun.plugins.offboarding.notifications import notify_of_departures_while_off
 
     departed = notify_of_departures_while_off(session, gap)

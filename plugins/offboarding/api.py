@@ -11,14 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from opiekun.api.pagination import paginate
-from opiekun.api.spec import request_body, request_query, validate
-from opiekun.auth import current_api_user
-from opiekun.errors import Refused
-from opiekun.extensions import db
-from opiekun.models import User
-from opiekun.pagination import fetch
-from opiekun.permissions import has_permission
+from opiekun.plugin import Refused, User, db, fetch, has_permission
+from opiekun.plugin.api import current_api_user, paginate, request_body, request_query, validate
 from opiekun.plugins.offboarding import moves, preview, running, transfers, undo
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.plugins.offboarding.schemas import (

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from opiekun.jobs import JobDefinition, report_progress
+from opiekun.plugin import JobDefinition, report_progress
 from opiekun.plugins.offboarding.running import run_transfer
 from opiekun.plugins.offboarding.transfers import TRANSFER_JOB
 

@@ -5,7 +5,7 @@ said with the core's :class:`~opiekun.errors.PluralMessage`.
 
 from __future__ import annotations
 
-from opiekun.errors import Translatable
+from opiekun.plugin import Translatable
 
 
 def status_label(status: str) -> Translatable:

@@ -11,9 +11,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from opiekun.extensions import db
-from opiekun.models import User, UTCDateTime, enum_check, utcnow
-from opiekun.user_items import UNDO_OUTCOMES
+from opiekun.plugin import UNDO_OUTCOMES, User, UTCDateTime, db, enum_check, utcnow
 
 #: ``queued`` → ``running`` → ``done`` (or ``failed``, resumable) → ``undone``.
 STATUSES = ("queued", "running", "done", "failed", "undone")

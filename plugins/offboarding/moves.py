@@ -11,11 +11,9 @@ from typing import Any
 from sqlalchemy import Integer, String, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from opiekun.changes import ChangeSet
-from opiekun.extensions import db
+from opiekun.plugin import MOVED_ITEM_COLUMNS, ChangeSet, db
 from opiekun.plugins.offboarding.models import MovedItem
 from opiekun.plugins.offboarding.transfers import TRANSFER_CONTEXT, plugin_hooks
-from opiekun.user_items import MOVED_ITEM_COLUMNS
 
 
 def _is_user_reference(value: Any) -> bool:

@@ -9,10 +9,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opiekun.extensions import db
-from opiekun.models import Notification, User
+from opiekun.plugin import Notification, User, db, record_types
 from opiekun.plugins.offboarding.models import Transfer
-from opiekun.record_registry import record_types
 
 
 def counts_by_recipient(transfer: Transfer) -> dict[int, dict[str, int]]:

@@ -1,6 +1,6 @@
 """The right the offboarding plugin checks (administrators hold every permission)."""
 
-from opiekun.permissions import Permission
+from opiekun.plugin import Permission
 
 TRANSFER = Permission("offboarding.transfer", "See what users have and transfer it to others (offboarding)", ())
 

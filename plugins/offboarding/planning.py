@@ -11,14 +11,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from opiekun.errors import Conflict, Invalid, Message
-from opiekun.extensions import db
-from opiekun.labels import record_types_label
-from opiekun.models import User
+from opiekun.plugin import Conflict, Invalid, Message, User, db, record_types, record_types_label
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.preview import Preview, get_user, preview
 from opiekun.plugins.offboarding.transfers import split_parts, transfer_under_way
-from opiekun.record_registry import record_types
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from opiekun.errors import Invalid, Message, NotFound
-from opiekun.lookups import find_by_id
-from opiekun.models import User
+from opiekun.plugin import Invalid, ItemCount, Message, NotFound, User, find_by_id
 from opiekun.plugins.offboarding.transfers import plugin_hooks
-from opiekun.user_items import ItemCount
 
 
 @dataclass(frozen=True)

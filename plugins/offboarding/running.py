@@ -9,17 +9,22 @@ from typing import Any
 
 from flask import current_app
 
-from opiekun.changes import change_context
-from opiekun.errors import Conflict, Message
-from opiekun.extensions import db
-from opiekun.jobs import enqueue_on_commit, error_summary
-from opiekun.models import User, utcnow
+from opiekun.plugin import (
+    Conflict,
+    Message,
+    TransferRequest,
+    User,
+    change_context,
+    db,
+    enqueue_on_commit,
+    error_summary,
+    utcnow,
+)
 from opiekun.plugins.offboarding.messages import status_label
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.notifications import notify_recipients
 from opiekun.plugins.offboarding.planning import TransferPlan, create_transfer
 from opiekun.plugins.offboarding.transfers import TRANSFER_CONTEXT, TRANSFER_JOB, get_transfer, plugin_hooks
-from opiekun.user_items import TransferRequest
 
 #: A run whose last step finished longer ago than this may be resumed (seconds).
 DEFAULT_STALE_AFTER = 600

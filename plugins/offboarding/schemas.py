@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, create_model
 
-from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
+from opiekun.plugin.api import InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
 from opiekun.plugins.offboarding.models import OUTCOMES, STATUSES, Transfer
 from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan
 from opiekun.plugins.offboarding.transfers import counts_by_type

@@ -8,15 +8,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
 
-from opiekun.changes import change_context, update_records
-from opiekun.errors import Invalid, Message, PluralMessage
-from opiekun.extensions import db
-from opiekun.models import User, utcnow
+from opiekun.plugin import Invalid, Message, PluralMessage, RecordType, User, change_context, db, update_records, utcnow
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.notifications import notify_recipients
 from opiekun.plugins.offboarding.planning import TransferPlan, check_recipient, check_sender, refuse_second_transfer
 from opiekun.plugins.offboarding.transfers import TRANSFER_CONTEXT
-from opiekun.record_registry import RecordType
 
 #: Records named per former owner in a selection's summary (the rest are counted).
 NAMED_RECORDS = 5

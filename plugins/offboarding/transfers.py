@@ -11,9 +11,7 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from opiekun.errors import Message
-from opiekun.extensions import db
-from opiekun.lookups import get_by_id
+from opiekun.plugin import Message, db, get_by_id
 from opiekun.plugins.offboarding.models import UNDER_WAY, Transfer
 
 #: The change-context key that ties every change of a transfer to it (audit shows it).

@@ -9,16 +9,22 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, not_, select, update
 
-from opiekun.changes import change_context, update_records
-from opiekun.errors import Conflict, Message
-from opiekun.extensions import db
-from opiekun.models import User, utcnow
+from opiekun.plugin import (
+    Conflict,
+    Message,
+    RecordType,
+    UndoRequest,
+    User,
+    change_context,
+    db,
+    record_types,
+    update_records,
+    utcnow,
+)
 from opiekun.plugins.offboarding.messages import status_label
 from opiekun.plugins.offboarding.models import MovedItem
 from opiekun.plugins.offboarding.moves import outcome_counts
 from opiekun.plugins.offboarding.transfers import UNDO_CONTEXT, get_transfer, plugin_hooks
-from opiekun.record_registry import RecordType, record_types
-from opiekun.user_items import UndoRequest
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, __version__, hookimpl
+from opiekun.plugin import VERSION, PluginManifest, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -24,18 +24,25 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
-    from opiekun.admin.actions import BulkAction
-    from opiekun.changes import ChangeSet
-    from opiekun.errors import Message
-    from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import PluginGap, User
-    from opiekun.permissions import Permission
-    from opiekun.record_registry import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
+    from opiekun.plugin import (
+        ChangeSet,
+        ItemCount,
+        JobDefinition,
+        Message,
+        Permission,
+        PluginGap,
+        RecordType,
+        Schedule,
+        TransferRequest,
+        TransferResult,
+        UndoRequest,
+        User,
+    )
+    from opiekun.plugin.admin import BulkAction
 
 MANIFEST = PluginManifest(
     name="ownership",
-    version=__version__,  # a built-in plugin: the version of the opiekun package
+    version=VERSION,  # a built-in plugin: the version of the opiekun package
     summary="Owners of records: primary and deputies with roles and periods, bulk changes, history, "
     "owner required, release after inactivity",
 )
@@ -165,8 +172,8 @@ def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Deputy periods (in force or planned) and planned primary periods, per record type."""
+    from opiekun.plugin import ItemCount
     from opiekun.plugins.ownership.handovers import deputy_counts
-    from opiekun.user_items import ItemCount
 
     items = []
     for record_type, deputies, planned in deputy_counts(user_id):
@@ -185,12 +192,12 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     deputy instead; ``deputies_stay=False`` — other users' deputy periods on the records
     that move end. Both judge the records before they move, which is why this runs before
     the core's hook. A "follow the company" step moves no periods."""
+    from opiekun.plugin import TransferResult
     from opiekun.plugins.ownership.handovers import (
         end_deputies_of_moving_records,
         promote_deputies,
         transfer_assignments,
     )
-    from opiekun.user_items import TransferResult
 
     options = request.options or {}
     if options.get("follow_company_only"):

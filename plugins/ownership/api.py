@@ -8,12 +8,8 @@ from __future__ import annotations
 from flask import Blueprint
 from pydantic import BaseModel
 
-from opiekun.api.pagination import paginate
-from opiekun.api.spec import request_body, request_query, validate
-from opiekun.auth import current_api_user
-from opiekun.errors import Message, Refused
-from opiekun.extensions import db
-from opiekun.permissions import has_permission
+from opiekun.plugin import Message, Refused, db, has_permission, show_departed_users
+from opiekun.plugin.api import current_api_user, paginate, request_body, request_query, validate
 from opiekun.plugins.ownership import assignments, lookups, periods, reports, settings
 from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
 from opiekun.plugins.ownership.schemas import (
@@ -34,7 +30,6 @@ from opiekun.plugins.ownership.schemas import (
     SettingsOut,
     SettingsUpdate,
 )
-from opiekun.users import show_departed_users
 
 TAGS = ["Ownership"]
 
@@ -51,7 +46,7 @@ def _require_settings_right() -> None:
 
 @validate(answers={200: SettingsList}, tags=TAGS, operation_id="ownership_list_settings")
 def list_settings():
-    from opiekun.record_registry import record_types
+    from opiekun.plugin import record_types
 
     items = [SettingsOut.model_validate(settings.settings_for(name)) for name in record_types().names()]
     return SettingsList(items=items, total=len(items))

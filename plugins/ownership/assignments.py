@@ -34,20 +34,25 @@ from sqlalchemy import (
     update,
 )
 
-from opiekun.changes import (
+from opiekun.plugin import (
+    Conflict,
     FieldChange,
+    Invalid,
+    Message,
     RecordBatch,
     RecordChange,
+    RecordType,
+    Refused,
+    User,
     change_context,
     change_value,
     current_actor,
+    db,
+    get_by_id,
     record_event,
     update_records,
+    utcnow,
 )
-from opiekun.errors import Conflict, Invalid, Message, Refused
-from opiekun.extensions import db
-from opiekun.lookups import get_by_id
-from opiekun.models import User, utcnow
 from opiekun.plugins.ownership.lookups import new_owner, record_type_named
 from opiekun.plugins.ownership.models import ACCESS_LEVELS, KINDS, OVERLAP_POLICIES, OwnerAssignment
 from opiekun.plugins.ownership.periods import (
@@ -62,7 +67,6 @@ from opiekun.plugins.ownership.rights import refused_records, require_owner_chan
 from opiekun.plugins.ownership.settings import owner_roles, settings_for
 from opiekun.plugins.ownership.sync import SYNC_FLAG, backfill_assignments, sync_owners
 from opiekun.plugins.ownership.targets import listed_ids, lock_records, target_condition
-from opiekun.record_registry import RecordType
 
 #: How many conflicts a 409 lists (the count is always complete).
 LISTED_CONFLICTS = 50

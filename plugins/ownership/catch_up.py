@@ -24,12 +24,9 @@ import datetime as dt
 from sqlalchemy import and_, delete, exists, not_, select, true
 from sqlalchemy.orm import Session
 
-from opiekun import local_time
-from opiekun.errors import Message, PluralMessage
-from opiekun.models import PluginGap
+from opiekun.plugin import Message, PluginGap, PluralMessage, RecordType, as_local, deployment_time_zone, record_types
 from opiekun.plugins.ownership.periods import assignments_table, in_force, today
 from opiekun.plugins.ownership.sync import backfill_assignments, follow_owner_changes, sync_owners
-from opiekun.record_registry import RecordType, record_types
 
 #: Records per statement when following owners given meanwhile (bound parameters).
 CHUNK = 500
@@ -38,7 +35,7 @@ CHUNK = 500
 def catch_up(session: Session, gap: PluginGap) -> list[Message]:
     """Periods and owners of every record type in line after ``gap``; what changed (no
     line for what found nothing to do)."""
-    day_off = local_time.as_local(gap.off_from, local_time.deployment_time_zone()).date()
+    day_off = as_local(gap.off_from, deployment_time_zone()).date()
     removed = given = first = followed = 0
     for record_type in record_types():
         removed += _remove_periods_of_deleted_records(session, record_type)

@@ -16,13 +16,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from sqlalchemy import Date, Integer, Row, and_, case, func, insert, literal, not_, null, or_, select, update
 from sqlalchemy.orm import Session
 
-from opiekun.changes import RecordBatch, current_actor, update_records
-from opiekun.extensions import db
-from opiekun.models import User, utcnow
+from opiekun.plugin import (
+    RecordBatch,
+    RecordType,
+    User,
+    current_actor,
+    db,
+    in_share,
+    record_types,
+    records_to_move,
+    update_records,
+    utcnow,
+)
 from opiekun.plugins.ownership.models import OwnerAssignment, OwnerHandover
 from opiekun.plugins.ownership.periods import PERIOD_COLUMNS, assignments_table, end_periods, in_force, today
-from opiekun.record_registry import RecordType, record_types
-from opiekun.user_items import in_share, records_to_move
 
 #: The table of the periods transfers handed over or ended (``ownership_handovers``).
 handovers_table = OwnerHandover.__table__

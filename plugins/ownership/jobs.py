@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opiekun.jobs import JobDefinition, Schedule
+from opiekun.plugin import JobDefinition, Schedule
 from opiekun.plugins.ownership import release, sync
 
 APPLY_PERIODS = "ownership.apply_periods"

@@ -4,12 +4,18 @@ the ids go through the core's :mod:`opiekun.lookups`, which knows which ids can 
 
 from __future__ import annotations
 
-from opiekun.changes import current_actor
-from opiekun.errors import Invalid, Message, NotFound
-from opiekun.lookups import find_by_id, get_by_id
-from opiekun.models import User
+from opiekun.plugin import (
+    Invalid,
+    Message,
+    NotFound,
+    RecordType,
+    User,
+    current_actor,
+    find_by_id,
+    get_by_id,
+    record_types,
+)
 from opiekun.plugins.ownership.models import OwnerAssignment
-from opiekun.record_registry import RecordType, record_types
 
 
 def record_type_named(name: str, *, status: int = 422, field: str = "object_type") -> RecordType:

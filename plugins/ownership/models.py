@@ -19,9 +19,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from opiekun.extensions import db
-from opiekun.models import User, UTCDateTime, enum_check, utcnow
-from opiekun.user_items import UNDO_OUTCOMES
+from opiekun.plugin import UNDO_OUTCOMES, User, UTCDateTime, db, enum_check, utcnow
 
 KINDS = ("primary", "deputy")
 ACCESS_LEVELS = ("read", "write")

@@ -13,9 +13,7 @@ import datetime as dt
 from sqlalchemy import and_, delete, exists, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from opiekun import local_time
-from opiekun.errors import Invalid, Message
-from opiekun.extensions import db
+from opiekun.plugin import Invalid, Message, company_today, db
 from opiekun.plugins.ownership.models import OwnerAssignment
 
 #: The table of owner periods (``ownership_assignments``).
@@ -45,7 +43,7 @@ PERIOD_EVENT_FIELDS = {
 
 def today() -> dt.date:
     """Ownership days are the company's days (:func:`opiekun.local_time.today`)."""
-    return local_time.today()
+    return company_today()
 
 
 def in_force(day: dt.date):

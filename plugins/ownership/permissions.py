@@ -1,6 +1,6 @@
 """The right the ownership plugin checks (administrators hold every permission)."""
 
-from opiekun.permissions import Permission
+from opiekun.plugin import Permission
 
 #: Change the per-record-type settings and the list of owner roles (admins only by default).
 MANAGE_SETTINGS = Permission(

@@ -9,12 +9,9 @@ import datetime as dt
 from flask_babel import gettext
 from sqlalchemy import String, and_, exists, insert, literal, not_, select
 
-from opiekun.changes import change_context, update_records
-from opiekun.extensions import db
-from opiekun.models import Notification, utcnow
+from opiekun.plugin import Notification, RecordType, change_context, db, record_types, update_records, utcnow
 from opiekun.plugins.ownership.models import OwnershipSettings
 from opiekun.plugins.ownership.periods import assignments_table
-from opiekun.record_registry import RecordType, record_types
 
 
 def release_inactive(now: dt.datetime | None = None) -> dict[str, int]:

@@ -10,15 +10,20 @@ from dataclasses import dataclass
 
 from sqlalchemy import Date, Integer, Row, String, bindparam, case, func, null, select, true
 
-from opiekun.errors import Invalid, NotFound
-from opiekun.extensions import db
-from opiekun.lookups import find_by_id
-from opiekun.models import User
+from opiekun.plugin import (
+    Invalid,
+    NotFound,
+    RecordType,
+    RecordTypeRegistry,
+    User,
+    db,
+    find_by_id,
+    get_record,
+    record_types,
+)
 from opiekun.plugins.ownership.lookups import record_type_named
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.periods import assignments_table, check_period, in_force, overlapping
-from opiekun.record_queries import get_record
-from opiekun.record_registry import RecordType, RecordTypeRegistry, record_types
 
 
 def list_assignments(

@@ -8,14 +8,10 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from opiekun.errors import Message, Refused
-from opiekun.extensions import db
-from opiekun.models import User
-from opiekun.permissions import has_permission
+from opiekun.plugin import Message, RecordType, Refused, User, db, has_permission
 from opiekun.plugins.ownership.lookups import acting_user
 from opiekun.plugins.ownership.periods import deputy_with_write_access, has_write_deputyship, today
 from opiekun.plugins.ownership.settings import may_change_owners, settings_for
-from opiekun.record_registry import RecordType
 
 
 def require_owner_change_right(user: User | None, record_type: RecordType) -> None:
@@ -88,7 +84,7 @@ def refused_records(user: User | None, record_type: RecordType, condition) -> li
     )
     if not suspects:
         return []
-    from opiekun.record_rules import may_change
+    from opiekun.plugin import may_change
 
     judged = suspects[:200]
     deputyships = set(

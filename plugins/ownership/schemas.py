@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, create_model, model_validator
 
-from opiekun.api.schemas import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId, Text
+from opiekun.plugin.api import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId, Text
 from opiekun.plugins.ownership.targets import MAX_IDS
 
 ObjectType = Text(50, min_length=1)

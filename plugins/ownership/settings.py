@@ -7,14 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opiekun.errors import Invalid, Message, Refused
-from opiekun.extensions import db
-from opiekun.models import User
-from opiekun.permissions import role_exists
+from opiekun.plugin import SHOW_DEPARTED_USERS, Invalid, Message, Refused, SettingsStore, User, db, role_exists
 from opiekun.plugins.ownership.lookups import acting_user, record_type_named
 from opiekun.plugins.ownership.models import DEFAULT_ROLES, OwnershipSettings
-from opiekun.stored_settings import SettingsStore
-from opiekun.users import SHOW_DEPARTED_USERS
 
 #: The plugin's options, kept in the core's table ``settings`` under ``ownership.<name>``.
 SETTINGS = SettingsStore("ownership")

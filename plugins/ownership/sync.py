@@ -19,13 +19,10 @@ import datetime as dt
 from sqlalchemy import Date, Integer, String, and_, delete, exists, func, insert, literal, not_, null, select, true
 from sqlalchemy.orm import Session
 
-from opiekun.changes import ChangeSet, change_context, update_records
-from opiekun.extensions import db
-from opiekun.models import utcnow
+from opiekun.plugin import ChangeSet, RecordType, change_context, db, record_types, update_records, utcnow
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.periods import PERIOD_COLUMNS, assignments_table, end_periods, in_force, today
 from opiekun.plugins.ownership.settings import owner_roles
-from opiekun.record_registry import RecordType, record_types
 
 #: Context flag of owner_id changes the plugin makes itself (its own hook ignores them).
 SYNC_FLAG = "ownership_sync"

@@ -9,10 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from opiekun.errors import Invalid, Message, NotFound
-from opiekun.extensions import db
-from opiekun.lookups import is_possible_id
-from opiekun.record_registry import RecordType
+from opiekun.plugin import Invalid, Message, NotFound, RecordType, db, is_possible_id
 
 #: The most record ids one request may name; larger sets are chosen by filter.
 MAX_IDS = 10_000
@@ -71,8 +68,8 @@ def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
     no model of its own to check them with (yet)."""
     from pydantic import ValidationError, create_model
 
-    from opiekun.api.schemas import RecordListQuery
-    from opiekun.record_queries import filtered_records
+    from opiekun.plugin import filtered_records
+    from opiekun.plugin.api import RecordListQuery
 
     bases = (
         (RecordListQuery, record_type.api.filters)

@@ -20,28 +20,35 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, __version__, hookimpl
+from opiekun.plugin import VERSION, PluginManifest, hookimpl
 
 if TYPE_CHECKING:
     from flask import Blueprint
     from flask_admin import Admin, BaseView
     from sqlalchemy.orm import Session
 
-    from opiekun.admin.actions import BulkAction
-    from opiekun.admin.home import HomePanel
-    from opiekun.changes import Actor, ChangeSet
-    from opiekun.demo import DemoContext
-    from opiekun.errors import Message
-    from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import Deal, PluginGap, User
-    from opiekun.permissions import Permission
-    from opiekun.record_registry import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult
+    from opiekun.plugin import (
+        Actor,
+        ChangeSet,
+        Deal,
+        DemoContext,
+        ItemCount,
+        JobDefinition,
+        Message,
+        Permission,
+        PluginGap,
+        RecordType,
+        Schedule,
+        TransferRequest,
+        TransferResult,
+        User,
+    )
+    from opiekun.plugin.admin import BulkAction, HomePanel
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
     name="tasks",
-    version=__version__,
+    version=VERSION,
     summary="Tasks: types, statuses, next-task proposals, templates, sharing and calendar feeds",
 )
 
@@ -79,9 +86,9 @@ def opiekun_migrations_dir() -> str:
 def opiekun_record_types() -> Iterable[RecordType]:
     """Register ``task``: the change stream sees it, it has an admin list; its API is the
     plugin's own (sharing rules apply), not the generic record API."""
+    from opiekun.plugin import RecordType
     from opiekun.plugins.tasks.admin.task_view import TaskView
     from opiekun.plugins.tasks.models import Task
-    from opiekun.record_registry import RecordType
 
     return [
         RecordType(
@@ -211,7 +218,7 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
 def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
     """Back after a time off: tasks of records deleted meanwhile stay, on no record (as
     when the plugin hears of a deletion)."""
-    from opiekun.errors import PluralMessage
+    from opiekun.plugin import PluralMessage
     from opiekun.plugins.tasks.services.tasks import detach_from_missing_records
 
     detached = detach_from_missing_records(session)
@@ -240,8 +247,8 @@ def opiekun_deal_closed(session: Session, deal: Deal, outcome: str, reason: str 
 @hookimpl
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Tasks the user is responsible for: open ones and done ones."""
+    from opiekun.plugin import ItemCount
     from opiekun.plugins.tasks.services.user_items import count_user_tasks
-    from opiekun.user_items import ItemCount
 
     open_count, done_count = count_user_tasks(user_id)
     return [ItemCount("task", "Tasks", open_count, done_count if include_closed else 0, kind="responsible")]
@@ -253,8 +260,8 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
     one set-based UPDATE of the responsible user, with change events."""
     if "task" not in request.object_types:
         return []
+    from opiekun.plugin import TransferResult
     from opiekun.plugins.tasks.services.user_items import transfer_user_tasks
-    from opiekun.user_items import TransferResult
 
     moved = transfer_user_tasks(
         session, request.from_user_id, request.to_user_id, request.include_closed, request.share

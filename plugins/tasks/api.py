@@ -10,17 +10,17 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from sqlalchemy import select
 
-from opiekun.api import API_PREFIX
-from opiekun.api.errors import Unauthorized
-from opiekun.api.pagination import paginate
-from opiekun.api.schemas import PageQuery
-from opiekun.api.spec import request_body, request_query, validate
-from opiekun.auth import current_api_user
-from opiekun.errors import Invalid, Message
-from opiekun.extensions import db
-from opiekun.lookups import MAX_ID, get_by_id
-from opiekun.models import User
-from opiekun.pagination import page_of
+from opiekun.plugin import MAX_ID, Invalid, Message, User, db, get_by_id, page_of
+from opiekun.plugin.api import (
+    API_PREFIX,
+    PageQuery,
+    Unauthorized,
+    current_api_user,
+    paginate,
+    request_body,
+    request_query,
+    validate,
+)
 from opiekun.plugins.tasks.calendar_feed import feed_of, feed_url
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,

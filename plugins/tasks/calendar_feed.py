@@ -20,8 +20,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from icalendar import Calendar, Event
 
-from opiekun.models import User, utcnow
-from opiekun.record_registry import record_types
+from opiekun.plugin import User, record_types, utcnow
 
 PRIORITY_VALUES = {"high": 1, "normal": 5, "low": 9}
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from opiekun import local_time
+from opiekun.plugin import company_today
 from opiekun.plugins.tasks.models import (
     PostSaleTemplate,
     Task,
@@ -28,7 +28,7 @@ def add_demo_tasks(context) -> None:
     types["E-mail"].next_types = [types["Telefon"]]
     types["E-mail"].next_delay = 2
     active = [user for user in context.users if user.status == "active"]
-    today = local_time.today()
+    today = company_today()
     rng = context.rng
     names = list(types)
     for index, deal in enumerate(context.deals[:120]):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opiekun.jobs import JobDefinition, Schedule
+from opiekun.plugin import JobDefinition, Schedule
 
 SEND_REMINDERS = "tasks.send_reminders"
 

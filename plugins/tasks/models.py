@@ -29,8 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
-from opiekun.extensions import db
-from opiekun.models import RecordMixin, User, UTCDateTime, enum_check, utcnow
+from opiekun.plugin import RecordMixin, User, UTCDateTime, db, enum_check, utcnow
 
 #: Sharing levels, weakest first: the order is what "at least" means.
 SHARING_LEVELS = ("none", "free_busy", "read", "full")

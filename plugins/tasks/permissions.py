@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opiekun.errors import Message, Refused
-from opiekun.permissions import Permission, has_permission
+from opiekun.plugin import Message, Permission, Refused, has_permission
 
 if TYPE_CHECKING:
-    from opiekun.models import User
+    from opiekun.plugin import User
 
 SEE_ALL = Permission("tasks.see_all", "See and change every user's tasks, private ones too", ())
 CONFIGURE = Permission("tasks.configure", "Configure task types, statuses, templates and post-sale templates", ())

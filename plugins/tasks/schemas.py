@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, RootModel, StrictBool
 
-from opiekun.api.schemas import Day, InputModel, OutputModel, PageQuery, QueryId, QueryModel, RecordId, Text
+from opiekun.plugin.api import Day, InputModel, OutputModel, PageQuery, QueryId, QueryModel, RecordId, Text
 
 Level = Literal["none", "free_busy", "read", "full"]
 Priority = Literal["low", "normal", "high"]

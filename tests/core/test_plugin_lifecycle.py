@@ -237,7 +237,7 @@ def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_pa
 PARTNER_PLUGIN = '''
 from pathlib import Path
 
-from opiekun import PluginManifest, hookimpl
+from opiekun.plugin import PluginManifest, hookimpl
 
 MANIFEST = PluginManifest(name="visits", version="0.1.0", summary="Visits at customers")
 

@@ -81,11 +81,29 @@ def test_a_hook_failing_at_start_up_names_its_plugin():
         host.blueprints()
 
 
-def test_start_up_hooks_go_through_pluggy_so_tracing_and_wrappers_see_them(caplog):
+class Traced:
+    """The trace lines the plugin manager logs inside the block (INFO, its own logger)."""
+
+    def __enter__(self) -> list[str]:
+        import logging
+
+        self.messages: list[str] = []
+        self.handler = logging.Handler(logging.INFO)
+        self.handler.emit = lambda record: self.messages.append(record.getMessage())
+        self.logger = logging.getLogger("opiekun.plugin_manager")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        self.logger.addHandler(self.handler)
+        return self.messages
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
+def test_start_up_hooks_go_through_pluggy_so_tracing_and_wrappers_see_them():
     """OPIEKUN_TRACE_HOOKS logs the start-up hooks too, and a partner's hook wrapper gets
     their real results (before, start-up hooks were called around pluggy)."""
-    import logging
-
     from opiekun import hookimpl
     from opiekun.permissions import Permission
 
@@ -99,23 +117,21 @@ def test_start_up_hooks_go_through_pluggy_so_tracing_and_wrappers_see_them(caplo
 
     wrapping.opiekun_permissions = opiekun_permissions
     host = PluginHost([Plugin(wrapping.MANIFEST, wrapping, None)], trace=True)
-    with caplog.at_level(logging.INFO, logger="opiekun.plugin_manager"):
+    with Traced() as messages:
         permissions = host.permissions()
     assert extra in permissions and permissions[0].name == "users.manage"
-    assert any("hook opiekun_permissions -> " in message for message in caplog.messages), caplog.messages
+    assert any("hook opiekun_permissions -> " in message for message in messages), messages
 
 
-def test_one_plugins_hook_is_asked_through_pluggy_too(caplog):
-    import logging
-
+def test_one_plugins_hook_is_asked_through_pluggy_too():
     answered = []
     alpha = make_plugin("alpha", opiekun_demo_data=lambda context: answered.append(("alpha", context)))
     beta = make_plugin("beta", opiekun_demo_data=lambda context: answered.append(("beta", context)))
     host = PluginHost([Plugin(alpha.MANIFEST, alpha, None), Plugin(beta.MANIFEST, beta, None)], trace=True)
-    with caplog.at_level(logging.INFO, logger="opiekun.plugin_manager"):
+    with Traced() as messages:
         host.demo_data("beta", context="demo")
     assert answered == [("beta", "demo")]
-    assert "hook opiekun_demo_data -> beta" in caplog.messages
+    assert "hook opiekun_demo_data -> beta" in messages
 
 
 def test_hooks_are_called_core_first_then_in_dependency_order():

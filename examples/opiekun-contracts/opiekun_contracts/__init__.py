@@ -17,17 +17,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opiekun import PluginManifest, hookimpl
-from opiekun.permissions import Permission, has_permission
+from opiekun.plugin import Permission, PluginManifest, has_permission, hookimpl
 
 if TYPE_CHECKING:
     import click
     from sqlalchemy.orm import Session
 
-    from opiekun.demo import DemoContext
-    from opiekun.jobs import JobDefinition, Schedule
-    from opiekun.models import User
-    from opiekun.record_registry import RecordType
+    from opiekun.plugin import DemoContext, JobDefinition, RecordType, Schedule, User
 
 __version__ = "1.0.0"
 
@@ -66,7 +62,7 @@ def opiekun_record_types() -> Iterable[RecordType]:
     """Register ``contract`` as a record type. From this alone the core gives it CRUD at
     ``/api/v1/contracts`` (in the OpenAPI document), the owner filters, change events for
     audit, the admin list, and a place in offboarding previews and transfers."""
-    from opiekun.record_registry import RecordApi, RecordType
+    from opiekun.plugin import RecordApi, RecordType
     from opiekun_contracts.admin import ContractView
     from opiekun_contracts.models import Contract
     from opiekun_contracts.schemas import ContractCreate, ContractFilters, ContractOut, ContractUpdate

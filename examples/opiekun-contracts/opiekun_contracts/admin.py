@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from opiekun.admin.views import RecordView
+from opiekun.plugin.admin import RecordView
 
 
 class ContractView(RecordView):

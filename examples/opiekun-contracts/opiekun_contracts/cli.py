@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from opiekun.local_time import today as company_today
+from opiekun.plugin import company_today
 from opiekun_contracts.services import ending_within, totals_by_status
 
 

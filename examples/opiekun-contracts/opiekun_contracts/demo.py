@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from opiekun.demo import DemoContext
-from opiekun.local_time import today as company_today
+from opiekun.plugin import DemoContext, company_today
 from opiekun_contracts.models import Contract
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opiekun.jobs import JobDefinition, Schedule
-from opiekun.local_time import today as company_today
+from opiekun.plugin import JobDefinition, Schedule, company_today
 from opiekun_contracts.services import end_expired_contracts
 
 END_EXPIRED = "contracts.end_expired"

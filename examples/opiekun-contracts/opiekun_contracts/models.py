@@ -17,8 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from opiekun.extensions import db
-from opiekun.models import Company, RecordMixin, enum_check
+from opiekun.plugin import Company, RecordMixin, db, enum_check
 
 #: ``active`` until the end date passes (the daily job then sets ``ended``).
 CONTRACT_STATUSES = ("active", "ended")

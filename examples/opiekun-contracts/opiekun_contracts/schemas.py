@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from opiekun.api.schemas import Day, InputModel, Money, QueryId, QueryModel, RecordId, RecordOut, Text
+from opiekun.plugin.api import Day, InputModel, Money, QueryId, QueryModel, RecordId, RecordOut, Text
 
 ContractName = Text(200, min_length=1)
 ContractStatus = Literal["active", "ended"]

@@ -9,10 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 
-from opiekun.changes import update_records
-from opiekun.errors import Conflict, PluralMessage
-from opiekun.extensions import db
-from opiekun.models import Company, User
+from opiekun.plugin import Company, Conflict, PluralMessage, User, db, update_records
 from opiekun_contracts.models import Contract
 
 

@@ -15,13 +15,20 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun import pagination
-from opiekun.admin.bounds import requested_page
-from opiekun.errors import NotFound, translated
-from opiekun.extensions import db
-from opiekun.labels import FIELD_LABELS, record_types_label, user_label
-from opiekun.models import User
-from opiekun.record_registry import record_types
+from opiekun.plugin import (
+    FIELD_LABELS,
+    NotFound,
+    User,
+    db,
+    record_types,
+    record_types_label,
+    translated,
+    user_label,
+)
+from opiekun.plugin import (
+    page_of as statement_page,
+)
+from opiekun.plugin.admin import requested_page
 
 OFFBOARDING_CATEGORY = _l("Offboarding")
 #: Rows of the moved (or, after undo, kept) items on a transfer's page.
@@ -170,7 +177,7 @@ def page_arg() -> int:
 
 def page_of(statement, page: int) -> tuple[list, int]:
     """One page (0-based) of a statement's rows and the number of pages."""
-    rows, total = pagination.page_of(statement, page + 1, ITEMS_PER_PAGE)
+    rows, total = statement_page(statement, page + 1, ITEMS_PER_PAGE)
     return rows, max(1, -(-total // ITEMS_PER_PAGE))
 
 

@@ -13,12 +13,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun.admin import panel_views
-from opiekun.admin.views import OpiekunModelView, RecordView, attempt
-from opiekun.extensions import db
-from opiekun.labels import user_label
-from opiekun.models import User
-from opiekun.permissions import has_permission
+from opiekun.plugin import User, db, has_permission, record_types, user_label
+from opiekun.plugin.admin import OpiekunModelView, RecordView, attempt, panel_views
 from opiekun.plugins.offboarding import planning, preview, running, transfers
 from opiekun.plugins.offboarding.admin.common import (
     KIND_LABELS,
@@ -37,7 +33,6 @@ from opiekun.plugins.offboarding.admin.common import (
 from opiekun.plugins.offboarding.admin.transfer_form import TransferSummary, transfer_form, transfer_plan
 from opiekun.plugins.offboarding.models import Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
-from opiekun.record_registry import record_types
 
 if TYPE_CHECKING:
     from opiekun.plugins.offboarding.admin.transfers import TransferView

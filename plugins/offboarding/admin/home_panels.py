@@ -8,16 +8,21 @@ from flask import url_for
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
-from opiekun.admin import panel_views
-from opiekun.admin.home import SHOWN_ROWS, Figure, HomeLink, HomePanel, format_count, records_per_owner, sees_team
-from opiekun.extensions import db
-from opiekun.models import User
-from opiekun.permissions import has_permission
+from opiekun.plugin import User, db, has_permission, record_types
+from opiekun.plugin.admin import (
+    SHOWN_ROWS,
+    Figure,
+    HomeLink,
+    HomePanel,
+    format_count,
+    panel_views,
+    records_per_owner,
+    sees_team,
+)
 from opiekun.plugins.offboarding.admin.common import STATUS_LABELS, user_page_url
 from opiekun.plugins.offboarding.admin.transfers import TransferView
 from opiekun.plugins.offboarding.models import Transfer
 from opiekun.plugins.offboarding.permissions import TRANSFER
-from opiekun.record_registry import record_types
 
 
 def records_of_departed_owners() -> dict[int, int]:

@@ -14,12 +14,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, RadioField, SelectField
 from wtforms.validators import NumberRange, Optional
 
-from opiekun.admin.forms import AdminForm, active_users
-from opiekun.labels import user_label
-from opiekun.models import User
+from opiekun.plugin import RecordType, User, user_label
+from opiekun.plugin.admin import AdminForm, active_users
 from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, part_label, type_label, user_labels
 from opiekun.plugins.offboarding.planning import ExpectedTransfer, SplitPart, TransferPlan
-from opiekun.record_registry import RecordType
 
 #: Team rows the transfer form shows at first ("Add a team member" adds more).
 TEAM_ROWS = 3

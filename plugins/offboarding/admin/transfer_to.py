@@ -12,13 +12,11 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.validators import DataRequired
 
-from opiekun.admin.actions import BulkAction, RecordSelection
-from opiekun.admin.forms import AdminForm, active_users
-from opiekun.labels import user_label
+from opiekun.plugin import RecordType, user_label
+from opiekun.plugin.admin import AdminForm, BulkAction, RecordSelection, active_users
 from opiekun.plugins.offboarding.admin.common import viewer
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.plugins.offboarding.selection import OwnerRecords, selection_owners, transfer_selection
-from opiekun.record_registry import RecordType
 
 
 def transfer_to_form() -> type:

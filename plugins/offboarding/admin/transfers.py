@@ -11,10 +11,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from opiekun.admin.filters import OwnerIsFilter, with_live_options
-from opiekun.admin.views import OpiekunModelView, attempt
-from opiekun.extensions import db
-from opiekun.labels import user_label
+from opiekun.plugin import db, user_label
+from opiekun.plugin.admin import OpiekunModelView, OwnerIsFilter, attempt, with_live_options
 from opiekun.plugins.offboarding import moves, running, transfers
 from opiekun.plugins.offboarding.admin.common import (
     KIND_LABELS,

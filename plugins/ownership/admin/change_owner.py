@@ -12,10 +12,8 @@ from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
-from opiekun.admin.actions import BulkAction, RecordSelection
-from opiekun.admin.dates import LocalDateField
-from opiekun.admin.forms import AdminForm, active_users
-from opiekun.labels import user_label
+from opiekun.plugin import RecordType, user_label
+from opiekun.plugin.admin import AdminForm, BulkAction, LocalDateField, RecordSelection, active_users
 from opiekun.plugins.ownership import assignments, periods, settings
 from opiekun.plugins.ownership.admin.labels import (
     ACCESS_LABELS,
@@ -24,7 +22,6 @@ from opiekun.plugins.ownership.admin.labels import (
     choices,
     role_choices,
 )
-from opiekun.record_registry import RecordType
 
 
 def change_owner_form() -> type:

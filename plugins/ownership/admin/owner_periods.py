@@ -18,14 +18,16 @@ from markupsafe import Markup
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
-from opiekun.admin.dates import LocalDateField, date_or_none
-from opiekun.admin.forms import AdminForm, active_users
-from opiekun.admin.views import LoginRequired, attempt, error_message
-from opiekun.errors import Conflict, DomainError
-from opiekun.extensions import db
-from opiekun.labels import user_label
-from opiekun.lookups import find_by_id
-from opiekun.models import User
+from opiekun.plugin import Conflict, DomainError, RecordType, User, db, find_by_id, record_types, user_label
+from opiekun.plugin.admin import (
+    AdminForm,
+    LocalDateField,
+    LoginRequired,
+    active_users,
+    attempt,
+    date_or_none,
+    error_message,
+)
 from opiekun.plugins.ownership import assignments, periods, reports
 from opiekun.plugins.ownership.admin.change_owner import assignment_request, outcome_message
 from opiekun.plugins.ownership.admin.labels import (
@@ -39,7 +41,6 @@ from opiekun.plugins.ownership.admin.labels import (
 )
 from opiekun.plugins.ownership.models import OwnerAssignment
 from opiekun.plugins.ownership.rights import may_change_owners_of
-from opiekun.record_registry import RecordType, record_types
 
 
 class AddPeriodForm(AdminForm):

@@ -16,18 +16,10 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from sqlalchemy import Row, select
 
-from opiekun.admin.bounds import requested_page
-from opiekun.admin.dates import date_or_none
-from opiekun.admin.views import LoginRequired, error_message
-from opiekun.errors import DomainError
-from opiekun.extensions import db
-from opiekun.labels import user_label
-from opiekun.models import User
+from opiekun.plugin import DomainError, User, db, record_types, show_departed_users, user_label, xlsx_text
+from opiekun.plugin.admin import LoginRequired, date_or_none, error_message, requested_page
 from opiekun.plugins.ownership import periods, reports
 from opiekun.plugins.ownership.admin.labels import KIND_LABELS, period_text, role_label
-from opiekun.record_registry import record_types
-from opiekun.spreadsheets import xlsx_text
-from opiekun.users import show_departed_users
 
 #: Rows on one page of the report.
 PER_PAGE = 50

@@ -9,8 +9,8 @@ from flask_babel import gettext
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
+from opiekun.plugin import RecordType
 from opiekun.plugins.ownership import rights, settings
-from opiekun.record_registry import RecordType
 
 
 def lock_owner_field(record_type: RecordType, form: Any, record: Any | None) -> None:

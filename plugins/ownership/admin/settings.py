@@ -9,12 +9,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from opiekun.admin.forms import AdminForm
-from opiekun.admin.views import ADMINISTRATION_CATEGORY, LoginRequired, commit_or_report, role_choices
+from opiekun.plugin import record_types, show_departed_users
+from opiekun.plugin.admin import ADMINISTRATION_CATEGORY, AdminForm, LoginRequired, commit_or_report, role_choices
 from opiekun.plugins.ownership import settings
 from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
-from opiekun.record_registry import record_types
-from opiekun.users import show_departed_users
 
 
 class SettingsForm(AdminForm):

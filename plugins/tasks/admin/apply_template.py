@@ -15,16 +15,12 @@ from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 
-from opiekun.admin.views import LoginRequired
-from opiekun.extensions import db
-from opiekun.labels import user_label
-from opiekun.lookups import find_by_id, is_possible_id
+from opiekun.plugin import RecordType, db, find_by_id, is_possible_id, may_change, record_types, user_label
+from opiekun.plugin.admin import LoginRequired
 from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer
 from opiekun.plugins.tasks.models import TaskTemplate
 from opiekun.plugins.tasks.services import templates
 from opiekun.plugins.tasks.services.tasks import assignable_users
-from opiekun.record_registry import RecordType, record_types
-from opiekun.record_rules import may_change
 
 
 def templates_for(record_type: RecordType) -> list[TaskTemplate]:

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from opiekun.admin.views import LoginRequired, attempt
-from opiekun.models import User
+from opiekun.plugin import User
+from opiekun.plugin.admin import LoginRequired, attempt
 from opiekun.plugins.tasks.admin.viewer import viewer
 from opiekun.plugins.tasks.calendar_feed import feed_url
 from opiekun.plugins.tasks.services import calendar

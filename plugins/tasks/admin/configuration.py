@@ -13,12 +13,8 @@ from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional
 
-from opiekun.admin.views import OpiekunModelView
-from opiekun.errors import translated
-from opiekun.extensions import db
-from opiekun.labels import record_types_label
-from opiekun.lookups import MAX_ID
-from opiekun.models import Pipeline, User
+from opiekun.plugin import MAX_ID, Pipeline, User, db, record_types_label, translated
+from opiekun.plugin.admin import OpiekunModelView
 from opiekun.plugins.tasks.admin.labels import (
     FIELD_LABELS,
     TASKS_CATEGORY,

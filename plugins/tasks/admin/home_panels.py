@@ -10,13 +10,20 @@ from flask import url_for
 from flask_babel import format_date, gettext
 from sqlalchemy import func, select
 
-from opiekun.admin import panel_views
-from opiekun.admin.dates import DateBetweenFilter, range_text, user_today
-from opiekun.admin.filters import YES, OwnerIsFilter
-from opiekun.admin.home import SHOWN_ROWS, Figure, HomeLink, HomePanel, sees_team
-from opiekun.extensions import db
-from opiekun.labels import user_label
-from opiekun.models import User
+from opiekun.plugin import User, db, user_label
+from opiekun.plugin.admin import (
+    SHOWN_ROWS,
+    YES,
+    DateBetweenFilter,
+    Figure,
+    HomeLink,
+    HomePanel,
+    OwnerIsFilter,
+    panel_views,
+    range_text,
+    sees_team,
+    user_today,
+)
 from opiekun.plugins.tasks.admin.task_columns import DoneFilter, OverdueFilter
 from opiekun.plugins.tasks.admin.task_view import TaskView
 from opiekun.plugins.tasks.models import Task, TaskShare

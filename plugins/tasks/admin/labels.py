@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from opiekun.extensions import db
+from opiekun.plugin import db
 from opiekun.plugins.tasks.models import TaskStatus, TaskType
 from opiekun.plugins.tasks.services import configuration
 

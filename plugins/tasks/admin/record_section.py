@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from opiekun.extensions import db
+from opiekun.plugin import db
 from opiekun.plugins.tasks.admin.apply_template import apply_form
 from opiekun.plugins.tasks.admin.viewer import viewer, visibility
 from opiekun.plugins.tasks.models import Task

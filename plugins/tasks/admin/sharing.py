@@ -9,11 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import DataRequired
 
-from opiekun.admin.forms import active_users
-from opiekun.admin.views import OpiekunModelView
-from opiekun.extensions import db
-from opiekun.labels import user_label
-from opiekun.permissions import has_permission
+from opiekun.plugin import db, has_permission, user_label
+from opiekun.plugin.admin import OpiekunModelView, active_users
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, TASKS_CATEGORY, choices_of, value_name
 from opiekun.plugins.tasks.admin.viewer import attempt_task_change, viewer
 from opiekun.plugins.tasks.models import SHARING_LEVELS, TaskShare

@@ -7,10 +7,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from opiekun.admin.dates import user_today
-from opiekun.admin.filters import YesNoFilter
-from opiekun.extensions import db
-from opiekun.labels import user_label
+from opiekun.plugin import db, user_label
+from opiekun.plugin.admin import YesNoFilter, user_today
 from opiekun.plugins.tasks.admin.labels import BUSY_LABEL
 from opiekun.plugins.tasks.admin.viewer import visibility
 from opiekun.plugins.tasks.models import Task

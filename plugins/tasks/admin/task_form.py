@@ -16,9 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from opiekun.admin.dates import LocalDateField, LocalDateTimeField
-from opiekun.admin.forms import AdminForm
-from opiekun.lookups import MAX_ID
+from opiekun.plugin import MAX_ID
+from opiekun.plugin.admin import AdminForm, LocalDateField, LocalDateTimeField
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS, choices_of
 from opiekun.plugins.tasks.models import PRIORITIES
 from opiekun.plugins.tasks.services import configuration

@@ -15,14 +15,18 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
-from opiekun.admin.actions import BulkAction
-from opiekun.admin.dates import DateBetweenFilter, date_or_none
-from opiekun.admin.filters import EmptyFilter, OwnerDepartedFilter, OwnerIsFilter, with_live_options
-from opiekun.admin.forms import active_users
-from opiekun.admin.views import RecordView
-from opiekun.errors import NotFound, Refused
-from opiekun.labels import user_label
-from opiekun.models import utcnow
+from opiekun.plugin import NotFound, Refused, user_label, utcnow
+from opiekun.plugin.admin import (
+    BulkAction,
+    DateBetweenFilter,
+    EmptyFilter,
+    OwnerDepartedFilter,
+    OwnerIsFilter,
+    RecordView,
+    active_users,
+    date_or_none,
+    with_live_options,
+)
 from opiekun.plugins.tasks.admin.labels import (
     FIELD_LABELS,
     record_type_choices,

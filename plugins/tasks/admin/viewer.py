@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import g
 from flask_login import current_user
 
-from opiekun.admin.views import attempt
-from opiekun.models import User
+from opiekun.plugin import User
+from opiekun.plugin.admin import attempt
 from opiekun.plugins.tasks.admin.labels import FIELD_LABELS
 from opiekun.plugins.tasks.services.visibility import Visibility
 

@@ -9,10 +9,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy import or_, select
 
-from opiekun import local_time
-from opiekun.errors import Message, Refused
-from opiekun.extensions import db
-from opiekun.models import User
+from opiekun.plugin import Message, Refused, User, company_today, db
 from opiekun.plugins.tasks.models import CalendarKey, Task
 from opiekun.plugins.tasks.services.task_lists import SeenTask, seen
 from opiekun.plugins.tasks.services.visibility import Visibility
@@ -83,7 +80,7 @@ def calendar_tasks(holder: User, owner_id: int) -> list[SeenTask]:
     visibility = Visibility.of(holder)
     if not visibility.may_see_calendar_of(owner_id):
         raise Refused(Message("this user's calendar is not shared with you"))
-    since = local_time.today() - dt.timedelta(days=FEED_DAYS_BACK)
+    since = company_today() - dt.timedelta(days=FEED_DAYS_BACK)
     statement = (
         select(Task)
         .where(

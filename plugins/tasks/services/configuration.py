@@ -8,12 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from opiekun.errors import Conflict, Invalid, Message
-from opiekun.extensions import db
-from opiekun.models import User, utcnow
+from opiekun.plugin import Conflict, Invalid, Message, SettingsStore, User, db, utcnow
 from opiekun.plugins.tasks.models import DEFAULT_STATUSES, DEFAULT_TYPES, TaskStatus, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
-from opiekun.stored_settings import SettingsStore
 
 DEFAULT_SETTINGS = {"statuses_enabled": False}
 #: The plugin's settings, kept together as one JSON object (key ``tasks.settings``).

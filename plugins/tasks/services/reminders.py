@@ -8,8 +8,7 @@ import datetime as dt
 
 from sqlalchemy import and_, case, delete, insert, literal, select, update
 
-from opiekun.extensions import db
-from opiekun.models import User, utcnow
+from opiekun.plugin import User, db, utcnow
 from opiekun.plugins.tasks.models import Task, TaskReminder
 
 #: A reminder of a task without a time counts from 9:00 UTC of its day.
@@ -63,7 +62,7 @@ def reminder_prefix():
 def send_due_reminders(now: dt.datetime | None = None) -> int:
     """Notify the responsible users of reminders that are due, once each (set-based), each
     in their language."""
-    from opiekun.models import Notification
+    from opiekun.plugin import Notification
 
     now = now or utcnow()
     due = and_(TaskReminder.sent_at.is_(None), TaskReminder.remind_at <= now)

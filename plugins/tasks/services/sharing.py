@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from opiekun.errors import Invalid, Message, NotFound, Refused
-from opiekun.extensions import db
-from opiekun.lookups import find_by_id
-from opiekun.models import User
-from opiekun.permissions import has_permission
+from opiekun.plugin import Invalid, Message, NotFound, Refused, User, db, find_by_id, has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, TaskShare, TaskType
 from opiekun.plugins.tasks.permissions import SHARE_OTHERS
 from opiekun.plugins.tasks.services.validation import check_user

@@ -9,10 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, null, or_, select
 
-from opiekun import local_time
-from opiekun.errors import Invalid, Message
-from opiekun.models import User
-from opiekun.pagination import page_of
+from opiekun.plugin import Invalid, Message, User, company_today, page_of
 from opiekun.plugins.tasks.models import Task, task_participants
 from opiekun.plugins.tasks.services.visibility import BUSY_FIELDS, Visibility
 
@@ -102,7 +99,7 @@ class TaskFilters:
 
 def filter_conditions(filters: TaskFilters, today: dt.date | None = None) -> list:
     """The WHERE conditions of ``filters`` (``overdue`` counts from ``today``)."""
-    today = today or local_time.today()
+    today = today or company_today()
     conditions = []
     if filters.responsible_none:
         conditions.append(Task.owner_id.is_(None))

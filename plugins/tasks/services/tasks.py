@@ -10,13 +10,21 @@ from typing import Any
 
 from sqlalchemy import delete, exists, select, update
 
-from opiekun import local_time
-from opiekun.changes import FieldChange, RecordChange, record_event
-from opiekun.errors import Invalid, Message, Refused
-from opiekun.extensions import db
-from opiekun.local_time import as_local, deployment_time_zone
-from opiekun.models import User, utcnow
-from opiekun.permissions import has_permission
+from opiekun.plugin import (
+    FieldChange,
+    Invalid,
+    Message,
+    RecordChange,
+    Refused,
+    User,
+    as_local,
+    company_today,
+    db,
+    deployment_time_zone,
+    has_permission,
+    record_event,
+    utcnow,
+)
 from opiekun.plugins.tasks.models import Task, TaskReminder
 from opiekun.plugins.tasks.permissions import ASSIGN, SEE_ALL
 from opiekun.plugins.tasks.services.next_tasks import ProposedTask, next_tasks
@@ -170,7 +178,7 @@ def update_task(actor: User, task_id: int, values: Mapping[str, Any]) -> TaskCha
     level = Visibility.of(actor).level_of(task)
     change = TaskChange(task, level)
     if completing:
-        proposals = next_tasks(task, local_time.today())
+        proposals = next_tasks(task, company_today())
         if task.type.next_mode == "trigger":
             change.created_next = [
                 save_task(
@@ -196,7 +204,7 @@ def delete_task(actor: User, task_id: int) -> None:
 def detach_from_missing_records(session) -> int:
     """Tasks whose record no longer exists (deleted while the plugin was off) stay, on no
     record, as :func:`detach_from_deleted_records` leaves them; returns how many."""
-    from opiekun.record_registry import record_types
+    from opiekun.plugin import record_types
 
     table = Task.__table__
     detached = 0

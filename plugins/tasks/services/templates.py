@@ -10,20 +10,28 @@ from typing import Any
 
 from sqlalchemy import select
 
-from opiekun import local_time
-from opiekun.changes import current_actor
-from opiekun.errors import Conflict, Invalid, Message, Refused
-from opiekun.extensions import db
-from opiekun.labels import record_type_label, record_types_label
-from opiekun.lookups import find_by_id, get_by_id
-from opiekun.models import Pipeline, User
+from opiekun.plugin import (
+    Conflict,
+    Invalid,
+    Message,
+    Pipeline,
+    Refused,
+    User,
+    company_today,
+    current_actor,
+    db,
+    find_by_id,
+    get_by_id,
+    record_type_label,
+    record_types,
+    record_types_label,
+)
 from opiekun.plugins.tasks.models import PostSaleTemplate, Task, TaskTemplate, TaskTemplateItem, TaskType
 from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
 from opiekun.plugins.tasks.services.configuration import unique_name
 from opiekun.plugins.tasks.services.tasks import assignment_rule, refuse_assignment, save_task
 from opiekun.plugins.tasks.services.validation import check_object, check_user
 from opiekun.plugins.tasks.services.wording import outcome_label
-from opiekun.record_registry import record_types
 
 #: Record types a new template may be applied to unless it says otherwise.
 DEFAULT_TEMPLATE_TYPES = ("person", "company", "lead", "deal")
@@ -127,7 +135,7 @@ def apply_template(
     record_type = record_types().get(object_type)
     record = db.session.get(record_type.model, object_id)
     if check_rights and actor is not None:
-        from opiekun.record_rules import may_change
+        from opiekun.plugin import may_change
 
         if not may_change(actor, record_type, record, "update"):
             raise Refused(
@@ -147,7 +155,7 @@ def apply_template(
             Message("the template asks who is responsible"),
             {"responsible_id": Message("required: the template has items marked 'ask'")},
         )
-    today = today or local_time.today()
+    today = today or company_today()
     owners = [item_responsible(item, record, actor, responsible_id) for item in template.items]
     if check_rights and actor is not None:
         may_assign = assignment_rule(actor)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, select
 
-from opiekun.changes import update_records
-from opiekun.extensions import db
+from opiekun.plugin import db, in_share, update_records
 from opiekun.plugins.tasks.models import Task
-from opiekun.user_items import in_share
 
 
 def count_user_tasks(user_id: int) -> tuple[int, int]:

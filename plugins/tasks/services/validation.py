@@ -8,14 +8,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from opiekun.errors import Message
-from opiekun.extensions import db
-from opiekun.labels import moment_text, record_type_label, record_types_label
-from opiekun.lookups import find_by_id
-from opiekun.models import User
+from opiekun.plugin import (
+    Message,
+    User,
+    db,
+    find_by_id,
+    moment_text,
+    record_type_label,
+    record_types,
+    record_types_label,
+)
 from opiekun.plugins.tasks.models import Task, TaskStatus, TaskType
 from opiekun.plugins.tasks.services.configuration import settings
-from opiekun.record_registry import record_types
 
 MAX_PARTICIPANTS = 50
 

@@ -24,11 +24,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, literal, or_, select, true
 
-from opiekun.errors import Message, NotFound, Refused
-from opiekun.extensions import db
-from opiekun.lookups import get_by_id
-from opiekun.models import User
-from opiekun.permissions import has_permission
+from opiekun.plugin import Message, NotFound, Refused, User, db, get_by_id, has_permission
 from opiekun.plugins.tasks.models import SHARING_LEVELS, Task, TaskShare, task_participants
 from opiekun.plugins.tasks.permissions import SEE_ALL
 from opiekun.plugins.tasks.services.wording import level_label

@@ -6,7 +6,7 @@ types are named the same way by the core's :func:`opiekun.labels.record_type_lab
 
 from __future__ import annotations
 
-from opiekun.errors import Translatable
+from opiekun.plugin import Translatable
 
 #: The sharing levels' texts (the admin's labels of the same values, in the catalog).
 LEVEL_TEXTS = {"none": "none", "free_busy": "free/busy", "read": "read only", "full": "full access"}

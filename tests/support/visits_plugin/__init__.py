@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from opiekun import PluginManifest, hookimpl
+from opiekun.plugin import PluginManifest, hookimpl
 
 MANIFEST = PluginManifest(name="visits", version="0.1.0", summary="Visits at customers (a test plugin)")
 
@@ -37,7 +37,7 @@ def opiekun_migrations_dir() -> str:
 def opiekun_record_types():
     """``visit``, with the generic API at ``/api/v1/visits``; no ``search_columns`` and no
     admin view of its own: the core's defaults must work."""
-    from opiekun.record_registry import RecordApi, RecordType
+    from opiekun.plugin import RecordApi, RecordType
     from tests.support.visits_plugin.models import Visit
     from tests.support.visits_plugin.schemas import VisitCreate, VisitOut, VisitUpdate
 

@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import Date, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from opiekun.extensions import db
-from opiekun.models import RecordMixin
+from opiekun.plugin import RecordMixin, db
 
 
 class Visit(RecordMixin, db.Model):

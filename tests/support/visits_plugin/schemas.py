@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from opiekun.api.schemas import Day, InputModel, RecordId, RecordOut, Text
+from opiekun.plugin.api import Day, InputModel, RecordId, RecordOut, Text
 
 
 class VisitCreate(InputModel):

@@ -1,0 +1,48 @@
+"""Building blocks of a plugin's JSON routes under ``/api/v1``: validation and the OpenAPI
+document from pydantic schemas (:func:`validate`), the bounded field types every input
+uses, pagination, and the user the request authenticates (part of the public namespace,
+see :mod:`opiekun.plugin`)."""
+
+from __future__ import annotations
+
+from opiekun.api import API_PREFIX
+from opiekun.api.errors import Unauthorized
+from opiekun.api.pagination import paginate
+from opiekun.api.schemas import (
+    Day,
+    InputModel,
+    Money,
+    OutputModel,
+    Page,
+    PageQuery,
+    QueryId,
+    QueryModel,
+    RecordId,
+    RecordListQuery,
+    RecordOut,
+    Text,
+)
+from opiekun.api.spec import request_body, request_query, validate
+from opiekun.auth import current_api_user
+
+__all__ = [
+    "API_PREFIX",
+    "Day",
+    "InputModel",
+    "Money",
+    "OutputModel",
+    "Page",
+    "PageQuery",
+    "QueryId",
+    "QueryModel",
+    "RecordId",
+    "RecordListQuery",
+    "RecordOut",
+    "Text",
+    "Unauthorized",
+    "current_api_user",
+    "paginate",
+    "request_body",
+    "request_query",
+    "validate",
+]

@@ -1,6 +1,6 @@
 """The suite's fixtures: an app on SQLite (default) or PostgreSQL, a clean database per
 test, an API client and the usual people. What tests import (helpers, constants) lives in
-the ``tests.support`` package; this file holds fixtures only.
+``opiekun.testing`` (the kit partners use too) and ``tests.support``; this file holds fixtures only.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from opiekun.extensions import db
-from tests.support.api_client import ApiClient
-from tests.support.apps import FreshDatabase, build_app, empty_tables
+from opiekun.testing.apps import FreshDatabase, build_app, empty_tables
+from opiekun.testing.clients import ApiClient
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from opiekun.admin.actions import BulkAction
 from opiekun.extensions import db
 from opiekun.models import Company, User
 from opiekun.permissions import Permission
-from tests.support.admin_browser import AdminBrowser, flashed, logged_in
-from tests.support.apps import PASSWORD, build_app
-from tests.support.plugins import make_plugin
+from opiekun.testing.apps import PASSWORD, build_app
+from opiekun.testing.clients import AdminBrowser, flashed, logged_in
+from opiekun.testing.plugins import make_plugin
 
 RECORD_LISTS = ("company", "person", "lead", "deal", "offer", "invoice")
 
@@ -170,7 +170,7 @@ def _archive_plugin(calls: list):
 
 
 def test_a_plugins_bulk_action_runs_only_for_holders_of_its_permission(tmp_path, fresh_database):
-    from tests.support.api_client import ApiClient
+    from opiekun.testing.clients import ApiClient
 
     calls: list = []
     app = build_app(tmp_path, fresh_database.url(), extra_plugins=[_archive_plugin(calls)])

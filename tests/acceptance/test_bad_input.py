@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from opiekun.extensions import db
 from opiekun.models import Company, Pipeline
-from tests.support.admin_browser import logged_in
+from opiekun.testing.clients import logged_in
 
 HUGE = "99999999999999999999"
 DEEP_JSON = ("[" * 2000, '{"a":' * 2000, "[" * 2000 + "]" * 2000, '{"a":' * 2000 + "1" + "}" * 2000)

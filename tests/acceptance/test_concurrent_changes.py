@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
+from opiekun.testing.clients import logged_in
 from tests.audit.history_helpers import changes_of, history
-from tests.support.admin_browser import logged_in
 
 PARALLEL = 16
 

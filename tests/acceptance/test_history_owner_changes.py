@@ -12,8 +12,8 @@ import re
 
 from openpyxl import load_workbook
 
+from opiekun.testing.clients import logged_in
 from tests.ownership.support import ACTION, day, submit_form
-from tests.support.admin_browser import logged_in
 
 OWNER_CHANGE = "zmiana opiekuna"
 ENTRY_ROW = re.compile(r'<tr id="entry-(\d+)">(.*?)</tr>', re.S)

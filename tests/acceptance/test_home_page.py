@@ -8,7 +8,7 @@ import html
 import re
 
 from opiekun import local_time
-from tests.support.admin_browser import logged_in
+from opiekun.testing.clients import logged_in
 
 
 def panel(page: str, key: str) -> str:

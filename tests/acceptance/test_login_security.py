@@ -16,9 +16,8 @@ from sqlalchemy import select, update
 from opiekun import local_time
 from opiekun.extensions import db
 from opiekun.models import Company, User
-from tests.support.admin_browser import AdminBrowser, logged_in
-from tests.support.api_client import ApiClient
-from tests.support.apps import PASSWORD, TEST_REDIS_URL, build_app, empty_tables
+from opiekun.testing.apps import PASSWORD, TEST_REDIS_URL, build_app, empty_tables
+from opiekun.testing.clients import AdminBrowser, ApiClient, logged_in
 
 #: The throttle tests' app allows this many failed logins a minute…
 PER_ACCOUNT = 3

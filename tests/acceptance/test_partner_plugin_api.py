@@ -8,7 +8,7 @@ import pytest
 
 from opiekun.extensions import db
 from opiekun.models import Role
-from tests.support.apps import PASSWORD
+from opiekun.testing.apps import PASSWORD
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -248,7 +248,7 @@ def test_a_company_with_an_active_contract_is_not_deleted_and_says_why(api, admi
 
 
 def test_the_panel_shows_the_plugins_refusal_in_polish(app, api, admin, company, contract):
-    from tests.support.admin_browser import logged_in
+    from opiekun.testing.clients import logged_in
 
     browser = logged_in(app, admin)
     page = browser.submit(

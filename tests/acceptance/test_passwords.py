@@ -10,8 +10,8 @@ from sqlalchemy import select
 from opiekun.cli import create_admin_command
 from opiekun.extensions import db
 from opiekun.models import User
-from tests.support.admin_browser import flashed, logged_in
-from tests.support.apps import PASSWORD
+from opiekun.testing.apps import PASSWORD
+from opiekun.testing.clients import flashed, logged_in
 
 NEW_PASSWORD = "zupelnie-nowe-haslo-7"
 WEAK_PASSWORDS = ["krotkie-1", "123456789", "1234567890", "Password123", "QWERTYUIOP", "haslo12345"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Role, User
-from tests.support.admin_browser import flashed, logged_in
+from opiekun.testing.clients import flashed, logged_in
 
 NEW_PASSWORD = "zupelnie-nowe-haslo-7"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from tests.support.admin_browser import logged_in
+from opiekun.testing.clients import logged_in
 
 
 def page_text(browser, url: str) -> str:

@@ -1,6 +1,6 @@
 """Admins manage the team; people get tokens; those who leave lose access but keep history."""
 
-from tests.support.apps import PASSWORD
+from opiekun.testing.apps import PASSWORD
 
 
 def test_wrong_credentials_and_missing_tokens_get_401(api, seller):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from opiekun.extensions import db
-from tests.support.apps import build_app
+from opiekun.testing.apps import build_app
 
 #: The plugins of the audit tests' app.
 AUDIT_PLUGINS = ("audit", "contracts")

@@ -18,8 +18,8 @@ from sqlalchemy import text
 
 from opiekun.extensions import db
 from opiekun.jobs import job_state
+from opiekun.testing.clients import flashed, logged_in
 from tests.audit.history_helpers import history, workbook_rows
-from tests.support.admin_browser import flashed, logged_in
 
 
 def page_text(browser, url: str) -> str:

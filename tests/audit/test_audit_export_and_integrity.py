@@ -15,8 +15,8 @@ from sqlalchemy import text
 from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
+from opiekun.testing.clients import flashed, logged_in
 from tests.audit.history_helpers import changes_of, history, workbook_rows
-from tests.support.admin_browser import flashed, logged_in
 
 
 def make_history(api, seller, companies: int = 3) -> list[int]:

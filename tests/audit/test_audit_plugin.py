@@ -10,8 +10,8 @@ from sqlalchemy import inspect, select
 from opiekun.changes import Actor, acting_as, update_records
 from opiekun.extensions import db
 from opiekun.models import Company
+from opiekun.testing.apps import build_app
 from tests.audit.history_helpers import changes_of, history
-from tests.support.apps import build_app
 
 
 def test_switched_off_audit_leaves_no_tables_routes_permissions_jobs_or_commands(tmp_path, fresh_database):

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.support.apps import PASSWORD
+from opiekun.testing.apps import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 #: Chromium as root in a container, with no network beyond localhost

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
+from opiekun.testing.apps import PASSWORD
 from tests.browser.conftest import log_in, log_out, open_user_menu
-from tests.support.apps import PASSWORD
 
 NEW_PASSWORD = "Zielona-Herbata-2031"
 

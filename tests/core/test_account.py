@@ -3,8 +3,8 @@ form follows the API's rules, and nothing changes without the CSRF token."""
 
 from __future__ import annotations
 
-from tests.support.admin_browser import flashed, logged_in
-from tests.support.apps import PASSWORD
+from opiekun.testing.apps import PASSWORD
+from opiekun.testing.clients import flashed, logged_in
 
 
 def test_guests_are_sent_to_log_in(app):

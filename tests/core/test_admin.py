@@ -12,7 +12,7 @@ from sqlalchemy import select
 from opiekun.admin.views import allowed_values, changed_values
 from opiekun.extensions import db
 from opiekun.models import Company, Lead, Notification, Pipeline, Role, User
-from tests.support.admin_browser import flashed, logged_in
+from opiekun.testing.clients import flashed, logged_in
 
 
 def _set_created_at(app, company_id: int, moment: dt.datetime) -> None:

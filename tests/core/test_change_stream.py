@@ -7,9 +7,9 @@ from sqlalchemy import insert, select
 from opiekun.changes import Actor, acting_as, change_context, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, Setting
-from tests.support.api_client import ApiClient
-from tests.support.apps import build_app, empty_tables
-from tests.support.plugins import ChangeRecorder, make_plugin
+from opiekun.testing.apps import build_app, empty_tables
+from opiekun.testing.clients import ApiClient
+from opiekun.testing.plugins import ChangeRecorder, make_plugin
 
 recorder = ChangeRecorder()
 

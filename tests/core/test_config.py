@@ -15,7 +15,7 @@ import pytest
 from opiekun.app import create_app
 from opiekun.config import ConfigurationError, Settings
 from opiekun.extensions import db
-from tests.support.apps import make_settings
+from opiekun.testing.apps import make_settings
 
 
 def mode_of(path: Path) -> int:

@@ -37,10 +37,10 @@ from opiekun.cli import cli
 from opiekun.extensions import db
 from opiekun.jobs import JobDefinition, Schedule, UnknownJob
 from opiekun.models import Company, Notification
+from opiekun.testing.apps import TEST_REDIS_URL, build_app, empty_tables
+from opiekun.testing.clients import ApiClient
 from tests.core import job_fixture_plugin as fixture_plugin
 from tests.core.job_fixture_plugin import CREATE_COMPANIES, NAP, TICK, TICKS_KEY
-from tests.support.api_client import ApiClient
-from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 PLUGIN_MODULE = fixture_plugin.__name__  # tests.core.job_fixture_plugin

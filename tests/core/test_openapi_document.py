@@ -6,7 +6,7 @@ from pathlib import Path
 
 from opiekun.api.spec import openapi_text
 from opiekun.app import create_app
-from tests.support.apps import make_settings
+from opiekun.testing.apps import make_settings
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 BUILT_IN = ("ownership", "tasks", "audit", "offboarding")

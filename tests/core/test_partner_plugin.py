@@ -28,9 +28,9 @@ from opiekun.extensions import db
 from opiekun.jobs import enqueue, job_state
 from opiekun.models import Company
 from opiekun.plugin_manager import discover_plugins
+from opiekun.testing.apps import build_app
+from opiekun.testing.clients import ApiClient
 from opiekun.user_items import TransferRequest
-from tests.support.api_client import ApiClient
-from tests.support.apps import build_app
 
 TODAY = dt.date(2026, 6, 15)
 

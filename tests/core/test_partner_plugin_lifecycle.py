@@ -22,10 +22,10 @@ from rq import Queue
 from sqlalchemy import create_engine, inspect
 
 from opiekun.jobs import QUEUE_NAME
+from opiekun.testing.apps import TEST_REDIS_URL, build_app
+from opiekun.testing.clients import ApiClient
 from tests.core.test_plugin_catch_up import closed, query
 from tests.core.test_plugin_lifecycle import fill_in, opiekun, revisions
-from tests.support.api_client import ApiClient
-from tests.support.apps import TEST_REDIS_URL, build_app
 
 
 def partner_copy(tmp_path: Path) -> dict[str, str]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 
 from opiekun.extensions import db
+from opiekun.testing.apps import build_app
+from opiekun.testing.clients import ApiClient, logged_in
 from tests.core.test_plugin_lifecycle import opiekun
-from tests.support.admin_browser import logged_in
-from tests.support.api_client import ApiClient
-from tests.support.apps import build_app
 
 
 def query(database_url: str, sql: str, **params) -> list[tuple]:

@@ -19,9 +19,8 @@ from sqlalchemy import create_engine, inspect, text
 from opiekun.extensions import db
 from opiekun.manifest import PluginManifest
 from opiekun.plugin_manager import Plugin, PluginError, discover_plugins, resolve_plugins
-from tests.support.admin_browser import logged_in
-from tests.support.api_client import ApiClient
-from tests.support.apps import SECRET_KEY, build_app
+from opiekun.testing.apps import SECRET_KEY, build_app
+from opiekun.testing.clients import ApiClient, logged_in
 
 
 def opiekun(

@@ -3,7 +3,7 @@
 import pytest
 
 from opiekun.plugin_manager import Plugin, PluginError, PluginHost, resolve_plugins
-from tests.support.plugins import make_plugin
+from opiekun.testing.plugins import make_plugin
 
 
 def installed(*modules):

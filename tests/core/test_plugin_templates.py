@@ -6,7 +6,7 @@ import sys
 
 from flask import render_template
 
-from tests.support.apps import make_settings
+from opiekun.testing.apps import make_settings
 
 PLUGIN_SOURCE = """
 from opiekun import PluginManifest

@@ -15,13 +15,12 @@ from alembic.migration import MigrationContext
 from opiekun.extensions import db
 from opiekun.plugin_manager import Plugin, PluginError, PluginHost
 from opiekun.record_registry import RecordType
+from opiekun.testing.apps import build_app
+from opiekun.testing.clients import ApiClient, logged_in
+from opiekun.testing.plugins import make_plugin
 from tests.core.test_plugin_catch_up import closed
 from tests.offboarding.transfer_helpers import TRANSFERS, created, depart, transfer
 from tests.support import visits_plugin
-from tests.support.admin_browser import logged_in
-from tests.support.api_client import ApiClient
-from tests.support.apps import build_app
-from tests.support.plugins import make_plugin
 
 
 @pytest.fixture

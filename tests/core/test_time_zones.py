@@ -8,7 +8,7 @@ import datetime as dt
 
 from opiekun.extensions import db
 from opiekun.models import Company, User
-from tests.support.admin_browser import flashed, logged_in
+from opiekun.testing.clients import flashed, logged_in
 
 
 def _company_created_at(app, api, user, moment: dt.datetime) -> int:

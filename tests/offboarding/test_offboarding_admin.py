@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, select, update
 from opiekun.extensions import db
 from opiekun.models import Company
 from opiekun.plugins.offboarding.models import MovedItem, Transfer
+from opiekun.testing.clients import flashed, logged_in
 from tests.offboarding.transfer_helpers import FINISHED, created, depart, owners, task_type_id
-from tests.support.admin_browser import flashed, logged_in
 
 OFFBOARDING = "/admin/offboarding/"
 TRANSFERS = "/admin/offboarding/transfers/"

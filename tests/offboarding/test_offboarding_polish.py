@@ -19,6 +19,7 @@ from opiekun.plugins.offboarding.admin.common import items_in_all, items_kept, i
 from opiekun.plugins.offboarding.admin.transfer_to import named_records, records_transferred
 from opiekun.plugins.offboarding.notifications import received_text
 from opiekun.plugins.offboarding.selection import OwnerRecords
+from opiekun.testing.clients import flashed, logged_in
 from tests.offboarding.test_offboarding_admin import (
     ANY_FORM,
     OFFBOARDING,
@@ -30,7 +31,6 @@ from tests.offboarding.test_offboarding_admin import (
     wait_until_finished,
 )
 from tests.offboarding.transfer_helpers import depart
-from tests.support.admin_browser import flashed, logged_in
 
 #: The counts every plural text is checked with: one, a few, many, and the teens' traps.
 COUNTS = (1, 2, 5, 22, 25)

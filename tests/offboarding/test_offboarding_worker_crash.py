@@ -21,9 +21,9 @@ from redis import Redis
 from sqlalchemy import text
 
 from opiekun.extensions import db
+from opiekun.testing.apps import TEST_REDIS_URL, build_app, empty_tables, on_postgres
+from opiekun.testing.clients import ApiClient
 from tests.offboarding import gate_plugin
-from tests.support.api_client import ApiClient
-from tests.support.apps import TEST_REDIS_URL, build_app, empty_tables, on_postgres
 
 pytestmark = [
     pytest.mark.redis,

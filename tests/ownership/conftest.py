@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from opiekun.extensions import db
-from tests.support.apps import build_app
+from opiekun.testing.apps import build_app
 
 PLUGINS = ("ownership", "contracts")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from opiekun import local_time
-from tests.support.admin_browser import CSRF_FIELD
+from opiekun.testing.clients import CSRF_FIELD
 
 #: The name of the "Change owner…" bulk action on record lists.
 ACTION = "ownership_change_owner"

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from opiekun.extensions import db
 from opiekun.models import Company
+from opiekun.testing.clients import flashed, logged_in
 from tests.ownership.support import ACTION, day, submit_form
-from tests.support.admin_browser import flashed, logged_in
 
 ASSIGNMENTS = "/ownership/assignments"
 

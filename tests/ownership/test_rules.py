@@ -12,10 +12,10 @@ from sqlalchemy import update
 from opiekun import local_time
 from opiekun.extensions import db
 from opiekun.models import Company, utcnow
+from opiekun.testing.apps import build_app
+from opiekun.testing.clients import ApiClient
+from opiekun.testing.plugins import ChangeRecorder
 from tests.ownership.support import day
-from tests.support.api_client import ApiClient
-from tests.support.apps import build_app
-from tests.support.plugins import ChangeRecorder
 
 A = "/ownership/assignments"
 

@@ -1,3 +1,4 @@
-"""Helpers the tests import: apps and databases (:mod:`.apps`), the API client
-(:mod:`.api_client`), a person in front of the admin panel (:mod:`.admin_browser`) and
-small plugins made inside a test (:mod:`.plugins`). Fixtures live in the conftest files."""
+"""Helpers only this suite uses: the tests' own partner plugin (:mod:`.visits_plugin`) and
+post-sale template helpers. The apps, databases, API client, admin browser and small
+plugins come from :mod:`opiekun.testing`, the kit partners use too. Fixtures live in the
+conftest files."""

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from opiekun.extensions import db
-from tests.support.apps import build_app
+from opiekun.testing.apps import build_app
 
 
 @pytest.fixture(scope="module")

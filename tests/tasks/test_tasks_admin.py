@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from opiekun import local_time
-from tests.support.admin_browser import flashed, logged_in
+from opiekun.testing.clients import flashed, logged_in
 
 
 def type_ids(api, user):

@@ -12,10 +12,10 @@ from sqlalchemy import inspect, select
 from opiekun.changes import Actor, acting_as
 from opiekun.extensions import db
 from opiekun.models import Notification
+from opiekun.testing.apps import build_app
+from opiekun.testing.clients import ApiClient
+from opiekun.testing.plugins import ChangeRecorder
 from opiekun.user_items import TransferRequest
-from tests.support.api_client import ApiClient
-from tests.support.apps import build_app
-from tests.support.plugins import ChangeRecorder
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def recorded_app(tmp_path_factory, fresh_database, recorder):
 
 @pytest.fixture
 def client(recorded_app, recorder):
-    from tests.support.apps import empty_tables
+    from opiekun.testing.apps import empty_tables
 
     recorder.clear()
     yield ApiClient(recorded_app)

@@ -20,7 +20,7 @@ from opiekun.plugins.tasks.admin import sharing  # noqa: F401 - imported outside
 from opiekun.plugins.tasks.admin.apply_template import tasks_created_from
 from opiekun.plugins.tasks.admin.configuration import template_item_text
 from opiekun.plugins.tasks.admin.task_view import next_tasks_created, tasks_added, tasks_marked_done
-from tests.support.admin_browser import flashed, logged_in
+from opiekun.testing.clients import flashed, logged_in
 
 #: The counts every plural text is checked with: one, a few, many, and the teens' traps.
 COUNTS = (1, 2, 5, 22, 25)

@@ -1,5 +1,6 @@
-"""A person in front of the admin panel: logs in through the form, posts forms with their
-CSRF token, reads the page's text."""
+"""The two seats a test speaks from: an integration calling the JSON API with bearer
+tokens (:class:`ApiClient`), and a person in front of the admin panel, logging in through
+the form and posting forms with their CSRF token (:class:`AdminBrowser`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,57 @@ import html
 import json
 import re
 
-from tests.support.apps import PASSWORD
+from opiekun.extensions import db
+from opiekun.models import User
+from opiekun.testing.apps import PASSWORD
+
+
+class ApiClient:
+    """Speaks the JSON API as an integration does: bearer tokens, JSON bodies."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+        self.tokens: dict[int, str] = {}
+
+    def create_user(self, email: str, role: str = "user", name: str | None = None, password: str = PASSWORD) -> dict:
+        with self.app.app_context():
+            user = User(
+                email=email, name=name or email.split("@")[0].replace(".", " ").title(), role=role, status="active"
+            )
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+
+    def token_for(self, user: dict, password: str = PASSWORD) -> str:
+        response = self.http.post("/api/v1/auth/token", json={"email": user["email"], "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["token"]
+
+    def headers(self, user: dict | None) -> dict:
+        if user is None:
+            return {}
+        if user["id"] not in self.tokens:
+            self.tokens[user["id"]] = self.token_for(user)
+        return {"Authorization": f"Bearer {self.tokens[user['id']]}"}
+
+    def request(self, method: str, path: str, as_user: dict | None, **kwargs):
+        headers = {**self.headers(as_user), **kwargs.pop("headers", {})}
+        return self.http.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
+    def get(self, path, as_user, **kwargs):
+        return self.request("GET", path, as_user, **kwargs)
+
+    def post(self, path, as_user, json=None, **kwargs):
+        return self.request("POST", path, as_user, json=json, **kwargs)
+
+    def patch(self, path, as_user, json=None, **kwargs):
+        return self.request("PATCH", path, as_user, json=json, **kwargs)
+
+    def delete(self, path, as_user, **kwargs):
+        return self.request("DELETE", path, as_user, **kwargs)
+
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -306,6 +306,45 @@ def uninstall_plugin(name: str, yes: bool) -> None:
     click.echo(f"plugin {name} uninstalled: its tables and data are gone; switch it on again to start it afresh")
 
 
+@plugins_command.command("new")
+@click.argument("name")
+@click.option("--record-type", default=None, help="its record type (default: NAME without its final s)")
+@click.option("--label", default=None, help="the record type's label, singular (e.g. Visit)")
+@click.option("--label-plural", default=None, help="plural (e.g. Visits)")
+@click.option(
+    "--directory", default=None, type=click.Path(file_okay=False), help="where to write it (default: ./opiekun-NAME)"
+)
+@with_appcontext
+def new_plugin(
+    name: str, record_type: str | None, label: str | None, label_plural: str | None, directory: str | None
+) -> None:
+    """Write a ready plugin package: manifest and entry point, a record type with its model
+    and first migration, API schemas, admin view, permission, job, CLI command, Polish
+    catalog, README and passing tests (opiekun.testing)."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    from opiekun.migration_runner import CORE_BRANCH, alembic_config
+    from opiekun.scaffold import ScaffoldError, skeleton, write_plugin
+
+    try:
+        plugin = skeleton(name, record_type, label, label_plural)
+        if plugin.name in current_app.extensions["opiekun.plugins"].installed:
+            raise ScaffoldError(f"a plugin called {plugin.name!r} is installed already: choose another name")
+        if plugin.record_type in current_app.extensions["opiekun.record_types"]:
+            raise ScaffoldError(f"the record type {plugin.record_type!r} exists already: give another --record-type")
+        folder = Path(directory) if directory else Path.cwd() / plugin.distribution
+        core_revision = ScriptDirectory.from_config(alembic_config()).get_revisions(f"{CORE_BRANCH}@head")[0].revision
+        written = write_plugin(plugin, folder, core_revision)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"plugin {plugin.name} written to {folder} ({len(written)} files):")
+    for path in written:
+        click.echo(f"    {path.relative_to(folder)}")
+    click.echo(f"next: pip install -e {folder}, then opiekun init; its tests: pytest {folder}")
+
+
 @plugins_command.command("migration")
 @click.argument("name")
 @click.option("-m", "--message", required=True, help="what the revision does")

@@ -73,6 +73,7 @@ __all__ = [
     "opiekun_record_types",
     "opiekun_records_changed",
     "opiekun_schedules",
+    "opiekun_transfer_prepare",
     "opiekun_transfer_user_items",
     "opiekun_undo_transfer",
     "opiekun_user_departed",
@@ -330,6 +331,21 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
 
 
 @hookspec
+def opiekun_transfer_prepare(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
+    """The first phase of a transfer step: judge the user's items **before anything moves**
+    — which records go to someone else than ``request.to_user_id`` (ownership hands records
+    with a deputy in force to that deputy), which rows of yours end because their record
+    moves. Called on every enabled plugin, in the step's transaction, before any plugin's
+    ``opiekun_transfer_user_items`` for the same step; whatever you move here is not moved
+    again in the second phase (it is no longer the user's).
+
+    Read your options from ``request.options`` (those your ``opiekun_transfer_options``
+    declared). Return a :class:`~opiekun.user_items.TransferResult` per type and kind you
+    moved, like ``opiekun_transfer_user_items``; keep what you move under
+    ``request.transfer_id`` to put it back in ``opiekun_undo_transfer``."""
+
+
+@hookspec
 def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
     """Move the user's items of the types in ``request.object_types`` that the plugin
     knows to ``request.to_user_id``, in set-based SQL. Return one
@@ -344,7 +360,9 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
       again after a crash), and move only what ``request.from_user_id`` still has.
 
     Offboarding calls the hook once per record type and recipient, each call in a
-    transaction of its own that it commits."""
+    transaction of its own that it commits. It is the second phase of the step: every
+    plugin's ``opiekun_transfer_prepare`` has run before it, so the order between plugins
+    here does not matter."""
 
 
 @hookspec

@@ -379,8 +379,11 @@ class PluginHost:
         return [item for items in answers for item in items]
 
     def transfer_user_items(self, session: Session, request: TransferRequest) -> list[TransferResult]:
-        answers = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
-        return [result for results in answers for result in results]
+        """One transfer step in its two phases: every plugin judges (``opiekun_transfer_prepare``),
+        then every plugin moves (``opiekun_transfer_user_items``)."""
+        judged = self.manager.hook.opiekun_transfer_prepare(session=session, request=request)
+        moved = self.manager.hook.opiekun_transfer_user_items(session=session, request=request)
+        return [result for results in (*judged, *moved) for result in results]
 
     def undo_transfer(self, session: Session, request: UndoRequest) -> None:
         self.manager.hook.opiekun_undo_transfer(session=session, request=request)

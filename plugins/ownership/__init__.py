@@ -184,20 +184,14 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
     return items
 
 
-@hookimpl(tryfirst=True)
-def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
-    """Move the user's deputy periods and planned primary periods of the requested types
-    (the ``owner_id`` itself is moved by the core; this plugin's change hook keeps the
-    history). Options: ``promote_deputies`` — records that have a deputy in force go to the
-    deputy instead; ``deputies_stay=False`` — other users' deputy periods on the records
-    that move end. Both judge the records before they move, which is why this runs before
-    the core's hook. A "follow the company" step moves no periods."""
+@hookimpl
+def opiekun_transfer_prepare(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
+    """Before anything moves: with ``promote_deputies``, records that have a deputy in force
+    go to the deputy instead; with ``deputies_stay=False``, other users' deputy periods on
+    the records about to move end. Both judge the records while they are still the user's.
+    A "follow the company" step does neither."""
     from opiekun.plugin import TransferResult
-    from opiekun.plugins.ownership.handovers import (
-        end_deputies_of_moving_records,
-        promote_deputies,
-        transfer_assignments,
-    )
+    from opiekun.plugins.ownership.handovers import end_deputies_of_moving_records, promote_deputies
 
     options = request.options or {}
     if options.get("follow_company_only"):
@@ -210,6 +204,19 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         results += [TransferResult(name, count, kind="promoted_deputy") for name, count in promoted.items()]
     if options.get("deputies_stay") is False:
         end_deputies_of_moving_records(session, request)
+    return results
+
+
+@hookimpl
+def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
+    """Move the user's deputy periods and planned primary periods of the requested types
+    (the ``owner_id`` itself is moved by the core; this plugin's change hook keeps the
+    history). A "follow the company" step moves no periods."""
+    from opiekun.plugin import TransferResult
+    from opiekun.plugins.ownership.handovers import transfer_assignments
+
+    if (request.options or {}).get("follow_company_only"):
+        return []
     moved = transfer_assignments(
         session,
         request.from_user_id,
@@ -219,8 +226,7 @@ def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> I
         request.share,
         request.transfer_id,
     )
-    results += [TransferResult(name, count, kind=kind) for (name, kind), count in moved.items()]
-    return results
+    return [TransferResult(name, count, kind=kind) for (name, kind), count in moved.items()]
 
 
 @hookimpl

@@ -153,3 +153,29 @@ def test_a_plugin_module_without_manifest_is_refused():
 
     with pytest.raises(PluginError, match="MANIFEST"):
         discover_plugins([types.ModuleType("no_manifest")])
+
+
+def test_a_transfer_step_judges_everywhere_before_anything_moves():
+    """Order is in the contract (two phases), not in tryfirst: a plugin that depends on
+    another, so is called after it, still judges before the other moves."""
+    from flask import Flask
+
+    from opiekun.record_registry import RecordTypeRegistry
+    from opiekun.user_items import TransferRequest
+
+    calls = []
+    mover = make_plugin("mover", opiekun_transfer_user_items=lambda session, request: calls.append("mover moves") or [])
+    judge = make_plugin(
+        "judge",
+        depends=("mover",),
+        opiekun_transfer_prepare=lambda session, request: calls.append("judge judges") or [],
+        opiekun_transfer_user_items=lambda session, request: calls.append("judge moves") or [],
+    )
+    plugins, _ = resolve_plugins(installed(judge, mover), None)
+    host = PluginHost(plugins)
+    app = Flask("phases")  # the core's own transfer hook looks the record types up: none here
+    app.extensions["opiekun.record_types"] = RecordTypeRegistry([])
+    with app.app_context():
+        host.transfer_user_items(None, TransferRequest(1, 2, frozenset({"company"})))
+    assert calls[0] == "judge judges"
+    assert set(calls[1:]) == {"mover moves", "judge moves"}

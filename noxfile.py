@@ -71,7 +71,9 @@ def lay_out_package_for_mypy(folder: Path) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Regenerate docs/openapi.json from the routes (a test fails while it is stale)."""
+    """Regenerate docs/openapi.json from the routes and docs/hooks.md from the hook specs
+    (a test fails while either is stale)."""
+    session.run(tool("python"), "-m", "opiekun.hook_reference", "docs/hooks.md")
     session.run(
         tool("opiekun"),
         "openapi",

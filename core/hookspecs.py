@@ -1,7 +1,9 @@
 """The partner contract: every hook a plugin may implement.
 
-A plugin is a module (or package) with a ``MANIFEST`` (:class:`opiekun.PluginManifest`)
-and functions marked ``@opiekun.hookimpl`` whose names are the ones below. It is found
+A plugin is a module (or package) with a ``MANIFEST`` (:class:`opiekun.plugin.PluginManifest`)
+and functions marked ``@hookimpl`` (from :mod:`opiekun.plugin`) whose names are the ones
+below; it imports the core only from :mod:`opiekun.plugin` and its ``api`` and ``admin``
+companions. It is found
 through the entry-point group ``opiekun.plugins`` — the built-in plugins are registered in
 exactly the same way. Implement only the hooks you need; keep arguments named as here
 (pluggy passes only those your function asks for, so you may take fewer).
@@ -10,14 +12,23 @@ Unless a docstring says otherwise, a hook is called on every enabled plugin, in
 dependency order (a plugin after the plugins it depends on; the core's own
 implementations first), and the non-``None`` results are collected into a list.
 
+Every hook is called through pluggy, so ``OPIEKUN_TRACE_HOOKS=1`` logs each call and a
+``@hookimpl(wrapper=True)`` sees the results. Where plugins must act in a sequence, the
+contract has phases (``opiekun_transfer_prepare`` before ``opiekun_transfer_user_items``):
+do not rely on ``tryfirst``.
+
 Start-up hooks run while the app is built; a plugin whose start-up hook raises stops the
 start with a message naming the plugin. Hooks about changes (``opiekun_records_changed``,
-``opiekun_deal_closed``, ``opiekun_user_departed``, ``opiekun_transfer_user_items``,
-``opiekun_undo_transfer``) run inside the caller's database transaction: write through
+``opiekun_record_deleting``, ``opiekun_deal_closed``, ``opiekun_user_departed``,
+``opiekun_transfer_prepare``, ``opiekun_transfer_user_items``, ``opiekun_undo_transfer``,
+``opiekun_plugin_resumed``) run inside the caller's database transaction: write through
 the ``session`` you are given, never commit it; raising rolls the whole change back.
 
-A hook that refuses something raises one of the domain's errors (:mod:`opiekun.errors`),
-never an HTTP error: the API and the admin each show it their own way.
+A hook that refuses something raises one of the domain's errors (``Refused``,
+``NotFound``, ``Conflict``, ``Invalid``, ``Gone`` from :mod:`opiekun.plugin`) with a
+``Message``, never an HTTP error: the API and the admin each show it their own way.
+A plugin ships its texts in a ``translations/`` folder beside its module (the catalogs
+share the core's domain ``messages``) and its pages in ``templates/<plugin>/``.
 """
 
 from __future__ import annotations
@@ -109,13 +120,13 @@ def opiekun_migrations_dir() -> str | None:
 
 @hookspec
 def opiekun_record_types() -> Iterable[RecordType]:
-    """Return the record types the plugin adds (:class:`opiekun.record_registry.RecordType`).
+    """Return the record types the plugin adds (:class:`opiekun.plugin.RecordType`).
 
     A registered type gets, without further code: the change stream (so audit records
     it), the owner filters, offboarding previews and transfers of its ``owner_id`` (unless
     it is registered with ``owner_items=False``: then the plugin answers
     ``opiekun_user_items`` / ``opiekun_transfer_user_items`` for it itself), and —
-    when it brings :class:`~opiekun.record_registry.RecordApi` schemas — CRUD under
+    when it brings :class:`~opiekun.plugin.RecordApi` schemas — CRUD under
     ``/api/v1/<api_path>`` described in the OpenAPI document.
     """
 
@@ -127,12 +138,12 @@ def opiekun_record_types() -> Iterable[RecordType]:
 def opiekun_blueprints() -> Iterable[Blueprint]:
     """Return Flask blueprints to register (API routes go under ``/api/v1/...``).
 
-    Decorate API views with ``opiekun.api.spec.validate(...)`` so they are validated and
+    Decorate API views with ``opiekun.plugin.api.validate(...)`` so they are validated and
     appear in ``/api/v1/openapi.json``. Refuse with the domain's errors
     (:mod:`opiekun.errors`: ``Refused``, ``NotFound``, ``Conflict``, ``Invalid``, ``Gone``);
     the API answers each with its status and the uniform JSON error body, and the admin
     shows the same refusal as a message. Only what HTTP alone knows (a malformed request,
-    a missing token) is an :class:`opiekun.api.errors.ApiError`.
+    a missing token) is an :class:`opiekun.plugin.api.ApiError`.
     """
 
 
@@ -140,14 +151,14 @@ def opiekun_blueprints() -> Iterable[Blueprint]:
 def opiekun_admin_views(admin: Admin) -> Iterable[BaseView]:
     """Return Flask-Admin views to add to the panel at ``/admin``.
 
-    Record views should subclass :class:`opiekun.admin.views.RecordView`, which brings
+    Record views should subclass :class:`opiekun.plugin.admin.RecordView`, which brings
     login, CSRF, the owner filters and every plugin's bulk actions.
     """
 
 
 @hookspec
 def opiekun_admin_bulk_actions(record_type: RecordType) -> Iterable[BulkAction]:
-    """Return bulk actions (:class:`opiekun.admin.actions.BulkAction`) offered on the admin
+    """Return bulk actions (:class:`opiekun.plugin.admin.BulkAction`) offered on the admin
     list of ``record_type``. Called once per record type when the admin is built; an action
     acts on the selected rows or on every row matching the list's current filter."""
 
@@ -174,8 +185,8 @@ def opiekun_admin_user_sections(user: User) -> Iterable[tuple[str, str]]:
 @hookspec
 def opiekun_admin_home_panels(user: User) -> Iterable[HomePanel]:
     """Return panels for the start page of ``user`` (the logged-in user), as
-    :class:`opiekun.admin.home.HomePanel` s: figures (each a number linked to the filtered
-    list it counts), rows of links, an optional chart (:func:`opiekun.admin.home.bar_chart`).
+    :class:`opiekun.plugin.admin.HomePanel` s: figures (each a number linked to the filtered
+    list it counts), rows of links, an optional chart (:func:`opiekun.plugin.admin.bar_chart`).
     Panels with ``team=True`` are shown only to users holding ``dashboard.team`` (the
     team's work, under "Team"); check your own permissions too. Called on every visit of the
     start page: count with indexed queries, never by loading rows. Examples: the tasks
@@ -194,7 +205,7 @@ def opiekun_admin_form(record_type: RecordType, form: Form, record: Any | None) 
 
 @hookspec
 def opiekun_permissions() -> Iterable[Permission]:
-    """Return the permissions the plugin checks (:class:`opiekun.permissions.Permission`),
+    """Return the permissions the plugin checks (:class:`opiekun.plugin.Permission`),
     with the built-in roles that hold them by default. Admins can grant them to custom
     roles; a disabled plugin's permissions do not exist."""
 
@@ -206,7 +217,11 @@ def opiekun_cli_commands() -> Iterable[click.Command]:
 
 @hookspec
 def opiekun_app_ready(app: Flask) -> None:
-    """Called once, last, when the app is fully built (all hooks above have run)."""
+    """Called once, last, when the app is fully built (all hooks above have run): the place
+    to read or default your settings in ``app.config``, add template filters or check what
+    you need of the deployment. It runs **outside** an app context (no ``current_app``, no
+    database session): use ``app`` itself, and ``with app.app_context():`` if you must query.
+    Raising stops the start with a message naming your plugin."""
 
 
 # --- background work ----------------------------------------------------------------------
@@ -214,19 +229,19 @@ def opiekun_app_ready(app: Flask) -> None:
 
 @hookspec
 def opiekun_jobs() -> Iterable[JobDefinition]:
-    """Return the background jobs the plugin runs (:class:`opiekun.jobs.JobDefinition`).
+    """Return the background jobs the plugin runs (:class:`opiekun.plugin.JobDefinition`).
 
-    Only registered jobs can be enqueued (``opiekun.jobs.enqueue(name, **kwargs)``, or
+    Only registered jobs can be enqueued (``opiekun.plugin.enqueue(name, **kwargs)``, or
     ``enqueue_on_commit`` when the job reads rows the current transaction writes) and run
     by a worker; the job function runs inside an app context, with the enqueuing user as
     the acting user of its changes, and may report progress with
-    ``opiekun.jobs.report_progress``. Its transaction is committed when it returns.
+    ``opiekun.plugin.report_progress``. Its transaction is committed when it returns.
     """
 
 
 @hookspec
 def opiekun_schedules() -> Iterable[Schedule]:
-    """Return periodic runs of registered jobs (:class:`opiekun.jobs.Schedule`: a cron
+    """Return periodic runs of registered jobs (:class:`opiekun.plugin.Schedule`: a cron
     string or an interval in seconds). Production runs them with rq's cron scheduler
     (``opiekun scheduler``); the embedded mode runs them in-process."""
 
@@ -267,8 +282,8 @@ def opiekun_record_deleting(session: Session, record_type: RecordType, record: A
     clears the links other record types hold to it (their columns pointing at it become
     null, with change events) and before the row goes. Either:
 
-    * **refuse**: raise :class:`~opiekun.errors.Conflict` with a
-      :class:`~opiekun.errors.Message` saying why and what to do ("the company has 2 active
+    * **refuse**: raise :class:`~opiekun.plugin.Conflict` with a
+      :class:`~opiekun.plugin.Message` saying why and what to do ("the company has 2 active
       contracts: end them first"). Nothing is deleted; the API answers 409 with your
       message, the panel shows it translated. Or
     * **clean up** what your plugin holds about the record — rows of tables that are not
@@ -302,9 +317,9 @@ def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message
     do not commit; raising rolls your catching up back and ``opiekun init`` stops naming your
     plugin (the gap is retried on the next run). Work set-based (anti-joins against the
     record tables, not a loop over records) and idempotent. Return what you changed, one
-    :class:`~opiekun.errors.Message` per line (``Message("%(count)d periods of deleted
+    :class:`~opiekun.plugin.Message` per line (``Message("%(count)d periods of deleted
     records removed", count=3)``): ``opiekun init`` prints them, the plugins page shows them
-    translated. Changes you make through :func:`opiekun.changes.update_records` reach the
+    translated. Changes you make through :func:`opiekun.plugin.update_records` reach the
     history as made by the job ``opiekun init``.
     """
 
@@ -327,7 +342,7 @@ def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
 @hookspec
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Count what the user owns or is responsible for, per item type the plugin knows
-    (:class:`opiekun.user_items.ItemCount`). Counting only: change nothing."""
+    (:class:`opiekun.plugin.ItemCount`). Counting only: change nothing."""
 
 
 @hookspec
@@ -340,7 +355,7 @@ def opiekun_transfer_prepare(session: Session, request: TransferRequest) -> Iter
     again in the second phase (it is no longer the user's).
 
     Read your options from ``request.options`` (those your ``opiekun_transfer_options``
-    declared). Return a :class:`~opiekun.user_items.TransferResult` per type and kind you
+    declared). Return a :class:`~opiekun.plugin.TransferResult` per type and kind you
     moved, like ``opiekun_transfer_user_items``; keep what you move under
     ``request.transfer_id`` to put it back in ``opiekun_undo_transfer``."""
 
@@ -349,13 +364,13 @@ def opiekun_transfer_prepare(session: Session, request: TransferRequest) -> Iter
 def opiekun_transfer_user_items(session: Session, request: TransferRequest) -> Iterable[TransferResult]:
     """Move the user's items of the types in ``request.object_types`` that the plugin
     knows to ``request.to_user_id``, in set-based SQL. Return one
-    :class:`~opiekun.user_items.TransferResult` per type (and kind) moved.
+    :class:`~opiekun.plugin.TransferResult` per type (and kind) moved.
 
-    - Change record columns with ``opiekun.changes.update_records``: it emits the change
+    - Change record columns with ``opiekun.plugin.update_records``: it emits the change
       events, so the history names the transfer (its change context) and offboarding can
       undo the move.
     - Honour ``request.include_closed`` and ``request.share`` (build the condition with
-      ``opiekun.user_items.in_share``: a split hands each recipient a share in turn).
+      ``opiekun.plugin.in_share``: a split hands each recipient a share in turn).
     - Be idempotent: an item already moved is not moved again (offboarding runs a step
       again after a crash), and move only what ``request.from_user_id`` still has.
 
@@ -370,7 +385,7 @@ def opiekun_undo_transfer(session: Session, request: UndoRequest) -> None:
     """Put back the rows of your own that your ``opiekun_transfer_user_items`` moved in
     transfer ``request.transfer_id`` (you kept them under ``TransferRequest.transfer_id``),
     to ``request.from_user_id`` — unless they changed since the transfer: those stay. Keep
-    each row's outcome (:data:`~opiekun.user_items.UNDO_OUTCOMES`: ``restored``, or why it
+    each row's outcome (:data:`~opiekun.plugin.UNDO_OUTCOMES`: ``restored``, or why it
     stayed), which ``opiekun_moved_items`` then shows.
 
     Record columns moved with ``update_records`` need nothing here: offboarding puts them
@@ -381,7 +396,7 @@ def opiekun_undo_transfer(session: Session, request: UndoRequest) -> None:
 @hookspec
 def opiekun_moved_items(transfer_id: int) -> Select | None:
     """The rows of your own that transfer ``transfer_id`` moved (deputy periods…), as a
-    SELECT with the columns of :data:`~opiekun.user_items.MOVED_ITEM_COLUMNS`, in that order
+    SELECT with the columns of :data:`~opiekun.plugin.MOVED_ITEM_COLUMNS`, in that order
     and with those labels; ``None`` when you keep none. Offboarding lists them with the
     record fields it moved (every item of a transfer, or those undo kept, with the reason)
     and counts them per type, kind and outcome. Read only."""

@@ -17,7 +17,17 @@ from opiekun.admin.dates import (
 )
 from opiekun.admin.filters import YES, EmptyFilter, OwnerDepartedFilter, OwnerIsFilter, YesNoFilter, with_live_options
 from opiekun.admin.forms import AdminForm, active_users
-from opiekun.admin.home import SHOWN_ROWS, Figure, HomeLink, HomePanel, format_count, records_per_owner, sees_team
+from opiekun.admin.home import (
+    SHOWN_ROWS,
+    Bar,
+    Figure,
+    HomeLink,
+    HomePanel,
+    bar_chart,
+    format_count,
+    records_per_owner,
+    sees_team,
+)
 from opiekun.admin.views import (
     ADMINISTRATION_CATEGORY,
     LoginRequired,
@@ -33,6 +43,7 @@ from opiekun.admin.views import (
 __all__ = [
     "ADMINISTRATION_CATEGORY",
     "AdminForm",
+    "Bar",
     "BulkAction",
     "DateBetweenFilter",
     "EmptyFilter",
@@ -52,6 +63,7 @@ __all__ = [
     "YesNoFilter",
     "active_users",
     "attempt",
+    "bar_chart",
     "commit_or_report",
     "current_user_holds",
     "date_or_none",

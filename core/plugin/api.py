@@ -6,7 +6,7 @@ see :mod:`opiekun.plugin`)."""
 from __future__ import annotations
 
 from opiekun.api import API_PREFIX
-from opiekun.api.errors import Unauthorized
+from opiekun.api.errors import ApiError, Unauthorized
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import (
     Day,
@@ -27,6 +27,7 @@ from opiekun.auth import current_api_user
 
 __all__ = [
     "API_PREFIX",
+    "ApiError",
     "Day",
     "InputModel",
     "Money",

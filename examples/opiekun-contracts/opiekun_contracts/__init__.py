@@ -13,6 +13,7 @@ table, route, admin view, permission, job or command.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from opiekun.plugin import Permission, PluginManifest, has_permission, hookimpl
 
 if TYPE_CHECKING:
     import click
+    from flask import Flask
     from sqlalchemy.orm import Session
 
     from opiekun.plugin import DemoContext, JobDefinition, RecordType, Schedule, User
@@ -130,6 +132,18 @@ def opiekun_cli_commands() -> Iterable[click.Command]:
     from opiekun_contracts.cli import contracts_report_command
 
     return [contracts_report_command]
+
+
+@hookimpl
+def opiekun_app_ready(app: Flask) -> None:
+    """Read the report's default horizon from ``OPIEKUN_CONTRACTS_REPORT_DAYS`` (30 days
+    when unset) into ``app.config["CONTRACTS_REPORT_DAYS"]`` once the app is built; a value
+    that is not a whole number of days from 1 to 3650 stops the start, naming the plugin.
+    Runs outside an app context: it uses ``app`` only."""
+    text = os.environ.get("OPIEKUN_CONTRACTS_REPORT_DAYS", "30").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise ValueError(f"OPIEKUN_CONTRACTS_REPORT_DAYS must be a whole number of days from 1 to 3650, not {text!r}")
+    app.config["CONTRACTS_REPORT_DAYS"] = int(text)
 
 
 # --- background work ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ deployment's database and plugins), exactly like the core's own commands.
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from opiekun.plugin import company_today
@@ -16,14 +17,15 @@ from opiekun_contracts.services import ending_within, totals_by_status
 @click.command("contracts-report")
 @click.option(
     "--days",
-    default=30,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 3650),
-    help="list the active contracts ending within this many days",
+    help="list the active contracts ending within this many days (default: CONTRACTS_REPORT_DAYS, 30)",
 )
 @with_appcontext
-def contracts_report_command(days: int) -> None:
+def contracts_report_command(days: int | None) -> None:
     """Count and value of the contracts per status, and those ending soon."""
+    if days is None:
+        days = current_app.config["CONTRACTS_REPORT_DAYS"]
     totals = totals_by_status()
     if not totals:
         click.echo("no contracts yet")

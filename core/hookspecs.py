@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
+    from opiekun.user_items import ItemCount, TransferOption, TransferRequest, TransferResult, UndoRequest
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -84,6 +84,7 @@ __all__ = [
     "opiekun_record_types",
     "opiekun_records_changed",
     "opiekun_schedules",
+    "opiekun_transfer_options",
     "opiekun_transfer_prepare",
     "opiekun_transfer_user_items",
     "opiekun_undo_transfer",
@@ -343,6 +344,16 @@ def opiekun_user_departed(session: Session, user: User, actor: Actor) -> None:
 def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount]:
     """Count what the user owns or is responsible for, per item type the plugin knows
     (:class:`opiekun.plugin.ItemCount`). Counting only: change nothing."""
+
+
+@hookspec
+def opiekun_transfer_options() -> Iterable[TransferOption]:
+    """The switches your plugin offers on every transfer of a user's items
+    (:class:`~opiekun.plugin.TransferOption`: name, label, description, default). The
+    offboarding form shows them, the API takes them in ``options`` (listed at
+    ``GET /api/v1/offboarding/options``), and your transfer hooks read them from
+    ``request.options`` — filled in with the defaults. Called when a transfer is planned;
+    a switch of a plugin that is off is refused (422)."""
 
 
 @hookspec

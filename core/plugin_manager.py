@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
     from opiekun.record_registry import RecordType
-    from opiekun.user_items import ItemCount, TransferRequest, TransferResult, UndoRequest
+    from opiekun.user_items import ItemCount, TransferOption, TransferRequest, TransferResult, UndoRequest
 
 ENTRY_POINT_GROUP = "opiekun.plugins"
 
@@ -377,6 +377,9 @@ class PluginHost:
     def user_items(self, user_id: int, include_closed: bool) -> list[ItemCount]:
         answers = self.manager.hook.opiekun_user_items(user_id=user_id, include_closed=include_closed)
         return [item for items in answers for item in items]
+
+    def transfer_options(self) -> list[TransferOption]:
+        return self._flatten("opiekun_transfer_options")
 
     def transfer_user_items(self, session: Session, request: TransferRequest) -> list[TransferResult]:
         """One transfer step in its two phases: every plugin judges (``opiekun_transfer_prepare``),

@@ -40,9 +40,9 @@ class TransferRequest:
     :param share: ``(take, of)`` moves only ``take`` of every ``of`` of the items that would
         move, in id order — the set-based way to split a user's items evenly (round-robin by
         count) across recipients; build the condition with :func:`in_share`.
-    :param options: switches offboarding passes on: ``promote_deputies`` (records with a
-        deputy in force go to the deputy), ``deputies_stay`` (``False``: other users'
-        deputy periods on the moved records end), ``follow_company_only`` (this step moves
+    :param options: the transfer's switches: those the plugins declare
+        (:class:`TransferOption`, e.g. ownership's ``promote_deputies``), each with its
+        value or default, and offboarding's own — ``follow_company_only`` (this step moves
         only records whose company the recipient owns; plugins without such records do
         nothing).
     :param transfer_id: the transfer this move is part of. Record columns moved with
@@ -88,6 +88,28 @@ def records_to_move(record_type, from_user_id: int, include_closed: bool = True,
     if share is not None:
         held = and_(held, in_share(model.id, held, share))
     return held
+
+
+@dataclass(frozen=True)
+class TransferOption:
+    """A switch a plugin offers on every transfer (hook ``opiekun_transfer_options``).
+    Offboarding knows none by name: it shows each in its form (label, description,
+    default), accepts it in the API's ``options`` (a name no enabled plugin offers is a
+    422) and hands its value to every plugin in ``TransferRequest.options``.
+
+    :param name: the key in ``options``; unique across plugins.
+    :param label: a short label (translated where shown: give a lazy ``gettext``).
+    :param description: one sentence saying what it does.
+    :param default: its value when the admin or the API does not give it.
+    :param redirects: ``True`` when switching it on sends items to someone else than the
+        chosen recipient: the preview's counts are then upper bounds.
+    """
+
+    name: str
+    label: str
+    description: str
+    default: bool = False
+    redirects: bool = False
 
 
 @dataclass(frozen=True)

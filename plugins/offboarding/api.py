@@ -10,10 +10,11 @@ administrators and holders of ``offboarding.transfer`` may call them.
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_babel import force_locale
 
 from opiekun.plugin import Refused, User, db, fetch, has_permission
 from opiekun.plugin.api import current_api_user, paginate, request_body, request_query, validate
-from opiekun.plugins.offboarding import moves, preview, running, transfers, undo
+from opiekun.plugins.offboarding import moves, planning, preview, running, transfers, undo
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.plugins.offboarding.schemas import (
     ItemCountOut,
@@ -25,6 +26,8 @@ from opiekun.plugins.offboarding.schemas import (
     TransferBrief,
     TransferIn,
     TransferListQuery,
+    TransferOptionOut,
+    TransferOptionsOut,
     TransferOut,
     TransferPage,
     UndoOut,
@@ -69,6 +72,25 @@ def get_preview(user_id: int):
         total=result.total,
         transfer_under_way=under_way,
     )
+
+
+@validate(answers={200: TransferOptionsOut}, tags=TAGS, operation_id="list_transfer_options")
+def list_transfer_options():
+    """The switches the enabled plugins offer on a transfer (give them in ``options`` when
+    starting one), with their labels (in English, as the whole API) and their defaults."""
+    require_right()
+    with force_locale("en"):
+        return TransferOptionsOut(
+            items=[
+                TransferOptionOut(
+                    name=option.name,
+                    label=str(option.label),
+                    description=str(option.description),
+                    default=option.default,
+                )
+                for option in planning.declared_options()
+            ]
+        )
 
 
 # --- transfers -------------------------------------------------------------------------------------
@@ -145,6 +167,7 @@ def build_blueprint() -> Blueprint:
     """The plugin's routes (its admin pages' templates are found by the core's convention)."""
     blueprint = Blueprint("api_offboarding", __name__, url_prefix="/api/v1/offboarding")
     blueprint.add_url_rule("/<int:user_id>/preview", "preview", get_preview, methods=["GET"])
+    blueprint.add_url_rule("/options", "transfer_options", list_transfer_options, methods=["GET"])
     blueprint.add_url_rule("/transfers", "start_transfer", start_transfer, methods=["POST"])
     blueprint.add_url_rule("/transfers", "list_transfers", list_transfers, methods=["GET"])
     blueprint.add_url_rule("/transfers/<int:transfer_id>", "get_transfer", get_transfer, methods=["GET"])

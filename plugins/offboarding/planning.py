@@ -11,10 +11,19 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from opiekun.plugin import Conflict, Invalid, Message, User, db, record_types, record_types_label
+from opiekun.plugin import (
+    Conflict,
+    Invalid,
+    Message,
+    TransferOption,
+    User,
+    db,
+    record_types,
+    record_types_label,
+)
 from opiekun.plugins.offboarding.models import Transfer, TransferStep
 from opiekun.plugins.offboarding.preview import Preview, get_user, preview
-from opiekun.plugins.offboarding.transfers import split_parts, transfer_under_way
+from opiekun.plugins.offboarding.transfers import plugin_hooks, split_parts, transfer_under_way
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,11 @@ class TransferPlan:
     split: tuple[SplitPart, ...] = ()
     object_types: tuple[str, ...] | None = None
     include_closed: bool = True
-    promote_deputies: bool = False
-    #: ``False``: other users' deputy periods on the moved records end.
-    deputies_stay: bool = True
     #: Persons, leads, deals, offers, invoices (any record with a company) go to whoever
     #: gets their company, before the rest of their type is given or shared.
     follow_company: bool = False
     allow_active: bool = False
+    #: The switches the enabled plugins declare (``opiekun_transfer_options``), by name.
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -54,6 +61,27 @@ class PlannedStep:
     to_user_id: int
     share: tuple[int, int] | None = None
     follow_company: bool = False
+
+
+def declared_options() -> list[TransferOption]:
+    """The switches the enabled plugins offer on a transfer (offboarding knows none by name)."""
+    return plugin_hooks().transfer_options()
+
+
+def plugin_options(plan: TransferPlan) -> list[tuple[TransferOption, bool]]:
+    """Each declared switch with the plan's value (or its default); a name no enabled
+    plugin offers — or not a yes/no — is :class:`Invalid`, naming ``options.<name>``."""
+    declared = {option.name: option for option in declared_options()}
+    problems = {
+        f"options.{name}": Message("no enabled plugin offers this option")
+        if name not in declared
+        else Message("give true or false")
+        for name, value in plan.options.items()
+        if name not in declared or not isinstance(value, bool)
+    }
+    if problems:
+        raise Invalid(Message("some transfer options are not valid"), problems)
+    return [(option, plan.options.get(option.name, option.default)) for option in declared.values()]
 
 
 def check_sender(plan: TransferPlan) -> User:
@@ -167,6 +195,7 @@ def plan_steps(plan: TransferPlan) -> tuple[User, list[PlannedStep], int]:
     """Check the request (422 naming the field; 409 while another transfer of the user is
     under way) and turn it into steps; also returns the number of items to move."""
     sender = check_sender(plan)
+    plugin_options(plan)
     if (plan.to_user_id is None) == (not plan.split):
         raise Invalid(
             Message("give to_user_id or split"),
@@ -255,7 +284,8 @@ def expected_transfer(plan: TransferPlan) -> ExpectedTransfer:
             per_kind.update({kind: per_kind[kind] - taken for kind, taken in moved.items()})
             count = sum(moved.values())
         expected.append(ExpectedStep(step, part, count))
-    return ExpectedTransfer(sender, expected, total, approximate=plan.follow_company or plan.promote_deputies)
+    redirected = any(option.redirects and value for option, value in plugin_options(plan))
+    return ExpectedTransfer(sender, expected, total, approximate=plan.follow_company or redirected)
 
 
 def refuse_second_transfer(user_id: int) -> None:
@@ -273,9 +303,7 @@ def create_transfer(plan: TransferPlan, requested_by: User | None) -> Transfer:
     """Save the transfer and its steps (``queued``); the caller commits and starts the job."""
     sender, steps, total = plan_steps(plan)
     options = {
-        **plan.options,
-        "promote_deputies": plan.promote_deputies,
-        "deputies_stay": plan.deputies_stay,
+        **{option.name: value for option, value in plugin_options(plan)},
         "follow_company": plan.follow_company,
         "allow_active": plan.allow_active,
     }

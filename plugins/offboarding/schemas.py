@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, create_model
 
-from opiekun.plugin.api import InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId
+from opiekun.plugin.api import InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId, Text
 from opiekun.plugins.offboarding.models import OUTCOMES, STATUSES, Transfer
 from opiekun.plugins.offboarding.planning import SplitPart, TransferPlan
 from opiekun.plugins.offboarding.transfers import counts_by_type
@@ -63,8 +63,11 @@ class TransferIn(InputModel):
     include_closed: bool = Field(
         True, description="closed items too (recommended: a client who returns finds an owner)"
     )
-    promote_deputies: bool = Field(False, description="records with a deputy in force go to the deputy instead")
-    deputies_stay: bool = Field(True, description="false: other users' deputy periods on the moved records end")
+    options: Annotated[dict[Text(50, min_length=1), bool], Field(max_length=50)] | None = Field(
+        None,
+        description="the switches the enabled plugins offer, by name (GET /api/v1/offboarding/options lists them "
+        'with their defaults), e.g. {"promote_deputies": true}; a name no enabled plugin offers is a 422',
+    )
     follow_company: bool = Field(
         False,
         description="persons, leads, deals, offers and invoices go to whoever gets "
@@ -84,11 +87,23 @@ class TransferIn(InputModel):
             split=split,
             object_types=tuple(self.object_types) if self.object_types is not None else None,
             include_closed=self.include_closed,
-            promote_deputies=self.promote_deputies,
-            deputies_stay=self.deputies_stay,
+            options=dict(self.options or {}),
             follow_company=self.follow_company,
             allow_active=self.allow_active,
         )
+
+
+class TransferOptionOut(OutputModel):
+    """A switch an enabled plugin offers on transfers (give it in ``options``)."""
+
+    name: str
+    label: str
+    description: str
+    default: bool
+
+
+class TransferOptionsOut(OutputModel):
+    items: list[TransferOptionOut]
 
 
 class StepOut(OutputModel):

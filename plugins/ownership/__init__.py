@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         PluginGap,
         RecordType,
         Schedule,
+        TransferOption,
         TransferRequest,
         TransferResult,
         UndoRequest,
@@ -182,6 +183,30 @@ def opiekun_user_items(user_id: int, include_closed: bool) -> Iterable[ItemCount
         if planned:
             items.append(ItemCount(record_type.name, record_type.label_plural, planned, 0, kind="planned_owner"))
     return items
+
+
+@hookimpl
+def opiekun_transfer_options() -> Iterable[TransferOption]:
+    """``promote_deputies`` and ``deputies_stay``, read by this plugin's transfer hooks."""
+    from flask_babel import lazy_gettext as _l
+
+    from opiekun.plugin import TransferOption
+
+    return [
+        TransferOption(
+            "promote_deputies",
+            _l("Promote deputies"),
+            _l("Records with a deputy in force go to that deputy instead"),
+            default=False,
+            redirects=True,
+        ),
+        TransferOption(
+            "deputies_stay",
+            _l("Deputies stay"),
+            _l("Other users' deputy periods on the moved records go on"),
+            default=True,
+        ),
+    ]
 
 
 @hookimpl

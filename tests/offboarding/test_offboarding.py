@@ -291,7 +291,9 @@ def test_deputies_can_be_promoted_instead_of_handing_records_to_the_recipient(ap
     )
     depart(api, admin, seller)
     state = transfer(
-        api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True}
+        api,
+        admin,
+        {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "options": {"promote_deputies": True}},
     )
     assert owners(api, admin, "/companies", [covered["id"], plain["id"]]) == [team[0]["id"], other_seller["id"]]
     assert state["counts"]["company"] == {"promoted_deputy": 1, "owner": 1}
@@ -357,7 +359,11 @@ def test_deputies_of_moved_records_stay_unless_asked_otherwise(api, admin, selle
     depart(api, admin, seller)
     depart(api, admin, other_seller)
     transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": team[1]["id"]})
-    transfer(api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[1]["id"], "deputies_stay": False})
+    transfer(
+        api,
+        admin,
+        {"from_user_id": other_seller["id"], "to_user_id": team[1]["id"], "options": {"deputies_stay": False}},
+    )
 
     def deputies_in_force(firm: int) -> list[int]:
         periods = created(api.get(f"/ownership/assignments?object_type=company&object_id={firm}&kind=deputy", admin))[
@@ -525,10 +531,12 @@ def test_undo_reopens_the_deputy_periods_a_transfer_ended(api, admin, seller, ot
     depart(api, admin, seller)
     depart(api, admin, other_seller)
     promoted = transfer(
-        api, admin, {"from_user_id": seller["id"], "to_user_id": team[2]["id"], "promote_deputies": True}
+        api, admin, {"from_user_id": seller["id"], "to_user_id": team[2]["id"], "options": {"promote_deputies": True}}
     )
     not_kept = transfer(
-        api, admin, {"from_user_id": other_seller["id"], "to_user_id": team[2]["id"], "deputies_stay": False}
+        api,
+        admin,
+        {"from_user_id": other_seller["id"], "to_user_id": team[2]["id"], "options": {"deputies_stay": False}},
     )
 
     def deputies_in_force(firm: int) -> list[int]:
@@ -575,7 +583,9 @@ def test_undo_makes_again_a_deputy_period_that_began_on_the_transfers_day(api, a
     )
     depart(api, admin, seller)
     state = transfer(
-        api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "promote_deputies": True}
+        api,
+        admin,
+        {"from_user_id": seller["id"], "to_user_id": other_seller["id"], "options": {"promote_deputies": True}},
     )
 
     def deputies(firm: int) -> list[tuple]:

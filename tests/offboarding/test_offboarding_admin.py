@@ -40,7 +40,7 @@ def summarize(browser, user: dict, **fields):
     """Send the transfer form of ``user``'s page (every type ticked unless said otherwise):
     the page answers with the summary to confirm, or the refusal."""
     ticks = dict.fromkeys(re.findall(r'name="(take_\w+)"', browser.text(user_page(user))), "y")
-    data = {**ticks, "mode": "one", "include_closed": "y", "deputies_stay": "y", **fields}
+    data = {**ticks, "mode": "one", "include_closed": "y", "option_deputies_stay": "y", **fields}
     return browser.submit(user_page(user), {name: value for name, value in data.items() if value is not False})
 
 

@@ -49,14 +49,22 @@ KIND_LABELS = {
     "planned_owner": _l("owner from a later date"),
     "promoted_deputy": _l("deputy promoted to owner"),
 }
-#: The transfer's switches, as the form and the transfer's page name them.
+#: Offboarding's own switches, as the form and the transfer's page name them (the
+#: plugins' come from ``opiekun_transfer_options``: :func:`option_labels`).
 OPTION_LABELS = {
     "include_closed": _l("Closed items too"),
-    "promote_deputies": _l("Promote deputies"),
-    "deputies_stay": _l("Deputies stay"),
     "follow_company": _l("Records follow their company"),
     "allow_active": _l("Allow an active user"),
 }
+
+
+def option_labels() -> dict[str, str]:
+    """Every switch a transfer may have, offboarding's and the enabled plugins', by name."""
+    from opiekun.plugins.offboarding.planning import declared_options
+
+    return {**OPTION_LABELS, **{option.name: option.label for option in declared_options()}}
+
+
 #: Kinds held through the record's ``owner_id``: the record list filtered by owner shows them.
 OWNED_KINDS = frozenset({"owner", "responsible"})
 OUTCOME_LABELS = {

@@ -17,7 +17,13 @@ from wtforms.validators import NumberRange, Optional
 from opiekun.plugin import RecordType, User, user_label
 from opiekun.plugin.admin import AdminForm, active_users
 from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, part_label, type_label, user_labels
-from opiekun.plugins.offboarding.planning import ExpectedTransfer, SplitPart, TransferPlan
+from opiekun.plugins.offboarding.planning import (
+    ExpectedTransfer,
+    SplitPart,
+    TransferPlan,
+    declared_options,
+    plugin_options,
+)
 
 #: Team rows the transfer form shows at first ("Add a team member" adds more).
 TEAM_ROWS = 3
@@ -67,14 +73,6 @@ class TransferForm(AdminForm):
             "Won and lost deals, paid invoices, done tasks… (recommended: a client who comes back finds an owner)"
         ),
     )
-    promote_deputies = BooleanField(
-        OPTION_LABELS["promote_deputies"], description=_l("Records with a deputy in force go to that deputy instead")
-    )
-    deputies_stay = BooleanField(
-        OPTION_LABELS["deputies_stay"],
-        default=True,
-        description=_l("Other users' deputy periods on the moved records go on"),
-    )
     follow_company = BooleanField(
         OPTION_LABELS["follow_company"],
         description=_l("Persons, leads, deals, offers and invoices go to whoever gets their company"),
@@ -84,10 +82,20 @@ class TransferForm(AdminForm):
     )
 
 
+#: The form field of a plugin's transfer switch ``name``.
+PLUGIN_OPTION = "option_{}"
+
+
 def transfer_form(types: list[RecordType]) -> type[TransferForm]:
     """The form for a user holding items of ``types``: per type, whether to move it and,
-    when splitting, to whom (or shared across the team)."""
-    fields = {}
+    when splitting, to whom (or shared across the team); and the switches the enabled
+    plugins offer (``option_<name>``)."""
+    fields = {
+        PLUGIN_OPTION.format(option.name): BooleanField(
+            option.label, default=option.default, description=option.description
+        )
+        for option in declared_options()
+    }
     for record_type in types:
         label = _l(record_type.label_plural)
         fields[f"take_{record_type.name}"] = BooleanField(label, default=True)
@@ -129,10 +137,9 @@ def transfer_plan(form: TransferForm, user: User, types: list[RecordType]) -> tu
         "from_user_id": user.id,
         "object_types": tuple(chosen),
         "include_closed": form.include_closed.data,
-        "promote_deputies": form.promote_deputies.data,
-        "deputies_stay": form.deputies_stay.data,
         "follow_company": form.follow_company.data,
         "allow_active": form.allow_active.data,
+        "options": {option.name: form[PLUGIN_OPTION.format(option.name)].data for option in declared_options()},
     }
     if form.mode.data == "one":
         return TransferPlan(to_user_id=form.to_user.data, **common), {}
@@ -173,7 +180,8 @@ class TransferSummary:
     total: int
     options: list[str]
     follow_company: bool
-    promote_deputies: bool
+    #: a plugin's switch sends items elsewhere: the counts are upper bounds
+    redirected: bool
     #: What the admin confirms: the plan and its counts; a form changed since (or items
     #: that changed meanwhile) need a new summary.
     fingerprint: str
@@ -192,12 +200,13 @@ class TransferSummary:
                 )
             )
         options = [str(label) for name, label in OPTION_LABELS.items() if form[name].data]
+        options += [str(option.label) for option, value in plugin_options(plan) if value]
         seen = repr((plan, [(step.step, step.count) for step in expected.steps]))
         return cls(
             recipients=[RecipientSummary(names[user_id], rows) for user_id, rows in grouped.items()],
             total=expected.total,
             options=options,
             follow_company=plan.follow_company,
-            promote_deputies=plan.promote_deputies,
+            redirected=any(option.redirects and value for option, value in plugin_options(plan)),
             fingerprint=hashlib.sha256(seen.encode()).hexdigest()[:32],
         )

@@ -18,7 +18,6 @@ from opiekun.plugins.offboarding.admin.common import (
     KIND_LABELS,
     LABELS,
     OFFBOARDING_CATEGORY,
-    OPTION_LABELS,
     ORIGIN_LABELS,
     OUTCOME_LABELS,
     OWNED_KINDS,
@@ -29,6 +28,7 @@ from opiekun.plugins.offboarding.admin.common import (
     items_kept,
     items_put_back,
     label_of,
+    option_labels,
     page_arg,
     page_of,
     part_label,
@@ -50,7 +50,7 @@ from opiekun.plugins.offboarding.undo import undo_transfer
 def switched_on(transfer: Transfer) -> list[str]:
     """The options the transfer was started with."""
     options = {**(transfer.options or {}), "include_closed": transfer.include_closed}
-    return [str(label) for name, label in OPTION_LABELS.items() if options.get(name)]
+    return [str(label) for name, label in option_labels().items() if options.get(name)]
 
 
 def what_label(counts: dict[str, dict[str, int]], object_type: str, field: str) -> str:

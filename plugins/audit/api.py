@@ -25,7 +25,7 @@ from opiekun.plugin import Invalid, Message, NotFound, Refused, db, enqueue, has
 from opiekun.plugin.api import OutputModel, QueryModel, current_api_user, request_body, request_query, validate
 from opiekun.plugins.audit import anonymization, jobs
 from opiekun.plugins.audit.configuration import change_type_settings, type_settings
-from opiekun.plugins.audit.history import HistoryFilter, check_filter, count_entries, page_of_entries
+from opiekun.plugins.audit.history import HistoryFilter, check_filter, count_entries, history_gaps, page_of_entries
 from opiekun.plugins.audit.permissions import ANONYMIZE, CONFIGURE, VIEW
 from opiekun.plugins.audit.retention import retention_months, set_retention_months
 from opiekun.plugins.audit.schemas import (
@@ -38,6 +38,7 @@ from opiekun.plugins.audit.schemas import (
     ExportStarted,
     ExportState,
     FilterFields,
+    GapOut,
     HistoryQuery,
     RetentionOut,
     RetentionUpdate,
@@ -80,9 +81,14 @@ def list_entries():
     """The change history, newest first, with filters (admins and holders of ``audit.view``)."""
     require(VIEW.name)
     query = request_query()
-    rows, total = page_of_entries(query.history_filter(), query.page, query.per_page)
+    history_filter = query.history_filter()
+    rows, total = page_of_entries(history_filter, query.page, query.per_page)
     return EntryPage(
-        items=[EntryOut.model_validate(row) for row in rows], total=total, page=query.page, per_page=query.per_page
+        items=[EntryOut.model_validate(row) for row in rows],
+        total=total,
+        page=query.page,
+        per_page=query.per_page,
+        gaps=[GapOut(off_from=gap.off_from, off_until=gap.off_until) for gap in history_gaps(history_filter)],
     )
 
 

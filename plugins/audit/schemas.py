@@ -65,7 +65,25 @@ class EntryOut(OutputModel):
     hash: str | None
 
 
-EntryPage = create_model("AuditEntryPage", __base__=Page[EntryOut])
+class GapOut(OutputModel):
+    """A time the history was not recorded: the audit plugin was off, so changes made then
+    have no entries."""
+
+    off_from: dt.datetime
+    off_until: dt.datetime
+
+
+EntryPage = create_model(
+    "AuditEntryPage",
+    __base__=Page[EntryOut],
+    gaps=(
+        list[GapOut],
+        Field(
+            default_factory=list,
+            description="times within the filter's days when the history was not recorded (the plugin was off)",
+        ),
+    ),
+)
 
 
 class ExportStarted(OutputModel):

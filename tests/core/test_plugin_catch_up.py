@@ -110,6 +110,9 @@ def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhil
     assert "historia nie była zapisywana: historia zmian była wyłączona" in history
     section = browser.text(f"/admin/company/details/?id={kept['id']}")
     assert "historia nie była zapisywana" in section, "a record older than the gap says its history has one"
+    listed = ApiClient(on_again).get("/audit", admin).get_json()
+    [gap] = listed["gaps"]
+    assert gap["off_from"] < gap["off_until"], "integrators see the gap too"
     closed(on_again)
 
 

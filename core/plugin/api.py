@@ -1,7 +1,8 @@
 """Building blocks of a plugin's JSON routes under ``/api/v1``: validation and the OpenAPI
 document from pydantic schemas (:func:`validate`), the bounded field types every input
 uses, pagination, and the user the request authenticates (part of the public namespace,
-see :mod:`opiekun.plugin`)."""
+see :mod:`opiekun.plugin`). Guard a route with ``@requires_permission("visits.manage")``
+(403 unless the caller holds it) under ``@validate``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from opiekun.api.schemas import (
 )
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
+from opiekun.permissions import requires_permission
 
 __all__ = [
     "API_PREFIX",
@@ -45,5 +47,6 @@ __all__ = [
     "paginate",
     "request_body",
     "request_query",
+    "requires_permission",
     "validate",
 ]

@@ -72,3 +72,31 @@ def test_the_check_catches_an_internal_import(tmp_path):
         "from opiekun.plugin import hookimpl\nfrom opiekun.record_rules import may_change\n"
     )
     assert core_imports(plugin, "\0") == ["sneaky/__init__.py:2 opiekun.record_rules"]
+
+
+def test_a_partners_route_guarded_by_requires_permission(tmp_path, fresh_database):
+    """``requires_permission`` (opiekun.plugin.api): 403 unless the caller holds the right."""
+    from flask import Blueprint
+
+    from opiekun.plugin.api import requires_permission
+    from opiekun.testing import ApiClient, build_app, make_plugin
+    from tests.core.test_plugin_catch_up import closed
+
+    guarded = Blueprint("api_guarded", __name__, url_prefix="/api/v1/guarded")
+
+    @guarded.get("/")
+    @requires_permission("contracts.approve")
+    def approve_all():
+        return {"approved": True}
+
+    app = build_app(
+        tmp_path, fresh_database.url(), extra_plugins=[make_plugin("guarded", opiekun_blueprints=lambda: [guarded])]
+    )
+    api = ApiClient(app)
+    seller = api.create_user("seller@firma.example")
+    manager = api.create_user("manager@firma.example", role="manager")
+    refused = api.get("/guarded/", seller)
+    assert refused.status_code == 403
+    assert "contracts.approve" in refused.get_json()["error"]["message"]
+    assert api.get("/guarded/", manager).get_json() == {"approved": True}
+    closed(app)

@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
     app.extensions["opiekun.plugins"] = plugins
     plugins.load_models()
     registry = RecordTypeRegistry(plugins.record_types())
+    registry.added_fields = {record_type.name: plugins.record_fields(record_type) for record_type in registry}
     app.extensions["opiekun.record_types"] = registry
     app.extensions["opiekun.permissions"] = {permission.name: permission for permission in plugins.permissions()}
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(_translation_folders(plugins))

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
-    from opiekun.record_registry import RecordType
+    from opiekun.record_registry import RecordField, RecordType
     from opiekun.user_items import ItemCount, TransferOption, TransferRequest, TransferResult, UndoRequest
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -81,6 +81,7 @@ __all__ = [
     "opiekun_plugin_resumed",
     "opiekun_record_access",
     "opiekun_record_deleting",
+    "opiekun_record_fields",
     "opiekun_record_types",
     "opiekun_records_changed",
     "opiekun_schedules",
@@ -133,6 +134,15 @@ def opiekun_record_types() -> Iterable[RecordType]:
 
 
 # --- surfaces -----------------------------------------------------------------------------
+
+
+@hookspec
+def opiekun_record_fields(record_type: RecordType) -> Iterable[RecordField]:
+    """Fields your plugin adds to ``record_type`` — any type, the core's or another
+    plugin's (:class:`~opiekun.plugin.RecordField`): each shows in the type's API answers
+    and OpenAPI schema and as a column of its admin list and record page, computed by your
+    ``values(ids)`` once per page. Called once per record type while the app is built;
+    answer only for the types you extend."""
 
 
 @hookspec

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from opiekun.jobs import JobDefinition, Schedule
     from opiekun.models import Deal, PluginGap, User
     from opiekun.permissions import Permission
-    from opiekun.record_registry import RecordType
+    from opiekun.record_registry import RecordField, RecordType
     from opiekun.user_items import ItemCount, TransferOption, TransferRequest, TransferResult, UndoRequest
 
 ENTRY_POINT_GROUP = "opiekun.plugins"
@@ -295,6 +295,20 @@ class PluginHost:
                     )
                 registered.append(record_type)
         return registered
+
+    def record_fields(self, record_type: RecordType) -> list[RecordField]:
+        """The fields plugins add to ``record_type``; a name taken twice, or by the model,
+        stops the start."""
+        fields = self._flatten("opiekun_record_fields", record_type=record_type)
+        taken = set(record_type.model.__table__.columns.keys())
+        for field in fields:
+            if field.name in taken:
+                raise PluginError(
+                    f"the field {field.name!r} added to the record type {record_type.name!r} is taken: "
+                    "give it another name"
+                )
+            taken.add(field.name)
+        return fields
 
     def blueprints(self) -> list[Blueprint]:
         return self._flatten("opiekun_blueprints")

@@ -7,7 +7,7 @@ API when it brings schemas, and a place in offboarding previews and transfers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,30 @@ class RecordApi:
     read: type[BaseModel]
     filters: type[BaseModel] | None = None
     apply: Callable[[Any, dict[str, Any]], None] | None = None
+
+
+@dataclass(frozen=True)
+class RecordField:
+    """A field a plugin adds to another plugin's (or the core's) record type — a company's
+    score kept in the plugin's own table — declared through ``opiekun_record_fields``.
+    It shows in the type's API answers (and their OpenAPI schema) and as a column of its
+    admin list and record page; the plugin computes it, nobody stores it on the record.
+
+    :param name: the field's name in answers and the column's key (must not clash with
+        the model's columns).
+    :param label: the column's label (a lazy ``gettext``).
+    :param values: ``values(ids) -> {id: value}`` for the records of a page, in one query
+        (records missing from the answer show ``null``).
+    :param type: the value's Python type, for the OpenAPI schema (``int``, ``str``,
+        ``float``, ``bool``, ``decimal.Decimal``, ``datetime.date``).
+    :param description: one sentence for the API's schema.
+    """
+
+    name: str
+    label: str
+    values: Callable[[list[int]], Mapping[int, Any]]
+    type: type = str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,8 @@ class RecordTypeRegistry:
     def __init__(self, record_types: Iterable[RecordType]):
         self._by_name: dict[str, RecordType] = {}
         self._by_model: dict[type, RecordType] = {}
+        #: the fields plugins add to each type (``opiekun_record_fields``), by type name
+        self.added_fields: dict[str, list[RecordField]] = {}
         for record_type in record_types:
             if record_type.name in self._by_name:
                 raise ValueError(f"record type {record_type.name!r} is registered twice")
@@ -149,6 +175,21 @@ class RecordTypeRegistry:
 
     def for_model(self, model: type) -> RecordType | None:
         return self._by_model.get(model)
+
+    def fields_of(self, record_type: RecordType) -> list[RecordField]:
+        """The fields plugins add to ``record_type`` (none: an empty list)."""
+        return self.added_fields.get(record_type.name, [])
+
+
+def added_values(fields: Iterable[RecordField], ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``{id: {field: value}}`` of the added ``fields`` for the records ``ids`` (one call of
+    each field's ``values``; a record it does not answer for gets ``None``)."""
+    values: dict[int, dict[str, Any]] = {record_id: {} for record_id in ids}
+    for field in fields:
+        answered = field.values(list(ids)) if ids else {}
+        for record_id in ids:
+            values[record_id][field.name] = answered.get(record_id)
+    return values
 
 
 def record_types() -> RecordTypeRegistry:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -69,7 +69,7 @@ from opiekun.privileges import (
     require_user_change_allowed,
     require_user_creation_allowed,
 )
-from opiekun.record_registry import RecordType
+from opiekun.record_registry import RecordField, RecordType, added_values
 from opiekun.redirects import local_path_or
 from opiekun.spreadsheets import csv_field
 from opiekun.users import change_password, change_role, mark_departed, reactivate, require_unique_email
@@ -465,6 +465,7 @@ class RecordView(OpiekunModelView):
         self.form_args = {**self.owner_field_args(), **self.value_field_args(choices), **(self.form_args or {})}
         self.reference_loaders = self.reference_lookups(references)
         self.form_ajax_refs = {**self.record_lookups(model), **self.reference_loaders, **(self.form_ajax_refs or {})}
+        self.show_added_fields(current_app.extensions["opiekun.record_types"].fields_of(record_type))
         for position, bulk_action in enumerate(
             current_app.extensions["opiekun.plugins"].admin_bulk_actions(record_type)
         ):
@@ -472,6 +473,35 @@ class RecordView(OpiekunModelView):
         super().__init__(
             model, db, name=_l(record_type.label_plural), category=RECORDS_CATEGORY, endpoint=record_type.name
         )
+
+    # --- fields other plugins add (opiekun_record_fields) ---
+
+    def show_added_fields(self, fields: list[RecordField]) -> None:
+        """A column of the list and a row of the record page per field plugins add to the
+        type, computed once per page (:meth:`get_list`)."""
+        self.added_fields = fields
+        if not fields:
+            return
+        names = [field.name for field in fields]
+        self.column_list = [*self.column_list, *names]
+        self.column_details_list = [*self.column_details_list, *names]
+        self.column_labels = {**(self.column_labels or {}), **{field.name: field.label for field in fields}}
+        self.column_formatters = {**self.column_formatters, **dict.fromkeys(names, self.added_value)}
+
+    def get_list(self, *args, **kwargs):
+        """The page's records, and the added fields' values for them (one call per field)."""
+        count, records = super().get_list(*args, **kwargs)
+        if self.added_fields and isinstance(records, list):
+            g.opiekun_added_values = added_values(self.added_fields, [record.id for record in records])
+        return count, records
+
+    def added_value(self, _view, _context, record, name: str):
+        """An added field's value for ``record`` (from the page's values, or alone on a record page)."""
+        values = g.get("opiekun_added_values") or {}
+        if record.id not in values:
+            values = added_values(self.added_fields, [record.id])
+        value = values[record.id].get(name)
+        return "—" if value is None else value
 
     # --- what the list shows ---
 

@@ -58,6 +58,6 @@ def build_api_blueprint(registry: RecordTypeRegistry) -> Blueprint:
     system.add_routes(blueprint)
     for record_type in registry:
         if record_type.api is not None and record_type.api_path:
-            add_record_routes(blueprint, record_type)
+            add_record_routes(blueprint, record_type, registry.fields_of(record_type))
     blueprint.teardown_request(reset_actor)
     return blueprint

@@ -4,8 +4,10 @@ For a type with ``api_path = "companies"`` this adds ``GET/POST /companies`` and
 ``GET/PATCH/DELETE /companies/<id>``, validated and documented from the type's schemas.
 """
 
+from typing import Any
+
 from flask import Blueprint
-from pydantic import create_model
+from pydantic import BaseModel, Field, create_model
 
 from opiekun import record_queries, record_rules
 from opiekun.api.pagination import paginate
@@ -13,18 +15,39 @@ from opiekun.api.schemas import Page, RecordListQuery
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
-from opiekun.record_registry import RecordType
+from opiekun.record_registry import RecordField, RecordType, added_values
 
 
-def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
-    """Add the five CRUD routes of ``record_type`` to ``blueprint``."""
+def answer_model(title: str, read: type[BaseModel], added: list[RecordField]) -> type[BaseModel]:
+    """The type's answer: its read schema, plus the fields plugins add to it."""
+    if not added:
+        return read
+    extra: dict[str, Any] = {
+        field.name: (field.type | None, Field(None, description=field.description or None)) for field in added
+    }
+    return create_model(f"{title}Out", __base__=read, **extra)
+
+
+def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list[RecordField] = ()) -> None:
+    """Add the five CRUD routes of ``record_type`` to ``blueprint``; answers carry the
+    fields plugins add to the type (``added``), computed once per page."""
     api = record_type.api
     name = record_type.name
     title = "".join(part.capitalize() for part in name.split("_"))
     bases = (RecordListQuery, api.filters) if api.filters else (RecordListQuery,)
     list_query = create_model(f"{title}ListQuery", __base__=bases)
-    page_model = create_model(f"{title}Page", __base__=Page[api.read])
+    read = answer_model(title, api.read, list(added))
+    page_model = create_model(f"{title}Page", __base__=Page[read])
     tags = [record_type.label_plural]
+
+    def with_added(items: list[BaseModel]) -> list[BaseModel]:
+        if not added:
+            return items
+        values = added_values(added, [item.id for item in items])
+        return [item.model_copy(update=values[item.id]) for item in items]
+
+    def one(record) -> BaseModel:
+        return with_added([read.model_validate(record)])[0]
 
     @validate(query=list_query, answers={200: page_model}, tags=tags, operation_id=f"list_{name}")
     def list_records():
@@ -32,22 +55,23 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
         statement = record_queries.sorted_records(
             record_type, record_queries.filtered_records(record_type, query), query.sort
         )
-        return paginate(statement, query, api.read, page_model)
+        page = paginate(statement, query, read, page_model)
+        return page.model_copy(update={"items": with_added(page.items)})
 
-    @validate(json=api.create, answers={201: api.read}, tags=tags, operation_id=f"create_{name}")
+    @validate(json=api.create, answers={201: read}, tags=tags, operation_id=f"create_{name}")
     def create_record():
         body = request_body()
         record = record_rules.save_record(
             record_type, record_type.model(), body.model_dump(exclude_unset=True), "create", current_api_user()
         )
         db.session.commit()
-        return api.read.model_validate(record), 201
+        return one(record), 201
 
-    @validate(answers={200: api.read}, tags=tags, operation_id=f"get_{name}")
+    @validate(answers={200: read}, tags=tags, operation_id=f"get_{name}")
     def get_record(record_id: int):
-        return api.read.model_validate(record_queries.get_record(record_type, record_id))
+        return one(record_queries.get_record(record_type, record_id))
 
-    @validate(json=api.update, answers={200: api.read}, tags=tags, operation_id=f"update_{name}")
+    @validate(json=api.update, answers={200: read}, tags=tags, operation_id=f"update_{name}")
     def update_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "update")
@@ -55,7 +79,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType) -> None:
             record_type, record, request_body().model_dump(exclude_unset=True), "update", current_api_user()
         )
         db.session.commit()
-        return api.read.model_validate(record)
+        return one(record)
 
     @validate(answers={204: None}, tags=tags, operation_id=f"delete_{name}")
     def delete_record(record_id: int):

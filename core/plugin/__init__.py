@@ -82,7 +82,7 @@ from opiekun.pagination import fetch, page_of
 from opiekun.permissions import Permission, has_permission, role_exists
 from opiekun.plugin_activity import gaps_of
 from opiekun.record_queries import filtered_records, get_record
-from opiekun.record_registry import RecordApi, RecordType, RecordTypeRegistry, record_types
+from opiekun.record_registry import RecordApi, RecordField, RecordType, RecordTypeRegistry, record_types
 from opiekun.record_rules import may_change
 from opiekun.spreadsheets import xlsx_text
 from opiekun.stored_settings import SettingsStore, StoredSetting
@@ -112,6 +112,7 @@ __all__ = [
     "Pipeline",
     "PluginGap",
     "RecordApi",
+    "RecordField",
     "RecordMixin",
     "RecordType",
     "RecordTypeRegistry",

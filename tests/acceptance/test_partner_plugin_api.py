@@ -256,3 +256,25 @@ def test_the_panel_shows_the_plugins_refusal_in_polish(app, api, admin, company,
     )
     assert "Agrotech sp. z o.o. ma 1 aktywną umowę: najpierw ją zakończ" in html.unescape(page.get_data(as_text=True))
     assert api.get(f"/companies/{company['id']}", admin).status_code == 200
+
+
+# --- fields a plugin adds to a core record type ------------------------------------------------
+
+
+def test_a_company_shows_its_active_contracts_in_the_api_and_the_panel(app, api, admin, company, contract):
+    """The example plugin adds ``active_contracts`` to companies (``opiekun_record_fields``):
+    in the API's answers and schema, and as a column of the companies' list — declared,
+    not patched into the core."""
+    from opiekun.testing import logged_in
+
+    other = api.post("/companies", admin, json={"name": "Bez umów"}).get_json()
+    assert api.get(f"/companies/{company['id']}", admin).get_json()["active_contracts"] == 1
+    listed = {item["id"]: item["active_contracts"] for item in api.get("/companies", admin).get_json()["items"]}
+    assert listed == {company["id"]: 1, other["id"]: 0}
+    schema = api.get("/openapi.json", None).get_json()["components"]["schemas"]
+    assert any("active_contracts" in body.get("properties", {}) for name, body in schema.items() if "Company" in name)
+
+    page = " ".join(logged_in(app, admin).text("/admin/company/").split())
+    assert "Aktywne umowy" in page
+    assert api.patch(f"/contracts/{contract['id']}", admin, json={"status": "ended"}).status_code == 200
+    assert api.get(f"/companies/{company['id']}", admin).get_json()["active_contracts"] == 0

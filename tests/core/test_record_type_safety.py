@@ -8,6 +8,8 @@ for ``name``."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -104,3 +106,50 @@ def test_search_columns_default_to_name_or_else_the_text_columns():
 
     assert RecordType("company", Company, "Company", "Companies").search_columns == ("name",)
     assert RecordType("visit", Visit, "Visit", "Visits").search_columns == ("place", "note")
+
+
+def test_a_field_added_to_another_type_is_computed_once_per_page(tmp_path, fresh_database):
+    """``opiekun_record_fields``: the values of a page come from one call, in the API and
+    in the admin list; a field named like one of the model's columns stops the start."""
+    from opiekun.plugin import RecordField
+
+    calls = []
+
+    def score_of(ids):
+        calls.append(sorted(ids))
+        return {record_id: record_id * 10 for record_id in ids}
+
+    scoring = make_plugin(
+        "scoring",
+        opiekun_record_fields=lambda record_type: (
+            [RecordField("score", "Score", score_of, int)] if record_type.name == "visit" else []
+        ),
+    )
+    app = build_app(tmp_path / "app", fresh_database.url(), extra_plugins=[visits_plugin, scoring])
+    api = ApiClient(app)
+    admin = api.create_user("admin@firma.example", role="admin")
+    ids = [
+        created(api.post("/visits", admin, json={"place": f"Miejsce {n}", "visited_on": "2026-12-01"}))["id"]
+        for n in range(3)
+    ]
+    calls.clear()
+    items = api.get("/visits", admin).get_json()["items"]
+    assert {item["id"]: item["score"] for item in items} == {record_id: record_id * 10 for record_id in ids}
+    assert calls == [sorted(ids)], "one call for the page"
+    calls.clear()
+    page = logged_in(app, admin).text("/admin/visit/")
+    text = " ".join(re.sub(r"<[^>]+>", " ", page[page.index("<body") :]).split())
+    assert "Score" in text, "its column"
+    row = text.split("Miejsce 2", 1)[1].split("Miejsce 1", 1)[0].split()
+    assert row[-1] == str(ids[2] * 10), row
+    assert calls == [sorted(ids)], "one call for the page"
+    closed(app)
+
+    clashing = make_plugin(
+        "clashing",
+        opiekun_record_fields=lambda record_type: (
+            [RecordField("place", "Place", score_of)] if record_type.name == "visit" else []
+        ),
+    )
+    with pytest.raises(PluginError, match="the field 'place' added to the record type 'visit' is taken"):
+        build_app(tmp_path / "clash", fresh_database.url(), extra_plugins=[visits_plugin, clashing])

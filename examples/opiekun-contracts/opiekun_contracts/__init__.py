@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy.orm import Session
 
-    from opiekun.plugin import DemoContext, JobDefinition, RecordType, Schedule, User
+    from opiekun.plugin import DemoContext, JobDefinition, RecordField, RecordType, Schedule, User
 
 __version__ = "1.0.0"
 
@@ -104,6 +104,29 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
     if record_type.name == "contract" and action == "update" and has_permission(user, APPROVE.name):
         return True
     return None
+
+
+@hookimpl
+def opiekun_record_fields(record_type: RecordType) -> Iterable[RecordField]:
+    """Companies show how many active contracts they have: the field ``active_contracts``
+    in the companies' API answers and a column of their admin list — declared here, not
+    patched into the core. Called for every record type: answer only for companies."""
+    if record_type.name != "company":
+        return []
+    from flask_babel import lazy_gettext as _l
+
+    from opiekun.plugin import RecordField
+    from opiekun_contracts.services import active_contracts_of
+
+    return [
+        RecordField(
+            "active_contracts",
+            _l("Active contracts"),
+            active_contracts_of,
+            int,
+            "how many active contracts the company has (the contracts plugin)",
+        )
+    ]
 
 
 @hookimpl

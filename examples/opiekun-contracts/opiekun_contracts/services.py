@@ -20,6 +20,19 @@ def date_problems(contract: Contract) -> dict[str, str]:
     return {}
 
 
+def active_contracts_of(company_ids: list[int]) -> dict[int, int]:
+    """How many active contracts each of the companies has, in one grouped query (0 for
+    companies without any): the field ``active_contracts`` this plugin adds to companies."""
+    counts = dict(
+        db.session.execute(
+            select(Contract.company_id, func.count())
+            .where(Contract.company_id.in_(company_ids), Contract.status == "active")
+            .group_by(Contract.company_id)
+        ).all()
+    )
+    return {company_id: counts.get(company_id, 0) for company_id in company_ids}
+
+
 def refuse_deleting_a_company_with_active_contracts(company: Company) -> None:
     """A company with active contracts stays until they end (raises
     :class:`~opiekun.errors.Conflict`); its ended contracts just lose the link (the core

@@ -97,7 +97,7 @@ def main() -> int:
         run_opiekun(dict(os.environ), folder, "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD)
         database.load(args.companies, args.users)
         from opiekun.extensions import db
-        from opiekun.plugin_activity import note_plugin_activity, reconcile_resumed_plugins
+        from opiekun.plugin_activity import note_plugin_activity, reconcile_resumed_plugins, summary_lines
         from opiekun.plugins.ownership.sync import apply_periods
 
         everything = app_with(folder)
@@ -127,7 +127,7 @@ def main() -> int:
                 began = time.perf_counter()
                 done = reconcile_resumed_plugins()
                 seconds = time.perf_counter() - began
-                lines = "; ".join(str(line) for reconciled in done for line in reconciled.lines) or "nothing to do"
+                lines = "; ".join(str(line) for gap in done for line in summary_lines(gap)) or "nothing to do"
                 per_thousand = f", {seconds / changed * 1000 * 1000:.0f} ms per 1,000 changed" if run == "first" else ""
                 print(f"    {run} run: {seconds:.2f} s{per_thousand} ({lines})")
     finally:

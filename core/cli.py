@@ -58,14 +58,12 @@ def init_command() -> None:
 
 def _catch_up_resumed_plugins() -> None:
     """Plugins back after being off catch up with the records changed meanwhile."""
-    from opiekun.plugin_activity import note_plugin_activity, reconcile_resumed_plugins
+    from opiekun.plugin_activity import note_plugin_activity, reconcile_resumed_plugins, span_text, summary_lines
     from opiekun.plugin_manager import PluginError
 
-    def report(reconciled) -> None:
-        gap = reconciled.gap
-        span = f"{gap.off_from:%Y-%m-%d %H:%M} – {gap.off_until:%Y-%m-%d %H:%M} UTC"
-        click.echo(f"plugin {gap.plugin} is back (off {span}); caught up with the records changed meanwhile:")
-        for line in reconciled.lines or ["nothing to change"]:
+    def report(gap) -> None:
+        click.echo(f"plugin {gap.plugin} is back (off {span_text(gap)}); caught up with the records changed meanwhile:")
+        for line in summary_lines(gap) or ["nothing to change"]:
             click.echo(f"    {line}")
 
     note_plugin_activity()
@@ -81,13 +79,10 @@ def _check_before_running() -> None:
     plugins run (a plugin off since the last start begins a time off, one back ends it —
     other commands, run with other settings for a look, do not count); a plugin back from
     a time off that has not caught up yet is said, not refused."""
-    from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from opiekun.extensions import db
     from opiekun.migration_runner import outdated_branches
-    from opiekun.models import PluginGap
-    from opiekun.plugin_activity import note_plugin_activity
+    from opiekun.plugin_activity import note_plugin_activity, pending_gaps
 
     try:
         outdated = outdated_branches()
@@ -100,11 +95,7 @@ def _check_before_running() -> None:
         )
         raise click.ClickException(f"the database schema is behind the code: {described}; run opiekun init first")
     note_plugin_activity()
-    enabled = current_app.extensions["opiekun.plugins"].names
-    waiting = db.session.scalars(
-        select(PluginGap.plugin).where(PluginGap.reconciled_at.is_(None), PluginGap.plugin.in_(enabled))
-    ).all()
-    for name in sorted(set(waiting)):
+    for name in sorted({gap.plugin for gap in pending_gaps()}):
         click.echo(
             f"warning: plugin {name} is back after a time off but has not caught up with the records "
             "changed meanwhile: run opiekun init",
@@ -243,6 +234,7 @@ def plugins_command(context: click.Context) -> None:
 @with_appcontext
 def list_plugins() -> None:
     """Every installed plugin with its state (what ``opiekun plugins`` prints)."""
+    from opiekun.plugin_activity import span_text
     from opiekun.plugin_states import plugin_states
 
     states = plugin_states()
@@ -259,7 +251,7 @@ def list_plugins() -> None:
             click.echo(f"    off since {state.off_since:%Y-%m-%d %H:%M} UTC")
         gap = state.last_gap
         if gap is not None:
-            span = f"{gap.off_from:%Y-%m-%d %H:%M} – {gap.off_until:%Y-%m-%d %H:%M} UTC"
+            span = span_text(gap)
             if gap.reconciled_at is None:
                 click.echo(
                     f"    back after being off {span}: run opiekun init to catch up with the records changed meanwhile"

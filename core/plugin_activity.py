@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, inspect, select, update
@@ -43,7 +42,7 @@ CATCHING_UP = Actor(job="opiekun init")
 def note_plugin_activity() -> list[PluginGap]:
     """Note which installed plugins are on now; returns the gaps that closed (plugins back
     after being off). Does nothing before the schema exists, and only logs when the
-    database cannot be reached (the app still starts; ``opiekun init`` says more)."""
+    database cannot be reached (the command goes on; ``opiekun init`` says more)."""
     try:
         if not inspect(db.engine).has_table(PluginActivity.__tablename__):
             return []
@@ -110,27 +109,27 @@ def forget_plugin(plugin: str) -> None:
     db.session.execute(delete(PluginGap).where(PluginGap.plugin == plugin))
 
 
-@dataclass(frozen=True)
-class Reconciled:
-    """What one plugin back from a gap changed to catch up."""
+def pending_gaps() -> list[PluginGap]:
+    """The times off of enabled plugins not caught up with yet, oldest first."""
+    enabled = current_app.extensions["opiekun.plugins"].names
+    return list(
+        db.session.scalars(
+            select(PluginGap)
+            .where(PluginGap.reconciled_at.is_(None), PluginGap.plugin.in_(enabled))
+            .order_by(PluginGap.off_from)
+        )
+    )
 
-    gap: PluginGap
-    lines: list[Message]
 
-
-def reconcile_resumed_plugins(report: Callable[[Reconciled], None] = lambda _: None) -> list[Reconciled]:
+def reconcile_resumed_plugins(report: Callable[[PluginGap], None] = lambda _: None) -> list[PluginGap]:
     """Ask every enabled plugin back from a gap not yet caught up with to catch up
-    (``opiekun_plugin_resumed``), one plugin per transaction; ``report`` is told as each
-    is done. A plugin that fails rolls back its own catching up (its gap stays open, for
-    the next ``opiekun init``) and stops here with :class:`~opiekun.plugin_manager.PluginError`."""
+    (``opiekun_plugin_resumed``), one plugin per transaction; ``report`` is told of each
+    gap as it is caught up with (what changed: :func:`summary_lines`). A plugin that fails
+    rolls back its own catching up (its gap stays open, for the next ``opiekun init``) and
+    stops here with :class:`~opiekun.plugin_manager.PluginError`."""
     host = current_app.extensions["opiekun.plugins"]
-    pending = db.session.scalars(
-        select(PluginGap)
-        .where(PluginGap.reconciled_at.is_(None), PluginGap.plugin.in_(host.names))
-        .order_by(PluginGap.off_from)
-    ).all()
     done = []
-    for gap in pending:
+    for gap in pending_gaps():
         try:
             with acting_as(CATCHING_UP):
                 answers = host.plugin_resumed(gap.plugin, db.session, gap)
@@ -144,15 +143,19 @@ def reconcile_resumed_plugins(report: Callable[[Reconciled], None] = lambda _: N
                 f"plugin {gap.plugin!r} failed to catch up with the records changed while it was off "
                 f"({type(error).__name__}: {error}); nothing of it was saved: fix the cause and run opiekun init again"
             ) from error
-        reconciled = Reconciled(gap, lines)
-        report(reconciled)
-        done.append(reconciled)
+        report(gap)
+        done.append(gap)
     return done
 
 
 def summary_lines(gap: PluginGap) -> list[Message]:
     """What catching up after ``gap`` changed, as messages (translated where shown)."""
     return [_message(stored) for stored in gap.summary or []]
+
+
+def span_text(gap: PluginGap) -> str:
+    """The time off in UTC, for the command line (``2026-12-04 15:58 – 2026-12-06 15:58 UTC``)."""
+    return f"{gap.off_from:%Y-%m-%d %H:%M} – {gap.off_until:%Y-%m-%d %H:%M} UTC"
 
 
 def _stored(line: Message) -> dict:

@@ -32,7 +32,7 @@ def test_an_admin_sees_when_plugins_were_off_and_what_catching_up_changed(admin_
         )
         db.session.commit()
         caught_up = reconcile_resumed_plugins()  # what `opiekun init` runs
-        assert sorted(reconciled.gap.plugin for reconciled in caught_up) == ["audit", "ownership"]
+        assert sorted(gap.plugin for gap in caught_up) == ["audit", "ownership"]
 
     page = admin_page
     page.get_by_role("link", name="Administracja", exact=True).click()

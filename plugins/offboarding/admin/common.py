@@ -5,7 +5,7 @@ pages, the viewer, and reading a page's transfer or user (404 when there is none
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import abort, url_for
@@ -63,6 +63,11 @@ def option_labels() -> dict[str, str]:
     from opiekun.plugins.offboarding.planning import declared_options
 
     return {**OPTION_LABELS, **{option.name: option.label for option in declared_options()}}
+
+
+def switched_on_labels(options: Mapping[str, Any]) -> list[str]:
+    """The labels of the switches that are on in ``options`` (by name), in the form's order."""
+    return [str(label) for name, label in option_labels().items() if options.get(name)]
 
 
 #: Kinds held through the record's ``owner_id``: the record list filtered by owner shows them.

@@ -148,7 +148,7 @@ class DepartedUsersView(OpiekunModelView):
             labels = {**LABELS, **labels}
             succeeded, expected = attempt(lambda: planning.expected_transfer(plan), labels)
             if succeeded:
-                summary = TransferSummary.of(expected, plan, form)
+                summary = TransferSummary.of(expected, plan)
                 confirmed = request.form.get("confirmed")
                 if confirmed == summary.fingerprint:
                     succeeded, transfer = attempt(lambda: running.start_transfer(plan, viewer()), labels)

@@ -16,7 +16,13 @@ from wtforms.validators import NumberRange, Optional
 
 from opiekun.plugin import RecordType, User, user_label
 from opiekun.plugin.admin import AdminForm, active_users
-from opiekun.plugins.offboarding.admin.common import OPTION_LABELS, part_label, type_label, user_labels
+from opiekun.plugins.offboarding.admin.common import (
+    OPTION_LABELS,
+    part_label,
+    switched_on_labels,
+    type_label,
+    user_labels,
+)
 from opiekun.plugins.offboarding.planning import (
     ExpectedTransfer,
     SplitPart,
@@ -187,7 +193,7 @@ class TransferSummary:
     fingerprint: str
 
     @classmethod
-    def of(cls, expected: ExpectedTransfer, plan: TransferPlan, form: TransferForm) -> TransferSummary:
+    def of(cls, expected: ExpectedTransfer, plan: TransferPlan) -> TransferSummary:
         names = user_labels(step.step.to_user_id for step in expected.steps)
         grouped: dict[int, list[SummaryRow]] = {}
         for step in expected.steps:
@@ -199,14 +205,21 @@ class TransferSummary:
                     step.count,
                 )
             )
-        options = [str(label) for name, label in OPTION_LABELS.items() if form[name].data]
-        options += [str(option.label) for option, value in plugin_options(plan) if value]
+        switches = plugin_options(plan)
+        options = switched_on_labels(
+            {
+                "include_closed": plan.include_closed,
+                "follow_company": plan.follow_company,
+                "allow_active": plan.allow_active,
+                **{option.name: value for option, value in switches},
+            }
+        )
         seen = repr((plan, [(step.step, step.count) for step in expected.steps]))
         return cls(
             recipients=[RecipientSummary(names[user_id], rows) for user_id, rows in grouped.items()],
             total=expected.total,
             options=options,
             follow_company=plan.follow_company,
-            redirected=any(option.redirects and value for option, value in plugin_options(plan)),
+            redirected=any(option.redirects and value for option, value in switches),
             fingerprint=hashlib.sha256(seen.encode()).hexdigest()[:32],
         )

@@ -28,12 +28,12 @@ from opiekun.plugins.offboarding.admin.common import (
     items_kept,
     items_put_back,
     label_of,
-    option_labels,
     page_arg,
     page_of,
     part_label,
     record_url,
     status_badge,
+    switched_on_labels,
     transfer_url,
     type_label,
     undone_text,
@@ -49,8 +49,7 @@ from opiekun.plugins.offboarding.undo import undo_transfer
 
 def switched_on(transfer: Transfer) -> list[str]:
     """The options the transfer was started with."""
-    options = {**(transfer.options or {}), "include_closed": transfer.include_closed}
-    return [str(label) for name, label in option_labels().items() if options.get(name)]
+    return switched_on_labels({**(transfer.options or {}), "include_closed": transfer.include_closed})
 
 
 def what_label(counts: dict[str, dict[str, int]], object_type: str, field: str) -> str:

@@ -23,7 +23,15 @@ A complete example is ``tests/test_contracts_plugin.py`` of the example plugin
 
 from __future__ import annotations
 
-from opiekun.testing.apps import PASSWORD, FreshDatabase, build_app, empty_tables, make_settings, on_postgres
+from opiekun.testing.apps import (
+    PASSWORD,
+    FreshDatabase,
+    build_app,
+    close_app,
+    empty_tables,
+    make_settings,
+    on_postgres,
+)
 from opiekun.testing.clients import AdminBrowser, ApiClient, flashed, logged_in
 from opiekun.testing.plugins import ChangeRecorder, make_plugin
 
@@ -34,6 +42,7 @@ __all__ = [
     "ChangeRecorder",
     "FreshDatabase",
     "build_app",
+    "close_app",
     "empty_tables",
     "flashed",
     "logged_in",

@@ -111,6 +111,14 @@ def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settin
     return app
 
 
+def close_app(application) -> None:
+    """Let go of ``application``'s database connections (before another process — an
+    ``opiekun`` command, another app — works on the same database, or when a test ends)."""
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def empty_tables(application) -> None:
     with application.app_context():
         db.session.remove()

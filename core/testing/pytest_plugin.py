@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from opiekun.extensions import db
-from opiekun.testing.apps import FreshDatabase, build_app, empty_tables
+from opiekun.testing.apps import FreshDatabase, build_app, close_app, empty_tables
 from opiekun.testing.clients import AdminBrowser, ApiClient, logged_in
 from opiekun.testing.plugins import ChangeRecorder
 
@@ -45,9 +44,7 @@ def opiekun_app(request, tmp_path_factory, opiekun_databases):
         plugins=(*chosen, _RECORDER.module.MANIFEST.name) if chosen else None,
     )
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -161,21 +161,19 @@ def test_the_report_command_counts_contracts_and_lists_those_ending_soon(app, se
 def test_the_reports_default_horizon_is_a_setting_read_when_the_app_is_ready(tmp_path, fresh_database):
     """``opiekun_app_ready``: OPIEKUN_CONTRACTS_REPORT_DAYS is the report's default; a bad
     value stops the start naming the plugin, before anything runs."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from tests.core.test_plugin_lifecycle import opiekun
+    from tests.core.test_plugin_lifecycle import database, opiekun
 
     url = fresh_database.url()
     assert opiekun(url, tmp_path, "init").returncode == 0
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
+    with database(url, write=True) as connection:
         connection.execute(
             text(
                 "INSERT INTO contracts (name, value, start_date, status, created_at, updated_at) "
                 "VALUES ('Serwis', 100, '2026-01-01', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
             )
         )
-    engine.dispose()
     report = opiekun(url, tmp_path, "contracts-report", OPIEKUN_CONTRACTS_REPORT_DAYS="7")
     assert report.returncode == 0, report.stderr
     assert "ending within 7 day(s)" in report.stdout

@@ -19,13 +19,12 @@ import opiekun_contracts
 import pytest
 from redis import Redis
 from rq import Queue
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from opiekun.jobs import QUEUE_NAME
-from opiekun.testing.apps import TEST_REDIS_URL, build_app
+from opiekun.testing.apps import TEST_REDIS_URL, build_app, close_app
 from opiekun.testing.clients import ApiClient
-from tests.core.test_plugin_catch_up import closed, query
-from tests.core.test_plugin_lifecycle import fill_in, opiekun, revisions
+from tests.core.test_plugin_lifecycle import database, fill_in, opiekun, query, revisions
 
 
 def partner_copy(tmp_path: Path) -> dict[str, str]:
@@ -40,12 +39,8 @@ def partner_copy(tmp_path: Path) -> dict[str, str]:
 
 
 def columns_of(database_url: str, table: str) -> set[str]:
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.connect() as connection:
-            return {column["name"] for column in inspect(connection).get_columns(table)}
-    finally:
-        engine.dispose()
+    with database(database_url) as connection:
+        return {column["name"] for column in inspect(connection).get_columns(table)}
 
 
 def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninstalled(tmp_path, fresh_database):
@@ -61,7 +56,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
         json={"name": "Serwis 2027", "company_id": company["id"], "start_date": "2026-01-01", "value": "1200.00"},
     )
     assert contract.status_code == 201, contract.get_json()
-    closed(everything)
+    close_app(everything)
 
     off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="contracts", **partner)
     assert off.returncode == 0, off.stderr
@@ -75,7 +70,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
     refused = api_off.delete(f"/companies/{company['id']}", admin)
     assert refused.status_code == 409, "its table still names the company: the company stays"
     assert api_off.get(f"/companies/{company['id']}", admin).status_code == 200
-    closed(reduced)
+    close_app(reduced)
 
     written = opiekun(
         url,
@@ -121,7 +116,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
 
     without = build_app(tmp_path / "without", url, plugins_disabled=("contracts",))
     assert ApiClient(without).delete(f"/companies/{company['id']}", admin).status_code == 204, "nothing names it now"
-    closed(without)
+    close_app(without)
 
     fresh = opiekun(url, tmp_path, "init", **partner)
     assert fresh.returncode == 0, fresh.stderr
@@ -148,7 +143,7 @@ def test_uninstalling_a_plugin_removes_its_jobs_waiting_in_the_queue(tmp_path, f
 
         waiting = enqueue("contracts.end_expired")
         other = enqueue("ownership.apply_periods")
-    closed(app)
+    close_app(app)
     queue = Queue(QUEUE_NAME, connection=redis)
     assert set(queue.get_job_ids()) == {waiting, other}
 

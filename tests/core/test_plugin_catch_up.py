@@ -7,21 +7,9 @@ the command line, on the plugins page and above the history."""
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
-
-from opiekun.extensions import db
-from opiekun.testing.apps import build_app
+from opiekun.testing.apps import build_app, close_app
 from opiekun.testing.clients import ApiClient, logged_in
-from tests.core.test_plugin_lifecycle import opiekun
-
-
-def query(database_url: str, sql: str, **params) -> list[tuple]:
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql), params)]
-    finally:
-        engine.dispose()
+from tests.core.test_plugin_lifecycle import opiekun, query
 
 
 def periods_of(database_url: str, company_id: int) -> list[tuple]:
@@ -31,12 +19,6 @@ def periods_of(database_url: str, company_id: int) -> list[tuple]:
         "WHERE object_type = 'company' AND object_id = :id AND kind = 'primary' ORDER BY valid_from, id",
         id=company_id,
     )
-
-
-def closed(app) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhile(tmp_path, fresh_database):
@@ -57,7 +39,7 @@ def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhil
         json={"title": "Telefon", "type_id": type_id, "object_type": "company", "object_id": deleted["id"]},
     ).get_json()
     assert periods_of(url, deleted["id"]) == [(anna["id"], True)]
-    closed(everything)
+    close_app(everything)
 
     off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="ownership,tasks,audit,offboarding")
     assert off.returncode == 0, off.stderr
@@ -71,7 +53,7 @@ def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhil
     created = api_off.post("/companies", admin, json={"name": "Drukarnia", "owner_id": piotr["id"]}).get_json()
     leaver = api_off.create_user("leaver@firma.example", name="Leon Odchodzący")
     assert api_off.patch(f"/users/{leaver['id']}", admin, json={"status": "departed"}).status_code == 200
-    closed(reduced)
+    close_app(reduced)
     assert periods_of(url, deleted["id"]) == [(anna["id"], True)], "nobody told ownership while it was off"
 
     back = opiekun(url, tmp_path, "init")
@@ -113,7 +95,7 @@ def test_plugins_back_from_a_time_off_catch_up_with_the_records_changed_meanwhil
     listed = ApiClient(on_again).get("/audit", admin).get_json()
     [gap] = listed["gaps"]
     assert gap["off_from"] < gap["off_until"], "integrators see the gap too"
-    closed(on_again)
+    close_app(on_again)
 
 
 def test_a_plugin_switched_on_for_the_first_time_has_no_time_off(tmp_path, fresh_database):

@@ -10,16 +10,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
-from opiekun.extensions import db
 from opiekun.manifest import PluginManifest
 from opiekun.plugin_manager import Plugin, PluginError, discover_plugins, resolve_plugins
-from opiekun.testing.apps import SECRET_KEY, build_app
+from opiekun.testing.apps import SECRET_KEY, build_app, close_app
 from opiekun.testing.clients import ApiClient, logged_in
 
 
@@ -41,22 +42,30 @@ def opiekun(
     )
 
 
-def revisions(database_url: str) -> set[str]:
+@contextmanager
+def database(database_url: str, write: bool = False) -> Iterator[Connection]:
+    """A connection to ``database_url`` from outside the product, as an operator's SQL
+    client would have (``write``: committed at the end)."""
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
-        with engine.connect() as connection:
-            return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+        with engine.begin() if write else engine.connect() as connection:
+            yield connection
     finally:
         engine.dispose()
+
+
+def query(database_url: str, sql: str, **params) -> list[tuple]:
+    """The rows of ``sql`` on ``database_url``."""
+    with database(database_url) as connection:
+        return [tuple(row) for row in connection.execute(text(sql), params)]
+
+
+def revisions(database_url: str) -> set[str]:
+    return {revision for (revision,) in query(database_url, "SELECT version_num FROM alembic_version")}
 
 
 def count_rows(database_url: str, table: str) -> int:
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-    finally:
-        engine.dispose()
+    return query(database_url, f"SELECT count(*) FROM {table}")[0][0]
 
 
 def test_plugins_switched_off_keep_their_data_and_come_back_with_it(tmp_path, fresh_database):
@@ -72,9 +81,7 @@ def test_plugins_switched_off_keep_their_data_and_come_back_with_it(tmp_path, fr
         json={"title": "Telefon", "type_id": type_id, "object_type": "company", "object_id": company["id"]},
     )
     assert task.status_code == 201, task.get_json()
-    with everything.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(everything)
 
     off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS="ownership,audit")
     assert off.returncode == 0, off.stderr
@@ -87,9 +94,7 @@ def test_plugins_switched_off_keep_their_data_and_come_back_with_it(tmp_path, fr
     api_reduced = ApiClient(reduced)
     assert api_reduced.get("/tasks", admin).status_code == 404, "the routes of a plugin that is off are gone"
     assert api_reduced.get(f"/companies/{company['id']}", admin).status_code == 200
-    with reduced.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(reduced)
 
     back = opiekun(url, tmp_path, "init")
     assert back.returncode == 0, back.stderr
@@ -97,9 +102,7 @@ def test_plugins_switched_off_keep_their_data_and_come_back_with_it(tmp_path, fr
     again = build_app(tmp_path / "again", url)
     listed = ApiClient(again).get("/tasks", admin).get_json()
     assert [item["title"] for item in listed["items"]] == ["Telefon"], "the data is back"
-    with again.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(again)
 
 
 def test_a_dormant_branch_is_upgraded_when_its_plugin_comes_back(tmp_path, fresh_database):
@@ -124,10 +127,8 @@ def test_a_dormant_branch_is_upgraded_when_its_plugin_comes_back(tmp_path, fresh
 def test_a_revision_of_a_plugin_no_longer_installed_is_named_with_the_fix(tmp_path, fresh_database):
     url = fresh_database.url()
     assert opiekun(url, tmp_path, "init").returncode == 0
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
+    with database(url, write=True) as connection:
         connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('visits_0001')"))
-    engine.dispose()
     refused = opiekun(url, tmp_path, "init")
     assert refused.returncode == 1
     assert "the database holds revision 'visits_0001' of the plugin 'visits', which is not installed" in refused.stderr
@@ -167,9 +168,7 @@ def test_every_installed_plugin_is_listed_with_its_state_and_schema(tmp_path, fr
     assert "tabele zachowane na czas wyłączenia (baza tasks_0002, kod tasks_0002)" in row
     audit_row = page[page.index('id="plugin-audit"') :].split("</tr>")[0]
     assert "włączony" in audit_row and "aktualne (audit_0001)" in audit_row and "opiekun_records_changed" in audit_row
-    with reduced.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(reduced)
 
 
 def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_path, fresh_database):
@@ -186,8 +185,7 @@ def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_pa
         ).status_code
         == 201
     )
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
+    with database(url, write=True) as connection:
         connection.execute(text("INSERT INTO settings (key, value) VALUES ('audit.retention_days', '30')"))
         connection.execute(
             text(
@@ -195,11 +193,8 @@ def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_pa
                 f"VALUES ({admin['id']}, 'audit.export_ready', 'Eksport gotowy', CURRENT_TIMESTAMP)"
             )
         )
-    engine.dispose()
     assert count_rows(url, "audit_entries") >= 1
-    with everything.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(everything)
 
     refused = opiekun(url, tmp_path, "plugins", "uninstall", "audit", "--yes")
     assert refused.returncode == 1 and "the plugin 'audit' is enabled: switch it off first" in refused.stderr
@@ -211,8 +206,7 @@ def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_pa
     done = opiekun(url, tmp_path, "plugins", "uninstall", "audit", "--yes", OPIEKUN_PLUGINS_DISABLED="audit")
     assert done.returncode == 0, done.stderr
     assert not any(revision.startswith("audit_") for revision in revisions(url))
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect() as connection:
+    with database(url) as connection:
         tables = set(inspect(connection).get_table_names())
         assert not {name for name in tables if name.startswith("audit_")}, tables
         assert connection.execute(text("SELECT count(*) FROM settings WHERE key LIKE 'audit.%'")).scalar_one() == 0
@@ -221,13 +215,10 @@ def test_an_uninstalled_plugin_leaves_nothing_behind_and_comes_back_fresh(tmp_pa
         )
         permissions = connection.execute(text("SELECT permissions FROM roles WHERE name = 'audytor'")).scalar_one()
         assert "audit.view" not in str(permissions)
-    engine.dispose()
 
     without = build_app(tmp_path / "without", url, plugins_disabled=("audit",))
     assert ApiClient(without).get(f"/companies/{company['id']}", admin).status_code == 200, "the core keeps running"
-    with without.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(without)
     fresh = opiekun(url, tmp_path, "init")
     assert fresh.returncode == 0, fresh.stderr
     assert count_rows(url, "audit_entries") == 0, "installed again: a fresh history"
@@ -299,10 +290,8 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     )
     assert opiekun(url, tmp_path, "init", **environment).returncode == 0
     assert "visits_0002" in revisions(url)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect() as connection:
+    with database(url) as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("visits")}
-    engine.dispose()
 
 
 def test_the_app_does_not_serve_a_plugin_whose_tables_are_not_ready(tmp_path, fresh_database):

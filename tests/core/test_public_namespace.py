@@ -79,8 +79,7 @@ def test_a_partners_route_guarded_by_requires_permission(tmp_path, fresh_databas
     from flask import Blueprint
 
     from opiekun.plugin.api import requires_permission
-    from opiekun.testing import ApiClient, build_app, make_plugin
-    from tests.core.test_plugin_catch_up import closed
+    from opiekun.testing import ApiClient, build_app, close_app, make_plugin
 
     guarded = Blueprint("api_guarded", __name__, url_prefix="/api/v1/guarded")
 
@@ -99,4 +98,4 @@ def test_a_partners_route_guarded_by_requires_permission(tmp_path, fresh_databas
     assert refused.status_code == 403
     assert "contracts.approve" in refused.get_json()["error"]["message"]
     assert api.get("/guarded/", manager).get_json() == {"approved": True}
-    closed(app)
+    close_app(app)

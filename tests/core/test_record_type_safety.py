@@ -17,10 +17,9 @@ from alembic.migration import MigrationContext
 from opiekun.extensions import db
 from opiekun.plugin_manager import Plugin, PluginError, PluginHost
 from opiekun.record_registry import RecordType
-from opiekun.testing.apps import build_app
+from opiekun.testing.apps import build_app, close_app
 from opiekun.testing.clients import ApiClient, logged_in
 from opiekun.testing.plugins import make_plugin
-from tests.core.test_plugin_catch_up import closed
 from tests.offboarding.transfer_helpers import TRANSFERS, created, depart, transfer
 from tests.support import visits_plugin
 
@@ -29,7 +28,7 @@ from tests.support import visits_plugin
 def visits_app(tmp_path, fresh_database):
     app = build_app(tmp_path, fresh_database.url(), extra_plugins=[visits_plugin])
     yield app
-    closed(app)
+    close_app(app)
 
 
 def test_a_record_type_without_a_name_column_works_everywhere(visits_app):
@@ -143,7 +142,7 @@ def test_a_field_added_to_another_type_is_computed_once_per_page(tmp_path, fresh
     row = text.split("Miejsce 2", 1)[1].split("Miejsce 1", 1)[0].split()
     assert row[-1] == str(ids[2] * 10), row
     assert calls == [sorted(ids)], "one call for the page"
-    closed(app)
+    close_app(app)
 
     clashing = make_plugin(
         "clashing",

@@ -4,8 +4,7 @@ plugin offers — ownership's, when ownership is off — is a 422 and nothing st
 
 from __future__ import annotations
 
-from opiekun.testing import ApiClient, build_app
-from tests.core.test_plugin_catch_up import closed
+from opiekun.testing import ApiClient, build_app, close_app
 from tests.offboarding.transfer_helpers import TRANSFERS, created, depart, transfer
 
 
@@ -57,4 +56,4 @@ def test_ownerships_switches_are_refused_while_ownership_is_off(tmp_path, fresh_
     )
     assert refused.status_code == 422, "was 202: accepted and ignored"
     assert refused.get_json()["error"]["fields"] == {"options.promote_deputies": "no enabled plugin offers this option"}
-    closed(app)
+    close_app(app)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from opiekun.extensions import db
-from opiekun.testing.apps import build_app
+from opiekun.testing.apps import build_app, close_app
 
 PLUGINS = ("ownership", "contracts")
 
@@ -21,6 +20,4 @@ def app(tmp_path_factory, fresh_database):
     """One app with ownership and contracts per test module."""
     application = build_app(tmp_path_factory.mktemp("ownership"), fresh_database.url(), plugins=PLUGINS)
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(application)

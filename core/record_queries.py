@@ -16,7 +16,7 @@ from opiekun.errors import Invalid, Message
 from opiekun.labels import record_type_label
 from opiekun.lookups import get_by_id
 from opiekun.models import User
-from opiekun.record_registry import RecordType
+from opiekun.record_registry import RecordField, RecordType, record_types
 
 
 class RecordListFilter(Protocol):
@@ -30,7 +30,8 @@ class RecordListFilter(Protocol):
     q: str | None
 
     def field_filters(self) -> Mapping[str, Any]:
-        """The type's own filters that are set: ``{field: value}``, each meaning ``field == value``."""
+        """The type's own filters that are set: ``{field: value}``, each meaning ``field == value``
+        (``<field>_min``/``_max`` bound a field a plugin adds)."""
         ...
 
 
@@ -47,9 +48,24 @@ def filtered_records(record_type: RecordType, list_filter: RecordListFilter) -> 
         statement = statement.join(owner, model.owner_id == owner.id).where(owner.status == list_filter.owner_status)
     if list_filter.q:
         statement = statement.where(search_condition(record_type, list_filter.q))
+    added = {field.name: field for field in record_types().fields_of(record_type) if field.filterable}
     for field, value in list_filter.field_filters().items():
-        statement = statement.where(getattr(model, field) == value)
+        statement = statement.where(field_condition(model, added, field, value))
     return statement
+
+
+def field_condition(model: Any, added: Mapping[str, RecordField], name: str, value: Any) -> ColumnElement[bool]:
+    """``name == value`` for a column of the model or a field a plugin adds (``added``);
+    ``<field>_min`` / ``<field>_max`` bound an added field."""
+    field, bound = added.get(name), None
+    if field is None and name.endswith(("_min", "_max")):
+        field, bound = added.get(name[:-4]), name[-3:]
+    if name in model.__table__.c or field is None or field.expression is None:
+        return getattr(model, name) == value
+    expression = field.expression()
+    if bound == "min":
+        return expression >= value
+    return expression <= value if bound == "max" else expression == value
 
 
 def search_condition(record_type: RecordType, text: str) -> ColumnElement[bool]:

@@ -7,8 +7,10 @@ API when it brings schemas, and a place in offboarding previews and transfers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
@@ -16,6 +18,10 @@ from flask import current_app
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.sql import ColumnElement
+
+
+#: the types of added fields filtered by a range as well as by a value
+RANGED_TYPES: tuple[type, ...] = (int, float, Decimal, dt.date, dt.datetime)
 
 
 @dataclass(frozen=True)
@@ -47,17 +53,53 @@ class RecordField:
         the model's columns).
     :param label: the column's label (a lazy ``gettext``).
     :param values: ``values(ids) -> {id: value}`` for the records of a page, in one query
-        (records missing from the answer show ``null``).
-    :param type: the value's Python type, for the OpenAPI schema (``int``, ``str``,
-        ``float``, ``bool``, ``decimal.Decimal``, ``datetime.date``).
+        (records missing from the answer show ``null``). Leave it out when you give
+        ``expression``: the values are then read through it.
+    :param type: the value's Python type, for the OpenAPI schema, the filters and the form
+        field (``int``, ``str``, ``float``, ``bool``, ``decimal.Decimal``, ``datetime.date``).
     :param description: one sentence for the API's schema.
+    :param expression: ``expression() -> SQL expression``: the field's value for one record
+        of the type, as a scalar subquery correlated with the type's model (``select(...)
+        .where(Score.company_id == Company.id).scalar_subquery()``). With it the field can be
+        filtered: the type's API list takes ``?<name>=`` (and ``<name>_min``/``<name>_max``
+        for numbers and dates), its admin list offers the same filters.
+    :param save: ``save(record, value)`` stores a value given for the field in the record's
+        admin form or its API body (``POST``/``PATCH``); called in the record's transaction
+        once the record is flushed (it has an id); raise :class:`~opiekun.errors.Invalid`
+        to refuse (nothing is saved). Without it the field is read-only.
     """
 
     name: str
     label: str
-    values: Callable[[list[int]], Mapping[int, Any]]
+    values: Callable[[list[int]], Mapping[int, Any]] | None = None
     type: type = str
     description: str = ""
+    expression: Callable[[], ColumnElement[Any]] | None = None
+    save: Callable[[Any, Any], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.values is None and self.expression is None:
+            raise TypeError(f"RecordField {self.name!r}: give values(ids) or expression()")
+
+    @property
+    def filterable(self) -> bool:
+        return self.expression is not None
+
+    @property
+    def ranged(self) -> bool:
+        """Filtered by a range too (``<name>_min``/``<name>_max``): numbers and dates."""
+        return self.filterable and self.type in RANGED_TYPES
+
+    def values_of(self, model: Any, ids: list[int]) -> Mapping[int, Any]:
+        """``{id: value}`` for the records ``ids`` of ``model``: one query."""
+        if self.values is not None:
+            return self.values(list(ids))
+        from sqlalchemy import select
+
+        from opiekun.extensions import db
+
+        statement = select(model.id, self.expression()).where(model.id.in_(ids))  # type: ignore[misc]
+        return dict(db.session.execute(statement).all())
 
 
 @dataclass(frozen=True)
@@ -181,12 +223,12 @@ class RecordTypeRegistry:
         return self.added_fields.get(record_type.name, [])
 
 
-def added_values(fields: Iterable[RecordField], ids: list[int]) -> dict[int, dict[str, Any]]:
-    """``{id: {field: value}}`` of the added ``fields`` for the records ``ids`` (one call of
-    each field's ``values``; a record it does not answer for gets ``None``)."""
+def added_values(model: type, fields: Iterable[RecordField], ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``{id: {field: value}}`` of the added ``fields`` for the records ``ids`` of ``model``
+    (one query per field; a record it does not answer for gets ``None``)."""
     values: dict[int, dict[str, Any]] = {record_id: {} for record_id in ids}
     for field in fields:
-        answered = field.values(list(ids)) if ids else {}
+        answered = field.values_of(model, ids) if ids else {}
         for record_id in ids:
             values[record_id][field.name] = answered.get(record_id)
     return values

@@ -144,6 +144,7 @@ def save_record(
     nowhere, a required field is null, or a plugin refuses the record.
     """
     values = dict(values)
+    added = split_added_values(record_type, values)
     if operation == "create":
         values.setdefault("owner_id", user.id if user else None)
         record.created_by_id = user.id if user else None
@@ -153,7 +154,26 @@ def save_record(
     if operation == "create":
         db.session.add(record)
     db.session.flush()
+    save_added_values(record_type, record, added)
     return record
+
+
+def split_added_values(record_type: RecordType, values: dict[str, Any]) -> dict[str, Any]:
+    """Take the values of fields plugins add to the type (and store) out of ``values``."""
+    stored = {field.name for field in record_types().fields_of(record_type) if field.save is not None}
+    return {name: values.pop(name) for name in list(values) if name in stored}
+
+
+def save_added_values(record_type: RecordType, record: Any, values: Mapping[str, Any]) -> None:
+    """Hand the values given for fields plugins add to ``record_type`` to the plugins that
+    store them (each field's ``save``), once ``record`` is flushed; a plugin refuses with
+    :class:`~opiekun.errors.Invalid`, and the caller's transaction saves nothing."""
+    fields = {field.name: field for field in record_types().fields_of(record_type)}
+    for name, value in values.items():
+        save = fields[name].save
+        if save is None:
+            raise Invalid(Message("some values are not valid"), {name: Message("this field cannot be changed")})
+        save(record, value)
 
 
 def delete_record(record_type: RecordType, record: Any) -> None:

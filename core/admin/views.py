@@ -38,6 +38,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from opiekun import record_rules
 from opiekun.admin.actions import BulkAction, RecordSelection
+from opiekun.admin.added_fields import added_filters, added_form_field
 from opiekun.admin.bounds import BoundedListArguments
 from opiekun.admin.dates import LocalDateField, LocalDateTimeField, LocalFilterConverter
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
@@ -478,8 +479,10 @@ class RecordView(OpiekunModelView):
 
     def show_added_fields(self, fields: list[RecordField]) -> None:
         """A column of the list and a row of the record page per field plugins add to the
-        type, computed once per page (:meth:`get_list`)."""
+        type, computed once per page (:meth:`get_list`); list filters for those with an
+        ``expression``, form fields for those with ``save``."""
         self.added_fields = fields
+        self.saved_added_fields = [field for field in fields if field.save is not None]
         if not fields:
             return
         names = [field.name for field in fields]
@@ -487,21 +490,44 @@ class RecordView(OpiekunModelView):
         self.column_details_list = [*self.column_details_list, *names]
         self.column_labels = {**(self.column_labels or {}), **{field.name: field.label for field in fields}}
         self.column_formatters = {**self.column_formatters, **dict.fromkeys(names, self.added_value)}
+        self.column_filters = [*self.column_filters, *added_filters(self.filter_converter, fields)]
 
     def get_list(self, *args, **kwargs):
-        """The page's records, and the added fields' values for them (one call per field)."""
+        """The page's records, and the added fields' values for them (one query per field)."""
         count, records = super().get_list(*args, **kwargs)
         if self.added_fields and isinstance(records, list):
-            g.opiekun_added_values = added_values(self.added_fields, [record.id for record in records])
+            g.opiekun_added_values = added_values(self.model, self.added_fields, [record.id for record in records])
         return count, records
 
-    def added_value(self, _view, _context, record, name: str):
-        """An added field's value for ``record`` (from the page's values, or alone on a record page)."""
+    def added_values_of(self, record: Any) -> dict[str, Any]:
+        """The added fields' values of ``record`` (from the page's values, or alone on a record page)."""
         values = g.get("opiekun_added_values") or {}
         if record.id not in values:
-            values = added_values(self.added_fields, [record.id])
-        value = values[record.id].get(name)
+            values = added_values(self.model, self.added_fields, [record.id])
+        return values[record.id]
+
+    def added_value(self, _view, _context, record, name: str):
+        """An added field's value for ``record``, as a cell or a row of the record page."""
+        value = self.added_values_of(record).get(name)
         return "—" if value is None else value
+
+    def fill_in_added_fields(self, form, record: Any) -> None:
+        """The form fields of the added fields show the record's values (on the form's first display)."""
+        if request.method != "GET" or record is None:
+            return
+        values = self.added_values_of(record)
+        for field in self.saved_added_fields:
+            form[field.name].data = values.get(field.name)
+
+    def save_added_fields(self, form, record: Any) -> None:
+        """Hand the values typed into the added fields to the plugins that store them
+        (:func:`opiekun.record_rules.save_added_values`, as the API does), once the record
+        has its id; a plugin's refusal shows on the form and nothing is saved."""
+        if not self.saved_added_fields:
+            return
+        given = {field.name: form[field.name].data for field in self.saved_added_fields}
+        db.session.flush()
+        obeying(record_rules.save_added_values, self.record_type, record, given, labels=self.column_labels)
 
     # --- what the list shows ---
 
@@ -604,6 +630,8 @@ class RecordView(OpiekunModelView):
         form_class = super().scaffold_form()
         for name, loader in self.reference_loaders.items():
             setattr(form_class, name, ReferenceField(loader, label=self.column_labels.get(name)))
+        for field in self.saved_added_fields:
+            setattr(form_class, field.name, added_form_field(field))
         owner = getattr(form_class, "owner", None)
         if owner is not None:  # re-created, so that it follows the links added above
             delattr(form_class, "owner")
@@ -625,6 +653,7 @@ class RecordView(OpiekunModelView):
         owner = getattr(obj, "owner", None)
         if owner is not None and owner.status != "active" and hasattr(form, "owner"):
             form.owner.query_factory = lambda: [owner, *active_users()]
+        self.fill_in_added_fields(form, obj)
         current_app.extensions["opiekun.plugins"].admin_form(self.record_type, form, obj)
         return form
 
@@ -663,6 +692,7 @@ class RecordView(OpiekunModelView):
             if "owner" not in request.form and hasattr(model, "owner"):
                 model.owner = current_user._get_current_object()
         self.check_record(model, "create" if is_created else "update")
+        self.save_added_fields(form, model)
         if isinstance(model, Deal):
             close_deal_if_form_closed_it(model, is_created)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, create_model
 
 from opiekun import record_queries, record_rules
 from opiekun.api.pagination import paginate
-from opiekun.api.schemas import Page, RecordListQuery
+from opiekun.api.schemas import Page, record_list_query, with_added_fields
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.extensions import db
@@ -30,12 +30,14 @@ def answer_model(title: str, read: type[BaseModel], added: list[RecordField]) ->
 
 def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list[RecordField] = ()) -> None:
     """Add the five CRUD routes of ``record_type`` to ``blueprint``; answers carry the
-    fields plugins add to the type (``added``), computed once per page."""
+    fields plugins add to the type (``added``), computed once per page; the list filters
+    by those with an ``expression``, the bodies take those a plugin stores."""
     api = record_type.api
     name = record_type.name
     title = "".join(part.capitalize() for part in name.split("_"))
-    bases = (RecordListQuery, api.filters) if api.filters else (RecordListQuery,)
-    list_query = create_model(f"{title}ListQuery", __base__=bases)
+    list_query = record_list_query(title, record_type, added)
+    create_body = with_added_fields(f"{title}Create", api.create, added)
+    update_body = with_added_fields(f"{title}Update", api.update, added)
     read = answer_model(title, api.read, list(added))
     page_model = create_model(f"{title}Page", __base__=Page[read])
     tags = [record_type.label_plural]
@@ -43,7 +45,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
     def with_added(items: list[BaseModel]) -> list[BaseModel]:
         if not added:
             return items
-        values = added_values(added, [item.id for item in items])
+        values = added_values(record_type.model, added, [item.id for item in items])
         return [item.model_copy(update=values[item.id]) for item in items]
 
     def one(record) -> BaseModel:
@@ -58,7 +60,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
         page = paginate(statement, query, read, page_model)
         return page.model_copy(update={"items": with_added(page.items)})
 
-    @validate(json=api.create, answers={201: read}, tags=tags, operation_id=f"create_{name}")
+    @validate(json=create_body, answers={201: read}, tags=tags, operation_id=f"create_{name}")
     def create_record():
         body = request_body()
         record = record_rules.save_record(
@@ -71,7 +73,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
     def get_record(record_id: int):
         return one(record_queries.get_record(record_type, record_id))
 
-    @validate(json=api.update, answers={200: read}, tags=tags, operation_id=f"update_{name}")
+    @validate(json=update_body, answers={200: read}, tags=tags, operation_id=f"update_{name}")
     def update_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "update")

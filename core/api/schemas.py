@@ -7,10 +7,11 @@ input is a 422, never a 500.
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from opiekun.lookups import MAX_ID
 
@@ -148,3 +149,50 @@ class ErrorBody(BaseModel):
 
 #: An id in a query string (arrives as text, so not strict).
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+# --- the fields plugins add to a record type (opiekun_record_fields) -------------------------
+
+
+#: what an added field of each Python type takes in a filter or a body: bounded like every
+#: input (``strict``: in a JSON body, where ``true`` is no number and ``"7"`` no integer)
+def added_input(value_type: type, *, strict: bool = False) -> Any:
+    inputs: dict[type, Any] = {
+        int: Annotated[int, Field(ge=-(2**53), le=2**53, strict=strict)],
+        float: Annotated[float, Field(ge=-(2.0**53), le=2.0**53, allow_inf_nan=False, strict=strict)],
+        Decimal: Annotated[Decimal, Field(max_digits=20, allow_inf_nan=False)],
+        bool: Annotated[bool, Field(strict=strict)],
+        dt.date: Day,
+        dt.datetime: dt.datetime,
+    }
+    return inputs.get(value_type, Text(200))
+
+
+def record_list_query(title: str, record_type: Any, added: Sequence[Any] = ()) -> type[RecordListQuery]:
+    """The query parameters of ``record_type``'s list: those of every list, the type's own
+    filters, and for each added field with an ``expression`` its value (and ``_min`` /
+    ``_max`` for numbers and dates). The API's list and the "records matching a filter" of
+    bulk work read the same model, so a filter means the same in both."""
+    api = record_type.api
+    bases = (RecordListQuery, api.filters) if api is not None and api.filters else (RecordListQuery,)
+    parameters: dict[str, Any] = {}
+    for field in added:
+        if not field.filterable:
+            continue
+        value = added_input(field.type) | None
+        parameters[field.name] = (value, Field(None, description=f"only records whose {field.name} is this"))
+        if field.ranged:
+            parameters[f"{field.name}_min"] = (value, Field(None, description=f"{field.name} at least this"))
+            parameters[f"{field.name}_max"] = (value, Field(None, description=f"{field.name} at most this"))
+    return create_model(f"{title}ListQuery", __base__=bases, **parameters)
+
+
+def with_added_fields(name: str, body: type[BaseModel], added: Sequence[Any]) -> type[BaseModel]:
+    """``body`` (a record type's create or update schema), taking also the added fields a
+    plugin stores (those with ``save``), each optional."""
+    stored = {
+        field.name: (added_input(field.type, strict=True) | None, Field(None, description=field.description or None))
+        for field in added
+        if field.save is not None
+    }
+    return create_model(name, __base__=body, **stored) if stored else body

@@ -22,6 +22,7 @@ from opiekun.api.schemas import (
     RecordListQuery,
     RecordOut,
     Text,
+    record_list_query,
 )
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
@@ -45,6 +46,7 @@ __all__ = [
     "Unauthorized",
     "current_api_user",
     "paginate",
+    "record_list_query",
     "request_body",
     "request_query",
     "requires_permission",

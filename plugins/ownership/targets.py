@@ -66,17 +66,14 @@ def filter_statement(record_type: RecordType, filter_values: Mapping[str, Any]):
     ``RecordListQuery`` with the type's filters), so that a filter means and refuses the same
     here as on the list: the rules of its fields are written there once, and the domain has
     no model of its own to check them with (yet)."""
-    from pydantic import ValidationError, create_model
+    from pydantic import ValidationError
 
-    from opiekun.plugin import filtered_records
-    from opiekun.plugin.api import RecordListQuery
+    from opiekun.plugin import filtered_records, record_types
+    from opiekun.plugin.api import record_list_query
 
-    bases = (
-        (RecordListQuery, record_type.api.filters)
-        if record_type.api and record_type.api.filters
-        else (RecordListQuery,)
+    query_model = record_list_query(
+        f"Ownership{record_type.name.title()}", record_type, record_types().fields_of(record_type)
     )
-    query_model = create_model(f"Ownership{record_type.name.title()}Filter", __base__=bases)
     try:
         query = query_model.model_validate(dict(filter_values))
     except ValidationError as error:

@@ -276,5 +276,12 @@ def test_a_company_shows_its_active_contracts_in_the_api_and_the_panel(app, api,
 
     page = " ".join(logged_in(app, admin).text("/admin/company/").split())
     assert "Aktywne umowy" in page
+    with_contracts = api.get("/companies", admin, query_string={"active_contracts_min": 1}).get_json()["items"]
+    assert [item["id"] for item in with_contracts] == [company["id"]], "filtered by the field"
+    equal = logged_in(app, admin).filter_arg("/admin/company/", "Aktywne umowy")
+    without = logged_in(app, admin).text(f"/admin/company/?flt0_{equal}=0")
+    assert "Bez umów" in without and "Agrotech" not in without, "the panel's filter"
+    refused = api.patch(f"/companies/{company['id']}", admin, json={"active_contracts": 5})
+    assert refused.status_code == 422 and "active_contracts" in refused.get_json()["error"]["fields"], "read-only"
     assert api.patch(f"/contracts/{contract['id']}", admin, json={"status": "ended"}).status_code == 200
     assert api.get(f"/companies/{company['id']}", admin).get_json()["active_contracts"] == 0

@@ -109,22 +109,23 @@ def opiekun_record_access(user: User, record_type: RecordType, record: Any, acti
 @hookimpl
 def opiekun_record_fields(record_type: RecordType) -> Iterable[RecordField]:
     """Companies show how many active contracts they have: the field ``active_contracts``
-    in the companies' API answers and a column of their admin list — declared here, not
-    patched into the core. Called for every record type: answer only for companies."""
+    in the companies' API answers, a column and a filter of their admin list, and
+    ``?active_contracts_min=1`` on their API list — declared here, not patched into the
+    core. Called for every record type: answer only for companies."""
     if record_type.name != "company":
         return []
     from flask_babel import lazy_gettext as _l
 
     from opiekun.plugin import RecordField
-    from opiekun_contracts.services import active_contracts_of
+    from opiekun_contracts.services import active_contracts_of_company
 
     return [
         RecordField(
             "active_contracts",
             _l("Active contracts"),
-            active_contracts_of,
-            int,
-            "how many active contracts the company has (the contracts plugin)",
+            type=int,
+            description="how many active contracts the company has (the contracts plugin)",
+            expression=active_contracts_of_company,
         )
     ]
 

@@ -20,17 +20,15 @@ def date_problems(contract: Contract) -> dict[str, str]:
     return {}
 
 
-def active_contracts_of(company_ids: list[int]) -> dict[int, int]:
-    """How many active contracts each of the companies has, in one grouped query (0 for
-    companies without any): the field ``active_contracts`` this plugin adds to companies."""
-    counts = dict(
-        db.session.execute(
-            select(Contract.company_id, func.count())
-            .where(Contract.company_id.in_(company_ids), Contract.status == "active")
-            .group_by(Contract.company_id)
-        ).all()
+def active_contracts_of_company():
+    """How many active contracts a company has, as SQL for one company of the enclosing
+    query: the field ``active_contracts`` this plugin adds to companies. The core reads a
+    page's values through it in one query and filters by it (``?active_contracts_min=1``)."""
+    return (
+        select(func.count(Contract.id))
+        .where(Contract.company_id == Company.id, Contract.status == "active")
+        .scalar_subquery()
     )
-    return {company_id: counts.get(company_id, 0) for company_id in company_ids}
 
 
 def refuse_deleting_a_company_with_active_contracts(company: Company) -> None:

@@ -32,9 +32,19 @@ def upgrade():
     )
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_visits_owner_id"), ["owner_id"], unique=False)
+    op.create_table(
+        "visit_plans",
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("every_days", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"], ["companies.id"], name=op.f("fk_visit_plans_company_id_companies"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("company_id", name=op.f("pk_visit_plans")),
+    )
 
 
 def downgrade():
+    op.drop_table("visit_plans")
     with op.batch_alter_table("visits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visits_owner_id"))
     op.drop_table("visits")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from alembic.util.exc import CommandError
 from flask import current_app
 
@@ -88,14 +88,30 @@ def branch_states() -> dict[str, BranchState]:
     """Each known branch: the revision the database holds and the code's newest."""
     script = ScriptDirectory.from_config(alembic_config())
     with db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
+        current = held_revisions(script, MigrationContext.configure(connection).get_current_heads())
     states = {}
     for label in sorted(branch_names(script)):
         heads = script.get_revisions(f"{label}@head")
         code = heads[0].revision if heads else None
-        held = next((revision for revision in current if _on_branch(script, revision, label)), None)
+        held = next((revision.revision for revision in current if label in revision.branch_labels), None)
         states[label] = BranchState(label, held, code)
     return states
+
+
+def held_revisions(script: ScriptDirectory, heads: tuple[str, ...]) -> list[Script]:
+    """The newest revision the database holds on each branch. ``alembic_version`` lists
+    only heads: a branch whose newest revision another branch depends on (a plugin's
+    first revision ``depends_on`` the core's newest) is held without being listed. Heads
+    the code does not know (a plugin removed without uninstalling it) are left out."""
+    known = tuple(head for head in heads if _known(script, head) is not None)
+    return [revision for revision in script.get_all_current(known) if revision is not None]
+
+
+def _known(script: ScriptDirectory, revision_id: str) -> Script | None:
+    try:
+        return script.get_revision(revision_id)
+    except CommandError:
+        return None
 
 
 def outdated_branches() -> list[BranchState]:
@@ -103,14 +119,6 @@ def outdated_branches() -> list[BranchState]:
     code's newest revision (not created, or behind): ``opiekun init`` is due."""
     states = branch_states()
     return [states[name] for name in enabled_branches() if name in states and not states[name].up_to_date]
-
-
-def _on_branch(script: ScriptDirectory, revision_id: str, label: str) -> bool:
-    try:
-        revision = script.get_revision(revision_id)
-    except CommandError:
-        return False
-    return revision is not None and label in revision.branch_labels
 
 
 def upgrade_schema() -> None:

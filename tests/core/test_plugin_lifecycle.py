@@ -292,6 +292,31 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     assert "visits_0002" in revisions(url)
     with database(url) as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("visits")}
+    # the branch depends on the core's newest revision, so alembic_version no longer lists
+    # core_0004: the core is still up to date (before, serve refused: "core (database none…)")
+    assert "core_0004" not in revisions(url)
+    assert serve_starts(url, tmp_path, **environment)
+
+
+def serve_starts(database_url: str, folder: Path, **environment: str) -> bool:
+    """``opiekun serve`` gets past its checks and announces where it serves (then stopped)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
+    env.update(OPIEKUN_DATABASE_URL=database_url, OPIEKUN_INSTANCE_PATH=str(folder), OPIEKUN_SECRET_KEY=SECRET_KEY)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "opiekun"), "serve", "--port", "0"],
+        env={**env, **environment},
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        announced = server.stdout.readline()
+        assert announced.startswith("Opiekun on http://"), (announced, server.stderr.read() if server.poll() else "")
+        return True
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_the_app_does_not_serve_a_plugin_whose_tables_are_not_ready(tmp_path, fresh_database):

@@ -268,8 +268,8 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     assert first.returncode == 0, first.stderr
     [written] = (package / "migrations").glob("visits_0001*.py")
     source = written.read_text()
-    assert "revision = 'visits_0001'" in source and "branch_labels = ('visits',)" in source
-    assert "depends_on = ['core_0004']" in source or "depends_on = 'core_0004'" in source
+    assert 'revision = "visits_0001"' in source and 'branch_labels = ("visits",)' in source
+    assert 'depends_on = ("core_0004",)' in source or 'depends_on = "core_0004"' in source
     fill_in(
         written,
         'op.create_table("visits", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("place", sa.String(200)))',
@@ -282,7 +282,7 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     following = opiekun(url, tmp_path, "plugins", "migration", "visits", "-m", "a note per visit", **environment)
     assert following.returncode == 0, following.stderr
     [second] = (package / "migrations").glob("visits_0002*.py")
-    assert "down_revision = 'visits_0001'" in second.read_text()
+    assert 'down_revision = "visits_0001"' in second.read_text()
     fill_in(
         second,
         'op.add_column("visits", sa.Column("note", sa.Text()))',

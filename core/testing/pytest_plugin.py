@@ -49,7 +49,14 @@ def opiekun_app(request, tmp_path_factory, opiekun_databases):
 
 @pytest.fixture
 def opiekun_api(opiekun_app) -> Iterator[ApiClient]:
-    """The JSON API as an integration speaks it; every table is emptied after the test."""
+    """The JSON API as an integration speaks it, on a database as ``opiekun init`` leaves
+    it (the default sales pipeline, no users); every table is emptied after the test."""
+    from opiekun.extensions import db
+    from opiekun.sales_pipeline import ensure_default_pipeline
+
+    with opiekun_app.app_context():
+        ensure_default_pipeline()
+        db.session.commit()
     yield ApiClient(opiekun_app)
     empty_tables(opiekun_app)
 

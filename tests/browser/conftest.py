@@ -80,6 +80,7 @@ def base_url(live_server) -> str:
 def page(page, request):
     """Playwright's page; its last state is saved as a screenshot when the test ends."""
     page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)  # as long as the page's own waits: a loaded machine is slower
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = request.node.name.replace("/", "_")  # a parameter may hold a slash

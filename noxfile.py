@@ -72,7 +72,8 @@ def lay_out_package_for_mypy(folder: Path) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/openapi.json from the routes and docs/hooks.md from the hook specs
-    (a test fails while either is stale)."""
+    (a test fails while either is stale), then build the documentation site into site/
+    (MkDocs, strict: a broken link or reference fails)."""
     session.run(tool("python"), "-m", "opiekun.hook_reference", "docs/hooks.md")
     session.run(
         tool("opiekun"),
@@ -81,3 +82,6 @@ def docs(session: nox.Session) -> None:
         "docs/openapi.json",
         env={"OPIEKUN_PLUGINS": "ownership,tasks,audit,offboarding", "OPIEKUN_INSTANCE_PATH": ".nox-instance"},
     )
+    # `python -m`: run as .venv/bin/mkdocs, the script's folder would come first on the
+    # module path, and the reference would find the script `opiekun` instead of the package
+    session.run(tool("python"), "-m", "mkdocs", "build", "--strict", "--quiet", env={"NO_MKDOCS_2_WARNING": "1"})

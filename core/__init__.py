@@ -21,7 +21,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 PROJECT_NAME = "opiekun"
 
-#: Marks a plugin's function as the implementation of a hook in :mod:`opiekun.hookspecs`.
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+hookimpl: pluggy.HookimplMarker = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a plugin's function as the implementation of a hook in :mod:`opiekun.hookspecs`:
+``@hookimpl`` above a function named like the hook (``tryfirst``/``trylast``/``wrapper``
+as pluggy defines them)."""
 
 __all__ = ["PluginManifest", "__version__", "hookimpl"]

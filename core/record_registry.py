@@ -47,7 +47,9 @@ class RecordField:
     """A field a plugin adds to another plugin's (or the core's) record type — a company's
     score kept in the plugin's own table — declared through ``opiekun_record_fields``.
     It shows in the type's API answers (and their OpenAPI schema) and as a column of its
-    admin list and record page; the plugin computes it, nobody stores it on the record.
+    admin list and record page; with ``expression`` it filters the type's lists, with
+    ``save`` it is a field of the type's form and API bodies. The plugin computes and
+    stores it; nothing is stored on the record itself.
 
     :param name: the field's name in answers and the column's key (must not clash with
         the model's columns).

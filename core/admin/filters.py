@@ -16,7 +16,10 @@ from opiekun.labels import user_label
 from opiekun.models import User
 from opiekun.users import show_departed_users
 
-YES, NO = "1", "0"
+YES = "1"
+"""The value of "yes" in a yes/no list filter's URL (``YesNoFilter``)."""
+NO = "0"
+"""The value of "no" in a yes/no list filter's URL."""
 
 
 def user_choices() -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, String, cast, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, String, cast, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from opiekun.errors import Invalid, Message
@@ -63,6 +63,8 @@ def field_condition(model: Any, added: Mapping[str, RecordField], name: str, val
     if name in model.__table__.c or field is None or field.expression is None:
         return getattr(model, name) == value
     expression = field.expression()
+    if field.type is int:  # compared as a BIGINT: an INTEGER column would reject a larger value with an error
+        value = literal(value, BigInteger())
     if bound == "min":
         return expression >= value
     return expression <= value if bound == "max" else expression == value

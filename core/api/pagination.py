@@ -1,5 +1,7 @@
 """Pages of list answers: ``{"items", "total", "page", "per_page"}`` from one SELECT."""
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel
 from sqlalchemy import Select
 
@@ -18,4 +20,17 @@ def paginate(
     )
 
 
-__all__ = ["paginate"]
+def page_of_list(items: Sequence[BaseModel], query: PageQuery, page_model: type[BaseModel], **extra) -> BaseModel:
+    """The page ``query.page`` of a short list built in memory (permissions, roles,
+    plugins…), in the same shape as every list: ``{items, total, page, per_page}``."""
+    start = (query.page - 1) * query.per_page
+    return page_model(
+        items=list(items[start : start + query.per_page]),
+        total=len(items),
+        page=query.page,
+        per_page=query.per_page,
+        **extra,
+    )
+
+
+__all__ = ["page_of_list", "paginate"]

@@ -11,11 +11,10 @@ from opiekun.api.pagination import paginate
 from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
-from opiekun.errors import Conflict, Message, Refused
+from opiekun.errors import Conflict, Message
 from opiekun.extensions import db
 from opiekun.lookups import get_by_id
 from opiekun.models import Pipeline, PipelineStage
-from opiekun.permissions import has_permission
 from opiekun.record_queries import get_record
 from opiekun.record_registry import record_types
 from opiekun.record_rules import close_deal, require_change_right
@@ -68,10 +67,14 @@ def list_pipelines():
     return paginate(select(Pipeline).order_by(Pipeline.id), query, PipelineOut, PipelinePage)
 
 
-@validate(json=PipelineCreate, answers={201: PipelineOut}, tags=TAGS, operation_id="create_pipeline")
+@validate(
+    json=PipelineCreate,
+    answers={201: PipelineOut},
+    tags=TAGS,
+    operation_id="create_pipeline",
+    permission="pipelines.manage",
+)
 def create_pipeline():
-    if not has_permission(current_api_user(), "pipelines.manage"):
-        raise Refused(Message("only users with the permission 'pipelines.manage' may create pipelines"))
     body = request_body()
     if db.session.scalar(select(Pipeline.id).where(Pipeline.name == body.name)) is not None:
         raise Conflict(Message("a pipeline with this name exists"), {"name": Message("already used")})

@@ -10,6 +10,7 @@ from flask import Blueprint
 from pydantic import BaseModel, Field, create_model
 
 from opiekun import record_queries, record_rules
+from opiekun.api.etags import IF_MATCH_NOTE, require_unchanged_since_read, tagged
 from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Page, record_list_query, with_added_fields
 from opiekun.api.spec import request_body, request_query, validate
@@ -51,7 +52,6 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
     def one(record) -> BaseModel:
         return with_added([read.model_validate(record)])[0]
 
-    @validate(query=list_query, answers={200: page_model}, tags=tags, operation_id=f"list_{name}")
     def list_records():
         query = request_query()
         statement = record_queries.sorted_records(
@@ -60,36 +60,74 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
         page = paginate(statement, query, read, page_model)
         return page.model_copy(update={"items": with_added(page.items)})
 
-    @validate(json=create_body, answers={201: read}, tags=tags, operation_id=f"create_{name}")
     def create_record():
         body = request_body()
         record = record_rules.save_record(
             record_type, record_type.model(), body.model_dump(exclude_unset=True), "create", current_api_user()
         )
         db.session.commit()
-        return one(record), 201
+        return tagged(one(record), 201)
 
-    @validate(answers={200: read}, tags=tags, operation_id=f"get_{name}")
     def get_record(record_id: int):
-        return one(record_queries.get_record(record_type, record_id))
+        return tagged(one(record_queries.get_record(record_type, record_id)))
 
-    @validate(json=update_body, answers={200: read}, tags=tags, operation_id=f"update_{name}")
     def update_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "update")
+        require_unchanged_since_read(one(record))
         record_rules.save_record(
             record_type, record, request_body().model_dump(exclude_unset=True), "update", current_api_user()
         )
         db.session.commit()
-        return one(record)
+        return tagged(one(record))
 
-    @validate(answers={204: None}, tags=tags, operation_id=f"delete_{name}")
     def delete_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "delete")
+        require_unchanged_since_read(one(record))
         record_rules.delete_record(record_type, record)
         db.session.commit()
         return "", 204
+
+    one_name, many_name = name, (record_type.api_path or name).replace("-", "_")
+    plural, singular = record_type.label_plural.lower(), record_type.label.lower()
+    routes = (
+        (
+            list_records,
+            f"list_{many_name}",
+            {"query": list_query, "answers": {200: page_model}},
+            f"List {plural}",
+            f"The {plural} the caller may see: filtered, sorted and paged.",
+        ),
+        (
+            create_record,
+            f"create_{one_name}",
+            {"json": create_body, "answers": {201: read}},
+            f"Create a {singular}",
+            f"The new {singular} belongs to the caller unless `owner_id` says otherwise.",
+        ),
+        (
+            get_record,
+            f"get_{one_name}",
+            {"answers": {200: read}},
+            f"Get a {singular}",
+            "Its `ETag` header is what `If-Match` sends back to change it safely.",
+        ),
+        (
+            update_record,
+            f"update_{one_name}",
+            {"json": update_body, "answers": {200: read}},
+            f"Change a {singular}",
+            IF_MATCH_NOTE,
+        ),
+        (delete_record, f"delete_{one_name}", {"answers": {204: None}}, f"Delete a {singular}", IF_MATCH_NOTE),
+    )
+    views = {}
+    for view, operation_id, declared, summary, description in routes:
+        view.__doc__ = f"{summary}\n\n{description}"
+        views[view.__name__] = validate(tags=tags, operation_id=operation_id, **declared)(view)
+    list_records, create_record, get_record = views["list_records"], views["create_record"], views["get_record"]
+    update_record, delete_record = views["update_record"], views["delete_record"]
 
     path = f"/{record_type.api_path}"
     blueprint.add_url_rule(path, f"{name}_list", list_records, methods=["GET"])

@@ -4,13 +4,14 @@ from flask import Blueprint
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
-from opiekun.api.schemas import InputModel, OutputModel, Text
-from opiekun.api.spec import request_body, validate
+from opiekun.api.pagination import page_of_list
+from opiekun.api.schemas import InputModel, OutputModel, PageQuery, Text
+from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
-from opiekun.errors import Conflict, Invalid, Message, NotFound, Refused
+from opiekun.errors import Conflict, Invalid, Message, NotFound
 from opiekun.extensions import db
 from opiekun.models import BUILTIN_ROLES, Role
-from opiekun.permissions import declared_permissions, has_permission, permissions_of_role
+from opiekun.permissions import declared_permissions, permissions_of_role
 from opiekun.privileges import require_permissions_grantable, require_role_change_allowed
 
 TAGS = ["Roles"]
@@ -25,6 +26,8 @@ class PermissionOut(OutputModel):
 class PermissionList(OutputModel):
     items: list[PermissionOut]
     total: int
+    page: int
+    per_page: int
 
 
 class RoleOut(OutputModel):
@@ -37,6 +40,8 @@ class RoleOut(OutputModel):
 class RoleList(OutputModel):
     items: list[RoleOut]
     total: int
+    page: int
+    per_page: int
 
 
 RoleName = Text(50, min_length=1)
@@ -73,30 +78,24 @@ def _check_permissions(names: list[str]) -> None:
         )
 
 
-def _require_roles_manage() -> None:
-    if not has_permission(current_api_user(), "roles.manage"):
-        raise Refused(Message("only users with the permission 'roles.manage' may change roles"))
-
-
-@validate(answers={200: PermissionList}, tags=TAGS, operation_id="list_permissions")
+@validate(query=PageQuery, answers={200: PermissionList}, tags=TAGS, operation_id="list_permissions")
 def list_permissions():
     items = [
         PermissionOut(name=p.name, label=p.label, default_roles=["admin", *p.roles])
         for p in declared_permissions().values()
     ]
-    return PermissionList(items=items, total=len(items))
+    return page_of_list(items, request_query(), PermissionList)
 
 
-@validate(answers={200: RoleList}, tags=TAGS, operation_id="list_roles")
+@validate(query=PageQuery, answers={200: RoleList}, tags=TAGS, operation_id="list_roles")
 def list_roles():
     items = [_role_out(name, name.capitalize(), True) for name in BUILTIN_ROLES]
     items += [_role_out(role.name, role.label, False) for role in db.session.scalars(select(Role).order_by(Role.name))]
-    return RoleList(items=items, total=len(items))
+    return page_of_list(items, request_query(), RoleList)
 
 
-@validate(json=RoleCreate, answers={201: RoleOut}, tags=TAGS, operation_id="create_role")
+@validate(json=RoleCreate, answers={201: RoleOut}, tags=TAGS, operation_id="create_role", permission="roles.manage")
 def create_role():
-    _require_roles_manage()
     body = request_body()
     _check_permissions(body.permissions)
     require_permissions_grantable(current_api_user(), body.permissions)
@@ -107,9 +106,8 @@ def create_role():
     return _role_out(body.name, body.label, False), 201
 
 
-@validate(json=RoleUpdate, answers={200: RoleOut}, tags=TAGS, operation_id="update_role")
+@validate(json=RoleUpdate, answers={200: RoleOut}, tags=TAGS, operation_id="update_role", permission="roles.manage")
 def update_role(role_name: str):
-    _require_roles_manage()
     role = db.session.scalar(select(Role).where(Role.name == role_name))
     if role is None:
         if role_name in BUILTIN_ROLES:

@@ -17,6 +17,7 @@ from flask import Flask, current_app, jsonify, request
 from pydantic import BaseModel
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
+from spectree.utils import get_model_key
 
 from opiekun import __version__
 from opiekun.api.errors import Malformed
@@ -48,6 +49,16 @@ def _check_request(req, resp, req_validation_error, instance, *args: Any) -> Non
     raise Invalid(Message("some values are not valid"), fields)
 
 
+def module_tag(module: str) -> str:
+    """Who declares a schema, by its module: ``tasks`` for a built-in plugin, ``core`` for
+    the core, a partner's package name (``opiekun_contracts``) — what tells two schemas of
+    the same name apart in the document."""
+    parts = module.split(".")
+    if parts[:2] == ["opiekun", "plugins"] and len(parts) > 2:
+        return parts[2]
+    return "core" if parts[0] == "opiekun" else parts[0]
+
+
 spec = SpecTree(
     "flask",
     title="Opiekun API",
@@ -57,6 +68,7 @@ spec = SpecTree(
     mode="strict",
     path="apidoc",
     annotations=False,
+    naming_strategy=lambda model: f"{get_model_key(model).rsplit('.', 1)[0]}.{module_tag(model.__module__)}",
     before=_check_request,
     validation_error_status=422,
     security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))],
@@ -75,6 +87,7 @@ def validate(
     tags: Sequence[str] = (),
     operation_id: str | None = None,
     public: bool = False,
+    permission: str | None = None,
 ) -> Callable:
     """Validate a view's query string and JSON body and describe the route in OpenAPI.
 
@@ -83,6 +96,9 @@ def validate(
         ``request.context.json`` and returns a model instance, a ``(model, status)`` tuple
         or a Flask response.
     :param public: the route needs no token (only ``/auth/token`` is).
+    :param permission: the route needs this permission: checked before the request is
+        validated (a caller who may not use the route gets 403 and learns nothing about
+        its body), and said in the route's description.
     """
     statuses = dict(COMMON_ERRORS)
     if public:
@@ -91,7 +107,7 @@ def validate(
         statuses[f"HTTP_{status}"] = model
     statuses.setdefault("HTTP_404", ErrorBody)
     statuses.setdefault("HTTP_409", ErrorBody)
-    return spec.validate(
+    validating = spec.validate(
         query=query,
         json=json,
         resp=Response(**statuses),
@@ -99,17 +115,91 @@ def validate(
         operation_id=operation_id,
         security={} if public else None,
     )
+    if permission is None:
+        return validating
+    from opiekun.permissions import requires_permission
+
+    def guarded(view: Callable) -> Callable:
+        view.__doc__ = f"{(view.__doc__ or '').rstrip()}\n\nNeeds the permission `{permission}`.".lstrip()
+        return requires_permission(permission)(validating(view))
+
+    return guarded
 
 
 def openapi_document(app: Flask) -> dict:
     """``app``'s OpenAPI document, built once from its own routes. Its components are only
     the schemas its routes reach: spectree keeps every imported module's models in one
-    registry, so a plugin imported but not enabled must not show."""
+    registry, so a plugin imported but not enabled must not show. Its schemas are named as
+    their classes are (``CompanyPage``, ``UserOut``), so that client generators make
+    readable types of them (see :func:`_with_readable_schema_names`)."""
     document = app.extensions.get("opiekun.openapi_document")
     if document is None:
-        document = _without_unreachable_schemas(app.extensions["opiekun.openapi"].spec)
+        document = _with_readable_schema_names(_without_unreachable_schemas(app.extensions["opiekun.openapi"].spec))
         app.extensions["opiekun.openapi_document"] = document
     return document
+
+
+def _with_readable_schema_names(document: dict) -> dict:
+    """The document with each schema named after its class: spectree names them
+    ``CompanyPage.core`` and a model nested in another ``UserPage.core.UserOut``, which
+    generators cannot resolve or turn into names. A class named like another one that
+    describes something else gets its declarer in front (``TasksSettingsOut`` beside
+    ``OwnershipSettingsOut``); copies of one schema (nested and on its own) become one."""
+    schemas = document.get("components", {}).get("schemas", {})
+    names = {key: _class_name(key) for key in schemas}
+    for specific in (_declared_name, _numbered_name):
+        clashing = _clashing_keys(schemas, names)
+        if not clashing:
+            break
+        names.update(specific(key, clashing) for key in clashing)
+    renamed = _with_refs_renamed(document, names)
+    renamed["components"] = {
+        **document["components"],
+        # generators name a type by the schema's title: it is the new name too
+        "schemas": {
+            names[key]: {**_with_refs_renamed(schemas[key], names), "title": names[key]} for key in sorted(schemas)
+        },
+    }
+    return renamed
+
+
+def _class_name(key: str) -> str:
+    """``CompanyPage.core`` → ``CompanyPage``; ``UserPage.core.UserOut`` → ``UserOut``."""
+    parts = key.split(".")
+    return parts[2] if len(parts) > 2 else parts[0]
+
+
+def _declared_name(key: str, _clashing: list[str]) -> tuple[str, str]:
+    """``SettingsOut.tasks`` → ``TasksSettingsOut``."""
+    tag = key.split(".")[1] if "." in key else ""
+    return key, "".join(part.capitalize() for part in tag.split("_")) + _class_name(key)
+
+
+def _numbered_name(key: str, clashing: list[str]) -> tuple[str, str]:
+    return key, f"{_declared_name(key, clashing)[1]}{sorted(clashing).index(key) + 1}"
+
+
+def _clashing_keys(schemas: dict, names: dict[str, str]) -> list[str]:
+    """The keys whose name is given to schemas that differ (once references inside them
+    are renamed the same way)."""
+    contents: dict[str, set[str]] = {}
+    for key, schema in schemas.items():
+        contents.setdefault(names[key], set()).add(json.dumps(_with_refs_renamed(schema, names), sort_keys=True))
+    return [key for key in schemas if len(contents[names[key]]) > 1]
+
+
+def _with_refs_renamed(node: Any, names: dict[str, str]) -> Any:
+    prefix = "#/components/schemas/"
+    if isinstance(node, dict):
+        return {
+            key: prefix + names.get(value[len(prefix) :], value[len(prefix) :])
+            if key == "$ref" and isinstance(value, str) and value.startswith(prefix)
+            else _with_refs_renamed(value, names)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_with_refs_renamed(value, names) for value in node]
+    return node
 
 
 def _without_unreachable_schemas(document: dict) -> dict:

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app
 from pydantic import create_model
 from sqlalchemy import select
 
-from opiekun.api.pagination import paginate
+from opiekun.api.pagination import page_of_list, paginate
 from opiekun.api.schemas import OutputModel, Page, PageQuery
 from opiekun.api.spec import request_query, validate
 from opiekun.auth import current_api_user
@@ -34,6 +34,8 @@ class SkippedPlugin(OutputModel):
 class PluginList(OutputModel):
     items: list[PluginOut]
     total: int
+    page: int
+    per_page: int
     skipped: list[SkippedPlugin]
 
 
@@ -65,7 +67,7 @@ class JobOut(OutputModel):
     error: str | None
 
 
-@validate(answers={200: PluginList}, tags=["System"], operation_id="list_plugins")
+@validate(query=PageQuery, answers={200: PluginList}, tags=["System"], operation_id="list_plugins")
 def list_plugins():
     host = current_app.extensions["opiekun.plugins"]
     items = [
@@ -79,7 +81,7 @@ def list_plugins():
         for plugin in host.plugins
     ]
     skipped = [SkippedPlugin(name=name, reason=reason) for name, reason in sorted(host.skipped.items())]
-    return PluginList(items=items, total=len(items), skipped=skipped)
+    return page_of_list(items, request_query(), PluginList, skipped=skipped)
 
 
 @validate(

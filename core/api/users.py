@@ -12,13 +12,13 @@ from opiekun.api.pagination import paginate
 from opiekun.api.schemas import Email, ErrorBody, InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import authenticate, current_api_user, issue_token
-from opiekun.errors import Invalid, Message, Refused
+from opiekun.errors import Invalid, Message
 from opiekun.extensions import db
 from opiekun.labels import LANGUAGES
 from opiekun.local_time import is_time_zone
 from opiekun.lookups import get_by_id
 from opiekun.models import USER_STATUSES, User
-from opiekun.permissions import has_permission, role_exists
+from opiekun.permissions import role_exists
 from opiekun.privileges import require_user_change_allowed, require_user_creation_allowed
 from opiekun.users import change_password, change_role, mark_departed, reactivate, require_unique_email
 
@@ -139,11 +139,6 @@ def list_users():
     return paginate(statement.order_by(User.name, User.id), query, UserOut, UserPage)
 
 
-def _require_manage_users() -> None:
-    if not has_permission(current_api_user(), "users.manage"):
-        raise Refused(Message("only users with the permission 'users.manage' may do this"))
-
-
 def _check_role(role: str) -> None:
     if not role_exists(role):
         raise Invalid(
@@ -152,9 +147,8 @@ def _check_role(role: str) -> None:
         )
 
 
-@validate(json=UserCreate, answers={201: UserOut}, tags=TAGS, operation_id="create_user")
+@validate(json=UserCreate, answers={201: UserOut}, tags=TAGS, operation_id="create_user", permission="users.manage")
 def create_user():
-    _require_manage_users()
     body = request_body()
     _check_role(body.role)
     require_user_creation_allowed(current_api_user(), body.role)

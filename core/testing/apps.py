@@ -108,7 +108,21 @@ def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settin
     with app.app_context():
         upgrade_schema()
         note_plugin_activity()
+        app.extensions["opiekun.testing.seeded_rows"] = seeded_rows()
     return app
+
+
+def seeded_rows() -> dict[str, list[dict]]:
+    """The rows the migrations and ``opiekun init`` wrote (the default task types and
+    statuses…), by table: what :func:`empty_tables` puts back."""
+    existing = set(db.inspect(db.engine).get_table_names())
+    with db.engine.connect() as connection:
+        rows = {
+            table.name: [dict(row) for row in connection.execute(table.select()).mappings()]
+            for table in db.metadata.sorted_tables
+            if table.name in existing
+        }
+    return {name: table_rows for name, table_rows in rows.items() if table_rows}
 
 
 def close_app(application) -> None:
@@ -120,6 +134,8 @@ def close_app(application) -> None:
 
 
 def empty_tables(application) -> None:
+    """Every table back to what the migrations left: emptied, then the rows they seeded
+    (:func:`seeded_rows`) put back, so that a test finds what a new deployment has."""
     with application.app_context():
         db.session.remove()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
@@ -133,3 +149,16 @@ def empty_tables(application) -> None:
                     connection.execute(text(f'DELETE FROM "{name}"'))
                 if "sqlite_sequence" in {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master"))}:
                     connection.execute(text("DELETE FROM sqlite_sequence"))
+            _put_back(connection, application.extensions.get("opiekun.testing.seeded_rows", {}))
+
+
+def _put_back(connection, seeded: dict[str, list[dict]]) -> None:
+    """Insert the seeded rows again; on PostgreSQL, the id sequences continue after them."""
+    for table in db.metadata.sorted_tables:
+        if table.name not in seeded:
+            continue
+        connection.execute(table.insert(), seeded[table.name])
+        if connection.dialect.name == "postgresql" and "id" in table.c:
+            connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
+            )

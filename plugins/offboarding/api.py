@@ -12,11 +12,20 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import force_locale
 
-from opiekun.plugin import Refused, User, db, fetch, has_permission
-from opiekun.plugin.api import current_api_user, paginate, request_body, request_query, validate
+from opiekun.plugin import db, fetch
+from opiekun.plugin.api import (
+    PageQuery,
+    current_api_user,
+    page_of_list,
+    paginate,
+    request_body,
+    request_query,
+    validate,
+)
 from opiekun.plugins.offboarding import moves, planning, preview, running, transfers, undo
 from opiekun.plugins.offboarding.permissions import TRANSFER
 from opiekun.plugins.offboarding.schemas import (
+    DepartedUserOut,
     ItemCountOut,
     MovedItemOut,
     MovedItemPage,
@@ -31,32 +40,28 @@ from opiekun.plugins.offboarding.schemas import (
     TransferOut,
     TransferPage,
     UndoOut,
-    UserOut,
 )
 
 TAGS = ["Offboarding"]
 
 
-def require_right() -> User:
-    """The calling user, who must hold ``offboarding.transfer`` (403 otherwise)."""
-    user = current_api_user()
-    if not has_permission(user, TRANSFER.name):
-        raise Refused(f"this needs the permission {TRANSFER.name!r} (administrators have it)")
-    return user
-
-
 # --- preview ---------------------------------------------------------------------------------------
 
 
-@validate(query=PreviewQuery, answers={200: PreviewOut}, tags=TAGS, operation_id="preview_offboarding")
+@validate(
+    query=PreviewQuery,
+    answers={200: PreviewOut},
+    permission=TRANSFER.name,
+    tags=TAGS,
+    operation_id="preview_offboarding",
+)
 def get_preview(user_id: int):
     """What the user owns or is responsible for, per record type and kind, open and closed
     (every enabled plugin's items, partners' included). 404: no such user."""
-    require_right()
     result = preview.preview(user_id, request_query().include_closed)
     under_way = transfers.transfer_under_way(user_id)
     return PreviewOut(
-        user=UserOut.model_validate(result.user),
+        user=DepartedUserOut.model_validate(result.user),
         include_closed=result.include_closed,
         items=[
             ItemCountOut(
@@ -74,73 +79,87 @@ def get_preview(user_id: int):
     )
 
 
-@validate(answers={200: TransferOptionsOut}, tags=TAGS, operation_id="list_transfer_options")
+@validate(
+    query=PageQuery,
+    answers={200: TransferOptionsOut},
+    permission=TRANSFER.name,
+    tags=TAGS,
+    operation_id="list_transfer_options",
+)
 def list_transfer_options():
     """The switches the enabled plugins offer on a transfer (give them in ``options`` when
     starting one), with their labels (in English, as the whole API) and their defaults."""
-    require_right()
     with force_locale("en"):
-        return TransferOptionsOut(
-            items=[
-                TransferOptionOut(
-                    name=option.name,
-                    label=str(option.label),
-                    description=str(option.description),
-                    default=option.default,
-                )
-                for option in planning.declared_options()
-            ]
-        )
+        options = [
+            TransferOptionOut(
+                name=option.name,
+                label=str(option.label),
+                description=str(option.description),
+                default=option.default,
+            )
+            for option in planning.declared_options()
+        ]
+    return page_of_list(options, request_query(), TransferOptionsOut)
 
 
 # --- transfers -------------------------------------------------------------------------------------
 
 
-@validate(json=TransferIn, answers={202: TransferOut}, tags=TAGS, operation_id="start_offboarding_transfer")
+@validate(
+    json=TransferIn,
+    answers={202: TransferOut},
+    permission=TRANSFER.name,
+    tags=TAGS,
+    operation_id="start_offboarding_transfer",
+)
 def start_transfer():
     """Plan a transfer and start it as a background job: to one user, or split per type
     and/or round-robin across a team. 422 names the problem (active or unknown user,
     departed recipient, the user themselves, a split that leaves types uncovered…); 409
     while another transfer of the same user is under way. Nothing is saved then."""
-    user = require_right()
+    user = current_api_user()
     transfer = running.start_transfer(request_body().plan(), user)
     db.session.commit()
     return TransferOut.of(transfer), 202
 
 
-@validate(query=TransferListQuery, answers={200: TransferPage}, tags=TAGS, operation_id="list_offboarding_transfers")
+@validate(
+    query=TransferListQuery,
+    answers={200: TransferPage},
+    permission=TRANSFER.name,
+    tags=TAGS,
+    operation_id="list_offboarding_transfers",
+)
 def list_transfers():
     """Transfers, newest first, by user and status."""
-    require_right()
     query = request_query()
     return paginate(transfers.list_transfers(query.from_user_id, query.status), query, TransferBrief, TransferPage)
 
 
-@validate(answers={200: TransferOut}, tags=TAGS, operation_id="get_offboarding_transfer")
+@validate(answers={200: TransferOut}, permission=TRANSFER.name, tags=TAGS, operation_id="get_offboarding_transfer")
 def get_transfer(transfer_id: int):
     """Status (queued, running, done, failed, undone), progress (done/total) and counts per
     type of a transfer."""
-    require_right()
     return TransferOut.of(transfers.get_transfer(transfer_id))
 
 
-@validate(answers={202: TransferOut}, tags=TAGS, operation_id="resume_offboarding_transfer")
+@validate(answers={202: TransferOut}, permission=TRANSFER.name, tags=TAGS, operation_id="resume_offboarding_transfer")
 def resume_transfer(transfer_id: int):
     """Run a failed transfer again, or one whose worker died (no progress for
     ``OFFBOARDING_STALE_AFTER`` seconds): the steps not yet done run, each item moves once.
     409 for a transfer still running, done or undone."""
-    user = require_right()
+    user = current_api_user()
     transfer = running.resume_transfer(transfer_id, user)
     db.session.commit()
     return TransferOut.of(transfer), 202
 
 
-@validate(answers={200: UndoOut}, tags=TAGS, operation_id="undo_offboarding_transfer")
+@validate(answers={200: UndoOut}, permission=TRANSFER.name, tags=TAGS, operation_id="undo_offboarding_transfer")
 def undo_transfer(transfer_id: int):
     """Put every moved item back to its former user, unless it changed since the transfer
     (those are kept, listed with the reason, never overwritten). 409: already undone, or
     still under way."""
-    user = require_right()
+    user = current_api_user()
     result = undo.undo_transfer(transfer_id, user)
     db.session.commit()
     kept = fetch(moves.moved_items(transfer_id, kept_only=True).limit(100))
@@ -152,11 +171,16 @@ def undo_transfer(transfer_id: int):
     )
 
 
-@validate(query=MovedItemsQuery, answers={200: MovedItemPage}, tags=TAGS, operation_id="list_offboarding_moved_items")
+@validate(
+    query=MovedItemsQuery,
+    answers={200: MovedItemPage},
+    permission=TRANSFER.name,
+    tags=TAGS,
+    operation_id="list_offboarding_moved_items",
+)
 def list_moved_items(transfer_id: int):
     """Every item the transfer moved: record, field, former and new user, and (after undo)
     what happened to it."""
-    require_right()
     transfers.get_transfer(transfer_id)
     query = request_query()
     statement = moves.moved_items(transfer_id, query.outcome, query.kept)

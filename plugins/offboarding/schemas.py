@@ -23,7 +23,7 @@ class PreviewQuery(QueryModel):
     )
 
 
-class UserOut(OutputModel):
+class DepartedUserOut(OutputModel):
     id: int
     name: str
     email: str
@@ -40,7 +40,7 @@ class ItemCountOut(OutputModel):
 
 
 class PreviewOut(OutputModel):
-    user: UserOut
+    user: DepartedUserOut
     include_closed: bool
     items: list[ItemCountOut]
     total: int
@@ -104,6 +104,9 @@ class TransferOptionOut(OutputModel):
 
 class TransferOptionsOut(OutputModel):
     items: list[TransferOptionOut]
+    total: int
+    page: int
+    per_page: int
 
 
 class StepOut(OutputModel):

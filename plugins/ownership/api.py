@@ -8,8 +8,16 @@ from __future__ import annotations
 from flask import Blueprint
 from pydantic import BaseModel
 
-from opiekun.plugin import Message, Refused, db, has_permission, show_departed_users
-from opiekun.plugin.api import current_api_user, paginate, request_body, request_query, validate
+from opiekun.plugin import db, show_departed_users
+from opiekun.plugin.api import (
+    PageQuery,
+    current_api_user,
+    page_of_list,
+    paginate,
+    request_body,
+    request_query,
+    validate,
+)
 from opiekun.plugins.ownership import assignments, lookups, periods, reports, settings
 from opiekun.plugins.ownership.permissions import MANAGE_SETTINGS
 from opiekun.plugins.ownership.schemas import (
@@ -23,47 +31,42 @@ from opiekun.plugins.ownership.schemas import (
     OptionsUpdate,
     OwnerOut,
     OwnerQuery,
+    OwnerSettingsList,
+    OwnerSettingsOut,
+    OwnerSettingsUpdate,
     PortfolioItem,
     PortfolioPage,
     PortfolioQuery,
-    SettingsList,
-    SettingsOut,
-    SettingsUpdate,
 )
 
 TAGS = ["Ownership"]
 
 
-def _require_settings_right() -> None:
-    if not has_permission(current_api_user(), MANAGE_SETTINGS.name):
-        raise Refused(
-            Message(
-                "only users with the permission '%(permission)s' (admins) may change ownership settings",
-                permission=MANAGE_SETTINGS.name,
-            )
-        )
-
-
-@validate(answers={200: SettingsList}, tags=TAGS, operation_id="ownership_list_settings")
+@validate(query=PageQuery, answers={200: OwnerSettingsList}, tags=TAGS, operation_id="ownership_list_settings")
 def list_settings():
     from opiekun.plugin import record_types
 
-    items = [SettingsOut.model_validate(settings.settings_for(name)) for name in record_types().names()]
-    return SettingsList(items=items, total=len(items))
+    items = [OwnerSettingsOut.model_validate(settings.settings_for(name)) for name in record_types().names()]
+    return page_of_list(items, request_query(), OwnerSettingsList)
 
 
-@validate(answers={200: SettingsOut}, tags=TAGS, operation_id="ownership_get_settings")
+@validate(answers={200: OwnerSettingsOut}, tags=TAGS, operation_id="ownership_get_settings")
 def get_settings(object_type: str):
     lookups.record_type_named(object_type, status=404)
-    return SettingsOut.model_validate(settings.settings_for(object_type))
+    return OwnerSettingsOut.model_validate(settings.settings_for(object_type))
 
 
-@validate(json=SettingsUpdate, answers={200: SettingsOut}, tags=TAGS, operation_id="ownership_update_settings")
+@validate(
+    json=OwnerSettingsUpdate,
+    answers={200: OwnerSettingsOut},
+    tags=TAGS,
+    operation_id="ownership_update_settings",
+    permission=MANAGE_SETTINGS.name,
+)
 def update_settings(object_type: str):
-    _require_settings_right()
     row = settings.update_settings(object_type, request_body().model_dump(exclude_unset=True))
     db.session.commit()
-    return SettingsOut.model_validate(row)
+    return OwnerSettingsOut.model_validate(row)
 
 
 def _options() -> OptionsOut:
@@ -75,9 +78,14 @@ def get_options():
     return _options()
 
 
-@validate(json=OptionsUpdate, answers={200: OptionsOut}, tags=TAGS, operation_id="ownership_update_options")
+@validate(
+    json=OptionsUpdate,
+    answers={200: OptionsOut},
+    tags=TAGS,
+    operation_id="ownership_update_options",
+    permission=MANAGE_SETTINGS.name,
+)
 def update_options():
-    _require_settings_right()
     body = request_body()
     settings.update_options(body.roles, body.show_departed)
     db.session.commit()

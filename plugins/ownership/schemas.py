@@ -18,19 +18,21 @@ Access = Literal["read", "write"]
 OverlapPolicy = Literal["keep", "warn", "replace"]
 
 
-class SettingsOut(OutputModel):
+class OwnerSettingsOut(OutputModel):
     object_type: str
     owner_required: bool
     inactivity_days: int | None
     change_roles: list[str] | None = Field(description="roles allowed to change owners; null: every role")
 
 
-class SettingsList(OutputModel):
-    items: list[SettingsOut]
+class OwnerSettingsList(OutputModel):
+    items: list[OwnerSettingsOut]
     total: int
+    page: int
+    per_page: int
 
 
-class SettingsUpdate(InputModel):
+class OwnerSettingsUpdate(InputModel):
     owner_required: bool | None = None
     inactivity_days: int | None = Field(
         None, ge=1, le=3650, description="release the owner after that many days without activity; null: never"

@@ -28,7 +28,7 @@ from opiekun.plugins.tasks.models import (
     TaskTemplate,
     TaskType,
 )
-from opiekun.plugins.tasks.permissions import CONFIGURE, require_permission
+from opiekun.plugins.tasks.permissions import CONFIGURE
 from opiekun.plugins.tasks.schemas import (
     ActiveQuery,
     AppliedOut,
@@ -43,8 +43,6 @@ from opiekun.plugins.tasks.schemas import (
     PostSalePage,
     PostSaleQuery,
     ProposedTaskOut,
-    SettingsOut,
-    SettingsUpdate,
     ShareCreate,
     ShareOut,
     SharePage,
@@ -54,6 +52,8 @@ from opiekun.plugins.tasks.schemas import (
     TaskListQuery,
     TaskOut,
     TaskPage,
+    TaskSettingsOut,
+    TaskSettingsUpdate,
     TaskStatusCreate,
     TaskStatusOut,
     TaskStatusPage,
@@ -163,16 +163,22 @@ def delete_task(task_id: int):
     return "", 204
 
 
-@validate(answers={200: SettingsOut}, tags=CONFIGURATION, operation_id="get_task_settings")
+@validate(answers={200: TaskSettingsOut}, tags=CONFIGURATION, operation_id="get_task_settings")
 def get_settings():
-    return SettingsOut(**configuration.settings())
+    return TaskSettingsOut(**configuration.settings())
 
 
-@validate(json=SettingsUpdate, answers={200: SettingsOut}, tags=CONFIGURATION, operation_id="update_task_settings")
+@validate(
+    json=TaskSettingsUpdate,
+    answers={200: TaskSettingsOut},
+    tags=CONFIGURATION,
+    operation_id="update_task_settings",
+    permission=CONFIGURE.name,
+)
 def update_settings():
     values = configuration.change_settings(current_api_user(), request_body().model_dump(exclude_unset=True))
     db.session.commit()
-    return SettingsOut(**values)
+    return TaskSettingsOut(**values)
 
 
 def _calendar_token_answer(token: str) -> CalendarTokenOut:
@@ -203,16 +209,19 @@ def _type_or_404(type_id: int) -> TaskType:
 
 @validate(query=ActiveQuery, answers={200: TaskTypePage}, tags=CONFIGURATION, operation_id="list_task_types")
 def list_task_types():
-    configuration.ensure_defaults()
-    db.session.commit()
     statement = select(TaskType).order_by(TaskType.position, TaskType.id)
     if request_query().active is not None:
         statement = statement.where(TaskType.active.is_(request_query().active))
-    items = [TaskTypeOut.model_validate(task_type) for task_type in db.session.scalars(statement)]
-    return TaskTypePage(items=items, total=len(items))
+    return paginate(statement, request_query(), TaskTypeOut, TaskTypePage)
 
 
-@validate(json=TaskTypeCreate, answers={201: TaskTypeOut}, tags=CONFIGURATION, operation_id="create_task_type")
+@validate(
+    json=TaskTypeCreate,
+    answers={201: TaskTypeOut},
+    tags=CONFIGURATION,
+    operation_id="create_task_type",
+    permission=CONFIGURE.name,
+)
 def create_task_type():
     task_type = configuration.save_task_type(current_api_user(), None, request_body().model_dump(exclude_unset=True))
     db.session.commit()
@@ -224,7 +233,13 @@ def get_task_type(type_id: int):
     return TaskTypeOut.model_validate(_type_or_404(type_id))
 
 
-@validate(json=TaskTypeUpdate, answers={200: TaskTypeOut}, tags=CONFIGURATION, operation_id="update_task_type")
+@validate(
+    json=TaskTypeUpdate,
+    answers={200: TaskTypeOut},
+    tags=CONFIGURATION,
+    operation_id="update_task_type",
+    permission=CONFIGURE.name,
+)
 def update_task_type(type_id: int):
     task_type = _type_or_404(type_id)
     configuration.save_task_type(current_api_user(), task_type, request_body().model_dump(exclude_unset=True))
@@ -234,23 +249,39 @@ def update_task_type(type_id: int):
 
 @validate(query=ActiveQuery, answers={200: TaskStatusPage}, tags=CONFIGURATION, operation_id="list_task_statuses")
 def list_task_statuses():
-    configuration.ensure_defaults()
-    db.session.commit()
     statement = select(TaskStatus).order_by(TaskStatus.position, TaskStatus.id)
     if request_query().active is not None:
         statement = statement.where(TaskStatus.active.is_(request_query().active))
-    items = [TaskStatusOut.model_validate(status) for status in db.session.scalars(statement)]
-    return TaskStatusPage(items=items, total=len(items), statuses_enabled=configuration.settings()["statuses_enabled"])
+    rows, total = page_of(statement, request_query().page, request_query().per_page)
+    return TaskStatusPage(
+        items=[TaskStatusOut.model_validate(status) for status in rows],
+        total=total,
+        page=request_query().page,
+        per_page=request_query().per_page,
+        statuses_enabled=configuration.settings()["statuses_enabled"],
+    )
 
 
-@validate(json=TaskStatusCreate, answers={201: TaskStatusOut}, tags=CONFIGURATION, operation_id="create_task_status")
+@validate(
+    json=TaskStatusCreate,
+    answers={201: TaskStatusOut},
+    tags=CONFIGURATION,
+    operation_id="create_task_status",
+    permission=CONFIGURE.name,
+)
 def create_task_status():
     status = configuration.save_task_status(current_api_user(), None, request_body().model_dump(exclude_unset=True))
     db.session.commit()
     return TaskStatusOut.model_validate(status), 201
 
 
-@validate(json=TaskStatusUpdate, answers={200: TaskStatusOut}, tags=CONFIGURATION, operation_id="update_task_status")
+@validate(
+    json=TaskStatusUpdate,
+    answers={200: TaskStatusOut},
+    tags=CONFIGURATION,
+    operation_id="update_task_status",
+    permission=CONFIGURE.name,
+)
 def update_task_status(status_id: int):
     status = get_by_id(TaskStatus, status_id, Message("no task status with id %(id)s", id=status_id))
     configuration.save_task_status(current_api_user(), status, request_body().model_dump(exclude_unset=True))
@@ -288,7 +319,13 @@ def list_templates():
     )
 
 
-@validate(json=TemplateCreate, answers={201: TemplateOut}, tags=CONFIGURATION, operation_id="create_task_template")
+@validate(
+    json=TemplateCreate,
+    answers={201: TemplateOut},
+    tags=CONFIGURATION,
+    operation_id="create_task_template",
+    permission=CONFIGURE.name,
+)
 def create_template():
     template = templates.save_template(current_api_user(), None, request_body().model_dump(exclude_unset=True))
     db.session.commit()
@@ -300,7 +337,13 @@ def get_template(template_id: int):
     return template_out(templates.template_or_404(template_id))
 
 
-@validate(json=TemplateUpdate, answers={200: TemplateOut}, tags=CONFIGURATION, operation_id="update_task_template")
+@validate(
+    json=TemplateUpdate,
+    answers={200: TemplateOut},
+    tags=CONFIGURATION,
+    operation_id="update_task_template",
+    permission=CONFIGURE.name,
+)
 def update_template(template_id: int):
     template = templates.template_or_404(template_id)
     templates.save_template(current_api_user(), template, request_body().model_dump(exclude_unset=True))
@@ -308,10 +351,9 @@ def update_template(template_id: int):
     return template_out(template)
 
 
-@validate(answers={204: None}, tags=CONFIGURATION, operation_id="delete_task_template")
+@validate(answers={204: None}, tags=CONFIGURATION, operation_id="delete_task_template", permission=CONFIGURE.name)
 def delete_template(template_id: int):
     template = templates.template_or_404(template_id)
-    require_permission(current_api_user(), CONFIGURE)
     db.session.delete(template)
     db.session.commit()
     return "", 204
@@ -343,18 +385,23 @@ def list_post_sale():
         statement = statement.where(PostSaleTemplate.pipeline_id == query.pipeline_id)
     if query.outcome is not None:
         statement = statement.where(PostSaleTemplate.outcome == query.outcome)
-    items = [PostSaleOut.model_validate(row) for row in db.session.scalars(statement)]
-    return PostSalePage(items=items, total=len(items))
+    return paginate(statement, query, PostSaleOut, PostSalePage)
 
 
-@validate(json=PostSaleCreate, answers={201: PostSaleOut}, tags=CONFIGURATION, operation_id="create_post_sale_template")
+@validate(
+    json=PostSaleCreate,
+    answers={201: PostSaleOut},
+    tags=CONFIGURATION,
+    operation_id="create_post_sale_template",
+    permission=CONFIGURE.name,
+)
 def create_post_sale():
     post_sale = templates.save_post_sale(current_api_user(), request_body().model_dump())
     db.session.commit()
     return PostSaleOut.model_validate(post_sale), 201
 
 
-@validate(answers={204: None}, tags=CONFIGURATION, operation_id="delete_post_sale_template")
+@validate(answers={204: None}, tags=CONFIGURATION, operation_id="delete_post_sale_template", permission=CONFIGURE.name)
 def delete_post_sale(post_sale_id: int):
     templates.delete_post_sale(current_api_user(), post_sale_id)
     db.session.commit()

@@ -166,11 +166,11 @@ class TaskListQuery(PageQuery):
 # --- settings, types, statuses -------------------------------------------------------------
 
 
-class SettingsOut(OutputModel):
+class TaskSettingsOut(OutputModel):
     statuses_enabled: bool
 
 
-class SettingsUpdate(InputModel):
+class TaskSettingsUpdate(InputModel):
     statuses_enabled: StrictBool
 
 
@@ -209,9 +209,11 @@ class TaskTypeOut(OutputModel):
 class TaskTypePage(OutputModel):
     items: list[TaskTypeOut]
     total: int
+    page: int
+    per_page: int
 
 
-class ActiveQuery(QueryModel):
+class ActiveQuery(PageQuery):
     active: bool | None = None
 
 
@@ -237,6 +239,8 @@ class TaskStatusOut(OutputModel):
 class TaskStatusPage(OutputModel):
     items: list[TaskStatusOut]
     total: int
+    page: int
+    per_page: int
     statuses_enabled: bool
 
 
@@ -320,9 +324,11 @@ class PostSaleOut(OutputModel):
 class PostSalePage(OutputModel):
     items: list[PostSaleOut]
     total: int
+    page: int
+    per_page: int
 
 
-class PostSaleQuery(QueryModel):
+class PostSaleQuery(PageQuery):
     pipeline_id: QueryId | None = None
     outcome: Outcome | None = None
 

@@ -69,13 +69,6 @@ class ConfigurationView(OpiekunModelView):
         return succeeded
 
 
-def defaults_in_place() -> None:
-    """The default task types and statuses exist, committed (as the API's lists do): a
-    page that offers them must not offer rows its request would roll back."""
-    if configuration.ensure_defaults():
-        db.session.commit()
-
-
 def without_empty_position(values: dict[str, Any]) -> dict[str, Any]:
     """An empty position is left to the service (a new row goes last; a changed one stays)."""
     if values.get("position") is None:
@@ -127,10 +120,6 @@ class TaskTypeView(ConfigurationView):
 
     save = staticmethod(configuration.save_task_type)
 
-    def get_query(self):
-        defaults_in_place()
-        return super().get_query()
-
     def service_values(self, form) -> dict[str, Any]:
         values = super().service_values(form)
         values["next_type_ids"] = [next_type.id for next_type in values.pop("next_types") or ()]
@@ -147,10 +136,6 @@ class TaskStatusView(ConfigurationView):
 
     def __init__(self):
         super().__init__(TaskStatus, _l("Task statuses"), "task_statuses")
-
-    def get_query(self):
-        defaults_in_place()
-        return super().get_query()
 
     def render(self, template, **kwargs):
         kwargs.setdefault("statuses_enabled", configuration.settings()["statuses_enabled"])
@@ -206,14 +191,6 @@ class TaskTemplateView(ConfigurationView):
         super().__init__(TaskTemplate, _l("Task templates"), "task_templates")
 
     save = staticmethod(templates.save_template)
-
-    def create_form(self, obj=None):
-        defaults_in_place()  # the items' types to choose from
-        return super().create_form(obj)
-
-    def edit_form(self, obj=None):
-        defaults_in_place()
-        return super().edit_form(obj)
 
     def service_values(self, form) -> dict[str, Any]:
         """The name, record types and the items kept (those not ticked for deletion)."""

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from opiekun.plugin import db
 from opiekun.plugins.tasks.models import TaskStatus, TaskType
-from opiekun.plugins.tasks.services import configuration
 
 TASKS_CATEGORY = _l("Tasks")
 BUSY_LABEL = _l("Busy")
@@ -98,7 +97,6 @@ def choices_of(values) -> list[tuple[str, Any]]:
 
 def type_choices(active_only: bool = False) -> list[tuple[str, str]]:
     """The task types as choices (only the active ones for a new task)."""
-    configuration.ensure_defaults()
     statement = select(TaskType).order_by(TaskType.position, TaskType.id)
     if active_only:
         statement = statement.where(TaskType.active.is_(True))

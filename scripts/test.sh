@@ -32,6 +32,7 @@ need_packages=()
 command -v redis-server >/dev/null 2>&1 || need_packages+=(redis-server)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)   # the browser tests' Chromium
+command -v npm >/dev/null 2>&1 || need_packages+=(npm)             # a second client generator (TypeScript)
 if [ ${#need_packages[@]} -gt 0 ]; then
   say "installing ${need_packages[*]} with apt-get"
   if [ "$(id -u)" -ne 0 ]; then echo "need root to apt-get install ${need_packages[*]}" >&2; exit 1; fi
@@ -39,6 +40,8 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
 fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+say "installing the TypeScript client generator (openapi-typescript, tsc) into .node-tools"
+npm install --prefix .node-tools --no-audit --no-fund --silent openapi-typescript@7 typescript@5 >/dev/null
 
 RUN_DIR=$(mktemp -d /tmp/opiekun-tests.XXXXXX)
 chmod 755 "$RUN_DIR"
@@ -65,7 +68,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --d
 status=0
 say "tests on the embedded default (SQLite, in-process jobs), browser tests included"
 # the browser tests save screenshots of their last page to test-results/screenshots/
-OPIEKUN_REQUIRE_BROWSER=1 python -m pytest -q -p no:cacheprovider "$@" || status=$?
+OPIEKUN_REQUIRE_BROWSER=1 OPIEKUN_REQUIRE_NODE_TOOLS=1 python -m pytest -q -p no:cacheprovider "$@" || status=$?
 
 say "tests in production mode (PostgreSQL, Redis, rq workers); the browser tests ran above"
 OPIEKUN_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \

@@ -1,5 +1,5 @@
-"""From an integrator's seat (issue 21): a widely used client generator,
-openapi-python-client, takes the API's OpenAPI document whole. It reports no warning, leaves
+"""From an integrator's seat (issue 21): widely used client generators take the API's
+OpenAPI document whole. openapi-python-client It reports no warning, leaves
 out no operation or answer, and the client it writes works against a live server.
 
 Before: 30 operations came out with warnings or not at all. Every record list was among
@@ -25,6 +25,23 @@ from werkzeug.serving import make_server
 from opiekun.testing.apps import PASSWORD
 
 PACKAGE = "opiekun_client"
+ROOT = Path(__file__).resolve().parents[2]
+#: npm's tools, installed by scripts/test.sh: ``npm install --prefix .node-tools openapi-typescript@7 typescript@5``
+NODE_TOOLS = ROOT / ".node-tools" / "node_modules" / ".bin"
+#: a TypeScript integration typed by the generated declarations: it compiles only when the
+#: names it uses are there (before: CompanyPage.397f9cb, operations["list_company"])
+TYPESCRIPT_USE = """
+import type { components, operations } from "./schema";
+type CompanyPage = components["schemas"]["CompanyPage"];
+type ErrorBody = components["schemas"]["ErrorBody"];
+type ListQuery = NonNullable<operations["list_companies"]["parameters"]["query"]>;
+type UpdateBody = operations["update_company"]["requestBody"]["content"]["application/json"];
+const page: CompanyPage = { items: [], total: 0, page: 1, per_page: 50 };
+const query: ListQuery = { q: "agro", city: "Poznań", per_page: 100 };
+const change: UpdateBody = { city: "Kalisz" };
+const refusal: ErrorBody = { error: { code: "not_found", message: "no company", fields: {} } };
+export { page, query, change, refusal };
+"""
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +129,36 @@ def test_an_integration_creates_lists_filters_and_updates_companies_with_it(gene
     refused = companies.create_company.sync_detailed(client=client, body=models.CompanyCreate(name=""))
     assert refused.status_code == 422 and "name" in refused.parsed.error.fields.to_dict()
     assert package.__name__ == PACKAGE
+
+
+def node_tool(name: str) -> str:
+    tool = NODE_TOOLS / name
+    if not tool.exists():
+        reason = "npm install --prefix .node-tools openapi-typescript@7 typescript@5 (scripts/test.sh does)"
+        if os.environ.get("OPIEKUN_REQUIRE_NODE_TOOLS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return str(tool)
+
+
+def test_a_typescript_integration_compiles_against_the_generated_types(live_api, tmp_path):
+    """A second generator, npm's openapi-typescript: it writes the declarations without a
+    warning, and code using them by their readable names compiles with ``tsc --strict``."""
+    generator, compiler = node_tool("openapi-typescript"), node_tool("tsc")
+    with urllib.request.urlopen(f"{live_api}/api/v1/openapi.json") as answer:
+        (tmp_path / "openapi.json").write_bytes(answer.read())
+    generated = subprocess.run(
+        # a field with a default is optional in a body: the generator's v7 default reads it as always present
+        [generator, "openapi.json", "-o", "schema.d.ts", "--default-non-nullable=false"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "warn" not in (generated.stdout + generated.stderr).lower(), generated.stdout + generated.stderr
+    (tmp_path / "use.ts").write_text(TYPESCRIPT_USE)
+    compiled = subprocess.run(
+        [compiler, "--noEmit", "--strict", "use.ts"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr

@@ -89,49 +89,53 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
         db.session.commit()
         return "", 204
 
-    one_name, many_name = name, (record_type.api_path or name).replace("-", "_")
-    plural, singular = record_type.label_plural.lower(), record_type.label.lower()
-    routes = (
-        (
-            list_records,
-            f"list_{many_name}",
-            {"query": list_query, "answers": {200: page_model}},
-            f"List {plural}",
-            f"The {plural} the caller may see: filtered, sorted and paged.",
-        ),
-        (
-            create_record,
-            f"create_{one_name}",
-            {"json": create_body, "answers": {201: read}},
-            f"Create a {singular}",
-            f"The new {singular} belongs to the caller unless `owner_id` says otherwise.",
-        ),
-        (
-            get_record,
-            f"get_{one_name}",
-            {"answers": {200: read}},
-            f"Get a {singular}",
-            "Its `ETag` header is what `If-Match` sends back to change it safely.",
-        ),
-        (
-            update_record,
-            f"update_{one_name}",
-            {"json": update_body, "answers": {200: read}},
-            f"Change a {singular}",
-            IF_MATCH_NOTE,
-        ),
-        (delete_record, f"delete_{one_name}", {"answers": {204: None}}, f"Delete a {singular}", IF_MATCH_NOTE),
-    )
-    views = {}
-    for view, operation_id, declared, summary, description in routes:
+    def route(view, method: str, path: str, operation_id: str, summary: str, description: str, **declared) -> None:
+        """Validate and document ``view`` (its summary and description are spectree's
+        summary and description of the operation) and serve it at ``method path``."""
         view.__doc__ = f"{summary}\n\n{description}"
-        views[view.__name__] = validate(tags=tags, operation_id=operation_id, **declared)(view)
-    list_records, create_record, get_record = views["list_records"], views["create_record"], views["get_record"]
-    update_record, delete_record = views["update_record"], views["delete_record"]
+        action = operation_id.split("_", 1)[0]
+        validated = validate(tags=tags, operation_id=operation_id, **declared)(view)
+        blueprint.add_url_rule(path, f"{name}_{action}", validated, methods=[method])
 
-    path = f"/{record_type.api_path}"
-    blueprint.add_url_rule(path, f"{name}_list", list_records, methods=["GET"])
-    blueprint.add_url_rule(path, f"{name}_create", create_record, methods=["POST"])
-    blueprint.add_url_rule(f"{path}/<int:record_id>", f"{name}_get", get_record, methods=["GET"])
-    blueprint.add_url_rule(f"{path}/<int:record_id>", f"{name}_update", update_record, methods=["PATCH"])
-    blueprint.add_url_rule(f"{path}/<int:record_id>", f"{name}_delete", delete_record, methods=["DELETE"])
+    collection, item = f"/{record_type.api_path}", f"/{record_type.api_path}/<int:record_id>"
+    plural, singular = record_type.label_plural.lower(), record_type.label.lower()
+    route(
+        list_records,
+        "GET",
+        collection,
+        f"list_{record_type.api_path.replace('-', '_')}",
+        f"List {plural}",
+        f"The {plural} the caller may see: filtered, sorted and paged.",
+        query=list_query,
+        answers={200: page_model},
+    )
+    route(
+        create_record,
+        "POST",
+        collection,
+        f"create_{name}",
+        f"Create a {singular}",
+        f"The new {singular} belongs to the caller unless `owner_id` says otherwise.",
+        json=create_body,
+        answers={201: read},
+    )
+    route(
+        get_record,
+        "GET",
+        item,
+        f"get_{name}",
+        f"Get a {singular}",
+        "Its `ETag` header is what `If-Match` sends back to change it safely.",
+        answers={200: read},
+    )
+    route(
+        update_record,
+        "PATCH",
+        item,
+        f"update_{name}",
+        f"Change a {singular}",
+        IF_MATCH_NOTE,
+        json=update_body,
+        answers={200: read},
+    )
+    route(delete_record, "DELETE", item, f"delete_{name}", f"Delete a {singular}", IF_MATCH_NOTE, answers={204: None})

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import make_response, request
 from flask.typing import ResponseReturnValue
@@ -25,25 +26,25 @@ class PreconditionFailed(ApiError):
 
 
 def etag_of(answer: BaseModel) -> str:
-    """A strong entity tag of one record's answer: it changes whenever a field the API
-    shows changes (fields plugins add included)."""
-    digest = hashlib.sha256(answer.model_dump_json().encode()).hexdigest()[:32]
-    return f'"{digest}"'
+    """A strong entity tag of one record's answer (unquoted): it changes whenever a field
+    the API shows changes (fields plugins add included)."""
+    return hashlib.sha256(answer.model_dump_json().encode()).hexdigest()[:32]
 
 
 def tagged(answer: BaseModel, status: int = 200) -> ResponseReturnValue:
     """``answer`` as JSON with its ``ETag``."""
     response = make_response(answer.model_dump(mode="json"), status)
-    response.set_etag(etag_of(answer).strip('"'))
+    response.set_etag(etag_of(answer))
     return response
 
 
-def require_unchanged_since_read(current: BaseModel) -> None:
+def require_unchanged_since_read(current: Callable[[], BaseModel]) -> None:
     """Refuse (412) when the request's ``If-Match`` names none of the record's current tag
-    (``*`` matches any existing record)."""
+    (``*`` matches any existing record). ``current()`` makes the record's answer, only
+    when the request sends ``If-Match``: a request without it costs nothing more."""
     if not request.headers.get("If-Match"):
         return
-    if not request.if_match.contains(etag_of(current).strip('"')) and not request.if_match.star_tag:
+    if not request.if_match.star_tag and not request.if_match.contains(etag_of(current())):
         raise PreconditionFailed(
             Message("the record changed since you read it: read it again and repeat the change"),
             {"If-Match": Message("does not match the record's current ETag")},

@@ -74,7 +74,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
     def update_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "update")
-        require_unchanged_since_read(one(record))
+        require_unchanged_since_read(lambda: one(record))
         record_rules.save_record(
             record_type, record, request_body().model_dump(exclude_unset=True), "update", current_api_user()
         )
@@ -84,7 +84,7 @@ def add_record_routes(blueprint: Blueprint, record_type: RecordType, added: list
     def delete_record(record_id: int):
         record = record_queries.get_record(record_type, record_id, for_change=True)
         record_rules.require_change_right(current_api_user(), record_type, record, "delete")
-        require_unchanged_since_read(one(record))
+        require_unchanged_since_read(lambda: one(record))
         record_rules.delete_record(record_type, record)
         db.session.commit()
         return "", 204

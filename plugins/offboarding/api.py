@@ -9,6 +9,8 @@ administrators and holders of ``offboarding.transfer`` may call them.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint
 from flask_babel import force_locale
 
@@ -42,17 +44,17 @@ from opiekun.plugins.offboarding.schemas import (
     UndoOut,
 )
 
-TAGS = ["Offboarding"]
+#: Every route here needs ``offboarding.transfer`` (checked before the request's input) and
+#: sits under "Offboarding" in the OpenAPI document.
+offboarding_route = partial(validate, permission=TRANSFER.name, tags=["Offboarding"])
 
 
 # --- preview ---------------------------------------------------------------------------------------
 
 
-@validate(
+@offboarding_route(
     query=PreviewQuery,
     answers={200: PreviewOut},
-    permission=TRANSFER.name,
-    tags=TAGS,
     operation_id="preview_offboarding",
 )
 def get_preview(user_id: int):
@@ -79,11 +81,9 @@ def get_preview(user_id: int):
     )
 
 
-@validate(
+@offboarding_route(
     query=PageQuery,
     answers={200: TransferOptionsOut},
-    permission=TRANSFER.name,
-    tags=TAGS,
     operation_id="list_transfer_options",
 )
 def list_transfer_options():
@@ -105,11 +105,9 @@ def list_transfer_options():
 # --- transfers -------------------------------------------------------------------------------------
 
 
-@validate(
+@offboarding_route(
     json=TransferIn,
     answers={202: TransferOut},
-    permission=TRANSFER.name,
-    tags=TAGS,
     operation_id="start_offboarding_transfer",
 )
 def start_transfer():
@@ -123,11 +121,9 @@ def start_transfer():
     return TransferOut.of(transfer), 202
 
 
-@validate(
+@offboarding_route(
     query=TransferListQuery,
     answers={200: TransferPage},
-    permission=TRANSFER.name,
-    tags=TAGS,
     operation_id="list_offboarding_transfers",
 )
 def list_transfers():
@@ -136,14 +132,14 @@ def list_transfers():
     return paginate(transfers.list_transfers(query.from_user_id, query.status), query, TransferBrief, TransferPage)
 
 
-@validate(answers={200: TransferOut}, permission=TRANSFER.name, tags=TAGS, operation_id="get_offboarding_transfer")
+@offboarding_route(answers={200: TransferOut}, operation_id="get_offboarding_transfer")
 def get_transfer(transfer_id: int):
     """Status (queued, running, done, failed, undone), progress (done/total) and counts per
     type of a transfer."""
     return TransferOut.of(transfers.get_transfer(transfer_id))
 
 
-@validate(answers={202: TransferOut}, permission=TRANSFER.name, tags=TAGS, operation_id="resume_offboarding_transfer")
+@offboarding_route(answers={202: TransferOut}, operation_id="resume_offboarding_transfer")
 def resume_transfer(transfer_id: int):
     """Run a failed transfer again, or one whose worker died (no progress for
     ``OFFBOARDING_STALE_AFTER`` seconds): the steps not yet done run, each item moves once.
@@ -154,7 +150,7 @@ def resume_transfer(transfer_id: int):
     return TransferOut.of(transfer), 202
 
 
-@validate(answers={200: UndoOut}, permission=TRANSFER.name, tags=TAGS, operation_id="undo_offboarding_transfer")
+@offboarding_route(answers={200: UndoOut}, operation_id="undo_offboarding_transfer")
 def undo_transfer(transfer_id: int):
     """Put every moved item back to its former user, unless it changed since the transfer
     (those are kept, listed with the reason, never overwritten). 409: already undone, or
@@ -171,11 +167,9 @@ def undo_transfer(transfer_id: int):
     )
 
 
-@validate(
+@offboarding_route(
     query=MovedItemsQuery,
     answers={200: MovedItemPage},
-    permission=TRANSFER.name,
-    tags=TAGS,
     operation_id="list_offboarding_moved_items",
 )
 def list_moved_items(transfer_id: int):

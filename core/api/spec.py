@@ -25,6 +25,8 @@ from opiekun.api.schemas import ErrorBody
 from opiekun.errors import Invalid, Message
 
 OPENAPI_PATH = "/api/v1/openapi.json"
+#: how a ``$ref`` to a component schema begins
+SCHEMA_REF = "#/components/schemas/"
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
@@ -189,11 +191,10 @@ def _clashing_keys(schemas: dict, names: dict[str, str]) -> list[str]:
 
 
 def _with_refs_renamed(node: Any, names: dict[str, str]) -> Any:
-    prefix = "#/components/schemas/"
     if isinstance(node, dict):
         return {
-            key: prefix + names.get(value[len(prefix) :], value[len(prefix) :])
-            if key == "$ref" and isinstance(value, str) and value.startswith(prefix)
+            key: SCHEMA_REF + names.get(value.removeprefix(SCHEMA_REF), value.removeprefix(SCHEMA_REF))
+            if key == "$ref" and isinstance(value, str) and value.startswith(SCHEMA_REF)
             else _with_refs_renamed(value, names)
             for key, value in node.items()
         }
@@ -222,9 +223,8 @@ def _without_unreachable_schemas(document: dict) -> dict:
 
 def _schema_refs(node: Any) -> set[str]:
     """The component schema names ``node`` refers to (``#/components/schemas/<name>``)."""
-    prefix = "#/components/schemas/"
     if isinstance(node, dict):
-        found = {node["$ref"][len(prefix) :]} if str(node.get("$ref", "")).startswith(prefix) else set()
+        found = {node["$ref"].removeprefix(SCHEMA_REF)} if str(node.get("$ref", "")).startswith(SCHEMA_REF) else set()
         for value in node.values():
             found |= _schema_refs(value)
         return found

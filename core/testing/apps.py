@@ -11,7 +11,7 @@ import os
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Table, create_engine, text
 
 from opiekun.app import create_app
 from opiekun.config import Settings
@@ -112,15 +112,19 @@ def build_app(instance_path: Path, database_url: str, extra_plugins=(), **settin
     return app
 
 
+def app_tables() -> list[Table]:
+    """The tables of the current app's database, parents before children. The metadata of
+    the process may hold more: models of test plugins another app enabled."""
+    existing = set(db.inspect(db.engine).get_table_names())
+    return [table for table in db.metadata.sorted_tables if table.name in existing]
+
+
 def seeded_rows() -> dict[str, list[dict]]:
     """The rows the migrations and ``opiekun init`` wrote (the default task types and
     statuses…), by table: what :func:`empty_tables` puts back."""
-    existing = set(db.inspect(db.engine).get_table_names())
     with db.engine.connect() as connection:
         rows = {
-            table.name: [dict(row) for row in connection.execute(table.select()).mappings()]
-            for table in db.metadata.sorted_tables
-            if table.name in existing
+            table.name: [dict(row) for row in connection.execute(table.select()).mappings()] for table in app_tables()
         }
     return {name: table_rows for name, table_rows in rows.items() if table_rows}
 
@@ -138,23 +142,22 @@ def empty_tables(application) -> None:
     (:func:`seeded_rows`) put back, so that a test finds what a new deployment has."""
     with application.app_context():
         db.session.remove()
-        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-        existing = set(db.inspect(db.engine).get_table_names())
-        tables = [name for name in tables if name in existing]
+        tables = app_tables()
+        names = [table.name for table in reversed(tables)]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
             else:
-                for name in tables:
+                for name in names:
                     connection.execute(text(f'DELETE FROM "{name}"'))
                 if "sqlite_sequence" in {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master"))}:
                     connection.execute(text("DELETE FROM sqlite_sequence"))
-            _put_back(connection, application.extensions.get("opiekun.testing.seeded_rows", {}))
+            _put_back(connection, tables, application.extensions.get("opiekun.testing.seeded_rows", {}))
 
 
-def _put_back(connection, seeded: dict[str, list[dict]]) -> None:
+def _put_back(connection, tables: list[Table], seeded: dict[str, list[dict]]) -> None:
     """Insert the seeded rows again; on PostgreSQL, the id sequences continue after them."""
-    for table in db.metadata.sorted_tables:
+    for table in tables:
         if table.name not in seeded:
             continue
         connection.execute(table.insert(), seeded[table.name])

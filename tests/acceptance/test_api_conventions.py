@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from opiekun.extensions import db
+from opiekun.testing.apps import app_tables
 
 #: answers that hold ``items`` but are reports, not lists
 REPORTS = {"PreviewOut"}
@@ -64,14 +65,7 @@ def test_every_list_pages_the_same_way(document, api, admin):
 
 
 def row_counts() -> dict[str, int]:
-    """Rows per table of this app's database (the metadata may also hold tables of test
-    plugins other apps of the process enabled)."""
-    existing = set(db.inspect(db.engine).get_table_names())
-    return {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in db.metadata.sorted_tables
-        if table.name in existing
-    }
+    return {table.name: db.session.scalar(select(func.count()).select_from(table)) for table in app_tables()}
 
 
 def test_no_get_writes(app, document, api, admin):

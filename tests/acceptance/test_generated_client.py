@@ -14,15 +14,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from opiekun.testing.apps import PASSWORD
+from tests.support.live_server import served
 
 PACKAGE = "opiekun_client"
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +46,8 @@ export { page, query, change, refusal };
 @pytest.fixture(scope="module")
 def live_api(app) -> Iterator[str]:
     """The suite's app served over HTTP on a free local port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

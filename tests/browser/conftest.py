@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from opiekun.testing.apps import PASSWORD
+from tests.support.live_server import served
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 #: Chromium as root in a container, with no network beyond localhost
@@ -63,11 +62,8 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """The suite's app served over HTTP on a free local port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

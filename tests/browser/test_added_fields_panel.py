@@ -7,26 +7,22 @@ The suite's shared app has no such plugin, so this module serves an app of its o
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from opiekun.testing.apps import PASSWORD, build_app, close_app
 from opiekun.testing.clients import ApiClient
 from tests.support import visits_plugin
+from tests.support.live_server import served
 
 
 @pytest.fixture(scope="module")
 def visits_server(tmp_path_factory, fresh_database) -> Iterator[tuple[str, ApiClient]]:
     app = build_app(tmp_path_factory.mktemp("visits-panel"), fresh_database.url(), extra_plugins=[visits_plugin])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", ApiClient(app)
-    server.shutdown()
+    with served(app) as url:
+        yield url, ApiClient(app)
     close_app(app)
 
 

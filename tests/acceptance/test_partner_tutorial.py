@@ -33,9 +33,9 @@ from pathlib import Path
 
 from redis import Redis
 
-from opiekun.testing.apps import SECRET_KEY, TEST_REDIS_URL
+from opiekun.testing.apps import TEST_REDIS_URL
 from tests.core.test_partner_plugin_lifecycle import own_redis_url
-from tests.core.test_plugin_lifecycle import query, revisions
+from tests.core.test_plugin_lifecycle import operator_environment, query, revisions
 from tests.core.test_scaffold import partner_lint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,11 +130,10 @@ def new_environment(folder: Path) -> Path:
 
 
 def environment_of(database_url: str, instance: Path, **more: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OPIEKUN_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(
-        OPIEKUN_DATABASE_URL=database_url, OPIEKUN_INSTANCE_PATH=str(instance), OPIEKUN_SECRET_KEY=SECRET_KEY, **more
-    )
-    return env
+    """An operator's environment (:func:`operator_environment`) for the new virtualenv:
+    nothing of this interpreter's own Python settings."""
+    env = operator_environment(database_url, instance, **more)
+    return {key: value for key, value in env.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
 
 
 # --- the product over HTTP ---------------------------------------------------------------------

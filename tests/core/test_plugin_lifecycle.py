@@ -29,6 +29,16 @@ def opiekun(
 ) -> subprocess.CompletedProcess:
     """The ``opiekun`` command as a team's operator runs it, on ``database_url`` (answering
     its question with ``input_text``)."""
+    env = operator_environment(database_url, folder, **environment)
+    command = Path(sys.executable).parent / "opiekun"
+    return subprocess.run(
+        [str(command), *arguments], env=env, capture_output=True, text=True, timeout=120, cwd=folder, input=input_text
+    )
+
+
+def operator_environment(database_url: str, folder: Path, **environment: str) -> dict[str, str]:
+    """The environment of an operator's ``opiekun`` process: this one's, without the
+    tests' own settings, on ``database_url`` with its instance in ``folder``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
     env.update(
         OPIEKUN_DATABASE_URL=database_url,
@@ -36,10 +46,7 @@ def opiekun(
         OPIEKUN_SECRET_KEY=SECRET_KEY,
         **environment,
     )
-    command = Path(sys.executable).parent / "opiekun"
-    return subprocess.run(
-        [str(command), *arguments], env=env, capture_output=True, text=True, timeout=120, cwd=folder, input=input_text
-    )
+    return env
 
 
 @contextmanager
@@ -300,11 +307,9 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
 
 def serve_starts(database_url: str, folder: Path, **environment: str) -> bool:
     """``opiekun serve`` gets past its checks and announces where it serves (then stopped)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
-    env.update(OPIEKUN_DATABASE_URL=database_url, OPIEKUN_INSTANCE_PATH=str(folder), OPIEKUN_SECRET_KEY=SECRET_KEY)
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "opiekun"), "serve", "--port", "0"],
-        env={**env, **environment},
+        env=operator_environment(database_url, folder, **environment),
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,6 +9,7 @@ job reads what the current transaction writes), and report progress with
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -203,19 +204,60 @@ def _enqueue(
     return job.id
 
 
-def enqueue_on_commit(job_name: str, *, user_id: int | None = None, user_name: str | None = None, **kwargs: Any) -> str:
+def enqueue_on_commit(
+    job_name: str, *, user_id: int | None = None, user_name: str | None = None, once: bool = False, **kwargs: Any
+) -> str:
     """Like :func:`enqueue`, but the job is queued when the current database transaction
     commits, and never if it rolls back; returns the id the job will have.
 
     Use it where the job reads rows written in the same transaction (a request that saves
     an offboarding plan and starts the job that carries it out): a worker picks a job up
     at once, before an uncommitted transaction is visible to it.
+
+    ``once=True``: when the transaction already queues this job with the same arguments,
+    nothing is added and that job's id is returned (a hook called at every flush starts
+    one job per transaction, not one per flush).
     """
     if job_name not in current_app.extensions["opiekun.jobs"]:
         raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+    pending = db.session().info.setdefault(_ON_COMMIT_KEY, [])
+    if once:
+        for name, job_id, queued_user_id, _, queued_kwargs in pending:
+            if (name, queued_user_id, queued_kwargs) == (job_name, user_id, kwargs):
+                return job_id
     job_id = str(uuid.uuid4())
-    db.session().info.setdefault(_ON_COMMIT_KEY, []).append((job_name, job_id, user_id, user_name, dict(kwargs)))
+    pending.append((job_name, job_id, user_id, user_name, dict(kwargs)))
     return job_id
+
+
+def enqueue_in(seconds: float, job_name: str, **kwargs: Any) -> None:
+    """Queue a registered job ``seconds`` from now (a retry after a back-off).
+
+    With Redis, rq keeps it in its scheduled-jobs registry until a worker (``opiekun
+    worker`` runs rq's scheduler) moves it to the queue; in the embedded mode a timer of
+    the app process queues it, so a restart forgets it: keep a periodic
+    :class:`Schedule` that finds such work when it must not be lost.
+    """
+    if job_name not in current_app.extensions["opiekun.jobs"]:
+        raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+    embedded = current_app.extensions.get("opiekun.embedded_jobs")
+    if embedded is not None:
+        embedded.enqueue_later(seconds, job_name, kwargs)
+        return
+    definition = current_app.extensions["opiekun.jobs"][job_name]
+    queue().enqueue_in(
+        dt.timedelta(seconds=seconds),
+        run_job,
+        job_name,
+        dict(kwargs),
+        None,
+        None,
+        job_timeout=definition.timeout,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        meta=_initial_meta(job_name, None),
+        description=job_name,
+    )
 
 
 _ON_COMMIT_KEY = "opiekun.jobs_on_commit"
@@ -387,6 +429,17 @@ class EmbeddedJobs:
             self._stop_scheduling.set()
         if scheduler is not None:
             scheduler.join(timeout)
+
+    def enqueue_later(self, seconds: float, job_name: str, kwargs: Mapping[str, Any]) -> None:
+        """Queue ``job_name`` after ``seconds``, from a timer thread of this process."""
+
+        def enqueue_now() -> None:
+            with self.app.app_context():
+                _enqueue(job_name, None, None, None, kwargs)
+
+        timer = threading.Timer(max(0.0, seconds), enqueue_now)
+        timer.daemon = True
+        timer.start()
 
     def _work(self) -> None:
         with self.app.app_context():

@@ -46,6 +46,7 @@ from opiekun.jobs import (
     JobDefinition,
     Schedule,
     enqueue,
+    enqueue_in,
     enqueue_on_commit,
     error_summary,
     job_state,
@@ -78,6 +79,7 @@ from opiekun.models import (
     enum_check,
     utcnow,
 )
+from opiekun.notifications import active_administrators, language_of, notify_users
 from opiekun.pagination import fetch, page_of
 from opiekun.permissions import Permission, has_permission, role_exists
 from opiekun.plugin_activity import gaps_of
@@ -165,6 +167,7 @@ __all__ = [
     "JobDefinition",
     "Schedule",
     "enqueue",
+    "enqueue_in",
     "enqueue_on_commit",
     "error_summary",
     "job_connection",
@@ -179,6 +182,9 @@ __all__ = [
     "today_in",
     # looking rows up, pages, spreadsheets, settings, demo data
     "DemoContext",
+    "active_administrators",
+    "language_of",
+    "notify_users",
     "MAX_ID",
     "SettingsStore",
     "StoredSetting",

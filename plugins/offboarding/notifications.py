@@ -5,11 +5,18 @@ when the notification is made, so in the recipient's ``locale``, not the actor's
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opiekun.plugin import Notification, User, db, record_types
+from opiekun.plugin import (
+    Notification,
+    User,
+    active_administrators,
+    db,
+    language_of,
+    notify_users,
+    record_types,
+)
 from opiekun.plugins.offboarding.models import Transfer
 
 
@@ -21,12 +28,6 @@ def counts_by_recipient(transfer: Transfer) -> dict[int, dict[str, int]]:
             per_user = counts.setdefault(step.to_user_id, {})
             per_user[step.object_type] = per_user.get(step.object_type, 0) + step.moved
     return counts
-
-
-def language_of(locale: str | None) -> str:
-    """The language a user reads the app in: theirs when the app has it, else the default."""
-    languages = current_app.config.get("LANGUAGES") or ()
-    return locale if locale in languages else current_app.config.get("BABEL_DEFAULT_LOCALE", "pl")
 
 
 def received_text(total: int, sender_name: str, per_type: dict[str, int]) -> str:
@@ -71,27 +72,16 @@ def notify_recipients(transfer: Transfer) -> None:
 def notify_admins_of_departure(session: Session, user: User, actor) -> None:
     """One in-app notification per active administrator (the one who acted included), in
     their language."""
-    from flask_babel import force_locale, gettext
+    from flask_babel import gettext
 
-    admins = session.execute(
-        select(User.id, User.locale).where(User.role == "admin", User.status == "active", User.id != user.id)
-    ).all()
-    messages: dict[str, str] = {}
-    for _, locale in admins:
-        language = language_of(locale)
-        if language not in messages:
-            with force_locale(language):
-                messages[language] = gettext("%(name)s has departed: review and reassign their items.", name=user.name)
-    session.add_all(
-        Notification(
-            user_id=admin_id,
-            kind="offboarding.departed",
-            message=messages[language_of(locale)],
-            object_type="user",
-            object_id=user.id,
-            data={"user_id": user.id},
-        )
-        for admin_id, locale in admins
+    notify_users(
+        session,
+        [(admin_id, locale) for admin_id, locale in active_administrators(session) if admin_id != user.id],
+        "offboarding.departed",
+        lambda: gettext("%(name)s has departed: review and reassign their items.", name=user.name),
+        object_type="user",
+        object_id=user.id,
+        data={"user_id": user.id},
     )
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from flask_admin import Admin, BaseView
     from sqlalchemy.orm import Session
 
-    from opiekun.plugin import ChangeSet, JobDefinition, Permission, Schedule
+    from opiekun.plugin import ChangeSet, JobDefinition, Message, Permission, PluginGap, Schedule
 
 #: Built in: the plugin's version is the one of the ``opiekun`` package it ships with.
 MANIFEST = PluginManifest(
@@ -67,6 +67,15 @@ def opiekun_records_changed(session: Session, change_set: ChangeSet) -> None:
     from opiekun.plugins.webhooks.outbox import write_change_set
 
     write_change_set(session, change_set)
+
+
+@hookimpl
+def opiekun_plugin_resumed(session: Session, gap: PluginGap) -> Iterable[Message]:
+    """Back after a time off: the changes of that time were not written to the outbox and
+    cannot be; the administrators are told so (endpoints resume with the changes from now)."""
+    from opiekun.plugin import Message
+
+    return [Message("changes made while webhooks were off were not delivered, and will not be")]
 
 
 @hookimpl

@@ -15,18 +15,16 @@ endpoint that got events is handed to the delivery job when the transaction comm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, insert, literal, select, update
+from sqlalchemy import cast, insert, literal, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import JSON
 
 from opiekun.plugin import BulkChange, ChangeSet, RecordChange, enqueue_on_commit
 from opiekun.plugins.webhooks.models import WebhookEndpoint, WebhookEvent, WebhookOutboxHead
+from opiekun.plugins.webhooks.sql_json import json_array, json_object, text_constant
 
 EVENTS = WebhookEvent.__table__
 ENDPOINTS = WebhookEndpoint.__table__
@@ -129,7 +127,11 @@ def _write_bulk(connection: Connection, bulk: BulkChange, common: dict[str, Any]
     for name, value in bulk.new_values.items():
         old = rows.c[f"old_{name}"]
         new = cast(literal(value, old.type), old.type)
-        items.append(json_object(_text("field"), _text(name), _text("old"), old, _text("new"), new))
+        items.append(
+            json_object(
+                text_constant("field"), text_constant(name), text_constant("old"), old, text_constant("new"), new
+            )
+        )
     values = {
         "at": _constant(connection, "at", common["at"]),
         "object_type": _constant(connection, "object_type", bulk.object_type),
@@ -152,52 +154,3 @@ def _constant(connection: Connection, column: str, value: Any):
     kind = EVENTS.c[column].type
     constant = literal(value, kind)
     return cast(constant, kind) if connection.dialect.name == "postgresql" else constant
-
-
-def _text(value: str):
-    """A string constant whose type the database knows (PostgreSQL's JSON builders need it)."""
-    return cast(literal(value), String())
-
-
-class json_object(FunctionElement):  # noqa: N801 - named like the SQL function it compiles to
-    """``json_object(key, value, …)``: ``json_build_object`` on PostgreSQL."""
-
-    type = JSON()
-    inherit_cache = True
-
-
-class json_array(FunctionElement):  # noqa: N801 - named like the SQL function it compiles to
-    """``json_array(value, …)``: ``json_build_array`` on PostgreSQL."""
-
-    type = JSON()
-    inherit_cache = True
-
-
-@compiles(json_object)
-def _json_object(element, compiler, **kw) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_object, "postgresql")
-def _json_build_object(element, compiler, **kw) -> str:
-    return f"json_build_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array)
-def _json_array(element, compiler, **kw) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array, "postgresql")
-def _json_build_array(element, compiler, **kw) -> str:
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
-
-
-def pending_filter(subscription_types: Sequence[str], operations: Sequence[str]):
-    """The condition on events an endpoint wants (``[]``: every one)."""
-    conditions = []
-    if subscription_types:
-        conditions.append(EVENTS.c.object_type.in_(list(subscription_types)))
-    if operations:
-        conditions.append(EVENTS.c.operation.in_(list(operations)))
-    return conditions

@@ -8,7 +8,7 @@
                                               about 22 hours); after the last one fails the
                                               endpoint is switched off and the
                                               administrators are told
-``OPIEKUN_WEBHOOKS_BATCH_SIZE``               events per delivery at most (default 500)
+``OPIEKUN_WEBHOOKS_BATCH_SIZE``               events per delivery at most (default 1000)
 ``OPIEKUN_WEBHOOKS_TIMEOUT``                  seconds to wait for a receiver (default 10)
 ``OPIEKUN_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES``  ``1``: endpoints may be in private networks
                                               and on this machine (default: refused, so an
@@ -34,7 +34,7 @@ DEFAULT_RETRY_DELAYS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
 @dataclass(frozen=True)
 class WebhookSettings:
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
-    batch_size: int = 500
+    batch_size: int = 1000
     timeout: float = 10.0
     allow_private_addresses: bool = False
     retention_days: int = 7

@@ -80,7 +80,7 @@ def docs(session: nox.Session) -> None:
         "openapi",
         "--output",
         "docs/openapi.json",
-        env={"OPIEKUN_PLUGINS": "ownership,tasks,audit,offboarding", "OPIEKUN_INSTANCE_PATH": ".nox-instance"},
+        env={"OPIEKUN_PLUGINS": "ownership,tasks,audit,offboarding,webhooks", "OPIEKUN_INSTANCE_PATH": ".nox-instance"},
     )
     # `python -m`: run as .venv/bin/mkdocs, the script's folder would come first on the
     # module path, and the reference would find the script `opiekun` instead of the package

@@ -40,6 +40,7 @@ import tempfile
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -165,7 +166,7 @@ def main() -> None:
                 forget_events()
                 alone.append(bulk_change())
                 endpoint = endpoints.create_endpoint(
-                    db.session.get(User, 1),
+                    SimpleNamespace(id=1),  # the administrator, by id (the only field it reads)
                     {"name": "bench", "url": receiver_url, "record_types": ["company"], "operations": ["update"]},
                 )
                 db.session.commit()

@@ -14,45 +14,47 @@ from opiekun.plugins.webhooks import endpoints
 from opiekun.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
 from opiekun.plugins.webhooks.permissions import MANAGE
 from opiekun.plugins.webhooks.schemas import (
-    DeliveryOut,
-    DeliveryPage,
-    DeliveryQuery,
-    EndpointCreate,
-    EndpointOut,
-    EndpointPage,
-    EndpointQuery,
-    EndpointUpdate,
-    EndpointWithSecret,
-    RedeliveryOut,
-    SecretOut,
+    WebhookDeliveryOut,
+    WebhookDeliveryPage,
+    WebhookDeliveryQuery,
+    WebhookEndpointCreate,
+    WebhookEndpointOut,
+    WebhookEndpointPage,
+    WebhookEndpointQuery,
+    WebhookEndpointUpdate,
+    WebhookEndpointWithSecret,
+    WebhookRedeliveryOut,
+    WebhookSecretOut,
 )
 
 #: every route: under "Webhooks", for holders of webhooks.manage (checked before the input)
 webhook_route = partial(validate, tags=["Webhooks"], permission=MANAGE.name)
 
 
-@webhook_route(query=EndpointQuery, answers={200: EndpointPage}, operation_id="list_webhook_endpoints")
+@webhook_route(query=WebhookEndpointQuery, answers={200: WebhookEndpointPage}, operation_id="list_webhook_endpoints")
 def list_endpoints():
     query = request_query()
     statement = select(WebhookEndpoint).order_by(WebhookEndpoint.id)
     if query.status:
         statement = statement.where(WebhookEndpoint.status == query.status)
-    return paginate(statement, query, EndpointOut, EndpointPage)
+    return paginate(statement, query, WebhookEndpointOut, WebhookEndpointPage)
 
 
-@webhook_route(json=EndpointCreate, answers={201: EndpointWithSecret}, operation_id="create_webhook_endpoint")
+@webhook_route(
+    json=WebhookEndpointCreate, answers={201: WebhookEndpointWithSecret}, operation_id="create_webhook_endpoint"
+)
 def create_endpoint():
     endpoint = endpoints.create_endpoint(current_api_user(), request_body().model_dump())
     db.session.commit()
-    return EndpointWithSecret.model_validate(endpoint), 201
+    return WebhookEndpointWithSecret.model_validate(endpoint), 201
 
 
-@webhook_route(answers={200: EndpointWithSecret}, operation_id="get_webhook_endpoint")
+@webhook_route(answers={200: WebhookEndpointWithSecret}, operation_id="get_webhook_endpoint")
 def get_endpoint(endpoint_id: int):
-    return EndpointWithSecret.model_validate(endpoints.endpoint_by_id(endpoint_id))
+    return WebhookEndpointWithSecret.model_validate(endpoints.endpoint_by_id(endpoint_id))
 
 
-@webhook_route(json=EndpointUpdate, answers={200: EndpointOut}, operation_id="update_webhook_endpoint")
+@webhook_route(json=WebhookEndpointUpdate, answers={200: WebhookEndpointOut}, operation_id="update_webhook_endpoint")
 def update_endpoint(endpoint_id: int):
     endpoint = endpoints.endpoint_by_id(endpoint_id)
     values = request_body().model_dump(exclude_unset=True)
@@ -63,7 +65,7 @@ def update_endpoint(endpoint_id: int):
     elif status == "paused" and endpoint.status != "paused":
         endpoints.pause(endpoint)
     db.session.commit()
-    return EndpointOut.model_validate(endpoint)
+    return WebhookEndpointOut.model_validate(endpoint)
 
 
 @webhook_route(answers={204: None}, operation_id="delete_webhook_endpoint")
@@ -73,14 +75,14 @@ def delete_endpoint(endpoint_id: int):
     return "", 204
 
 
-@webhook_route(answers={200: SecretOut}, operation_id="rotate_webhook_secret")
+@webhook_route(answers={200: WebhookSecretOut}, operation_id="rotate_webhook_secret")
 def rotate_secret(endpoint_id: int):
     secret = endpoints.rotate_secret(endpoints.endpoint_by_id(endpoint_id))
     db.session.commit()
-    return SecretOut(secret=secret)
+    return WebhookSecretOut(secret=secret)
 
 
-@webhook_route(query=DeliveryQuery, answers={200: DeliveryPage}, operation_id="list_webhook_deliveries")
+@webhook_route(query=WebhookDeliveryQuery, answers={200: WebhookDeliveryPage}, operation_id="list_webhook_deliveries")
 def list_deliveries(endpoint_id: int):
     endpoint = endpoints.endpoint_by_id(endpoint_id)
     query = request_query()
@@ -89,15 +91,15 @@ def list_deliveries(endpoint_id: int):
     )
     if query.status:
         statement = statement.where(WebhookDelivery.status == query.status)
-    return paginate(statement, query, DeliveryOut, DeliveryPage)
+    return paginate(statement, query, WebhookDeliveryOut, WebhookDeliveryPage)
 
 
-@webhook_route(answers={202: RedeliveryOut}, operation_id="redeliver_webhook_delivery")
+@webhook_route(answers={202: WebhookRedeliveryOut}, operation_id="redeliver_webhook_delivery")
 def redeliver(endpoint_id: int, delivery_id: int):
     delivery = endpoints.delivery_of(endpoints.endpoint_by_id(endpoint_id), delivery_id)
     status = endpoints.redeliver(delivery)
     db.session.commit()
-    return RedeliveryOut(status=status), 202
+    return WebhookRedeliveryOut(status=status), 202
 
 
 def build_blueprint() -> Blueprint:

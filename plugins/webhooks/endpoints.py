@@ -35,15 +35,25 @@ from opiekun.plugins.webhooks.signing import new_secret
 #: operations every record type has; plugins add their own (``anonymize``, ``owner_assigned``…)
 BASIC_OPERATIONS = ("create", "update", "delete")
 MAX_URL_LENGTH = 2000
+#: how many of the newest events show which operations exist
+RECENT_EVENTS = 10_000
 #: fields an endpoint's change may name
 FIELDS = ("name", "url", "record_types", "operations")
 
 
 def known_operations() -> list[str]:
-    """Operations an endpoint may ask for: the basic three and any event name the outbox
-    has seen (a plugin's own, such as ``anonymize``)."""
-    seen = db.session.scalars(select(WebhookEvent.operation).distinct()).all()
-    return sorted(set(BASIC_OPERATIONS) | set(seen), key=lambda name: (name not in BASIC_OPERATIONS, name))
+    """Operations an endpoint may be given in the panel: the basic three, those of the
+    latest 10,000 events (a plugin's own, such as ``anonymize``) and those endpoints ask
+    for already (the API takes any operation name)."""
+    newest = db.session.scalar(select(func.max(WebhookEvent.id))) or 0
+    seen = set(
+        db.session.scalars(
+            select(WebhookEvent.operation).where(WebhookEvent.id > newest - RECENT_EVENTS).distinct()
+        ).all()
+    )
+    for operations in db.session.scalars(select(WebhookEndpoint.operations)):
+        seen.update(operations or ())
+    return sorted(set(BASIC_OPERATIONS) | seen, key=lambda name: (name not in BASIC_OPERATIONS, name))
 
 
 def create_endpoint(actor: User, values: Mapping[str, Any]) -> WebhookEndpoint:

@@ -16,7 +16,7 @@ TypeName = Text(50, min_length=1)
 Status = Literal["active", "paused", "failing"]
 
 
-class EndpointCreate(InputModel):
+class WebhookEndpointCreate(InputModel):
     name: Name
     url: Url = Field(description="http(s) address that receives the deliveries (POST, JSON)")
     record_types: list[TypeName] = Field(
@@ -29,7 +29,7 @@ class EndpointCreate(InputModel):
     )
 
 
-class EndpointUpdate(InputModel):
+class WebhookEndpointUpdate(InputModel):
     name: Name | None = None
     url: Url | None = None
     record_types: list[TypeName] | None = Field(None, max_length=100)
@@ -41,7 +41,7 @@ class EndpointUpdate(InputModel):
     )
 
 
-class EndpointOut(OutputModel):
+class WebhookEndpointOut(OutputModel):
     id: int
     name: str
     url: str
@@ -56,26 +56,26 @@ class EndpointOut(OutputModel):
     created_at: dt.datetime
 
 
-class EndpointWithSecret(EndpointOut):
+class WebhookEndpointWithSecret(WebhookEndpointOut):
     secret: str = Field(description="signs every delivery (header Opiekun-Signature); keep it on the receiver only")
 
 
-class EndpointPage(OutputModel):
-    items: list[EndpointOut]
+class WebhookEndpointPage(OutputModel):
+    items: list[WebhookEndpointOut]
     total: int
     page: int
     per_page: int
 
 
-class EndpointQuery(PageQuery):
+class WebhookEndpointQuery(PageQuery):
     status: Status | None = None
 
 
-class SecretOut(OutputModel):
+class WebhookSecretOut(OutputModel):
     secret: str
 
 
-class DeliveryOut(OutputModel):
+class WebhookDeliveryOut(OutputModel):
     id: int
     key: str = Field(description="idempotency key: every attempt of this delivery carries it")
     endpoint_id: int
@@ -92,18 +92,18 @@ class DeliveryOut(OutputModel):
     delivered_at: dt.datetime | None
 
 
-class DeliveryPage(OutputModel):
-    items: list[DeliveryOut]
+class WebhookDeliveryPage(OutputModel):
+    items: list[WebhookDeliveryOut]
     total: int
     page: int
     per_page: int
 
 
-class DeliveryQuery(PageQuery):
+class WebhookDeliveryQuery(PageQuery):
     status: Literal["retrying", "delivered", "failed"] | None = None
 
 
-class RedeliveryOut(OutputModel):
+class WebhookRedeliveryOut(OutputModel):
     status: Literal["retrying", "queued"] = Field(
         description="retrying: the endpoint's next delivery is tried now; queued: a delivered one is sent again"
     )

@@ -9,7 +9,7 @@ from opiekun.app import create_app
 from opiekun.testing.apps import make_settings
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
-BUILT_IN = ("ownership", "tasks", "audit", "offboarding")
+BUILT_IN = ("ownership", "tasks", "audit", "offboarding", "webhooks")
 
 
 def test_the_kept_openapi_document_is_up_to_date(tmp_path):
@@ -27,6 +27,7 @@ def test_the_kept_document_lists_every_plugins_routes():
         "/api/v1/tasks",
         "/api/v1/audit",
         "/api/v1/offboarding/transfers",
+        "/api/v1/webhooks",
     ):
         assert path in paths
 

@@ -200,3 +200,49 @@ def test_a_set_based_change_of_100k_records_arrives_complete_in_batches_with_its
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == count // 2000
         db.session.remove()
+
+
+def test_an_offboarding_transfer_reaches_the_endpoint_with_its_transfer_id(api, admin, seller, other_seller, receiver):
+    from tests.offboarding.transfer_helpers import depart, transfer
+
+    for number in range(3):
+        api.post("/companies", seller, json={"name": f"Klient {number}"})
+    register(api, admin, receiver, record_types=["company"], operations=["update"])
+    depart(api, admin, seller)
+
+    state = transfer(api, admin, {"from_user_id": seller["id"], "to_user_id": other_seller["id"]})
+
+    events = receiver.wait_for_events(3)
+    assert {event["context"].get("offboarding_transfer_id") for event in events} == {state["id"]}
+    assert {(change["field"], change["old"], change["new"]) for event in events for change in event["changes"]} >= {
+        ("owner_id", seller["id"], other_seller["id"])
+    }
+    assert sorted(event["record_name"] for event in events) == ["Klient 0", "Klient 1", "Klient 2"]
+
+
+def test_concurrent_changes_arrive_in_the_order_they_committed(app, api, admin, receiver):
+    """Many writers at once: the ids the receiver sees grow, and every change arrives once
+    (on PostgreSQL the outbox lock makes commit order the id order)."""
+    import threading
+
+    register(api, admin, receiver, record_types=["company"])
+    companies = [api.post("/companies", admin, json={"name": f"Firma {number}"}).get_json() for number in range(4)]
+    receiver.wait_for_events(4)
+
+    def edit(company: dict) -> None:
+        for round_number in range(10):
+            response = api.patch(f"/companies/{company['id']}", admin, json={"city": f"Miasto {round_number}"})
+            assert response.status_code == 200, response.get_json()
+
+    writers = [threading.Thread(target=edit, args=(company,)) for company in companies]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+    events = receiver.wait_for_events(4 + 40)
+    ids = [event["id"] for event in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) == 44
+    for company in companies:
+        cities = [event["changes"][0]["new"] for event in events if event["record_id"] == company["id"]][1:]
+        assert cities == [f"Miasto {number}" for number in range(10)]

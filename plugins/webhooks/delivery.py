@@ -49,6 +49,8 @@ EVENTS = WebhookEvent.__table__
 ENDPOINTS = WebhookEndpoint.__table__
 #: what a receiver's answer keeps in the log at most
 KEPT_ANSWER = 500
+#: seconds a retry that starts early waits for its time in the job (longer: queued again)
+EARLY_RETRY_WAIT = 10
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,12 @@ class Outcome:
 # --- the jobs ------------------------------------------------------------------------------
 
 
-def deliver(endpoint_id: int) -> dict[str, Any]:
-    """Job ``webhooks.deliver``: send the endpoint what it has not acknowledged yet."""
+def deliver(endpoint_id: int, retry: bool = False) -> dict[str, Any]:
+    """Job ``webhooks.deliver``: send the endpoint what it has not acknowledged yet.
+    ``retry``: this run is the retry queued after a failure (see :func:`_retry_is_due`)."""
     settings = webhook_settings()
+    if retry and not _retry_is_due(endpoint_id):
+        return {"events": 0, "waiting": True}
     deadline = time.monotonic() + settings.run_seconds
     sent = 0
     with _client(settings) as client:
@@ -86,6 +91,25 @@ def deliver(endpoint_id: int) -> dict[str, Any]:
             if not has_due_events(endpoint_id):
                 break
     return {"events": sent}
+
+
+def _retry_is_due(endpoint_id: int) -> bool:
+    """A retry may start up to a second early (rq schedules by whole seconds): it waits for
+    its time when that is near, and is queued again for it otherwise (the endpoint's retry
+    time moved later meanwhile), so it is never lost."""
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    waiting = endpoint.next_attempt_at if endpoint is not None and endpoint.status == "active" else None
+    db.session.commit()
+    if waiting is None:
+        return True
+    remaining = (waiting - utcnow()).total_seconds()
+    if remaining <= 0:
+        return True
+    if remaining <= EARLY_RETRY_WAIT:
+        time.sleep(remaining)
+        return True
+    enqueue_in(remaining, "webhooks.deliver", endpoint_id=endpoint_id, retry=True)
+    return False
 
 
 def redeliver(delivery_id: int) -> dict[str, Any]:
@@ -343,7 +367,7 @@ def _record(endpoint: WebhookEndpoint, delivery: WebhookDelivery, outcome: Outco
         return
     delay = settings.retry_delays[endpoint.failures - 1]
     endpoint.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
-    enqueue_in(delay, "webhooks.deliver", endpoint_id=endpoint.id)
+    enqueue_in(delay, "webhooks.deliver", endpoint_id=endpoint.id, retry=True)
 
 
 def _switch_off(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:

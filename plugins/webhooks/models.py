@@ -72,7 +72,8 @@ class WebhookEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(Integer)
     user_name: Mapped[str | None] = mapped_column(String(200))
     job: Mapped[str | None] = mapped_column(String(200))
-    context: Mapped[dict | None] = mapped_column(JSON)
+    #: SQL NULL when empty (not JSON ``null``), so a delivery reads it as ``{}``
+    context: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
 
 class WebhookOutboxHead(db.Model):

@@ -44,6 +44,7 @@ def test_a_committed_change_arrives_signed_with_who_what_and_when(api, admin, re
     assert changed["actor"] == {"user_id": admin["id"], "user_name": "Ada Admin", "job": None}
     assert changed["record_name"] == "Kowalski sp. z o.o." and changed["at"].endswith("Z")
     assert created["id"] < changed["id"]
+    assert created["context"] == changed["context"] == {}
     for delivery in receiver.accepted:
         header = delivery.headers["Opiekun-Signature"]
         assert signature_is_valid(endpoint["secret"], header, delivery.raw)

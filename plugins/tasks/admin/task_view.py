@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
-from opiekun.plugin import NotFound, Refused, user_label, utcnow
+from opiekun.plugin import NotFound, Refused, user_label
 from opiekun.plugin.admin import (
     BulkAction,
     DateBetweenFilter,
@@ -273,7 +273,7 @@ class TaskView(RecordView):
             task, _ = visible_task(viewer(), task_id, "full")
         except (NotFound, Refused):
             abort(404)
-        proposals = next_tasks.next_tasks(task, (task.done_at or utcnow()).date()) if task.done else []
+        proposals = next_tasks.next_tasks(task, next_tasks.done_day(task)) if task.done else []
         if request.method == "POST":
             chosen = set(request.form.getlist("accept"))
 

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from opiekun.plugin import as_local, company_today, deployment_time_zone
 from opiekun.plugins.tasks.models import Task
 
 
@@ -45,6 +46,14 @@ def add_delay(day: dt.date, amount: int, unit: str) -> dt.date:
     month_index = day.month - 1 + amount
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def done_day(task: Task) -> dt.date:
+    """The company's day ``task`` was done on (today when it has no time of completion):
+    the day a next task's delay counts from, on the deployment's clock, not UTC's."""
+    if task.done_at is None:
+        return company_today()
+    return as_local(task.done_at, deployment_time_zone()).date()
 
 
 def next_tasks(task: Task, done_day: dt.date) -> list[ProposedTask]:

@@ -49,6 +49,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from opiekun.search import register_sqlite_function  # noqa: E402 - the package, from this checkout
+
 ADMIN_EMAIL = "admin@bench.example"
 ADMIN_PASSWORD = "bench-admin-password-1"
 SEARCH_TERM = "kowal"  # one company in twenty has "Kowalski" in its name
@@ -164,7 +168,8 @@ class Database:
 
     def search_queries(self) -> tuple[str, str]:
         p = self.placeholder
-        where = " OR ".join(f"lower({column}) LIKE {p}" for column in ("name", "tax_id", "city"))
+        # as opiekun.search does: the folded column (the trigram indexes' expression) LIKE the folded word
+        where = " OR ".join(f"opiekun_search_text({column}) LIKE {p}" for column in ("name", "tax_id", "city"))
         return (
             f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
             f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0",
@@ -231,6 +236,7 @@ class SqliteDatabase(Database):
     def connect(self):
         connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
+        register_sqlite_function(connection)  # opiekun_search_text, as the app registers it
         return connection
 
     def vacuum(self) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from opiekun import auth, changes, jobs, login_sessions, migration_runner
+from opiekun import auth, changes, jobs, login_sessions, migration_runner, search
 from opiekun.api import authenticate_api_request, build_api_blueprint
 from opiekun.api.errors import error_response, install_error_handlers
 from opiekun.api.spec import install_openapi
@@ -159,6 +159,7 @@ def _init_database(app: Flask, plugins: PluginHost) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "connect", search.register_sqlite_function)
     migrate.init_app(app, db, directory=str(CORE_FOLDER / "migrations"))
     migration_runner.give_alembic_every_branch()
     app.extensions["opiekun.migrations"] = plugins.migrations_dirs()

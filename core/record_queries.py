@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, ColumnElement, Select, String, cast, literal, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, String, cast, literal, select
 from sqlalchemy.orm import aliased
 
 from opiekun.errors import Invalid, Message
@@ -17,6 +17,7 @@ from opiekun.labels import record_type_label
 from opiekun.lookups import get_by_id
 from opiekun.models import User
 from opiekun.record_registry import RecordField, RecordType, record_types
+from opiekun.search import text_condition
 
 
 class RecordListFilter(Protocol):
@@ -71,12 +72,13 @@ def field_condition(model: Any, added: Mapping[str, RecordField], name: str, val
 
 
 def search_condition(record_type: RecordType, text: str) -> ColumnElement[bool]:
-    """``?q=``: ``text`` anywhere in one of the type's search columns, case aside; a type
-    with no text columns to search is searched by its id."""
+    """``?q=`` and the panel's search: ``text`` anywhere in one of the type's search
+    columns, case and accents aside (:mod:`opiekun.search`); a type with no text columns to
+    search is searched by its id."""
     model: Any = record_type.model
     if not record_type.search_columns:
         return cast(model.id, String) == text.strip()
-    return or_(*(getattr(model, name).icontains(text, autoescape=True) for name in record_type.search_columns))
+    return text_condition([getattr(model, name) for name in record_type.search_columns], text)
 
 
 def sorted_records(record_type: RecordType, statement: Select[Any], sort: str | None) -> Select[Any]:

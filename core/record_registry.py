@@ -115,8 +115,11 @@ class RecordType:
     :param api: schemas for the generic API; ``None`` when the plugin serves its own routes.
     :param closed: returns a SQL condition true for closed records (won/lost deals,
         paid invoices…); ``None`` when the type has no notion of closed.
-    :param search_columns: columns searched by ``?q=`` and the admin search box; default:
-        ``name`` when the model has that column, else every text column it has.
+    :param search_columns: columns searched by ``?q=`` and the admin search box (every
+        word, case and accents aside; see :mod:`opiekun.search`); default: ``name`` when
+        the model has that column, else every text column it has. Give each a trigram
+        index in the type's migration, ``create_search_indexes(op, table, columns)``, so a
+        search reads the index on PostgreSQL.
     :param admin_view: the Flask-Admin list/form class for the type (a subclass of
         :class:`opiekun.admin.views.RecordView` with its columns); ``None``: the core's
         default record view. The core instantiates it as ``admin_view(record_type)``.

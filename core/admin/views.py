@@ -70,6 +70,7 @@ from opiekun.privileges import (
     require_user_change_allowed,
     require_user_creation_allowed,
 )
+from opiekun.record_queries import search_condition
 from opiekun.record_registry import RecordField, RecordType, added_values
 from opiekun.redirects import local_path_or
 from opiekun.spreadsheets import csv_field
@@ -440,6 +441,20 @@ class RecordView(OpiekunModelView):
     form_excluded_columns = RECORD_MIXIN_COLUMNS
     list_template = "opiekun/admin/record_list.html"
     details_template = "opiekun/admin/record_details.html"
+
+    def _apply_search(self, query, count_query, joins, count_joins, search: str):
+        """The search box searches as the API's ``?q=`` does (:func:`search_condition`: every
+        word, case and accents aside, on the type's search indexes); a view searching other
+        columns keeps Flask-Admin's search."""
+        if list(self.column_searchable_list or ()) != list(self.record_type.search_columns):
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        condition = search_condition(self.record_type, search)
+        return (
+            query.filter(condition),
+            count_query.filter(condition) if count_query is not None else None,
+            joins,
+            count_joins,
+        )
 
     def __init__(self, record_type: RecordType):
         self.record_type = record_type

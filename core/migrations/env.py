@@ -10,6 +10,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from opiekun.search import not_a_search_index
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -40,6 +42,7 @@ def run_migrations_online():
     options.setdefault("process_revision_directives", process_revision_directives)
     options.setdefault("render_as_batch", engine.dialect.name == "sqlite")
     options.setdefault("compare_type", True)
+    options.setdefault("include_object", not_a_search_index)  # created by migrations, not declared by models
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **options)
         with context.begin_transaction():

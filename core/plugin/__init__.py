@@ -86,6 +86,7 @@ from opiekun.plugin_activity import gaps_of
 from opiekun.record_queries import filtered_records, get_record
 from opiekun.record_registry import RecordApi, RecordField, RecordType, RecordTypeRegistry, record_types
 from opiekun.record_rules import may_change
+from opiekun.search import create_search_indexes, drop_search_indexes
 from opiekun.spreadsheets import xlsx_text
 from opiekun.stored_settings import SettingsStore, StoredSetting
 from opiekun.user_items import (
@@ -127,6 +128,8 @@ __all__ = [
     "get_record",
     "may_change",
     "record_types",
+    "create_search_indexes",
+    "drop_search_indexes",
     "utcnow",
     # the change stream
     "Actor",

@@ -31,6 +31,7 @@ from opiekun.testing.apps import (
     empty_tables,
     make_settings,
     on_postgres,
+    schema_differences,
 )
 from opiekun.testing.clients import AdminBrowser, ApiClient, flashed, logged_in
 from opiekun.testing.plugins import ChangeRecorder, make_plugin
@@ -49,4 +50,5 @@ __all__ = [
     "make_plugin",
     "make_settings",
     "on_postgres",
+    "schema_differences",
 ]

@@ -165,3 +165,26 @@ def _put_back(connection, tables: list[Table], seeded: dict[str, list[dict]]) ->
             connection.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))")
             )
+
+
+def schema_differences(application, models=()) -> list:
+    """What the migrations made that the models do not declare, or the reverse (Alembic's
+    ``compare_metadata``), for the tables of ``models`` (all tables when none are given):
+    ``[]`` when a plugin's migration creates exactly what its models say. The search
+    indexes (``create_search_indexes``) are left out: migrations create them, models cannot
+    declare them."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from opiekun.search import not_a_search_index
+
+    tables = {model.__table__.name for model in models}
+
+    def compared(obj, name, type_, reflected, compare_to) -> bool:
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        ours = not tables or table is None or table.name in tables
+        return ours and not_a_search_index(obj, name, type_, reflected, compare_to)
+
+    with application.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": compared})
+        return compare_metadata(context, db.metadata)

@@ -60,7 +60,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
 
     off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="contracts", **partner)
     assert off.returncode == 0, off.stderr
-    assert "plugin contracts is off: its tables and data are kept (revision contracts_0001)" in off.stdout
+    assert "plugin contracts is off: its tables and data are kept (revision contracts_0002)" in off.stdout
     no_command = opiekun(url, tmp_path, "contracts-report", OPIEKUN_PLUGINS_DISABLED="contracts", **partner)
     assert no_command.returncode != 0 and "No such command" in no_command.stderr
 
@@ -84,7 +84,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
         **partner,
     )
     assert written.returncode == 0, written.stderr
-    [revision] = (tmp_path / "partner" / "opiekun_contracts" / "migrations").glob("contracts_0002*.py")
+    [revision] = (tmp_path / "partner" / "opiekun_contracts" / "migrations").glob("contracts_0003*.py")
     fill_in(
         revision,
         'op.add_column("contracts", sa.Column("notice_days", sa.Integer()))',
@@ -92,13 +92,13 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
     )
     still_off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS_DISABLED="contracts", **partner)
     assert still_off.returncode == 0, still_off.stderr
-    assert "contracts_0001" in revisions(url) and "notice_days" not in columns_of(url, "contracts")
+    assert "contracts_0002" in revisions(url) and "notice_days" not in columns_of(url, "contracts")
     listed = opiekun(url, tmp_path, "plugins", OPIEKUN_PLUGINS_DISABLED="contracts", **partner)
-    assert "schema: tables kept while off (database contracts_0001, code contracts_0002)" in listed.stdout
+    assert "schema: tables kept while off (database contracts_0002, code contracts_0003)" in listed.stdout
 
     on = opiekun(url, tmp_path, "init", **partner)
     assert on.returncode == 0, on.stderr
-    assert "contracts_0002" in revisions(url) and "notice_days" in columns_of(url, "contracts")
+    assert "contracts_0003" in revisions(url) and "notice_days" in columns_of(url, "contracts")
     assert "plugin contracts is back (off " in on.stdout and "nothing to change" in on.stdout
     report = opiekun(url, tmp_path, "contracts-report", **partner)
     assert report.returncode == 0, report.stderr
@@ -121,7 +121,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
     fresh = opiekun(url, tmp_path, "init", **partner)
     assert fresh.returncode == 0, fresh.stderr
     assert "is back" not in fresh.stdout, "installed afresh: no time off to catch up with"
-    assert "contracts_0002" in revisions(url) and query(url, "SELECT count(*) FROM contracts") == [(0,)]
+    assert "contracts_0003" in revisions(url) and query(url, "SELECT count(*) FROM contracts") == [(0,)]
 
 
 def own_redis_url() -> str:

@@ -93,9 +93,9 @@ def test_plugins_switched_off_keep_their_data_and_come_back_with_it(tmp_path, fr
     off = opiekun(url, tmp_path, "init", OPIEKUN_PLUGINS="ownership,audit")
     assert off.returncode == 0, off.stderr
     assert "schema is up to date (core, audit, ownership)" in off.stdout
-    assert "plugin tasks is off: its tables and data are kept (revision tasks_0002)" in off.stdout
+    assert "plugin tasks is off: its tables and data are kept (revision tasks_0003)" in off.stdout
     assert "Traceback" not in off.stderr
-    assert "tasks_0002" in revisions(url) and count_rows(url, "tasks") == 1, "dormant, not dropped"
+    assert "tasks_0003" in revisions(url) and count_rows(url, "tasks") == 1, "dormant, not dropped"
 
     reduced = build_app(tmp_path / "reduced", url, plugins=("ownership", "audit"))
     api_reduced = ApiClient(reduced)
@@ -128,7 +128,7 @@ def test_a_dormant_branch_is_upgraded_when_its_plugin_comes_back(tmp_path, fresh
 
     on = opiekun(url, tmp_path, "init")
     assert on.returncode == 0, on.stderr
-    assert "tasks_0002" in revisions(url)
+    assert "tasks_0003" in revisions(url)
 
 
 def test_a_revision_of_a_plugin_no_longer_installed_is_named_with_the_fix(tmp_path, fresh_database):
@@ -164,7 +164,7 @@ def test_every_installed_plugin_is_listed_with_its_state_and_schema(tmp_path, fr
     lines = listed.stdout.splitlines()
     [tasks] = [number for number, line in enumerate(lines) if line.startswith("tasks ")]
     assert lines[tasks].endswith("— off: switched off by OPIEKUN_PLUGINS_DISABLED")
-    assert lines[tasks + 2] == "    schema: tables kept while off (database tasks_0002, code tasks_0002)"
+    assert lines[tasks + 2] == "    schema: tables kept while off (database tasks_0003, code tasks_0003)"
     assert any(line.startswith("audit ") and line.endswith("— enabled") for line in lines)
 
     reduced = build_app(tmp_path / "reduced", url, plugins_disabled=("tasks",))
@@ -172,7 +172,7 @@ def test_every_installed_plugin_is_listed_with_its_state_and_schema(tmp_path, fr
     page = logged_in(reduced, admin).text("/admin/plugins/")
     row = page[page.index('id="plugin-tasks"') :].split("</tr>")[0]
     assert "wyłączony" in row and "wyłączony przez OPIEKUN_PLUGINS_DISABLED" in row
-    assert "tabele zachowane na czas wyłączenia (baza tasks_0002, kod tasks_0002)" in row
+    assert "tabele zachowane na czas wyłączenia (baza tasks_0003, kod tasks_0003)" in row
     audit_row = page[page.index('id="plugin-audit"') :].split("</tr>")[0]
     assert "włączony" in audit_row and "aktualne (audit_0001)" in audit_row and "opiekun_records_changed" in audit_row
     close_app(reduced)
@@ -276,7 +276,7 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     [written] = (package / "migrations").glob("visits_0001*.py")
     source = written.read_text()
     assert 'revision = "visits_0001"' in source and 'branch_labels = ("visits",)' in source
-    assert 'depends_on = ("core_0004",)' in source or 'depends_on = "core_0004"' in source
+    assert 'depends_on = ("core_0005",)' in source or 'depends_on = "core_0005"' in source
     fill_in(
         written,
         'op.create_table("visits", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("place", sa.String(200)))',
@@ -300,8 +300,8 @@ def test_a_partner_writes_the_first_and_the_next_revision_of_its_plugin(tmp_path
     with database(url) as connection:
         assert "note" in {column["name"] for column in inspect(connection).get_columns("visits")}
     # the branch depends on the core's newest revision, so alembic_version no longer lists
-    # core_0004: the core is still up to date (before, serve refused: "core (database none…)")
-    assert "core_0004" not in revisions(url)
+    # core_0005: the core is still up to date (before, serve refused: "core (database none…)")
+    assert "core_0005" not in revisions(url)
     assert serve_starts(url, tmp_path, **environment)
 
 
@@ -332,7 +332,7 @@ def test_the_app_does_not_serve_a_plugin_whose_tables_are_not_ready(tmp_path, fr
     refused = opiekun(url, tmp_path, "serve", "--port", "0")
     assert refused.returncode == 1
     assert (
-        "the database schema is behind the code: tasks (database none, code tasks_0002); run opiekun init first"
+        "the database schema is behind the code: tasks (database none, code tasks_0003); run opiekun init first"
         in refused.stderr
     )
     assert "Traceback" not in refused.stderr

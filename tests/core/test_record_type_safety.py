@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
-from opiekun.extensions import db
 from opiekun.plugin_manager import Plugin, PluginError, PluginHost
 from opiekun.record_registry import RecordType
+from opiekun.testing import schema_differences
 from opiekun.testing.apps import build_app, close_app
 from opiekun.testing.clients import ApiClient, logged_in
 from opiekun.testing.plugins import make_plugin
@@ -69,14 +67,9 @@ def test_a_record_type_without_a_name_column_works_everywhere(visits_app):
 
 
 def test_the_test_plugins_migration_creates_what_its_model_declares(visits_app):
-    with visits_app.app_context(), db.engine.connect() as connection:
+    from tests.support.visits_plugin.models import Visit, VisitPlan
 
-        def only_visits(obj, name, type_, reflected, compare_to) -> bool:
-            table = obj if type_ == "table" else getattr(obj, "table", None)
-            return table is None or table.name in visits_plugin.TABLES
-
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": only_visits})
-        assert compare_metadata(context, db.metadata) == []
+    assert schema_differences(visits_app, [Visit, VisitPlan]) == []
 
 
 def test_a_record_type_that_cannot_work_stops_the_start_naming_its_plugin_and_the_fix():

@@ -5,6 +5,7 @@ from alembic.migration import MigrationContext
 
 from opiekun.extensions import db
 from opiekun.migration_runner import upgrade_schema
+from opiekun.search import not_a_search_index
 from tests.support import visits_plugin
 
 
@@ -13,7 +14,9 @@ def schema_differences() -> list:
     plugin ``visits`` (declared once any test imports it; its test compares them)."""
 
     def of_this_app(obj, name, type_, reflected, compare_to) -> bool:
-        return not (type_ == "table" and name in visits_plugin.TABLES)
+        return not (type_ == "table" and name in visits_plugin.TABLES) and not_a_search_index(
+            obj, name, type_, reflected, compare_to
+        )
 
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": of_this_app})

@@ -55,7 +55,7 @@ from opiekun.search import register_sqlite_function  # noqa: E402 - the package,
 
 ADMIN_EMAIL = "admin@bench.example"
 ADMIN_PASSWORD = "bench-admin-password-1"
-SEARCH_TERM = "kowal"  # one company in twenty has "Kowalski" in its name
+SEARCH_TERM = "kowal"  # one company in ten: "Kowalski" and "Kowalczyk" hold it
 SURNAMES = (
     "Kowalski",
     "Nowak",

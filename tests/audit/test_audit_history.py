@@ -11,7 +11,6 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from opiekun import local_time
 from opiekun.changes import Actor, FieldChange, RecordChange, acting_as, record_event, update_records
 from opiekun.extensions import db
 from opiekun.models import Company, User
@@ -126,7 +125,7 @@ def test_changes_of_a_departed_user_still_show_their_name_and_can_be_filtered(ap
 def test_filters_by_date_type_record_and_operation(app, api, admin, seller):
     company = api.post("/companies", seller, json={"name": "Filtr"}).get_json()
     api.post("/persons", seller, json={"first_name": "Anna", "last_name": "Nowak"})
-    today = local_time.today()
+    today = dt.datetime.now(dt.UTC).date()  # the API's days are UTC days (the panel's, the user's)
     assert len(history(api, admin, **{"from": today.isoformat(), "to": today.isoformat()})) == 2
     assert history(api, admin, **{"to": (today - dt.timedelta(days=1)).isoformat()}) == []
     assert history(api, admin, **{"from": (today + dt.timedelta(days=1)).isoformat()}) == []

@@ -95,9 +95,7 @@ def run_job(job_name: str, kwargs: Mapping[str, Any], user_id: int | None = None
         _engine_pid = os.getpid()
     rq_job = get_current_job()
     try:
-        definitions = app.extensions["opiekun.jobs"]
-        if job_name not in definitions:
-            raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+        definition = _definition(job_name)
         with app.app_context():
             try:
                 if user_id is not None and user_name is None:
@@ -107,7 +105,7 @@ def run_job(job_name: str, kwargs: Mapping[str, Any], user_id: int | None = None
                     user_id=user_id, user_name=user_name, job=f"{job_name}#{rq_job.id[:8]}" if rq_job else job_name
                 )
                 with acting_as(actor):
-                    result = definitions[job_name].func(**kwargs)
+                    result = definition.func(**kwargs)
                     db.session.commit()
                 return result
             except BaseException:
@@ -179,29 +177,37 @@ def enqueue(job_name: str, *, user_id: int | None = None, user_name: str | None 
     return _enqueue(job_name, None, user_id, user_name, kwargs)
 
 
-def _enqueue(
-    job_name: str, job_id: str | None, user_id: int | None, user_name: str | None, kwargs: Mapping[str, Any]
-) -> str:
+def _definition(job_name: str) -> JobDefinition:
+    """The registered job ``job_name``; :class:`UnknownJob` when no enabled plugin has it."""
     definitions = current_app.extensions["opiekun.jobs"]
     if job_name not in definitions:
         raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+    return definitions[job_name]
+
+
+def _rq_job(
+    job_name: str, user_id: int | None, user_name: str | None, kwargs: Mapping[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments and options rq queues a registered job with (now or later)."""
+    arguments = (run_job, job_name, dict(kwargs), user_id, user_name)
+    options = {
+        "job_timeout": _definition(job_name).timeout,
+        "result_ttl": RESULT_TTL,
+        "failure_ttl": FAILURE_TTL,
+        "meta": _initial_meta(job_name, user_id),
+        "description": job_name,
+    }
+    return arguments, options
+
+
+def _enqueue(
+    job_name: str, job_id: str | None, user_id: int | None, user_name: str | None, kwargs: Mapping[str, Any]
+) -> str:
+    arguments, options = _rq_job(job_name, user_id, user_name, kwargs)
     embedded = current_app.extensions.get("opiekun.embedded_jobs")
     if embedded is not None:
         embedded.start_worker()
-    job = queue().enqueue(
-        run_job,
-        job_name,
-        dict(kwargs),
-        user_id,
-        user_name,
-        job_timeout=definitions[job_name].timeout,
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-        meta=_initial_meta(job_name, user_id),
-        description=job_name,
-        job_id=job_id,
-    )
-    return job.id
+    return queue().enqueue(*arguments, **options, job_id=job_id).id
 
 
 def enqueue_on_commit(
@@ -218,8 +224,7 @@ def enqueue_on_commit(
     nothing is added and that job's id is returned (a hook called at every flush starts
     one job per transaction, not one per flush).
     """
-    if job_name not in current_app.extensions["opiekun.jobs"]:
-        raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+    _definition(job_name)
     pending = db.session().info.setdefault(_ON_COMMIT_KEY, [])
     if once:
         for name, job_id, queued_user_id, _, queued_kwargs in pending:
@@ -238,26 +243,12 @@ def enqueue_in(seconds: float, job_name: str, **kwargs: Any) -> None:
     the app process queues it, so a restart forgets it: keep a periodic
     :class:`Schedule` that finds such work when it must not be lost.
     """
-    if job_name not in current_app.extensions["opiekun.jobs"]:
-        raise UnknownJob(f"job {job_name!r} is not provided by any enabled plugin")
+    arguments, options = _rq_job(job_name, None, None, kwargs)
     embedded = current_app.extensions.get("opiekun.embedded_jobs")
     if embedded is not None:
         embedded.enqueue_later(seconds, job_name, kwargs)
         return
-    definition = current_app.extensions["opiekun.jobs"][job_name]
-    queue().enqueue_in(
-        dt.timedelta(seconds=seconds),
-        run_job,
-        job_name,
-        dict(kwargs),
-        None,
-        None,
-        job_timeout=definition.timeout,
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-        meta=_initial_meta(job_name, None),
-        description=job_name,
-    )
+    queue().enqueue_in(dt.timedelta(seconds=seconds), *arguments, **options)
 
 
 _ON_COMMIT_KEY = "opiekun.jobs_on_commit"

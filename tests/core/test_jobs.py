@@ -22,7 +22,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
@@ -41,6 +40,7 @@ from opiekun.testing.apps import TEST_REDIS_URL, build_app, empty_tables
 from opiekun.testing.clients import ApiClient
 from tests.core import job_fixture_plugin as fixture_plugin
 from tests.core.job_fixture_plugin import CREATE_COMPANIES, NAP, TICK, TICKS_KEY
+from tests.support.redis_databases import JOBS, redis_database_url
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 PLUGIN_MODULE = fixture_plugin.__name__  # tests.core.job_fixture_plugin
@@ -289,11 +289,7 @@ needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="set OPIEKUN_TEST_RE
 
 def _jobs_redis_url() -> str:
     """A Redis database of this module's own (one per xdist worker), next to the one given."""
-    parts = urlsplit(TEST_REDIS_URL)
-    base = int(parts.path.strip("/") or 0)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    number = (base + 1 + (int(worker) if worker.isdigit() else 0)) % 16
-    return urlunsplit(parts._replace(path=f"/{number}"))
+    return redis_database_url(JOBS)
 
 
 @dataclass

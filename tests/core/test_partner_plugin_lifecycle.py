@@ -10,10 +10,8 @@ the revision written here never touches the repository."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import opiekun_contracts
 import pytest
@@ -25,6 +23,7 @@ from opiekun.jobs import QUEUE_NAME
 from opiekun.testing.apps import TEST_REDIS_URL, build_app, close_app
 from opiekun.testing.clients import ApiClient
 from tests.core.test_plugin_lifecycle import database, fill_in, opiekun, query, revisions
+from tests.support.redis_databases import PARTNER_PLUGIN_LIFECYCLE, redis_database_url
 
 
 def partner_copy(tmp_path: Path) -> dict[str, str]:
@@ -126,10 +125,7 @@ def test_the_example_partner_plugin_is_switched_off_upgraded_back_on_and_uninsta
 
 def own_redis_url() -> str:
     """A Redis database of this module's own (one per xdist worker), beside the given one."""
-    parts = urlsplit(TEST_REDIS_URL)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    number = (int(parts.path.strip("/") or 0) + 12 + (int(worker) if worker.isdigit() else 0)) % 16
-    return urlunsplit(parts._replace(path=f"/{number}"))
+    return redis_database_url(PARTNER_PLUGIN_LIFECYCLE)
 
 
 @pytest.mark.skipif(not TEST_REDIS_URL, reason="set OPIEKUN_TEST_REDIS_URL: the queue must outlive the process")

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis import Redis
@@ -24,6 +23,7 @@ from opiekun.extensions import db
 from opiekun.testing.apps import TEST_REDIS_URL, build_app, empty_tables, on_postgres
 from opiekun.testing.clients import ApiClient
 from tests.offboarding import gate_plugin
+from tests.support.redis_databases import OFFBOARDING_WORKER_CRASH, redis_database_url
 
 pytestmark = [
     pytest.mark.redis,
@@ -37,10 +37,7 @@ TRANSFERS = "/offboarding/transfers"
 
 def redis_url() -> str:
     """A Redis database of this module's own (one per xdist worker)."""
-    parts = urlsplit(TEST_REDIS_URL)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    number = (int(parts.path.strip("/") or 0) + 8 + (int(worker) if worker.isdigit() else 0)) % 16
-    return urlunsplit(parts._replace(path=f"/{number}"))
+    return redis_database_url(OFFBOARDING_WORKER_CRASH)
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,9 @@ failed delivery comes back through rq's scheduled jobs (the worker runs rq's sch
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis import Redis
@@ -16,6 +14,7 @@ from opiekun.plugins.webhooks.settings import WebhookSettings
 from opiekun.testing.apps import TEST_REDIS_URL, build_app, close_app
 from opiekun.testing.clients import ApiClient
 from tests.core.test_plugin_lifecycle import operator_environment
+from tests.support.redis_databases import WEBHOOKS, redis_database_url
 from tests.support.webhook_receiver import receiving
 from tests.webhooks.conftest import register
 
@@ -27,10 +26,7 @@ pytestmark = [
 
 def webhooks_redis_url() -> str:
     """A Redis database of this module's own (one per xdist worker), apart from the others'."""
-    parts = urlsplit(TEST_REDIS_URL)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    number = (int(parts.path.strip("/") or 0) + 8 + (int(worker) if worker.isdigit() else 0)) % 16
-    return urlunsplit(parts._replace(path=f"/{number}"))
+    return redis_database_url(WEBHOOKS)
 
 
 def test_a_real_worker_delivers_and_retries_a_failed_delivery_through_rq(tmp_path, fresh_database):

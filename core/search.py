@@ -97,7 +97,7 @@ def create_search_indexes(op, table: str, columns: Sequence[str]) -> None:
     on SQLite, or when the server has no ``pg_trgm``). Drop them with
     :func:`drop_search_indexes` in ``downgrade``."""
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql" or not _has_trigrams(bind):
+    if bind.dialect.name != "postgresql" or not _installed(bind, "pg_trgm"):
         return
     for column in columns:
         op.execute(
@@ -144,7 +144,7 @@ def _latin_letters() -> tuple[str, str]:
 def _extension(bind, name: str) -> bool:
     """``CREATE EXTENSION IF NOT EXISTS name``; False when the server refuses (not installed,
     or no right to create it): searching then works without it, only slower."""
-    if bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = %s", (name,)).first():
+    if _installed(bind, name):
         return True
     savepoint = bind.begin_nested()
     try:
@@ -157,5 +157,6 @@ def _extension(bind, name: str) -> bool:
     return True
 
 
-def _has_trigrams(bind) -> bool:
-    return bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").first() is not None
+def _installed(bind, name: str) -> bool:
+    """The database has the extension ``name``."""
+    return bind.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = %s", (name,)).first() is not None

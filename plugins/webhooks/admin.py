@@ -82,6 +82,11 @@ class EndpointForm(AdminForm):
     )
 
 
+def status_filter(column, statuses: tuple[str, ...]) -> FilterEqual:
+    """A list filter "Status" offering ``statuses`` by their labels."""
+    return FilterEqual(column, _l("Status"), options=[(status, STATUS_LABELS[status]) for status in statuses])
+
+
 def _status(view, context, model, name) -> str:
     return str(STATUS_LABELS.get(getattr(model, name), getattr(model, name)))
 
@@ -132,11 +137,7 @@ class EndpointView(OpiekunModelView):
     details_template = "webhooks/endpoint_details.html"
 
     def __init__(self):
-        self.column_filters = [
-            FilterEqual(
-                WebhookEndpoint.status, _l("Status"), options=[(status, STATUS_LABELS[status]) for status in STATUSES]
-            )
-        ]
+        self.column_filters = [status_filter(WebhookEndpoint.status, STATUSES)]
         super().__init__(
             WebhookEndpoint, db, name=_l("Webhooks"), category=ADMINISTRATION_CATEGORY, endpoint="webhook_endpoints"
         )
@@ -223,11 +224,7 @@ class DeliveryView(OpiekunModelView):
     def __init__(self):
         self.column_filters = [
             with_live_options(FilterEqual(WebhookDelivery.endpoint_id, _l("Endpoint")), endpoint_choices),
-            FilterEqual(
-                WebhookDelivery.status,
-                _l("Status"),
-                options=[(status, STATUS_LABELS[status]) for status in DELIVERY_STATUSES],
-            ),
+            status_filter(WebhookDelivery.status, DELIVERY_STATUSES),
         ]
         super().__init__(
             WebhookDelivery,

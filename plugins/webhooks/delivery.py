@@ -131,15 +131,11 @@ def redeliver(delivery_id: int) -> dict[str, Any]:
 
 
 def deliver_due() -> dict[str, int]:
-    """Job ``webhooks.deliver_due`` (every minute): start delivering to every active
-    endpoint that has events waiting and no job at work — a retry whose timer was lost
-    with a restart, or events whose job was lost with a queue."""
+    """Job ``webhooks.deliver_due`` (every minute): start delivering to every endpoint that
+    has events due (:func:`has_due_events`) and no job at work — a retry whose timer was
+    lost with a restart, or events whose job was lost with a queue."""
     now = utcnow()
-    free = select(ENDPOINTS.c.id).where(
-        ENDPOINTS.c.status == "active",
-        or_(ENDPOINTS.c.next_attempt_at.is_(None), ENDPOINTS.c.next_attempt_at <= now),
-        or_(ENDPOINTS.c.lease_until.is_(None), ENDPOINTS.c.lease_until < now),
-    )
+    free = select(ENDPOINTS.c.id).where(or_(ENDPOINTS.c.lease_until.is_(None), ENDPOINTS.c.lease_until < now))
     started = 0
     for endpoint_id in db.session.scalars(free).all():
         if has_due_events(endpoint_id):
@@ -312,8 +308,7 @@ def delivery_body(endpoint: WebhookEndpoint, delivery: WebhookDelivery, events: 
 
 def _post(client: httpx.Client, endpoint: WebhookEndpoint, delivery: WebhookDelivery, events: Sequence[str]) -> Outcome:
     started = time.monotonic()
-    parts = urlsplit(endpoint.url)
-    refused = address_problem(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+    refused = address_problem(urlsplit(endpoint.url))
     if refused:
         return Outcome(False, None, translated(refused), 0)
     body = delivery_body(endpoint, delivery, events)

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import delete, func, select
 
@@ -208,20 +208,23 @@ def url_problem(url: str) -> str | None:
         return Message("an address has no spaces or control characters")
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError:
         return Message("not a web address")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return Message("use an http:// or https:// address")
     if parts.username or parts.password:
         return Message("put no user name or password in the address: deliveries are signed")
-    return address_problem(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    return address_problem(parts)
 
 
-def address_problem(host: str, port: int) -> str | None:
-    """Why deliveries may not go to ``host`` (it does not resolve, or it is in a private
-    network or this machine and the deployment does not allow that), or ``None``. Asked
-    when the endpoint is saved and before every delivery (a name may change its address)."""
+def address_problem(parts: SplitResult) -> str | None:
+    """Why deliveries may not go to the host of the address ``parts`` (it does not resolve,
+    or it is in a private network or this machine and the deployment does not allow that),
+    or ``None``. Asked when the endpoint is saved and before every delivery (a name may
+    change its address)."""
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except (socket.gaierror, UnicodeError):

@@ -54,42 +54,20 @@ def text_constant(value: str):
     return cast(literal(value), String())
 
 
-@compiles(json_object)
-def _json_object(element, compiler, **kw) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
+def _compiled(construct: type[FunctionElement], elsewhere: str, postgresql: str) -> None:
+    """Compile ``construct`` with the format ``elsewhere`` (SQLite) or ``postgresql``, its
+    arguments in place of ``{}``."""
+
+    def compile_as(text: str):
+        return lambda element, compiler, **kw: text.format(compiler.process(element.clauses, **kw))
+
+    compiles(construct)(compile_as(elsewhere))
+    compiles(construct, "postgresql")(compile_as(postgresql))
 
 
-@compiles(json_object, "postgresql")
-def _json_build_object(element, compiler, **kw) -> str:
-    return f"json_build_object({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array)
-def _json_array(element, compiler, **kw) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_array, "postgresql")
-def _json_build_array(element, compiler, **kw) -> str:
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_value)
-def _json_of_text(element, compiler, **kw) -> str:
-    return f"json({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(json_value, "postgresql")
-def _json_column(element, compiler, **kw) -> str:
-    return f"({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_text)
-def _sqlite_utc_text(element, compiler, **kw) -> str:
-    return f"(replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z')"
-
-
-@compiles(utc_text, "postgresql")
-def _postgresql_utc_text(element, compiler, **kw) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"""to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+_compiled(json_object, "json_object({})", "json_build_object({})")
+_compiled(json_array, "json_array({})", "json_build_array({})")
+_compiled(json_value, "json({})", "({})")
+_compiled(
+    utc_text, "(replace({}, ' ', 'T') || 'Z')", """to_char(({}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+)

@@ -8,10 +8,12 @@ folder). ``OPIEKUN_TEST_REDIS_URL`` points the job tests at a real Redis.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy import Table, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from opiekun.app import create_app
 from opiekun.config import Settings
@@ -22,6 +24,8 @@ TEST_REDIS_URL = os.environ.get("OPIEKUN_TEST_REDIS_URL")
 PASSWORD = "correct-horse-9"
 #: The tests' secret key (a key needs at least 32 bytes).
 SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
+#: PostgreSQL's error code for a deadlock it broke by ending one transaction
+DEADLOCK_DETECTED = "40P01"
 
 
 def on_postgres() -> bool:
@@ -137,9 +141,24 @@ def close_app(application) -> None:
         db.engine.dispose()
 
 
-def empty_tables(application) -> None:
+def empty_tables(application, attempts: int = 5) -> None:
     """Every table back to what the migrations left: emptied, then the rows they seeded
-    (:func:`seeded_rows`) put back, so that a test finds what a new deployment has."""
+    (:func:`seeded_rows`) put back, so that a test finds what a new deployment has.
+
+    On PostgreSQL, a job still running in the app's worker thread may hold a lock that
+    ``TRUNCATE`` needs while waiting for one it holds; the database then ends one of the
+    two (a deadlock), and emptying is tried again, up to ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            _empty_tables(application)
+            return
+        except OperationalError as error:
+            if attempt == attempts or getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+            time.sleep(0.1 * attempt)
+
+
+def _empty_tables(application) -> None:
     with application.app_context():
         db.session.remove()
         tables = app_tables()

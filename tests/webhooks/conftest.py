@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 from opiekun.extensions import db
+from opiekun.jobs import queue
 from opiekun.plugins.webhooks.models import WebhookEndpoint
 from opiekun.plugins.webhooks.settings import WebhookSettings
 from tests.support.webhook_receiver import receiving
@@ -34,14 +36,23 @@ def receiver(webhook_settings):
 
 
 def wait_until_quiet(app, timeout: float = 30) -> None:
-    """Until no delivery job holds an endpoint (so emptying the tables does not race one)."""
+    """Until no delivery job is queued, running or holding an endpoint (so emptying the
+    tables does not race one)."""
     deadline = time.monotonic() + timeout
     with app.app_context():
-        while db.session.scalar(select(func.count()).where(WebhookEndpoint.lease_until.is_not(None))):
+        while _jobs_at_work() or db.session.scalar(
+            select(func.count()).where(WebhookEndpoint.lease_until.is_not(None))
+        ):
             assert time.monotonic() < deadline, "a delivery job is still at work"
             db.session.rollback()
             time.sleep(0.02)
         db.session.remove()
+
+
+def _jobs_at_work() -> int:
+    """Jobs queued or running in the app's queue."""
+    waiting = queue()
+    return waiting.count + StartedJobRegistry(queue=waiting).count
 
 
 def register(api, user, receiver, **values) -> dict:

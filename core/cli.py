@@ -144,7 +144,7 @@ def demo_command(companies: int) -> None:
     except SchemaError as error:
         raise click.ClickException(str(error)) from error
     _catch_up_resumed_plugins()
-    loaded = load_demo(companies=companies)
+    loaded = load_demo(companies=companies, progress=lambda part, done, total: click.echo(f"{part} {done}/{total}"))
     click.echo(f"demo data loaded: {', '.join(loaded)}" if loaded else "demo data was already loaded; nothing added")
     click.echo(f"demo users (password {DEMO_PASSWORD}): {', '.join(email for email, *_ in DEMO_TEAM)}")
 
@@ -197,14 +197,16 @@ def serve_command(host: str, port: int, workers: int | None) -> None:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run an rq worker for the background jobs (needs OPIEKUN_REDIS_URL)."""
-    from rq import Queue, Worker
+    from rq import Queue
 
-    from opiekun.jobs import QUEUE_NAME, connection
+    from opiekun.jobs import QUEUE_NAME, ProcessWorker, connection
 
     if "opiekun.embedded_jobs" in current_app.extensions:
         raise click.ClickException("OPIEKUN_REDIS_URL is not set: in the embedded mode jobs run inside 'opiekun serve'")
     _check_before_running()
-    Worker([Queue(QUEUE_NAME, connection=connection())], connection=connection()).work(burst=burst, with_scheduler=True)
+    ProcessWorker([Queue(QUEUE_NAME, connection=connection())], connection=connection()).work(
+        burst=burst, with_scheduler=True
+    )
 
 
 @cli.command("scheduler")

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
+        EXACT_COUNT_LIMIT=settings.exact_count_limit,
         **_cookie_config(settings),
     )
     app.extensions["opiekun.settings"] = settings

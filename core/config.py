@@ -106,6 +106,8 @@ class Settings:
     plugins_disabled: tuple[str, ...] = ()
     #: the time zone of users who chose none (``OPIEKUN_TIME_ZONE``, an IANA name)
     time_zone: str = DEFAULT_TIME_ZONE
+    #: list totals above this many rows are PostgreSQL's estimate (``OPIEKUN_EXACT_COUNT_LIMIT``)
+    exact_count_limit: int = 10_000
 
     def __post_init__(self) -> None:
         check_secret_key(self.secret_key, "the secret key (OPIEKUN_SECRET_KEY)")
@@ -142,6 +144,7 @@ class Settings:
             plugins_disabled=_names(os.environ.get("OPIEKUN_PLUGINS_DISABLED", "")),
             time_zone=os.environ.get("OPIEKUN_TIME_ZONE") or DEFAULT_TIME_ZONE,
             **_login_settings(),
+            **_list_settings(),
         )
 
 
@@ -161,6 +164,12 @@ def _login_settings() -> dict:
         "trusted_proxies": _whole_number("OPIEKUN_TRUSTED_PROXIES", minimum=0),
     }
     return {name: value for name, value in found.items() if value is not None}
+
+
+def _list_settings() -> dict:
+    """How lists count, from the environment (unset: the :class:`Settings` default)."""
+    limit = _whole_number("OPIEKUN_EXACT_COUNT_LIMIT", minimum=1)
+    return {} if limit is None else {"exact_count_limit": limit}
 
 
 def _flag(name: str) -> bool | None:

@@ -2,22 +2,46 @@
 admin's pages and every plugin's service.
 
     rows, total = page_of(select(Contract).order_by(Contract.id), page=2, per_page=50)
+
+Totals are exact up to :func:`exact_count_limit` rows (``OPIEKUN_EXACT_COUNT_LIMIT``,
+default 10,000). Beyond it, PostgreSQL answers with its planner's estimate, marked
+:attr:`Total.is_estimate`, so a list page never counts a million rows to draw its pager;
+SQLite has no estimate and keeps counting exactly.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
+from flask import current_app
 from sqlalchemy import Select, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from opiekun.extensions import db
+
+
+class Total(int):
+    """How many rows a list holds: exact, or, when :attr:`is_estimate`, the database's
+    estimate of a count above :func:`exact_count_limit` (never below the limit + 1)."""
+
+    is_estimate: bool
+
+    def __new__(cls, value: int, is_estimate: bool = False) -> Total:
+        total = super().__new__(cls, value)
+        total.is_estimate = is_estimate
+        return total
+
+    def __repr__(self) -> str:
+        return f"Total({int(self)}, is_estimate={self.is_estimate})"
 
 
 class PageOfRows(NamedTuple):
     """The rows of one page and how many rows all pages hold together."""
 
     rows: list[Any]
-    total: int
+    total: Total
 
 
 def fetch(statement: Select[Any]) -> list[Any]:
@@ -32,17 +56,61 @@ def fetch(statement: Select[Any]) -> list[Any]:
 
 
 def count_rows(statement: Select[Any]) -> int:
-    """How many rows ``statement`` selects (its order left out)."""
+    """How many rows ``statement`` selects (its order left out), counted exactly."""
     return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+
+
+def exact_count_limit() -> int:
+    """Lists holding up to this many rows have an exact total (``OPIEKUN_EXACT_COUNT_LIMIT``)."""
+    return int(current_app.config["EXACT_COUNT_LIMIT"])
+
+
+def total_of(statement: Select[Any]) -> Total:
+    """How many rows ``statement`` selects: exact when at most :func:`exact_count_limit`
+    (the count stops after limit + 1 rows); above it, PostgreSQL's planner estimate (at
+    least limit + 1) marked as an estimate, and on SQLite the exact count."""
+    limit = exact_count_limit()
+    counted = count_rows(statement.order_by(None).limit(limit + 1))
+    if counted <= limit:
+        return Total(counted)
+    estimate = planner_estimate(statement)
+    if estimate is None:
+        return Total(count_rows(statement))
+    return Total(max(estimate, limit + 1), is_estimate=True)
+
+
+def planner_estimate(statement: Select[Any]) -> int | None:
+    """How many rows the database expects ``statement`` to select, without running it
+    (PostgreSQL's ``EXPLAIN``); ``None`` where the database gives no estimate."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    plan = db.session.scalar(_Explain(statement.order_by(None)))
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <statement>``, with the statement's parameters bound as usual."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]):
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler, **kw) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
 
 
 def page_of(statement: Select[Any], page: int, per_page: int) -> PageOfRows:
     """Page ``page`` (from 1) of ``statement`` (already ordered), ``per_page`` rows a page
-    (:func:`fetch` says what a row is), with the total count. A first page shorter than
-    ``per_page`` is the whole result: no COUNT query then."""
+    (:func:`fetch` says what a row is), with the total (:func:`total_of`). A first page
+    shorter than ``per_page`` is the whole result: no COUNT query then."""
     rows = fetch(statement.limit(per_page).offset((page - 1) * per_page))
-    total = len(rows) if page == 1 and len(rows) < per_page else count_rows(statement)
+    total = Total(len(rows)) if page == 1 and len(rows) < per_page else total_of(statement)
     return PageOfRows(rows, total)
 
 
-__all__ = ["PageOfRows", "count_rows", "fetch", "page_of"]
+__all__ = ["PageOfRows", "Total", "count_rows", "exact_count_limit", "fetch", "page_of", "planner_estimate", "total_of"]

@@ -40,6 +40,7 @@ from opiekun import record_rules
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.added_fields import added_filters, added_form_field
 from opiekun.admin.bounds import BoundedListArguments
+from opiekun.admin.counts import CountingQuery
 from opiekun.admin.dates import LocalDateField, LocalDateTimeField, LocalFilterConverter
 from opiekun.admin.filters import EmptyFilter, LiveFilterOptions, OwnerIsFilter, record_filters, with_live_options
 from opiekun.admin.forms import AdminForm, OwnerField, ReferenceField, active_users
@@ -362,7 +363,7 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, M
     """What every model view of the panel shares: login (and permission), CSRF-protected
     forms, translated column labels, dates and times in the user's format and time zone,
     filters with live choices, query strings within the database's bounds, CSV exports
-    without formulas."""
+    without formulas, totals estimated beyond the exact-count limit."""
 
     form_base_class = AdminForm
     model_form_converter = LocalDatesConverter
@@ -379,6 +380,11 @@ class OpiekunModelView(LoginRequired, LiveFilterOptions, BoundedListArguments, M
     }
     column_type_formatters_detail = column_type_formatters
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: format_timestamp, dt.date: format_day}
+
+    def get_count_query(self):
+        """The list's count, exact up to the exact-count limit and estimated beyond
+        (:class:`~opiekun.admin.counts.CountingQuery`)."""
+        return CountingQuery([func.count("*")], session=db.session()).select_from(self.model)
 
     def list_url(self, **arguments: Any) -> str:
         """This view's list, from any page (``get_url('.index_view')`` works only inside it)."""

@@ -5,7 +5,7 @@ from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from opiekun.api.pagination import page_of_list
-from opiekun.api.schemas import InputModel, OutputModel, PageQuery, Text
+from opiekun.api.schemas import InputModel, OutputModel, Page, PageQuery, Text
 from opiekun.api.spec import request_body, request_query, validate
 from opiekun.auth import current_api_user
 from opiekun.errors import Conflict, Invalid, Message, NotFound
@@ -23,11 +23,8 @@ class PermissionOut(OutputModel):
     default_roles: list[str]
 
 
-class PermissionList(OutputModel):
-    items: list[PermissionOut]
-    total: int
-    page: int
-    per_page: int
+class PermissionList(Page[PermissionOut]):
+    """A page of permissions."""
 
 
 class RoleOut(OutputModel):
@@ -37,11 +34,8 @@ class RoleOut(OutputModel):
     permissions: list[str]
 
 
-class RoleList(OutputModel):
-    items: list[RoleOut]
-    total: int
-    page: int
-    per_page: int
+class RoleList(Page[RoleOut]):
+    """A page of roles."""
 
 
 RoleName = Text(50, min_length=1)

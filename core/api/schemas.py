@@ -131,10 +131,18 @@ ItemT = TypeVar("ItemT")
 
 
 class Page(BaseModel, Generic[ItemT]):
+    """One page of a list: every list answers in this shape (``class VisitPage(Page[VisitOut])``)."""
+
     items: list[ItemT]
-    total: int
+    total: int = Field(description="How many items all pages hold (an estimate when total_is_estimate)")
     page: int
     per_page: int
+    total_is_estimate: bool = Field(
+        False,
+        description="true when more items match than the deployment counts exactly "
+        "(OPIEKUN_EXACT_COUNT_LIMIT, default 10,000): total is then the database's estimate, "
+        "never below that limit + 1",
+    )
 
 
 class ErrorDetail(BaseModel):

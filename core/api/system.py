@@ -31,11 +31,9 @@ class SkippedPlugin(OutputModel):
     reason: str
 
 
-class PluginList(OutputModel):
-    items: list[PluginOut]
-    total: int
-    page: int
-    per_page: int
+class PluginList(Page[PluginOut]):
+    """A page of plugins."""
+
     skipped: list[SkippedPlugin]
 
 

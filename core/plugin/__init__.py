@@ -80,7 +80,7 @@ from opiekun.models import (
     utcnow,
 )
 from opiekun.notifications import active_administrators, language_of, notify_users
-from opiekun.pagination import fetch, page_of
+from opiekun.pagination import Total, count_rows, fetch, page_of
 from opiekun.permissions import Permission, has_permission, role_exists
 from opiekun.plugin_activity import gaps_of
 from opiekun.record_queries import filtered_records, get_record
@@ -195,6 +195,8 @@ __all__ = [
     "find_by_id",
     "get_by_id",
     "is_possible_id",
+    "Total",
+    "count_rows",
     "page_of",
     "xlsx_text",
     # users and their items (offboarding's contract)

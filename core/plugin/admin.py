@@ -7,6 +7,7 @@ from __future__ import annotations
 from opiekun.admin import panel_views
 from opiekun.admin.actions import BulkAction, RecordSelection
 from opiekun.admin.bounds import requested_page
+from opiekun.admin.counts import ShownTotal
 from opiekun.admin.dates import (
     DateBetweenFilter,
     LocalDateField,
@@ -58,6 +59,7 @@ __all__ = [
     "OwnerIsFilter",
     "RecordSelection",
     "RecordView",
+    "ShownTotal",
     "SHOWN_ROWS",
     "YES",
     "YesNoFilter",

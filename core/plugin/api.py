@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from opiekun.api import API_PREFIX
 from opiekun.api.errors import ApiError, Unauthorized
-from opiekun.api.pagination import page_of_list, paginate
+from opiekun.api.pagination import page_answer, page_of_list, paginate
 from opiekun.api.schemas import (
     Day,
     InputModel,
@@ -45,6 +45,7 @@ __all__ = [
     "Text",
     "Unauthorized",
     "current_api_user",
+    "page_answer",
     "page_of_list",
     "paginate",
     "record_list_query",

@@ -30,6 +30,7 @@ from opiekun.plugin import (
 from opiekun.plugin.admin import (
     ADMINISTRATION_CATEGORY,
     LoginRequired,
+    ShownTotal,
     current_user_holds,
     date_or_none,
     requested_page,
@@ -39,11 +40,11 @@ from opiekun.plugins.audit.entries import REDACTED
 from opiekun.plugins.audit.history import (
     HistoryFilter,
     check_filter,
-    count_entries,
     filtered_entries,
     history_gaps,
     known_object_types,
     known_operations,
+    more_entries_than,
     page_of_entries,
     users_for_filter,
 )
@@ -140,7 +141,7 @@ class AuditView(LoginRequired, BaseView):
         return self.render(
             "audit/history.html",
             entries=entries,
-            total=total,
+            total=ShownTotal.of(total),
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             params=params,
@@ -166,7 +167,7 @@ class AuditView(LoginRequired, BaseView):
         if history_filter is None:
             abort(400)
         language, time_zone = str(get_locale() or "pl"), str(get_timezone())
-        if count_entries(history_filter) <= inline_export_limit():
+        if not more_entries_than(history_filter, inline_export_limit()):
             name = f"{gettext('history')}-{today_in(time_zone).isoformat()}.xlsx"
             return send_workbook(history_filter, name, language, time_zone)
         job_id = enqueue(
@@ -234,7 +235,7 @@ class AuditIntegrityView(LoginRequired, BaseView):
     @expose("/")
     def index(self):
         """The verdict on the whole chain: checked now, or by a background job."""
-        if count_entries(HistoryFilter()) > _verify_inline_limit():
+        if more_entries_than(HistoryFilter(), _verify_inline_limit()):
             job_id = enqueue(jobs.VERIFY, user_id=current_user.id, user_name=current_user.name)
             return redirect(url_for(".run", job_id=job_id))
         verdict = verify_history()

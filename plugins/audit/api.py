@@ -22,10 +22,24 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 from pydantic import ValidationError
 
 from opiekun.plugin import Invalid, Message, NotFound, Refused, db, enqueue, has_permission, record_types
-from opiekun.plugin.api import OutputModel, QueryModel, current_api_user, request_body, request_query, validate
+from opiekun.plugin.api import (
+    OutputModel,
+    QueryModel,
+    current_api_user,
+    page_answer,
+    request_body,
+    request_query,
+    validate,
+)
 from opiekun.plugins.audit import anonymization, jobs
 from opiekun.plugins.audit.configuration import change_type_settings, type_settings
-from opiekun.plugins.audit.history import HistoryFilter, check_filter, count_entries, history_gaps, page_of_entries
+from opiekun.plugins.audit.history import (
+    HistoryFilter,
+    check_filter,
+    history_gaps,
+    more_entries_than,
+    page_of_entries,
+)
 from opiekun.plugins.audit.permissions import ANONYMIZE, CONFIGURE, VIEW
 from opiekun.plugins.audit.retention import retention_months, set_retention_months
 from opiekun.plugins.audit.schemas import (
@@ -83,11 +97,11 @@ def list_entries():
     query = request_query()
     history_filter = query.history_filter()
     rows, total = page_of_entries(history_filter, query.page, query.per_page)
-    return EntryPage(
-        items=[EntryOut.model_validate(row) for row in rows],
-        total=total,
-        page=query.page,
-        per_page=query.per_page,
+    return page_answer(
+        EntryPage,
+        [EntryOut.model_validate(row) for row in rows],
+        total,
+        query,
         gaps=[GapOut(off_from=gap.off_from, off_until=gap.off_until) for gap in history_gaps(history_filter)],
     )
 
@@ -178,7 +192,7 @@ def export_entries():
     require(VIEW.name)
     query = request_query()
     history_filter = checked_filter(query)
-    if query.background or count_entries(history_filter) > inline_export_limit():
+    if query.background or more_entries_than(history_filter, inline_export_limit()):
         return _json(_start_export(history_filter), 202)
     return send_workbook(history_filter, f"history-{dt.date.today().isoformat()}.xlsx")
 

@@ -9,9 +9,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
-from opiekun.plugin import Invalid, Message, User, days_as_utc, db, gaps_of, is_possible_id, is_time_zone, record_types
+from opiekun.plugin import (
+    Invalid,
+    Message,
+    Total,
+    User,
+    count_rows,
+    days_as_utc,
+    db,
+    gaps_of,
+    is_possible_id,
+    is_time_zone,
+    page_of,
+    record_types,
+)
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, OWNER_CHANGED, operations_named
 from opiekun.plugins.audit.models import AuditEntry
 
@@ -164,21 +177,21 @@ def history_gaps(history_filter: HistoryFilter, since: dt.datetime | None = None
 
 def count_entries(history_filter: HistoryFilter) -> int:
     """How many entries match the filter."""
-    statement = filtered_entries(history_filter, [func.count()]).order_by(None)
-    return db.session.scalar(statement)
+    return count_rows(filtered_entries(history_filter))
 
 
-def page_of_entries(history_filter: HistoryFilter, page: int, per_page: int) -> tuple[list[Mapping[str, Any]], int]:
-    """One page (1-based) of the entries matching the filter, and how many match in all;
-    refuses a filter naming nothing that exists (:func:`check_filter`)."""
+def more_entries_than(history_filter: HistoryFilter, limit: int) -> bool:
+    """Whether more than ``limit`` entries match the filter (counting stops at ``limit`` + 1)."""
+    return count_rows(filtered_entries(history_filter).limit(limit + 1)) > limit
+
+
+def page_of_entries(history_filter: HistoryFilter, page: int, per_page: int) -> tuple[list[Mapping[str, Any]], Total]:
+    """One page (1-based) of the entries matching the filter, and how many match in all
+    (:func:`opiekun.pagination.page_of`: an estimate beyond the exact-count limit); refuses
+    a filter naming nothing that exists (:func:`check_filter`)."""
     check_filter(history_filter)
-    total = count_entries(history_filter)
-    rows = (
-        db.session.execute(filtered_entries(history_filter).limit(per_page).offset((page - 1) * per_page))
-        .mappings()
-        .all()
-    )
-    return [dict(row) for row in rows], total
+    rows, total = page_of(filtered_entries(history_filter), page, per_page)
+    return [dict(row._mapping) for row in rows], total
 
 
 def users_for_filter() -> list[tuple[int, str]]:

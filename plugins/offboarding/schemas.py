@@ -102,11 +102,8 @@ class TransferOptionOut(OutputModel):
     default: bool
 
 
-class TransferOptionsOut(OutputModel):
-    items: list[TransferOptionOut]
-    total: int
-    page: int
-    per_page: int
+class TransferOptionsOut(Page[TransferOptionOut]):
+    """A page of transfer options."""
 
 
 class StepOut(OutputModel):

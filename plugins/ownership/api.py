@@ -12,6 +12,7 @@ from opiekun.plugin import db, show_departed_users
 from opiekun.plugin.api import (
     PageQuery,
     current_api_user,
+    page_answer,
     page_of_list,
     paginate,
     request_body,
@@ -177,7 +178,7 @@ def portfolio_page(query: PortfolioQuery) -> BaseModel:
     )
     user_name = result.user.display_name
     items = [PortfolioItem.model_validate({**row._mapping, "user_name": user_name}) for row in result.items]
-    return PortfolioPage(items=items, total=result.total, page=query.page, per_page=query.per_page)
+    return page_answer(PortfolioPage, items, result.total, query)
 
 
 def build_blueprint() -> Blueprint:

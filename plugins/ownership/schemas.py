@@ -25,11 +25,8 @@ class OwnerSettingsOut(OutputModel):
     change_roles: list[str] | None = Field(description="roles allowed to change owners; null: every role")
 
 
-class OwnerSettingsList(OutputModel):
-    items: list[OwnerSettingsOut]
-    total: int
-    page: int
-    per_page: int
+class OwnerSettingsList(Page[OwnerSettingsOut]):
+    """A page of per-type ownership settings."""
 
 
 class OwnerSettingsUpdate(InputModel):

@@ -16,6 +16,7 @@ from opiekun.plugin.api import (
     PageQuery,
     Unauthorized,
     current_api_user,
+    page_answer,
     paginate,
     request_body,
     request_query,
@@ -124,9 +125,7 @@ def filters_of(query: TaskListQuery) -> task_lists.TaskFilters:
 def list_tasks():
     query = request_query()
     rows, total = task_lists.list_tasks(current_api_user(), filters_of(query), query.page, query.per_page, query.sort)
-    return TaskPage(
-        items=[task_out(row.task, row.level) for row in rows], total=total, page=query.page, per_page=query.per_page
-    )
+    return page_answer(TaskPage, [task_out(row.task, row.level) for row in rows], total, query)
 
 
 @validate(json=TaskCreate, answers={201: TaskOut}, tags=TASKS, operation_id="create_task")
@@ -253,11 +252,11 @@ def list_task_statuses():
     if request_query().active is not None:
         statement = statement.where(TaskStatus.active.is_(request_query().active))
     rows, total = page_of(statement, request_query().page, request_query().per_page)
-    return TaskStatusPage(
-        items=[TaskStatusOut.model_validate(status) for status in rows],
-        total=total,
-        page=request_query().page,
-        per_page=request_query().per_page,
+    return page_answer(
+        TaskStatusPage,
+        [TaskStatusOut.model_validate(status) for status in rows],
+        total,
+        request_query(),
         statuses_enabled=configuration.settings()["statuses_enabled"],
     )
 
@@ -314,9 +313,7 @@ def template_out(template: TaskTemplate) -> TemplateOut:
 def list_templates():
     query = request_query()
     rows, total = page_of(select(TaskTemplate).order_by(TaskTemplate.name, TaskTemplate.id), query.page, query.per_page)
-    return TemplatePage(
-        items=[template_out(row) for row in rows], total=total, page=query.page, per_page=query.per_page
-    )
+    return page_answer(TemplatePage, [template_out(row) for row in rows], total, query)
 
 
 @validate(

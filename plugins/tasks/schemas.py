@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, RootModel, StrictBool
 
-from opiekun.plugin.api import Day, InputModel, OutputModel, PageQuery, QueryId, QueryModel, RecordId, Text
+from opiekun.plugin.api import Day, InputModel, OutputModel, Page, PageQuery, QueryId, QueryModel, RecordId, Text
 
 Level = Literal["none", "free_busy", "read", "full"]
 Priority = Literal["low", "normal", "high"]
@@ -132,11 +132,8 @@ class ChangedTaskOut(RootModel[TaskChangeOut | BusyTaskOut]):
     """The changed task (with the next tasks after completing it)."""
 
 
-class TaskPage(OutputModel):
-    items: list[AnyTaskOut]
-    total: int
-    page: int
-    per_page: int
+class TaskPage(Page[AnyTaskOut]):
+    """A page of tasks."""
 
 
 ResponsibleFilter = Annotated[str, Field(pattern=r"^(none|[1-9][0-9]{0,9})$")]
@@ -206,11 +203,8 @@ class TaskTypeOut(OutputModel):
     next_delay_from: str
 
 
-class TaskTypePage(OutputModel):
-    items: list[TaskTypeOut]
-    total: int
-    page: int
-    per_page: int
+class TaskTypePage(Page[TaskTypeOut]):
+    """A page of task types."""
 
 
 class ActiveQuery(PageQuery):
@@ -236,11 +230,9 @@ class TaskStatusOut(OutputModel):
     position: int
 
 
-class TaskStatusPage(OutputModel):
-    items: list[TaskStatusOut]
-    total: int
-    page: int
-    per_page: int
+class TaskStatusPage(Page[TaskStatusOut]):
+    """A page of task statuses."""
+
     statuses_enabled: bool
 
 
@@ -289,11 +281,8 @@ class TemplateOut(OutputModel):
     items: list[TemplateItemOut]
 
 
-class TemplatePage(OutputModel):
-    items: list[TemplateOut]
-    total: int
-    page: int
-    per_page: int
+class TemplatePage(Page[TemplateOut]):
+    """A page of task templates."""
 
 
 class ApplyTemplate(InputModel):
@@ -321,11 +310,8 @@ class PostSaleOut(OutputModel):
     template_id: int
 
 
-class PostSalePage(OutputModel):
-    items: list[PostSaleOut]
-    total: int
-    page: int
-    per_page: int
+class PostSalePage(Page[PostSaleOut]):
+    """A page of post-sale templates."""
 
 
 class PostSaleQuery(PageQuery):
@@ -352,11 +338,8 @@ class ShareOut(OutputModel):
     created_at: dt.datetime
 
 
-class SharePage(OutputModel):
-    items: list[ShareOut]
-    total: int
-    page: int
-    per_page: int
+class SharePage(Page[ShareOut]):
+    """A page of sharing grants."""
 
 
 class ShareQuery(PageQuery):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from opiekun.plugin.api import InputModel, OutputModel, PageQuery, Text
+from opiekun.plugin.api import InputModel, OutputModel, Page, PageQuery, Text
 
 Name = Text(200, min_length=1)
 Url = Text(2000, min_length=1)
@@ -60,11 +60,8 @@ class WebhookEndpointWithSecret(WebhookEndpointOut):
     secret: str = Field(description="signs every delivery (header Opiekun-Signature); keep it on the receiver only")
 
 
-class WebhookEndpointPage(OutputModel):
-    items: list[WebhookEndpointOut]
-    total: int
-    page: int
-    per_page: int
+class WebhookEndpointPage(Page[WebhookEndpointOut]):
+    """A page of webhook endpoints."""
 
 
 class WebhookEndpointQuery(PageQuery):
@@ -92,11 +89,8 @@ class WebhookDeliveryOut(OutputModel):
     delivered_at: dt.datetime | None
 
 
-class WebhookDeliveryPage(OutputModel):
-    items: list[WebhookDeliveryOut]
-    total: int
-    page: int
-    per_page: int
+class WebhookDeliveryPage(Page[WebhookDeliveryOut]):
+    """A page of deliveries, newest first."""
 
 
 class WebhookDeliveryQuery(PageQuery):

@@ -106,4 +106,4 @@ def test_plugins_and_notifications_are_listed(api, seller):
     for plugin in plugins["items"]:
         assert {"name", "version", "depends"} <= plugin.keys()
     notifications = api.get("/notifications", seller).get_json()
-    assert notifications == {"items": [], "total": 0, "page": 1, "per_page": 50}
+    assert notifications == {"items": [], "total": 0, "page": 1, "per_page": 50, "total_is_estimate": False}

@@ -139,3 +139,14 @@ def test_an_unknown_time_zone_is_refused_at_start_with_the_fix(environment, monk
     monkeypatch.setenv("OPIEKUN_TIME_ZONE", zone)
     with pytest.raises(ConfigurationError, match="Europe/Warsaw"):
         Settings.from_environment(environment)
+
+
+def test_the_exact_count_limit_comes_from_the_environment_and_must_be_a_positive_number(environment, monkeypatch):
+    monkeypatch.setenv("OPIEKUN_SECRET_KEY", "k" * 32)
+    assert Settings.from_environment(environment).exact_count_limit == 10_000
+    monkeypatch.setenv("OPIEKUN_EXACT_COUNT_LIMIT", "50000")
+    assert Settings.from_environment(environment).exact_count_limit == 50_000
+    for wrong in ("0", "-5", "ten", "1e4"):
+        monkeypatch.setenv("OPIEKUN_EXACT_COUNT_LIMIT", wrong)
+        with pytest.raises(ValueError, match="OPIEKUN_EXACT_COUNT_LIMIT must be a whole number of at least 1"):
+            Settings.from_environment(environment)

@@ -12,7 +12,8 @@ What it does, bounded in count and time and on loopback only:
    threads, like ``opiekun serve`` in production) and, with ``--concurrency`` keep-alive
    clients, sends at most ``--requests`` requests (and at most ``--seconds`` seconds) per
    scenario: ``GET /api/v1/companies?owner_id=<id>&per_page=50`` and the ``q=`` search;
-4. runs the same count + page SELECTs straight on the database with the same concurrency;
+4. runs the same page SELECT and count (capped at 10,001 rows, then PostgreSQL's estimate:
+   what ``opiekun.pagination.page_of`` does) straight on the database, same concurrency;
 5. prints p50, p99 and requests/s of both, and the API/raw ratios;
 6. stops gunicorn and drops the database.
 
@@ -55,6 +56,8 @@ from opiekun.search import register_sqlite_function  # noqa: E402 - the package,
 
 ADMIN_EMAIL = "admin@bench.example"
 ADMIN_PASSWORD = "bench-admin-password-1"
+#: the app's default OPIEKUN_EXACT_COUNT_LIMIT
+EXACT_COUNT_LIMIT = 10_000
 SEARCH_TERM = "kowal"  # one company in ten: "Kowalski" and "Kowalczyk" hold it
 SURNAMES = (
     "Kowalski",
@@ -156,24 +159,37 @@ class Database:
     def vacuum(self) -> None:
         """Statistics and visibility map as autovacuum leaves them after a bulk load."""
 
-    # the SQL the API runs for one page (opiekun.api.pagination.paginate): a count over the
-    # filtered SELECT, then the page, newest first
-    def owner_queries(self) -> tuple[str, str]:
-        p = self.placeholder
-        where = f"owner_id = {p}"
-        return (
-            f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
-            f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0",
+    # the SQL the API runs for one page (opiekun.pagination.page_of): the page, newest first,
+    # then a count that stops after EXACT_COUNT_LIMIT + 1 rows and, when it reaches them,
+    # the planner's estimate (PostgreSQL; SQLite counts every row instead)
+    def owner_queries(self) -> ListQueries:
+        return self.list_queries(f"owner_id = {self.placeholder}")
+
+    def search_queries(self) -> ListQueries:
+        # as opiekun.search does: the folded column (the trigram indexes' expression) LIKE the folded word
+        return self.list_queries(
+            " OR ".join(
+                f"opiekun_search_text({column}) LIKE {self.placeholder}" for column in ("name", "tax_id", "city")
+            )
         )
 
-    def search_queries(self) -> tuple[str, str]:
-        p = self.placeholder
-        # as opiekun.search does: the folded column (the trigram indexes' expression) LIKE the folded word
-        where = " OR ".join(f"opiekun_search_text({column}) LIKE {p}" for column in ("name", "tax_id", "city"))
-        return (
-            f"SELECT count(*) FROM (SELECT * FROM companies WHERE {where}) AS filtered",
-            f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0",
+    def list_queries(self, where: str) -> ListQueries:
+        return ListQueries(
+            page=f"SELECT {', '.join(PAGE_COLUMNS)} FROM companies WHERE {where} ORDER BY id DESC LIMIT 50 OFFSET 0",
+            capped_count=f"SELECT count(*) FROM (SELECT 1 FROM companies WHERE {where} LIMIT {EXACT_COUNT_LIMIT + 1}) AS c",
+            beyond_limit=self.beyond_limit(where),
         )
+
+    def beyond_limit(self, where: str) -> str:
+        """What the app runs when more than the limit match: the planner's estimate."""
+        return f"EXPLAIN (FORMAT JSON) SELECT * FROM companies WHERE {where}"
+
+
+@dataclass(frozen=True)
+class ListQueries:
+    page: str
+    capped_count: str
+    beyond_limit: str
 
 
 class PostgresDatabase(Database):
@@ -246,6 +262,9 @@ class SqliteDatabase(Database):
             connection.commit()
         finally:
             connection.close()
+
+    def beyond_limit(self, where: str) -> str:
+        return f"SELECT count(*) FROM (SELECT 1 FROM companies WHERE {where}) AS c"
 
     def drop(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -411,19 +430,22 @@ class ApiWorker:
 
 
 class RawWorker:
-    """One database connection running the count and the page SELECT."""
+    """One database connection running the SQL the API runs for a page (:class:`ListQueries`)."""
 
-    def __init__(self, database: Database, count_sql: str, page_sql: str, parameters: list[tuple]):
+    def __init__(self, database: Database, queries: ListQueries, parameters: list[tuple]):
         self.connection = database.connect()
-        self.count_sql, self.page_sql, self.parameters = count_sql, page_sql, parameters
+        self.queries, self.parameters = queries, parameters
 
     def __call__(self, number: int) -> bool:
         parameters = self.parameters[number % len(self.parameters)]
         cursor = self.connection.cursor()
-        cursor.execute(self.count_sql, parameters)
-        total = cursor.fetchone()[0]
-        cursor.execute(self.page_sql, parameters)
+        cursor.execute(self.queries.page, parameters)
         rows = cursor.fetchall()
+        cursor.execute(self.queries.capped_count, parameters)
+        total = cursor.fetchone()[0]
+        if total > EXACT_COUNT_LIMIT:
+            cursor.execute(self.queries.beyond_limit, parameters)
+            cursor.fetchall()
         self.connection.rollback()  # end the read transaction, like the app's session does
         return total > 0 and len(rows) > 0
 
@@ -569,16 +591,14 @@ def main() -> int:
 
         owner_paths = [f"/api/v1/companies?owner_id={owner}&per_page=50" for owner in owners]
         search_paths = [f"/api/v1/companies?q={SEARCH_TERM}&per_page=50"]
-        count_owner, page_owner = database.owner_queries()
-        count_search, page_search = database.search_queries()
         scenarios = [
-            ("owner_id=<id>&per_page=50", owner_paths, count_owner, page_owner, [(owner,) for owner in owners]),
-            (f"q={SEARCH_TERM}&per_page=50", search_paths, count_search, page_search, [(f"%{SEARCH_TERM}%",) * 3]),
+            ("owner_id=<id>&per_page=50", owner_paths, database.owner_queries(), [(owner,) for owner in owners]),
+            (f"q={SEARCH_TERM}&per_page=50", search_paths, database.search_queries(), [(f"%{SEARCH_TERM}%",) * 3]),
         ]
         rows = []
         with gunicorn(env, folder, args.workers, args.threads) as port:
             token = api_token(port)
-            for label, paths, count_sql, page_sql, parameters in scenarios:
+            for label, paths, queries, parameters in scenarios:
                 log(
                     f"{database.name}: {label}: API and raw SQL in turn, {args.rounds} rounds of "
                     f"{args.requests // args.rounds} requests, concurrency {args.concurrency}"
@@ -599,9 +619,7 @@ def main() -> int:
                     raw.add(
                         run_load(
                             label,
-                            lambda count_sql=count_sql, page_sql=page_sql, parameters=parameters: RawWorker(
-                                database, count_sql, page_sql, parameters
-                            ),
+                            lambda queries=queries, parameters=parameters: RawWorker(database, queries, parameters),
                             args.requests // args.rounds,
                             args.concurrency,
                             args.seconds / args.rounds,

@@ -81,13 +81,15 @@ FAKE_HASH = "f" * 64  # existing entries' hashes are not verified here, only sto
 
 @dataclass(frozen=True)
 class Kind:
-    """One record type of the mix: its table, its share of the items (percent) and the SQL
-    of its display name (as ``display_name_expression`` gives it)."""
+    """One record type of the mix: its table, its share of the items (percent), the SQL
+    of its display name (as ``display_name_expression`` gives it) and the column of its
+    owner (a task's is ``responsible_id``, the model's ``owner_id``)."""
 
     object_type: str
     table: str
     share: int
     name_sql: str
+    owner: str = "owner_id"
 
 
 KINDS = (
@@ -97,7 +99,7 @@ KINDS = (
     Kind("deal", "deals", 15, "name"),
     Kind("offer", "offers", 8, "name"),
     Kind("invoice", "invoices", 10, "number"),
-    Kind("task", "tasks", 20, "title"),
+    Kind("task", "tasks", 20, "title", owner="responsible_id"),
 )
 #: The rest of the items: the departed user's deputy periods on other users' companies.
 DEPUTY_SHARE = 2
@@ -273,13 +275,13 @@ def load(db, sql: Dialect, items: int, others: int) -> dict[str, int]:
     total = {name: mine[name] + theirs[name] for name in mine}
     days = "n % 600"
     stamps = f"{ADMIN}, {sql.moment(days)}, {sql.moment(days)}"  # created_by_id, created_at, updated_at
-    common = "owner_id, created_by_id, created_at, updated_at"
 
     def insert_records(table: str, columns: str, values: str) -> None:
-        object_type = next(kind.object_type for kind in KINDS if kind.table == table)
+        kind = next(kind for kind in KINDS if kind.table == table)
+        object_type = kind.object_type
         db.session.execute(
             text(
-                f"INSERT INTO {table} ({columns}, {common}) SELECT {values}, "
+                f"INSERT INTO {table} ({columns}, {kind.owner}, created_by_id, created_at, updated_at) SELECT {values}, "
                 f"{owner_sql(mine[object_type], total[object_type])}, {stamps} "
                 f"FROM ({sql.series(total[object_type])}) AS s"
             )
@@ -337,7 +339,7 @@ def load(db, sql: Dialect, items: int, others: int) -> dict[str, int]:
         db.session.execute(
             text(
                 periods
-                + f"SELECT '{kind.object_type}', id, owner_id, 'primary', 'sales', {sql.date_of('created_at')}, NULL, "
+                + f"SELECT '{kind.object_type}', id, {kind.owner}, 'primary', 'sales', {sql.date_of('created_at')}, NULL, "
                 f"'write', {ADMIN}, created_at FROM {kind.table}"
             )
         )
@@ -401,7 +403,7 @@ def count(db, sql: str, **params) -> int:
 def owned_by(db, user_id: int) -> int:
     """Records of every mixed type the user owns, and their deputy periods in force."""
     records = sum(
-        count(db, f"SELECT count(*) FROM {kind.table} WHERE owner_id = :user", user=user_id) for kind in KINDS
+        count(db, f"SELECT count(*) FROM {kind.table} WHERE {kind.owner} = :user", user=user_id) for kind in KINDS
     )
     return records + count(
         db,
@@ -461,26 +463,26 @@ def floor_statements(sql: Dialect, full: bool) -> list[str]:
         + sql.json(":changes")
         + ", "
         + sql.json(":context")
-        + " FROM {table} WHERE owner_id = :from_user"
+        + " FROM {table} WHERE {owner} = :from_user"
     )
-    move = "UPDATE {table} SET owner_id = :to_user, updated_at = :now WHERE owner_id = :from_user"
+    move = "UPDATE {table} SET {owner} = :to_user, updated_at = :now WHERE {owner} = :from_user"
     end_periods = (
         "UPDATE ownership_assignments SET valid_to = :yesterday WHERE object_type = '{type}' AND kind = 'primary' "
-        "AND valid_to IS NULL AND object_id IN (SELECT id FROM {table} WHERE owner_id = :from_user)"
+        "AND valid_to IS NULL AND object_id IN (SELECT id FROM {table} WHERE {owner} = :from_user)"
     )
     new_periods = (
         "INSERT INTO ownership_assignments (object_type, object_id, user_id, kind, role, valid_from, valid_to, "
         "access, created_by_id, created_at) SELECT '{type}', id, :to_user, 'primary', 'sales', :today, NULL, "
-        "'write', :actor, :now FROM {table} WHERE owner_id = :from_user"
+        "'write', :actor, :now FROM {table} WHERE {owner} = :from_user"
     )
     moved_items = (
         "INSERT INTO offboarding_moved_items (transfer_id, object_type, object_id, field, object_name, "
         "old_value, new_value, moved_at) SELECT :transfer, '{type}', id, 'owner_id', {name}, :from_user, "
-        ":to_user, :now FROM {table} WHERE owner_id = :from_user"
+        ":to_user, :now FROM {table} WHERE {owner} = :from_user"
     )
     per_table = [end_periods, new_periods, moved_items, audit, move] if full else [audit, move]
     statements = [
-        template.format(type=kind.object_type, table=kind.table, name=kind.name_sql)
+        template.format(type=kind.object_type, table=kind.table, name=kind.name_sql, owner=kind.owner)
         for kind in KINDS
         for template in per_table
     ]
@@ -570,7 +572,7 @@ def loop_sample(db, mix: dict[str, int], items: int, sample: int) -> list[tuple[
             (
                 kind.object_type,
                 db.session.scalars(
-                    text(f"SELECT id FROM {kind.table} WHERE owner_id = :user ORDER BY id LIMIT {take}"),
+                    text(f"SELECT id FROM {kind.table} WHERE {kind.owner} = :user ORDER BY id LIMIT {take}"),
                     {"user": DEPARTED},
                 ).all(),
             )

@@ -35,6 +35,7 @@ from opiekun.labels import LANGUAGES
 from opiekun.login_throttle import init_login_throttle
 from opiekun.plugin_manager import PluginHost
 from opiekun.record_registry import RecordTypeRegistry
+from opiekun.replica import REPLICA
 from opiekun.security_headers import install_security_headers
 
 CORE_FOLDER = Path(__file__).parent
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, extra_plugins: Iterable[ModuleT
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
         EXACT_COUNT_LIMIT=settings.exact_count_limit,
+        SQLALCHEMY_BINDS=_replica_bind(settings),
+        DATABASE_REPLICA_MAX_LAG=settings.database_replica_max_lag,
         **_cookie_config(settings),
     )
     app.extensions["opiekun.settings"] = settings
@@ -126,6 +129,16 @@ def _cookie_config(settings: Settings) -> dict:
         "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
         "REMEMBER_COOKIE_DURATION": idle,
     }
+
+
+def _replica_bind(settings: Settings) -> dict:
+    """The replica as a bind of its own (:mod:`opiekun.replica`), when one is configured."""
+    if not settings.database_replica_url:
+        return {}
+    options = _engine_options(settings.database_replica_url)
+    # a replica that does not answer is skipped (opiekun.replica): after 2 s, not the OS's minutes
+    options["connect_args"] = {"connect_timeout": 2}
+    return {REPLICA: {"url": settings.database_replica_url, **options}}
 
 
 def _engine_options(database_url: str) -> dict:

@@ -108,6 +108,10 @@ class Settings:
     time_zone: str = DEFAULT_TIME_ZONE
     #: list totals above this many rows are PostgreSQL's estimate (``OPIEKUN_EXACT_COUNT_LIMIT``)
     exact_count_limit: int = 10_000
+    #: a streaming replica for reports, exports and history lists (``OPIEKUN_DATABASE_REPLICA_URL``)
+    database_replica_url: str | None = None
+    #: seconds the replica may lag and still be read (``OPIEKUN_DATABASE_REPLICA_MAX_LAG``)
+    database_replica_max_lag: float = 10.0
 
     def __post_init__(self) -> None:
         check_secret_key(self.secret_key, "the secret key (OPIEKUN_SECRET_KEY)")
@@ -145,6 +149,7 @@ class Settings:
             time_zone=os.environ.get("OPIEKUN_TIME_ZONE") or DEFAULT_TIME_ZONE,
             **_login_settings(),
             **_list_settings(),
+            **_replica_settings(),
         )
 
 
@@ -164,6 +169,25 @@ def _login_settings() -> dict:
         "trusted_proxies": _whole_number("OPIEKUN_TRUSTED_PROXIES", minimum=0),
     }
     return {name: value for name, value in found.items() if value is not None}
+
+
+def _replica_settings() -> dict:
+    """The read replica, from the environment (unset: none)."""
+    found: dict = {}
+    url = os.environ.get("OPIEKUN_DATABASE_REPLICA_URL", "").strip()
+    if url:
+        if not url.startswith("postgresql"):
+            raise ConfigurationError("OPIEKUN_DATABASE_REPLICA_URL must be a postgresql:// URL of a streaming replica")
+        found["database_replica_url"] = "postgresql+psycopg://" + url.split("://", 1)[1]
+    lag = os.environ.get("OPIEKUN_DATABASE_REPLICA_MAX_LAG", "").strip()
+    if lag:
+        try:
+            found["database_replica_max_lag"] = float(lag)
+        except ValueError:
+            raise ConfigurationError(f"OPIEKUN_DATABASE_REPLICA_MAX_LAG must be seconds, not {lag!r}") from None
+        if not 0 <= found["database_replica_max_lag"] <= 86_400:
+            raise ConfigurationError("OPIEKUN_DATABASE_REPLICA_MAX_LAG must be between 0 and 86400 seconds")
+    return found
 
 
 def _list_settings() -> dict:

@@ -6,6 +6,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
+from opiekun.replica import RoutingSession
+
 #: Constraint names follow one convention so Alembic migrations can refer to them on
 #: every database (SQLite needs names for batch-mode ALTERs).
 NAMING_CONVENTION = {
@@ -16,7 +18,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION), session_options={"class_": RoutingSession})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()

@@ -73,6 +73,7 @@ OPIEKUN_REQUIRE_BROWSER=1 OPIEKUN_REQUIRE_NODE_TOOLS=1 python -m pytest -q -p no
 say "tests in production mode (PostgreSQL, Redis, rq workers); the browser tests ran above"
 OPIEKUN_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres" \
 OPIEKUN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+OPIEKUN_TEST_PG_BIN="$PG_BIN" \
   python -m pytest -q -p no:cacheprovider -m "not browser" "$@" || status=$?
 
 if [ "$status" -ne 0 ]; then say "FAILED"; else say "all tests passed on both databases"; fi

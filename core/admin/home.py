@@ -252,7 +252,7 @@ def records_per_owner(model: type) -> dict[int, int]:
         rows = db.session.execute(
             select(model.owner_id, func.count()).where(model.owner_id.is_not(None)).group_by(model.owner_id)
         )
-        counted[model] = dict(rows.tuples().all())
+        counted[model] = dict(rows.all())
     return counted[model]
 
 

@@ -86,6 +86,7 @@ from opiekun.plugin_activity import gaps_of
 from opiekun.record_queries import filtered_records, get_record
 from opiekun.record_registry import RecordApi, RecordField, RecordType, RecordTypeRegistry, record_types
 from opiekun.record_rules import may_change
+from opiekun.replica import replica_reads
 from opiekun.search import create_search_indexes, drop_search_indexes
 from opiekun.spreadsheets import xlsx_text
 from opiekun.stored_settings import SettingsStore, StoredSetting
@@ -198,6 +199,7 @@ __all__ = [
     "Total",
     "count_rows",
     "page_of",
+    "replica_reads",
     "xlsx_text",
     # users and their items (offboarding's contract)
     "ItemCount",

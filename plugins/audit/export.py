@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import DateTime, Text, cast, func, type_coerce
 
-from opiekun.plugin import VALUE_LABELS, as_local, db, value_label, xlsx_text
+from opiekun.plugin import VALUE_LABELS, as_local, db, replica_reads, value_label, xlsx_text
 from opiekun.plugins.audit.entries import ENTRIES, REDACTED
 from opiekun.plugins.audit.history import HistoryFilter, filtered_entries
 
@@ -194,9 +194,11 @@ def entry_rows(
     ``READ_BATCH`` at a time (server-side cursor on PostgreSQL); links to records are
     absolute under ``site_url`` (where the export was asked), so they open from Excel."""
     site = site_url.rstrip("/") if site_url else ""
-    connection = db.session.connection().execution_options(stream_results=True, yield_per=READ_BATCH)
-    dialect = connection.dialect.name
-    result = connection.execute(filtered_entries(history_filter, _export_columns(dialect, vocabulary.time_zone)))
+    dialect = db.session.get_bind().dialect.name
+    statement = filtered_entries(history_filter, _export_columns(dialect, vocabulary.time_zone))
+    # the connection the session reads this statement on: the replica's inside replica_reads()
+    connection = db.session.connection(bind_arguments={"clause": statement})
+    result = connection.execution_options(stream_results=True, yield_per=READ_BATCH).execute(statement)
     clock = _clock(dialect, vocabulary.time_zone)
     for batch in result.partitions():
         yield from _sheet_rows(batch, vocabulary, site, clock)
@@ -304,7 +306,9 @@ def export_history(
     """Write the entries matching ``history_filter`` to ``target`` (.xlsx), in
     ``language`` on the clock of ``time_zone`` (the admin's: the user's) or as the API's
     English workbook in UTC (``None``); links to records are absolute when ``site_url``
-    (where the export was asked) is given."""
+    (where the export was asked) is given. Read from the replica when there is one
+    (:func:`opiekun.plugin.replica_reads`)."""
     vocabulary = Vocabulary(language, time_zone) if language or time_zone else ENGLISH
-    rows = entry_rows(history_filter, vocabulary, site_url)
-    return write_workbook(rows, target, vocabulary=vocabulary, **options)
+    with replica_reads():
+        rows = entry_rows(history_filter, vocabulary, site_url)
+        return write_workbook(rows, target, vocabulary=vocabulary, **options)

@@ -24,6 +24,7 @@ from opiekun.plugin import (
     is_time_zone,
     page_of,
     record_types,
+    replica_reads,
 )
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, OWNER_CHANGED, operations_named
 from opiekun.plugins.audit.models import AuditEntry
@@ -188,9 +189,11 @@ def more_entries_than(history_filter: HistoryFilter, limit: int) -> bool:
 def page_of_entries(history_filter: HistoryFilter, page: int, per_page: int) -> tuple[list[Mapping[str, Any]], Total]:
     """One page (1-based) of the entries matching the filter, and how many match in all
     (:func:`opiekun.pagination.page_of`: an estimate beyond the exact-count limit); refuses
-    a filter naming nothing that exists (:func:`check_filter`)."""
+    a filter naming nothing that exists (:func:`check_filter`). Read from the replica when
+    there is one."""
     check_filter(history_filter)
-    rows, total = page_of(filtered_entries(history_filter), page, per_page)
+    with replica_reads():
+        rows, total = page_of(filtered_entries(history_filter), page, per_page)
     return [dict(row._mapping) for row in rows], total
 
 

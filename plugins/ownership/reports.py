@@ -20,6 +20,7 @@ from opiekun.plugin import (
     find_by_id,
     get_record,
     record_types,
+    replica_reads,
 )
 from opiekun.plugins.ownership.lookups import record_type_named
 from opiekun.plugins.ownership.models import OwnerAssignment
@@ -110,21 +111,22 @@ def portfolio(
 
     One round trip: the user, the count, the page and the names come from one statement
     (hence its own LIMIT/OFFSET: :func:`opiekun.pagination.page_of` and a user lookup would
-    take three)."""
+    take three). Read from the replica when there is one."""
     _check_portfolio_arguments(user_id, first_day, last_day, object_type)
     statement = _portfolio_statement(record_types(), kind is not None, object_type is not None)
-    rows = db.session.execute(
-        statement,
-        {
-            "user_id": user_id,
-            "first_day": first_day,
-            "last_day": last_day,
-            "kind": kind,
-            "object_type": object_type,
-            "limit": per_page,
-            "offset": (page - 1) * per_page,
-        },
-    ).all()
+    with replica_reads():
+        rows = db.session.execute(
+            statement,
+            {
+                "user_id": user_id,
+                "first_day": first_day,
+                "last_day": last_day,
+                "kind": kind,
+                "object_type": object_type,
+                "limit": per_page,
+                "offset": (page - 1) * per_page,
+            },
+        ).all()
     if not rows:
         raise _unknown_user(user_id)
     return Portfolio(user=rows[0].User, total=rows[0].total, items=[row for row in rows if row.id is not None])

@@ -150,3 +150,30 @@ def test_the_exact_count_limit_comes_from_the_environment_and_must_be_a_positive
         monkeypatch.setenv("OPIEKUN_EXACT_COUNT_LIMIT", wrong)
         with pytest.raises(ValueError, match="OPIEKUN_EXACT_COUNT_LIMIT must be a whole number of at least 1"):
             Settings.from_environment(environment)
+
+
+def test_the_read_replica_comes_from_the_environment(environment, monkeypatch):
+    monkeypatch.setenv("OPIEKUN_SECRET_KEY", "k" * 32)
+    settings = Settings.from_environment(environment)
+    assert (settings.database_replica_url, settings.database_replica_max_lag) == (None, 10.0)
+    monkeypatch.setenv("OPIEKUN_DATABASE_REPLICA_URL", "postgresql://reader@replica.internal/crm")
+    monkeypatch.setenv("OPIEKUN_DATABASE_REPLICA_MAX_LAG", "2.5")
+    settings = Settings.from_environment(environment)
+    assert settings.database_replica_url == "postgresql+psycopg://reader@replica.internal/crm"
+    assert settings.database_replica_max_lag == 2.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("OPIEKUN_DATABASE_REPLICA_URL", "sqlite:///copy.db", "must be a postgresql:// URL"),
+        ("OPIEKUN_DATABASE_REPLICA_MAX_LAG", "soon", "must be seconds"),
+        ("OPIEKUN_DATABASE_REPLICA_MAX_LAG", "-1", "between 0 and 86400"),
+        ("OPIEKUN_DATABASE_REPLICA_MAX_LAG", "nan", "between 0 and 86400"),
+    ],
+)
+def test_a_wrong_read_replica_setting_is_refused_at_start(environment, monkeypatch, name, value, message):
+    monkeypatch.setenv("OPIEKUN_SECRET_KEY", "k" * 32)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_environment(environment)

@@ -251,19 +251,21 @@ def run(app, ids: dict, iterations: int, seconds: float) -> list[tuple[str, list
     from opiekun.models import User
     from opiekun.plugins.tasks.models import Task
     from opiekun.plugins.tasks.services import task_lists
+    from opiekun.plugins.tasks.services.visibility import Visibility
 
     results = []
     with app.app_context():
         grantee = db.session.get(User, ids["grantee"])
         admin = db.session.get(User, ids["admin"])
         week = task_lists.TaskFilters(due_from=dt.date(2030, 3, 4), due_to=dt.date(2030, 3, 10))
+        everything = Visibility.of(admin)
 
         def plain_list(filters: task_lists.TaskFilters):
             statement = select(Task).where(
                 Task.owner_id.in_([ids["grantee"], *ids["owners"]]), *task_lists.filter_conditions(filters)
             )
             db.session.scalar(select(func.count()).select_from(statement.subquery()))
-            db.session.scalars(task_lists.sorted_tasks(statement, None).limit(50)).unique().all()
+            db.session.scalars(task_lists.sorted_tasks(statement, None, everything).limit(50)).unique().all()
 
         for label, filters in (("list", task_lists.TaskFilters()), ("week", week)):
             scenarios = (
@@ -285,11 +287,12 @@ def explain(app, ids: dict) -> None:
     from opiekun.extensions import db
     from opiekun.models import User
     from opiekun.plugins.tasks.services import task_lists
+    from opiekun.plugins.tasks.services.visibility import Visibility
 
     with app.app_context():
         for user_id in (ids["grantee"], ids["admin"]):
             user = db.session.get(User, user_id)
-            statement = task_lists.sorted_tasks(task_lists.visible_tasks(user), None).limit(50)
+            statement = task_lists.sorted_tasks(task_lists.visible_tasks(user), None, Visibility.of(user)).limit(50)
             for query in (select(func.count()).select_from(task_lists.visible_tasks(user).subquery()), statement):
                 compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
                 prefix = (

@@ -226,7 +226,9 @@ def main() -> None:
     for work in works:
         for size in sizes:
             print(f"{work} at {size:,} items…", file=sys.stderr, flush=True)
-            results.setdefault(work, []).append((size, measure(work, size, args)))
+            result = measure(work, size, args)
+            print(f"    {result['seconds']:.2f} s, peak RSS {result['peak_mb']:.0f} MB", file=sys.stderr, flush=True)
+            results.setdefault(work, []).append((size, result))
     print_table(args.database, results)
 
 

@@ -265,7 +265,11 @@ def opiekun_schedules() -> Iterable[Schedule]:
 def opiekun_demo_data(context: DemoContext) -> None:
     """Add the plugin's demo data, called by ``opiekun demo`` after the core's (users,
     companies, persons, deals, offers, invoices exist: see ``context``). Called only once
-    per plugin and database, so a second ``opiekun demo`` adds nothing twice."""
+    per plugin and database, so a second ``opiekun demo`` adds nothing twice.
+
+    ``context.companies``, ``context.persons`` and ``context.deals`` are a sample, not every
+    record: up to 1,000 of each, the first ones (a demo may hold a million companies).
+    Build on them; data that needs every record is written set-based from the tables."""
 
 
 # --- records ------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def on_records_changed(session: Session, change_set: ChangeSet) -> None:
             follow_owner_changes(session, record_type, one, owner_change.new, actor_id)
     for bulk in change_set.bulk:
         record_type = registry.get(bulk.object_type)
-        if record_type is not None and bulk.operation == "update" and "owner_id" in bulk.new_values:
+        if record_type is not None and bulk.operation in ("create", "update") and "owner_id" in bulk.new_values:
             follow_owner_changes(
                 session, record_type, select(bulk.rows.c.object_id), bulk.new_values["owner_id"], actor_id
             )

@@ -386,7 +386,7 @@ def test_offboarding_counts_and_moves_contracts_set_based_with_events(recorded_a
 # --- demo data ----------------------------------------------------------------------------
 
 
-def test_demo_data_adds_contracts_once(recorded_app):
+def test_demo_data_adds_contracts_once(recorded_app, recorder):
     from opiekun_contracts.models import Contract
 
     from opiekun.demo import load_demo
@@ -400,6 +400,26 @@ def test_demo_data_adds_contracts_once(recorded_app):
         assert all(contract.end_date < local_time.today() for contract in contracts if contract.status == "ended")
         assert load_demo(companies=12) == []
         assert db.session.scalar(select(func.count()).select_from(Contract)) == 4
+    assert len(recorder.of("create")) == 4
+    created: dict[str, int] = {}
+    for actor, bulk, rows in recorder.bulk:
+        assert (actor.job, bulk.operation, list(bulk.new_values)) == ("demo", "create", ["owner_id"])
+        assert {fields_of(row)["owner_id"] for row in rows} == {(None, bulk.new_values["owner_id"])}
+        created[bulk.object_type] = created.get(bulk.object_type, 0) + len(rows)
+    assert created["company"] == created["deal"] == 12 and created["lead"] == 5, "the core's records, in bulk"
+    assert set(created) == {"company", "person", "deal", "offer", "invoice", "lead"}
+
+
+def test_demo_data_builds_on_the_sample_the_core_hands_over(recorded_app, monkeypatch):
+    from opiekun_contracts.models import Contract
+
+    from opiekun import demo
+
+    monkeypatch.setattr(demo, "SAMPLE_SIZE", 6)
+    with recorded_app.app_context():
+        demo.load_demo(companies=12)
+        sample = db.session.scalars(select(Company.id).order_by(Company.id).limit(6)).all()
+        assert sorted(db.session.scalars(select(Contract.company_id))) == sample[::3]
 
 
 # --- the nightly job ----------------------------------------------------------------------

@@ -191,7 +191,7 @@ def opiekun_schedules() -> Iterable[Schedule]:
 
 @hookimpl
 def opiekun_demo_data(context: DemoContext) -> None:
-    """Add a service contract to every third demo company (``opiekun demo``)."""
+    """Add a service contract to every third demo company handed over (``opiekun demo``)."""
     from opiekun_contracts.demo import add_demo_contracts
 
     add_demo_contracts(context)

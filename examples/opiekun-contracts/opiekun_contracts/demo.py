@@ -1,7 +1,8 @@
-"""Demo data: a service contract for every third demo company.
+"""Demo data: a service contract for every third company the demo hands over.
 
 Called by ``opiekun demo`` once per database (the core remembers it ran), after the core
-made its users, companies and deals; ``context`` hands them over.
+made its users, companies and deals; ``context`` hands them over: the team, and up to
+1,000 companies and deals however many the demo made.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from opiekun_contracts.models import Contract
 
 
 def demo_contracts(context: DemoContext) -> list[Contract]:
-    """One contract per third company, owned like the company; some already ended."""
+    """One contract per third company of the context, owned like the company; some
+    already ended."""
     today = company_today()
     contracts = []
     for company in context.companies[::3]:

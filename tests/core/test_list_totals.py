@@ -125,7 +125,8 @@ def test_the_change_history_counts_the_same_way(app, api, admin, limit_of_five):
     browser.log_in(admin)
 
     answer = api.get("/audit", admin, query_string={"per_page": 2}).get_json()
-    page = browser.get("/admin/audit/").get_data(as_text=True)
+    # the second page: a first page shorter than a page is counted by its rows, exactly
+    page = browser.get("/admin/audit/?page=2").get_data(as_text=True)
     for_one = api.get("/audit", admin, query_string={"per_page": 2, "operation": "delete"}).get_json()
 
     if on_postgres():

@@ -444,7 +444,9 @@ class RecordView(OpiekunModelView):
     can_view_details = True
     can_export = True
     export_types = ["csv"]
-    column_default_sort = ("created_at", True)
+    #: newest first, by the primary key: a page of a million records reads 50 index entries
+    #: (``created_at`` has no index, and sorting by it read every row)
+    column_default_sort = ("id", True)
     form_excluded_columns = RECORD_MIXIN_COLUMNS
     list_template = "opiekun/admin/record_list.html"
     details_template = "opiekun/admin/record_details.html"

@@ -32,9 +32,7 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 import urllib.parse
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,11 +43,12 @@ from api_list import (  # noqa: E402 - the sibling benchmark's database, loading
     SEARCH_TERM,
     Database,
     Result,
+    app_environment,
     fresh_database,
     gunicorn,
     log,
+    prepare,
     run_load,
-    run_opiekun,
 )
 
 GOAL_P50_MS = 150
@@ -163,18 +162,8 @@ def main() -> int:
     database: Database | None = None
     try:
         database = fresh_database(args, parser, folder)
-        env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
-        env.update(
-            OPIEKUN_DATABASE_URL=database.url(),
-            OPIEKUN_INSTANCE_PATH=str(folder),
-            OPIEKUN_SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex,
-        )
-        log(f"{database.name}: migrations (opiekun init) and an admin")
-        run_opiekun(env, folder, "init")
-        run_opiekun(env, folder, "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD)
-        began = time.perf_counter()
-        owners, _ = database.load(args.companies, args.users)
-        log(f"{database.name}: loaded {args.companies:,} companies in {time.perf_counter() - began:.1f} s")
+        env = app_environment(database, folder)
+        owners = prepare(database, env, folder, args.companies, args.users)
 
         rows = []
         with gunicorn(env, folder, args.workers, args.threads) as port:

@@ -527,6 +527,37 @@ def api_token(port: int) -> str:
 # --- the run -----------------------------------------------------------------------------------------
 
 
+def app_environment(database: Database, folder: Path) -> dict[str, str]:
+    """The environment of the ``opiekun`` commands and gunicorn: this one without its
+    ``OPIEKUN_*`` settings (but the choice of plugins), with the benchmark's database,
+    folder and a secret key."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
+    env.update(
+        OPIEKUN_DATABASE_URL=database.url(),
+        OPIEKUN_INSTANCE_PATH=str(folder),
+        OPIEKUN_SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex,
+    )
+    for name in ("OPIEKUN_PLUGINS", "OPIEKUN_PLUGIN_MODULES"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def prepare(database: Database, env: dict[str, str], folder: Path, companies: int, users: int) -> list[int]:
+    """The schema (``opiekun init``), the admin, then the users and companies; returns the
+    owners' ids."""
+    log(f"{database.name}: migrations (opiekun init) and an admin")
+    run_opiekun(env, folder, "init")
+    run_opiekun(env, folder, "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD)
+    began = time.perf_counter()
+    owners, _ = database.load(companies, users)
+    log(
+        f"{database.name}: loaded {companies:,} companies for {len(owners)} owners "
+        f"in {time.perf_counter() - began:.1f} s (set-based INSERT … SELECT)"
+    )
+    return owners
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -569,25 +600,8 @@ def main() -> int:
     try:
         database = fresh_database(args, parser, folder)
 
-        env = {key: value for key, value in os.environ.items() if not key.startswith("OPIEKUN_")}
-        env.update(
-            OPIEKUN_DATABASE_URL=database.url(),
-            OPIEKUN_INSTANCE_PATH=str(folder),
-            OPIEKUN_SECRET_KEY="bench-secret-key-" + uuid.uuid4().hex,
-        )
-        for name in ("OPIEKUN_PLUGINS", "OPIEKUN_PLUGIN_MODULES"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-
-        log(f"{database.name}: migrations (opiekun init) and an admin")
-        run_opiekun(env, folder, "init")
-        run_opiekun(env, folder, "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD)
-        began = time.perf_counter()
-        owners, _ = database.load(args.companies, args.users)
-        log(
-            f"{database.name}: loaded {args.companies:,} companies for {len(owners)} owners "
-            f"in {time.perf_counter() - began:.1f} s (set-based INSERT … SELECT)"
-        )
+        env = app_environment(database, folder)
+        owners = prepare(database, env, folder, args.companies, args.users)
 
         owner_paths = [f"/api/v1/companies?owner_id={owner}&per_page=50" for owner in owners]
         search_paths = [f"/api/v1/companies?q={SEARCH_TERM}&per_page=50"]

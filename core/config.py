@@ -130,7 +130,7 @@ class Settings:
         instance_path = Path(os.environ.get("OPIEKUN_INSTANCE_PATH") or default_instance_path).resolve()
         database_url = os.environ.get("OPIEKUN_DATABASE_URL") or f"sqlite:///{instance_path / 'opiekun.db'}"
         if database_url.startswith("postgresql://"):
-            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+            database_url = _with_psycopg(database_url)
         plugins_env = os.environ.get("OPIEKUN_PLUGINS")
         plugins = None
         if plugins_env is not None:
@@ -171,6 +171,11 @@ def _login_settings() -> dict:
     return {name: value for name, value in found.items() if value is not None}
 
 
+def _with_psycopg(url: str) -> str:
+    """A PostgreSQL URL with the driver the app uses, psycopg 3."""
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
 def _replica_settings() -> dict:
     """The read replica, from the environment (unset: none)."""
     found: dict = {}
@@ -178,7 +183,7 @@ def _replica_settings() -> dict:
     if url:
         if not url.startswith("postgresql"):
             raise ConfigurationError("OPIEKUN_DATABASE_REPLICA_URL must be a postgresql:// URL of a streaming replica")
-        found["database_replica_url"] = "postgresql+psycopg://" + url.split("://", 1)[1]
+        found["database_replica_url"] = _with_psycopg(url)
     lag = os.environ.get("OPIEKUN_DATABASE_REPLICA_MAX_LAG", "").strip()
     if lag:
         try:

@@ -60,6 +60,12 @@ def count_rows(statement: Select[Any]) -> int:
     return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
 
 
+def count_up_to(statement: Select[Any], limit: int) -> int:
+    """How many rows ``statement`` selects, counting no further than ``limit`` + 1: enough
+    to tell whether more than ``limit`` match, without reading every row."""
+    return count_rows(statement.order_by(None).limit(limit + 1))
+
+
 def exact_count_limit() -> int:
     """Lists holding up to this many rows have an exact total (``OPIEKUN_EXACT_COUNT_LIMIT``)."""
     return int(current_app.config["EXACT_COUNT_LIMIT"])
@@ -70,7 +76,7 @@ def total_of(statement: Select[Any]) -> Total:
     (the count stops after limit + 1 rows); above it, PostgreSQL's planner estimate (at
     least limit + 1) marked as an estimate, and on SQLite the exact count."""
     limit = exact_count_limit()
-    counted = count_rows(statement.order_by(None).limit(limit + 1))
+    counted = count_up_to(statement, limit)
     if counted <= limit:
         return Total(counted)
     estimate = planner_estimate(statement)
@@ -113,4 +119,14 @@ def page_of(statement: Select[Any], page: int, per_page: int) -> PageOfRows:
     return PageOfRows(rows, total)
 
 
-__all__ = ["PageOfRows", "Total", "count_rows", "exact_count_limit", "fetch", "page_of", "planner_estimate", "total_of"]
+__all__ = [
+    "PageOfRows",
+    "Total",
+    "count_rows",
+    "count_up_to",
+    "exact_count_limit",
+    "fetch",
+    "page_of",
+    "planner_estimate",
+    "total_of",
+]

@@ -80,7 +80,7 @@ from opiekun.models import (
     utcnow,
 )
 from opiekun.notifications import active_administrators, language_of, notify_users
-from opiekun.pagination import Total, count_rows, fetch, page_of
+from opiekun.pagination import Total, count_rows, count_up_to, fetch, page_of
 from opiekun.permissions import Permission, has_permission, role_exists
 from opiekun.plugin_activity import gaps_of
 from opiekun.record_queries import filtered_records, get_record
@@ -198,6 +198,7 @@ __all__ = [
     "is_possible_id",
     "Total",
     "count_rows",
+    "count_up_to",
     "page_of",
     "replica_reads",
     "xlsx_text",

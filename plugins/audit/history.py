@@ -17,6 +17,7 @@ from opiekun.plugin import (
     Total,
     User,
     count_rows,
+    count_up_to,
     days_as_utc,
     db,
     gaps_of,
@@ -183,7 +184,7 @@ def count_entries(history_filter: HistoryFilter) -> int:
 
 def more_entries_than(history_filter: HistoryFilter, limit: int) -> bool:
     """Whether more than ``limit`` entries match the filter (counting stops at ``limit`` + 1)."""
-    return count_rows(filtered_entries(history_filter).limit(limit + 1)) > limit
+    return count_up_to(filtered_entries(history_filter), limit) > limit
 
 
 def page_of_entries(history_filter: HistoryFilter, page: int, per_page: int) -> tuple[list[Mapping[str, Any]], Total]:

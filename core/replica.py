@@ -30,8 +30,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 #: The bind key of the replica in ``SQLALCHEMY_BINDS``.
 REPLICA = "replica"
-#: Seconds the replica may be behind the primary and still be read (unless configured).
-DEFAULT_MAX_LAG = 10.0
 
 _reading_replica: ContextVar[bool] = ContextVar("opiekun_reading_replica", default=False)
 log = logging.getLogger(__name__)
@@ -73,7 +71,7 @@ def replica_reads() -> Iterator[bool]:
 def replica_is_usable() -> bool:
     """Whether a replica is configured, answers, and lags at most the allowed seconds."""
     lag = replica_lag()
-    return lag is not None and lag <= current_app.config.get("DATABASE_REPLICA_MAX_LAG", DEFAULT_MAX_LAG)
+    return lag is not None and lag <= current_app.config["DATABASE_REPLICA_MAX_LAG"]
 
 
 def replica_lag() -> float | None:

@@ -38,6 +38,24 @@ def twelve_companies(app, admin):
     return admin
 
 
+def statements_sent(app, action) -> list[str]:
+    """The SQL statements ``action()`` sends, in order."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        sent.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            action()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+    return sent
+
+
 def test_a_total_within_the_limit_is_exact(api, twelve_companies, limit_of_five):
     answer = api.get("/companies", twelve_companies, query_string={"city": "Gdańsk", "per_page": 2}).get_json()
 
@@ -67,22 +85,39 @@ def test_a_short_first_page_is_the_whole_list_whatever_the_limit(api, twelve_com
 
 def test_counting_stops_after_the_limit(app, twelve_companies, limit_of_five):
     """The exact count reads at most limit + 1 rows: the statement sent says so."""
-    sent: list[str] = []
-    with app.app_context():
-        from sqlalchemy import event
+    totals = []
+    sent = statements_sent(app, lambda: totals.append(total_of(select(Company).order_by(Company.id))))
 
-        def note(connection, cursor, statement, *args):
-            sent.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
-            total = total_of(select(Company).order_by(Company.id))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
-
-    assert isinstance(total, Total) and total >= 6
-    counting = [statement for statement in sent if "count(" in statement.lower()]
+    assert isinstance(totals[0], Total) and totals[0] >= 6
+    counting = [statement for statement in sent if statement.lower().startswith("select count(")]
     assert counting and "LIMIT" in counting[0].upper()
+
+
+def test_nothing_is_counted_when_the_planner_expects_ten_times_the_limit(app, api, admin, limit_of_five):
+    """Like a frequent word among a million records: counting the first 10,001 matches read
+    every match's index entry; an estimate over ten times the limit is answered as it is."""
+    with app.app_context():
+        db.session.execute(
+            insert(Company), [{"name": f"Firma {n}", "city": "Łódź" if n < 80 else "Kraków"} for n in range(90)]
+        )
+        db.session.commit()
+        if on_postgres():
+            db.session.execute(text("ANALYZE companies"))
+            db.session.commit()
+
+    answers = []
+    sent = statements_sent(
+        app,
+        lambda: answers.append(api.get("/companies", admin, query_string={"city": "Łódź", "per_page": 2}).get_json()),
+    )
+
+    counting = [statement for statement in sent if statement.lower().startswith("select count(")]
+    if on_postgres():
+        assert (answers[0]["total"], answers[0]["total_is_estimate"]) == (80, True), "ANALYZE's exact estimate"
+        assert not counting, "over 50 expected: not counted"
+    else:
+        assert (answers[0]["total"], answers[0]["total_is_estimate"]) == (80, False)
+        assert counting
 
 
 def test_other_lists_answer_whether_the_total_is_an_estimate(api, admin, limit_of_five):

@@ -14,7 +14,8 @@ What it does, bounded in size and time, on loopback only:
    free/busy, read and full access from 40 owners, and 10 per-type grants (some ``none``
    overriding an all-types grant, some the only grant of their owner); the grantee takes
    part in 100 tasks of other users;
-4. times, ``--iterations`` times at most (and at most ``--seconds`` per scenario), the same
+4. times, ``--iterations`` rounds at most (at most ``--seconds`` per view), the scenarios
+   of a view in turn within each round, the same
    call the API makes for ``GET /api/v1/tasks`` (``task_lists.list_tasks``: grants lookup,
    count, first page of 50 sorted by due date, each row's level):
    * *with sharing rules*: as the grantee;
@@ -228,14 +229,19 @@ def load(app, users: int, tasks: int, grants: int) -> dict:
         return {"grantee": grantee, "admin": admin_id, "owners": shared_owners, "grants": len(rows), "tasks": total}
 
 
-def timed(call: Callable[[], object], iterations: int, seconds: float) -> list[float]:
-    call()  # warm up (plans, caches)
-    samples = []
+def timed(calls: list[Callable[[], object]], iterations: int, seconds: float) -> list[list[float]]:
+    """The time of each of ``calls``, in ms, run in turn (``iterations`` rounds at most, and
+    at most ``seconds``): a slower moment of the machine slows every scenario alike, so the
+    ratios hold."""
+    for call in calls:
+        call()  # warm up (plans, caches)
+    samples: list[list[float]] = [[] for _ in calls]
     deadline = time.perf_counter() + seconds
     for _ in range(iterations):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
+        for call, taken in zip(calls, samples, strict=True):
+            started = time.perf_counter()
+            call()
+            taken.append((time.perf_counter() - started) * 1000)
         if time.perf_counter() > deadline:
             break
     return samples
@@ -273,8 +279,8 @@ def run(app, ids: dict, iterations: int, seconds: float) -> list[tuple[str, list
                 (f"{label}: without sharing rules (admin)", lambda f=filters: task_lists.list_tasks(admin, f, 1, 50)),
                 (f"{label}: owner filter only", lambda f=filters: plain_list(f)),
             )
-            for name, call in scenarios:
-                samples = timed(lambda c=call: (c(), db.session.rollback()), iterations, seconds)
+            calls = [lambda c=call: (c(), db.session.rollback()) for _, call in scenarios]
+            for (name, _), samples in zip(scenarios, timed(calls, iterations, seconds), strict=True):
                 results.append((name, samples))
                 log(f"{name}: {len(samples)} runs")
         rows, total = task_lists.list_tasks(grantee, task_lists.TaskFilters(), 1, 50)

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from opiekun.extensions import db
 
@@ -109,9 +110,13 @@ def planner_estimate(statement: Select[Any]) -> int | None:
 
 
 class _Explain(Executable, ClauseElement):
-    """``EXPLAIN (FORMAT JSON) <statement>``, with the statement's parameters bound as usual."""
+    """``EXPLAIN (FORMAT JSON) <statement>``, with the statement's parameters bound as usual.
+    Its SQL is cached as the statement's own is: a long condition (a task viewer's sharing
+    grants) is compiled once, not at every page."""
 
-    inherit_cache = False
+    inherit_cache = True
+    _traverse_internals = [("statement", InternalTraversal.dp_clauseelement)]
+    _all_selected_columns = ()  # one unnamed column, the plan, read by position
 
     def __init__(self, statement: Select[Any]):
         self.statement = statement

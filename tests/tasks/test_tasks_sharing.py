@@ -188,8 +188,10 @@ def test_changing_a_grant_replaces_it_and_withdrawing_it_hides_the_tasks(api, se
     second = api.post("/task-sharing", seller, json={"grantee_id": other_seller["id"], "level": "free_busy"})
     assert second.status_code == 200 and second.get_json()["id"] == first["id"]
     assert api.get(f"/tasks/{shared_task['id']}", other_seller).get_json()["access"] == "free_busy"
+    assert api.get("/tasks", other_seller).get_json()["total"] == 1
     assert api.delete(f"/task-sharing/{first['id']}", seller).status_code == 204
     assert api.get(f"/tasks/{shared_task['id']}", other_seller).status_code == 404
+    assert api.get("/tasks", other_seller).get_json()["total"] == 0, "the list's condition follows the grants"
 
 
 @pytest.mark.parametrize("level", ("free_busy", "read", "full"))

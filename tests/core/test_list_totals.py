@@ -24,17 +24,23 @@ def limit_of_five(app):
     app.config["EXACT_COUNT_LIMIT"] = before
 
 
-@pytest.fixture
-def twelve_companies(app, admin):
-    """Twelve companies, four of them in Gdańsk, analysed as autovacuum would have."""
+def add_companies(app, count: int, city: str, in_city: int) -> None:
+    """``count`` companies, the first ``in_city`` of them in ``city`` (the rest in Kraków),
+    analysed as autovacuum would have."""
     with app.app_context():
         db.session.execute(
-            insert(Company), [{"name": f"Firma {n}", "city": "Gdańsk" if n < 4 else "Kraków"} for n in range(12)]
+            insert(Company), [{"name": f"Firma {n}", "city": city if n < in_city else "Kraków"} for n in range(count)]
         )
         db.session.commit()
         if on_postgres():
             db.session.execute(text("ANALYZE companies"))
             db.session.commit()
+
+
+@pytest.fixture
+def twelve_companies(app, admin):
+    """Twelve companies, four of them in Gdańsk."""
+    add_companies(app, 12, "Gdańsk", 4)
     return admin
 
 
@@ -96,14 +102,7 @@ def test_counting_stops_after_the_limit(app, twelve_companies, limit_of_five):
 def test_nothing_is_counted_when_the_planner_expects_ten_times_the_limit(app, api, admin, limit_of_five):
     """Like a frequent word among a million records: counting the first 10,001 matches read
     every match's index entry; an estimate over ten times the limit is answered as it is."""
-    with app.app_context():
-        db.session.execute(
-            insert(Company), [{"name": f"Firma {n}", "city": "Łódź" if n < 80 else "Kraków"} for n in range(90)]
-        )
-        db.session.commit()
-        if on_postgres():
-            db.session.execute(text("ANALYZE companies"))
-            db.session.commit()
+    add_companies(app, 90, "Łódź", 80)
 
     answers = []
     sent = statements_sent(

@@ -9,6 +9,7 @@ import re
 
 from opiekun import local_time
 from opiekun.testing.clients import logged_in
+from tests.support.statements import statements_sent
 
 
 def panel(page: str, key: str) -> str:
@@ -105,21 +106,11 @@ def test_an_admin_sees_what_needs_the_teams_attention(app, api, admin, seller, o
 
 def test_the_start_page_takes_few_queries_whatever_the_number_of_records(app, api, admin, seller):
     """Counts come from grouped, indexed queries: the page's queries do not grow with rows."""
-    from sqlalchemy import event
-
-    from opiekun.extensions import db
 
     def queries_for_home() -> int:
         browser = logged_in(app, admin)
-        statements = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements_sent(app) as statements:
             browser.text("/admin/")
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         return len(statements)
 
     few = queries_for_home()

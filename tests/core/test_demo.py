@@ -11,6 +11,7 @@ from opiekun.cli import cli
 from opiekun.demo import DEMO_TEAM, LOADED_PARTS, load_demo
 from opiekun.extensions import db
 from opiekun.models import Company, Deal, Invoice, Lead, Offer, Person, User
+from tests.support.statements import statements_sent
 
 COMPANIES = 50
 RECORD_MODELS = (Company, Person, Deal, Offer, Invoice, Lead)
@@ -67,25 +68,16 @@ def test_every_demo_record_has_its_first_owner_period(app_context):
         assert count(model, model.id.not_in(periods)) == 0, model
 
 
-def test_new_records_first_periods_are_written_without_looking_for_earlier_ones(app_context, monkeypatch):
+def test_new_records_first_periods_are_written_without_looking_for_earlier_ones(app, app_context, monkeypatch):
     """New records have no periods to end: each chunk only inserts its first periods. (Ending
     periods "in force" among ten thousand new ids, planned on statistics from before the
     load, read every period begun that day: a million companies slowed with every chunk.)"""
-    from sqlalchemy import event
-
     monkeypatch.setattr(demo, "CHUNK_SIZE", 20)
-    sent: list[str] = []
-
-    def note(connection, cursor, statement, *args):
-        sent.append(" ".join(statement.split()))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as sent:
         load_demo(companies=COMPANIES)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
 
-    on_periods = [statement for statement in sent if "ownership_assignments" in statement.split(" WHERE ")[0]]
+    statements = [" ".join(statement.split()) for statement in sent]
+    on_periods = [statement for statement in statements if "ownership_assignments" in statement.split(" WHERE ")[0]]
     assert any(statement.startswith("INSERT INTO ownership_assignments") for statement in on_periods)
     assert not [statement for statement in on_periods if statement.startswith(("DELETE", "UPDATE"))]
 

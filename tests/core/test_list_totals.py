@@ -14,6 +14,7 @@ from opiekun.models import Company
 from opiekun.pagination import Total, page_of, total_of
 from opiekun.testing.apps import on_postgres
 from opiekun.testing.clients import AdminBrowser
+from tests.support.statements import statements_sent
 
 
 @pytest.fixture
@@ -42,24 +43,6 @@ def twelve_companies(app, admin):
     """Twelve companies, four of them in Gdańsk."""
     add_companies(app, 12, "Gdańsk", 4)
     return admin
-
-
-def statements_sent(app, action) -> list[str]:
-    """The SQL statements ``action()`` sends, in order."""
-    from sqlalchemy import event
-
-    sent: list[str] = []
-
-    def note(connection, cursor, statement, *args):
-        sent.append(statement)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
-            action()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
-    return sent
 
 
 def test_a_total_within_the_limit_is_exact(api, twelve_companies, limit_of_five):
@@ -91,10 +74,10 @@ def test_a_short_first_page_is_the_whole_list_whatever_the_limit(api, twelve_com
 
 def test_counting_stops_after_the_limit(app, twelve_companies, limit_of_five):
     """The exact count reads at most limit + 1 rows: the statement sent says so."""
-    totals = []
-    sent = statements_sent(app, lambda: totals.append(total_of(select(Company).order_by(Company.id))))
+    with statements_sent(app) as sent, app.app_context():
+        total = total_of(select(Company).order_by(Company.id))
 
-    assert isinstance(totals[0], Total) and totals[0] >= 6
+    assert isinstance(total, Total) and total >= 6
     counting = [statement for statement in sent if statement.lower().startswith("select count(")]
     assert counting and "LIMIT" in counting[0].upper()
 
@@ -104,18 +87,15 @@ def test_nothing_is_counted_when_the_planner_expects_ten_times_the_limit(app, ap
     every match's index entry; an estimate over ten times the limit is answered as it is."""
     add_companies(app, 90, "Łódź", 80)
 
-    answers = []
-    sent = statements_sent(
-        app,
-        lambda: answers.append(api.get("/companies", admin, query_string={"city": "Łódź", "per_page": 2}).get_json()),
-    )
+    with statements_sent(app) as sent:
+        answer = api.get("/companies", admin, query_string={"city": "Łódź", "per_page": 2}).get_json()
 
     counting = [statement for statement in sent if statement.lower().startswith("select count(")]
     if on_postgres():
-        assert (answers[0]["total"], answers[0]["total_is_estimate"]) == (80, True), "ANALYZE's exact estimate"
+        assert (answer["total"], answer["total_is_estimate"]) == (80, True), "ANALYZE's exact estimate"
         assert not counting, "over 50 expected: not counted"
     else:
-        assert (answers[0]["total"], answers[0]["total_is_estimate"]) == (80, False)
+        assert (answer["total"], answer["total_is_estimate"]) == (80, False)
         assert counting
 
 

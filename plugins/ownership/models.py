@@ -7,7 +7,8 @@ An assignment names its record by ``object_type`` (a registered record type, bui
 partner's) and ``object_id``; there is no foreign key, because the record may live in any
 table. The database forbids two primary periods of one record that share a day: triggers
 named ``ownership_no_overlapping_primary`` check every written period against the record's
-others (per statement on PostgreSQL, per row on SQLite; see migration ownership_0004), and
+others (per statement on PostgreSQL, per row on SQLite; see migration ownership_0004; a
+period an UPDATE only shortened is not checked again, ownership_0008), and
 ``ux_ownership_one_open_primary`` allows one open-ended primary period per record. The
 services check first, to answer with a clear 409, and lock the records they give periods to.
 """

@@ -438,6 +438,35 @@ def test_the_database_refuses_overlapping_primary_periods_itself(app, api, selle
                 )
             )
         db.session.rollback()
+        other_firm = company(api, seller)
+        for period, change in (  # an UPDATE that makes a period primary or moves its start is checked
+            ((firm["id"], "deputy", -5, 5), "kind = 'primary'"),
+            ((firm["id"], "primary", -10, -1), f"valid_from = '{day(-12)}', valid_to = '{day(1)}'"),
+        ):
+            with pytest.raises(IntegrityError, match="ownership_no_overlapping_primary"):
+                _raw_period(period[0], manager["id"], *period[1:])
+                db.session.execute(
+                    text(
+                        f"UPDATE ownership_assignments SET {change} "
+                        f"WHERE object_id = {period[0]} AND valid_from = '{day(period[2])}'"
+                    )
+                )
+            db.session.rollback()
+        with pytest.raises(IntegrityError, match="ownership_no_overlapping_primary"):  # the same days, another record
+            _raw_period(firm["id"], manager["id"], "primary", -30, -15)
+            _raw_period(other_firm["id"], manager["id"], "primary", -20, -10)
+            db.session.execute(
+                text(
+                    f"UPDATE ownership_assignments SET object_id = {firm['id']} WHERE object_id = {other_firm['id']} AND valid_from = '{day(-20)}'"
+                )
+            )
+        db.session.rollback()
+        # shortening periods (as every owner change ends the one in force) is never an overlap
+        db.session.execute(
+            text(f"UPDATE ownership_assignments SET valid_to = '{day(5)}' WHERE object_id = {firm['id']}")
+        )
+        _raw_period(firm["id"], manager["id"], "primary", 6, None)
+        db.session.rollback()
         _raw_period(firm["id"], manager["id"], "primary", -10, -1)  # ends the day before: fine
         _raw_period(firm["id"], manager["id"], "deputy", 0, None)  # deputies may overlap
         db.session.rollback()

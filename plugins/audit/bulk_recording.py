@@ -57,15 +57,15 @@ class _ChainLinks:
     """The chain as a bulk change extends it: ``last_hash`` follows the entries handed out."""
 
     def __init__(self, key: bytes, last_hash: str):
-        self._key, self.last_hash = key, last_hash
+        self._linked, self.last_hash = chain.Linker(key), last_hash
 
     def entries(self, plan: _BulkPlan, records) -> Iterator[tuple]:
         """The ready entries of a page, each hashed as it is asked for (so a COPY can send
         one entry while the next is hashed)."""
-        key = self._key
+        linked = self._linked
         for record in records:
             url, encoded = plan.slot_texts(record)
-            self.last_hash = chain.link(key, self.last_hash, chain.text_digest(plan.canonical.fill(encoded)))
+            self.last_hash = linked(self.last_hash, chain.text_digest(plan.canonical.fill(encoded)))
             yield (
                 *plan.before,
                 record[0],

@@ -22,8 +22,10 @@ from opiekun.plugins.audit import chain
 from opiekun.plugins.audit.entries import ANONYMIZE, ENTRIES, REDACTED, recorded_operation
 from opiekun.plugins.audit.labels import Reference, field_label, labels_of, reference_of
 
-#: Records read from a bulk change's rows table at a time.
-BULK_PAGE = 5000
+#: Records read from a bulk change's rows table at a time (a few MB). Each page's COPY ends
+#: waiting for the server to write its last rows, while Python hashes nothing: 20,000 instead
+#: of 5,000 took 0.35 s off a transfer of 100,000 items (bench/offboarding.py, 7.51 -> 7.14 s).
+BULK_PAGE = 20_000
 #: A record id no admin URL holds otherwise, to find where the id goes in one.
 _URL_PROBE = 987654321
 
@@ -46,10 +48,11 @@ def append_bulk(
         if last_id is not None:
             page = page.where(rows.c.object_id > last_id)
         records = connection.execute(page).all()
-        if not records:
+        if records:
+            plan.look_up_labels(records)
+            _write_entries(connection, links.entries(plan, records))
+        if len(records) < BULK_PAGE:
             return links.last_hash
-        plan.look_up_labels(records)
-        _write_entries(connection, links.entries(plan, records))
         last_id = records[-1][0]
 
 

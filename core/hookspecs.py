@@ -141,7 +141,8 @@ def opiekun_record_fields(record_type: RecordType) -> Iterable[RecordField]:
     """Fields your plugin adds to ``record_type`` — any type, the core's or another
     plugin's (:class:`~opiekun.plugin.RecordField`): each shows in the type's API answers
     and OpenAPI schema and as a column of its admin list and record page, computed once per
-    page (your ``values(ids)``, or one query through your ``expression``). With an
+    page (your ``values(ids)``, or your ``expression``: read with the rows of an API list's
+    page, in one query elsewhere). With an
     ``expression`` the field is also a filter of the type's API list (``?name=``,
     ``name_min``, ``name_max``) and of its admin list; with ``save(record, value)`` it is
     also a field of the type's admin form and of its API bodies, stored by you in the

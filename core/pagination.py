@@ -13,10 +13,11 @@ has no estimate and keeps counting exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -127,11 +128,17 @@ def _compile_explain(element: _Explain, compiler, **kw) -> str:
     return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
 
 
-def page_of(statement: Select[Any], page: int, per_page: int) -> PageOfRows:
+def page_of(
+    statement: Select[Any], page: int, per_page: int, *, read_along: Sequence[ColumnElement[Any]] = ()
+) -> PageOfRows:
     """Page ``page`` (from 1) of ``statement`` (already ordered), ``per_page`` rows a page
     (:func:`fetch` says what a row is), with the total (:func:`total_of`). A first page
-    shorter than ``per_page`` is the whole result: no COUNT query then."""
-    rows = fetch(statement.limit(per_page).offset((page - 1) * per_page))
+    shorter than ``per_page`` is the whole result: no COUNT query then.
+
+    ``read_along``: labelled columns (a correlated subquery each, usually) read with the
+    page's rows and not with the total; the rows are then ``(object, value, …)``."""
+    shown = statement.add_columns(*read_along) if read_along else statement
+    rows = fetch(shown.limit(per_page).offset((page - 1) * per_page))
     total = Total(len(rows)) if page == 1 and len(rows) < per_page else total_of(statement)
     return PageOfRows(rows, total)
 

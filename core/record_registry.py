@@ -64,7 +64,9 @@ class RecordField:
         of the type, as a scalar subquery correlated with the type's model (``select(...)
         .where(Score.company_id == Company.id).scalar_subquery()``). With it the field can be
         filtered: the type's API list takes ``?<name>=`` (and ``<name>_min``/``<name>_max``
-        for numbers and dates), its admin list offers the same filters.
+        for numbers and dates), its admin list offers the same filters. The API list reads
+        it with its page's rows (no query of its own), after sorting and paging, so it runs
+        for the page's records only.
     :param save: ``save(record, value)`` stores a value given for the field in the record's
         admin form or its API body (``POST``/``PATCH``); called in the record's transaction
         once the record is flushed (it has an id); raise :class:`~opiekun.errors.Invalid`

@@ -18,6 +18,7 @@ from opiekun.testing.apps import build_app, close_app
 from opiekun.testing.clients import ApiClient, logged_in
 from tests.offboarding.transfer_helpers import created
 from tests.support import visits_plugin
+from tests.support.statements import statements_sent
 
 FIELD = "visit_every_days"
 
@@ -73,6 +74,15 @@ def test_the_field_is_set_in_the_api_and_filters_the_list(people):
 
     assert api.patch(f"/companies/{weekly['id']}", seller, json={FIELD: None}).get_json()[FIELD] is None
     assert "Co tydzień" not in listed(people, **{f"{FIELD}_max": 400})
+
+
+def test_a_page_of_the_list_reads_the_field_with_its_companies(visits_app, people):
+    company(people, "Z planem", **{FIELD: 14})
+    with statements_sent(visits_app) as sent:
+        assert listed(people)["Z planem"] == 14
+    reading_companies = [statement for statement in sent if "FROM companies" in statement]
+    assert len(reading_companies) == 1, "the field's values come with the page, not in a query of their own"
+    assert "visit_plans" in reading_companies[0] and "LIMIT" in reading_companies[0]
 
 
 def test_the_openapi_document_describes_the_field_and_its_filters(people):

@@ -23,7 +23,8 @@ def date_problems(contract: Contract) -> dict[str, str]:
 def active_contracts_of_company():
     """How many active contracts a company has, as SQL for one company of the enclosing
     query: the field ``active_contracts`` this plugin adds to companies. The core reads a
-    page's values through it in one query and filters by it (``?active_contracts_min=1``)."""
+    page's values through it (with the page's rows in the API) and filters by it
+    (``?active_contracts_min=1``)."""
     return (
         select(func.count(Contract.id))
         .where(Contract.company_id == Company.id, Contract.status == "active")

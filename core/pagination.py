@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -60,13 +60,24 @@ def fetch(statement: Select[Any]) -> list[Any]:
 
 def count_rows(statement: Select[Any]) -> int:
     """How many rows ``statement`` selects (its order left out), counted exactly."""
-    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    return db.session.scalar(select(func.count()).select_from(_as_counted(statement).subquery())) or 0
 
 
 def count_up_to(statement: Select[Any], limit: int) -> int:
     """How many rows ``statement`` selects, counting no further than ``limit`` + 1: enough
     to tell whether more than ``limit`` match, without reading every row."""
     return count_rows(statement.order_by(None).limit(limit + 1))
+
+
+def _as_counted(statement: Select[Any]) -> Select[Any]:
+    """``statement`` as its rows are counted: without its order and, unless it is DISTINCT
+    or grouped (its columns then decide what a row is), selecting a constant. SQLite reads
+    every column a subquery it cannot flatten selects (one with a ``LIMIT``: the capped
+    count), so counting 10,001 records read the table instead of the index: 11 times slower."""
+    statement = statement.order_by(None)
+    if statement._distinct or statement._group_by_clauses:  # noqa: SLF001 - no public accessor
+        return statement
+    return statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
 
 
 def exact_count_limit() -> int:

@@ -80,6 +80,14 @@ def test_counting_stops_after_the_limit(app, twelve_companies, limit_of_five):
     assert isinstance(total, Total) and total >= 6
     counting = [statement for statement in sent if statement.lower().startswith("select count(")]
     assert counting and "LIMIT" in counting[0].upper()
+    # the rows counted select no column (SQLite would read each row's columns from the table)
+    assert "companies.name" not in counting[0] and "SELECT 1" in counting[0].upper()
+
+
+def test_a_distinct_list_is_counted_by_its_columns(app, twelve_companies):
+    with app.app_context():
+        cities = select(Company.city).distinct()
+        assert total_of(cities) == len(set(db.session.scalars(cities)))
 
 
 def test_nothing_is_counted_when_the_planner_expects_ten_times_the_limit(app, api, admin, limit_of_five):

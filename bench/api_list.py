@@ -362,12 +362,15 @@ class Result:
         self.seconds += other.seconds
 
     def percentile(self, fraction: float) -> float:
+        """In ms; NaN when no request was measured (the time limit ran out in the warm-up)."""
+        if not self.latencies:
+            return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))] * 1000
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.latencies) * 1000
+        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
 
     @property
     def rate(self) -> float:
@@ -743,7 +746,8 @@ def print_table(database: str, args, rows) -> None:
                 f"{label:<28} {side:<4} {result.count:>8} {result.errors:>6} {result.p50:>8.2f} "
                 f"{result.percentile(0.99):>8.2f} {result.rate:>8.1f}"
             )
-        print(f"{'':<28} api/raw: p50 × {api.p50 / raw.p50:.1f}, throughput × {api.rate / raw.rate:.2f}")
+        throughput = api.rate / raw.rate if raw.rate else float("nan")
+        print(f"{'':<28} api/raw: p50 × {api.p50 / raw.p50:.1f}, throughput × {throughput:.2f}")
     print()
 
 

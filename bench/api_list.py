@@ -455,7 +455,7 @@ class ApiWorker:
                     log(f"{path}: HTTP {response.status} {body[:200]!r}")
                     return False
                 return len(json.loads(body)["items"]) > 0
-            except (http.client.HTTPException, ConnectionError):
+            except (http.client.HTTPException, OSError):  # refused, reset, timed out
                 self.connection.close()
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 if attempt == 2:

@@ -33,7 +33,7 @@ Measured, ``--repeat`` times each (default 3, interleaved), all items to one rec
   share) in one transaction, extrapolated linearly to ``--items`` (said so in the output).
 
 Prints best / median / worst wall time and items/s of each, the ratio transfer / floor
-(goal ≤ 2×) and the speed-up over the loop (goal ≥ 20×). ``--profile`` runs the transfer
+(goal ≤ 2.5×, ``GOAL_RATIO``) and the speed-up over the loop (goal ≥ 20×). ``--profile`` runs the transfer
 once more with every hook implementation timed (wall, SQL, statements by kind) and writes a
 pyinstrument profile.
 
@@ -76,6 +76,8 @@ PLUGINS = ("ownership", "tasks", "audit", "offboarding")
 ADMIN, DEPARTED, RECIPIENT, FIRST_OTHER = 1, 2, 3, 4
 OTHER_USERS = 50
 DAY_ZERO = "2024-01-01"
+#: transfer / raw-SQL floor: the scale work's goal (the first offboarding work asked for 2×)
+GOAL_RATIO = 2.5
 FAKE_HASH = "f" * 64  # existing entries' hashes are not verified here, only stored
 
 
@@ -901,7 +903,7 @@ def main() -> None:
             ratio = best["transfer"] / best["floor"]
             print(
                 f"    ratio transfer / floor (best):            {ratio:6.2f}x   (median {statistics.median(runs['transfer']) / statistics.median(runs['floor']):.2f}x)"
-                f"   goal <= 2x: {'met' if ratio <= 2 else 'MISSED'}"
+                f"   goal <= {GOAL_RATIO}x: {'met' if ratio <= GOAL_RATIO else 'MISSED'}"
             )
             print(f"    ratio transfer / full-write floor (best): {best['transfer'] / best['full floor']:6.2f}x")
             if not args.skip_loop:

@@ -98,7 +98,7 @@ def digest(entry: Mapping[str, Any]) -> str:
 
 def link(key: bytes, previous_hash: str, entry_digest: str) -> str:
     """The entry's hash: ``HMAC-SHA256(key, previous_hash:digest)``, in hex."""
-    return hmac.digest(key, f"{previous_hash}:{entry_digest}".encode("ascii"), "sha256").hex()
+    return Linker(key)(previous_hash, entry_digest)
 
 
 class Linker:

@@ -66,7 +66,7 @@ def count_rows(statement: Select[Any]) -> int:
 def count_up_to(statement: Select[Any], limit: int) -> int:
     """How many rows ``statement`` selects, counting no further than ``limit`` + 1: enough
     to tell whether more than ``limit`` match, without reading every row."""
-    return count_rows(statement.order_by(None).limit(limit + 1))
+    return count_rows(statement.limit(limit + 1))
 
 
 def _as_counted(statement: Select[Any]) -> Select[Any]:
